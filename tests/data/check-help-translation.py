@@ -60,7 +60,11 @@ def parse_po(path):
                 elif line.startswith('"') and field:
                     entry[field] += line[1:-1]
     flush()
-    unescape = lambda s: s.encode('latin-1', 'backslashreplace').decode('unicode_escape').encode('latin-1').decode('utf-8')
+    escapes = {'n': '\n', 't': '\t', '"': '"', '\\': '\\'}
+
+    def unescape(text):
+        return re.sub(r'\\(.)', lambda m: escapes.get(m.group(1), m.group(0)), text)
+
     return {unescape(k): unescape(v) for k, v in catalog.items()}
 
 
@@ -142,8 +146,11 @@ def main():
             errors.append(f'{option} is not documented by --help')
             continue
         description = en_lines[option]
-        translated = next((msgstr for msgid, msgstr in catalog.items()
-                           if msgid and msgid in description and msgid != msgstr), None)
+        # The description is the longest catalog message the line contains
+        # (shorter ones may be its argument name, such as "N").
+        matches = sorted((msgid for msgid in catalog if len(msgid) > 3 and msgid in description),
+                         key=len, reverse=True)
+        translated = catalog[matches[0]] if matches and catalog[matches[0]] != matches[0] else None
         if translated is None:
             errors.append(f'po/{LANG}.po has no translation for the help of {option}: {description!r}')
         elif translated not in pt_lines.get(option, ''):
