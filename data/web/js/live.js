@@ -170,14 +170,9 @@ export class LiveConnection extends EventTarget
 
     this.noteInstance(message.instanceId);
 
-    if (Number.isFinite(message.seq)) {
-      // A resumed connection may repeat what was already seen: logs must not appear twice.
-      // Status and progress are snapshots, so applying one again is harmless.
-      if (message.event === 'logs' && this.#lastSeq !== null && message.seq <= this.#lastSeq)
-        return;
-      if (this.#lastSeq === null || message.seq > this.#lastSeq)
-        this.#lastSeq = message.seq;
-    }
+    // A resumed connection may repeat lines already shown; the log view drops those.
+    if (Number.isFinite(message.seq) && (this.#lastSeq === null || message.seq > this.#lastSeq))
+      this.#lastSeq = message.seq;
 
     this.#emit('message', message);
   }

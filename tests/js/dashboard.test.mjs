@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The web dashboard in Chromium against the real server: sign-in, a run from start to
+// DONE, logs, roles, fallback polling, a server restart, and screenshots.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  DESKTOP, OPERATOR_TOKEN, PHONE, VIEWER_TOKEN,
+  launchBrowser, makeDataDir, openPage, removeDataDir, rest, screenshot, signIn, startServer, waitFor,
+} from './support/browser.mjs';
+
+const RUN_TIMEOUT_MS = 90000;
+
+// Chromium reports refused requests (the 401 that reveals "no session") and failed
+// WebSocket handshakes as console errors; those are expected here.
+const EXPECTED_CONSOLE = /Failed to load resource|WebSocket connection to|ERR_CONNECTION_REFUSED|ERR_BLOCKED/;
+const unexpectedProblems = (page) => page.problems.filter((problem) => !EXPECTED_CONSOLE.test(problem));
+
+const dataValue = (page, selector) => page.locator(selector).getAttribute('data-value').then(Number);
+const digits = (text) => text.replace(/\D/g, '');
+const phaseOf = (page) => page.locator('#phase').getAttribute('data-phase');
+const connectionOf = (page) => page.locator('#connection').getAttribute('data-state');
+
+async function visibleLogRows (page)
+{
+  return page.locator('#log-list > li').evaluateAll((rows) => rows.map((row) => ({
+    level: row.dataset.level,
+    text: row.querySelector('.log-message').textContent,
+  })));
+}
+
+async function chooseLevel (page, level)
+{
+  await page.locator(`#log-level input[value="${level}"]`).check();
+}
+
+// Every number the page shows for a finished run equals what GET /pedidos reports.
+async function assertPageMatchesRest (page, server)
+{
+  const { status, data } = await rest(server, 'pedidos');
+  assert.equal(status, 200);
+  const expected = {
+    '#stat-target': data.progress.target,
+    '#stat-generated': data.progress.generated,
+    '#stat-processed': data.progress.processedTotal,
+    '#vip-count': data.counts.vip,
+    '#normal-count': data.counts.normal,
+    '#vip-processed': data.processing.vip.count,
+    '#normal-processed': data.processing.normal.count,
+    '#time-generation': data.generationTimeMs,
+    '#time-vip': data.processing.vip.timeMs,
+    '#time-normal': data.processing.normal.timeMs,
+    '#time-total': data.totalTimeMs,
+  };
+  for (const [selector, value] of Object.entries(expected))
+    assert.equal(await dataValue(page, selector), Number(value), `${selector} shows what GET /pedidos says`);
+  for (const selector of ['#stat-target', '#vip-count', '#normal-count', '#vip-processed', '#normal-processed'])
+    assert.equal(digits(await page.locator(selector).textContent()), String(expected[selector]), `${selector} text`);
+  return data;
+}
+
+describe('web dashboard', { timeout: 600000 }, () => {
+  let dataDir;
+  let server;
+  let browser;
+  let operator;        // { context, page } signed in as operator, kept across tests
+  const quantity = 5000;
+
+  before(async () => {
+    dataDir = makeDataDir();
+    server = await startServer({ dataDir });
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    if (dataDir)
+      removeDataDir(dataDir);
+  });
+
+  test('without a session the page asks for a token, and signs in with one', async () => {
+    operator = await openPage(browser, { viewport: DESKTOP });
+    const { page } = operator;
+
+    await page.goto(server.url);
+    await page.locator('#login-token').waitFor({ state: 'visible' });
+    assert.equal(await page.locator('#dashboard-view').isVisible(), false, 'no data before signing in');
+    assert.equal(await page.locator('label[for="login-token"]').textContent(), 'Access token');
+
+    // A wrong token is refused in plain words, and the form comes back.
+    await page.fill('#login-token', 'not-a-valid-token');
+    await page.click('#login-form button[type="submit"]');
+    await page.waitForLoadState('load');
+    const refusedOnPage = await page.locator('#login-error').isVisible().catch(() => false);
+    if (!refusedOnPage) {
+      // The server may answer the bad token itself instead of redirecting to the page.
+      const { status } = await rest(server, `?token=not-a-valid-token`, { token: null });
+      assert.ok(status === 401 || status === 403 || status === 429, `a bad token is refused (got ${status})`);
+    }
+
+    await signIn(page, server, OPERATOR_TOKEN);
+    assert.equal(new URL(page.url()).searchParams.has('token'), false, 'the token is not left in the address bar');
+    const cookies = await operator.context.cookies();
+    const session = cookies.find((cookie) => cookie.name === 'orderly_session');
+    assert.ok(session, 'the session cookie is set');
+    assert.equal(session.httpOnly, true, 'the session cookie is HttpOnly');
+
+    assert.equal(await page.locator('#role-badge').textContent(), 'Operator');
+    assert.equal(await page.locator('#controls').isVisible(), true, 'an operator sees the controls');
+    await waitFor(async () => (await connectionOf(page)) === 'live', { what: 'the live connection' });
+    assert.equal(await page.locator('#connection-label').textContent(), 'Live');
+    assert.deepEqual(unexpectedProblems(page), []);
+  });
+
+  test('a run started from the page reaches DONE showing the numbers GET /pedidos reports', async () => {
+    const { page } = operator;
+    await page.fill('#quantity', String(quantity));
+    await page.click('#start-button');
+
+    await waitFor(async () => (await phaseOf(page)) === 'DONE',
+      { timeoutMs: RUN_TIMEOUT_MS, what: 'the run to reach DONE on the page' });
+    assert.equal(await page.locator('#phase').textContent(), 'Done');
+
+    // The last status event may trail the phase change by one tick.
+    await waitFor(async () => {
+      await assertPageMatchesRest(page, server);
+      return true;
+    }, { timeoutMs: 10000, what: 'the page to show the numbers of GET /pedidos' });
+    const data = await assertPageMatchesRest(page, server);
+    assert.equal(data.progress.target, quantity);
+    assert.equal(data.counts.vip + data.counts.normal, quantity);
+    assert.equal(await dataValue(page, '#overall-percent'), 100);
+    assert.equal(await page.locator('#overall-progress').getAttribute('aria-valuenow'), '100');
+
+    // The run is in the history.
+    await waitFor(async () => (await page.locator('#history-body tr').count()) >= 1, { what: 'a row in the history' });
+    assert.match(await page.locator('#history-body tr').first().textContent(), /Done/);
+    assert.deepEqual(unexpectedProblems(page), []);
+  });
+
+  test('log lines appear and can be filtered by level and searched', async () => {
+    const { page } = operator;
+    await waitFor(async () => (await page.locator('#log-list > li').count()) > 0, { what: 'log lines' });
+    const all = (await visibleLogRows(page)).filter((row) => row.level !== 'note');
+    assert.ok(all.length > 0);
+
+    let perLevel = 0;
+    for (const level of ['log', 'warn', 'error']) {
+      await chooseLevel(page, level);
+      const rows = await visibleLogRows(page);
+      for (const row of rows)
+        assert.equal(row.level, level, `only ${level} lines under the ${level} filter`);
+      assert.equal(rows.length, all.filter((row) => row.level === level).length);
+      perLevel += rows.length;
+      if (rows.length === 0)
+        assert.equal(await page.locator('#log-empty').isVisible(), true, 'an empty filter says so');
+    }
+    assert.equal(perLevel, all.length, 'the level filters split the log');
+
+    await chooseLevel(page, 'all');
+    const word = all.map((row) => row.text.split(/[^A-Za-z]+/).find((part) => part.length >= 4))
+      .find(Boolean);
+    assert.ok(word, 'a word to search for');
+    await page.fill('#log-search', word.toUpperCase());
+    const found = await visibleLogRows(page);
+    assert.ok(found.length > 0, `lines containing "${word}"`);
+    for (const row of found)
+      assert.ok(row.text.toLowerCase().includes(word.toLowerCase()), `"${row.text}" contains "${word}"`);
+    assert.ok(await page.locator('#log-list mark').count() > 0, 'matches are highlighted');
+
+    await page.fill('#log-search', 'zz-no-such-text-zz');
+    assert.equal(await page.locator('#log-list > li').count(), 0);
+    assert.equal(await page.locator('#log-empty').textContent(), 'No lines match the filter.');
+    await page.fill('#log-search', '');
+    assert.equal((await visibleLogRows(page)).filter((row) => row.level !== 'note').length >= all.length, true);
+  });
+
+  test('screenshots at desktop and phone sizes', async () => {
+    const { page } = operator;
+    await screenshot(page, 'dashboard-desktop.png');
+
+    const phone = await openPage(browser, { viewport: PHONE, isMobile: true });
+    await phone.page.goto(server.url);
+    await screenshot(phone.page, 'dashboard-phone-login.png');
+    await signIn(phone.page, server, OPERATOR_TOKEN);
+    await waitFor(async () => (await phaseOf(phone.page)) === 'DONE', { what: 'the phone page to show the run' });
+    await waitFor(async () => (await phone.page.locator('#log-list > li').count()) > 0, { what: 'logs on the phone' });
+    const width = await phone.page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= PHONE.width, `nothing overflows the phone screen sideways (page is ${width}px wide)`);
+    await screenshot(phone.page, 'dashboard-phone.png');
+    await screenshot(phone.page, 'dashboard-phone-top.png', { fullPage: false });
+
+    // The manual switch overrides the system's light style.
+    await phone.page.click('#theme-toggle');
+    assert.equal(await phone.page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+    const background = await phone.page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    assert.notEqual(background, 'rgb(250, 250, 251)');
+    await screenshot(phone.page, 'dashboard-phone-dark.png');
+    await phone.context.close();
+
+    const dark = await openPage(browser, { viewport: DESKTOP, colorScheme: 'dark' });
+    await signIn(dark.page, server, OPERATOR_TOKEN);
+    await waitFor(async () => (await phaseOf(dark.page)) === 'DONE', { what: 'the dark page to show the run' });
+    await screenshot(dark.page, 'dashboard-desktop-dark.png');
+    await dark.context.close();
+  });
+
+  test('a viewer sees no controls, and a forged control request is refused', async () => {
+    const viewer = await openPage(browser, { viewport: PHONE, isMobile: true });
+    const { page } = viewer;
+    await signIn(page, server, VIEWER_TOKEN);
+    assert.equal(await page.locator('#role-badge').textContent(), 'Viewer');
+    assert.equal(await page.locator('#controls').isVisible(), false, 'no controls for a viewer');
+    assert.equal(await page.locator('#clients-card').isVisible(), false, 'no client list for a viewer');
+    assert.equal(await page.getByRole('button', { name: /start run|cancel run|reset/i }).count(), 0);
+    await waitFor(async () => (await connectionOf(page)) === 'live', { what: 'the viewer live connection' });
+    await screenshot(page, 'dashboard-phone-viewer.png');
+
+    const before = (await rest(server, 'pedidos')).data;
+
+    // From inside the page: the session cookie and the browser's own Origin.
+    const fromPage = await page.evaluate(async () => {
+      const response = await fetch('generate', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ quantity: 10, force: true }),
+      });
+      return response.status;
+    });
+    assert.equal(fromPage, 403, 'POST generate from a viewer page is forbidden');
+
+    // From a script with the viewer token.
+    const forged = await rest(server, 'generate', { token: VIEWER_TOKEN, method: 'POST', body: { quantity: 10, force: true } });
+    assert.equal(forged.status, 403);
+    assert.equal(forged.data.statusCode, 403);
+
+    // Over the page's own socket.
+    const ack = await page.evaluate(() => new Promise((resolve, reject) => {
+      const url = new URL('ws', document.baseURI);
+      url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+      const socket = new WebSocket(url);
+      const timer = setTimeout(() => reject(new Error('no ack')), 10000);
+      socket.onopen = () => socket.send(JSON.stringify({ event: 'start-generation', data: { quantity: 10, force: true }, id: 7 }));
+      socket.onmessage = (event) => {
+        const message = JSON.parse(event.data);
+        if (message.event === 'ack' && message.id === 7) {
+          clearTimeout(timer);
+          socket.close();
+          resolve(message.data);
+        }
+      };
+      socket.onerror = () => reject(new Error('socket failed'));
+    }));
+    assert.equal(ack.statusCode, 403, 'start-generation from a viewer socket is forbidden');
+
+    const afterForgery = (await rest(server, 'pedidos')).data;
+    assert.equal(afterForgery.phase, before.phase, 'nothing started');
+    assert.equal(afterForgery.progress.target, before.progress.target);
+    await viewer.context.close();
+  });
+
+  test('with /ws blocked the page falls back to polling and still updates', async () => {
+    const blocked = await openPage(browser, { viewport: DESKTOP });
+    const { page } = blocked;
+    // Every attempt to open /ws is refused until `block` is cleared.
+    let block = true;
+    await page.routeWebSocket(/\/ws(\?.*)?$/, (socket) => {
+      if (block)
+        socket.close({ code: 1011, reason: 'blocked by the test' });
+      else
+        socket.connectToServer();
+    });
+
+    await signIn(page, server, OPERATOR_TOKEN);
+    await waitFor(async () => (await connectionOf(page)) === 'polling', { what: 'the page to fall back to polling' });
+    assert.equal(await page.locator('#offline-banner').isVisible(), true);
+    assert.match(await page.locator('#offline-banner-text').textContent(), /polling/i);
+    assert.equal(await page.locator('#connection-label').textContent(), 'Polling');
+    const logsBefore = await page.locator('#log-list > li').count();
+
+    const started = await rest(server, 'generate', { method: 'POST', body: { quantity: 3000, force: false } });
+    assert.equal(started.status, 202, JSON.stringify(started.data));
+    await waitFor(async () => (await dataValue(page, '#stat-target')) === 3000 && (await phaseOf(page)) === 'DONE',
+      { timeoutMs: RUN_TIMEOUT_MS, what: 'the polling page to show the new run finished' });
+    await waitFor(async () => {
+      await assertPageMatchesRest(page, server);
+      return true;
+    }, { timeoutMs: 10000, what: 'the polling page to match GET /pedidos' });
+    await waitFor(async () => (await page.locator('#log-list > li').count()) > logsBefore,
+      { timeoutMs: 10000, what: 'new log lines while polling' });
+    assert.equal(await connectionOf(page), 'polling', 'still polling: the socket stayed blocked');
+
+    // Unblocked, it goes live again by itself.
+    block = false;
+    await waitFor(async () => (await connectionOf(page)) === 'live',
+      { timeoutMs: 45000, what: 'the page to go live once /ws is reachable' });
+    assert.equal(await page.locator('#offline-banner').isVisible(), false);
+    await blocked.context.close();
+  });
+
+  test('after the server restarts the page reconnects by itself and says so; the run can be resumed', async () => {
+    const { page } = operator;
+    await waitFor(async () => (await connectionOf(page)) === 'live', { what: 'the operator page to be live' });
+    assert.equal(await page.locator('#restart-banner').isVisible(), false);
+
+    // A long run, killed mid-way, comes back as INTERRUPTED.
+    const started = await rest(server, 'generate', { method: 'POST', body: { quantity: 5000000, force: true } });
+    assert.equal(started.status, 202, JSON.stringify(started.data));
+    await waitFor(async () => !['IDLE', 'DONE'].includes(await phaseOf(page)), { what: 'the long run to start on the page' });
+
+    const port = server.port;
+    await server.stop('SIGKILL');
+    await waitFor(async () => ['offline', 'polling', 'connecting'].includes(await connectionOf(page)),
+      { timeoutMs: 15000, what: 'the page to notice the server went away' });
+
+    server = await startServer({ dataDir, port });
+    assert.equal(server.port, port);
+    await waitFor(async () => (await connectionOf(page)) === 'live',
+      { timeoutMs: 60000, what: 'the page to reconnect by itself' });
+    await page.locator('#restart-banner').waitFor({ state: 'visible', timeout: 10000 });
+    assert.match(await page.locator('#restart-banner-text').textContent(), /restarted/i);
+    await screenshot(page, 'dashboard-desktop-restarted.png', { fullPage: false });
+
+    await waitFor(async () => (await phaseOf(page)) === 'INTERRUPTED', { timeoutMs: 15000, what: 'the interrupted run' });
+    assert.equal(await page.locator('#resume-button').isVisible(), true, 'an interrupted run offers Resume');
+    await page.click('#resume-button');
+    await waitFor(async () => !['INTERRUPTED'].includes(await phaseOf(page)), { what: 'the run to resume' });
+    assert.notEqual((await rest(server, 'pedidos')).data.phase, 'INTERRUPTED');
+
+    // Cancel, then reset after confirming.
+    await waitFor(async () => !(await page.locator('#cancel-button').isDisabled()) || (await phaseOf(page)) === 'DONE',
+      { what: 'Cancel to be available' });
+    if ((await phaseOf(page)) !== 'DONE') {
+      await page.click('#cancel-button');
+      await waitFor(async () => (await phaseOf(page)) === 'ABORTED', { timeoutMs: 30000, what: 'the run to be cancelled' });
+    }
+    await waitFor(async () => !(await page.locator('#reset-button').isDisabled()), { what: 'Reset to be available' });
+    await page.click('#reset-button');
+    await page.locator('#reset-dialog').waitFor({ state: 'visible' });
+    await page.click('#reset-confirm');
+    await waitFor(async () => (await rest(server, 'runs')).data.length === 0, { what: 'the history to be deleted' });
+    await waitFor(async () => (await page.locator('#history-body tr').count()) === 0, { what: 'the page history to empty' });
+  });
+});

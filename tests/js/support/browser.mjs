@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Shared helpers for the browser tests: start the real Orderly server, talk to its REST
+// API, and drive Debian's Chromium through playwright-core.
+
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const orderlyBin = process.env.ORDERLY_BIN ?? join(repoRoot, '_build', 'src', 'orderly');
+export const outputDir = resolve(process.env.ORDERLY_TEST_OUTPUT ?? join(repoRoot, 'test-output'));
+
+export const OPERATOR_TOKEN = 'operator-token-for-browser-tests-0123456789';
+export const VIEWER_TOKEN = 'viewer-token-for-browser-tests-9876543210';
+
+const LISTENING = /^Orderly listening on (https?):\/\/(\S+?):(\d+)\/\s*$/;
+
+export function makeDataDir ()
+{
+  return mkdtempSync(join(tmpdir(), 'orderly-web-test-'));
+}
+
+export function removeDataDir (dir)
+{
+  rmSync(dir, { recursive: true, force: true });
+}
+
+export function ensureOutputDir ()
+{
+  mkdirSync(outputDir, { recursive: true });
+  return outputDir;
+}
+
+/**
+ * Starts `orderly --headless` and resolves once it prints its listening line.
+ * Returns { url, port, child, output (), stop (signal) }.
+ */
+export function startServer ({ dataDir, port = 0, extraArgs = [], env = {}, timeoutMs = 20000 } = {})
+{
+  if (!existsSync(orderlyBin))
+    throw new Error(`Orderly binary not found at ${orderlyBin}; build it or set ORDERLY_BIN`);
+
+  const args = ['--headless', '--port', String(port), '--data-dir', dataDir, ...extraArgs];
+  const child = spawn(orderlyBin, args, {
+    env: {
+      ...process.env,
+      GSETTINGS_BACKEND: process.env.GSETTINGS_BACKEND ?? 'memory',
+      ORDERLY_OPERATOR_TOKEN: OPERATOR_TOKEN,
+      ORDERLY_VIEWER_TOKEN: VIEWER_TOKEN,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+
+  let output = '';
+  const exited = new Promise((resolveExit) => child.once('exit', (code, signal) => resolveExit({ code, signal })));
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk) => { output = (output + chunk).slice(-20000); });
+
+  return new Promise((resolveStart, rejectStart) => {
+    let pending = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      rejectStart(new Error(`Orderly did not print its listening line within ${timeoutMs} ms:\n${output}`));
+    }, timeoutMs);
+
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk) => {
+      output = (output + chunk).slice(-20000);
+      pending += chunk;
+      let newline;
+      while ((newline = pending.indexOf('\n')) !== -1) {
+        const line = pending.slice(0, newline);
+        pending = pending.slice(newline + 1);
+        const match = LISTENING.exec(line);
+        if (match) {
+          clearTimeout(timer);
+          const [, scheme, host, listenPort] = match;
+          resolveStart({
+            url: `${scheme}://${host}:${listenPort}/`,
+            port: Number(listenPort),
+            child,
+            exited,
+            output: () => output,
+            stop: async (signal = 'SIGTERM') => {
+              if (child.exitCode === null && child.signalCode === null)
+                child.kill(signal);
+              return exited;
+            },
+          });
+        }
+      }
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      rejectStart(new Error(`Orderly exited (code ${code}, signal ${signal}) before listening:\n${output}`));
+    });
+  });
+}
+
+/** Calls the REST API from node, as a script would, with a bearer token. */
+export async function rest (server, path, { token = OPERATOR_TOKEN, method = 'GET', body } = {})
+{
+  const headers = { Accept: 'application/json' };
+  if (token)
+    headers.Authorization = `Bearer ${token}`;
+  if (method !== 'GET') {
+    headers.Origin = new URL(server.url).origin;
+    headers['Content-Type'] = 'application/json';
+  }
+  const response = await fetch(new URL(path, server.url), {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let data = text;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    // Not JSON: keep the text for the assertion message.
+  }
+  return { status: response.status, data };
+}
+
+/** Polls `check` until it returns a truthy value; throws with `what` on timeout. */
+export async function waitFor (check, { timeoutMs = 30000, intervalMs = 200, what = 'condition' } = {})
+{
+  const deadline = Date.now() + timeoutMs;
+  let lastError;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value)
+        return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((resolveSleep) => setTimeout(resolveSleep, intervalMs));
+  }
+  throw new Error(`Timed out waiting for ${what}${lastError ? `: ${lastError.message}` : ''}`);
+}
+
+export function launchBrowser ()
+{
+  return chromium.launch({
+    executablePath: process.env.ORDERLY_CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+export const DESKTOP = { width: 1280, height: 800 };
+export const PHONE = { width: 390, height: 844 };
+
+/**
+ * A fresh browser context (own cookies) with a page. Console errors and uncaught
+ * exceptions are collected in `page.problems` so tests can assert there were none.
+ */
+export async function openPage (browser, { viewport = DESKTOP, colorScheme = 'light', isMobile = false } = {})
+{
+  const context = await browser.newContext({
+    viewport,
+    colorScheme,
+    isMobile,
+    hasTouch: isMobile,
+    deviceScaleFactor: isMobile ? 2 : 1,
+  });
+  const page = await context.newPage();
+  page.problems = [];
+  page.on('pageerror', (error) => page.problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error')
+      page.problems.push(`console: ${message.text()}`);
+  });
+  return { context, page };
+}
+
+/** Opens the dashboard and signs in through its token form. */
+export async function signIn (page, server, token)
+{
+  await page.goto(server.url);
+  await page.locator('#login-token').waitFor({ state: 'visible' });
+  await page.fill('#login-token', token);
+  await page.click('#login-form button[type="submit"]');
+  // The server sets the session cookie and redirects to the page without the token.
+  await page.locator('#dashboard-view').waitFor({ state: 'visible' });
+}
+
+export async function screenshot (page, name, { fullPage = true } = {})
+{
+  const path = join(ensureOutputDir(), name);
+  await page.screenshot({ path, fullPage });
+  return path;
+}
