@@ -178,6 +178,7 @@ describe('web dashboard', { timeout: 600000 }, () => {
 
   test('screenshots at desktop and phone sizes', async () => {
     const { page } = operator;
+    await page.evaluate(() => window.scrollTo(0, 0));
     await screenshot(page, 'dashboard-desktop.png');
 
     const phone = await openPage(browser, { viewport: PHONE, isMobile: true });
@@ -308,6 +309,9 @@ describe('web dashboard', { timeout: 600000 }, () => {
     const started = await rest(server, 'generate', { method: 'POST', body: { quantity: 5000000, force: true } });
     assert.equal(started.status, 202, JSON.stringify(started.data));
     await waitFor(async () => !['IDLE', 'DONE'].includes(await phaseOf(page)), { what: 'the long run to start on the page' });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await new Promise((resolveSleep) => setTimeout(resolveSleep, 3000));
+    await screenshot(page, 'dashboard-desktop-running.png', { fullPage: false });
 
     const port = server.port;
     await server.stop('SIGKILL');

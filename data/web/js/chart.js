@@ -17,7 +17,7 @@ function niceStep (max, ticks)
 {
   const raw = max / ticks;
   const magnitude = 10 ** Math.floor(Math.log10(raw));
-  for (const factor of [1, 2, 2.5, 5, 10]) {
+  for (const factor of [1, 2, 5, 10]) {
     if (raw <= factor * magnitude)
       return factor * magnitude;
   }
@@ -108,7 +108,7 @@ export class ThroughputChart
     const color = (name) => style.getPropertyValue(name).trim() || '#888';
     const font = style.fontFamily;
 
-    const max = Math.max(1, ...this.#samples.map((sample) => sample.overall));
+    const max = Math.max(10, ...this.#samples.map((sample) => sample.overall));
     const step = niceStep(max, 4);
     const top = Math.ceil(max / step) * step;
 
@@ -140,8 +140,13 @@ export class ThroughputChart
     context.textAlign = 'right';
     context.fillText('now', right, height - 4);
 
-    if (this.#samples.length < 2)
+    if (!this.#samples.some((sample) => sample.overall > 0)) {
+      context.textAlign = 'center';
+      context.textBaseline = 'middle';
+      context.font = `14px ${font}`;
+      context.fillText('No orders processed in the last two minutes', (left + right) / 2, (plotTop + bottom) / 2 - 12);
       return;
+    }
     const now = this.#samples[this.#samples.length - 1].time;
 
     context.save();

@@ -116,7 +116,9 @@ function renderStatus ()
   badge.dataset.phase = phase;
   badge.dataset.kind = format.phaseKind(phase);
 
-  $('status-message').textContent = state.message;
+  // Some messages only repeat the phase, which the badge already shows.
+  const message = state.message && state.message.replaceAll(' ', '_').toUpperCase() !== phase ? state.message : '';
+  $('status-message').textContent = message;
 
   const target = num(status.progress?.target);
   const generated = num(status.progress?.generated);
@@ -431,6 +433,7 @@ function setupLive ()
     const time = format.clockTime(Date.now());
     $('restart-banner-text').textContent = `Orderly restarted (noticed at ${time}). The figures below come from the new instance.`;
     $('restart-banner').hidden = false;
+    state.message = '';
     chart?.resetBaseline();
     logView?.note('Orderly restarted.');
     refreshHistory();
