@@ -119,6 +119,9 @@ function renderStatus ()
   // Some messages only repeat the phase, which the badge already shows.
   const message = state.message && state.message.replaceAll(' ', '_').toUpperCase() !== phase ? state.message : '';
   $('status-message').textContent = message;
+  const error = typeof status.error === 'string' && status.error ? status.error : '';
+  $('status-error').textContent = error ? `The run failed: ${error}` : '';
+  $('status-error').hidden = !error;
 
   const target = num(status.progress?.target);
   const generated = num(status.progress?.generated);
@@ -217,6 +220,8 @@ function updateControls ()
   $('cancel-button').disabled = state.busy || !running;
   $('reset-button').disabled = state.busy || running;
   $('resume-button').hidden = phase !== 'INTERRUPTED';
+  // Resuming is then the expected next step; a new run stays possible.
+  $('start-button').classList.toggle('suggested', phase !== 'INTERRUPTED');
   $('resume-button').disabled = state.busy;
 }
 
