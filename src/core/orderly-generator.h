@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "orderly-store.h"
+
+G_BEGIN_DECLS
+
+void orderly_generate_order (guint64       seed,
+                             gint64        run_id,
+                             gint64        index,
+                             double        vip_share,
+                             gint64        created_at_us,
+                             OrderlyOrder *order);
+
+G_END_DECLS

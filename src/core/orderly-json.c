@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "orderly-json"
+
+#include "config.h"
+
+#include <math.h>
+
+#include "orderly-json.h"
+
+/*
+ * The JSON shapes of the compatibility contract. The server sends them and the
+ * window never needs them; both see the same numbers because both read the
+ * same OrderlyStatus.
+ */
+
+/**
+ * orderly_json_iso8601:
+ * @time_us: microseconds since the epoch, or 0
+ *
+ * Returns: (nullable): "2026-11-25T17:20:18.123Z", or %NULL for 0
+ */
+char *
+orderly_json_iso8601 (gint64 time_us)
+{
+  g_autoptr(GDateTime) utc = NULL;
+  g_autofree char *base = NULL;
+
+  if (time_us <= 0)
+    return NULL;
+  utc = g_date_time_new_from_unix_utc (time_us / G_USEC_PER_SEC);
+  if (utc == NULL)
+    return NULL;
+  base = g_date_time_format (utc, "%Y-%m-%dT%H:%M:%S");
+  return g_strdup_printf ("%s.%03dZ", base, (int) ((time_us % G_USEC_PER_SEC) / 1000));
+}
+
+static void
+add_time (JsonBuilder *builder,
+          const char  *name,
+          gint64       time_us)
+{
+  g_autofree char *iso = orderly_json_iso8601 (time_us);
+
+  json_builder_set_member_name (builder, name);
+  if (iso != NULL)
+    json_builder_add_string_value (builder, iso);
+  else
+    json_builder_add_null_value (builder);
+}
+
+static double
+round_to (double value,
+          double step)
+{
+  return round (value / step) * step;
+}
+
+static void
+add_double (JsonBuilder *builder,
+            const char  *name,
+            double       value)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_double_value (builder, round_to (value, 0.001));
+}
+
+static void
+add_int (JsonBuilder *builder,
+         const char  *name,
+         gint64       value)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_int_value (builder, value);
+}
+
+static void
+add_priority (JsonBuilder *builder,
+              const char  *name,
+              gint64       start_us,
+              gint64       end_us,
+              double       time_ms,
+              gint64       count)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_begin_object (builder);
+  add_time (builder, "start", start_us);
+  add_time (builder, "end", end_us);
+  add_double (builder, "timeMs", time_ms);
+  add_int (builder, "count", count);
+  json_builder_end_object (builder);
+}
+
+/**
+ * orderly_json_status:
+ *
+ * Returns: (transfer full): the status object of the REST contract (GET /pedidos)
+ */
+JsonNode *
+orderly_json_status (OrderlyStatus *status)
+{
+  const OrderlyStatusData *d = orderly_status_get_data (status);
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "phase");
+  json_builder_add_string_value (builder, orderly_phase_to_string (d->phase));
+  add_double (builder, "generationTimeMs", d->generation_ms);
+  add_double (builder, "enqueueVipTimeMs", d->enqueue_vip_ms);
+  add_double (builder, "enqueueNormalTimeMs", d->enqueue_normal_ms);
+
+  json_builder_set_member_name (builder, "processing");
+  json_builder_begin_object (builder);
+  add_priority (builder, "vip", d->vip_start_us, d->vip_end_us, d->vip_ms, d->vip_processed);
+  add_priority (builder, "normal", d->normal_start_us, d->normal_end_us, d->normal_ms,
+                d->normal_processed);
+  json_builder_end_object (builder);
+
+  add_double (builder, "totalTimeMs", d->total_ms);
+
+  json_builder_set_member_name (builder, "counts");
+  json_builder_begin_object (builder);
+  add_int (builder, "vip", d->vip_total);
+  add_int (builder, "normal", d->normal_total);
+  json_builder_end_object (builder);
+
+  json_builder_set_member_name (builder, "throughput");
+  json_builder_begin_object (builder);
+  add_double (builder, "vip", d->throughput_vip);
+  add_double (builder, "normal", d->throughput_normal);
+  add_double (builder, "overall", d->throughput_overall);
+  json_builder_end_object (builder);
+
+  json_builder_set_member_name (builder, "eta");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "estimatedMs");
+  if (d->eta_ms >= 0)
+    json_builder_add_int_value (builder, d->eta_ms);
+  else
+    json_builder_add_null_value (builder);
+  add_double (builder, "progressPercent", d->progress_percent);
+  json_builder_end_object (builder);
+
+  json_builder_set_member_name (builder, "progress");
+  json_builder_begin_object (builder);
+  add_int (builder, "target", d->target);
+  add_int (builder, "generated", d->generated);
+  add_int (builder, "processedTotal", d->processed_total);
+  json_builder_end_object (builder);
+
+  /* Beyond the contract: what the window shows too. */
+  json_builder_set_member_name (builder, "runId");
+  if (d->run_id > 0)
+    json_builder_add_int_value (builder, d->run_id);
+  else
+    json_builder_add_null_value (builder);
+  add_int (builder, "workers", d->workers);
+  add_time (builder, "startedAt", d->started_at_us);
+  add_time (builder, "finishedAt", d->finished_at_us);
+  json_builder_set_member_name (builder, "error");
+  if (d->error_message != NULL)
+    json_builder_add_string_value (builder, d->error_message);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_end_object (builder);
+
+  return json_builder_get_root (builder);
+}
+
+/**
+ * orderly_json_progress:
+ *
+ * Returns: (transfer full): the `progress` event, without its timestamp
+ */
+JsonNode *
+orderly_json_progress (OrderlyStatus *status)
+{
+  const OrderlyStatusData *d = orderly_status_get_data (status);
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  gint64 current = d->phase == ORDERLY_PHASE_GENERATING ? d->generated : d->processed_total;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "phase");
+  json_builder_add_string_value (builder, orderly_phase_to_string (d->phase));
+  add_double (builder, "progress", d->progress_percent);
+  add_int (builder, "total", d->target);
+  add_int (builder, "current", current);
+  json_builder_set_member_name (builder, "message");
+  json_builder_add_string_value (builder, orderly_status_describe (status));
+  add_int (builder, "vipProcessed", d->vip_processed);
+  add_int (builder, "normalProcessed", d->normal_processed);
+  add_double (builder, "generationTime", d->generation_ms);
+  add_double (builder, "vipProcessingTime", d->vip_ms);
+  add_double (builder, "normalProcessingTime", d->normal_ms);
+  json_builder_end_object (builder);
+
+  return json_builder_get_root (builder);
+}
+
+/**
+ * orderly_json_log_entry:
+ *
+ * Returns: (transfer full): `{timestamp, level, message, category, data}`
+ */
+JsonNode *
+orderly_json_log_entry (OrderlyLogEntry *entry)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  const char *data = orderly_log_entry_get_data (entry);
+  g_autoptr(JsonNode) data_node = NULL;
+
+  if (data != NULL)
+    data_node = json_from_string (data, NULL);
+
+  json_builder_begin_object (builder);
+  add_int (builder, "timestamp", orderly_log_entry_get_timestamp (entry));
+  json_builder_set_member_name (builder, "level");
+  json_builder_add_string_value (builder,
+                                 orderly_log_level_to_string (orderly_log_entry_get_level (entry)));
+  json_builder_set_member_name (builder, "message");
+  json_builder_add_string_value (builder, orderly_log_entry_get_message (entry));
+  json_builder_set_member_name (builder, "category");
+  json_builder_add_string_value (builder, orderly_log_entry_get_category (entry));
+  json_builder_set_member_name (builder, "data");
+  if (data_node != NULL)
+    json_builder_add_value (builder, g_steal_pointer (&data_node));
+  else
+    json_builder_add_null_value (builder);
+  json_builder_end_object (builder);
+
+  return json_builder_get_root (builder);
+}
+
+/**
+ * orderly_json_run:
+ *
+ * Returns: (transfer full): one run of the history (GET /runs)
+ */
+JsonNode *
+orderly_json_run (const OrderlyRunRecord *run)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  double processing_s = (run->vip_ms + run->normal_ms) / 1000.0;
+  g_autofree char *seed = g_strdup_printf ("%" G_GUINT64_FORMAT, run->seed);
+
+  json_builder_begin_object (builder);
+  add_int (builder, "id", run->id);
+  json_builder_set_member_name (builder, "phase");
+  json_builder_add_string_value (builder, orderly_phase_to_string (run->phase));
+  add_int (builder, "quantity", run->quantity);
+  add_double (builder, "vipShare", run->vip_share);
+  json_builder_set_member_name (builder, "seed");
+  json_builder_add_string_value (builder, seed);
+  add_int (builder, "workers", run->workers);
+  add_time (builder, "startedAt", run->started_at_us);
+  add_time (builder, "finishedAt", run->finished_at_us);
+  add_double (builder, "generationTimeMs", run->generation_ms);
+  add_double (builder, "enqueueVipTimeMs", run->enqueue_vip_ms);
+  add_double (builder, "enqueueNormalTimeMs", run->enqueue_normal_ms);
+  json_builder_set_member_name (builder, "processing");
+  json_builder_begin_object (builder);
+  add_priority (builder, "vip", run->vip_start_us, run->vip_end_us, run->vip_ms, run->vip_count);
+  add_priority (builder, "normal", run->normal_start_us, run->normal_end_us, run->normal_ms,
+                run->normal_count);
+  json_builder_end_object (builder);
+  add_double (builder, "totalTimeMs", run->total_ms);
+  json_builder_set_member_name (builder, "counts");
+  json_builder_begin_object (builder);
+  add_int (builder, "vip", run->vip_total);
+  add_int (builder, "normal", run->normal_total);
+  json_builder_end_object (builder);
+  add_int (builder, "generated", run->generated);
+  add_int (builder, "processedTotal", run->vip_count + run->normal_count);
+  json_builder_set_member_name (builder, "throughput");
+  json_builder_begin_object (builder);
+  add_double (builder, "vip", run->vip_ms > 0 ? run->vip_count / (run->vip_ms / 1000.0) : 0);
+  add_double (builder, "normal",
+              run->normal_ms > 0 ? run->normal_count / (run->normal_ms / 1000.0) : 0);
+  add_double (builder, "overall",
+              processing_s > 0 ? (run->vip_count + run->normal_count) / processing_s : 0);
+  json_builder_end_object (builder);
+  json_builder_set_member_name (builder, "error");
+  if (run->error_message != NULL)
+    json_builder_add_string_value (builder, run->error_message);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_end_object (builder);
+
+  return json_builder_get_root (builder);
+}
+
+/**
+ * orderly_json_to_string:
+ *
+ * Returns: (transfer full): compact JSON text. Every control character is
+ *   escaped, so the text never holds a raw record separator.
+ */
+char *
+orderly_json_to_string (JsonNode *node)
+{
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+
+  json_generator_set_root (generator, node);
+  return json_generator_to_data (generator, NULL);
+}

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "orderly-log-entry.h"
+#include "orderly-status.h"
+#include "orderly-store.h"
+
+G_BEGIN_DECLS
+
+JsonNode *orderly_json_status          (OrderlyStatus          *status);
+JsonNode *orderly_json_progress        (OrderlyStatus          *status);
+JsonNode *orderly_json_log_entry       (OrderlyLogEntry        *entry);
+JsonNode *orderly_json_run             (const OrderlyRunRecord *run);
+char     *orderly_json_iso8601         (gint64                  time_us);
+char     *orderly_json_to_string       (JsonNode               *node);
+
+G_END_DECLS

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+
+#include "orderly-test-util.h"
+
+char *
+orderly_test_make_data_dir (void)
+{
+  g_autoptr(GError) error = NULL;
+  char *dir = g_dir_make_tmp ("orderly-test-XXXXXX", &error);
+
+  g_assert_no_error (error);
+  return dir;
+}
+
+void
+orderly_test_remove_dir (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir == NULL)
+    return;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR))
+        orderly_test_remove_dir (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
+}
+
+gboolean
+orderly_test_phase_finished (OrderlyPhase phase)
+{
+  return orderly_phase_is_terminal (phase) || phase == ORDERLY_PHASE_INTERRUPTED;
+}
+
+static gboolean
+timeout_cb (gpointer user_data)
+{
+  gboolean *timed_out = user_data;
+
+  *timed_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs the main loop until @done accepts the engine's phase (after a flush). */
+gboolean
+orderly_test_wait_for_phase (OrderlyEngine *engine,
+                             gboolean     (*done) (OrderlyPhase phase),
+                             guint          timeout_ms)
+{
+  gboolean timed_out = FALSE;
+  guint source = g_timeout_add (timeout_ms, timeout_cb, &timed_out);
+
+  for (;;)
+    {
+      orderly_engine_flush (engine);
+      if (done (orderly_status_get_phase (orderly_engine_get_status (engine))) &&
+          !orderly_engine_is_running (engine))
+        break;
+      if (timed_out)
+        return FALSE;
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_source_remove (source);
+  return TRUE;
+}
+
+gint64
+orderly_test_query_int (const char *db_path,
+                        const char *sql)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  gint64 value = -1;
+
+  g_assert_cmpint (sqlite3_open_v2 (db_path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    value = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return value;
+}
