@@ -72,7 +72,7 @@ export async function request (path, { method = 'GET', body, signal, timeoutMs =
 
   const text = await response.text().catch(() => '');
   let data = text;
-  if (text && (response.headers.get('Content-Type') ?? '').includes('json')) {
+  if (text && ((response.headers.get('Content-Type') ?? '').includes('json') || /^\s*[[{]/.test(text))) {
     try {
       data = JSON.parse(text);
     } catch {
