@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   DESKTOP, OPERATOR_TOKEN, PHONE, VIEWER_TOKEN,
-  launchBrowser, makeDataDir, openPage, removeDataDir, rest, screenshot, signIn, startServer, waitFor,
+  launchBrowser, makeDataDir, openPage, removeDataDir, rest, screenshot, signIn, startServer,
+  startSubPathProxy, waitFor,
 } from './support/browser.mjs';
 
 const RUN_TIMEOUT_MS = 90000;
@@ -345,5 +346,50 @@ describe('web dashboard', { timeout: 600000 }, () => {
     await page.click('#reset-confirm');
     await waitFor(async () => (await rest(server, 'runs')).data.length === 0, { what: 'the history to be deleted' });
     await waitFor(async () => (await page.locator('#history-body tr').count()) === 0, { what: 'the page history to empty' });
+  });
+});
+
+describe('web dashboard behind a reverse proxy at a sub-path', { timeout: 180000 }, () => {
+  let dataDir;
+  let server;
+  let proxy;
+  let browser;
+
+  before(async () => {
+    dataDir = makeDataDir();
+    proxy = await startSubPathProxy('/orderly/');
+    server = await startServer({ dataDir, extraArgs: ['--allow-origin', proxy.origin] });
+    proxy.setUpstream(server.url);
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await proxy?.close();
+    await server?.stop();
+    if (dataDir)
+      removeDataDir(dataDir);
+  });
+
+  test('every request stays under the sub-path, and the page goes live and controls a run', async () => {
+    const { page } = await openPage(browser, { viewport: PHONE, isMobile: true });
+    await page.goto(proxy.url);
+    await page.locator('#login-token').waitFor({ state: 'visible' });
+    // Keyboard only: the token field has the focus, Enter submits.
+    await page.keyboard.type(OPERATOR_TOKEN);
+    await page.keyboard.press('Enter');
+    await page.locator('#dashboard-view').waitFor({ state: 'visible' });
+    assert.ok(page.url().startsWith(proxy.url), `still under the sub-path: ${page.url()}`);
+
+    await waitFor(async () => (await connectionOf(page)) === 'live', { what: 'the live connection through the proxy' });
+    await page.fill('#quantity', '1000');
+    await page.click('#start-button');
+    await waitFor(async () => (await phaseOf(page)) === 'DONE', { timeoutMs: RUN_TIMEOUT_MS, what: 'the run to finish' });
+    assert.equal(await dataValue(page, '#stat-processed'), 1000);
+
+    const outside = proxy.requests.filter((path) => !path.startsWith('/orderly/'));
+    assert.deepEqual(outside, [], 'no request left the sub-path');
+    assert.ok(proxy.requests.some((path) => /^\/orderly\/ws(\?|$)/.test(path)), 'the socket went through the sub-path');
+    assert.deepEqual(unexpectedProblems(page), []);
   });
 });

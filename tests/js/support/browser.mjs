@@ -4,6 +4,8 @@
 
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -203,4 +205,94 @@ export async function screenshot (page, name, { fullPage = true } = {})
   const path = join(ensureOutputDir(), name);
   await page.screenshot({ path, fullPage });
   return path;
+}
+
+/**
+ * A minimal reverse proxy that serves the upstream under `prefix` (like nginx with
+ * `location /orderly/ { proxy_pass http://upstream/; }` and its default proxy_redirect):
+ * the prefix is stripped from request paths, redirects and cookie paths get it back,
+ * and WebSocket upgrades are passed through. Every path the browser asked for is kept
+ * in `requests`, so a test can check that nothing escaped the prefix.
+ */
+export async function startSubPathProxy (prefix = '/orderly/')
+{
+  let upstream = null;
+  const requests = [];
+  const tunnels = new Set();
+  const strip = (path) => (path.startsWith(prefix) ? `/${path.slice(prefix.length)}` : null);
+
+  const server = http.createServer((request, response) => {
+    requests.push(request.url);
+    const path = strip(request.url);
+    if (!path || !upstream) {
+      response.writeHead(404, { 'Content-Type': 'text/plain' });
+      response.end('not under the proxied prefix');
+      return;
+    }
+    const forward = http.request({
+      host: upstream.hostname,
+      port: upstream.port,
+      method: request.method,
+      path,
+      headers: { ...request.headers, host: upstream.host },
+    }, (answer) => {
+      const headers = { ...answer.headers };
+      if (typeof headers.location === 'string' && headers.location.startsWith('/'))
+        headers.location = prefix + headers.location.slice(1);
+      if (headers['set-cookie'])
+        headers['set-cookie'] = headers['set-cookie'].map((cookie) => cookie.replace(/;\s*path=\/(?=;|$)/i, `; Path=${prefix}`));
+      response.writeHead(answer.statusCode, headers);
+      answer.pipe(response);
+    });
+    forward.on('error', () => {
+      response.writeHead(502);
+      response.end();
+    });
+    request.pipe(forward);
+  });
+
+  server.on('upgrade', (request, socket, head) => {
+    requests.push(request.url);
+    const path = strip(request.url);
+    if (!path || !upstream) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    const target = net.connect(Number(upstream.port), upstream.hostname, () => {
+      const lines = [`${request.method} ${path} HTTP/1.1`];
+      for (let i = 0; i < request.rawHeaders.length; i += 2) {
+        const name = request.rawHeaders[i];
+        lines.push(`${name}: ${name.toLowerCase() === 'host' ? upstream.host : request.rawHeaders[i + 1]}`);
+      }
+      target.write(`${lines.join('\r\n')}\r\n\r\n`);
+      if (head.length)
+        target.write(head);
+      target.pipe(socket);
+      socket.pipe(target);
+    });
+    const close = () => {
+      target.destroy();
+      socket.destroy();
+    };
+    target.on('error', close);
+    socket.on('error', close);
+    tunnels.add(close);
+    socket.on('close', () => tunnels.delete(close));
+  });
+
+  await new Promise((resolveListen) => server.listen(0, '127.0.0.1', resolveListen));
+  const { port } = server.address();
+  return {
+    port,
+    origin: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${port}${prefix}`,
+    requests,
+    setUpstream: (url) => { upstream = new URL(url); },
+    close: () => new Promise((resolveClose) => {
+      for (const close of tunnels)
+        close();
+      server.closeAllConnections?.();
+      server.close(resolveClose);
+    }),
+  };
 }
