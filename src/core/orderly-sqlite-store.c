@@ -259,16 +259,33 @@ query_int (OrderlySqliteStore  *self,
   return value;
 }
 
+static gpointer
+configure_library (gpointer data)
+{
+  /* Memory statistics take a global mutex on every allocation. */
+  sqlite3_config (SQLITE_CONFIG_MEMSTATUS, 0);
+  return NULL;
+}
+
+/**
+ * orderly_sqlite_store_apply_pragmas:
+ *
+ * The settings every Orderly database runs with. Large pages keep the order
+ * table shallow and make room for the observations that processing adds to
+ * each row; they take effect only on a new, empty file.
+ */
 void
 orderly_sqlite_store_apply_pragmas (gpointer sqlite_db)
 {
   /* WAL with synchronous=NORMAL survives a killed process: only a power cut
    * can lose the last commits, and never leaves the file inconsistent. */
   sqlite3_exec (sqlite_db,
+                "PRAGMA page_size = 65536;"
+                "PRAGMA journal_mode = WAL;"
                 "PRAGMA synchronous = NORMAL;"
                 "PRAGMA temp_store = MEMORY;"
                 "PRAGMA cache_size = -32768;"
-                "PRAGMA wal_autocheckpoint = 4096;"
+                "PRAGMA wal_autocheckpoint = 1024;"
                 "PRAGMA journal_size_limit = 67108864;",
                 NULL, NULL, NULL);
 }
@@ -800,8 +817,11 @@ orderly_sqlite_store_new_full (const char               *path,
   int open_flags = SQLITE_OPEN_NOMUTEX;
   int rc;
 
+  static GOnce library_once = G_ONCE_INIT;
+
   g_return_val_if_fail (path != NULL, NULL);
 
+  g_once (&library_once, configure_library, NULL);
   self = g_new0 (OrderlySqliteStore, 1);
   orderly_store_init (&self->parent, &sqlite_vtable);
   g_mutex_init (&self->lock);
@@ -830,8 +850,10 @@ orderly_sqlite_store_new_full (const char               *path,
   if (!(flags & ORDERLY_SQLITE_STORE_READ_ONLY))
     {
       g_autofree char *mode = NULL;
-      sqlite3_stmt *s = prepare (self, "PRAGMA journal_mode = WAL", error);
+      sqlite3_stmt *s;
 
+      orderly_sqlite_store_apply_pragmas (self->db);
+      s = prepare (self, "PRAGMA journal_mode", error);
       if (s == NULL)
         return NULL;
       rc = sqlite3_step (s);
@@ -850,7 +872,6 @@ orderly_sqlite_store_new_full (const char               *path,
                        path, mode);
           return NULL;
         }
-      orderly_sqlite_store_apply_pragmas (self->db);
       if (!migrate (self, error))
         return NULL;
     }

@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <sys/stat.h>
+
+#include "orderly-config.h"
+#include "orderly-sqlite-store.h"
+#include "orderly-test-util.h"
+#include "orderly-tokens.h"
+
+static void
+test_store_schema (void)
+{
+  g_autofree char *dir = orderly_test_make_data_dir ();
+  g_autofree char *path = g_build_filename (dir, "orderly.db", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OrderlyStore) store = orderly_sqlite_store_new (path, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (orderly_store_check (store, &error));
+  g_assert_cmpint (orderly_test_query_int (path, "PRAGMA user_version"), ==,
+                   ORDERLY_SQLITE_SCHEMA_VERSION);
+  g_clear_pointer (&store, orderly_store_unref);
+
+  /* Opening again leaves a current schema alone. */
+  store = orderly_sqlite_store_new (path, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&store, orderly_store_unref);
+  orderly_test_remove_dir (dir);
+}
+
+static void
+test_store_corrupt (void)
+{
+  g_autofree char *dir = orderly_test_make_data_dir ();
+  g_autofree char *path = g_build_filename (dir, "orderly.db", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OrderlyStore) store = NULL;
+  g_autofree char *garbage = g_strnfill (8192, 'x');
+
+  g_assert_true (g_file_set_contents (path, garbage, -1, NULL));
+  store = orderly_sqlite_store_new (path, &error);
+  g_assert_null (store);
+  g_assert_error (error, ORDERLY_ERROR, ORDERLY_ERROR_CORRUPT);
+  g_assert_nonnull (strstr (error->message, path));
+  g_test_message ("%s", error->message);
+  orderly_test_remove_dir (dir);
+}
+
+static void
+test_store_newer_schema (void)
+{
+  g_autofree char *dir = orderly_test_make_data_dir ();
+  g_autofree char *path = g_build_filename (dir, "orderly.db", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OrderlyStore) store = orderly_sqlite_store_new (path, &error);
+  g_autofree char *command = NULL;
+
+  g_assert_no_error (error);
+  g_clear_pointer (&store, orderly_store_unref);
+  command = g_strdup_printf ("sqlite3 '%s' 'PRAGMA user_version = 99'", path);
+  g_assert_true (g_spawn_command_line_sync (command, NULL, NULL, NULL, NULL));
+
+  store = orderly_sqlite_store_new (path, &error);
+  g_assert_null (store);
+  g_assert_error (error, ORDERLY_ERROR, ORDERLY_ERROR_STORAGE);
+  g_assert_nonnull (strstr (error->message, "newer"));
+  orderly_test_remove_dir (dir);
+}
+
+static void
+test_store_read_only (void)
+{
+  g_autofree char *dir = orderly_test_make_data_dir ();
+  g_autofree char *path = g_build_filename (dir, "orderly.db", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OrderlyStore) store = orderly_sqlite_store_new (path, &error);
+  OrderlyRunRecord run = { .quantity = 1, .phase = ORDERLY_PHASE_GENERATING };
+
+  g_assert_no_error (error);
+  g_clear_pointer (&store, orderly_store_unref);
+
+  store = orderly_sqlite_store_new_full (path, ORDERLY_SQLITE_STORE_READ_ONLY, &error);
+  g_assert_no_error (error);
+  g_assert_false (orderly_store_create_run (store, &run, &error));
+  g_assert_error (error, ORDERLY_ERROR, ORDERLY_ERROR_READ_ONLY);
+  g_assert_nonnull (strstr (error->message, "read-only"));
+  g_clear_pointer (&store, orderly_store_unref);
+  g_assert_cmpint (orderly_test_query_int (path, "SELECT count(*) FROM runs"), ==, 0);
+  orderly_test_remove_dir (dir);
+}
+
+static void
+test_store_missing_dir (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OrderlyStore) store =
+    orderly_sqlite_store_new ("/nonexistent-orderly-dir/sub/orderly.db", &error);
+
+  g_assert_null (store);
+  g_assert_error (error, ORDERLY_ERROR, ORDERLY_ERROR_READ_ONLY);
+  g_assert_nonnull (strstr (error->message, "Cannot open"));
+}
+
+static void
+test_store_batch_atomic (void)
+{
+  g_autofree char *dir = orderly_test_make_data_dir ();
+  g_autofree char *path = g_build_filename (dir, "orderly.db", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OrderlyStore) store = orderly_sqlite_store_new (path, &error);
+  OrderlyOrder orders[3] = {
+    { .id = 1, .run_id = 1, .customer = "A" },
+    { .id = 2, .run_id = 1, .customer = "B" },
+    { .id = 1, .run_id = 1, .customer = "duplicate" },
+  };
+
+  g_assert_no_error (error);
+  /* The third row clashes: none of the batch may stay. */
+  g_assert_false (orderly_store_insert_orders (store, orders, 3, &error));
+  g_assert_error (error, ORDERLY_ERROR, ORDERLY_ERROR_STORAGE);
+  g_clear_pointer (&store, orderly_store_unref);
+  g_assert_cmpint (orderly_test_query_int (path, "SELECT count(*) FROM orders"), ==, 0);
+  orderly_test_remove_dir (dir);
+}
+
+static void
+test_store_claim_once (void)
+{
+  g_autofree char *dir = orderly_test_make_data_dir ();
+  g_autofree char *path = g_build_filename (dir, "orderly.db", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OrderlyStore) store = orderly_sqlite_store_new (path, &error);
+  OrderlyOrder orders[2] = { { .id = 1, .run_id = 1, .customer = "A" },
+                             { .id = 2, .run_id = 1, .customer = "B" } };
+  OrderlyOrderResult first[1] = { { .id = 1, .observations = "first", .processed_at_us = 1, .worker_id = 1 } };
+  OrderlyOrderResult again[2] = { { .id = 1, .observations = "second", .processed_at_us = 2, .worker_id = 2 },
+                                  { .id = 2, .observations = "second", .processed_at_us = 2, .worker_id = 2 } };
+  guint claimed = 0;
+
+  g_assert_true (orderly_store_insert_orders (store, orders, 2, &error));
+  g_assert_true (orderly_store_process_orders (store, first, 1, &claimed, &error));
+  g_assert_cmpuint (claimed, ==, 1);
+  g_assert_true (orderly_store_process_orders (store, again, 2, &claimed, &error));
+  g_assert_cmpuint (claimed, ==, 1);
+  g_clear_pointer (&store, orderly_store_unref);
+  g_assert_cmpint (orderly_test_query_int (path, "SELECT worker FROM orders WHERE id = 1"), ==, 1);
+  g_assert_cmpint (orderly_test_query_int (path, "SELECT worker FROM orders WHERE id = 2"), ==, 2);
+  orderly_test_remove_dir (dir);
+}
+
+static void
+test_tokens_file (void)
+{
+  g_autofree char *dir = orderly_test_make_data_dir ();
+  g_autofree char *path = g_build_filename (dir, "tokens.ini", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OrderlyTokens) tokens = NULL;
+  g_autoptr(OrderlyTokens) again = NULL;
+  g_autofree char *old_operator = NULL;
+  GStatBuf st;
+
+  g_unsetenv ("ORDERLY_OPERATOR_TOKEN");
+  g_unsetenv ("ORDERLY_VIEWER_TOKEN");
+  tokens = orderly_tokens_load (dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (strlen (tokens->operator_token), >=, 32);
+  g_assert_cmpstr (tokens->operator_token, !=, tokens->viewer_token);
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+
+  again = orderly_tokens_load (dir, &error);
+  g_assert_cmpstr (again->operator_token, ==, tokens->operator_token);
+  g_assert_cmpint (orderly_tokens_check (again, tokens->operator_token), ==, ORDERLY_ROLE_OPERATOR);
+  g_assert_cmpint (orderly_tokens_check (again, tokens->viewer_token), ==, ORDERLY_ROLE_VIEWER);
+  g_assert_cmpint (orderly_tokens_check (again, "nope"), ==, ORDERLY_ROLE_NONE);
+  g_assert_cmpint (orderly_tokens_check (again, ""), ==, ORDERLY_ROLE_NONE);
+  g_assert_cmpint (orderly_tokens_check (again, NULL), ==, ORDERLY_ROLE_NONE);
+
+  old_operator = g_strdup (again->operator_token);
+  g_assert_true (orderly_tokens_regenerate (again, dir, &error));
+  g_assert_cmpstr (again->operator_token, !=, old_operator);
+  g_assert_cmpint (orderly_tokens_check (again, old_operator), ==, ORDERLY_ROLE_NONE);
+  g_clear_pointer (&tokens, orderly_tokens_free);
+  tokens = orderly_tokens_load (dir, &error);
+  g_assert_cmpstr (tokens->operator_token, ==, again->operator_token);
+
+  g_setenv ("ORDERLY_OPERATOR_TOKEN", "operator-from-env-0123456789", TRUE);
+  g_setenv ("ORDERLY_VIEWER_TOKEN", "viewer-from-env-0123456789", TRUE);
+  g_clear_pointer (&tokens, orderly_tokens_free);
+  tokens = orderly_tokens_load (dir, &error);
+  g_assert_cmpstr (tokens->operator_token, ==, "operator-from-env-0123456789");
+  g_assert_cmpstr (tokens->viewer_token, ==, "viewer-from-env-0123456789");
+  g_assert_false (orderly_tokens_regenerate (tokens, dir, &error));
+  g_assert_error (error, ORDERLY_ERROR, ORDERLY_ERROR_FORBIDDEN);
+  g_unsetenv ("ORDERLY_OPERATOR_TOKEN");
+  g_unsetenv ("ORDERLY_VIEWER_TOKEN");
+  orderly_test_remove_dir (dir);
+}
+
+static void
+test_tokens_equal (void)
+{
+  g_assert_true (orderly_tokens_equal ("abc", "abc"));
+  g_assert_false (orderly_tokens_equal ("abc", "abd"));
+  g_assert_false (orderly_tokens_equal ("ab", "abc"));
+  g_assert_false (orderly_tokens_equal ("abcd", "abc"));
+  g_assert_false (orderly_tokens_equal ("", ""));
+  g_assert_false (orderly_tokens_equal (NULL, "abc"));
+}
+
+static OrderlyConfig *
+parse (GError **error,
+       ...)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  char **argv;
+  int argc;
+  OrderlyConfig *config;
+  va_list ap;
+  const char *arg;
+
+  g_ptr_array_add (args, (gpointer) "orderly");
+  va_start (ap, error);
+  while ((arg = va_arg (ap, const char *)) != NULL)
+    g_ptr_array_add (args, (gpointer) arg);
+  va_end (ap);
+  g_ptr_array_add (args, NULL);
+  argv = g_strdupv ((char **) args->pdata);
+  argc = args->len - 1;
+  {
+    char **to_free = g_strdupv (argv);
+    config = orderly_config_parse (&argc, &argv, error);
+    g_free (argv);
+    g_strfreev (to_free);
+  }
+  return config;
+}
+
+static void
+test_config_parse (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OrderlyConfig) config = NULL;
+
+  config = parse (&error, "--headless", "--port", "0", "--bind", "0.0.0.0", "--bind", "::",
+                  "--workers", "3", "--allow-origin", "https://a.example", "--no-auth",
+                  "--data-dir", "/tmp/x", NULL);
+  g_assert_no_error (error);
+  g_assert_true (config->headless);
+  g_assert_cmpint (orderly_config_get_port (config), ==, 0);
+  g_assert_cmpuint (g_strv_length (config->bind), ==, 2);
+  g_assert_cmpint (config->workers, ==, 3);
+  g_assert_cmpstr (config->allow_origins[0], ==, "https://a.example");
+  g_assert_true (config->no_auth);
+  g_assert_cmpstr (config->data_dir, ==, "/tmp/x");
+  g_clear_pointer (&config, orderly_config_free);
+
+  config = parse (&error, NULL);
+  g_assert_no_error (error);
+  g_assert_cmpint (orderly_config_get_port (config), ==, 8080);
+  g_assert_null (config->bind);
+  g_assert_nonnull (strstr (config->data_dir, "orderly"));
+  g_clear_pointer (&config, orderly_config_free);
+
+  config = parse (&error, "--port", "70000", NULL);
+  g_assert_null (config);
+  g_assert_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE);
+  g_clear_error (&error);
+  config = parse (&error, "--workers", "zero", NULL);
+  g_assert_null (config);
+  g_clear_error (&error);
+  config = parse (&error, "--tls-cert", "/x.pem", NULL);
+  g_assert_null (config);
+  g_clear_error (&error);
+  config = parse (&error, "--bogus", NULL);
+  g_assert_null (config);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/orderly/store/schema", test_store_schema);
+  g_test_add_func ("/orderly/store/corrupt", test_store_corrupt);
+  g_test_add_func ("/orderly/store/newer-schema", test_store_newer_schema);
+  g_test_add_func ("/orderly/store/read-only", test_store_read_only);
+  g_test_add_func ("/orderly/store/missing-dir", test_store_missing_dir);
+  g_test_add_func ("/orderly/store/batch-atomic", test_store_batch_atomic);
+  g_test_add_func ("/orderly/store/claim-once", test_store_claim_once);
+  g_test_add_func ("/orderly/tokens/file", test_tokens_file);
+  g_test_add_func ("/orderly/tokens/equal", test_tokens_equal);
+  g_test_add_func ("/orderly/config/parse", test_config_parse);
+
+  return g_test_run ();
+}
