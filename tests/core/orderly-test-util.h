@@ -15,4 +15,6 @@ gboolean       orderly_test_phase_finished  (OrderlyPhase   phase);
 gint64         orderly_test_query_int       (const char    *db_path,
                                              const char    *sql);
 
+gboolean       orderly_test_integrity_ok    (const char    *db_path);
+
 G_END_DECLS

@@ -380,7 +380,8 @@ crash_and_resume (Fixture    *fixture,
   g_autoptr(GError) error = NULL;
   g_autofree char *quantity_arg = g_strdup_printf ("%" G_GINT64_FORMAT, quantity);
   g_autofree char *work_arg = g_strdup_printf ("%" G_GINT64_FORMAT, work_us);
-  const char *argv[] = { g_test_get_filename (G_TEST_BUILT, "test-engine", NULL), "--child",
+  g_autofree char *self_exe = g_file_read_link ("/proc/self/exe", NULL);
+  const char *argv[] = { self_exe, "--child",
                          fixture->db_path, quantity_arg, work_arg, NULL };
   const OrderlyStatusData *d;
   GPid pid;
@@ -435,7 +436,7 @@ crash_and_resume (Fixture    *fixture,
                                            "SELECT count(*) FROM orders WHERE status = 1 AND "
                                            "observations IS NOT NULL AND worker IS NOT NULL"), ==, quantity);
   /* Every order processed before the crash kept its first result. */
-  g_assert_cmpint (orderly_test_query_int (fixture->db_path, "PRAGMA integrity_check") , !=, -1);
+  g_assert_true (orderly_test_integrity_ok (fixture->db_path));
   g_assert_cmpint (orderly_test_query_int (fixture->db_path,
                                            "SELECT max(processed_at) FROM orders WHERE priority = 0"), <,
                    orderly_test_query_int (fixture->db_path,
@@ -520,6 +521,7 @@ test_engine_disk_full (Fixture       *fixture,
   /* Whole batches or nothing. */
   g_assert_cmpint (stored % 16384, ==, 0);
   g_assert_cmpint (stored, <, 200000);
+  g_assert_true (orderly_test_integrity_ok (fixture->db_path));
 
   /* With room again, the database works and is intact. */
   orderly_sqlite_store_set_size_limit (fixture->store, 0);
