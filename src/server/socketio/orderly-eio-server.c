@@ -97,6 +97,7 @@ G_DEFINE_FINAL_TYPE (OrderlyEioServer, orderly_eio_server, G_TYPE_OBJECT)
 
 enum {
   SIGNAL_MESSAGE,
+  SIGNAL_DRAINED,
   SIGNAL_CLOSED,
   N_SESSION_SIGNALS
 };
@@ -205,6 +206,16 @@ orderly_eio_session_class_init (OrderlyEioSessionClass *klass)
   session_signals[SIGNAL_MESSAGE] =
     g_signal_new ("message", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_BYTES, G_TYPE_BOOLEAN);
+
+  /**
+   * OrderlyEioSession::drained:
+   *
+   * Emitted when a poll response has taken everything queued, so a sender
+   * that held back (see orderly_eio_session_can_write()) may go on.
+   */
+  session_signals[SIGNAL_DRAINED] =
+    g_signal_new ("drained", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 
   /**
    * OrderlyEioSession::closed:
@@ -321,6 +332,60 @@ orderly_eio_session_get_dropped (OrderlyEioSession *self)
   return self->dropped;
 }
 
+/**
+ * orderly_eio_session_can_write:
+ * @self: a session
+ * @window: how many packets a polling session may hold for its next GET
+ *
+ * Whether one more packet can go out now without piling up: on WebSocket,
+ * the kernel still takes data; on polling, fewer than @window packets wait.
+ * A sender that gets %FALSE keeps its own latest-wins state and tries again
+ * on #OrderlyEioSession::drained or later.
+ *
+ * Returns: whether to send now
+ */
+gboolean
+orderly_eio_session_can_write (OrderlyEioSession *self,
+                               guint              window)
+{
+  g_return_val_if_fail (ORDERLY_IS_EIO_SESSION (self), FALSE);
+
+  if (self->state != SESSION_OPEN)
+    return FALSE;
+
+  if (self->transport == ORDERLY_EIO_TRANSPORT_WEBSOCKET && self->ws != NULL)
+    {
+      GIOStream *stream = soup_websocket_connection_get_io_stream (self->ws);
+
+      /* libsoup wraps the connection in its own stream type, and TLS may
+       * sit in between; walk down to the socket. */
+      while (stream != NULL && !G_IS_SOCKET_CONNECTION (stream))
+        {
+          const char *property = G_IS_TLS_CONNECTION (stream) ? "base-io-stream" : "base-iostream";
+          GIOStream *base = NULL;
+
+          if (g_object_class_find_property (G_OBJECT_GET_CLASS (stream), property) == NULL)
+            break;
+          g_object_get (stream, property, &base, NULL);
+          if (base == NULL)
+            break;
+          /* Still owned by the wrapping stream. */
+          g_object_unref (base);
+          stream = base;
+        }
+
+      if (G_IS_SOCKET_CONNECTION (stream))
+        {
+          GSocket *socket = g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream));
+
+          return (g_socket_condition_check (socket, G_IO_OUT) & G_IO_OUT) != 0;
+        }
+      return TRUE;
+    }
+
+  return self->queue.length < window;
+}
+
 guint
 orderly_eio_session_get_queue_length (OrderlyEioSession *self)
 {
@@ -428,6 +493,8 @@ session_flush (OrderlyEioSession *self)
       session_release_get (self, payload->str, payload->len);
       if (self->state == SESSION_CLOSING)
         session_forget (self);
+      else
+        g_signal_emit (self, session_signals[SIGNAL_DRAINED], 0);
     }
 }
 
@@ -1221,6 +1288,8 @@ handle_poll_get (OrderlyEioSession *self,
       respond_payload (msg, payload->str, payload->len);
       if (self->state == SESSION_CLOSING)
         session_forget (self);
+      else
+        g_signal_emit (self, session_signals[SIGNAL_DRAINED], 0);
       return;
     }
 

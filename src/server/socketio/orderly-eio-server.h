@@ -59,6 +59,8 @@ gboolean            orderly_eio_session_is_open            (OrderlyEioSession   
 guint64             orderly_eio_session_get_sent           (OrderlyEioSession   *self);
 guint64             orderly_eio_session_get_dropped        (OrderlyEioSession   *self);
 guint               orderly_eio_session_get_queue_length   (OrderlyEioSession   *self);
+gboolean            orderly_eio_session_can_write          (OrderlyEioSession   *self,
+                                                            guint                window);
 
 void                orderly_eio_session_send_text          (OrderlyEioSession   *self,
                                                             const char          *data,
