@@ -90,6 +90,10 @@ struct _OrderlyEioServer
   gsize        max_payload;
   guint        max_queue;
   char       **cors_origins;
+
+  OrderlyEioRequestFunc request_func;
+  gpointer              request_data;
+  GDestroyNotify        request_destroy;
 };
 
 G_DEFINE_FINAL_TYPE (OrderlyEioSession, orderly_eio_session, G_TYPE_OBJECT)
@@ -98,6 +102,7 @@ G_DEFINE_FINAL_TYPE (OrderlyEioServer, orderly_eio_server, G_TYPE_OBJECT)
 enum {
   SIGNAL_MESSAGE,
   SIGNAL_DRAINED,
+  SIGNAL_UPGRADED,
   SIGNAL_CLOSED,
   N_SESSION_SIGNALS
 };
@@ -215,6 +220,15 @@ orderly_eio_session_class_init (OrderlyEioSessionClass *klass)
    */
   session_signals[SIGNAL_DRAINED] =
     g_signal_new ("drained", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+
+  /**
+   * OrderlyEioSession::upgraded:
+   *
+   * Emitted when the session has moved from polling to WebSocket.
+   */
+  session_signals[SIGNAL_UPGRADED] =
+    g_signal_new ("upgraded", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 
   /**
@@ -880,6 +894,7 @@ ws_message_cb (SoupWebsocketConnection *ws,
           self->transport = ORDERLY_EIO_TRANSPORT_WEBSOCKET;
           self->ws = g_steal_pointer (&self->probe);
           session_flush (self);
+          g_signal_emit (self, session_signals[SIGNAL_UPGRADED], 0);
           return;
         }
 
@@ -980,6 +995,8 @@ orderly_eio_server_finalize (GObject *object)
 {
   OrderlyEioServer *self = ORDERLY_EIO_SERVER (object);
 
+  if (self->request_destroy != NULL)
+    self->request_destroy (self->request_data);
   g_free (self->path);
   g_clear_pointer (&self->sessions, g_hash_table_unref);
   g_strfreev (self->cors_origins);
@@ -1104,6 +1121,31 @@ orderly_eio_server_set_cors_origins (OrderlyEioServer   *self,
 
   g_strfreev (self->cors_origins);
   self->cors_origins = g_strdupv ((char **) origins);
+}
+
+/**
+ * orderly_eio_server_set_request_func:
+ * @self: a server
+ * @func: (nullable): checks every request before Engine.IO looks at it
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data
+ *
+ * When @func returns %FALSE the request is refused: with the response
+ * @func set, or 403 {"code":4,"message":"Forbidden"} if it set none.
+ */
+void
+orderly_eio_server_set_request_func (OrderlyEioServer      *self,
+                                     OrderlyEioRequestFunc  func,
+                                     gpointer               user_data,
+                                     GDestroyNotify         destroy)
+{
+  g_return_if_fail (ORDERLY_IS_EIO_SERVER (self));
+
+  if (self->request_destroy != NULL)
+    self->request_destroy (self->request_data);
+  self->request_func = func;
+  self->request_data = user_data;
+  self->request_destroy = destroy;
 }
 
 guint
@@ -1388,6 +1430,14 @@ server_http_cb (SoupServer        *server,
 
   if (!upgrade)
     add_cors_headers (self, msg, &cors_allowed);
+
+  if (self->request_func != NULL &&
+      !self->request_func (self, msg, query, upgrade, self->request_data))
+    {
+      if (soup_server_message_get_status (msg) == 0)
+        respond_error (msg, 4, upgrade);
+      return;
+    }
 
   if (!upgrade && cors_allowed && g_strcmp0 (method, "OPTIONS") == 0)
     {

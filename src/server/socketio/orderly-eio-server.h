@@ -25,6 +25,22 @@ G_DECLARE_FINAL_TYPE (OrderlyEioSession, orderly_eio_session, ORDERLY, EIO_SESSI
 #define ORDERLY_TYPE_EIO_SERVER (orderly_eio_server_get_type ())
 G_DECLARE_FINAL_TYPE (OrderlyEioServer, orderly_eio_server, ORDERLY, EIO_SERVER, GObject)
 
+/**
+ * OrderlyEioRequestFunc:
+ * @server: the server
+ * @msg: the request
+ * @query: (nullable): its decoded query
+ * @is_upgrade: whether it asks for a WebSocket
+ * @user_data: closure data
+ *
+ * Returns: %TRUE to let Engine.IO handle the request
+ */
+typedef gboolean (*OrderlyEioRequestFunc) (OrderlyEioServer  *server,
+                                           SoupServerMessage *msg,
+                                           GHashTable        *query,
+                                           gboolean           is_upgrade,
+                                           gpointer           user_data);
+
 char               *orderly_eio_generate_id                (void);
 
 OrderlyEioServer   *orderly_eio_server_new                 (const char          *path);
@@ -40,6 +56,10 @@ void                orderly_eio_server_set_max_queue       (OrderlyEioServer    
                                                             guint                max_packets);
 void                orderly_eio_server_set_cors_origins    (OrderlyEioServer    *self,
                                                             const char * const  *origins);
+void                orderly_eio_server_set_request_func    (OrderlyEioServer    *self,
+                                                            OrderlyEioRequestFunc func,
+                                                            gpointer             user_data,
+                                                            GDestroyNotify       destroy);
 void                orderly_eio_server_attach              (OrderlyEioServer    *self,
                                                             SoupServer          *server);
 void                orderly_eio_server_detach              (OrderlyEioServer    *self);

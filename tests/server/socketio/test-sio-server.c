@@ -555,6 +555,41 @@ test_server_websocket_backpressure (Fixture       *fixture,
   g_assert_cmpuint (orderly_eio_session_get_sent (session), ==, sent);
 }
 
+static gboolean
+refuse_evil_cb (OrderlyEioServer  *server,
+                SoupServerMessage *msg,
+                GHashTable        *query,
+                gboolean           is_upgrade,
+                gpointer           user_data)
+{
+  const char *token = query != NULL ? g_hash_table_lookup (query, "token") : NULL;
+
+  if (g_strcmp0 (token, "teapot") == 0)
+    {
+      soup_server_message_set_status (msg, 418, NULL);
+      return FALSE;
+    }
+  return g_strcmp0 (token, "evil") != 0;
+}
+
+static void
+test_server_request_func (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autoptr(Reply) evil = NULL;
+  g_autoptr(Reply) teapot = NULL;
+  g_autoptr(Reply) fine = NULL;
+
+  orderly_eio_server_set_request_func (orderly_sio_server_get_engine (fixture->sio), refuse_evil_cb, NULL, NULL);
+  evil = request (fixture, "GET", "EIO=4&transport=polling&token=evil", NULL);
+  g_assert_cmpuint (evil->status, ==, 403);
+  g_assert_cmpstr (evil->body, ==, "{\"code\":4,\"message\":\"Forbidden\"}");
+  teapot = request (fixture, "GET", "EIO=4&transport=polling&token=teapot", NULL);
+  g_assert_cmpuint (teapot->status, ==, 418);
+  fine = request (fixture, "GET", "EIO=4&transport=polling&token=fine", NULL);
+  g_assert_cmpuint (fine->status, ==, 200);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -565,6 +600,8 @@ main (int   argc,
               fixture_setup, test_server_handshake_errors, fixture_teardown);
   g_test_add ("/orderly/socketio/server/polling-session", Fixture, NULL,
               fixture_setup, test_server_polling_session, fixture_teardown);
+  g_test_add ("/orderly/socketio/server/request-func", Fixture, NULL,
+              fixture_setup, test_server_request_func, fixture_teardown);
   g_test_add ("/orderly/socketio/server/refused", Fixture, NULL,
               fixture_setup, test_server_refused, fixture_teardown);
   g_test_add ("/orderly/socketio/server/broadcast-and-queue", Fixture, NULL,
