@@ -44,7 +44,7 @@ void
 orderly_log_queue_push (OrderlyLogQueue  *self,
                         OrderlyLogRecord *record)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
 
   if (self->pending->len >= self->max_pending)
     {
@@ -83,7 +83,7 @@ GPtrArray *
 orderly_log_queue_drain (OrderlyLogQueue *self,
                          guint           *n_dropped)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   GPtrArray *drained = self->pending;
 
   self->pending = g_ptr_array_new_with_free_func ((GDestroyNotify) orderly_log_record_free);

@@ -349,7 +349,7 @@ orderly_sqlite_store_create_run (OrderlyStore      *store,
                                  GError           **error)
 {
   OrderlySqliteStore *self = (OrderlySqliteStore *) store;
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   sqlite3_stmt *s = stmt (self, STMT_INSERT_RUN);
 
   sqlite3_bind_int64 (s, 1, (sqlite3_int64) run->seed);
@@ -370,7 +370,7 @@ orderly_sqlite_store_save_run (OrderlyStore            *store,
                                GError                 **error)
 {
   OrderlySqliteStore *self = (OrderlySqliteStore *) store;
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   sqlite3_stmt *s = stmt (self, STMT_UPDATE_RUN);
 
   sqlite3_bind_int64 (s, 1, run->id);
@@ -438,7 +438,7 @@ orderly_sqlite_store_list_runs (OrderlyStore  *store,
                                 GError       **error)
 {
   OrderlySqliteStore *self = (OrderlySqliteStore *) store;
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   g_autoptr(GPtrArray) runs = g_ptr_array_new_with_free_func ((GDestroyNotify) orderly_run_record_free);
   sqlite3_stmt *s;
   int rc;
@@ -493,7 +493,7 @@ orderly_sqlite_store_clear_orders (OrderlyStore  *store,
                                    GError       **error)
 {
   OrderlySqliteStore *self = (OrderlySqliteStore *) store;
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
 
   if (!begin (self, error))
     return FALSE;
@@ -512,7 +512,7 @@ orderly_sqlite_store_reset (OrderlyStore  *store,
                             GError       **error)
 {
   OrderlySqliteStore *self = (OrderlySqliteStore *) store;
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
 
   if (!begin (self, error))
     return FALSE;
@@ -536,7 +536,7 @@ orderly_sqlite_store_insert_orders (OrderlyStore        *store,
                                     GError             **error)
 {
   OrderlySqliteStore *self = (OrderlySqliteStore *) store;
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   sqlite3_stmt *s = self->stmts[STMT_INSERT_ORDER];
 
   if (!begin (self, error))
@@ -572,7 +572,7 @@ orderly_sqlite_store_process_orders (OrderlyStore              *store,
                                      GError                   **error)
 {
   OrderlySqliteStore *self = (OrderlySqliteStore *) store;
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   sqlite3_stmt *s = self->stmts[STMT_PROCESS_ORDER];
   guint claimed = 0;
 
@@ -611,7 +611,7 @@ orderly_sqlite_store_count_orders (OrderlyStore        *store,
                                    GError             **error)
 {
   OrderlySqliteStore *self = (OrderlySqliteStore *) store;
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   sqlite3_stmt *s;
   int rc;
 
@@ -654,7 +654,7 @@ orderly_sqlite_store_pending_order_ids (OrderlyStore     *store,
                                         GError          **error)
 {
   OrderlySqliteStore *self = (OrderlySqliteStore *) store;
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
   sqlite3_stmt *s;
   int rc;
@@ -688,7 +688,7 @@ orderly_sqlite_store_append_logs (OrderlyStore      *store,
                                   GError           **error)
 {
   OrderlySqliteStore *self = (OrderlySqliteStore *) store;
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   sqlite3_stmt *s = self->stmts[STMT_INSERT_LOG];
 
   if (n_records == 0)
@@ -739,7 +739,7 @@ orderly_sqlite_store_recent_logs (OrderlyStore  *store,
                                   GError       **error)
 {
   OrderlySqliteStore *self = (OrderlySqliteStore *) store;
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   g_autoptr(GPtrArray) records = g_ptr_array_new_with_free_func ((GDestroyNotify) orderly_log_record_free);
   sqlite3_stmt *s;
   int rc;
@@ -777,7 +777,7 @@ orderly_sqlite_store_check (OrderlyStore  *store,
                             GError       **error)
 {
   OrderlySqliteStore *self = (OrderlySqliteStore *) store;
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
 
   return query_int (self, "SELECT count(*) FROM runs", error) >= 0;
 }
@@ -908,7 +908,7 @@ orderly_sqlite_store_set_size_limit (OrderlyStore *store,
                                      gint64        max_bytes)
 {
   OrderlySqliteStore *self = (OrderlySqliteStore *) store;
-  g_autoptr(GMutexLocker) locker = NULL;
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = NULL;
   g_autofree char *sql = NULL;
   gint64 page_size;
 
