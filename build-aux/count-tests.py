@@ -60,7 +60,10 @@ def count_tap(path):
             passed = int(m.group(1))
         m = re.match(r'^# fail (\d+)', line)
         if m:
-            failed = int(m.group(1))
+            failed = (failed or 0) + int(m.group(1))
+        m = re.match(r'^# cancelled (\d+)', line)
+        if m:
+            failed = (failed or 0) + int(m.group(1))
     if passed is None or failed is None:
         return passed or 0, (failed or 0) + 1
     return passed, failed
