@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Socket.IO delivery benchmark. The same client harness (stock
+// socket.io-client 4.8) runs, in one run, against Orderly's Socket.IO layer
+// and against the reference socket.io 4.8 npm server, both broadcasting the
+// same feed, and prints for each: messages delivered per second, p99
+// latency (server emit to client handler), server CPU seconds per 100,000
+// delivered messages, and the server's RSS.
+//
+//   node tests/bench/bench-socketio.mjs [--clients 100,1000] [--seconds 10]
+//        [--logs-per-tick 8] [--tick-ms 100] [--transport websocket|polling]
+//
+// ORDERLY_SIO_BENCH_SERVER names Orderly's feed binary (default
+// _build/tests/server/socketio/sio-bench-server).
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(new URL('../js/package.json', import.meta.url));
+const { io } = require('socket.io-client');
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+function option(name, fallback) {
+  const index = process.argv.indexOf(`--${name}`);
+  return index > 0 ? process.argv[index + 1] : fallback;
+}
+
+const clientCounts = option('clients', '100,1000').split(',').map(Number);
+const seconds = Number(option('seconds', '10'));
+const warmupSeconds = Number(option('warmup', '2'));
+const logsPerTick = option('logs-per-tick', '8');
+const tickMs = option('tick-ms', '100');
+const transport = option('transport', 'websocket');
+const clockTicks = 100;
+
+const orderlyBin = process.env.ORDERLY_SIO_BENCH_SERVER ||
+  join(repoRoot, '_build', 'tests', 'server', 'socketio', 'sio-bench-server');
+
+const servers = [
+  { name: 'Orderly (C, libsoup)', command: orderlyBin, args: ['--tick-ms', tickMs, '--logs-per-tick', logsPerTick] },
+  {
+    name: 'socket.io 4.8 (Node)', command: process.execPath,
+    args: [join(repoRoot, 'tests', 'bench', 'bench-socketio-reference-server.mjs'), '--tick-ms', tickMs, '--logs-per-tick', logsPerTick],
+  },
+];
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const nowMs = () => performance.timeOrigin + performance.now();
+
+function startServer({ command, args }) {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolvePromise, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const match = out.match(/listening on (http:\/\/[^\s]+?)\/?\s/);
+      if (match)
+        resolvePromise({ child, url: match[1] });
+    });
+    child.once('exit', (code) => reject(new Error(`${command} exited with ${code}`)));
+  });
+}
+
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / clockTicks;
+}
+
+function rssMiB(pid) {
+  const match = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
+  return match ? Number(match[1]) / 1024 : NaN;
+}
+
+function percentile(values, p) {
+  if (values.length === 0)
+    return NaN;
+  const sorted = Float64Array.from(values).sort();
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+}
+
+async function connectClients(url, count) {
+  const state = { counting: false, messages: 0, latencies: [] };
+  const sockets = [];
+  const onEvent = (data) => {
+    if (!state.counting)
+      return;
+    state.messages++;
+    if (data && typeof data.sentAt === 'number')
+      state.latencies.push(nowMs() - data.sentAt);
+  };
+  const batch = 50;
+  for (let i = 0; i < count; i += batch) {
+    const connecting = [];
+    for (let j = i; j < Math.min(count, i + batch); j++) {
+      const socket = io(url, { transports: [transport], forceNew: true, reconnection: false, timeout: 20000 });
+      for (const event of ['status', 'progress', 'log'])
+        socket.on(event, onEvent);
+      sockets.push(socket);
+      connecting.push(new Promise((res, rej) => {
+        socket.once('connect', res);
+        socket.once('connect_error', rej);
+      }));
+    }
+    await Promise.all(connecting);
+  }
+  return { sockets, state };
+}
+
+async function measure(server, count) {
+  const { child, url } = await startServer(server);
+  try {
+    const { sockets, state } = await connectClients(url, count);
+    await sleep(warmupSeconds * 1000);
+    const cpuStart = cpuSeconds(child.pid);
+    const started = nowMs();
+    state.counting = true;
+    await sleep(seconds * 1000);
+    state.counting = false;
+    const elapsed = (nowMs() - started) / 1000;
+    const cpu = cpuSeconds(child.pid) - cpuStart;
+    const rss = rssMiB(child.pid);
+    const disconnected = sockets.filter((s) => !s.connected).length;
+    for (const socket of sockets)
+      socket.disconnect();
+    return {
+      server: server.name, clients: count,
+      msgsPerSecond: state.messages / elapsed,
+      p99: percentile(state.latencies, 0.99),
+      p50: percentile(state.latencies, 0.5),
+      cpuPer100k: state.messages > 0 ? cpu / state.messages * 100000 : NaN,
+      cpu, rss, disconnected,
+    };
+  } finally {
+    child.kill('SIGTERM');
+    await sleep(300);
+  }
+}
+
+if (!existsSync(orderlyBin)) {
+  console.error(`Orderly's feed server is not built: ${orderlyBin} (set ORDERLY_SIO_BENCH_SERVER)`);
+  process.exit(1);
+}
+
+console.log(`Socket.IO benchmark: transport ${transport}, one status + one progress + ${logsPerTick} log events ` +
+            `every ${tickMs} ms to every client, ${warmupSeconds} s warm-up, ${seconds} s measured`);
+const results = [];
+for (const count of clientCounts) {
+  for (const server of servers) {
+    const result = await measure(server, count);
+    results.push(result);
+    console.log(`${String(count).padStart(5)} clients  ${result.server.padEnd(22)}` +
+                `  ${result.msgsPerSecond.toFixed(0).padStart(8)} msgs/s` +
+                `  p50 ${result.p50.toFixed(1).padStart(7)} ms  p99 ${result.p99.toFixed(1).padStart(7)} ms` +
+                `  ${result.cpuPer100k.toFixed(3).padStart(7)} CPU s/100k msgs` +
+                `  RSS ${result.rss.toFixed(1).padStart(6)} MiB` +
+                (result.disconnected ? `  (${result.disconnected} disconnected)` : ''));
+  }
+  const [ours, reference] = results.slice(-2);
+  console.log(`${String(count).padStart(5)} clients  ratio: ${(reference.cpuPer100k / ours.cpuPer100k).toFixed(2)}x ` +
+              `messages per server CPU-second, p99 ${ours.p99.toFixed(1)} vs ${reference.p99.toFixed(1)} ms`);
+}
+process.exit(0);
