@@ -11,7 +11,11 @@
 #include "orderly-config.h"
 #include "orderly-engine.h"
 #include "orderly-remote.h"
+#include "orderly-server.h"
 #include "orderly-sqlite-store.h"
+
+/* How long a shutdown waits for WebSocket clients to see their close frame. */
+#define SHUTDOWN_GRACE_US (500 * G_TIME_SPAN_MILLISECOND)
 
 typedef struct
 {
@@ -19,11 +23,15 @@ typedef struct
   OrderlyStore  *store;
   OrderlyEngine *engine;
   OrderlyRemote *remote;
+  OrderlyServer *server;
 } Orderly;
 
 static void
 orderly_clear (Orderly *self)
 {
+  if (self->server != NULL)
+    g_object_run_dispose (G_OBJECT (self->server));
+  g_clear_object (&self->server);
   g_clear_object (&self->remote);
   g_clear_object (&self->engine);
   g_clear_pointer (&self->store, orderly_store_unref);
@@ -62,10 +70,71 @@ orderly_open (Orderly  *self,
   self->remote = orderly_remote_new (tokens, self->config->data_dir);
   orderly_remote_set_port (self->remote, orderly_config_get_port (self->config));
   if (self->config->bind != NULL && self->config->bind[0] != NULL)
-    orderly_remote_set_bind_address (self->remote, self->config->bind[0]);
+    {
+      /* Several --bind addresses travel as one comma-separated list. */
+      g_autofree char *bind = g_strjoinv (",", self->config->bind);
+
+      orderly_remote_set_bind_address (self->remote, bind);
+    }
   orderly_remote_set_allowed_origins (self->remote,
                                       (const char * const *) self->config->allow_origins);
+
+  self->server = orderly_server_new (self->engine, self->remote, error);
+  if (self->server == NULL)
+    return FALSE;
+  if ((self->config->tls_cert != NULL) != (self->config->tls_key != NULL))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           _("--tls-cert and --tls-key go together"));
+      return FALSE;
+    }
+  if (self->config->tls_cert != NULL &&
+      !orderly_server_set_tls_files (self->server, self->config->tls_cert,
+                                     self->config->tls_key, error))
+    return FALSE;
   return TRUE;
+}
+
+static gboolean
+orderly_start_server (Orderly  *self,
+                      GError  **error)
+{
+  g_autofree char *dashboard = NULL;
+
+  if (!orderly_server_start (self->server, error))
+    return FALSE;
+
+  g_print ("Orderly listening on %s\n", orderly_remote_get_url (self->remote));
+  if (orderly_remote_get_auth_enabled (self->remote))
+    {
+      dashboard = orderly_remote_dup_operator_url (self->remote);
+      g_print ("Dashboard: %s\n", dashboard);
+    }
+  else
+    {
+      g_printerr ("\n"
+                  "  WARNING: authentication is OFF (--no-auth).\n"
+                  "  Anyone who can reach %s can watch and control Orderly.\n"
+                  "\n", orderly_remote_get_url (self->remote));
+    }
+  fflush (stdout);
+  return TRUE;
+}
+
+/* Closes the live clients with 1001 and gives their close frames a moment
+ * to leave before the process ends. */
+static void
+orderly_stop_server (Orderly *self)
+{
+  gint64 deadline = g_get_monotonic_time () + SHUTDOWN_GRACE_US;
+  GListModel *clients = orderly_remote_get_clients (self->remote);
+
+  orderly_server_stop (self->server);
+  while (g_list_model_get_n_items (clients) > 0 && g_get_monotonic_time () < deadline)
+    {
+      if (!g_main_context_iteration (NULL, FALSE))
+        g_usleep (1000);
+    }
 }
 
 static gboolean
@@ -84,6 +153,7 @@ run_headless (Orderly *self)
   g_unix_signal_add (SIGTERM, quit_cb, loop);
   g_main_loop_run (loop);
 
+  orderly_stop_server (self);
   orderly_engine_shutdown (self->engine);
   return 0;
 }
@@ -115,6 +185,12 @@ main (int   argc,
     }
 
   if (!orderly_open (&self, &error))
+    {
+      g_printerr ("orderly: %s\n", error->message);
+      return 1;
+    }
+
+  if (!orderly_start_server (&self, &error))
     {
       g_printerr ("orderly: %s\n", error->message);
       return 1;

@@ -1,0 +1,595 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "orderly-hub"
+
+#include "config.h"
+
+#include "orderly-json.h"
+#include "orderly-hub.h"
+#include "orderly-subscriber-private.h"
+
+struct _OrderlyHub
+{
+  GObject          parent_instance;
+
+  OrderlyEngine   *engine;
+  OrderlyStatus   *status;
+  OrderlyLogStore *log_store;
+  OrderlyRemote   *remote;
+  char            *instance_id;
+
+  guint64          seq;
+  GPtrArray       *subscribers;
+  gboolean         status_dirty;
+  GPtrArray       *pending_lines;
+  guint            flush_source;
+  guint            metrics_source;
+
+  OrderlyHubEvent *status_event;
+  OrderlyHubEvent *tail_event;
+  GQueue           replay;
+  guint64          replay_trimmed_seq;
+
+  guint            queue_lines;
+  guint            overflow_ticks;
+  guint            replay_events;
+
+  guint64          retired_sent;
+  guint64          retired_dropped;
+};
+
+G_DEFINE_FINAL_TYPE (OrderlyHub, orderly_hub, G_TYPE_OBJECT)
+
+static void
+orderly_hub_dispose (GObject *object)
+{
+  OrderlyHub *self = (OrderlyHub *) object;
+
+  g_clear_handle_id (&self->flush_source, g_source_remove);
+  g_clear_handle_id (&self->metrics_source, g_source_remove);
+  if (self->status != NULL)
+    g_signal_handlers_disconnect_by_data (self->status, self);
+  if (self->log_store != NULL)
+    g_signal_handlers_disconnect_by_data (self->log_store, self);
+  if (self->subscribers != NULL)
+    {
+      while (self->subscribers->len > 0)
+        orderly_hub_unsubscribe (self, self->subscribers->pdata[self->subscribers->len - 1]);
+    }
+
+  G_OBJECT_CLASS (orderly_hub_parent_class)->dispose (object);
+}
+
+static void
+orderly_hub_finalize (GObject *object)
+{
+  OrderlyHub *self = (OrderlyHub *) object;
+
+  g_queue_clear_full (&self->replay, (GDestroyNotify) orderly_hub_event_unref);
+  g_clear_pointer (&self->status_event, orderly_hub_event_unref);
+  g_clear_pointer (&self->tail_event, orderly_hub_event_unref);
+  g_clear_pointer (&self->pending_lines, g_ptr_array_unref);
+  g_clear_pointer (&self->subscribers, g_ptr_array_unref);
+  g_clear_object (&self->status);
+  g_clear_object (&self->log_store);
+  g_clear_object (&self->engine);
+  g_clear_object (&self->remote);
+  g_free (self->instance_id);
+
+  G_OBJECT_CLASS (orderly_hub_parent_class)->finalize (object);
+}
+
+static void
+orderly_hub_class_init (OrderlyHubClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = orderly_hub_dispose;
+  object_class->finalize = orderly_hub_finalize;
+}
+
+static void
+orderly_hub_init (OrderlyHub *self)
+{
+  self->subscribers = g_ptr_array_new_with_free_func (g_object_unref);
+  self->pending_lines = g_ptr_array_new_with_free_func (g_free);
+  self->queue_lines = ORDERLY_HUB_DEFAULT_QUEUE_LINES;
+  self->overflow_ticks = ORDERLY_HUB_DEFAULT_OVERFLOW_TICKS;
+  self->replay_events = ORDERLY_HUB_DEFAULT_REPLAY_EVENTS;
+  g_queue_init (&self->replay);
+}
+
+static char *
+now_iso8601 (void)
+{
+  return orderly_json_iso8601 (g_get_real_time ());
+}
+
+static char *
+build_status_json (OrderlyHub *self)
+{
+  g_autoptr(JsonNode) node = orderly_json_status (self->status);
+  JsonObject *object = json_node_get_object (node);
+  g_autofree char *now = now_iso8601 ();
+
+  json_object_set_string_member (object, "timestamp", now);
+  json_object_set_string_member (object, "message", orderly_status_describe (self->status));
+  json_object_set_string_member (object, "instanceId", self->instance_id);
+  return orderly_json_to_string (node);
+}
+
+static char *
+build_progress_json (OrderlyHub *self)
+{
+  g_autoptr(JsonNode) node = orderly_json_progress (self->status);
+  g_autofree char *now = now_iso8601 ();
+
+  json_object_set_string_member (json_node_get_object (node), "timestamp", now);
+  return orderly_json_to_string (node);
+}
+
+static char *
+line_json (OrderlyLogEntry *entry)
+{
+  g_autoptr(JsonNode) node = orderly_json_log_entry (entry);
+
+  return orderly_json_to_string (node);
+}
+
+static void
+remember (OrderlyHub      *self,
+          OrderlyHubEvent *event)
+{
+  g_queue_push_tail (&self->replay, orderly_hub_event_ref (event));
+  while (g_queue_get_length (&self->replay) > self->replay_events)
+    {
+      OrderlyHubEvent *old = g_queue_pop_head (&self->replay);
+
+      self->replay_trimmed_seq = orderly_hub_event_get_seq (old);
+      orderly_hub_event_unref (old);
+    }
+}
+
+static void
+broadcast (OrderlyHub      *self,
+           OrderlyHubEvent *event)
+{
+  for (guint i = 0; i < self->subscribers->len; i++)
+    _orderly_subscriber_push (self->subscribers->pdata[i], event);
+}
+
+static void
+flush_subscribers (OrderlyHub *self,
+                   gboolean    end_tick)
+{
+  g_autoptr(GPtrArray) subscribers = NULL;
+
+  subscribers = g_ptr_array_copy (self->subscribers, (GCopyFunc) (void (*) (void)) g_object_ref, NULL);
+  g_ptr_array_set_free_func (subscribers, g_object_unref);
+
+  for (guint i = 0; i < subscribers->len; i++)
+    {
+      OrderlySubscriber *subscriber = subscribers->pdata[i];
+      OrderlyClient *client = orderly_subscriber_get_client (subscriber);
+
+      orderly_subscriber_flush (subscriber);
+      orderly_client_set_counters (client, orderly_subscriber_get_messages_sent (subscriber),
+                                   orderly_subscriber_get_messages_dropped (subscriber));
+      if (end_tick && _orderly_subscriber_end_tick (subscriber, self->overflow_ticks))
+        {
+          orderly_engine_log (self->engine, ORDERLY_LOG_LEVEL_WARN, "server", NULL,
+                              "Closed the connection of client %s (%s, %s): it stayed more than "
+                              "%u log lines behind",
+                              orderly_client_get_id (client), orderly_client_get_address (client),
+                              orderly_client_get_transport (client), self->queue_lines);
+          _orderly_subscriber_close (subscriber, 1013, "Too slow: the client could not keep up");
+        }
+    }
+}
+
+/**
+ * orderly_hub_flush:
+ *
+ * Turns what changed since the last call into events and sends them. Runs
+ * by itself once per engine tick; tests call it to avoid waiting.
+ */
+void
+orderly_hub_flush (OrderlyHub *self)
+{
+  g_return_if_fail (ORDERLY_IS_HUB (self));
+
+  g_clear_handle_id (&self->flush_source, g_source_remove);
+
+  if (self->status_dirty)
+    {
+      g_autoptr(OrderlyHubEvent) progress = NULL;
+
+      self->status_dirty = FALSE;
+      g_clear_pointer (&self->status_event, orderly_hub_event_unref);
+      self->status_event = orderly_hub_event_new (ORDERLY_HUB_EVENT_STATUS, ++self->seq,
+                                                  self->instance_id, build_status_json (self));
+      progress = orderly_hub_event_new (ORDERLY_HUB_EVENT_PROGRESS, ++self->seq,
+                                        self->instance_id, build_progress_json (self));
+      remember (self, self->status_event);
+      remember (self, progress);
+      broadcast (self, self->status_event);
+      broadcast (self, progress);
+    }
+
+  if (self->pending_lines->len > 0)
+    {
+      g_autoptr(OrderlyHubEvent) logs = NULL;
+      GPtrArray *lines = g_steal_pointer (&self->pending_lines);
+
+      self->pending_lines = g_ptr_array_new_with_free_func (g_free);
+      logs = orderly_hub_event_new_logs (++self->seq, self->instance_id, lines);
+      remember (self, logs);
+      broadcast (self, logs);
+    }
+
+  flush_subscribers (self, TRUE);
+}
+
+static gboolean
+flush_cb (gpointer user_data)
+{
+  OrderlyHub *self = user_data;
+
+  self->flush_source = 0;
+  orderly_hub_flush (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_flush (OrderlyHub *self)
+{
+  /* Both the status and the log store change within one engine tick; the
+   * idle runs once the tick is over, so one tick makes one set of events. */
+  if (self->flush_source == 0)
+    {
+      self->flush_source = g_idle_add_full (G_PRIORITY_DEFAULT, flush_cb, self, NULL);
+      g_source_set_name_by_id (self->flush_source, "[orderly] hub flush");
+    }
+}
+
+static void
+status_changed_cb (OrderlyHub    *self,
+                   OrderlyStatus *status)
+{
+  self->status_dirty = TRUE;
+  schedule_flush (self);
+}
+
+static void
+log_items_changed_cb (OrderlyHub *self,
+                      guint       position,
+                      guint       removed,
+                      guint       added,
+                      GListModel *model)
+{
+  g_clear_pointer (&self->tail_event, orderly_hub_event_unref);
+  for (guint i = 0; i < added; i++)
+    {
+      g_autoptr(OrderlyLogEntry) entry = g_list_model_get_item (model, position + i);
+
+      g_ptr_array_add (self->pending_lines, line_json (entry));
+    }
+  if (added > 0)
+    schedule_flush (self);
+}
+
+static char *
+build_metrics_json (OrderlyHub *self)
+{
+  const OrderlyStatusData *d = orderly_status_get_data (self->status);
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) node = NULL;
+  g_autofree char *now = now_iso8601 ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "timestamp");
+  json_builder_add_string_value (builder, now);
+  json_builder_set_member_name (builder, "phase");
+  json_builder_add_string_value (builder, orderly_phase_to_string (d->phase));
+  json_builder_set_member_name (builder, "processedTotal");
+  json_builder_add_int_value (builder, d->processed_total);
+  json_builder_set_member_name (builder, "throughput");
+  json_builder_add_double_value (builder, d->throughput_overall);
+  json_builder_set_member_name (builder, "queueWaiting");
+  json_builder_add_int_value (builder, d->queue_waiting);
+  json_builder_set_member_name (builder, "activeWorkers");
+  json_builder_add_int_value (builder, d->active_workers);
+  json_builder_set_member_name (builder, "clients");
+  json_builder_add_int_value (builder, self->subscribers->len);
+  json_builder_set_member_name (builder, "messagesSent");
+  json_builder_add_int_value (builder, orderly_hub_get_messages_sent (self));
+  json_builder_set_member_name (builder, "messagesDropped");
+  json_builder_add_int_value (builder, orderly_hub_get_messages_dropped (self));
+  json_builder_end_object (builder);
+  node = json_builder_get_root (builder);
+  return orderly_json_to_string (node);
+}
+
+static gboolean
+metrics_cb (gpointer user_data)
+{
+  OrderlyHub *self = user_data;
+  g_autoptr(OrderlyHubEvent) metrics = NULL;
+
+  if (self->subscribers->len == 0)
+    return G_SOURCE_CONTINUE;
+  metrics = orderly_hub_event_new (ORDERLY_HUB_EVENT_METRICS, ++self->seq, self->instance_id,
+                                   build_metrics_json (self));
+  broadcast (self, metrics);
+  flush_subscribers (self, FALSE);
+  return G_SOURCE_CONTINUE;
+}
+
+/**
+ * orderly_hub_new:
+ * @instance_id: names this run of the server; it changes on restart, so a
+ *   client knows its seq no longer applies
+ */
+OrderlyHub *
+orderly_hub_new (OrderlyEngine *engine,
+                 OrderlyRemote *remote,
+                 const char    *instance_id)
+{
+  OrderlyHub *self;
+
+  g_return_val_if_fail (ORDERLY_IS_ENGINE (engine), NULL);
+  g_return_val_if_fail (ORDERLY_IS_REMOTE (remote), NULL);
+  g_return_val_if_fail (instance_id != NULL, NULL);
+
+  self = g_object_new (ORDERLY_TYPE_HUB, NULL);
+  self->engine = g_object_ref (engine);
+  self->remote = g_object_ref (remote);
+  self->status = g_object_ref (orderly_engine_get_status (engine));
+  self->log_store = g_object_ref (orderly_engine_get_log_store (engine));
+  self->instance_id = g_strdup (instance_id);
+
+  self->status_event = orderly_hub_event_new (ORDERLY_HUB_EVENT_STATUS, ++self->seq,
+                                              self->instance_id, build_status_json (self));
+  remember (self, self->status_event);
+
+  g_signal_connect_swapped (self->status, "changed", G_CALLBACK (status_changed_cb), self);
+  g_signal_connect_swapped (self->log_store, "items-changed",
+                            G_CALLBACK (log_items_changed_cb), self);
+  self->metrics_source = g_timeout_add_seconds (1, metrics_cb, self);
+  g_source_set_name_by_id (self->metrics_source, "[orderly] hub metrics");
+  return self;
+}
+
+const char *
+orderly_hub_get_instance_id (OrderlyHub *self)
+{
+  g_return_val_if_fail (ORDERLY_IS_HUB (self), NULL);
+  return self->instance_id;
+}
+
+/**
+ * orderly_hub_get_seq:
+ *
+ * Returns: the seq of the newest event
+ */
+guint64
+orderly_hub_get_seq (OrderlyHub *self)
+{
+  g_return_val_if_fail (ORDERLY_IS_HUB (self), 0);
+  return self->seq;
+}
+
+/**
+ * orderly_hub_dup_status_event:
+ *
+ * Returns: (transfer full): the latest `status` event, for a `get-status`
+ *   sent without an ack id
+ */
+OrderlyHubEvent *
+orderly_hub_dup_status_event (OrderlyHub *self)
+{
+  g_return_val_if_fail (ORDERLY_IS_HUB (self), NULL);
+
+  if (self->status_dirty)
+    orderly_hub_flush (self);
+  return orderly_hub_event_ref (self->status_event);
+}
+
+/**
+ * orderly_hub_new_event:
+ * @name: one of the names of #OrderlyHubEventKind
+ * @data_json: (transfer full): its data
+ *
+ * Returns: (transfer full): an event stamped with the current seq, for a
+ *   transport that answers one client
+ */
+OrderlyHubEvent *
+orderly_hub_new_event (OrderlyHub *self,
+                       const char *name,
+                       char       *data_json)
+{
+  g_return_val_if_fail (ORDERLY_IS_HUB (self), NULL);
+
+  for (OrderlyHubEventKind kind = ORDERLY_HUB_EVENT_CONNECTED; kind <= ORDERLY_HUB_EVENT_METRICS; kind++)
+    {
+      if (kind != ORDERLY_HUB_EVENT_LOGS && g_str_equal (orderly_hub_event_kind_to_name (kind), name))
+        return orderly_hub_event_new (kind, self->seq, self->instance_id, data_json);
+    }
+  g_free (data_json);
+  g_return_val_if_reached (NULL);
+}
+
+static OrderlyHubEvent *
+get_tail_event (OrderlyHub *self)
+{
+  if (self->tail_event == NULL)
+    {
+      GListModel *model = G_LIST_MODEL (self->log_store);
+      guint n_items = g_list_model_get_n_items (model);
+      guint first = n_items > ORDERLY_HUB_TAIL_LINES ? n_items - ORDERLY_HUB_TAIL_LINES : 0;
+      g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+
+      for (guint i = first; i < n_items; i++)
+        {
+          g_autoptr(OrderlyLogEntry) entry = g_list_model_get_item (model, i);
+
+          g_ptr_array_add (lines, line_json (entry));
+        }
+      self->tail_event = orderly_hub_event_new_logs (self->seq, self->instance_id,
+                                                     g_steal_pointer (&lines));
+    }
+  return self->tail_event;
+}
+
+static gboolean
+can_replay (OrderlyHub *self,
+            gint64      since)
+{
+  return since >= 0 && (guint64) since <= self->seq && (guint64) since >= self->replay_trimmed_seq;
+}
+
+/**
+ * orderly_hub_subscribe:
+ * @client: the client, added to #OrderlyRemote:clients until unsubscribed
+ * @since: the seq of the last event the client saw before reconnecting,
+ *   or -1
+ * @funcs: (not nullable): how to reach the transport; must stay valid
+ * @transport: passed to @funcs
+ *
+ * Queues `connected`, then `status`, then either what the client missed
+ * since @since (when the replay buffer still holds it) or the last
+ * %ORDERLY_HUB_TAIL_LINES log lines, and sends what the transport can take.
+ *
+ * Returns: (transfer none): the subscriber, valid until orderly_hub_unsubscribe()
+ */
+OrderlySubscriber *
+orderly_hub_subscribe (OrderlyHub                   *self,
+                       OrderlyClient                *client,
+                       gint64                        since,
+                       const OrderlySubscriberFuncs *funcs,
+                       gpointer                      transport)
+{
+  OrderlySubscriber *subscriber;
+  g_autoptr(OrderlyHubEvent) connected = NULL;
+  g_autofree char *now = now_iso8601 ();
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) node = NULL;
+
+  g_return_val_if_fail (ORDERLY_IS_HUB (self), NULL);
+  g_return_val_if_fail (ORDERLY_IS_CLIENT (client), NULL);
+  g_return_val_if_fail (funcs != NULL, NULL);
+
+  if (self->status_dirty || self->pending_lines->len > 0)
+    orderly_hub_flush (self);
+
+  subscriber = _orderly_subscriber_new (client, funcs, transport, self->queue_lines);
+  g_ptr_array_add (self->subscribers, subscriber);
+  orderly_remote_add_client (self->remote, client);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "message");
+  json_builder_add_string_value (builder, "Connected to Orderly");
+  json_builder_set_member_name (builder, "timestamp");
+  json_builder_add_string_value (builder, now);
+  json_builder_set_member_name (builder, "clientId");
+  json_builder_add_string_value (builder, orderly_client_get_id (client));
+  json_builder_end_object (builder);
+  node = json_builder_get_root (builder);
+  connected = orderly_hub_event_new (ORDERLY_HUB_EVENT_CONNECTED,
+                                     orderly_hub_event_get_seq (self->status_event),
+                                     self->instance_id, orderly_json_to_string (node));
+
+  _orderly_subscriber_push (subscriber, connected);
+  _orderly_subscriber_push (subscriber, self->status_event);
+  if (can_replay (self, since))
+    {
+      for (GList *l = self->replay.head; l != NULL; l = l->next)
+        {
+          OrderlyHubEvent *event = l->data;
+
+          if (orderly_hub_event_get_seq (event) > (guint64) since &&
+              orderly_hub_event_get_kind (event) != ORDERLY_HUB_EVENT_STATUS)
+            _orderly_subscriber_push (subscriber, event);
+        }
+    }
+  else
+    {
+      _orderly_subscriber_push (subscriber, get_tail_event (self));
+    }
+
+  orderly_subscriber_flush (subscriber);
+  return subscriber;
+}
+
+/**
+ * orderly_hub_unsubscribe:
+ *
+ * Forgets @subscriber: the transport's connection is gone. Its functions are
+ * not called any more.
+ */
+void
+orderly_hub_unsubscribe (OrderlyHub        *self,
+                         OrderlySubscriber *subscriber)
+{
+  g_return_if_fail (ORDERLY_IS_HUB (self));
+  g_return_if_fail (ORDERLY_IS_SUBSCRIBER (subscriber));
+
+  self->retired_sent += orderly_subscriber_get_messages_sent (subscriber);
+  self->retired_dropped += orderly_subscriber_get_messages_dropped (subscriber);
+  _orderly_subscriber_detach (subscriber);
+  orderly_remote_remove_client (self->remote, orderly_subscriber_get_client (subscriber));
+  g_ptr_array_remove_fast (self->subscribers, subscriber);
+}
+
+guint
+orderly_hub_get_n_subscribers (OrderlyHub *self)
+{
+  g_return_val_if_fail (ORDERLY_IS_HUB (self), 0);
+  return self->subscribers->len;
+}
+
+/**
+ * orderly_hub_set_limits:
+ * @queue_lines: log lines queued per client before the oldest are dropped
+ * @overflow_ticks: ticks a client may stay at that bound before it is closed
+ * @replay_events: events kept for clients that reconnect with a seq
+ */
+void
+orderly_hub_set_limits (OrderlyHub *self,
+                        guint       queue_lines,
+                        guint       overflow_ticks,
+                        guint       replay_events)
+{
+  g_return_if_fail (ORDERLY_IS_HUB (self));
+
+  self->queue_lines = MAX (queue_lines, 1);
+  self->overflow_ticks = MAX (overflow_ticks, 1);
+  self->replay_events = MAX (replay_events, 1);
+  for (guint i = 0; i < self->subscribers->len; i++)
+    _orderly_subscriber_set_max_lines (self->subscribers->pdata[i], self->queue_lines);
+}
+
+guint64
+orderly_hub_get_messages_sent (OrderlyHub *self)
+{
+  guint64 total;
+
+  g_return_val_if_fail (ORDERLY_IS_HUB (self), 0);
+
+  total = self->retired_sent;
+  for (guint i = 0; i < self->subscribers->len; i++)
+    total += orderly_subscriber_get_messages_sent (self->subscribers->pdata[i]);
+  return total;
+}
+
+guint64
+orderly_hub_get_messages_dropped (OrderlyHub *self)
+{
+  guint64 total;
+
+  g_return_val_if_fail (ORDERLY_IS_HUB (self), 0);
+
+  total = self->retired_dropped;
+  for (guint i = 0; i < self->subscribers->len; i++)
+    total += orderly_subscriber_get_messages_dropped (self->subscribers->pdata[i]);
+  return total;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib-object.h>
+
+G_BEGIN_DECLS
+
+#define ORDERLY_LOGIN_LIMITER_DEFAULT_FAILURES 10
+#define ORDERLY_LOGIN_LIMITER_DEFAULT_BLOCK_MS 60000
+
+#define ORDERLY_TYPE_LOGIN_LIMITER (orderly_login_limiter_get_type ())
+
+/**
+ * OrderlyLoginLimiter:
+ *
+ * Counts failed logins per remote address. After too many within the block
+ * time, that address (and only that one) is refused until the block time has
+ * passed since its last failure.
+ */
+G_DECLARE_FINAL_TYPE (OrderlyLoginLimiter, orderly_login_limiter, ORDERLY, LOGIN_LIMITER, GObject)
+
+OrderlyLoginLimiter *orderly_login_limiter_new            (void);
+void                 orderly_login_limiter_set_limits     (OrderlyLoginLimiter *self,
+                                                           guint                max_failures,
+                                                           guint                block_ms);
+gboolean             orderly_login_limiter_is_blocked     (OrderlyLoginLimiter *self,
+                                                           const char          *address);
+gboolean             orderly_login_limiter_add_failure    (OrderlyLoginLimiter *self,
+                                                           const char          *address);
+void                 orderly_login_limiter_add_success    (OrderlyLoginLimiter *self,
+                                                           const char          *address);
+gboolean             orderly_login_limiter_should_log     (OrderlyLoginLimiter *self,
+                                                           const char          *address);
+
+G_END_DECLS

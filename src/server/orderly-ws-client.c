@@ -1,0 +1,454 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "orderly-server"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "orderly-json.h"
+#include "orderly-server.h"
+#include "orderly-ws-client.h"
+
+/* Larger frames than this are cut off by libsoup itself, without a close
+ * frame; between ORDERLY_SERVER_MAX_MESSAGE and this, the client is told. */
+#define MAX_INCOMING_PAYLOAD (1024 * 1024)
+
+struct _OrderlyWsClient
+{
+  GObject                  parent_instance;
+
+  SoupWebsocketConnection *connection;
+  GSocket                 *socket;
+  OrderlyClient           *client;
+  OrderlyHub              *hub;
+  OrderlyDispatcher       *dispatcher;
+  OrderlySubscriber       *subscriber;   /* owned by the hub */
+  OrderlyRole              role;
+
+  gint64                   last_activity_us;
+  gint64                   last_ping_us;
+  gboolean                 refusal_logged;
+  gboolean                 closed;
+};
+
+G_DEFINE_FINAL_TYPE (OrderlyWsClient, orderly_ws_client, G_TYPE_OBJECT)
+
+enum {
+  CLOSED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void
+orderly_ws_client_dispose (GObject *object)
+{
+  OrderlyWsClient *self = (OrderlyWsClient *) object;
+
+  if (self->subscriber != NULL)
+    {
+      orderly_hub_unsubscribe (self->hub, self->subscriber);
+      self->subscriber = NULL;
+    }
+  if (self->connection != NULL)
+    g_signal_handlers_disconnect_by_data (self->connection, self);
+
+  G_OBJECT_CLASS (orderly_ws_client_parent_class)->dispose (object);
+}
+
+static void
+orderly_ws_client_finalize (GObject *object)
+{
+  OrderlyWsClient *self = (OrderlyWsClient *) object;
+
+  g_clear_object (&self->connection);
+  g_clear_object (&self->socket);
+  g_clear_object (&self->client);
+  g_clear_object (&self->hub);
+  g_clear_object (&self->dispatcher);
+
+  G_OBJECT_CLASS (orderly_ws_client_parent_class)->finalize (object);
+}
+
+static void
+orderly_ws_client_class_init (OrderlyWsClientClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = orderly_ws_client_dispose;
+  object_class->finalize = orderly_ws_client_finalize;
+
+  /**
+   * OrderlyWsClient::closed:
+   *
+   * The connection is closed; the client has left the hub.
+   */
+  signals[CLOSED] = g_signal_new ("closed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+orderly_ws_client_init (OrderlyWsClient *self)
+{
+  self->last_activity_us = g_get_monotonic_time ();
+  self->last_ping_us = self->last_activity_us;
+}
+
+static gboolean
+is_open (OrderlyWsClient *self)
+{
+  return !self->closed &&
+         soup_websocket_connection_get_state (self->connection) == SOUP_WEBSOCKET_STATE_OPEN;
+}
+
+static void
+send_bytes (OrderlyWsClient *self,
+            GBytes          *bytes)
+{
+  if (is_open (self))
+    soup_websocket_connection_send_message (self->connection, SOUP_WEBSOCKET_DATA_TEXT, bytes);
+}
+
+static void
+send_text (OrderlyWsClient *self,
+           char            *text)
+{
+  g_autoptr(GBytes) bytes = g_bytes_new_take (text, strlen (text));
+
+  send_bytes (self, bytes);
+  if (self->subscriber != NULL)
+    orderly_subscriber_count_sent (self->subscriber, 1);
+}
+
+/* A reply to this client only: an ack, an error, a pong. */
+static void
+send_reply (OrderlyWsClient *self,
+            const char      *event,
+            JsonNode        *id,
+            JsonNode        *data)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "event");
+  json_builder_add_string_value (builder, event);
+  if (id != NULL)
+    {
+      json_builder_set_member_name (builder, "id");
+      json_builder_add_value (builder, json_node_copy (id));
+    }
+  json_builder_set_member_name (builder, "data");
+  json_builder_add_value (builder, json_node_ref (data));
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  send_text (self, orderly_json_to_string (root));
+}
+
+static void
+refuse (OrderlyWsClient *self,
+        JsonNode        *id,
+        guint            status_code,
+        const char      *message)
+{
+  g_autoptr(JsonNode) body = orderly_dispatcher_error_body (status_code, message);
+
+  if (!self->refusal_logged)
+    {
+      self->refusal_logged = TRUE;
+      g_message ("Refused a message from WebSocket client %s (%s): %s",
+                 orderly_client_get_id (self->client), orderly_client_get_address (self->client),
+                 message);
+    }
+  send_reply (self, id != NULL ? "ack" : "error", id, body);
+}
+
+static gboolean
+can_send_cb (gpointer transport)
+{
+  OrderlyWsClient *self = transport;
+
+  if (!is_open (self))
+    return FALSE;
+  return (g_socket_condition_check (self->socket, G_IO_OUT) & G_IO_OUT) != 0;
+}
+
+static void
+send_cb (gpointer         transport,
+         OrderlyHubEvent *event,
+         guint            first_line)
+{
+  OrderlyWsClient *self = transport;
+
+  if (first_line == 0)
+    {
+      send_bytes (self, orderly_hub_event_get_frame (event));
+    }
+  else
+    {
+      g_autoptr(GBytes) frame = orderly_hub_event_dup_frame_from (event, first_line);
+
+      send_bytes (self, frame);
+    }
+}
+
+static void
+close_cb (gpointer    transport,
+          gushort     code,
+          const char *reason)
+{
+  orderly_ws_client_close (transport, code, reason);
+}
+
+static const OrderlySubscriberFuncs subscriber_funcs = {
+  can_send_cb,
+  send_cb,
+  close_cb,
+};
+
+static void
+handle_command (OrderlyWsClient *self,
+                const char      *event,
+                JsonNode        *id,
+                JsonNode        *data)
+{
+  g_autoptr(JsonNode) answer = NULL;
+  guint status_code = 0;
+
+  if (g_str_equal (event, "ping"))
+    {
+      g_autoptr(JsonNode) pong = json_node_new (JSON_NODE_OBJECT);
+      JsonObject *object = json_object_new ();
+
+      json_object_set_int_member (object, "timestamp", g_get_real_time () / 1000);
+      json_node_take_object (pong, object);
+      send_reply (self, id != NULL ? "ack" : "pong", id, pong);
+      return;
+    }
+  if (g_str_equal (event, "pong"))
+    return;
+
+  if (!orderly_dispatcher_has_command (event))
+    {
+      g_autofree char *message = g_strdup_printf ("Unknown event “%s”", event);
+
+      refuse (self, id, 400, message);
+      return;
+    }
+
+  if (id == NULL && g_str_equal (event, "get-status"))
+    {
+      g_autoptr(OrderlyHubEvent) status = orderly_hub_dup_status_event (self->hub);
+
+      send_bytes (self, orderly_hub_event_get_frame (status));
+      return;
+    }
+
+  answer = orderly_dispatcher_dispatch (self->dispatcher, event, data, self->role, &status_code);
+  if (status_code >= 400)
+    {
+      if (!self->refusal_logged)
+        {
+          self->refusal_logged = TRUE;
+          g_message ("Refused “%s” from WebSocket client %s (%s): %d",
+                     event, orderly_client_get_id (self->client),
+                     orderly_client_get_address (self->client), status_code);
+        }
+      send_reply (self, id != NULL ? "ack" : "error", id, answer);
+    }
+  else if (id != NULL)
+    {
+      send_reply (self, "ack", id, answer);
+    }
+}
+
+static void
+message_cb (OrderlyWsClient         *self,
+            gint                     type,
+            GBytes                  *message,
+            SoupWebsocketConnection *connection)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonObject *object;
+  JsonNode *event, *id;
+  gsize size;
+  const char *data = g_bytes_get_data (message, &size);
+
+  self->last_activity_us = g_get_monotonic_time ();
+
+  if (type != SOUP_WEBSOCKET_DATA_TEXT)
+    {
+      refuse (self, NULL, 400, "Binary frames are not accepted; send JSON text");
+      orderly_ws_client_close (self, SOUP_WEBSOCKET_CLOSE_UNSUPPORTED_DATA, "Binary frames are not accepted");
+      return;
+    }
+  if (size > ORDERLY_SERVER_MAX_MESSAGE)
+    {
+      refuse (self, NULL, 413, "Message larger than 64 KiB");
+      orderly_ws_client_close (self, SOUP_WEBSOCKET_CLOSE_TOO_BIG, "Message larger than 64 KiB");
+      return;
+    }
+
+  parser = json_parser_new_immutable ();
+  if (!json_parser_load_from_data (parser, data, size, &error))
+    {
+      g_autofree char *text = g_strdup_printf ("Malformed JSON: %s", error->message);
+
+      refuse (self, NULL, 400, text);
+      return;
+    }
+  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      refuse (self, NULL, 400, "A message must be a JSON object {\"event\", \"data\", \"id\"}");
+      return;
+    }
+  object = json_node_get_object (json_parser_get_root (parser));
+  id = json_object_get_member (object, "id");
+  if (id != NULL && !(JSON_NODE_HOLDS_VALUE (id) &&
+                      (json_node_get_value_type (id) == G_TYPE_INT64 ||
+                       json_node_get_value_type (id) == G_TYPE_DOUBLE ||
+                       json_node_get_value_type (id) == G_TYPE_STRING)))
+    id = NULL;
+  event = json_object_get_member (object, "event");
+  if (event == NULL || !JSON_NODE_HOLDS_VALUE (event) ||
+      json_node_get_value_type (event) != G_TYPE_STRING)
+    {
+      refuse (self, id, 400, "A message needs an \"event\" name");
+      return;
+    }
+
+  handle_command (self, json_node_get_string (event), id, json_object_get_member (object, "data"));
+}
+
+static void
+pong_cb (OrderlyWsClient         *self,
+         GBytes                  *message,
+         SoupWebsocketConnection *connection)
+{
+  self->last_activity_us = g_get_monotonic_time ();
+}
+
+static void
+closed_cb (OrderlyWsClient         *self,
+           SoupWebsocketConnection *connection)
+{
+  if (self->closed && self->subscriber == NULL)
+    return;
+  self->closed = TRUE;
+  if (self->subscriber != NULL)
+    {
+      orderly_hub_unsubscribe (self->hub, self->subscriber);
+      self->subscriber = NULL;
+    }
+  g_signal_emit (self, signals[CLOSED], 0);
+}
+
+static void
+error_cb (OrderlyWsClient         *self,
+          GError                  *error,
+          SoupWebsocketConnection *connection)
+{
+  g_debug ("WebSocket client %s: %s", orderly_client_get_id (self->client), error->message);
+}
+
+/**
+ * orderly_ws_client_new:
+ * @socket: the connection's socket, to know when it can take more
+ */
+OrderlyWsClient *
+orderly_ws_client_new (SoupWebsocketConnection *connection,
+                       GSocket                 *socket,
+                       OrderlyClient           *client,
+                       OrderlyRole              role,
+                       OrderlyHub              *hub,
+                       OrderlyDispatcher       *dispatcher)
+{
+  OrderlyWsClient *self;
+
+  g_return_val_if_fail (SOUP_IS_WEBSOCKET_CONNECTION (connection), NULL);
+  g_return_val_if_fail (G_IS_SOCKET (socket), NULL);
+
+  self = g_object_new (ORDERLY_TYPE_WS_CLIENT, NULL);
+  self->connection = g_object_ref (connection);
+  self->socket = g_object_ref (socket);
+  self->client = g_object_ref (client);
+  self->role = role;
+  self->hub = g_object_ref (hub);
+  self->dispatcher = g_object_ref (dispatcher);
+
+  soup_websocket_connection_set_max_incoming_payload_size (connection, MAX_INCOMING_PAYLOAD);
+  g_signal_connect_swapped (connection, "message", G_CALLBACK (message_cb), self);
+  g_signal_connect_swapped (connection, "pong", G_CALLBACK (pong_cb), self);
+  g_signal_connect_swapped (connection, "closed", G_CALLBACK (closed_cb), self);
+  g_signal_connect_swapped (connection, "error", G_CALLBACK (error_cb), self);
+  return self;
+}
+
+/**
+ * orderly_ws_client_start:
+ * @since: the seq the client last saw, or -1
+ *
+ * Joins the hub: `connected`, `status` and the log tail (or what was missed
+ * since @since) go out now.
+ */
+void
+orderly_ws_client_start (OrderlyWsClient *self,
+                         gint64           since)
+{
+  g_return_if_fail (ORDERLY_IS_WS_CLIENT (self));
+  g_return_if_fail (self->subscriber == NULL);
+
+  self->subscriber = orderly_hub_subscribe (self->hub, self->client, since,
+                                            &subscriber_funcs, self);
+}
+
+OrderlyClient *
+orderly_ws_client_get_client (OrderlyWsClient *self)
+{
+  g_return_val_if_fail (ORDERLY_IS_WS_CLIENT (self), NULL);
+  return self->client;
+}
+
+void
+orderly_ws_client_close (OrderlyWsClient *self,
+                         gushort          code,
+                         const char      *reason)
+{
+  g_return_if_fail (ORDERLY_IS_WS_CLIENT (self));
+
+  if (soup_websocket_connection_get_state (self->connection) == SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_close (self->connection, code, reason);
+}
+
+/**
+ * orderly_ws_client_keepalive:
+ *
+ * Sends an application-level `ping` when one is due and closes the
+ * connection of a client silent for longer than @idle_timeout_us.
+ */
+void
+orderly_ws_client_keepalive (OrderlyWsClient *self,
+                             gint64           now_us,
+                             gint64           ping_interval_us,
+                             gint64           idle_timeout_us)
+{
+  g_return_if_fail (ORDERLY_IS_WS_CLIENT (self));
+
+  if (!is_open (self))
+    return;
+  if (now_us - self->last_activity_us > idle_timeout_us)
+    {
+      g_message ("Closing WebSocket client %s (%s): silent for %" G_GINT64_FORMAT " ms",
+                 orderly_client_get_id (self->client), orderly_client_get_address (self->client),
+                 (now_us - self->last_activity_us) / 1000);
+      orderly_ws_client_close (self, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "No activity");
+      return;
+    }
+  if (now_us - self->last_ping_us >= ping_interval_us)
+    {
+      self->last_ping_us = now_us;
+      send_text (self, g_strdup_printf ("{\"event\":\"ping\",\"data\":{\"timestamp\":%" G_GINT64_FORMAT "}}",
+                                        g_get_real_time () / 1000));
+    }
+}
