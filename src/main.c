@@ -17,6 +17,10 @@
 /* How long a shutdown waits for WebSocket clients to see their close frame. */
 #define SHUTDOWN_GRACE_US (500 * G_TIME_SPAN_MILLISECOND)
 
+#ifdef ORDERLY_HAVE_UI
+# include "orderly-application.h"
+#endif
+
 typedef struct
 {
   OrderlyConfig *config;
@@ -144,6 +148,34 @@ quit_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+#ifdef ORDERLY_HAVE_UI
+static gboolean
+quit_application_cb (gpointer user_data)
+{
+  g_application_quit (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* The window: one GtkApplication on the same main loop as the server. */
+static int
+run_window (Orderly *self,
+            int      argc,
+            char    *argv[])
+{
+  g_autoptr(OrderlyApplication) app = orderly_application_new (self->engine, self->remote,
+                                                               self->config);
+  int status;
+
+  g_unix_signal_add (SIGINT, quit_application_cb, app);
+  g_unix_signal_add (SIGTERM, quit_application_cb, app);
+  status = g_application_run (G_APPLICATION (app), argc, argv);
+
+  orderly_stop_server (self);
+  orderly_engine_shutdown (self->engine);
+  return status;
+}
+#endif
+
 static int
 run_headless (Orderly *self)
 {
@@ -195,6 +227,11 @@ main (int   argc,
       g_printerr ("orderly: %s\n", error->message);
       return 1;
     }
+
+#ifdef ORDERLY_HAVE_UI
+  if (!self.config->headless)
+    return run_window (&self, argc, argv);
+#endif
 
   return run_headless (&self);
 }

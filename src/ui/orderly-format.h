@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+#include "orderly-types.h"
+
+G_BEGIN_DECLS
+
+char       *orderly_format_count        (gint64       count);
+char       *orderly_format_duration_ms  (double       ms);
+char       *orderly_format_rate         (double       per_second);
+char       *orderly_format_clock_us     (gint64       time_us);
+char       *orderly_format_date_us      (gint64       time_us);
+char       *orderly_format_log_time_ms  (gint64       timestamp_ms);
+char       *orderly_format_eta_ms       (gint64       eta_ms);
+const char *orderly_format_phase        (OrderlyPhase phase);
+const char *orderly_format_phase_style  (OrderlyPhase phase);
+const char *orderly_format_log_level    (OrderlyLogLevel level);
+
+G_END_DECLS

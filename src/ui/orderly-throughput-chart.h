@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "orderly-status.h"
+
+G_BEGIN_DECLS
+
+#define ORDERLY_TYPE_THROUGHPUT_CHART (orderly_throughput_chart_get_type ())
+
+G_DECLARE_FINAL_TYPE (OrderlyThroughputChart, orderly_throughput_chart, ORDERLY, THROUGHPUT_CHART, GtkDrawingArea)
+
+GtkWidget     *orderly_throughput_chart_new        (void);
+OrderlyStatus *orderly_throughput_chart_get_status (OrderlyThroughputChart *self);
+void           orderly_throughput_chart_set_status (OrderlyThroughputChart *self,
+                                                    OrderlyStatus          *status);
+guint          orderly_throughput_chart_get_n_samples (OrderlyThroughputChart *self);
+
+G_END_DECLS

@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "orderly-ui"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "orderly-format.h"
+#include "orderly-window-private.h"
+
+/*
+ * The window's actions. Which of them can be used follows the engine's phase
+ * and is decided in one place, _orderly_window_update_actions().
+ */
+
+static void
+show_error (OrderlyWindow *self,
+            const char    *what,
+            const GError  *error)
+{
+  g_autofree char *message = g_strdup_printf ("%s: %s", what, error->message);
+
+  orderly_window_add_toast (self, message);
+}
+
+static void
+new_run_action (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  OrderlyWindow *self = ORDERLY_WINDOW (widget);
+
+  gtk_menu_button_popup (self->start_button);
+}
+
+static void
+start_action (GtkWidget  *widget,
+              const char *action_name,
+              GVariant   *parameter)
+{
+  OrderlyWindow *self = ORDERLY_WINDOW (widget);
+  g_autoptr(GError) error = NULL;
+  OrderlyRunRequest request = { 0 };
+
+  request.quantity = (gint64) gtk_adjustment_get_value (self->quantity_adjustment);
+  request.vip_share = gtk_adjustment_get_value (self->vip_share_adjustment) / 100.0;
+  request.force = gtk_check_button_get_active (self->force_check);
+
+  gtk_popover_popdown (self->start_popover);
+  if (!orderly_engine_start_run (self->engine, &request, NULL, &error))
+    {
+      show_error (self, _("The run could not start"), error);
+      return;
+    }
+  gtk_check_button_set_active (self->force_check, FALSE);
+  orderly_window_show_page (self, "overview");
+}
+
+static void
+cancel_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  OrderlyWindow *self = ORDERLY_WINDOW (widget);
+
+  orderly_engine_cancel (self->engine);
+}
+
+static void
+resume_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  OrderlyWindow *self = ORDERLY_WINDOW (widget);
+  g_autoptr(GError) error = NULL;
+
+  if (!orderly_engine_resume (self->engine, &error))
+    show_error (self, _("The run could not be resumed"), error);
+}
+
+static void
+reset_response_cb (OrderlyWindow    *self,
+                   const char       *response,
+                   AdwMessageDialog *dialog)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *message = NULL;
+  g_autofree char *orders = NULL;
+  g_autofree char *runs = NULL;
+  OrderlyResetInfo info;
+
+  if (g_strcmp0 (response, "reset") != 0)
+    return;
+
+  if (!orderly_engine_reset (self->engine, &info, &error))
+    {
+      show_error (self, _("Nothing was deleted"), error);
+      return;
+    }
+  orderly_history_page_reload (self->history_page);
+  orders = orderly_format_count (info.deleted_orders);
+  runs = orderly_format_count (info.deleted_runs);
+  /* Translators: a confirmation after Reset, e.g. “Deleted 1,000 orders and 3 runs” */
+  message = g_strdup_printf (_("Deleted %s orders and %s runs"), orders, runs);
+  orderly_window_add_toast (self, message);
+}
+
+static void
+reset_action (GtkWidget  *widget,
+              const char *action_name,
+              GVariant   *parameter)
+{
+  OrderlyWindow *self = ORDERLY_WINDOW (widget);
+  AdwMessageDialog *dialog;
+
+  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self),
+                                                       _("Delete All Orders and Runs?"),
+                                                       _("Every stored order and the history of past runs are deleted. This cannot be undone.")));
+  adw_message_dialog_add_responses (dialog,
+                                    "cancel", _("_Cancel"),
+                                    "reset", _("_Delete"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (dialog, "reset", ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (dialog, "cancel");
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (reset_response_cb),
+                           self, G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+search_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  OrderlyWindow *self = ORDERLY_WINDOW (widget);
+
+  orderly_window_show_page (self, "logs");
+  orderly_logs_page_start_search (self->logs_page);
+}
+
+static void
+show_page_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  orderly_window_show_page (ORDERLY_WINDOW (widget), g_variant_get_string (parameter, NULL));
+}
+
+static void
+toast_action (GtkWidget  *widget,
+              const char *action_name,
+              GVariant   *parameter)
+{
+  orderly_window_add_toast (ORDERLY_WINDOW (widget), g_variant_get_string (parameter, NULL));
+}
+
+void
+_orderly_window_update_actions (OrderlyWindow *self)
+{
+  OrderlyPhase phase;
+  gboolean running;
+  gboolean force;
+
+  g_assert (ORDERLY_IS_WINDOW (self));
+
+  if (self->engine == NULL)
+    return;
+
+  phase = orderly_status_get_phase (orderly_engine_get_status (self->engine));
+  running = orderly_engine_is_running (self->engine);
+  force = gtk_check_button_get_active (self->force_check);
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.start", !running || force);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel", running);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.reset", !running);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.resume",
+                                 !running && phase == ORDERLY_PHASE_INTERRUPTED);
+}
+
+void
+_orderly_window_class_add_actions (OrderlyWindowClass *klass)
+{
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  gtk_widget_class_install_action (widget_class, "win.new-run", NULL, new_run_action);
+  gtk_widget_class_install_action (widget_class, "win.start", NULL, start_action);
+  gtk_widget_class_install_action (widget_class, "win.cancel", NULL, cancel_action);
+  gtk_widget_class_install_action (widget_class, "win.resume", NULL, resume_action);
+  gtk_widget_class_install_action (widget_class, "win.reset", NULL, reset_action);
+  gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);
+  gtk_widget_class_install_action (widget_class, "win.show-page", "s", show_page_action);
+  gtk_widget_class_install_action (widget_class, "win.toast", "s", toast_action);
+}
+
+/**
+ * _orderly_window_set_accels:
+ *
+ * Gives the window actions their keyboard shortcuts, which the menus and
+ * the shortcuts window show as well.
+ */
+void
+_orderly_window_set_accels (GtkApplication *application)
+{
+  static const struct {
+    const char *action;
+    const char *accels[2];
+  } accels[] = {
+    { "win.new-run", { "<Control>n", NULL } },
+    { "win.start", { "<Control>Return", NULL } },
+    { "win.cancel", { "<Control>period", NULL } },
+    { "win.resume", { "<Control><Shift>r", NULL } },
+    { "win.reset", { "<Control><Shift>Delete", NULL } },
+    { "win.search", { "<Control>f", NULL } },
+    { "win.show-page::overview", { "<Alt>1", NULL } },
+    { "win.show-page::logs", { "<Alt>2", NULL } },
+    { "win.show-page::remote", { "<Alt>3", NULL } },
+    { "win.show-page::history", { "<Alt>4", NULL } },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
+    gtk_application_set_accels_for_action (application, accels[i].action, accels[i].accels);
+}

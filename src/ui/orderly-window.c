@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "orderly-ui"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "orderly-window-private.h"
+
+/**
+ * OrderlyWindow:
+ *
+ * The main window: a header bar with the run controls and four pages
+ * (overview, logs, remote access, history) over the engine's models. The
+ * actions live in orderly-window-actions.c.
+ */
+
+enum {
+  PROP_0,
+  PROP_ENGINE,
+  PROP_REMOTE,
+  N_PROPS
+};
+
+G_DEFINE_FINAL_TYPE (OrderlyWindow, orderly_window, ADW_TYPE_APPLICATION_WINDOW)
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+close_response_cb (OrderlyWindow   *self,
+                   const char      *response,
+                   AdwMessageDialog *dialog)
+{
+  if (g_strcmp0 (response, "quit") != 0)
+    return;
+  self->close_confirmed = TRUE;
+  gtk_window_close (GTK_WINDOW (self));
+}
+
+static void
+save_window_state (OrderlyWindow *self)
+{
+  int width, height;
+
+  gtk_window_get_default_size (GTK_WINDOW (self), &width, &height);
+  g_settings_delay (self->settings);
+  g_settings_set_boolean (self->settings, "window-maximized",
+                          gtk_window_is_maximized (GTK_WINDOW (self)));
+  if (!gtk_window_is_maximized (GTK_WINDOW (self)) && width > 0 && height > 0)
+    {
+      g_settings_set_int (self->settings, "window-width", width);
+      g_settings_set_int (self->settings, "window-height", height);
+    }
+  g_settings_apply (self->settings);
+}
+
+static gboolean
+orderly_window_close_request (GtkWindow *window)
+{
+  OrderlyWindow *self = ORDERLY_WINDOW (window);
+  AdwMessageDialog *dialog;
+
+  if (self->engine != NULL && orderly_engine_is_running (self->engine) && !self->close_confirmed)
+    {
+      dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (window,
+                                                           _("Quit While a Run Is Going?"),
+                                                           _("The run stops now. It can be resumed the next time Orderly starts.")));
+      adw_message_dialog_add_responses (dialog,
+                                        "cancel", _("_Keep Running"),
+                                        "quit", _("_Quit"),
+                                        NULL);
+      adw_message_dialog_set_response_appearance (dialog, "quit", ADW_RESPONSE_DESTRUCTIVE);
+      adw_message_dialog_set_default_response (dialog, "cancel");
+      adw_message_dialog_set_close_response (dialog, "cancel");
+      g_signal_connect_object (dialog, "response", G_CALLBACK (close_response_cb),
+                               self, G_CONNECT_SWAPPED);
+      gtk_window_present (GTK_WINDOW (dialog));
+      return TRUE;
+    }
+
+  save_window_state (self);
+  return GTK_WINDOW_CLASS (orderly_window_parent_class)->close_request (window);
+}
+
+/* The models come from the application, once the window has one. */
+static void
+attach_application (OrderlyWindow *self)
+{
+  GObject *object = G_OBJECT (self);
+  GtkApplication *gtk_application = gtk_window_get_application (GTK_WINDOW (self));
+  OrderlyApplication *application;
+
+  if (self->engine != NULL || !ORDERLY_IS_APPLICATION (gtk_application))
+    return;
+  application = ORDERLY_APPLICATION (gtk_application);
+
+  self->settings = g_object_ref (orderly_application_get_settings (application));
+  self->engine = g_object_ref (orderly_application_get_engine (application));
+  self->remote = g_object_ref (orderly_application_get_remote (application));
+  g_object_notify_by_pspec (object, properties[PROP_ENGINE]);
+  g_object_notify_by_pspec (object, properties[PROP_REMOTE]);
+
+  gtk_window_set_default_size (GTK_WINDOW (self),
+                               g_settings_get_int (self->settings, "window-width"),
+                               g_settings_get_int (self->settings, "window-height"));
+  if (g_settings_get_boolean (self->settings, "window-maximized"))
+    gtk_window_maximize (GTK_WINDOW (self));
+
+  g_settings_bind (self->settings, "last-quantity", self->quantity_adjustment, "value",
+                   G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "vip-share", self->vip_share_adjustment, "value",
+                   G_SETTINGS_BIND_DEFAULT);
+
+  g_signal_connect_object (orderly_engine_get_status (self->engine), "notify::phase",
+                           G_CALLBACK (_orderly_window_update_actions), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->engine, "notify::running",
+                           G_CALLBACK (_orderly_window_update_actions), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->force_check, "notify::active",
+                           G_CALLBACK (_orderly_window_update_actions), self, G_CONNECT_SWAPPED);
+  _orderly_window_update_actions (self);
+}
+
+static void
+orderly_window_dispose (GObject *object)
+{
+  OrderlyWindow *self = (OrderlyWindow *) object;
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), ORDERLY_TYPE_WINDOW);
+
+  G_OBJECT_CLASS (orderly_window_parent_class)->dispose (object);
+}
+
+static void
+orderly_window_finalize (GObject *object)
+{
+  OrderlyWindow *self = (OrderlyWindow *) object;
+
+  g_clear_object (&self->engine);
+  g_clear_object (&self->remote);
+  g_clear_object (&self->settings);
+
+  G_OBJECT_CLASS (orderly_window_parent_class)->finalize (object);
+}
+
+static void
+orderly_window_get_property (GObject    *object,
+                             guint       prop_id,
+                             GValue     *value,
+                             GParamSpec *pspec)
+{
+  OrderlyWindow *self = ORDERLY_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_ENGINE:
+      g_value_set_object (value, self->engine);
+      break;
+    case PROP_REMOTE:
+      g_value_set_object (value, self->remote);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+orderly_window_class_init (OrderlyWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
+
+  object_class->dispose = orderly_window_dispose;
+  object_class->finalize = orderly_window_finalize;
+  object_class->get_property = orderly_window_get_property;
+
+  window_class->close_request = orderly_window_close_request;
+
+  properties[PROP_ENGINE] =
+    g_param_spec_object ("engine", NULL, NULL, ORDERLY_TYPE_ENGINE,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_REMOTE] =
+    g_param_spec_object ("remote", NULL, NULL, ORDERLY_TYPE_REMOTE,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  g_type_ensure (ORDERLY_TYPE_ENGINE);
+  g_type_ensure (ORDERLY_TYPE_HISTORY_PAGE);
+  g_type_ensure (ORDERLY_TYPE_LOGS_PAGE);
+  g_type_ensure (ORDERLY_TYPE_OVERVIEW_PAGE);
+  g_type_ensure (ORDERLY_TYPE_REMOTE_PAGE);
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/orderly/Orderly/orderly-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, OrderlyWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyWindow, view_stack);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyWindow, start_button);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyWindow, start_popover);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyWindow, quantity_adjustment);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyWindow, vip_share_adjustment);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyWindow, force_check);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyWindow, overview_page);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyWindow, logs_page);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyWindow, remote_page);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyWindow, history_page);
+
+  _orderly_window_class_add_actions (klass);
+}
+
+static void
+orderly_window_init (OrderlyWindow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  g_signal_connect (self, "notify::application", G_CALLBACK (attach_application), NULL);
+
+  if (g_str_has_suffix (APP_ID, ".Devel"))
+    gtk_widget_add_css_class (GTK_WIDGET (self), "devel");
+}
+
+/**
+ * orderly_window_new:
+ *
+ * Returns: (transfer full): a window over @application's engine and remote
+ *   access
+ */
+OrderlyWindow *
+orderly_window_new (OrderlyApplication *application)
+{
+  g_return_val_if_fail (ORDERLY_IS_APPLICATION (application), NULL);
+
+  return g_object_new (ORDERLY_TYPE_WINDOW, "application", application, NULL);
+}
+
+OrderlyEngine *
+orderly_window_get_engine (OrderlyWindow *self)
+{
+  g_return_val_if_fail (ORDERLY_IS_WINDOW (self), NULL);
+  return self->engine;
+}
+
+OrderlyRemote *
+orderly_window_get_remote (OrderlyWindow *self)
+{
+  g_return_val_if_fail (ORDERLY_IS_WINDOW (self), NULL);
+  return self->remote;
+}
+
+/**
+ * orderly_window_show_page:
+ * @name: "overview", "logs", "remote" or "history"
+ */
+void
+orderly_window_show_page (OrderlyWindow *self,
+                          const char    *name)
+{
+  g_return_if_fail (ORDERLY_IS_WINDOW (self));
+  g_return_if_fail (name != NULL);
+
+  adw_view_stack_set_visible_child_name (self->view_stack, name);
+}
+
+void
+orderly_window_add_toast (OrderlyWindow *self,
+                          const char    *message)
+{
+  g_return_if_fail (ORDERLY_IS_WINDOW (self));
+
+  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (message));
+}
