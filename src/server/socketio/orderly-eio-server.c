@@ -4,6 +4,8 @@
 #include "config.h"
 
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/random.h>
 
 #include "orderly-eio-packet.h"
@@ -41,6 +43,8 @@ typedef struct
   guint     slot;
 } OutItem;
 
+typedef struct _FrameWriter FrameWriter;
+
 struct _OrderlyEioSession
 {
   GObject                  parent_instance;
@@ -57,6 +61,7 @@ struct _OrderlyEioSession
   GQueue                   queue;
 
   SoupWebsocketConnection *ws;
+  FrameWriter             *writer;
   SoupWebsocketConnection *probe;
   gboolean                 probe_answered;
 
@@ -174,6 +179,241 @@ orderly_eio_generate_id (void)
   return id;
 }
 
+/* Frames for the active WebSocket are written here rather than through
+ * soup_websocket_connection_send_message(), which makes one write() per
+ * frame: everything queued for a session during one main-loop iteration
+ * goes out in one write, which divides the kernel's work on a broadcast by
+ * the number of events per tick. libsoup still owns the connection: it
+ * reads, answers pings and runs the close handshake, which waits until
+ * the frames written here have gone out. */
+struct _FrameWriter
+{
+  gint                     ref_count;
+  SoupWebsocketConnection *ws;
+  GPollableOutputStream   *output;
+  GByteArray              *buffer;
+  gsize                    offset;
+  GSource                 *writable_source;
+  guint                    idle_source;
+  gboolean                 closing;
+  gushort                  close_code;
+  /* borrowed; cleared when the session lets go */
+  OrderlyEioSession       *session;
+};
+
+/* A client that has this much unread is too slow to keep. */
+#define WRITER_MAX_PENDING (16 * 1024 * 1024)
+
+static void writer_schedule (FrameWriter *writer);
+static void session_writer_failed (OrderlyEioSession *self);
+static void session_writer_drained (OrderlyEioSession *self);
+
+static FrameWriter *
+writer_ref (FrameWriter *writer)
+{
+  g_atomic_int_inc (&writer->ref_count);
+  return writer;
+}
+
+static void
+writer_unref (FrameWriter *writer)
+{
+  if (!g_atomic_int_dec_and_test (&writer->ref_count))
+    return;
+
+  g_assert (writer->writable_source == NULL);
+  g_assert (writer->idle_source == 0);
+  g_clear_object (&writer->ws);
+  g_byte_array_unref (writer->buffer);
+  g_free (writer);
+}
+
+static FrameWriter *
+writer_new (SoupWebsocketConnection *ws,
+            OrderlyEioSession       *session)
+{
+  FrameWriter *writer = g_new0 (FrameWriter, 1);
+  GOutputStream *output = g_io_stream_get_output_stream (soup_websocket_connection_get_io_stream (ws));
+
+  writer->ref_count = 1;
+  writer->ws = g_object_ref (ws);
+  writer->output = G_IS_POLLABLE_OUTPUT_STREAM (output) &&
+                   g_pollable_output_stream_can_poll (G_POLLABLE_OUTPUT_STREAM (output))
+                     ? G_POLLABLE_OUTPUT_STREAM (output) : NULL;
+  writer->buffer = g_byte_array_new ();
+  writer->session = session;
+  return writer;
+}
+
+static gsize
+writer_get_pending (FrameWriter *writer)
+{
+  return writer->buffer->len - writer->offset;
+}
+
+static void
+writer_stop (FrameWriter *writer)
+{
+  if (writer->writable_source != NULL)
+    {
+      g_source_destroy (writer->writable_source);
+      g_clear_pointer (&writer->writable_source, g_source_unref);
+    }
+  g_clear_handle_id (&writer->idle_source, g_source_remove);
+}
+
+static void
+writer_finish_close (FrameWriter *writer)
+{
+  writer_stop (writer);
+  if (soup_websocket_connection_get_state (writer->ws) == SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_close (writer->ws, writer->close_code, NULL);
+  /* Drop the reference writer_close() handed over. */
+  writer_unref (writer);
+}
+
+/* Returns FALSE once the writer is done for. */
+static gboolean
+writer_write (FrameWriter *writer)
+{
+  g_autoptr(GError) error = NULL;
+
+  while (writer_get_pending (writer) > 0)
+    {
+      gssize written;
+
+      if (writer->output == NULL ||
+          soup_websocket_connection_get_state (writer->ws) != SOUP_WEBSOCKET_STATE_OPEN)
+        {
+          writer->offset = writer->buffer->len = 0;
+          break;
+        }
+
+      written = g_pollable_output_stream_write_nonblocking (writer->output,
+                                                            writer->buffer->data + writer->offset,
+                                                            writer_get_pending (writer), NULL, &error);
+      if (written < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        return TRUE;
+      if (written < 0)
+        {
+          writer->offset = writer->buffer->len = 0;
+          if (writer->session != NULL)
+            session_writer_failed (writer->session);
+          break;
+        }
+      writer->offset += written;
+    }
+
+  g_byte_array_set_size (writer->buffer, 0);
+  writer->offset = 0;
+  return TRUE;
+}
+
+static gboolean
+writer_writable_cb (GObject  *stream,
+                    gpointer  user_data)
+{
+  FrameWriter *writer = user_data;
+
+  g_clear_pointer (&writer->writable_source, g_source_unref);
+  writer_ref (writer);
+  writer_write (writer);
+  if (writer_get_pending (writer) > 0)
+    writer_schedule (writer);
+  else if (writer->closing)
+    writer_finish_close (writer);
+  else if (writer->session != NULL)
+    session_writer_drained (writer->session);
+  writer_unref (writer);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+writer_idle_cb (gpointer user_data)
+{
+  FrameWriter *writer = user_data;
+
+  writer->idle_source = 0;
+  writer_ref (writer);
+  writer_write (writer);
+  if (writer_get_pending (writer) > 0)
+    writer_schedule (writer);
+  else if (writer->closing)
+    writer_finish_close (writer);
+  writer_unref (writer);
+  return G_SOURCE_REMOVE;
+}
+
+/* Waits for the socket to take more, or for the end of this iteration. */
+static void
+writer_schedule (FrameWriter *writer)
+{
+  if (writer->writable_source != NULL || writer->idle_source != 0)
+    return;
+
+  if (writer->offset > 0 && writer->output != NULL)
+    {
+      /* Blocked part-way: wait until the kernel takes more. */
+      writer->writable_source = g_pollable_output_stream_create_source (writer->output, NULL);
+      g_source_set_callback (writer->writable_source, G_SOURCE_FUNC (writer_writable_cb), writer, NULL);
+      g_source_attach (writer->writable_source, g_main_context_get_thread_default ());
+      return;
+    }
+
+  writer->idle_source = g_idle_add_full (G_PRIORITY_DEFAULT, writer_idle_cb, writer, NULL);
+}
+
+static void
+writer_append (FrameWriter *writer,
+               gboolean     binary,
+               GBytes      *payload)
+{
+  gsize length;
+  const guint8 *data = g_bytes_get_data (payload, &length);
+  guint8 header[10];
+  gsize header_len;
+
+  header[0] = 0x80 | (binary ? 0x2 : 0x1);
+  if (length < 126)
+    {
+      header[1] = (guint8) length;
+      header_len = 2;
+    }
+  else if (length <= G_MAXUINT16)
+    {
+      header[1] = 126;
+      header[2] = (length >> 8) & 0xff;
+      header[3] = length & 0xff;
+      header_len = 4;
+    }
+  else
+    {
+      header[1] = 127;
+      for (int i = 0; i < 8; i++)
+        header[2 + i] = ((guint64) length >> (56 - 8 * i)) & 0xff;
+      header_len = 10;
+    }
+
+  g_byte_array_append (writer->buffer, header, header_len);
+  g_byte_array_append (writer->buffer, data, length);
+  writer_schedule (writer);
+}
+
+/* Hands the connection over: the close frame follows whatever is still
+ * buffered, then the writer lets go. */
+static void
+writer_close (FrameWriter *writer,
+              gushort      code)
+{
+  writer->session = NULL;
+  writer->closing = TRUE;
+  writer->close_code = code;
+  if (writer_get_pending (writer) == 0)
+    writer_finish_close (writer);
+  else
+    writer_schedule (writer);
+}
+
 /* Session */
 
 static void
@@ -183,6 +423,7 @@ orderly_eio_session_finalize (GObject *object)
 
   g_assert (self->pending_get == NULL);
   g_assert (self->ws == NULL);
+  g_assert (self->writer == NULL);
   g_assert (self->probe == NULL);
 
   g_queue_clear_full (&self->queue, (GDestroyNotify) out_item_free);
@@ -367,35 +608,8 @@ orderly_eio_session_can_write (OrderlyEioSession *self,
   if (self->state != SESSION_OPEN)
     return FALSE;
 
-  if (self->transport == ORDERLY_EIO_TRANSPORT_WEBSOCKET && self->ws != NULL)
-    {
-      GIOStream *stream = soup_websocket_connection_get_io_stream (self->ws);
-
-      /* libsoup wraps the connection in its own stream type, and TLS may
-       * sit in between; walk down to the socket. */
-      while (stream != NULL && !G_IS_SOCKET_CONNECTION (stream))
-        {
-          const char *property = G_IS_TLS_CONNECTION (stream) ? "base-io-stream" : "base-iostream";
-          GIOStream *base = NULL;
-
-          if (g_object_class_find_property (G_OBJECT_GET_CLASS (stream), property) == NULL)
-            break;
-          g_object_get (stream, property, &base, NULL);
-          if (base == NULL)
-            break;
-          /* Still owned by the wrapping stream. */
-          g_object_unref (base);
-          stream = base;
-        }
-
-      if (G_IS_SOCKET_CONNECTION (stream))
-        {
-          GSocket *socket = g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream));
-
-          return (g_socket_condition_check (socket, G_IO_OUT) & G_IO_OUT) != 0;
-        }
-      return TRUE;
-    }
+  if (self->transport == ORDERLY_EIO_TRANSPORT_WEBSOCKET && self->writer != NULL)
+    return self->writer->writable_source == NULL && writer_get_pending (self->writer) < 256 * 1024;
 
   return self->queue.length < window;
 }
@@ -447,6 +661,15 @@ session_send_ws (OrderlyEioSession       *self,
 {
   if (soup_websocket_connection_get_state (ws) != SOUP_WEBSOCKET_STATE_OPEN)
     return;
+
+  if (ws == self->ws && self->writer != NULL)
+    {
+      writer_append (self->writer, item->binary, item->bytes);
+      self->sent++;
+      if (writer_get_pending (self->writer) > WRITER_MAX_PENDING)
+        session_writer_failed (self);
+      return;
+    }
 
   soup_websocket_connection_send_message (ws,
                                           item->binary ? SOUP_WEBSOCKET_DATA_BINARY : SOUP_WEBSOCKET_DATA_TEXT,
@@ -650,6 +873,42 @@ orderly_eio_session_send_latest (OrderlyEioSession *self,
   session_enqueue (self, packet, FALSE, slot);
 }
 
+/* libsoup wraps the connection in its own stream type, and TLS may sit in
+ * between; walk down to the socket. */
+static GSocket *
+ws_get_socket (SoupWebsocketConnection *ws)
+{
+  GIOStream *stream = soup_websocket_connection_get_io_stream (ws);
+
+  while (stream != NULL && !G_IS_SOCKET_CONNECTION (stream))
+    {
+      const char *property = G_IS_TLS_CONNECTION (stream) ? "base-io-stream" : "base-iostream";
+      GIOStream *base = NULL;
+
+      if (g_object_class_find_property (G_OBJECT_GET_CLASS (stream), property) == NULL)
+        return NULL;
+      g_object_get (stream, property, &base, NULL);
+      if (base == NULL)
+        return NULL;
+      /* Still owned by the wrapping stream. */
+      g_object_unref (base);
+      stream = base;
+    }
+
+  return stream != NULL ? g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream)) : NULL;
+}
+
+static void
+session_start_writer (OrderlyEioSession *self)
+{
+  GSocket *socket = ws_get_socket (self->ws);
+
+  /* Frames go out in whole batches; Nagle would only add delay. */
+  if (socket != NULL)
+    g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
+  self->writer = writer_new (self->ws, self);
+}
+
 /* Heartbeat */
 
 static gboolean ping_cb (gpointer user_data);
@@ -711,6 +970,37 @@ ws_close_and_release (SoupWebsocketConnection **ws_location,
 }
 
 static void
+session_release_ws (OrderlyEioSession *self)
+{
+  FrameWriter *writer = g_steal_pointer (&self->writer);
+
+  if (writer == NULL)
+    {
+      ws_close_and_release (&self->ws, self, SOUP_WEBSOCKET_CLOSE_NORMAL);
+      return;
+    }
+
+  if (self->ws != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->ws, self);
+      g_clear_object (&self->ws);
+    }
+  writer_close (writer, SOUP_WEBSOCKET_CLOSE_NORMAL);
+}
+
+static void
+session_writer_failed (OrderlyEioSession *self)
+{
+  session_close_internal (self, CLOSE_ERROR, "transport error");
+}
+
+static void
+session_writer_drained (OrderlyEioSession *self)
+{
+  g_signal_emit (self, session_signals[SIGNAL_DRAINED], 0);
+}
+
+static void
 session_stop_timers (OrderlyEioSession *self)
 {
   g_clear_handle_id (&self->ping_source, g_source_remove);
@@ -761,7 +1051,7 @@ session_close_internal (OrderlyEioSession *self,
     {
       /* Anything queued during the switch goes out before the close frame. */
       session_flush (self);
-      ws_close_and_release (&self->ws, self, SOUP_WEBSOCKET_CLOSE_NORMAL);
+      session_release_ws (self);
       session_forget (self);
     }
   else if (kind == CLOSE_BY_SERVER)
@@ -893,6 +1183,7 @@ ws_message_cb (SoupWebsocketConnection *ws,
             session_release_get (self, "6", 1);
           self->transport = ORDERLY_EIO_TRANSPORT_WEBSOCKET;
           self->ws = g_steal_pointer (&self->probe);
+          session_start_writer (self);
           session_flush (self);
           g_signal_emit (self, session_signals[SIGNAL_UPGRADED], 0);
           return;
@@ -1568,13 +1859,17 @@ server_websocket_cb (SoupServer              *server,
 
   {
     g_autofree char *open = NULL;
+    g_autoptr(GBytes) open_bytes = NULL;
 
     session = server_create_session (self, msg, query, ORDERLY_EIO_TRANSPORT_WEBSOCKET);
     session->ws = g_object_ref (ws);
+    session_start_writer (session);
     session_watch_ws (session, ws);
 
     open = server_open_packet (self, session->id, FALSE);
-    soup_websocket_connection_send_text (ws, open);
+    open_bytes = g_bytes_new (open, strlen (open));
+    /* Through the writer, so that nothing can overtake it. */
+    writer_append (session->writer, FALSE, open_bytes);
     session_schedule_ping (session);
     g_signal_emit (self, server_signals[SERVER_CONNECTION], 0, session);
   }
