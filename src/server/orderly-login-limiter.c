@@ -12,7 +12,6 @@ typedef struct
 {
   guint  failures;
   gint64 last_failure_us;
-  gint64 blocked_until_us;
   gboolean logged;
 } Attempts;
 
@@ -69,14 +68,22 @@ orderly_login_limiter_set_limits (OrderlyLoginLimiter *self,
 }
 
 static gboolean
+blocked (OrderlyLoginLimiter *self,
+         Attempts            *attempts,
+         gint64               now)
+{
+  return attempts->failures >= self->max_failures && now - attempts->last_failure_us < self->block_us;
+}
+
+static gboolean
 is_stale (gpointer key,
           gpointer value,
           gpointer user_data)
 {
+  OrderlyLoginLimiter *self = user_data;
   Attempts *attempts = value;
-  gint64 now = *(gint64 *) user_data;
 
-  return attempts->blocked_until_us <= now && now - attempts->last_failure_us > 60 * G_USEC_PER_SEC;
+  return g_get_monotonic_time () - attempts->last_failure_us > self->block_us;
 }
 
 static Attempts *
@@ -90,9 +97,7 @@ lookup (OrderlyLoginLimiter *self,
     {
       if (g_hash_table_size (self->addresses) >= MAX_ADDRESSES)
         {
-          gint64 now = g_get_monotonic_time ();
-
-          g_hash_table_foreach_remove (self->addresses, is_stale, &now);
+          g_hash_table_foreach_remove (self->addresses, is_stale, self);
           if (g_hash_table_size (self->addresses) >= MAX_ADDRESSES)
             g_hash_table_remove_all (self->addresses);
         }
@@ -111,7 +116,7 @@ orderly_login_limiter_is_blocked (OrderlyLoginLimiter *self,
   g_return_val_if_fail (ORDERLY_IS_LOGIN_LIMITER (self), FALSE);
 
   attempts = lookup (self, address, FALSE);
-  return attempts != NULL && attempts->blocked_until_us > g_get_monotonic_time ();
+  return attempts != NULL && blocked (self, attempts, g_get_monotonic_time ());
 }
 
 /**
@@ -133,9 +138,7 @@ orderly_login_limiter_add_failure (OrderlyLoginLimiter *self,
     attempts->failures = 0;
   attempts->failures++;
   attempts->last_failure_us = now;
-  if (attempts->failures >= self->max_failures)
-    attempts->blocked_until_us = now + self->block_us;
-  return attempts->blocked_until_us > now;
+  return blocked (self, attempts, now);
 }
 
 void
@@ -147,7 +150,7 @@ orderly_login_limiter_add_success (OrderlyLoginLimiter *self,
   g_return_if_fail (ORDERLY_IS_LOGIN_LIMITER (self));
 
   attempts = lookup (self, address, FALSE);
-  if (attempts != NULL && attempts->blocked_until_us <= g_get_monotonic_time ())
+  if (attempts != NULL && !blocked (self, attempts, g_get_monotonic_time ()))
     g_hash_table_remove (self->addresses, address ? address : "");
 }
 

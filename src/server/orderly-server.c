@@ -636,7 +636,8 @@ handle_login (OrderlyServer     *self,
     }
   /* Back to the page without the token in the address bar; the page then
    * finds out from its requests whether it is signed in. */
-  soup_server_message_set_redirect (msg, SOUP_STATUS_SEE_OTHER, "/");
+  soup_server_message_set_status (msg, SOUP_STATUS_SEE_OTHER, NULL);
+  soup_message_headers_replace (headers, "Location", "/");
 }
 
 /* REST */

@@ -1,0 +1,396 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "orderly-test"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "orderly-json.h"
+#include "orderly-server-test-util.h"
+#include "orderly-sqlite-store.h"
+#include "orderly-test-util.h"
+#include "orderly-tokens.h"
+
+void
+server_fixture_setup (ServerFixture *fixture,
+                      gconstpointer  data)
+{
+  FixtureFlags flags = GPOINTER_TO_UINT (data);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *db_path = NULL;
+  OrderlyTokens *tokens = NULL;
+
+  fixture->data_dir = orderly_test_make_data_dir ();
+  db_path = g_build_filename (fixture->data_dir, "orderly.db", NULL);
+  fixture->store = orderly_sqlite_store_new (db_path, &error);
+  g_assert_no_error (error);
+  fixture->engine = orderly_engine_new (fixture->store, &error);
+  g_assert_no_error (error);
+  orderly_engine_set_workers (fixture->engine, 2);
+
+  if (!(flags & FIXTURE_NO_AUTH))
+    {
+      tokens = g_new0 (OrderlyTokens, 1);
+      tokens->operator_token = g_strdup (TEST_OPERATOR_TOKEN);
+      tokens->viewer_token = g_strdup (TEST_VIEWER_TOKEN);
+      tokens->from_environment = TRUE;
+    }
+  fixture->remote = orderly_remote_new (tokens, fixture->data_dir);
+  orderly_remote_set_port (fixture->remote, 0);
+
+  fixture->server = orderly_server_new (fixture->engine, fixture->remote, &error);
+  g_assert_no_error (error);
+  g_assert_true (orderly_server_start (fixture->server, &error));
+  g_assert_no_error (error);
+  fixture->port = orderly_server_get_port (fixture->server);
+  g_assert_cmpuint (fixture->port, >, 0);
+
+  fixture->session = soup_session_new_with_options ("max-conns", 1000, "max-conns-per-host", 1000,
+                                                    "timeout", 30, NULL);
+}
+
+void
+server_fixture_teardown (ServerFixture *fixture,
+                         gconstpointer  data)
+{
+  soup_session_abort (fixture->session);
+  g_clear_object (&fixture->session);
+  orderly_server_stop (fixture->server);
+  test_sleep (20);
+  g_object_run_dispose (G_OBJECT (fixture->server));
+  g_assert_finalize_object (fixture->server);
+  g_assert_finalize_object (fixture->remote);
+  orderly_engine_shutdown (fixture->engine);
+  g_assert_finalize_object (fixture->engine);
+  g_clear_pointer (&fixture->store, orderly_store_unref);
+  orderly_test_remove_dir (fixture->data_dir);
+  g_clear_pointer (&fixture->data_dir, g_free);
+}
+
+char *
+server_fixture_url (ServerFixture *fixture,
+                    const char    *path)
+{
+  return g_strdup_printf ("http://127.0.0.1:%u%s", fixture->port, path);
+}
+
+static gboolean
+timeout_cb (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Iterates the main context until *flag is set; FALSE on timeout. */
+gboolean
+test_run_until (gboolean *flag,
+                guint     timeout_ms)
+{
+  gboolean timed_out = FALSE;
+  guint source = g_timeout_add (timeout_ms, timeout_cb, &timed_out);
+
+  while (!*flag && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (source);
+  return *flag;
+}
+
+void
+test_sleep (guint ms)
+{
+  gboolean never = FALSE;
+
+  test_run_until (&never, ms);
+}
+
+SoupMessage *
+server_fixture_message (ServerFixture *fixture,
+                        const char    *method,
+                        const char    *path,
+                        const char    *token,
+                        const char    *body)
+{
+  g_autofree char *url = server_fixture_url (fixture, path);
+  SoupMessage *msg = soup_message_new (method, url);
+
+  g_assert_nonnull (msg);
+  if (token != NULL)
+    {
+      g_autofree char *value = g_strdup_printf ("Bearer %s", token);
+
+      soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", value);
+    }
+  if (body != NULL)
+    {
+      g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
+
+      soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
+    }
+  return msg;
+}
+
+typedef struct
+{
+  gboolean  done;
+  GBytes   *body;
+  GError   *error;
+} SendData;
+
+static void
+send_done_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  SendData *data = user_data;
+
+  data->body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &data->error);
+  data->done = TRUE;
+}
+
+GBytes *
+server_fixture_send (ServerFixture *fixture,
+                     SoupMessage   *msg)
+{
+  SendData data = { 0 };
+
+  soup_session_send_and_read_async (fixture->session, msg, G_PRIORITY_DEFAULT, NULL,
+                                    send_done_cb, &data);
+  g_assert_true (test_run_until (&data.done, 20000));
+  g_assert_no_error (data.error);
+  return data.body;
+}
+
+/* Returns the parsed body, or NULL when it is not JSON. */
+JsonNode *
+server_fixture_request (ServerFixture *fixture,
+                        const char    *method,
+                        const char    *path,
+                        const char    *token,
+                        const char    *body,
+                        guint         *status)
+{
+  g_autoptr(SoupMessage) msg = server_fixture_message (fixture, method, path, token, body);
+  g_autoptr(GBytes) answer = server_fixture_send (fixture, msg);
+  gsize size;
+  const char *text = g_bytes_get_data (answer, &size);
+
+  if (status != NULL)
+    *status = soup_message_get_status (msg);
+  return size > 0 ? json_from_string (text, NULL) : NULL;
+}
+
+void
+server_fixture_wait_phase (ServerFixture  *fixture,
+                           gboolean      (*done) (OrderlyPhase phase),
+                           guint           timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * (gint64) 1000;
+
+  while (!done (orderly_status_get_phase (orderly_engine_get_status (fixture->engine))))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      test_sleep (10);
+    }
+}
+
+/* WebSocket client */
+
+static void
+ws_message_cb (SoupWebsocketConnection *connection,
+               gint                     type,
+               GBytes                  *message,
+               TestWs                  *ws)
+{
+  gsize size;
+  const char *text = g_bytes_get_data (message, &size);
+  JsonNode *node = json_from_string (text, NULL);
+
+  g_assert_cmpint (type, ==, SOUP_WEBSOCKET_DATA_TEXT);
+  g_assert_nonnull (node);
+  g_queue_push_tail (&ws->events, node);
+}
+
+static void
+ws_closed_cb (SoupWebsocketConnection *connection,
+              TestWs                  *ws)
+{
+  ws->closed = TRUE;
+  ws->close_code = soup_websocket_connection_get_close_code (connection);
+}
+
+typedef struct
+{
+  gboolean                 done;
+  SoupWebsocketConnection *connection;
+  GError                  *error;
+} ConnectData;
+
+static void
+ws_connect_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  ConnectData *data = user_data;
+
+  data->connection = soup_session_websocket_connect_finish (SOUP_SESSION (source), result,
+                                                            &data->error);
+  data->done = TRUE;
+}
+
+TestWs *
+test_ws_connect_to (SoupSession *session,
+                    const char  *url,
+                    const char  *token,
+                    const char  *origin,
+                    guint        timeout_ms)
+{
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+  ConnectData data = { 0 };
+  TestWs *ws = g_new0 (TestWs, 1);
+
+  g_queue_init (&ws->events);
+  if (token != NULL)
+    {
+      g_autofree char *value = g_strdup_printf ("Bearer %s", token);
+
+      soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", value);
+    }
+  soup_session_websocket_connect_async (session, msg, origin, NULL, G_PRIORITY_DEFAULT, NULL,
+                                        ws_connect_cb, &data);
+  if (!test_run_until (&data.done, timeout_ms))
+    g_error ("WebSocket connection to %s timed out", url);
+  if (data.connection == NULL)
+    {
+      ws->error = data.error;
+      ws->closed = TRUE;
+      return ws;
+    }
+  ws->connection = data.connection;
+  g_signal_connect (ws->connection, "message", G_CALLBACK (ws_message_cb), ws);
+  g_signal_connect (ws->connection, "closed", G_CALLBACK (ws_closed_cb), ws);
+  return ws;
+}
+
+TestWs *
+test_ws_connect (ServerFixture *fixture,
+                 const char    *path_and_query,
+                 const char    *token,
+                 const char    *origin)
+{
+  g_autofree char *url = g_strdup_printf ("ws://127.0.0.1:%u%s", fixture->port, path_and_query);
+
+  return test_ws_connect_to (fixture->session, url, token, origin, 10000);
+}
+
+void
+test_ws_free (TestWs *ws)
+{
+  if (ws->connection != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (ws->connection, ws);
+      if (soup_websocket_connection_get_state (ws->connection) == SOUP_WEBSOCKET_STATE_OPEN)
+        soup_websocket_connection_close (ws->connection, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+      g_clear_object (&ws->connection);
+    }
+  g_queue_clear_full (&ws->events, (GDestroyNotify) json_node_unref);
+  g_clear_error (&ws->error);
+  g_free (ws);
+}
+
+static gboolean
+ws_has_event (TestWs *ws)
+{
+  return !g_queue_is_empty (&ws->events);
+}
+
+/* Returns the next frame (transfer full), or NULL on timeout or close. */
+JsonNode *
+test_ws_next (TestWs *ws,
+              guint   timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * (gint64) 1000;
+
+  while (!ws_has_event (ws) && !ws->closed && g_get_monotonic_time () < deadline)
+    {
+      if (!g_main_context_iteration (NULL, FALSE))
+        g_usleep (500);
+    }
+  return g_queue_pop_head (&ws->events);
+}
+
+JsonNode *
+test_ws_wait_event (TestWs     *ws,
+                    const char *event,
+                    guint       timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * (gint64) 1000;
+
+  while (g_get_monotonic_time () < deadline)
+    {
+      JsonNode *node = test_ws_next (ws, (deadline - g_get_monotonic_time ()) / 1000 + 1);
+
+      if (node == NULL)
+        return NULL;
+      if (g_strcmp0 (test_event_name (node), event) == 0)
+        return node;
+      json_node_unref (node);
+    }
+  return NULL;
+}
+
+void
+test_ws_send (TestWs     *ws,
+              const char *text)
+{
+  soup_websocket_connection_send_text (ws->connection, text);
+}
+
+gboolean
+test_ws_wait_closed (TestWs *ws,
+                     guint   timeout_ms)
+{
+  return test_run_until (&ws->closed, timeout_ms);
+}
+
+const char *
+test_event_name (JsonNode *event)
+{
+  JsonObject *object = json_node_get_object (event);
+
+  return json_object_get_string_member_with_default (object, "event", NULL);
+}
+
+JsonObject *
+test_event_data_object (JsonNode *event)
+{
+  JsonNode *data = json_object_get_member (json_node_get_object (event), "data");
+
+  g_assert_nonnull (data);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (data));
+  return json_node_get_object (data);
+}
+
+gsize
+test_count_fds (void)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  gsize n = 0;
+
+  g_assert_nonnull (dir);
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
+gsize
+test_rss_kib (void)
+{
+  g_autofree char *status = NULL;
+  const char *line;
+
+  g_assert_true (g_file_get_contents ("/proc/self/status", &status, NULL, NULL));
+  line = strstr (status, "VmRSS:");
+  g_assert_nonnull (line);
+  return g_ascii_strtoull (line + strlen ("VmRSS:"), NULL, 10);
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "orderly-server.h"
+
+G_BEGIN_DECLS
+
+#define TEST_OPERATOR_TOKEN "operator-token-for-tests-0123456789"
+#define TEST_VIEWER_TOKEN   "viewer-token-for-tests-9876543210"
+
+typedef enum
+{
+  FIXTURE_DEFAULT = 0,
+  FIXTURE_NO_AUTH = 1 << 0,
+} FixtureFlags;
+
+/* A server on 127.0.0.1 and ::1, port 0, with its own data dir, and a
+ * SoupSession to talk to it. */
+typedef struct
+{
+  char          *data_dir;
+  OrderlyStore  *store;
+  OrderlyEngine *engine;
+  OrderlyRemote *remote;
+  OrderlyServer *server;
+  SoupSession   *session;
+  guint          port;
+} ServerFixture;
+
+typedef struct
+{
+  SoupWebsocketConnection *connection;
+  GQueue                   events;       /* JsonNode of each frame */
+  gboolean                 closed;
+  gushort                  close_code;
+  GError                  *error;
+} TestWs;
+
+void        server_fixture_setup       (ServerFixture  *fixture,
+                                        gconstpointer   data);
+void        server_fixture_teardown    (ServerFixture  *fixture,
+                                        gconstpointer   data);
+char       *server_fixture_url         (ServerFixture  *fixture,
+                                        const char     *path);
+SoupMessage *server_fixture_message    (ServerFixture  *fixture,
+                                        const char     *method,
+                                        const char     *path,
+                                        const char     *token,
+                                        const char     *body);
+GBytes     *server_fixture_send        (ServerFixture  *fixture,
+                                        SoupMessage    *msg);
+JsonNode   *server_fixture_request     (ServerFixture  *fixture,
+                                        const char     *method,
+                                        const char     *path,
+                                        const char     *token,
+                                        const char     *body,
+                                        guint          *status);
+void        server_fixture_wait_phase  (ServerFixture  *fixture,
+                                        gboolean      (*done) (OrderlyPhase phase),
+                                        guint           timeout_ms);
+
+TestWs     *test_ws_connect            (ServerFixture  *fixture,
+                                        const char     *path_and_query,
+                                        const char     *token,
+                                        const char     *origin);
+TestWs     *test_ws_connect_to         (SoupSession    *session,
+                                        const char     *url,
+                                        const char     *token,
+                                        const char     *origin,
+                                        guint           timeout_ms);
+void        test_ws_free               (TestWs         *ws);
+JsonNode   *test_ws_next               (TestWs         *ws,
+                                        guint           timeout_ms);
+JsonNode   *test_ws_wait_event         (TestWs         *ws,
+                                        const char     *event,
+                                        guint           timeout_ms);
+void        test_ws_send               (TestWs         *ws,
+                                        const char     *text);
+gboolean    test_ws_wait_closed        (TestWs         *ws,
+                                        guint           timeout_ms);
+
+const char *test_event_name            (JsonNode       *event);
+JsonObject *test_event_data_object     (JsonNode       *event);
+gboolean    test_run_until             (gboolean       *flag,
+                                        guint           timeout_ms);
+void        test_sleep                 (guint           ms);
+gsize       test_count_fds             (void);
+gsize       test_rss_kib               (void);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestWs, test_ws_free)
+
+G_END_DECLS

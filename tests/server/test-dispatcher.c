@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include "orderly-dispatcher.h"
+#include "orderly-sqlite-store.h"
+#include "orderly-test-util.h"
+
+/* The dispatcher alone, without HTTP: what every transport relies on. */
+
+typedef struct
+{
+  char              *data_dir;
+  OrderlyStore      *store;
+  OrderlyEngine     *engine;
+  OrderlyRemote     *remote;
+  OrderlyDispatcher *dispatcher;
+} Fixture;
+
+static void
+fixture_setup (Fixture       *fixture,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *db_path = NULL;
+
+  fixture->data_dir = orderly_test_make_data_dir ();
+  db_path = g_build_filename (fixture->data_dir, "orderly.db", NULL);
+  fixture->store = orderly_sqlite_store_new (db_path, &error);
+  g_assert_no_error (error);
+  fixture->engine = orderly_engine_new (fixture->store, &error);
+  g_assert_no_error (error);
+  orderly_engine_set_workers (fixture->engine, 2);
+  fixture->remote = orderly_remote_new (NULL, fixture->data_dir);
+  fixture->dispatcher = orderly_dispatcher_new (fixture->engine, fixture->remote, "instance-1");
+}
+
+static void
+fixture_teardown (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_assert_finalize_object (fixture->dispatcher);
+  g_assert_finalize_object (fixture->remote);
+  orderly_engine_shutdown (fixture->engine);
+  g_assert_finalize_object (fixture->engine);
+  g_clear_pointer (&fixture->store, orderly_store_unref);
+  orderly_test_remove_dir (fixture->data_dir);
+  g_free (fixture->data_dir);
+}
+
+static JsonNode *
+dispatch (Fixture     *fixture,
+          const char  *command,
+          const char  *arguments,
+          OrderlyRole  role,
+          guint       *status)
+{
+  g_autoptr(JsonNode) args = arguments ? json_from_string (arguments, NULL) : NULL;
+
+  return orderly_dispatcher_dispatch (fixture->dispatcher, command, args, role, status);
+}
+
+static void
+assert_error (JsonNode   *answer,
+              guint       status,
+              guint       expected,
+              const char *reason)
+{
+  JsonObject *object = json_node_get_object (answer);
+
+  g_assert_cmpuint (status, ==, expected);
+  g_assert_cmpint (json_object_get_int_member (object, "statusCode"), ==, expected);
+  g_assert_cmpstr (json_object_get_string_member (object, "error"), ==, reason);
+  g_assert_true (strlen (json_object_get_string_member (object, "message")) > 0);
+}
+
+static void
+test_dispatcher_status (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  guint status = 0;
+  g_autoptr(JsonNode) answer = dispatch (fixture, "get-status", NULL, ORDERLY_ROLE_VIEWER, &status);
+  JsonObject *object = json_node_get_object (answer);
+  const char *members[] = { "phase", "generationTimeMs", "enqueueVipTimeMs", "enqueueNormalTimeMs",
+                            "processing", "totalTimeMs", "counts", "throughput", "eta", "progress",
+                            "instanceId", "message", "timestamp" };
+
+  g_assert_cmpuint (status, ==, 200);
+  for (guint i = 0; i < G_N_ELEMENTS (members); i++)
+    g_assert_true (json_object_has_member (object, members[i]));
+  g_assert_cmpstr (json_object_get_string_member (object, "phase"), ==, "IDLE");
+  g_assert_cmpstr (json_object_get_string_member (object, "instanceId"), ==, "instance-1");
+}
+
+static void
+test_dispatcher_roles (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  const char *control[] = { "start-generation", "cancel-operation", "reset-system", "resume-run" };
+  const char *reads[] = { "get-status", "get-logs", "get-queue-counts", "get-runs" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (control); i++)
+    {
+      guint status = 0;
+      g_autoptr(JsonNode) viewer = dispatch (fixture, control[i], "{\"quantity\":5}",
+                                             ORDERLY_ROLE_VIEWER, &status);
+      g_autoptr(JsonNode) nobody = NULL;
+
+      assert_error (viewer, status, 403, "Forbidden");
+      nobody = dispatch (fixture, control[i], "{\"quantity\":5}", ORDERLY_ROLE_NONE, &status);
+      assert_error (nobody, status, 401, "Unauthorized");
+      g_assert_true (orderly_dispatcher_is_control (control[i]));
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (reads); i++)
+    {
+      guint status = 0;
+      g_autoptr(JsonNode) viewer = dispatch (fixture, reads[i], NULL, ORDERLY_ROLE_VIEWER, &status);
+      g_autoptr(JsonNode) nobody = NULL;
+
+      g_assert_cmpuint (status, ==, 200);
+      nobody = dispatch (fixture, reads[i], NULL, ORDERLY_ROLE_NONE, &status);
+      assert_error (nobody, status, 401, "Unauthorized");
+      g_assert_false (orderly_dispatcher_is_control (reads[i]));
+    }
+
+  {
+    guint status = 0;
+    g_autoptr(JsonNode) health = dispatch (fixture, "get-health", NULL, ORDERLY_ROLE_NONE, &status);
+    g_autoptr(JsonNode) clients = dispatch (fixture, "get-clients", NULL, ORDERLY_ROLE_VIEWER, &status);
+
+    assert_error (clients, status, 403, "Forbidden");
+    g_assert_cmpstr (json_object_get_string_member (json_node_get_object (health), "status"), ==, "ok");
+  }
+}
+
+static void
+test_dispatcher_bad_input (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  const char *bad[] = {
+    NULL, "{}", "{\"quantity\":0}", "{\"quantity\":50000001}", "{\"quantity\":-3}",
+    "{\"quantity\":1.5}", "{\"quantity\":\"many\"}", "{\"quantity\":[1]}",
+    "{\"quantity\":10,\"force\":\"yes\"}", "[1,2]", "\"text\"",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      guint status = 0;
+      g_autoptr(JsonNode) answer = dispatch (fixture, "start-generation", bad[i],
+                                             ORDERLY_ROLE_OPERATOR, &status);
+
+      assert_error (answer, status, 400, "Bad Request");
+    }
+  g_assert_false (orderly_engine_is_running (fixture->engine));
+
+  {
+    guint status = 0;
+    g_autoptr(JsonNode) unknown = dispatch (fixture, "make-coffee", NULL, ORDERLY_ROLE_OPERATOR, &status);
+    g_autoptr(JsonNode) lines = NULL;
+
+    assert_error (unknown, status, 404, "Not Found");
+    g_assert_false (orderly_dispatcher_has_command ("make-coffee"));
+    lines = dispatch (fixture, "get-logs", "{\"lines\":\"lots\"}", ORDERLY_ROLE_VIEWER, &status);
+    assert_error (lines, status, 400, "Bad Request");
+  }
+}
+
+static void
+test_dispatcher_run (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  guint status = 0;
+  g_autoptr(JsonNode) started = dispatch (fixture, "start-generation",
+                                          "{\"quantity\":20000,\"force\":false}",
+                                          ORDERLY_ROLE_OPERATOR, &status);
+  JsonObject *object = json_node_get_object (started);
+  g_autoptr(JsonNode) busy = NULL;
+  g_autoptr(JsonNode) reset = NULL;
+  g_autoptr(JsonNode) forced = NULL;
+  g_autoptr(JsonNode) cancelled = NULL;
+  g_autoptr(JsonNode) resume = NULL;
+  g_autoptr(JsonNode) runs = NULL;
+  g_autoptr(JsonNode) reset_done = NULL;
+
+  g_assert_cmpuint (status, ==, 202);
+  g_assert_true (json_object_has_member (object, "message"));
+  g_assert_true (json_object_has_member (object, "phase"));
+  g_assert_false (json_object_get_boolean_member (object, "forced"));
+  g_assert_false (json_object_get_boolean_member (object, "staleRecovered"));
+
+  orderly_engine_set_work_us (fixture->engine, 200);
+  busy = dispatch (fixture, "start-generation", "{\"quantity\":10}", ORDERLY_ROLE_OPERATOR, &status);
+  assert_error (busy, status, 409, "Conflict");
+  reset = dispatch (fixture, "reset-system", NULL, ORDERLY_ROLE_OPERATOR, &status);
+  assert_error (reset, status, 409, "Conflict");
+
+  forced = dispatch (fixture, "start-generation", "{\"quantity\":50000,\"force\":true}",
+                     ORDERLY_ROLE_OPERATOR, &status);
+  g_assert_cmpuint (status, ==, 202);
+  g_assert_true (json_object_get_boolean_member (json_node_get_object (forced), "forced"));
+
+  cancelled = dispatch (fixture, "cancel-operation", NULL, ORDERLY_ROLE_OPERATOR, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (cancelled), "phase"), ==,
+                   "ABORTED");
+
+  resume = dispatch (fixture, "resume-run", NULL, ORDERLY_ROLE_OPERATOR, &status);
+  assert_error (resume, status, 409, "Conflict");
+
+  runs = dispatch (fixture, "get-runs", NULL, ORDERLY_ROLE_VIEWER, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (runs)), ==, 2);
+
+  reset_done = dispatch (fixture, "reset-system", NULL, ORDERLY_ROLE_OPERATOR, &status);
+  g_assert_cmpuint (status, ==, 200);
+  object = json_node_get_object (reset_done);
+  g_assert_cmpint (json_object_get_int_member (object, "deletedRuns"), ==, 2);
+  g_assert_true (json_object_get_boolean_member (object, "queueCleared"));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add ("/orderly/dispatcher/status", Fixture, NULL, fixture_setup, test_dispatcher_status, fixture_teardown);
+  g_test_add ("/orderly/dispatcher/roles", Fixture, NULL, fixture_setup, test_dispatcher_roles, fixture_teardown);
+  g_test_add ("/orderly/dispatcher/bad-input", Fixture, NULL, fixture_setup, test_dispatcher_bad_input, fixture_teardown);
+  g_test_add ("/orderly/dispatcher/run", Fixture, NULL, fixture_setup, test_dispatcher_run, fixture_teardown);
+
+  return g_test_run ();
+}

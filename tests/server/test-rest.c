@@ -1,0 +1,567 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <string.h>
+
+#include "orderly-server-test-util.h"
+#include "orderly-test-util.h"
+
+/* The REST API and the security rules, through real sockets. */
+
+#define ADD(path, func, flags) \
+  g_test_add (path, ServerFixture, GUINT_TO_POINTER (flags), server_fixture_setup, func, server_fixture_teardown)
+
+static JsonObject *
+object_of (JsonNode *node)
+{
+  g_assert_nonnull (node);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (node));
+  return json_node_get_object (node);
+}
+
+static void
+assert_error_body (JsonNode *node,
+                   guint     status,
+                   guint     expected)
+{
+  JsonObject *object = object_of (node);
+
+  g_assert_cmpuint (status, ==, expected);
+  g_assert_cmpint (json_object_get_int_member (object, "statusCode"), ==, expected);
+  g_assert_true (json_object_has_member (object, "message"));
+  g_assert_true (json_object_has_member (object, "error"));
+}
+
+static const char *
+header (SoupMessage *msg,
+        const char  *name)
+{
+  return soup_message_headers_get_one (soup_message_get_response_headers (msg), name);
+}
+
+static guint
+send_status (ServerFixture *fixture,
+             SoupMessage   *msg)
+{
+  g_autoptr(GBytes) body = server_fixture_send (fixture, msg);
+
+  return soup_message_get_status (msg);
+}
+
+static void
+test_rest_listening (ServerFixture *fixture,
+                     gconstpointer  data)
+{
+  g_autofree char *expected = g_strdup_printf ("http://127.0.0.1:%u/", fixture->port);
+  g_autoptr(GInetAddress) loopback6 = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV6);
+  g_autoptr(GSocketAddress) address6 = g_inet_socket_address_new (loopback6, fixture->port);
+  g_autoptr(GSocket) socket6 = g_socket_new (G_SOCKET_FAMILY_IPV6, G_SOCKET_TYPE_STREAM,
+                                             G_SOCKET_PROTOCOL_TCP, NULL);
+
+  g_assert_cmpstr (orderly_remote_get_url (fixture->remote), ==, expected);
+  g_assert_true (orderly_remote_get_listening (fixture->remote));
+
+  /* Both loopback families on the one port picked. */
+  if (socket6 != NULL && g_socket_connect (socket6, address6, NULL, NULL))
+    g_test_message ("IPv6 loopback answers on port %u", fixture->port);
+  else
+    g_test_message ("no IPv6 loopback here");
+
+  /* A new port from the preferences: it listens there without a restart. */
+  orderly_remote_set_port (fixture->remote, 0);
+  orderly_remote_set_bind_address (fixture->remote, "127.0.0.1");
+  test_sleep (50);
+  g_assert_true (orderly_remote_get_listening (fixture->remote));
+  fixture->port = orderly_server_get_port (fixture->server);
+  {
+    guint status = 0;
+    g_autoptr(JsonNode) health = server_fixture_request (fixture, "GET", "/health/ready", NULL, NULL, &status);
+
+    g_assert_cmpuint (status, ==, 200);
+  }
+}
+
+static void
+test_rest_status (ServerFixture *fixture,
+                  gconstpointer  data)
+{
+  guint status = 0;
+  g_autoptr(JsonNode) node = server_fixture_request (fixture, "GET", "/pedidos", TEST_VIEWER_TOKEN,
+                                                     NULL, &status);
+  JsonObject *object = object_of (node);
+  JsonObject *processing, *vip;
+
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_cmpstr (json_object_get_string_member (object, "phase"), ==, "IDLE");
+  processing = json_object_get_object_member (object, "processing");
+  vip = json_object_get_object_member (processing, "vip");
+  g_assert_true (json_object_has_member (vip, "start"));
+  g_assert_true (json_object_has_member (vip, "end"));
+  g_assert_true (json_object_has_member (vip, "timeMs"));
+  g_assert_true (json_object_has_member (vip, "count"));
+  g_assert_true (json_object_has_member (json_object_get_object_member (object, "eta"), "estimatedMs"));
+  g_assert_true (json_object_has_member (json_object_get_object_member (object, "progress"), "processedTotal"));
+  g_assert_true (json_object_has_member (json_object_get_object_member (object, "throughput"), "overall"));
+  g_assert_cmpstr (json_object_get_string_member (object, "instanceId"), ==,
+                   orderly_server_get_instance_id (fixture->server));
+}
+
+static void
+test_rest_run (ServerFixture *fixture,
+               gconstpointer  data)
+{
+  guint status = 0;
+  g_autoptr(JsonNode) started = NULL;
+  g_autoptr(JsonNode) busy = NULL;
+  g_autoptr(JsonNode) reset_busy = NULL;
+  g_autoptr(JsonNode) cancelled = NULL;
+  g_autoptr(JsonNode) logs = NULL;
+  g_autoptr(JsonNode) counts = NULL;
+  g_autoptr(JsonNode) runs = NULL;
+  g_autoptr(JsonNode) resume = NULL;
+  g_autoptr(JsonNode) reset = NULL;
+  JsonObject *object;
+
+  orderly_engine_set_work_us (fixture->engine, 500);
+  started = server_fixture_request (fixture, "POST", "/generate", TEST_OPERATOR_TOKEN,
+                                    "{\"quantity\": 5000, \"force\": false}", &status);
+  g_assert_cmpuint (status, ==, 202);
+  object = object_of (started);
+  g_assert_true (json_object_has_member (object, "message"));
+  g_assert_true (json_object_has_member (object, "phase"));
+  g_assert_false (json_object_get_boolean_member (object, "forced"));
+  g_assert_false (json_object_get_boolean_member (object, "staleRecovered"));
+
+  busy = server_fixture_request (fixture, "POST", "/generate", TEST_OPERATOR_TOKEN,
+                                 "{\"quantity\": 5}", &status);
+  assert_error_body (busy, status, 409);
+  reset_busy = server_fixture_request (fixture, "POST", "/reset", TEST_OPERATOR_TOKEN, NULL, &status);
+  assert_error_body (reset_busy, status, 409);
+
+  cancelled = server_fixture_request (fixture, "POST", "/cancel", TEST_OPERATOR_TOKEN, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_cmpstr (json_object_get_string_member (object_of (cancelled), "phase"), ==, "ABORTED");
+  g_assert_true (json_object_has_member (object_of (cancelled), "message"));
+
+  resume = server_fixture_request (fixture, "POST", "/resume", TEST_OPERATOR_TOKEN, NULL, &status);
+  assert_error_body (resume, status, 409);
+
+  test_sleep (150);
+  logs = server_fixture_request (fixture, "GET", "/pedidos/logs?lines=2", TEST_VIEWER_TOKEN, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  object = object_of (logs);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (object, "processLog")), ==, 2);
+  g_assert_true (json_object_has_member (object, "queueStatus"));
+  g_assert_true (json_object_has_member (object, "quickStats"));
+  object = json_object_get_object_member (object, "logs");
+  g_assert_true (json_object_has_member (object, "logMessages"));
+  g_assert_true (json_object_has_member (object, "warnMessages"));
+  g_assert_true (json_object_has_member (object, "errorMessages"));
+  {
+    g_autoptr(JsonNode) bad = server_fixture_request (fixture, "GET", "/pedidos/logs?lines=many",
+                                                      TEST_VIEWER_TOKEN, NULL, &status);
+
+    assert_error_body (bad, status, 400);
+  }
+
+  counts = server_fixture_request (fixture, "GET", "/queue/counts", TEST_VIEWER_TOKEN, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  object = object_of (counts);
+  g_assert_true (json_object_has_member (object, "waiting"));
+  g_assert_true (json_object_has_member (object, "active"));
+  g_assert_true (json_object_has_member (object, "completed"));
+  g_assert_true (json_object_has_member (object, "failed"));
+  g_assert_true (json_object_has_member (object, "delayed"));
+  g_assert_true (json_object_has_member (object, "paused"));
+
+  runs = server_fixture_request (fixture, "GET", "/runs", TEST_VIEWER_TOKEN, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (runs)), ==, 1);
+
+  reset = server_fixture_request (fixture, "POST", "/reset", TEST_OPERATOR_TOKEN, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  object = object_of (reset);
+  g_assert_cmpint (json_object_get_int_member (object, "deletedRuns"), ==, 1);
+  g_assert_true (json_object_has_member (object, "deletedOrders"));
+  g_assert_true (json_object_get_boolean_member (object, "queueCleared"));
+}
+
+static void
+test_rest_bad_requests (ServerFixture *fixture,
+                        gconstpointer  data)
+{
+  const char *bodies[] = {
+    "{\"quantity\": 0}", "{\"quantity\": 50000001}", "{\"quantity\": \"x\"}", "{}", "",
+    "{\"quantity\": 10", "[10]",
+  };
+  guint status = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (bodies); i++)
+    {
+      g_autoptr(JsonNode) answer = server_fixture_request (fixture, "POST", "/generate",
+                                                           TEST_OPERATOR_TOKEN, bodies[i], &status);
+
+      assert_error_body (answer, status, 400);
+    }
+
+  {
+    g_autoptr(JsonNode) missing = server_fixture_request (fixture, "GET", "/nothing-here",
+                                                          TEST_OPERATOR_TOKEN, NULL, &status);
+    g_autoptr(JsonNode) method = NULL;
+
+    assert_error_body (missing, status, 404);
+    method = server_fixture_request (fixture, "GET", "/generate", TEST_OPERATOR_TOKEN, NULL, &status);
+    assert_error_body (method, status, 405);
+  }
+}
+
+static void
+test_rest_open_routes (ServerFixture *fixture,
+                       gconstpointer  data)
+{
+  guint status = 0;
+  g_autoptr(JsonNode) health = server_fixture_request (fixture, "GET", "/health/ready", NULL, NULL, &status);
+  g_autoptr(JsonNode) openapi = NULL;
+  g_autoptr(JsonNode) session = NULL;
+  g_autoptr(SoupMessage) page = NULL;
+  g_autoptr(GBytes) html = NULL;
+  JsonObject *object = object_of (health);
+
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_cmpstr (json_object_get_string_member (object, "status"), ==, "ok");
+  g_assert_true (json_object_has_member (object, "timestamp"));
+  g_assert_true (json_object_has_member (object, "uptime"));
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (object, "services"),
+                                                  "database"), ==, "connected");
+
+  openapi = server_fixture_request (fixture, "GET", "/openapi.json", NULL, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_true (json_object_has_member (json_object_get_object_member (object_of (openapi), "paths"),
+                                         "/generate"));
+
+  session = server_fixture_request (fixture, "GET", "/session", NULL, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_cmpstr (json_object_get_string_member (object_of (session), "role"), ==, "none");
+  g_assert_true (json_object_get_boolean_member (object_of (session), "auth"));
+  g_clear_pointer (&session, json_node_unref);
+  session = server_fixture_request (fixture, "GET", "/session", TEST_VIEWER_TOKEN, NULL, &status);
+  g_assert_cmpstr (json_object_get_string_member (object_of (session), "role"), ==, "viewer");
+  g_clear_pointer (&session, json_node_unref);
+  session = server_fixture_request (fixture, "GET", "/session", TEST_OPERATOR_TOKEN, NULL, &status);
+  g_assert_cmpstr (json_object_get_string_member (object_of (session), "role"), ==, "operator");
+
+  page = server_fixture_message (fixture, "GET", "/", NULL, NULL);
+  html = server_fixture_send (fixture, page);
+  g_assert_cmpuint (soup_message_get_status (page), ==, 200);
+  g_assert_nonnull (strstr (g_bytes_get_data (html, NULL), "<html"));
+  g_assert_true (g_str_has_prefix (header (page, "Content-Type"), "text/html"));
+  g_assert_nonnull (strstr (header (page, "Content-Security-Policy"), "frame-ancestors 'none'"));
+  g_assert_cmpstr (header (page, "X-Content-Type-Options"), ==, "nosniff");
+}
+
+static void
+test_rest_clients_and_metrics (ServerFixture *fixture,
+                               gconstpointer  data)
+{
+  guint status = 0;
+  g_autoptr(TestWs) ws = test_ws_connect (fixture, "/ws", TEST_VIEWER_TOKEN, NULL);
+  g_autoptr(JsonNode) viewer = NULL;
+  g_autoptr(JsonNode) clients = NULL;
+  g_autoptr(SoupMessage) metrics = NULL;
+  g_autoptr(GBytes) text = NULL;
+  const char *families[] = {
+    "orderly_orders{priority=\"vip\",state=\"processed\"}", "orderly_phase{phase=\"IDLE\"} 1",
+    "orderly_throughput_orders_per_second{priority=\"overall\"}",
+    "orderly_clients{transport=\"websocket\"} 1", "orderly_messages_sent_total",
+    "orderly_messages_dropped_total", "orderly_http_requests_total{route=\"/clients\",code=\"403\"} 1",
+  };
+  JsonObject *client;
+
+  g_assert_nonnull (ws->connection);
+  viewer = server_fixture_request (fixture, "GET", "/clients", TEST_VIEWER_TOKEN, NULL, &status);
+  assert_error_body (viewer, status, 403);
+  clients = server_fixture_request (fixture, "GET", "/clients", TEST_OPERATOR_TOKEN, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (clients)), ==, 1);
+  client = json_array_get_object_element (json_node_get_array (clients), 0);
+  g_assert_cmpstr (json_object_get_string_member (client, "address"), ==, "127.0.0.1");
+  g_assert_cmpstr (json_object_get_string_member (client, "transport"), ==, "websocket");
+  g_assert_cmpstr (json_object_get_string_member (client, "role"), ==, "viewer");
+  g_assert_true (json_object_has_member (client, "userAgent"));
+  g_assert_true (json_object_has_member (client, "since"));
+
+  metrics = server_fixture_message (fixture, "GET", "/metrics", TEST_VIEWER_TOKEN, NULL);
+  text = server_fixture_send (fixture, metrics);
+  g_assert_cmpuint (soup_message_get_status (metrics), ==, 200);
+  g_assert_true (g_str_has_prefix (header (metrics, "Content-Type"), "text/plain"));
+  for (guint i = 0; i < G_N_ELEMENTS (families); i++)
+    {
+      if (strstr (g_bytes_get_data (text, NULL), families[i]) == NULL)
+        g_error ("/metrics lacks %s:\n%s", families[i], (char *) g_bytes_get_data (text, NULL));
+    }
+
+  {
+    g_autoptr(SoupMessage) anonymous = server_fixture_message (fixture, "GET", "/metrics", NULL, NULL);
+
+    g_assert_cmpuint (send_status (fixture, anonymous), ==, 401);
+  }
+}
+
+static void
+test_rest_auth (ServerFixture *fixture,
+                gconstpointer  data)
+{
+  const char *reads[] = { "/pedidos", "/pedidos/logs", "/queue/counts", "/runs", "/clients" };
+  const char *controls[] = { "/generate", "/cancel", "/reset", "/resume" };
+  guint status = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (reads); i++)
+    {
+      g_autoptr(JsonNode) none = server_fixture_request (fixture, "GET", reads[i], NULL, NULL, &status);
+      g_autoptr(JsonNode) bad = NULL;
+
+      assert_error_body (none, status, 401);
+      bad = server_fixture_request (fixture, "GET", reads[i], "wrong", NULL, &status);
+      assert_error_body (bad, status, 401);
+      orderly_server_set_login_limit (fixture->server, 100, 60000);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (controls); i++)
+    {
+      g_autoptr(JsonNode) none = server_fixture_request (fixture, "POST", controls[i], NULL,
+                                                         "{\"quantity\":5}", &status);
+      g_autoptr(JsonNode) viewer = NULL;
+
+      assert_error_body (none, status, 401);
+      viewer = server_fixture_request (fixture, "POST", controls[i], TEST_VIEWER_TOKEN,
+                                       "{\"quantity\":5}", &status);
+      assert_error_body (viewer, status, 403);
+    }
+  g_assert_false (orderly_engine_is_running (fixture->engine));
+
+  /* Security headers on the API. */
+  {
+    g_autoptr(SoupMessage) msg = server_fixture_message (fixture, "GET", "/pedidos", TEST_VIEWER_TOKEN, NULL);
+
+    g_assert_cmpuint (send_status (fixture, msg), ==, 200);
+    g_assert_cmpstr (header (msg, "X-Content-Type-Options"), ==, "nosniff");
+    g_assert_cmpstr (header (msg, "Cache-Control"), ==, "no-store");
+    g_assert_nonnull (strstr (header (msg, "Content-Security-Policy"), "frame-ancestors 'none'"));
+  }
+}
+
+static void
+test_rest_login_cookie (ServerFixture *fixture,
+                        gconstpointer  data)
+{
+  g_autoptr(SoupMessage) login = server_fixture_message (fixture, "GET", "/?token=" TEST_VIEWER_TOKEN,
+                                                         NULL, NULL);
+  g_autoptr(SoupMessage) bad = server_fixture_message (fixture, "GET", "/?token=nope", NULL, NULL);
+  g_autoptr(SoupMessage) with_cookie = server_fixture_message (fixture, "GET", "/pedidos", NULL, NULL);
+  const char *cookie;
+  g_autofree char *value = NULL;
+
+  soup_message_add_flags (login, SOUP_MESSAGE_NO_REDIRECT);
+  g_assert_cmpuint (send_status (fixture, login), ==, 303);
+  g_assert_cmpstr (header (login, "Location"), ==, "/");
+  cookie = soup_message_headers_get_list (soup_message_get_response_headers (login), "Set-Cookie");
+  g_assert_nonnull (cookie);
+  g_assert_true (g_str_has_prefix (cookie, "orderly_session=" TEST_VIEWER_TOKEN ";"));
+  g_assert_nonnull (strstr (cookie, "HttpOnly"));
+  g_assert_nonnull (strstr (cookie, "SameSite=Strict"));
+
+  soup_message_add_flags (bad, SOUP_MESSAGE_NO_REDIRECT);
+  g_assert_cmpuint (send_status (fixture, bad), ==, 303);
+  g_assert_null (soup_message_headers_get_one (soup_message_get_response_headers (bad), "Set-Cookie"));
+
+  value = g_strdup_printf ("orderly_session=%s", TEST_VIEWER_TOKEN);
+  soup_message_headers_replace (soup_message_get_request_headers (with_cookie), "Cookie", value);
+  g_assert_cmpuint (send_status (fixture, with_cookie), ==, 200);
+}
+
+static void
+test_rest_origin_and_host (ServerFixture *fixture,
+                           gconstpointer  data)
+{
+  const char * const allowed[] = { "https://dash.example.org", NULL };
+  g_autofree char *own = g_strdup_printf ("http://127.0.0.1:%u", fixture->port);
+  struct {
+    const char *method, *path, *origin, *host;
+    guint       status;
+  } cases[] = {
+    { "POST", "/cancel", "https://evil.example", NULL, 403 },
+    { "POST", "/cancel", "null", NULL, 403 },
+    { "POST", "/cancel", own, NULL, 200 },
+    { "POST", "/cancel", "https://dash.example.org", NULL, 200 },
+    { "POST", "/cancel", NULL, NULL, 200 },
+    { "GET", "/pedidos", "https://evil.example", NULL, 200 },
+    { "GET", "/pedidos", NULL, "evil.example", 403 },
+    { "GET", "/pedidos", NULL, "rebind.attacker.test:8080", 403 },
+    { "GET", "/pedidos", NULL, "localhost:1234", 200 },
+    { "GET", "/pedidos", NULL, "[::1]:1234", 200 },
+    { "GET", "/pedidos", NULL, "dash.example.org", 200 },
+  };
+
+  orderly_remote_set_allowed_origins (fixture->remote, allowed);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(SoupMessage) msg = server_fixture_message (fixture, cases[i].method, cases[i].path,
+                                                           TEST_OPERATOR_TOKEN, NULL);
+      SoupMessageHeaders *headers = soup_message_get_request_headers (msg);
+
+      if (cases[i].origin != NULL)
+        soup_message_headers_replace (headers, "Origin", cases[i].origin);
+      if (cases[i].host != NULL)
+        soup_message_headers_replace (headers, "Host", cases[i].host);
+      g_test_message ("%s %s Origin %s Host %s", cases[i].method, cases[i].path, cases[i].origin,
+                      cases[i].host);
+      g_assert_cmpuint (send_status (fixture, msg), ==, cases[i].status);
+    }
+
+  /* A WebSocket from a foreign page is refused; from the server's own page it is not. */
+  {
+    g_autoptr(TestWs) foreign = test_ws_connect (fixture, "/ws", TEST_OPERATOR_TOKEN, "https://evil.example");
+    g_autoptr(TestWs) same = test_ws_connect (fixture, "/ws", TEST_OPERATOR_TOKEN, own);
+
+    g_assert_null (foreign->connection);
+    g_assert_nonnull (same->connection);
+  }
+}
+
+static void
+test_rest_cors (ServerFixture *fixture,
+                gconstpointer  data)
+{
+  const char * const allowed[] = { "https://dash.example.org", NULL };
+  g_autoptr(SoupMessage) listed = server_fixture_message (fixture, "GET", "/pedidos", TEST_VIEWER_TOKEN, NULL);
+  g_autoptr(SoupMessage) foreign = server_fixture_message (fixture, "GET", "/pedidos", TEST_VIEWER_TOKEN, NULL);
+  g_autoptr(SoupMessage) preflight = server_fixture_message (fixture, "OPTIONS", "/generate", NULL, NULL);
+  g_autoptr(SoupMessage) foreign_preflight = server_fixture_message (fixture, "OPTIONS", "/generate", NULL, NULL);
+
+  orderly_remote_set_allowed_origins (fixture->remote, allowed);
+
+  soup_message_headers_replace (soup_message_get_request_headers (listed), "Origin", "https://dash.example.org");
+  g_assert_cmpuint (send_status (fixture, listed), ==, 200);
+  g_assert_cmpstr (header (listed, "Access-Control-Allow-Origin"), ==, "https://dash.example.org");
+  g_assert_cmpstr (header (listed, "Access-Control-Allow-Credentials"), ==, "true");
+
+  soup_message_headers_replace (soup_message_get_request_headers (foreign), "Origin", "https://evil.example");
+  g_assert_cmpuint (send_status (fixture, foreign), ==, 200);
+  g_assert_null (header (foreign, "Access-Control-Allow-Origin"));
+
+  soup_message_headers_replace (soup_message_get_request_headers (preflight), "Origin", "https://dash.example.org");
+  soup_message_headers_replace (soup_message_get_request_headers (preflight), "Access-Control-Request-Method", "POST");
+  g_assert_cmpuint (send_status (fixture, preflight), ==, 204);
+  g_assert_cmpstr (header (preflight, "Access-Control-Allow-Origin"), ==, "https://dash.example.org");
+  g_assert_nonnull (strstr (header (preflight, "Access-Control-Allow-Headers"), "Authorization"));
+  g_assert_cmpstr (header (preflight, "Access-Control-Allow-Origin"), !=, "*");
+
+  soup_message_headers_replace (soup_message_get_request_headers (foreign_preflight), "Origin", "https://evil.example");
+  g_assert_cmpuint (send_status (fixture, foreign_preflight), ==, 403);
+  g_assert_null (header (foreign_preflight, "Access-Control-Allow-Origin"));
+}
+
+static void
+test_rest_login_limit (ServerFixture *fixture,
+                       gconstpointer  data)
+{
+  g_autoptr(GInetAddress) loopback6 = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV6);
+  g_autoptr(GSocket) probe = g_socket_new (G_SOCKET_FAMILY_IPV6, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+  g_autoptr(GSocketAddress) address6 = g_inet_socket_address_new (loopback6, fixture->port);
+  guint status = 0;
+
+  orderly_server_set_login_limit (fixture->server, 3, 60000);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(JsonNode) bad = server_fixture_request (fixture, "GET", "/pedidos", "wrong", NULL, &status);
+
+      assert_error_body (bad, status, 401);
+    }
+  {
+    g_autoptr(JsonNode) third = server_fixture_request (fixture, "GET", "/pedidos", "wrong", NULL, &status);
+    g_autoptr(JsonNode) good = NULL;
+
+    assert_error_body (third, status, 429);
+    /* Blocked means blocked, even with the right token, for this address only. */
+    good = server_fixture_request (fixture, "GET", "/pedidos", TEST_OPERATOR_TOKEN, NULL, &status);
+    assert_error_body (good, status, 429);
+  }
+
+  if (probe != NULL && g_socket_connect (probe, address6, NULL, NULL))
+    {
+      g_autofree char *url = g_strdup_printf ("http://[::1]:%u/pedidos", fixture->port);
+      g_autoptr(SoupMessage) other = soup_message_new ("GET", url);
+
+      soup_message_headers_replace (soup_message_get_request_headers (other), "Authorization",
+                                    "Bearer " TEST_OPERATOR_TOKEN);
+      g_assert_cmpuint (send_status (fixture, other), ==, 200);
+    }
+
+  orderly_server_set_login_limit (fixture->server, 3, 100);
+  test_sleep (150);
+  {
+    g_autoptr(JsonNode) later = server_fixture_request (fixture, "GET", "/pedidos", TEST_OPERATOR_TOKEN, NULL, &status);
+
+    g_assert_cmpuint (status, ==, 200);
+  }
+}
+
+static void
+test_rest_body_limit (ServerFixture *fixture,
+                      gconstpointer  data)
+{
+  g_autofree char *large = g_strnfill (ORDERLY_SERVER_MAX_BODY + 1, ' ');
+  g_autofree char *fits = g_strnfill (ORDERLY_SERVER_MAX_BODY - 64, ' ');
+  g_autofree char *body = NULL;
+  guint status = 0;
+  g_autoptr(JsonNode) too_large = server_fixture_request (fixture, "POST", "/generate", TEST_OPERATOR_TOKEN,
+                                                          large, &status);
+  g_autoptr(JsonNode) after = NULL;
+  g_autoptr(JsonNode) padded = NULL;
+
+  assert_error_body (too_large, status, 413);
+  after = server_fixture_request (fixture, "GET", "/pedidos", TEST_OPERATOR_TOKEN, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+
+  body = g_strdup_printf ("{\"quantity\": 10%s}", fits);
+  padded = server_fixture_request (fixture, "POST", "/generate", TEST_OPERATOR_TOKEN, body, &status);
+  g_assert_cmpuint (status, ==, 202);
+}
+
+static void
+test_rest_no_auth (ServerFixture *fixture,
+                   gconstpointer  data)
+{
+  guint status = 0;
+  g_autoptr(JsonNode) session = server_fixture_request (fixture, "GET", "/session", NULL, NULL, &status);
+  g_autoptr(JsonNode) pedidos = server_fixture_request (fixture, "GET", "/pedidos", NULL, NULL, &status);
+  g_autoptr(JsonNode) started = NULL;
+
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_false (json_object_get_boolean_member (object_of (session), "auth"));
+  g_assert_cmpstr (json_object_get_string_member (object_of (session), "role"), ==, "operator");
+  started = server_fixture_request (fixture, "POST", "/generate", NULL, "{\"quantity\":10}", &status);
+  g_assert_cmpuint (status, ==, 202);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  ADD ("/orderly/server/listening", test_rest_listening, FIXTURE_DEFAULT);
+  ADD ("/orderly/server/rest/status", test_rest_status, FIXTURE_DEFAULT);
+  ADD ("/orderly/server/rest/run", test_rest_run, FIXTURE_DEFAULT);
+  ADD ("/orderly/server/rest/bad-requests", test_rest_bad_requests, FIXTURE_DEFAULT);
+  ADD ("/orderly/server/rest/open-routes", test_rest_open_routes, FIXTURE_DEFAULT);
+  ADD ("/orderly/server/rest/clients-and-metrics", test_rest_clients_and_metrics, FIXTURE_DEFAULT);
+  ADD ("/orderly/server/security/auth", test_rest_auth, FIXTURE_DEFAULT);
+  ADD ("/orderly/server/security/login-cookie", test_rest_login_cookie, FIXTURE_DEFAULT);
+  ADD ("/orderly/server/security/origin-and-host", test_rest_origin_and_host, FIXTURE_DEFAULT);
+  ADD ("/orderly/server/security/cors", test_rest_cors, FIXTURE_DEFAULT);
+  ADD ("/orderly/server/security/login-limit", test_rest_login_limit, FIXTURE_DEFAULT);
+  ADD ("/orderly/server/limits/body", test_rest_body_limit, FIXTURE_DEFAULT);
+  ADD ("/orderly/server/no-auth", test_rest_no_auth, FIXTURE_NO_AUTH);
+
+  return g_test_run ();
+}
