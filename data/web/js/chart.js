@@ -32,7 +32,7 @@ export class ThroughputChart
   #frame = 0;
   #readCounts;
 
-  // readCounts () returns {vip, normal} processed so far in the current run.
+  // readCounts () returns {run, vip, normal}: the current run's id and what it processed so far.
   constructor (canvas, readCounts)
   {
     this.canvas = canvas;
@@ -63,15 +63,17 @@ export class ThroughputChart
     const counts = this.#readCounts();
     let vip = 0, normal = 0;
     if (this.#previous) {
+      // A new run counts from zero, even when it started and ended between two samples.
+      const sameRun = this.#previous.run === counts.run;
       const seconds = (now - this.#previous.time) / 1000;
-      const dVip = counts.vip - this.#previous.vip;
-      const dNormal = counts.normal - this.#previous.normal;
+      const dVip = counts.vip - (sameRun ? this.#previous.vip : 0);
+      const dNormal = counts.normal - (sameRun ? this.#previous.normal : 0);
       if (seconds > 0 && dVip >= 0 && dNormal >= 0) {
         vip = dVip / seconds;
         normal = dNormal / seconds;
       }
     }
-    this.#previous = { time: now, vip: counts.vip, normal: counts.normal };
+    this.#previous = { time: now, run: counts.run, vip: counts.vip, normal: counts.normal };
     this.#samples.push({ time: now, vip, normal, overall: vip + normal });
     while (this.#samples.length && now - this.#samples[0].time > WINDOW_MS + SAMPLE_MS)
       this.#samples.shift();

@@ -90,7 +90,7 @@ const num = (value) => (Number.isFinite(Number(value)) && value !== null ? Numbe
 function processedCounts ()
 {
   const processing = state.status?.processing ?? {};
-  return { vip: num(processing.vip?.count), normal: num(processing.normal?.count) };
+  return { run: state.status?.runId ?? null, vip: num(processing.vip?.count), normal: num(processing.normal?.count) };
 }
 
 function overallPercent (status)
@@ -171,8 +171,6 @@ function noticePhaseChange (phase)
   state.lastPhase = phase;
   if (previous === phase)
     return;
-  if (phase === 'GENERATING')
-    chart?.resetBaseline();
   // A run started or ended: the history changed.
   if (previous !== null && (format.phaseKind(phase) !== 'running' || phase === 'GENERATING'))
     refreshHistory();
