@@ -129,9 +129,9 @@ function renderStatus ()
   const percent = overallPercent(status);
   setValue('overall-percent', percent, format.percent(percent));
   setProgress('overall-progress', percent);
-  $('overall-caption').textContent = target > 0
-    ? `${format.number(processed)} of ${format.number(target)} orders processed`
-    : 'No run yet';
+  $('overall-caption').textContent = target <= 0 ? 'No run yet'
+    : phase === 'GENERATING' ? `${format.number(generated)} of ${format.number(target)} orders generated`
+    : `${format.number(processed)} of ${format.number(target)} orders processed`;
 
   setValue('stat-target', target, format.number(target));
   setValue('stat-generated', generated, format.number(generated));
@@ -251,6 +251,20 @@ async function command (event, path, body, doneText)
 function setupControls ()
 {
   $('force').addEventListener('change', updateControls);
+  const quantity = $('quantity');
+  const chips = [...document.querySelectorAll('.presets .chip')];
+  const markChip = () => {
+    for (const chip of chips)
+      chip.setAttribute('aria-pressed', String(chip.dataset.quantity === quantity.value));
+  };
+  for (const chip of chips) {
+    chip.addEventListener('click', () => {
+      quantity.value = chip.dataset.quantity;
+      markChip();
+    });
+  }
+  quantity.addEventListener('input', markChip);
+  markChip();
   $('start-form').addEventListener('submit', (event) => {
     event.preventDefault();
     const input = $('quantity');
