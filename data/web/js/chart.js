@@ -5,10 +5,11 @@
 
 const WINDOW_MS = 120000;
 const SAMPLE_MS = 1000;
+// Overall first, as a filled area, so the per-priority lines stay visible on top of it.
 const SERIES = [
-  { key: 'vip', color: '--vip', width: 1.5 },
-  { key: 'normal', color: '--normal', width: 1.5 },
-  { key: 'overall', color: '--overall', width: 2.5, fill: true },
+  { key: 'overall', color: '--overall', width: 1.5, fill: true },
+  { key: 'vip', color: '--vip', width: 2 },
+  { key: 'normal', color: '--normal', width: 2 },
 ];
 
 const compact = new Intl.NumberFormat(undefined, { notation: 'compact', maximumFractionDigits: 1 });
@@ -173,7 +174,7 @@ export class ThroughputChart
         context.lineTo(x(now, now), bottom);
         context.lineTo(x(this.#samples[0].time, now), bottom);
         context.closePath();
-        context.globalAlpha = 0.12;
+        context.globalAlpha = 0.18;
         context.fillStyle = color(series.color);
         context.fill();
         context.globalAlpha = 1;

@@ -24,6 +24,8 @@ export function duration (ms)
 {
   if (!Number.isFinite(ms) || ms < 0)
     return '—';
+  if (ms > 0 && ms < 1)
+    return '< 1 ms';
   if (ms < 1000)
     return `${Math.round(ms)} ms`;
   const seconds = ms / 1000;
@@ -91,4 +93,13 @@ export function phaseKind (phase)
 export function isRunning (phase)
 {
   return phaseKind(phase) === 'running';
+}
+
+const STEPS = ['IDLE', 'GENERATING', 'ENQUEUE_VIP', 'WAITING_VIP_DRAIN', 'ENQUEUE_NORMAL', 'WAITING_NORMAL_DRAIN', 'DONE'];
+
+// Whether a run in `phase` has finished the step that `stepPhase` names.
+export function isPastStep (phase, stepPhase)
+{
+  const at = STEPS.indexOf(phase);
+  return at !== -1 && at > STEPS.indexOf(stepPhase);
 }

@@ -129,9 +129,10 @@ function renderStatus ()
   const percent = overallPercent(status);
   setValue('overall-percent', percent, format.percent(percent));
   setProgress('overall-progress', percent);
+  // The percentage covers the whole run (generation included); the caption says where it is.
   $('overall-caption').textContent = target <= 0 ? 'No run yet'
-    : phase === 'GENERATING' ? `${format.number(generated)} of ${format.number(target)} orders generated`
-    : `${format.number(processed)} of ${format.number(target)} orders processed`;
+    : phase === 'GENERATING' ? `of the run · ${format.number(generated)} of ${format.number(target)} orders generated`
+    : `of the run · ${format.number(processed)} of ${format.number(target)} orders processed`;
 
   setValue('stat-target', target, format.number(target));
   setValue('stat-generated', generated, format.number(generated));
@@ -153,13 +154,18 @@ function renderStatus ()
     $(`${priority}-throughput`).textContent = format.rate(num(status.throughput?.[priority]));
   }
 
-  const timing = (id, value) => setValue(id, num(value), num(value) ? format.duration(num(value)) : '—');
-  timing('time-generation', status.generationTimeMs);
-  timing('time-enqueue-vip', status.enqueueVipTimeMs);
-  timing('time-enqueue-normal', status.enqueueNormalTimeMs);
-  timing('time-vip', status.processing?.vip?.timeMs);
-  timing('time-normal', status.processing?.normal?.timeMs);
-  timing('time-total', status.totalTimeMs);
+  // A step that took no measurable time still reads as done once the run is past it.
+  const timing = (id, value, step) => {
+    const ms = num(value);
+    const done = ms > 0 || (step && format.isPastStep(phase, step));
+    setValue(id, ms, done ? (ms >= 1 ? format.duration(ms) : '< 1 ms') : '—');
+  };
+  timing('time-generation', status.generationTimeMs, 'GENERATING');
+  timing('time-enqueue-vip', status.enqueueVipTimeMs, 'ENQUEUE_VIP');
+  timing('time-enqueue-normal', status.enqueueNormalTimeMs, 'ENQUEUE_NORMAL');
+  timing('time-vip', status.processing?.vip?.timeMs, 'WAITING_VIP_DRAIN');
+  timing('time-normal', status.processing?.normal?.timeMs, 'WAITING_NORMAL_DRAIN');
+  timing('time-total', status.totalTimeMs, null);
 
   updateControls();
   noticePhaseChange(phase);
