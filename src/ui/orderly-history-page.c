@@ -142,6 +142,7 @@ orderly_history_page_dispose (GObject *object)
 {
   OrderlyHistoryPage *self = (OrderlyHistoryPage *) object;
 
+  adw_bin_set_child (ADW_BIN (self), NULL);
   gtk_widget_dispose_template (GTK_WIDGET (self), ORDERLY_TYPE_HISTORY_PAGE);
   g_clear_object (&self->engine);
   g_clear_object (&self->runs);

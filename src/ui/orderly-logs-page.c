@@ -370,6 +370,7 @@ orderly_logs_page_dispose (GObject *object)
       gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->scroll_tick);
       self->scroll_tick = 0;
     }
+  adw_bin_set_child (ADW_BIN (self), NULL);
   gtk_widget_dispose_template (GTK_WIDGET (self), ORDERLY_TYPE_LOGS_PAGE);
   g_clear_object (&self->selection);
   g_clear_object (&self->filter_model);

@@ -202,6 +202,7 @@ orderly_overview_page_dispose (GObject *object)
 {
   OrderlyOverviewPage *self = (OrderlyOverviewPage *) object;
 
+  adw_bin_set_child (ADW_BIN (self), NULL);
   gtk_widget_dispose_template (GTK_WIDGET (self), ORDERLY_TYPE_OVERVIEW_PAGE);
   g_clear_object (&self->status);
 
@@ -266,6 +267,10 @@ orderly_overview_page_class_init (OrderlyOverviewPageClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/orderly/Orderly/orderly-overview-page.ui");
   gtk_widget_class_bind_template_child (widget_class, OrderlyOverviewPage, stack);
   gtk_widget_class_bind_template_child (widget_class, OrderlyOverviewPage, phase_label);
+  /* Reachable by name for tests and accessibility checks; no field needed. */
+  gtk_widget_class_bind_template_child_full (widget_class, "progress_bar", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "percent_label", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "eta_label", FALSE, 0);
   gtk_widget_class_bind_template_callback (widget_class, format_phase);
   gtk_widget_class_bind_template_callback (widget_class, phase_is_interrupted);
   gtk_widget_class_bind_template_callback (widget_class, is_not_empty);

@@ -220,6 +220,7 @@ orderly_remote_page_dispose (GObject *object)
 
   if (self->client_list != NULL)
     gtk_list_box_bind_model (self->client_list, NULL, NULL, NULL, NULL);
+  adw_bin_set_child (ADW_BIN (self), NULL);
   gtk_widget_dispose_template (GTK_WIDGET (self), ORDERLY_TYPE_REMOTE_PAGE);
   g_clear_object (&self->remote);
 
@@ -281,6 +282,7 @@ orderly_remote_page_class_init (OrderlyRemotePageClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/orderly/Orderly/orderly-remote-page.ui");
   gtk_widget_class_bind_template_child (widget_class, OrderlyRemotePage, client_list);
+  gtk_widget_class_bind_template_child_full (widget_class, "address_row", FALSE, 0);
   gtk_widget_class_bind_template_callback (widget_class, format_address);
   gtk_widget_class_bind_template_callback (widget_class, format_exposure);
   gtk_widget_class_bind_template_callback (widget_class, format_client_count);

@@ -16,6 +16,8 @@ struct _OrderlyWindow
   /* Template widgets */
   AdwToastOverlay      *toast_overlay;
   AdwViewStack         *view_stack;
+  AdwViewSwitcherTitle *switcher_title;
+  AdwViewSwitcherBar   *switcher_bar;
   GtkMenuButton        *start_button;
   GtkPopover           *start_popover;
   GtkAdjustment        *quantity_adjustment;

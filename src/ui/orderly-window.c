@@ -125,6 +125,11 @@ orderly_window_dispose (GObject *object)
 {
   OrderlyWindow *self = (OrderlyWindow *) object;
 
+  /* The switchers let go of the stack before it goes away. */
+  if (self->switcher_bar != NULL)
+    adw_view_switcher_bar_set_stack (self->switcher_bar, NULL);
+  if (self->switcher_title != NULL)
+    adw_view_switcher_title_set_stack (self->switcher_title, NULL);
   gtk_widget_dispose_template (GTK_WIDGET (self), ORDERLY_TYPE_WINDOW);
 
   G_OBJECT_CLASS (orderly_window_parent_class)->dispose (object);
@@ -193,6 +198,8 @@ orderly_window_class_init (OrderlyWindowClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/orderly/Orderly/orderly-window.ui");
   gtk_widget_class_bind_template_child (widget_class, OrderlyWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, OrderlyWindow, view_stack);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyWindow, switcher_title);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyWindow, switcher_bar);
   gtk_widget_class_bind_template_child (widget_class, OrderlyWindow, start_button);
   gtk_widget_class_bind_template_child (widget_class, OrderlyWindow, start_popover);
   gtk_widget_class_bind_template_child (widget_class, OrderlyWindow, quantity_adjustment);
@@ -202,6 +209,9 @@ orderly_window_class_init (OrderlyWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, OrderlyWindow, logs_page);
   gtk_widget_class_bind_template_child (widget_class, OrderlyWindow, remote_page);
   gtk_widget_class_bind_template_child (widget_class, OrderlyWindow, history_page);
+  gtk_widget_class_bind_template_child_full (widget_class, "start_run_button", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "cancel_button", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "reset_button", FALSE, 0);
 
   _orderly_window_class_add_actions (klass);
 }

@@ -1,0 +1,476 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <libsoup/soup.h>
+
+#include "orderly-history-page.h"
+#include "orderly-logs-page.h"
+#include "orderly-overview-page.h"
+#include "orderly-remote-page.h"
+#include "orderly-server.h"
+#include "orderly-throughput-chart.h"
+#include "orderly-ui-test-util.h"
+
+/* The window is created, shown and drawn, and starts on an empty state. */
+static void
+test_window_draws (OrderlyUiFixture *fixture,
+                   gconstpointer     user_data)
+{
+  GtkWidget *window = GTK_WIDGET (fixture->window);
+  OrderlyOverviewPage *overview = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "overview_page");
+  GtkStack *stack = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE, "stack");
+
+  g_assert_true (gtk_widget_get_mapped (window));
+  g_assert_cmpint (gtk_widget_get_width (window), >, 0);
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (stack), ==, "empty");
+
+  /* Nothing runs: start and reset can be used, cancel and resume cannot. */
+  g_assert_true (gtk_widget_activate_action (window, "win.show-page", "s", "logs"));
+  g_assert_true (orderly_ui_wait_for_frames (window, 1, 5000));
+}
+
+/* Whether the button that activates @name can be clicked: the window's
+ * buttons follow their action's enabled state. */
+static gboolean
+action_enabled (GtkWidget  *window,
+                const char *name)
+{
+  const char *button = NULL;
+
+  if (g_str_equal (name, "win.start"))
+    button = "start_run_button";
+  else if (g_str_equal (name, "win.cancel"))
+    button = "cancel_button";
+  else if (g_str_equal (name, "win.reset"))
+    button = "reset_button";
+  else
+    g_assert_not_reached ();
+  return gtk_widget_get_sensitive (orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, button));
+}
+
+/* Starting a run through the window's action takes it, and what the
+ * overview shows, to DONE. */
+static void
+test_window_run_to_done (OrderlyUiFixture *fixture,
+                         gconstpointer     user_data)
+{
+  GtkWidget *window = GTK_WIDGET (fixture->window);
+  OrderlyOverviewPage *overview = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "overview_page");
+  GtkStack *stack = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE, "stack");
+  GtkProgressBar *bar = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE, "progress_bar");
+  GtkLabel *phase_label = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE, "phase_label");
+  GtkLabel *percent_label = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE, "percent_label");
+  GtkAdjustment *quantity = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "quantity_adjustment");
+  OrderlyHistoryPage *history = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "history_page");
+  OrderlyStatus *status = orderly_engine_get_status (fixture->engine);
+
+  g_assert_true (action_enabled (window, "win.start"));
+  g_assert_false (action_enabled (window, "win.cancel"));
+
+  gtk_adjustment_set_value (quantity, 5000);
+  g_assert_true (gtk_widget_activate_action (window, "win.start", NULL));
+  g_assert_true (orderly_engine_is_running (fixture->engine));
+  g_assert_false (action_enabled (window, "win.start"));
+  g_assert_true (action_enabled (window, "win.cancel"));
+  g_assert_false (action_enabled (window, "win.reset"));
+
+  g_assert_true (orderly_ui_wait_until (orderly_ui_phase_finished, fixture->engine, 60000));
+  orderly_engine_flush (fixture->engine);
+  g_assert_true (orderly_ui_wait_for_frames (window, 2, 5000));
+
+  g_assert_cmpint (orderly_status_get_phase (status), ==, ORDERLY_PHASE_DONE);
+  g_assert_cmpint (orderly_status_get_data (status)->processed_total, ==, 5000);
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (stack), ==, "status");
+  g_assert_cmpstr (gtk_label_get_label (phase_label), ==, "Done");
+  g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (phase_label), "success"));
+  g_assert_cmpfloat (gtk_progress_bar_get_fraction (bar), ==, 1.0);
+  g_assert_cmpstr (gtk_label_get_label (percent_label), ==, "100.0 %");
+  g_assert_true (action_enabled (window, "win.start"));
+  g_assert_true (action_enabled (window, "win.reset"));
+  g_assert_false (action_enabled (window, "win.cancel"));
+
+  /* The finished run is in the history. */
+  g_assert_cmpuint (g_list_model_get_n_items (orderly_history_page_get_runs (history)), ==, 1);
+}
+
+/* Cancel through the window's action ends the run as ABORTED. */
+static void
+test_window_cancel (OrderlyUiFixture *fixture,
+                    gconstpointer     user_data)
+{
+  GtkWidget *window = GTK_WIDGET (fixture->window);
+  GtkAdjustment *quantity = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "quantity_adjustment");
+
+  orderly_engine_set_work_us (fixture->engine, 2000);
+  gtk_adjustment_set_value (quantity, 100000);
+  g_assert_true (gtk_widget_activate_action (window, "win.start", NULL));
+  orderly_ui_spin (200);
+  g_assert_true (gtk_widget_activate_action (window, "win.cancel", NULL));
+  g_assert_true (orderly_ui_wait_until (orderly_ui_phase_finished, fixture->engine, 30000));
+  orderly_engine_flush (fixture->engine);
+  g_assert_cmpint (orderly_status_get_phase (orderly_engine_get_status (fixture->engine)), ==,
+                   ORDERLY_PHASE_ABORTED);
+}
+
+static void
+add_line (OrderlyEngine   *engine,
+          OrderlyLogLevel  level,
+          const char      *category,
+          const char      *message)
+{
+  g_autoptr(OrderlyLogRecord) record = orderly_log_record_new (level, category, message, NULL);
+  g_autoptr(OrderlyLogEntry) entry = orderly_log_entry_new_from_record (record);
+
+  record = NULL;
+  orderly_log_store_append (orderly_engine_get_log_store (engine), &entry, 1);
+}
+
+typedef struct
+{
+  GListModel *model;
+  guint       expected;
+} CountWait;
+
+static gboolean
+count_is (gpointer data)
+{
+  CountWait *wait = data;
+
+  return g_list_model_get_n_items (wait->model) == wait->expected;
+}
+
+/* The log view filters by level and by what the search entry holds. */
+static void
+test_window_log_filters (OrderlyUiFixture *fixture,
+                         gconstpointer     user_data)
+{
+  GtkWidget *window = GTK_WIDGET (fixture->window);
+  OrderlyLogsPage *logs = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "logs_page");
+  GtkEditable *entry = orderly_ui_get_child (logs, ORDERLY_TYPE_LOGS_PAGE, "search_entry");
+  GtkSearchBar *search_bar = orderly_ui_get_child (logs, ORDERLY_TYPE_LOGS_PAGE, "search_bar");
+  GtkLabel *count_label = orderly_ui_get_child (logs, ORDERLY_TYPE_LOGS_PAGE, "count_label");
+  GListModel *shown = orderly_logs_page_get_shown (logs);
+  OrderlyLogStore *store = orderly_engine_get_log_store (fixture->engine);
+  guint before = g_list_model_get_n_items (G_LIST_MODEL (store));
+  CountWait wait = { shown, 0 };
+  g_autofree char *copied = NULL;
+
+  add_line (fixture->engine, ORDERLY_LOG_LEVEL_LOG, "generator", "Generated 100 orders");
+  add_line (fixture->engine, ORDERLY_LOG_LEVEL_WARN, "queue", "Queue is slow to drain");
+  add_line (fixture->engine, ORDERLY_LOG_LEVEL_ERROR, "store", "Disk full while saving");
+  add_line (fixture->engine, ORDERLY_LOG_LEVEL_LOG, "worker", "Processed order 42 for ACME");
+  g_assert_true (gtk_widget_activate_action (window, "win.show-page", "s", "logs"));
+  g_assert_true (orderly_ui_wait_for_frames (window, 2, 5000));
+  g_assert_cmpuint (g_list_model_get_n_items (shown), ==, before + 4);
+
+  /* Levels: hide information, then warnings. */
+  g_object_set (logs, "show-info", FALSE, NULL);
+  g_assert_cmpuint (g_list_model_get_n_items (shown), ==, 2);
+  g_assert_nonnull (strstr (gtk_label_get_label (count_label), "2 of"));
+  g_object_set (logs, "show-warnings", FALSE, NULL);
+  g_assert_cmpuint (g_list_model_get_n_items (shown), ==, 1);
+  {
+    g_autoptr(OrderlyLogEntry) only = g_list_model_get_item (shown, 0);
+
+    g_assert_cmpint (orderly_log_entry_get_level (only), ==, ORDERLY_LOG_LEVEL_ERROR);
+  }
+  g_object_set (logs, "show-info", TRUE, "show-warnings", TRUE, NULL);
+
+  /* Search through the window's Ctrl+F action and the entry, case-insensitively. */
+  g_assert_true (gtk_widget_activate_action (window, "win.search", NULL));
+  g_assert_true (gtk_search_bar_get_search_mode (search_bar));
+  gtk_editable_set_text (entry, "acme");
+  wait.expected = 1;
+  g_assert_true (orderly_ui_wait_until (count_is, &wait, 5000));
+  gtk_editable_set_text (entry, "DISK");
+  g_assert_true (orderly_ui_wait_until (count_is, &wait, 5000));
+  {
+    g_autoptr(OrderlyLogEntry) only = g_list_model_get_item (shown, 0);
+
+    g_assert_cmpstr (orderly_log_entry_get_message (only), ==, "Disk full while saving");
+  }
+  /* Category matches too. */
+  gtk_editable_set_text (entry, "queue");
+  g_assert_true (orderly_ui_wait_until (count_is, &wait, 5000));
+
+  /* Copy the selected line. */
+  gtk_selection_model_select_item (GTK_SELECTION_MODEL (gtk_column_view_get_model (
+                                     orderly_ui_get_child (logs, ORDERLY_TYPE_LOGS_PAGE, "column_view"))),
+                                   0, TRUE);
+  copied = orderly_logs_page_dup_selected_text (logs);
+  g_assert_nonnull (strstr (copied, "\twarn\tqueue\tQueue is slow to drain\n"));
+
+  gtk_editable_set_text (entry, "");
+  wait.expected = before + 4;
+  g_assert_true (orderly_ui_wait_until (count_is, &wait, 5000));
+}
+
+/* Scrolling up pauses follow-tail, coming back to the end resumes it. */
+static void
+test_window_log_follow (OrderlyUiFixture *fixture,
+                        gconstpointer     user_data)
+{
+  GtkWidget *window = GTK_WIDGET (fixture->window);
+  OrderlyLogsPage *logs = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "logs_page");
+  GtkScrolledWindow *scroller = orderly_ui_get_child (logs, ORDERLY_TYPE_LOGS_PAGE, "scroller");
+  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (scroller);
+  g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; i < 2000; i++)
+    {
+      g_autofree char *message = g_strdup_printf ("Line %u", i);
+      g_autoptr(OrderlyLogRecord) record = orderly_log_record_new (ORDERLY_LOG_LEVEL_LOG, "test", message, NULL);
+
+      g_ptr_array_add (entries, orderly_log_entry_new_from_record (record));
+      record = NULL;
+    }
+  gtk_widget_activate_action (window, "win.show-page", "s", "logs");
+  orderly_log_store_append (orderly_engine_get_log_store (fixture->engine),
+                            (OrderlyLogEntry **) entries->pdata, entries->len);
+  g_assert_true (orderly_ui_wait_for_frames (window, 4, 5000));
+
+  g_assert_true (orderly_logs_page_get_following (logs));
+  g_assert_cmpfloat (gtk_adjustment_get_value (adjustment) + gtk_adjustment_get_page_size (adjustment),
+                     >=, gtk_adjustment_get_upper (adjustment) - 4);
+
+  /* Pausing (the Follow button, or scrolling up) keeps the view where it is
+   * while lines keep coming. */
+  g_object_set (logs, "following", FALSE, NULL);
+  gtk_adjustment_set_value (adjustment, 0);
+  add_line (fixture->engine, ORDERLY_LOG_LEVEL_LOG, "test", "One more line");
+  g_assert_true (orderly_ui_wait_for_frames (window, 2, 5000));
+  g_assert_false (orderly_logs_page_get_following (logs));
+  g_assert_cmpfloat (gtk_adjustment_get_value (adjustment), ==, 0);
+
+  /* Going back to the end follows again. */
+  gtk_adjustment_set_value (adjustment, gtk_adjustment_get_upper (adjustment));
+  g_assert_true (orderly_ui_wait_for_frames (window, 2, 5000));
+  g_assert_true (orderly_logs_page_get_following (logs));
+}
+
+static void
+websocket_connected_cb (GObject      *source,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  SoupWebsocketConnection **connection = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *connection = soup_session_websocket_connect_finish (SOUP_SESSION (source), result, &error);
+  g_assert_no_error (error);
+}
+
+static gboolean
+is_set (gpointer data)
+{
+  return *(gpointer *) data != NULL;
+}
+
+static gboolean
+list_has_row (gpointer data)
+{
+  return gtk_list_box_get_row_at_index (data, 0) != NULL;
+}
+
+static gboolean
+list_is_empty (gpointer data)
+{
+  return gtk_list_box_get_row_at_index (data, 0) == NULL;
+}
+
+/* A WebSocket client connected to the real server appears in the list. */
+static void
+test_window_remote_clients (OrderlyUiFixture *fixture,
+                            gconstpointer     user_data)
+{
+  GtkWidget *window = GTK_WIDGET (fixture->window);
+  OrderlyRemotePage *remote_page = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "remote_page");
+  GtkListBox *list = orderly_remote_page_get_client_list (remote_page);
+  AdwActionRow *address_row = orderly_ui_get_child (remote_page, ORDERLY_TYPE_REMOTE_PAGE, "address_row");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OrderlyServer) server = NULL;
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autoptr(SoupMessage) message = NULL;
+  g_autoptr(SoupWebsocketConnection) connection = NULL;
+  g_autofree char *ws_url = NULL;
+  const OrderlyTokens *tokens = orderly_remote_get_tokens (fixture->remote);
+  GtkListBoxRow *row;
+
+  orderly_remote_set_port (fixture->remote, 0);
+  server = orderly_server_new (fixture->engine, fixture->remote, &error);
+  g_assert_no_error (error);
+  g_assert_true (orderly_server_start (server, &error));
+  g_assert_no_error (error);
+
+  gtk_widget_activate_action (window, "win.show-page", "s", "remote");
+  g_assert_true (orderly_ui_wait_for_frames (window, 2, 5000));
+  g_assert_true (g_str_has_prefix (adw_action_row_get_subtitle (address_row), "http://127.0.0.1:"));
+  g_assert_true (list_is_empty (list));
+
+  ws_url = g_strdup_printf ("ws://127.0.0.1:%u/ws?token=%s", orderly_server_get_port (server),
+                            tokens->viewer_token);
+  message = soup_message_new ("GET", ws_url);
+  soup_message_headers_replace (soup_message_get_request_headers (message), "User-Agent",
+                                "orderly-ui-test/1.0");
+  soup_session_websocket_connect_async (session, message, NULL, NULL, G_PRIORITY_DEFAULT, NULL,
+                                        websocket_connected_cb, &connection);
+  g_assert_true (orderly_ui_wait_until (is_set, &connection, 10000));
+  g_assert_true (orderly_ui_wait_until (list_has_row, list, 10000));
+  g_assert_true (orderly_ui_wait_for_frames (window, 2, 5000));
+
+  row = gtk_list_box_get_row_at_index (list, 0);
+  g_assert_true (ADW_IS_ACTION_ROW (row));
+  g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), ==, "127.0.0.1");
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), "websocket"));
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), "viewer"));
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), "orderly-ui-test/1.0"));
+
+  /* It leaves the list when it disconnects. */
+  soup_websocket_connection_close (connection, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+  g_assert_true (orderly_ui_wait_until (list_is_empty, list, 10000));
+
+  orderly_server_stop (server);
+  g_object_run_dispose (G_OBJECT (server));
+}
+
+static gboolean
+port_is_9123 (gpointer data)
+{
+  return orderly_remote_get_port (data) == 9123;
+}
+
+/* Preferences write the settings, and the application applies them to the
+ * engine and the remote-access model at once. */
+static void
+test_window_preferences (OrderlyUiFixture *fixture,
+                         gconstpointer     user_data)
+{
+  GtkWidget *window = GTK_WIDGET (fixture->window);
+  GtkWindow *preferences = NULL;
+  GList *windows;
+
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "preferences", NULL);
+  windows = gtk_window_list_toplevels ();
+  for (GList *l = windows; l != NULL; l = l->next)
+    if (ADW_IS_PREFERENCES_WINDOW (l->data))
+      preferences = l->data;
+  g_list_free (windows);
+  g_assert_nonnull (preferences);
+  g_object_ref (preferences);
+  g_assert_true (orderly_ui_wait_for_frames (GTK_WIDGET (preferences), 2, 5000));
+
+  gtk_adjustment_set_value (orderly_ui_get_child (preferences, G_OBJECT_TYPE (preferences), "port_adjustment"), 9123);
+  g_assert_true (orderly_ui_wait_until (port_is_9123, fixture->remote, 5000));
+
+  gtk_adjustment_set_value (orderly_ui_get_child (preferences, G_OBJECT_TYPE (preferences), "workers_adjustment"), 3);
+  gtk_adjustment_set_value (orderly_ui_get_child (preferences, G_OBJECT_TYPE (preferences), "work_us_adjustment"), 250);
+  gtk_adjustment_set_value (orderly_ui_get_child (preferences, G_OBJECT_TYPE (preferences), "update_rate_adjustment"), 20);
+  gtk_adjustment_set_value (orderly_ui_get_child (preferences, G_OBJECT_TYPE (preferences), "log_capacity_adjustment"), 5000);
+  adw_combo_row_set_selected (orderly_ui_get_child (preferences, G_OBJECT_TYPE (preferences), "bind_row"), 1);
+  gtk_editable_set_text (orderly_ui_get_child (preferences, G_OBJECT_TYPE (preferences), "origins_row"),
+                         "https://a.example, https://b.example");
+  g_signal_emit_by_name (orderly_ui_get_child (preferences, G_OBJECT_TYPE (preferences), "origins_row"), "apply");
+  orderly_ui_spin (50);
+
+  g_assert_cmpuint (orderly_engine_get_workers (fixture->engine), ==, 3);
+  g_assert_cmpint (orderly_engine_get_work_us (fixture->engine), ==, 250);
+  g_assert_cmpuint (orderly_engine_get_tick_hz (fixture->engine), ==, 20);
+  g_assert_cmpuint (orderly_engine_get_log_capacity (fixture->engine), ==, 5000);
+  g_assert_cmpstr (orderly_remote_get_bind_address (fixture->remote), ==, "0.0.0.0");
+  g_assert_true (gtk_widget_get_visible (orderly_ui_get_child (preferences, G_OBJECT_TYPE (preferences), "exposure_warning")));
+  {
+    const char * const *origins = orderly_remote_get_allowed_origins (fixture->remote);
+
+    g_assert_nonnull (origins);
+    g_assert_cmpstr (origins[0], ==, "https://a.example");
+    g_assert_cmpstr (origins[1], ==, "https://b.example");
+    g_assert_null (origins[2]);
+  }
+
+  /* Back to loopback. */
+  adw_combo_row_set_selected (orderly_ui_get_child (preferences, G_OBJECT_TYPE (preferences), "bind_row"), 0);
+  orderly_ui_spin (20);
+  g_assert_null (orderly_remote_get_bind_address (fixture->remote));
+
+  gtk_window_destroy (preferences);
+  orderly_ui_spin (20);
+  g_assert_finalize_object (preferences);
+  (void) window;
+}
+
+/* Closing during a run asks first; keeping it running keeps the window. */
+static void
+test_window_close_asks (OrderlyUiFixture *fixture,
+                        gconstpointer     user_data)
+{
+  GtkWidget *window = GTK_WIDGET (fixture->window);
+  GtkAdjustment *quantity = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "quantity_adjustment");
+  AdwMessageDialog *dialog = NULL;
+  GList *windows;
+
+  orderly_engine_set_work_us (fixture->engine, 2000);
+  gtk_adjustment_set_value (quantity, 100000);
+  g_assert_true (gtk_widget_activate_action (window, "win.start", NULL));
+  gtk_window_close (GTK_WINDOW (window));
+  orderly_ui_spin (50);
+  g_assert_true (gtk_widget_get_visible (window));
+
+  windows = gtk_window_list_toplevels ();
+  for (GList *l = windows; l != NULL; l = l->next)
+    if (ADW_IS_MESSAGE_DIALOG (l->data))
+      dialog = l->data;
+  g_list_free (windows);
+  g_assert_nonnull (dialog);
+  adw_message_dialog_response (dialog, "cancel");
+  orderly_ui_spin (50);
+  g_assert_true (gtk_widget_get_visible (window));
+  g_assert_true (orderly_engine_is_running (fixture->engine));
+
+  orderly_engine_cancel (fixture->engine);
+  g_assert_true (orderly_ui_wait_until (orderly_ui_phase_finished, fixture->engine, 30000));
+}
+
+/* A window that ran a run, showed every page and closed leaves nothing
+ * behind: the fixture's teardown checks that it and the application are
+ * finalized, and so are the engine and the remote-access model. */
+static void
+test_window_no_leaks (OrderlyUiFixture *fixture,
+                      gconstpointer     user_data)
+{
+  GtkWidget *window = GTK_WIDGET (fixture->window);
+  static const char *pages[] = { "overview", "logs", "remote", "history" };
+
+  g_assert_true (gtk_widget_activate_action (window, "win.start", NULL));
+  for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
+    {
+      gtk_widget_activate_action (window, "win.show-page", "s", pages[i]);
+      g_assert_true (orderly_ui_wait_for_frames (window, 2, 5000));
+    }
+  g_assert_true (orderly_ui_wait_until (orderly_ui_phase_finished, fixture->engine, 60000));
+  orderly_ui_fixture_close_window (fixture);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  gtk_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func) \
+  g_test_add ("/orderly/window/" path, OrderlyUiFixture, NULL, \
+              orderly_ui_fixture_set_up, func, orderly_ui_fixture_tear_down)
+
+  ADD ("draws", test_window_draws);
+  ADD ("run-to-done", test_window_run_to_done);
+  ADD ("cancel", test_window_cancel);
+  ADD ("log-filters", test_window_log_filters);
+  ADD ("log-follow", test_window_log_follow);
+  ADD ("remote-clients", test_window_remote_clients);
+  ADD ("preferences", test_window_preferences);
+  ADD ("close-asks", test_window_close_asks);
+  ADD ("no-leaks", test_window_no_leaks);
+
+#undef ADD
+
+  return g_test_run ();
+}
