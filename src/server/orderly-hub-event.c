@@ -13,7 +13,8 @@ struct _OrderlyHubEvent
   OrderlyHubEventKind  kind;
   guint64              seq;
   char                *instance_id;
-  char                *data;       /* JSON text; for logs the array */
+  char                *data;       /* JSON text; for logs the array, built on first use */
+  gsize                size;       /* bytes of JSON held */
   GPtrArray           *lines;      /* logs only: each line's JSON text */
   GBytes              *frame;      /* the /ws frame, built on first use */
   GData               *encodings;  /* other transports' wire forms */
@@ -56,6 +57,7 @@ orderly_hub_event_new (OrderlyHubEventKind  kind,
   self->seq = seq;
   self->instance_id = g_strdup (instance_id);
   self->data = data_json;
+  self->size = strlen (data_json);
   g_datalist_init (&self->encodings);
   return self;
 }
@@ -70,24 +72,33 @@ orderly_hub_event_new_logs (guint64     seq,
                             GPtrArray  *lines)
 {
   OrderlyHubEvent *self = g_new0 (OrderlyHubEvent, 1);
-  GString *data = g_string_sized_new (128 * (lines->len + 1));
 
   g_atomic_ref_count_init (&self->ref_count);
   self->kind = ORDERLY_HUB_EVENT_LOGS;
   self->seq = seq;
   self->instance_id = g_strdup (instance_id);
   self->lines = lines;
-  g_string_append_c (data, '[');
   for (guint i = 0; i < lines->len; i++)
-    {
-      if (i > 0)
-        g_string_append_c (data, ',');
-      g_string_append (data, lines->pdata[i]);
-    }
-  g_string_append_c (data, ']');
-  self->data = g_string_free (data, FALSE);
+    self->size += strlen (lines->pdata[i]) + 1;
   g_datalist_init (&self->encodings);
   return self;
+}
+
+static char *
+join_lines (OrderlyHubEvent *self,
+            guint            first_line)
+{
+  GString *data = g_string_sized_new (self->size + 2);
+
+  g_string_append_c (data, '[');
+  for (guint i = first_line; i < self->lines->len; i++)
+    {
+      if (i > first_line)
+        g_string_append_c (data, ',');
+      g_string_append (data, self->lines->pdata[i]);
+    }
+  g_string_append_c (data, ']');
+  return g_string_free (data, FALSE);
 }
 
 OrderlyHubEvent *
@@ -150,7 +161,20 @@ orderly_hub_event_get_instance_id (OrderlyHubEvent *self)
 const char *
 orderly_hub_event_get_data (OrderlyHubEvent *self)
 {
+  if (self->data == NULL)
+    self->data = join_lines (self, 0);
   return self->data;
+}
+
+/**
+ * orderly_hub_event_get_size:
+ *
+ * Returns: about how many bytes of JSON @self holds
+ */
+gsize
+orderly_hub_event_get_size (OrderlyHubEvent *self)
+{
+  return self->size;
 }
 
 guint
@@ -177,12 +201,12 @@ static GBytes *
 build_frame (OrderlyHubEvent *self,
              guint            first_line)
 {
-  GString *frame = g_string_sized_new (strlen (self->data) + 96);
+  GString *frame = g_string_sized_new (self->size + 128);
 
   g_string_append (frame, "{\"event\":\"");
   g_string_append (frame, orderly_hub_event_get_name (self));
   g_string_append (frame, "\",\"data\":");
-  if (self->kind == ORDERLY_HUB_EVENT_LOGS && first_line > 0)
+  if (self->kind == ORDERLY_HUB_EVENT_LOGS)
     {
       g_string_append_c (frame, '[');
       for (guint i = first_line; i < self->lines->len; i++)

@@ -67,6 +67,7 @@ const char          *orderly_hub_event_get_name        (OrderlyHubEvent      *se
 guint64              orderly_hub_event_get_seq         (OrderlyHubEvent      *self);
 const char          *orderly_hub_event_get_instance_id (OrderlyHubEvent      *self);
 const char          *orderly_hub_event_get_data        (OrderlyHubEvent      *self);
+gsize                orderly_hub_event_get_size        (OrderlyHubEvent      *self);
 guint                orderly_hub_event_get_n_lines     (OrderlyHubEvent      *self);
 const char          *orderly_hub_event_get_line        (OrderlyHubEvent      *self,
                                                         guint                 position);

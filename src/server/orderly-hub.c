@@ -3,9 +3,14 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include "orderly-json.h"
 #include "orderly-hub.h"
 #include "orderly-subscriber-private.h"
+
+#define MAX_FRAME_BYTES    (64 * 1024)
+#define MAX_REPLAY_BYTES   (4 * 1024 * 1024)
 
 struct _OrderlyHub
 {
@@ -27,6 +32,7 @@ struct _OrderlyHub
   OrderlyHubEvent *status_event;
   OrderlyHubEvent *tail_event;
   GQueue           replay;
+  gsize            replay_bytes;
   guint64          replay_trimmed_seq;
 
   guint            queue_lines;
@@ -140,11 +146,14 @@ remember (OrderlyHub      *self,
           OrderlyHubEvent *event)
 {
   g_queue_push_tail (&self->replay, orderly_hub_event_ref (event));
-  while (g_queue_get_length (&self->replay) > self->replay_events)
+  self->replay_bytes += orderly_hub_event_get_size (event);
+  while (g_queue_get_length (&self->replay) > self->replay_events ||
+         (self->replay_bytes > MAX_REPLAY_BYTES && g_queue_get_length (&self->replay) > 1))
     {
       OrderlyHubEvent *old = g_queue_pop_head (&self->replay);
 
       self->replay_trimmed_seq = orderly_hub_event_get_seq (old);
+      self->replay_bytes -= orderly_hub_event_get_size (old);
       orderly_hub_event_unref (old);
     }
 }
@@ -215,16 +224,27 @@ orderly_hub_flush (OrderlyHub *self)
       broadcast (self, progress);
     }
 
-  if (self->pending_lines->len > 0)
+  /* A busy tick's lines travel in several frames, none much over
+   * MAX_FRAME_BYTES: clients limit the size of what they accept (libsoup's
+   * default is 128 KiB). */
+  for (guint first = 0; first < self->pending_lines->len;)
     {
       g_autoptr(OrderlyHubEvent) logs = NULL;
-      GPtrArray *lines = g_steal_pointer (&self->pending_lines);
+      GPtrArray *lines = g_ptr_array_new_with_free_func (g_free);
+      gsize bytes = 0;
 
-      self->pending_lines = g_ptr_array_new_with_free_func (g_free);
+      while (first < self->pending_lines->len &&
+             (lines->len == 0 || bytes + strlen (self->pending_lines->pdata[first]) < MAX_FRAME_BYTES))
+        {
+          bytes += strlen (self->pending_lines->pdata[first]) + 1;
+          g_ptr_array_add (lines, g_steal_pointer (&self->pending_lines->pdata[first]));
+          first++;
+        }
       logs = orderly_hub_event_new_logs (++self->seq, self->instance_id, lines);
       remember (self, logs);
       broadcast (self, logs);
     }
+  g_ptr_array_set_size (self->pending_lines, 0);
 
   flush_subscribers (self, TRUE);
 }

@@ -224,8 +224,9 @@ _orderly_subscriber_push (OrderlySubscriber *self,
         item = g_new0 (QueuedLogs, 1);
         item->event = orderly_hub_event_ref (event);
         g_queue_push_tail (&self->logs, item);
+        /* Trimmed to the bound at the end of the tick, once the transport
+         * has taken what it could. */
         self->queued_lines += orderly_hub_event_get_n_lines (event);
-        drop_oldest_lines (self);
       }
       break;
     default:
@@ -343,9 +344,13 @@ gboolean
 _orderly_subscriber_end_tick (OrderlySubscriber *self,
                               guint              overflow_ticks)
 {
+  gboolean over;
+
   if (self->closed || self->funcs == NULL)
     return FALSE;
-  if (self->queued_lines >= self->max_lines)
+  over = self->queued_lines >= self->max_lines;
+  drop_oldest_lines (self);
+  if (over)
     self->over_ticks++;
   else
     self->over_ticks = 0;

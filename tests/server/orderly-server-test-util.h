@@ -35,6 +35,8 @@ typedef struct
   GQueue                   events;       /* JsonNode of each frame */
   gboolean                 closed;
   gushort                  close_code;
+  gboolean                 ignore_events; /* count frames, do not keep them */
+  guint                    n_frames;
   GError                  *error;
 } TestWs;
 

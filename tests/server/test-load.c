@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <string.h>
+#include <sys/socket.h>
+
+#include "orderly-server-test-util.h"
+#include "orderly-test-util.h"
+
+/* Many clients, churn, and a client that stops reading. */
+
+#define ADD(path, func) \
+  g_test_add (path, ServerFixture, NULL, server_fixture_setup, func, server_fixture_teardown)
+
+#if defined(__SANITIZE_ADDRESS__)
+# define SLOWDOWN 4
+#elif defined(__has_feature)
+# if __has_feature(address_sanitizer)
+#  define SLOWDOWN 4
+# endif
+#endif
+#ifndef SLOWDOWN
+# define SLOWDOWN 1
+#endif
+
+typedef struct
+{
+  SoupWebsocketConnection *connection;
+  gboolean                 connected;   /* got the `connected` event */
+  gboolean                 failed;
+  guint                   *n_connected;
+} Client;
+
+static void
+client_message_cb (SoupWebsocketConnection *connection,
+                   gint                     type,
+                   GBytes                  *message,
+                   Client                  *client)
+{
+  if (!client->connected && strstr (g_bytes_get_data (message, NULL), "\"event\":\"connected\"") != NULL)
+    {
+      client->connected = TRUE;
+      (*client->n_connected)++;
+    }
+}
+
+static void
+client_connect_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  Client *client = user_data;
+  g_autoptr(GError) error = NULL;
+
+  client->connection = soup_session_websocket_connect_finish (SOUP_SESSION (source), result, &error);
+  if (client->connection == NULL)
+    {
+      g_test_message ("connection failed: %s", error->message);
+      client->failed = TRUE;
+      (*client->n_connected)++;
+      return;
+    }
+  g_signal_connect (client->connection, "message", G_CALLBACK (client_message_cb), client);
+}
+
+static void
+connect_clients (ServerFixture *fixture,
+                 Client        *clients,
+                 guint          n_clients,
+                 guint         *n_connected)
+{
+  g_autofree char *url = g_strdup_printf ("ws://127.0.0.1:%u/ws", fixture->port);
+
+  for (guint i = 0; i < n_clients; i++)
+    {
+      g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+
+      clients[i].n_connected = n_connected;
+      soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization",
+                                    "Bearer " TEST_VIEWER_TOKEN);
+      soup_session_websocket_connect_async (fixture->session, msg, NULL, NULL, G_PRIORITY_DEFAULT,
+                                            NULL, client_connect_cb, &clients[i]);
+    }
+}
+
+static void
+close_clients (Client *clients,
+               guint   n_clients)
+{
+  for (guint i = 0; i < n_clients; i++)
+    {
+      if (clients[i].connection == NULL)
+        continue;
+      g_signal_handlers_disconnect_by_data (clients[i].connection, &clients[i]);
+      if (soup_websocket_connection_get_state (clients[i].connection) == SOUP_WEBSOCKET_STATE_OPEN)
+        soup_websocket_connection_close (clients[i].connection, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+      g_clear_object (&clients[i].connection);
+    }
+}
+
+static gboolean
+wait_for_count (guint   *counter,
+                guint    target,
+                guint    timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * (gint64) 1000;
+
+  while (*counter < target && g_get_monotonic_time () < deadline)
+    {
+      if (!g_main_context_iteration (NULL, FALSE))
+        g_usleep (200);
+    }
+  return *counter >= target;
+}
+
+static gboolean
+wait_for_clients (ServerFixture *fixture,
+                  guint          n,
+                  guint          timeout_ms)
+{
+  GListModel *clients = orderly_remote_get_clients (fixture->remote);
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * (gint64) 1000;
+
+  while (g_list_model_get_n_items (clients) != n && g_get_monotonic_time () < deadline)
+    {
+      if (!g_main_context_iteration (NULL, FALSE))
+        g_usleep (200);
+    }
+  return g_list_model_get_n_items (clients) == n;
+}
+
+static void
+test_load_many_at_once (ServerFixture *fixture,
+                        gconstpointer  data)
+{
+  Client clients[200] = { 0 };
+  guint n_connected = 0;
+  gint64 start = g_get_monotonic_time ();
+  gint64 elapsed;
+
+  connect_clients (fixture, clients, G_N_ELEMENTS (clients), &n_connected);
+  g_assert_true (wait_for_count (&n_connected, G_N_ELEMENTS (clients), 10000));
+  elapsed = g_get_monotonic_time () - start;
+  g_test_message ("%u clients connected in %" G_GINT64_FORMAT " ms", n_connected, elapsed / 1000);
+  for (guint i = 0; i < G_N_ELEMENTS (clients); i++)
+    g_assert_false (clients[i].failed);
+  g_assert_cmpint (elapsed, <, SLOWDOWN * G_USEC_PER_SEC);
+  g_assert_cmpuint (g_list_model_get_n_items (orderly_remote_get_clients (fixture->remote)), ==, 200);
+
+  close_clients (clients, G_N_ELEMENTS (clients));
+  g_assert_true (wait_for_clients (fixture, 0, 5000));
+}
+
+static void
+cycle (ServerFixture *fixture,
+       guint          n_cycles,
+       guint          batch)
+{
+  for (guint done = 0; done < n_cycles; done += batch)
+    {
+      g_autofree Client *clients = g_new0 (Client, batch);
+      guint n_connected = 0;
+
+      connect_clients (fixture, clients, batch, &n_connected);
+      g_assert_true (wait_for_count (&n_connected, batch, 10000));
+      close_clients (clients, batch);
+      g_assert_true (wait_for_clients (fixture, 0, 10000));
+    }
+}
+
+static void
+test_load_churn (ServerFixture *fixture,
+                 gconstpointer  data)
+{
+  gsize fds_before, fds_after, rss_before, rss_after;
+
+  /* Warm up: caches, pools and the allocator reach their steady size. */
+  cycle (fixture, 200, 20);
+  test_sleep (100);
+  fds_before = test_count_fds ();
+  rss_before = test_rss_kib ();
+
+  cycle (fixture, 2000, 20);
+  test_sleep (200);
+  fds_after = test_count_fds ();
+  rss_after = test_rss_kib ();
+
+  g_test_message ("fds %zu → %zu, RSS %zu → %zu KiB", fds_before, fds_after, rss_before, rss_after);
+  g_assert_cmpuint (fds_after, <=, fds_before + 2);
+  g_assert_cmpuint (rss_after, <, rss_before + 4096);
+}
+
+/* A client that completes the handshake and then never reads again. */
+static GSocket *
+connect_stalled_client (ServerFixture *fixture)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, fixture->port);
+  GSocket *socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_autofree char *request = NULL;
+
+  g_assert_no_error (error);
+  g_assert_true (g_socket_set_option (socket, SOL_SOCKET, SO_RCVBUF, 4096, &error));
+  g_assert_true (g_socket_connect (socket, address, NULL, &error));
+  request = g_strdup_printf ("GET /ws HTTP/1.1\r\n"
+                             "Host: 127.0.0.1:%u\r\n"
+                             "Upgrade: websocket\r\n"
+                             "Connection: Upgrade\r\n"
+                             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                             "Sec-WebSocket-Version: 13\r\n"
+                             "Authorization: Bearer " TEST_VIEWER_TOKEN "\r\n"
+                             "\r\n", fixture->port);
+  g_assert_cmpint (g_socket_send (socket, request, strlen (request), NULL, &error), ==, strlen (request));
+  return socket;
+}
+
+typedef struct
+{
+  guint    lines;
+  gboolean got_marker;
+  gint64   marker_at;
+} FastData;
+
+static void
+fast_message_cb (SoupWebsocketConnection *connection,
+                 gint                     type,
+                 GBytes                  *message,
+                 FastData                *data)
+{
+  const char *text = g_bytes_get_data (message, NULL);
+
+  if (strstr (text, "\"event\":\"logs\"") == NULL)
+    return;
+  for (const char *p = strstr (text, "\"level\""); p != NULL; p = strstr (p + 1, "\"level\""))
+    data->lines++;
+  if (strstr (text, "the last line") != NULL)
+    {
+      data->marker_at = g_get_monotonic_time ();
+      data->got_marker = TRUE;
+    }
+}
+
+/* 20 MB of log lines, much more than the kernel buffers of a stalled
+ * connection can absorb, in bursts a reading client keeps up with. */
+static void
+pump_lines (ServerFixture *fixture,
+            guint          n_lines)
+{
+  g_autofree char *padding = g_strnfill (2000, 'x');
+
+  for (guint i = 0; i < n_lines; i++)
+    {
+      orderly_engine_log (fixture->engine, ORDERLY_LOG_LEVEL_LOG, "test", NULL, "line %u %s", i, padding);
+      if (i % 300 == 299)
+        test_sleep (100);
+    }
+}
+
+static void
+test_load_slow_client (ServerFixture *fixture,
+                       gconstpointer  data)
+{
+  g_autoptr(GSocket) stalled = NULL;
+  g_autoptr(TestWs) fast = NULL;
+  FastData fast_data = { 0 };
+  gsize rss_before, rss_after;
+  gint64 marker_logged;
+  const guint n_lines = 10000;
+
+  orderly_hub_set_limits (orderly_server_get_hub (fixture->server), 1000, 10,
+                          ORDERLY_HUB_DEFAULT_REPLAY_EVENTS);
+  fast = test_ws_connect (fixture, "/ws", TEST_VIEWER_TOKEN, NULL);
+  fast->ignore_events = TRUE;
+  g_signal_connect (fast->connection, "message", G_CALLBACK (fast_message_cb), &fast_data);
+
+  /* A first round with the fast client alone fills the log store, the
+   * replay buffer and the database cache to their steady size. */
+  pump_lines (fixture, n_lines);
+  test_sleep (300);
+  rss_before = test_rss_kib ();
+  fast_data.lines = 0;
+
+  stalled = connect_stalled_client (fixture);
+  g_assert_true (wait_for_clients (fixture, 2, 2000));
+  pump_lines (fixture, n_lines);
+  orderly_engine_log (fixture->engine, ORDERLY_LOG_LEVEL_LOG, "test", NULL, "the last line");
+  marker_logged = g_get_monotonic_time ();
+
+  if (!test_run_until (&fast_data.got_marker, 10000))
+    g_error ("the fast client did not get the last line: %u lines, closed %d (%u), %u clients",
+             fast_data.lines, fast->closed, fast->close_code,
+             g_list_model_get_n_items (orderly_remote_get_clients (fixture->remote)));
+  g_test_message ("the fast client got the last line %" G_GINT64_FORMAT " ms after it was logged, "
+                  "%u lines in all", (fast_data.marker_at - marker_logged) / 1000, fast_data.lines);
+  g_assert_cmpint (fast_data.marker_at - marker_logged, <, SLOWDOWN * 2 * G_USEC_PER_SEC);
+  g_assert_cmpuint (fast_data.lines, >=, n_lines);
+
+  /* The stalled client was closed, and what it was owed was dropped. */
+  g_assert_true (wait_for_clients (fixture, 1, 10000));
+  g_assert_cmpuint (orderly_hub_get_messages_dropped (orderly_server_get_hub (fixture->server)), >, 0);
+  rss_after = test_rss_kib ();
+  g_test_message ("RSS with the stalled client: %zu → %zu KiB", rss_before, rss_after);
+  g_assert_cmpuint (rss_after, <, rss_before + 16 * 1024);
+  g_assert_false (fast->closed);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  ADD ("/orderly/server/load/many-at-once", test_load_many_at_once);
+  ADD ("/orderly/server/load/churn", test_load_churn);
+  ADD ("/orderly/server/load/slow-client", test_load_slow_client);
+
+  return g_test_run ();
+}
