@@ -147,7 +147,7 @@ export class ThroughputChart
       context.textAlign = 'center';
       context.textBaseline = 'middle';
       context.font = `14px ${font}`;
-      context.fillText('No orders processed in the last two minutes', (left + right) / 2, (plotTop + bottom) / 2 - 12);
+      context.fillText('No orders processed recently', (left + right) / 2, (plotTop + bottom) / 2 - 12);
       return;
     }
     const now = this.#samples[this.#samples.length - 1].time;
