@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   DESKTOP, OPERATOR_TOKEN, PHONE, VIEWER_TOKEN,
-  launchBrowser, makeDataDir, openPage, removeDataDir, rest, screenshot, signIn, startServer,
+  contrastProblems, launchBrowser, makeDataDir, openPage, removeDataDir, rest, screenshot, signIn, startServer,
   startSubPathProxy, waitFor,
 } from './support/browser.mjs';
 
@@ -88,6 +88,7 @@ describe('web dashboard', { timeout: 600000 }, () => {
     await page.locator('#login-token').waitFor({ state: 'visible' });
     assert.equal(await page.locator('#dashboard-view').isVisible(), false, 'no data before signing in');
     assert.equal(await page.locator('label[for="login-token"]').textContent(), 'Access token');
+    assert.deepEqual(await contrastProblems(page), [], 'the sign-in form is readable');
 
     // A wrong token is refused in plain words, and the form comes back.
     await page.fill('#login-token', 'not-a-valid-token');
@@ -181,6 +182,7 @@ describe('web dashboard', { timeout: 600000 }, () => {
     const { page } = operator;
     await page.evaluate(() => window.scrollTo(0, 0));
     await screenshot(page, 'dashboard-desktop.png');
+    assert.deepEqual(await contrastProblems(page), [], 'every text has enough contrast (light)');
 
     const phone = await openPage(browser, { viewport: PHONE, isMobile: true });
     await phone.page.goto(server.url);
@@ -199,12 +201,14 @@ describe('web dashboard', { timeout: 600000 }, () => {
     const background = await phone.page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     assert.notEqual(background, 'rgb(250, 250, 251)');
     await screenshot(phone.page, 'dashboard-phone-dark.png');
+    assert.deepEqual(await contrastProblems(phone.page), [], 'every text has enough contrast (dark)');
     await phone.context.close();
 
     const dark = await openPage(browser, { viewport: DESKTOP, colorScheme: 'dark' });
     await signIn(dark.page, server, OPERATOR_TOKEN);
     await waitFor(async () => (await phaseOf(dark.page)) === 'DONE', { what: 'the dark page to show the run' });
     await screenshot(dark.page, 'dashboard-desktop-dark.png');
+    assert.deepEqual(await contrastProblems(dark.page), [], 'every text has enough contrast (system dark)');
     await dark.context.close();
   });
 

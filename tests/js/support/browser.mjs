@@ -296,3 +296,71 @@ export async function startSubPathProxy (prefix = '/orderly/')
     }),
   };
 }
+
+/**
+ * Text whose contrast with what is behind it falls below WCAG AA (4.5:1, or 3:1 for
+ * large text). Checks every visible element that holds text of its own, compositing
+ * translucent backgrounds down to the first opaque one.
+ */
+export function contrastProblems (page)
+{
+  return page.evaluate(() => {
+    const parse = (value) => {
+      const match = /rgba?\(([^)]+)\)/.exec(value);
+      if (!match)
+        return null;
+      const [r, g, b, a = 1] = match[1].split(/[\s,/]+/).filter(Boolean).map(Number);
+      return { r, g, b, a };
+    };
+    const over = (top, bottom) => ({
+      r: top.r * top.a + bottom.r * (1 - top.a),
+      g: top.g * top.a + bottom.g * (1 - top.a),
+      b: top.b * top.a + bottom.b * (1 - top.a),
+      a: 1,
+    });
+    const background = (element) => {
+      const layers = [];
+      for (let node = element; node; node = node.parentElement) {
+        const color = parse(getComputedStyle(node).backgroundColor);
+        if (color && color.a > 0) {
+          layers.push(color);
+          if (color.a >= 1)
+            break;
+        }
+      }
+      let result = { r: 255, g: 255, b: 255, a: 1 };
+      if (layers.length && layers[layers.length - 1].a >= 1)
+        result = layers.pop();
+      for (const layer of layers.reverse())
+        result = over(layer, result);
+      return result;
+    };
+    const luminance = ({ r, g, b }) => {
+      const channel = (value) => {
+        const v = value / 255;
+        return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+      };
+      return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+    };
+    const problems = [];
+    for (const element of document.querySelectorAll('body *')) {
+      const ownText = [...element.childNodes].some((node) => node.nodeType === Node.TEXT_NODE && node.textContent.trim());
+      if (!ownText || element.closest('[hidden], dialog:not([open]), .visually-hidden, .skip-link'))
+        continue;
+      if (element.closest('button:disabled, input:disabled') || !element.getClientRects().length)
+        continue;
+      const style = getComputedStyle(element);
+      if (style.visibility === 'hidden' || Number(style.opacity) === 0)
+        continue;
+      const back = background(element);
+      const fore = over(parse(style.color), back);
+      const [light, dark] = [luminance(fore), luminance(back)].sort((a, b) => b - a);
+      const ratio = (light + 0.05) / (dark + 0.05);
+      const size = parseFloat(style.fontSize);
+      const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+      if (ratio < (large ? 3 : 4.5))
+        problems.push(`${element.tagName.toLowerCase()}${element.id ? `#${element.id}` : ''}.${element.className} "${element.textContent.trim().slice(0, 30)}": ${ratio.toFixed(2)}`);
+    }
+    return problems;
+  });
+}
