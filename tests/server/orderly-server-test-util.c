@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <sys/socket.h>
 
 #include "orderly-json.h"
 #include "orderly-server-test-util.h"
@@ -396,4 +397,33 @@ test_rss_kib (void)
   line = strstr (status, "VmRSS:");
   g_assert_nonnull (line);
   return g_ascii_strtoull (line + strlen ("VmRSS:"), NULL, 10);
+}
+
+/* A bare socket that has sent a WebSocket handshake for /ws and reads
+ * nothing yet. @receive_buffer: SO_RCVBUF, or 0 for the default. */
+GSocket *
+test_raw_ws_connect (guint       port,
+                     const char *token,
+                     int         receive_buffer)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, port);
+  GSocket *socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_autofree char *request = NULL;
+
+  g_assert_no_error (error);
+  if (receive_buffer > 0)
+    g_assert_true (g_socket_set_option (socket, SOL_SOCKET, SO_RCVBUF, receive_buffer, &error));
+  g_assert_true (g_socket_connect (socket, address, NULL, &error));
+  request = g_strdup_printf ("GET /ws HTTP/1.1\r\n"
+                             "Host: 127.0.0.1:%u\r\n"
+                             "Upgrade: websocket\r\n"
+                             "Connection: Upgrade\r\n"
+                             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                             "Sec-WebSocket-Version: 13\r\n"
+                             "Authorization: Bearer %s\r\n"
+                             "\r\n", port, token);
+  g_assert_cmpint (g_socket_send (socket, request, strlen (request), NULL, &error), ==, strlen (request));
+  return socket;
 }

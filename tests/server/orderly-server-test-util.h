@@ -83,6 +83,9 @@ void        test_ws_send               (TestWs         *ws,
 gboolean    test_ws_wait_closed        (TestWs         *ws,
                                         guint           timeout_ms);
 
+GSocket    *test_raw_ws_connect        (guint           port,
+                                        const char     *token,
+                                        int             receive_buffer);
 const char *test_event_name            (JsonNode       *event);
 JsonObject *test_event_data_object     (JsonNode       *event);
 gboolean    test_run_until             (gboolean       *flag,
