@@ -98,7 +98,22 @@ format_local (gint64      time_us,
 char *
 orderly_format_clock_us (gint64 time_us)
 {
-  return format_local (time_us, "%H:%M:%S.%f");
+  g_autofree char *seconds = format_local (time_us, "%H:%M:%S");
+
+  if (time_us <= 0)
+    return g_steal_pointer (&seconds);
+  return g_strdup_printf ("%s.%03d", seconds, (int) (time_us / 1000 % 1000));
+}
+
+/**
+ * orderly_format_time_us:
+ *
+ * Returns: (transfer full): the local time of day of @time_us, to the second
+ */
+char *
+orderly_format_time_us (gint64 time_us)
+{
+  return format_local (time_us, "%X");
 }
 
 /**

@@ -11,6 +11,7 @@ char       *orderly_format_count        (gint64       count);
 char       *orderly_format_duration_ms  (double       ms);
 char       *orderly_format_rate         (double       per_second);
 char       *orderly_format_clock_us     (gint64       time_us);
+char       *orderly_format_time_us      (gint64       time_us);
 char       *orderly_format_date_us      (gint64       time_us);
 char       *orderly_format_log_time_ms  (gint64       timestamp_ms);
 char       *orderly_format_eta_ms       (gint64       eta_ms);

@@ -68,6 +68,9 @@ static char *
 format_phase (gpointer     this,
               OrderlyPhase phase)
 {
+  /* The stored row of a run that is going is only updated when it ends. */
+  if (orderly_phase_is_active (phase))
+    return g_strdup (_("In Progress"));
   return g_strdup (orderly_format_phase (phase));
 }
 

@@ -110,7 +110,7 @@ transform_details (GBinding     *binding,
                    gpointer      user_data)
 {
   OrderlyClient *client = ORDERLY_CLIENT (g_binding_dup_source (binding));
-  g_autofree char *since = orderly_format_clock_us (orderly_client_get_since (client));
+  g_autofree char *since = orderly_format_time_us (orderly_client_get_since (client));
   const char *user_agent = orderly_client_get_user_agent (client);
 
   /* Translators: a remote client: transport · role · user agent · since a time */

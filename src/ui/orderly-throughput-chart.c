@@ -257,8 +257,15 @@ draw_cb (GtkDrawingArea *area,
   fg.alpha = 0.7;
   gdk_cairo_set_source_rgba (cr, &fg);
   draw_text (cr, widget, max_text, left, top - 12, 0);
-  span_text = orderly_format_duration_ms (span_us / 1000.0);
+  {
+    g_autofree char *span = orderly_format_duration_ms (span_us / 1000.0);
+
+    /* Translators: the left end of the chart's time axis, e.g. “30.00 s ago” */
+    span_text = g_strdup_printf (_("%s ago"), span);
+  }
   draw_text (cr, widget, span_text, left, height - bottom / 2.0, 0);
+  /* Translators: the right end of the chart's time axis */
+  draw_text (cr, widget, _("now"), left + plot_width, height - bottom / 2.0, 1);
 
   /* Legend, top right. */
   {

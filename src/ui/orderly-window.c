@@ -211,7 +211,6 @@ orderly_window_class_init (OrderlyWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, OrderlyWindow, history_page);
   gtk_widget_class_bind_template_child_full (widget_class, "start_run_button", FALSE, 0);
   gtk_widget_class_bind_template_child_full (widget_class, "cancel_button", FALSE, 0);
-  gtk_widget_class_bind_template_child_full (widget_class, "reset_button", FALSE, 0);
 
   _orderly_window_class_add_actions (klass);
 }

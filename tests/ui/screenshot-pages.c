@@ -70,7 +70,7 @@ test_screenshots (OrderlyUiFixture *fixture,
   GtkAdjustment *quantity = orderly_ui_get_child (fixture->window,
                                                   ORDERLY_TYPE_WINDOW, "quantity_adjustment");
   static const Shot shots[] = {
-    { "overview", 1100, 900 },
+    { "overview", 1100, 1300 },
     { "logs", 1100, 760 },
     { "remote", 1100, 760 },
     { "history", 1100, 760 },

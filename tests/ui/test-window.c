@@ -24,9 +24,21 @@ test_window_draws (OrderlyUiFixture *fixture,
   g_assert_cmpint (gtk_widget_get_width (window), >, 0);
   g_assert_cmpstr (gtk_stack_get_visible_child_name (stack), ==, "empty");
 
-  /* Nothing runs: start and reset can be used, cancel and resume cannot. */
   g_assert_true (gtk_widget_activate_action (window, "win.show-page", "s", "logs"));
   g_assert_true (orderly_ui_wait_for_frames (window, 1, 5000));
+}
+
+static AdwMessageDialog *
+find_message_dialog (void)
+{
+  GList *windows = gtk_window_list_toplevels ();
+  AdwMessageDialog *dialog = NULL;
+
+  for (GList *l = windows; l != NULL; l = l->next)
+    if (ADW_IS_MESSAGE_DIALOG (l->data) && gtk_widget_get_visible (l->data))
+      dialog = l->data;
+  g_list_free (windows);
+  return dialog;
 }
 
 /* Whether the button that activates @name can be clicked: the window's
@@ -41,8 +53,6 @@ action_enabled (GtkWidget  *window,
     button = "start_run_button";
   else if (g_str_equal (name, "win.cancel"))
     button = "cancel_button";
-  else if (g_str_equal (name, "win.reset"))
-    button = "reset_button";
   else
     g_assert_not_reached ();
   return gtk_widget_get_sensitive (orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, button));
@@ -72,7 +82,6 @@ test_window_run_to_done (OrderlyUiFixture *fixture,
   g_assert_true (orderly_engine_is_running (fixture->engine));
   g_assert_false (action_enabled (window, "win.start"));
   g_assert_true (action_enabled (window, "win.cancel"));
-  g_assert_false (action_enabled (window, "win.reset"));
 
   g_assert_true (orderly_ui_wait_until (orderly_ui_phase_finished, fixture->engine, 60000));
   orderly_engine_flush (fixture->engine);
@@ -86,11 +95,19 @@ test_window_run_to_done (OrderlyUiFixture *fixture,
   g_assert_cmpfloat (gtk_progress_bar_get_fraction (bar), ==, 1.0);
   g_assert_cmpstr (gtk_label_get_label (percent_label), ==, "100.0 %");
   g_assert_true (action_enabled (window, "win.start"));
-  g_assert_true (action_enabled (window, "win.reset"));
   g_assert_false (action_enabled (window, "win.cancel"));
 
   /* The finished run is in the history. */
   g_assert_cmpuint (g_list_model_get_n_items (orderly_history_page_get_runs (history)), ==, 1);
+
+  /* Reset asks first, then empties the history and the overview. */
+  g_assert_true (gtk_widget_activate_action (window, "win.reset", NULL));
+  orderly_ui_spin (20);
+  g_assert_nonnull (find_message_dialog ());
+  adw_message_dialog_response (find_message_dialog (), "reset");
+  orderly_ui_spin (50);
+  g_assert_cmpuint (g_list_model_get_n_items (orderly_history_page_get_runs (history)), ==, 0);
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (stack), ==, "empty");
 }
 
 /* Cancel through the window's action ends the run as ABORTED. */
@@ -405,8 +422,7 @@ test_window_close_asks (OrderlyUiFixture *fixture,
 {
   GtkWidget *window = GTK_WIDGET (fixture->window);
   GtkAdjustment *quantity = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "quantity_adjustment");
-  AdwMessageDialog *dialog = NULL;
-  GList *windows;
+  AdwMessageDialog *dialog;
 
   orderly_engine_set_work_us (fixture->engine, 2000);
   gtk_adjustment_set_value (quantity, 100000);
@@ -415,11 +431,7 @@ test_window_close_asks (OrderlyUiFixture *fixture,
   orderly_ui_spin (50);
   g_assert_true (gtk_widget_get_visible (window));
 
-  windows = gtk_window_list_toplevels ();
-  for (GList *l = windows; l != NULL; l = l->next)
-    if (ADW_IS_MESSAGE_DIALOG (l->data))
-      dialog = l->data;
-  g_list_free (windows);
+  dialog = find_message_dialog ();
   g_assert_nonnull (dialog);
   adw_message_dialog_response (dialog, "cancel");
   orderly_ui_spin (50);
