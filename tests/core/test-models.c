@@ -185,6 +185,13 @@ test_json_status_shape (void)
   assert_members (root, top);
   g_assert_cmpstr (json_object_get_string_member (root, "phase"), ==, "WAITING_NORMAL_DRAIN");
   g_assert_cmpfloat (json_object_get_double_member (root, "generationTimeMs"), ==, 12.5);
+  {
+    g_autofree char *text = orderly_json_to_string (node);
+
+    /* Numbers read as people write them. */
+    g_assert_nonnull (strstr (text, "\"vip\":15.015,"));
+    g_assert_nonnull (strstr (text, "\"progressPercent\":72.5}"));
+  }
 
   processing = json_object_get_object_member (root, "processing");
   vip = json_object_get_object_member (processing, "vip");
@@ -252,6 +259,7 @@ test_json_log_shape (void)
   /* A record separator never appears raw: Engine.IO polling relies on it. */
   g_assert_null (strchr (text, '\x1e'));
   g_assert_nonnull (strstr (text, "\\u001e"));
+  g_assert_nonnull (strstr (text, "\\\"quoted\\\"\\n"));
   parsed = json_from_string (text, NULL);
   g_assert_cmpstr (json_object_get_string_member (json_node_get_object (parsed), "message"), ==,
                    "odd \x1e char \"quoted\"\n");
