@@ -48,9 +48,14 @@ export function normalizeLog (raw, fallbackLevel = 'log')
   return { time: time ?? Date.now(), level: fallbackLevel, message, category: '' };
 }
 
-// The REST answer carries the three levels apart; put them back in time order.
+// The REST answer: `processLog` holds whole lines in order when the server fills it;
+// otherwise the three levels come apart as text and are put back in time order.
 export function logsFromRest (body)
 {
+  const processLog = body?.processLog;
+  if (Array.isArray(processLog) && processLog.length > 0 && typeof processLog[0] === 'object')
+    return processLog.map((raw) => normalizeLog(raw));
+
   const groups = body?.logs ?? {};
   const lines = [];
   const add = (list, level) => {
