@@ -7,7 +7,14 @@
 // delivered messages, and the server's RSS.
 //
 //   node tests/bench/bench-socketio.mjs [--clients 100,1000] [--seconds 10]
-//        [--logs-per-tick 8] [--tick-ms 100] [--transport websocket|polling]
+//        [--logs-per-tick 2] [--tick-ms 100] [--client raw|socket.io]
+//        [--transport websocket|polling]
+//
+// The default client is a minimal Engine.IO/Socket.IO client on the `ws`
+// package (connect, answer pings, JSON.parse every event): a thousand
+// socket.io-client instances in one Node process saturate it first, and
+// its own backlog would then be what the latency measures.
+// --client socket.io uses socket.io-client 4.8 instead.
 //
 // ORDERLY_SIO_BENCH_SERVER names Orderly's feed binary (default
 // _build/tests/server/socketio/sio-bench-server).
@@ -19,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 
 const require = createRequire(new URL('../js/package.json', import.meta.url));
 const { io } = require('socket.io-client');
+const WebSocket = require('ws');
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -30,7 +38,8 @@ function option(name, fallback) {
 const clientCounts = option('clients', '100,1000').split(',').map(Number);
 const seconds = Number(option('seconds', '10'));
 const warmupSeconds = Number(option('warmup', '2'));
-const logsPerTick = option('logs-per-tick', '8');
+const logsPerTick = option('logs-per-tick', '2');
+const clientKind = option('client', 'raw');
 const tickMs = option('tick-ms', '100');
 const transport = option('transport', 'websocket');
 const clockTicks = 100;
@@ -80,6 +89,46 @@ function percentile(values, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 }
 
+// A minimal WebSocket-only Socket.IO client: enough to join "/" and count
+// events, with none of socket.io-client's per-packet machinery.
+function rawConnect(url, onEvent) {
+  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`,
+    { perMessageDeflate: false });
+  const socket = { connected: false, disconnect: () => ws.terminate() };
+  const ready = new Promise((resolvePromise, reject) => {
+    ws.on('error', reject);
+    ws.on('message', (data, isBinary) => {
+      if (isBinary)
+        return;
+      const text = data.toString();
+      if (text[0] === '2') {
+        ws.send('3');
+      } else if (text.startsWith('0')) {
+        ws.send('40');
+      } else if (text.startsWith('40')) {
+        socket.connected = true;
+        resolvePromise();
+      } else if (text.startsWith('42')) {
+        const [, payload] = JSON.parse(text.slice(2));
+        onEvent(payload);
+      }
+    });
+    ws.on('close', () => { socket.connected = false; });
+  });
+  return { socket, ready };
+}
+
+function socketioConnect(url, onEvent) {
+  const socket = io(url, { transports: [transport], forceNew: true, reconnection: false, timeout: 20000 });
+  for (const event of ['status', 'progress', 'log'])
+    socket.on(event, onEvent);
+  const ready = new Promise((res, rej) => {
+    socket.once('connect', res);
+    socket.once('connect_error', rej);
+  });
+  return { socket, ready };
+}
+
 async function connectClients(url, count) {
   const state = { counting: false, messages: 0, latencies: [] };
   const sockets = [];
@@ -94,14 +143,9 @@ async function connectClients(url, count) {
   for (let i = 0; i < count; i += batch) {
     const connecting = [];
     for (let j = i; j < Math.min(count, i + batch); j++) {
-      const socket = io(url, { transports: [transport], forceNew: true, reconnection: false, timeout: 20000 });
-      for (const event of ['status', 'progress', 'log'])
-        socket.on(event, onEvent);
+      const { socket, ready } = clientKind === 'raw' ? rawConnect(url, onEvent) : socketioConnect(url, onEvent);
       sockets.push(socket);
-      connecting.push(new Promise((res, rej) => {
-        socket.once('connect', res);
-        socket.once('connect_error', rej);
-      }));
+      connecting.push(ready);
     }
     await Promise.all(connecting);
   }
@@ -143,7 +187,7 @@ if (!existsSync(orderlyBin)) {
   process.exit(1);
 }
 
-console.log(`Socket.IO benchmark: transport ${transport}, one status + one progress + ${logsPerTick} log events ` +
+console.log(`Socket.IO benchmark: ${clientKind === 'raw' ? 'minimal WebSocket' : `socket.io-client (${transport})`} clients, one status + one progress + ${logsPerTick} log events ` +
             `every ${tickMs} ms to every client, ${warmupSeconds} s warm-up, ${seconds} s measured`);
 const results = [];
 for (const count of clientCounts) {

@@ -72,6 +72,19 @@ async function expectRejected(url) {
   assert.equal(gotOpenPacket, false, `${url} should not open a session`);
 }
 
+// Completes the upgrade and waits until the server really sends on the
+// WebSocket: its next ping arrives there.
+async function upgrade(path, sid) {
+  const reader = new FrameReader(`${wsBase}${path}?EIO=4&transport=websocket&sid=${sid}`);
+  await reader.opened;
+  reader.send('2probe');
+  assert.equal(await reader.next(), '3probe');
+  reader.send('5');
+  assert.equal(await reader.next(PING_INTERVAL + 500), '2');
+  reader.send('3');
+  return reader;
+}
+
 async function expectSessionGone(path, sid) {
   const res = await poll(path, sid);
   assert.equal(res.status, 400);
@@ -248,12 +261,7 @@ for (const path of ['/engine.io/', '/socket.io/']) {
 
     it('polling after the upgrade gets 400 code 3', async () => {
       const sid = await openPolling(path);
-      const reader = new FrameReader(`${wsBase}${path}?EIO=4&transport=websocket&sid=${sid}`);
-      await reader.opened;
-      reader.send('2probe');
-      assert.equal(await reader.next(), '3probe');
-      reader.send('5');
-      await sleep(50);
+      const reader = await upgrade(path, sid);
       for (const res of [await poll(path, sid), await post(path, sid, '4x')]) {
         assert.equal(res.status, 400);
         assert.deepEqual(await res.json(), { code: 3, message: 'Bad request' });
@@ -263,12 +271,7 @@ for (const path of ['/engine.io/', '/socket.io/']) {
 
     it('a second WebSocket with the same sid is closed', async () => {
       const sid = await openPolling(path);
-      const reader = new FrameReader(`${wsBase}${path}?EIO=4&transport=websocket&sid=${sid}`);
-      await reader.opened;
-      reader.send('2probe');
-      assert.equal(await reader.next(), '3probe');
-      reader.send('5');
-      await sleep(50);
+      const reader = await upgrade(path, sid);
       const second = new FrameReader(`${wsBase}${path}?EIO=4&transport=websocket&sid=${sid}`);
       await second.waitClosed(1000);
       reader.close();

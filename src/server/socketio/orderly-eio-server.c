@@ -196,6 +196,7 @@ struct _FrameWriter
   GSource                 *writable_source;
   guint                    idle_source;
   gboolean                 closing;
+  gboolean                 finished;
   gushort                  close_code;
   /* borrowed; cleared when the session lets go */
   OrderlyEioSession       *session;
@@ -265,6 +266,9 @@ writer_stop (FrameWriter *writer)
 static void
 writer_finish_close (FrameWriter *writer)
 {
+  if (writer->finished)
+    return;
+  writer->finished = TRUE;
   writer_stop (writer);
   if (soup_websocket_connection_get_state (writer->ws) == SOUP_WEBSOCKET_STATE_OPEN)
     soup_websocket_connection_close (writer->ws, writer->close_code, NULL);
@@ -348,7 +352,7 @@ writer_idle_cb (gpointer user_data)
 static void
 writer_schedule (FrameWriter *writer)
 {
-  if (writer->writable_source != NULL || writer->idle_source != 0)
+  if (writer->finished || writer->writable_source != NULL || writer->idle_source != 0)
     return;
 
   if (writer->offset > 0 && writer->output != NULL)
