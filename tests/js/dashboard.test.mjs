@@ -30,6 +30,14 @@ async function visibleLogRows (page)
   })));
 }
 
+// Lines shown twice (same time, level and text): what a resumed feed must not cause.
+async function duplicatedLogRows (page)
+{
+  const keys = await page.locator('#log-list > li').evaluateAll((rows) => rows.map((row) =>
+    `${row.querySelector('time').dateTime} ${row.dataset.level} ${row.querySelector('.log-message').textContent}`));
+  return keys.filter((key, index) => keys.indexOf(key) !== index);
+}
+
 async function chooseLevel (page, level)
 {
   await page.locator(`#log-level input[value="${level}"]`).check();
@@ -298,6 +306,9 @@ describe('web dashboard', { timeout: 600000 }, () => {
     await waitFor(async () => (await connectionOf(page)) === 'live',
       { timeoutMs: 45000, what: 'the page to go live once /ws is reachable' });
     assert.equal(await page.locator('#offline-banner').isVisible(), false);
+    // The log tail sent on connecting overlaps what polling showed: no line twice.
+    await new Promise((resolveSleep) => setTimeout(resolveSleep, 500));
+    assert.deepEqual(await duplicatedLogRows(page), []);
     await blocked.context.close();
   });
 
@@ -326,6 +337,7 @@ describe('web dashboard', { timeout: 600000 }, () => {
     await page.locator('#restart-banner').waitFor({ state: 'visible', timeout: 10000 });
     assert.match(await page.locator('#restart-banner-text').textContent(), /restarted/i);
     await screenshot(page, 'dashboard-desktop-restarted.png', { fullPage: false });
+    assert.deepEqual(await duplicatedLogRows(page), []);
 
     await waitFor(async () => (await phaseOf(page)) === 'INTERRUPTED', { timeoutMs: 15000, what: 'the interrupted run' });
     assert.equal(await page.locator('#resume-button').isVisible(), true, 'an interrupted run offers Resume');
