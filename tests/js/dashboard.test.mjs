@@ -216,6 +216,31 @@ describe('web dashboard', { timeout: 600000 }, () => {
     await dark.context.close();
   });
 
+  test('the log keeps at most 2,000 rows, dropping the oldest', async () => {
+    const capped = await openPage(browser, { viewport: DESKTOP });
+    const { page } = capped;
+    // The socket is answered by the test: a burst of 2,500 lines, more than the cap.
+    await page.routeWebSocket(/\/ws(\?.*)?$/, (socket) => {
+      const frame = (event, data, seq) => JSON.stringify({ event, data, seq, instanceId: 'log-cap-test' });
+      socket.send(frame('connected', { message: 'connected', timestamp: new Date().toISOString(), clientId: 'test' }, 1));
+      const start = Date.now();
+      const lines = Array.from({ length: 2500 }, (_, index) => ({
+        timestamp: start + index, level: index % 10 === 0 ? 'warn' : 'log', message: `burst line ${index}`, category: 'test', data: null,
+      }));
+      socket.send(frame('logs', lines, 2));
+    });
+    await signIn(page, server, OPERATOR_TOKEN);
+    await waitFor(async () => (await page.locator('#log-list > li').count()) === 2000, { what: '2,000 rows' });
+    const texts = await page.locator('#log-list .log-message').allTextContents();
+    assert.ok(texts.every((text) => !text.includes('burst line 499')), 'the oldest lines were dropped');
+    assert.match(texts[0], /burst line 500$/);
+    assert.match(texts[texts.length - 1], /burst line 2499$/);
+    assert.equal(await page.locator('#log-summary').textContent(), '2,000 lines');
+    await chooseLevel(page, 'warn');
+    assert.equal(await page.locator('#log-list > li').count(), 200);
+    await capped.context.close();
+  });
+
   test('a viewer sees no controls, and a forged control request is refused', async () => {
     const viewer = await openPage(browser, { viewport: PHONE, isMobile: true });
     const { page } = viewer;

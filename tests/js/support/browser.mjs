@@ -173,6 +173,8 @@ export const PHONE = { width: 390, height: 844 };
 export async function openPage (browser, { viewport = DESKTOP, colorScheme = 'light', isMobile = false } = {})
 {
   const context = await browser.newContext({
+    locale: 'en-US',
+    timezoneId: 'UTC',
     viewport,
     colorScheme,
     isMobile,
