@@ -326,6 +326,19 @@ describe('web dashboard', { timeout: 600000 }, () => {
       { timeoutMs: 10000, what: 'new log lines while polling' });
     assert.equal(await connectionOf(page), 'polling', 'still polling: the socket stayed blocked');
 
+    // While the socket is down controls go over REST; a refusal is shown in plain words.
+    await page.route('**/generate', (route) => route.fulfill({
+      status: 409,
+      contentType: 'application/json',
+      body: JSON.stringify({ statusCode: 409, message: 'A run is already in progress', error: 'Conflict' }),
+    }));
+    await page.click('#start-button');
+    const alert = page.locator('#toasts .toast.error');
+    await alert.waitFor({ state: 'visible' });
+    assert.equal(await alert.getAttribute('role'), 'alert');
+    assert.match(await alert.textContent(), /A run is already in progress/);
+    await page.unroute('**/generate');
+
     // Unblocked, it goes live again by itself.
     block = false;
     await waitFor(async () => (await connectionOf(page)) === 'live',

@@ -551,16 +551,16 @@ function takeLoginAttempt ()
   }
 }
 
-async function discoverRole ()
+async function discoverSession ()
 {
   try {
     const session = await getSession();
     if (session?.auth === false)
-      return 'operator';
-    return ['operator', 'viewer'].includes(session?.role) ? session.role : 'viewer';
+      return { role: 'operator', auth: false };
+    return { role: ['operator', 'viewer'].includes(session?.role) ? session.role : 'viewer', auth: true };
   } catch (error) {
     // A server without the session endpoint leaves the decision to each request.
-    return error instanceof ApiError && error.status === 404 ? 'operator' : 'viewer';
+    return { role: error instanceof ApiError && error.status === 404 ? 'operator' : 'viewer', auth: true };
   }
 }
 
@@ -585,14 +585,16 @@ async function boot ()
   }
   takeLoginAttempt();
 
-  state.role = await discoverRole();
+  const session = await discoverSession();
+  state.role = session.role;
   document.body.dataset.role = state.role;
   const operator = state.role === 'operator';
   $('controls').hidden = !operator;
   $('clients-card').hidden = !operator;
   $('dashboard-view').classList.toggle('viewer', !operator);
   const badge = $('role-badge');
-  badge.hidden = false;
+  // Without authentication everyone is an operator; the badge would say nothing useful.
+  badge.hidden = !session.auth;
   badge.textContent = operator ? 'Operator' : 'Viewer';
   badge.title = operator ? 'You can start and stop runs.' : 'You can watch; controls are for operators.';
 
