@@ -443,3 +443,33 @@ describe('web dashboard behind a reverse proxy at a sub-path', { timeout: 180000
     assert.deepEqual(unexpectedProblems(page), []);
   });
 });
+
+describe('web dashboard without authentication', { timeout: 120000 }, () => {
+  let dataDir;
+  let server;
+  let browser;
+
+  before(async () => {
+    dataDir = makeDataDir();
+    server = await startServer({ dataDir, extraArgs: ['--no-auth'] });
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    if (dataDir)
+      removeDataDir(dataDir);
+  });
+
+  test('with --no-auth the page opens straight away with the operator controls', async () => {
+    const { page } = await openPage(browser);
+    await page.goto(server.url);
+    await page.locator('#dashboard-view').waitFor({ state: 'visible' });
+    assert.equal(await page.locator('#login-view').isVisible(), false);
+    assert.equal(await page.locator('#controls').isVisible(), true);
+    assert.equal(await page.locator('#role-badge').isVisible(), false);
+    await waitFor(async () => (await connectionOf(page)) === 'live', { what: 'the live connection' });
+    assert.deepEqual(unexpectedProblems(page), []);
+  });
+});
