@@ -13,6 +13,7 @@
 #include "orderly-login-limiter.h"
 #include "orderly-server.h"
 #include "orderly-server-resources.h"
+#include "orderly-socketio-transport.h"
 #include "orderly-web-resources.h"
 #include "orderly-ws-client.h"
 
@@ -40,6 +41,7 @@ struct _OrderlyServer
   guint                relisten_source;
 
   GHashTable          *ws_clients;      /* OrderlyWsClient → itself, owned */
+  OrderlySocketioTransport *socketio;
   guint                reserved_connections;
   guint                keepalive_source;
   gint64               ping_interval_us;
@@ -139,6 +141,7 @@ orderly_server_dispose (GObject *object)
         }
       g_hash_table_remove_all (self->ws_clients);
     }
+  g_clear_object (&self->socketio);
   if (self->soup != NULL)
     soup_server_disconnect (self->soup);
   g_clear_object (&self->soup);
@@ -1410,6 +1413,7 @@ orderly_server_start (OrderlyServer  *self,
       soup_server_add_handler (self->soup, NULL, server_cb, self, NULL);
       soup_server_add_handler (self->soup, "/ws", ws_http_cb, self, NULL);
       soup_server_add_websocket_handler (self->soup, "/ws", NULL, NULL, ws_cb, self, NULL);
+      self->socketio = orderly_socketio_transport_new (self, self->remote);
     }
 
   if (!listen_now (self, error))

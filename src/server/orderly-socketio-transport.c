@@ -366,6 +366,23 @@ sio_event_cb (OrderlySioServer *server,
     orderly_sio_socket_emit_args (socket, "error", reply, NULL);
 }
 
+/* Every request meets the server's rules first: Host, Origin, blocked
+ * addresses and, when it carries one, a valid token. */
+static gboolean
+check_request_cb (OrderlyEioServer  *engine,
+                  SoupServerMessage *msg,
+                  GHashTable        *query,
+                  gboolean           is_upgrade,
+                  gpointer           user_data)
+{
+  OrderlySocketioTransport *self = user_data;
+  OrderlyRole role;
+
+  if (self->server == NULL)
+    return FALSE;
+  return orderly_server_check_request (self->server, msg, query, is_upgrade, &role);
+}
+
 static void
 engine_session_closed_cb (OrderlyEioSession        *session,
                           const char               *reason,
@@ -472,6 +489,7 @@ orderly_socketio_transport_new (OrderlyServer *server,
   }
 
   orderly_eio_server_set_max_payload (orderly_sio_server_get_engine (self->sio), ORDERLY_EIO_DEFAULT_MAX_PAYLOAD);
+  orderly_eio_server_set_request_func (orderly_sio_server_get_engine (self->sio), check_request_cb, self, NULL);
   orderly_sio_server_set_authorize_func (self->sio, authorize_cb, self, NULL);
   g_signal_connect_object (orderly_sio_server_get_engine (self->sio), "connection",
                            G_CALLBACK (engine_connection_cb), self, 0);

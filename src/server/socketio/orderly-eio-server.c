@@ -1879,6 +1879,27 @@ server_websocket_cb (SoupServer              *server,
   }
 }
 
+/* Runs once the headers are in: refuses an over-size body before it is
+ * read, and keeps the body accumulated whatever other early handlers of
+ * the application do for other paths. */
+static void
+server_early_cb (SoupServer        *server,
+                 SoupServerMessage *msg,
+                 const char        *path,
+                 GHashTable        *query,
+                 gpointer           user_data)
+{
+  OrderlyEioServer *self = user_data;
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+
+  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
+      soup_message_headers_get_content_length (headers) > (goffset) self->max_payload)
+    {
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
+      respond_empty (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE);
+    }
+}
+
 /**
  * orderly_eio_server_attach:
  * @self: a server
@@ -1895,6 +1916,7 @@ orderly_eio_server_attach (OrderlyEioServer *self,
   g_return_if_fail (self->soup_server == NULL);
 
   g_set_weak_pointer (&self->soup_server, server);
+  soup_server_add_early_handler (server, self->path, server_early_cb, self, NULL);
   soup_server_add_handler (server, self->path, server_http_cb, self, NULL);
   soup_server_add_websocket_handler (server, self->path, NULL, NULL, server_websocket_cb, self, NULL);
 }
