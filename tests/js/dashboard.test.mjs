@@ -3,9 +3,11 @@
 // DONE, logs, roles, fallback polling, a server restart, and screenshots.
 
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
-  DESKTOP, OPERATOR_TOKEN, PHONE, VIEWER_TOKEN,
+  DESKTOP, OPERATOR_TOKEN, PHONE, VIEWER_TOKEN, repoRoot,
   contrastProblems, launchBrowser, makeDataDir, openPage, removeDataDir, rest, screenshot, signIn, startServer,
   startSubPathProxy, waitFor,
 } from './support/browser.mjs';
@@ -363,6 +365,8 @@ describe('web dashboard', { timeout: 600000 }, () => {
     await new Promise((resolveSleep) => setTimeout(resolveSleep, 3000));
     await screenshot(page, 'dashboard-desktop-running.png', { fullPage: false });
 
+    const socketUrls = [];
+    page.on('websocket', (socket) => socketUrls.push(socket.url()));
     const port = server.port;
     await server.stop('SIGKILL');
     await waitFor(async () => ['offline', 'polling', 'connecting'].includes(await connectionOf(page)),
@@ -373,6 +377,8 @@ describe('web dashboard', { timeout: 600000 }, () => {
     await waitFor(async () => (await connectionOf(page)) === 'live',
       { timeoutMs: 60000, what: 'the page to reconnect by itself' });
     await page.locator('#restart-banner').waitFor({ state: 'visible', timeout: 10000 });
+    assert.ok(socketUrls.length > 0);
+    assert.match(socketUrls[socketUrls.length - 1], /\/ws\?since=\d+$/, 'it asked to resume from its last seq');
     assert.match(await page.locator('#restart-banner-text').textContent(), /restarted/i);
     await screenshot(page, 'dashboard-desktop-restarted.png', { fullPage: false });
     assert.deepEqual(await duplicatedLogRows(page), []);
@@ -471,5 +477,49 @@ describe('web dashboard without authentication', { timeout: 120000 }, () => {
     assert.equal(await page.locator('#role-badge').isVisible(), false);
     await waitFor(async () => (await connectionOf(page)) === 'live', { what: 'the live connection' });
     assert.deepEqual(unexpectedProblems(page), []);
+  });
+});
+
+describe('web dashboard files', { timeout: 60000 }, () => {
+  let dataDir;
+  let server;
+
+  before(async () => {
+    dataDir = makeDataDir();
+    server = await startServer({ dataDir });
+  });
+
+  after(async () => {
+    await server?.stop();
+    if (dataDir)
+      removeDataDir(dataDir);
+  });
+
+  test('every file of data/web is in the resource bundle and served with its type, without a session', async () => {
+    const webDir = join(repoRoot, 'data', 'web');
+    const files = readdirSync(webDir, { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile() && entry.name !== 'web.gresource.xml')
+      .map((entry) => relative(webDir, join(entry.parentPath ?? entry.path, entry.name)))
+      .sort();
+    const manifest = readFileSync(join(webDir, 'web.gresource.xml'), 'utf8');
+    assert.match(manifest, /<gresource prefix="\/io\/github\/orderly\/Orderly\/web">/);
+    const listed = [...manifest.matchAll(/<file[^>]*>([^<]+)<\/file>/g)].map((match) => match[1]).sort();
+    assert.deepEqual(listed, files, 'web.gresource.xml lists exactly the files of data/web');
+
+    const types = { html: 'text/html', css: 'text/css', js: 'text/javascript', svg: 'image/svg+xml' };
+    for (const file of files) {
+      const response = await fetch(new URL(file, server.url));
+      assert.equal(response.status, 200, file);
+      const type = types[file.split('.').pop()];
+      assert.ok((response.headers.get('content-type') ?? '').startsWith(type), `${file} is served as ${type}`);
+      assert.equal(await response.text(), readFileSync(join(webDir, file), 'utf8'), `${file} is served as written`);
+    }
+    const index = await fetch(server.url);
+    assert.equal(index.status, 200);
+    assert.equal(await index.text(), readFileSync(join(webDir, 'index.html'), 'utf8'), 'index.html is served for /');
+
+    // No page asks for anything outside its own origin.
+    for (const file of files.filter((name) => /\.(html|css|js)$/.test(name)))
+      assert.doesNotMatch(readFileSync(join(webDir, file), 'utf8'), /(?:src|href)=["']?(?:https?:)?\/\/|url\(\s*["']?(?:https?:)?\/\/|import[^;]*from\s*["'](?:https?:)?\/\//, `${file} makes no third-party request`);
   });
 });
