@@ -43,6 +43,7 @@ struct _OrderlyServer
   GHashTable          *ws_clients;      /* OrderlyWsClient → itself, owned */
   OrderlySocketioTransport *socketio;
   guint                reserved_connections;
+  guint                max_connections;
   guint                keepalive_source;
   gint64               ping_interval_us;
   gint64               idle_timeout_us;
@@ -182,6 +183,7 @@ orderly_server_init (OrderlyServer *self)
   self->ws_clients = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
   self->request_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->limiter = orderly_login_limiter_new ();
+  self->max_connections = ORDERLY_SERVER_MAX_CONNECTIONS;
   self->ping_interval_us = DEFAULT_PING_INTERVAL_MS * (gint64) 1000;
   self->idle_timeout_us = DEFAULT_IDLE_TIMEOUT_MS * (gint64) 1000;
   self->started_us = g_get_monotonic_time ();
@@ -994,7 +996,7 @@ ws_http_cb (SoupServer        *server,
       respond_error (msg, 401, "A valid access token is required");
       return;
     }
-  if (self->reserved_connections >= ORDERLY_SERVER_MAX_CONNECTIONS)
+  if (self->reserved_connections >= self->max_connections)
     {
       log_refusal (self, msg, "connection limit reached");
       respond_error (msg, 503, "Too many connections; try again later");
@@ -1526,7 +1528,8 @@ orderly_server_get_dispatcher (OrderlyServer *self)
 /**
  * orderly_server_reserve_connection:
  *
- * Takes one of the %ORDERLY_SERVER_MAX_CONNECTIONS live connections.
+ * Takes one of the live connections (%ORDERLY_SERVER_MAX_CONNECTIONS unless
+ * orderly_server_set_max_connections() said otherwise).
  *
  * Returns: %FALSE when none is left; otherwise release it with
  *   orderly_server_release_connection() when the connection ends
@@ -1536,7 +1539,7 @@ orderly_server_reserve_connection (OrderlyServer *self)
 {
   g_return_val_if_fail (ORDERLY_IS_SERVER (self), FALSE);
 
-  if (self->reserved_connections >= ORDERLY_SERVER_MAX_CONNECTIONS)
+  if (self->reserved_connections >= self->max_connections)
     return FALSE;
   self->reserved_connections++;
   return TRUE;
@@ -1580,4 +1583,18 @@ orderly_server_set_login_limit (OrderlyServer *self,
 {
   g_return_if_fail (ORDERLY_IS_SERVER (self));
   orderly_login_limiter_set_limits (self->limiter, max_failures, block_ms);
+}
+
+/**
+ * orderly_server_set_max_connections:
+ *
+ * How many live connections (WebSocket and Socket.IO) are served at once;
+ * beyond that an upgrade is answered 503.
+ */
+void
+orderly_server_set_max_connections (OrderlyServer *self,
+                                    guint          max_connections)
+{
+  g_return_if_fail (ORDERLY_IS_SERVER (self));
+  self->max_connections = max_connections;
 }

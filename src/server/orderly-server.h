@@ -55,6 +55,8 @@ void               orderly_server_release_connection (OrderlyServer    *self);
 void               orderly_server_set_keepalive    (OrderlyServer      *self,
                                                     guint               ping_interval_ms,
                                                     guint               idle_timeout_ms);
+void               orderly_server_set_max_connections (OrderlyServer   *self,
+                                                    guint               max_connections);
 void               orderly_server_set_login_limit  (OrderlyServer      *self,
                                                     guint               max_failures,
                                                     guint               block_ms);

@@ -260,6 +260,35 @@ test_live_auth (ServerFixture *fixture,
   g_assert_cmpuint (status, ==, 400);
 }
 
+static void
+test_live_connection_limit (ServerFixture *fixture,
+                            gconstpointer  data)
+{
+  g_autoptr(TestWs) first = NULL;
+  g_autoptr(TestWs) second = NULL;
+  g_autoptr(TestWs) refused = NULL;
+  g_autoptr(TestWs) later = NULL;
+  guint status = 0;
+  g_autoptr(JsonNode) rest = NULL;
+
+  orderly_server_set_max_connections (fixture->server, 2);
+  first = test_ws_connect (fixture, "/ws", TEST_VIEWER_TOKEN, NULL);
+  second = test_ws_connect (fixture, "/ws", TEST_VIEWER_TOKEN, NULL);
+  refused = test_ws_connect (fixture, "/ws", TEST_VIEWER_TOKEN, NULL);
+  g_assert_nonnull (first->connection);
+  g_assert_nonnull (second->connection);
+  g_assert_null (refused->connection);
+  g_assert_error (refused->error, SOUP_WEBSOCKET_ERROR, SOUP_WEBSOCKET_ERROR_NOT_WEBSOCKET);
+
+  /* REST still answers, and a freed place is taken again. */
+  rest = server_fixture_request (fixture, "GET", "/pedidos", TEST_VIEWER_TOKEN, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_clear_pointer (&first, test_ws_free);
+  test_sleep (100);
+  later = test_ws_connect (fixture, "/ws", TEST_VIEWER_TOKEN, NULL);
+  g_assert_nonnull (later->connection);
+}
+
 static gint64
 read_until_tail (TestWs *ws)
 {
@@ -384,6 +413,7 @@ main (int   argc,
   ADD ("/orderly/server/live/commands", test_live_commands);
   ADD ("/orderly/server/live/bad-messages", test_live_bad_messages);
   ADD ("/orderly/server/live/auth", test_live_auth);
+  ADD ("/orderly/server/live/connection-limit", test_live_connection_limit);
   ADD ("/orderly/server/live/reconnect", test_live_reconnect);
   ADD ("/orderly/server/live/keepalive", test_live_keepalive);
   ADD ("/orderly/server/live/shutdown", test_live_shutdown);
