@@ -284,3 +284,35 @@ describe('Socket.IO reconnection', { skip }, () => {
     socket.disconnect();
   });
 });
+
+describe('Orderly in conformance mode', { skip }, () => {
+  it('serves the suites\' script and no data or control', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orderly-sio-conformance-'));
+    const conformance = await startServer({
+      command: orderlyBin, args: ['--headless', '--port', '0', '--data-dir', dir],
+      env: { ...env, ORDERLY_SOCKETIO_CONFORMANCE: '1' },
+    });
+    try {
+      const res = await fetch(`${conformance.url}/engine.io/?EIO=4&transport=polling`);
+      const open = JSON.parse((await res.text()).slice(1));
+      assert.equal(open.pingInterval, 300);
+      assert.equal(open.pingTimeout, 200);
+
+      const socket = io(conformance.url, { transports: ['websocket'], reconnection: false, auth: { token: 'x' } });
+      const [[auth]] = await Promise.all([once(socket, 'auth'), once(socket, 'connect')]);
+      assert.deepEqual(auth, { token: 'x' });
+      const echoed = await socket.timeout(2000).emitWithAck('message-with-ack', 1, 'two');
+      assert.equal(echoed, 1);
+      const seen = [];
+      socket.onAny((name) => seen.push(name));
+      socket.emit('get-status');
+      socket.emit('start-generation', { quantity: 10 });
+      await sleep(500);
+      assert.deepEqual(seen.filter((n) => ['status', 'log', 'progress', 'connected'].includes(n)), []);
+      socket.disconnect();
+    } finally {
+      await conformance.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
