@@ -173,12 +173,15 @@ server_fixture_request (ServerFixture *fixture,
 {
   g_autoptr(SoupMessage) msg = server_fixture_message (fixture, method, path, token, body);
   g_autoptr(GBytes) answer = server_fixture_send (fixture, msg);
+  g_autoptr(JsonParser) parser = json_parser_new ();
   gsize size;
   const char *text = g_bytes_get_data (answer, &size);
 
   if (status != NULL)
     *status = soup_message_get_status (msg);
-  return size > 0 ? json_from_string (text, NULL) : NULL;
+  if (size == 0 || !json_parser_load_from_data (parser, text, size, NULL))
+    return NULL;
+  return json_node_ref (json_parser_get_root (parser));
 }
 
 void
