@@ -1322,7 +1322,7 @@ relisten_cb (gpointer user_data)
   stop_listening (self);
   if (!listen_now (self, &error))
     {
-      g_warning ("The server stopped listening: %s", error->message);
+      g_message ("The server stopped listening: %s", error->message);
       orderly_remote_set_listening (self->remote, FALSE, error->message);
       orderly_remote_set_url (self->remote, NULL);
     }

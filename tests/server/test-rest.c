@@ -67,9 +67,26 @@ test_rest_listening (ServerFixture *fixture,
   else
     g_test_message ("no IPv6 loopback here");
 
-  /* A new port from the preferences: it listens there without a restart. */
-  orderly_remote_set_port (fixture->remote, 0);
-  orderly_remote_set_bind_address (fixture->remote, "127.0.0.1");
+  /* New settings from the preferences: it listens again without a restart,
+   * and live clients stay connected. */
+  {
+    g_autoptr(TestWs) ws = test_ws_connect (fixture, "/ws", TEST_VIEWER_TOKEN, NULL);
+
+    g_assert_nonnull (ws->connection);
+    orderly_remote_set_bind_address (fixture->remote, "127.0.0.1");
+    test_sleep (50);
+    g_assert_true (orderly_remote_get_listening (fixture->remote));
+    g_assert_false (ws->closed);
+    fixture->port = orderly_server_get_port (fixture->server);
+    g_free (expected);
+    expected = g_strdup_printf ("http://127.0.0.1:%u/", fixture->port);
+    g_assert_cmpstr (orderly_remote_get_url (fixture->remote), ==, expected);
+  }
+  orderly_remote_set_bind_address (fixture->remote, "not-an-address");
+  test_sleep (50);
+  g_assert_false (orderly_remote_get_listening (fixture->remote));
+  g_assert_nonnull (orderly_remote_get_error_message (fixture->remote));
+  orderly_remote_set_bind_address (fixture->remote, NULL);
   test_sleep (50);
   g_assert_true (orderly_remote_get_listening (fixture->remote));
   fixture->port = orderly_server_get_port (fixture->server);
