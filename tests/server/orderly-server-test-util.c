@@ -41,6 +41,16 @@ server_fixture_setup (ServerFixture *fixture,
 
   fixture->server = orderly_server_new (fixture->engine, fixture->remote, &error);
   g_assert_no_error (error);
+  if (flags & FIXTURE_TLS)
+    {
+      /* A self-signed certificate for localhost, made for these tests only. */
+      g_autofree char *cert = g_test_build_filename (G_TEST_DIST, "server", "tls-cert.pem", NULL);
+      g_autofree char *key = g_test_build_filename (G_TEST_DIST, "server", "tls-key.pem", NULL);
+
+      g_assert_true (orderly_server_set_tls_files (fixture->server, cert, key, &error));
+      g_assert_no_error (error);
+      fixture->tls = TRUE;
+    }
   g_assert_true (orderly_server_start (fixture->server, &error));
   g_assert_no_error (error);
   fixture->port = orderly_server_get_port (fixture->server);
@@ -72,7 +82,7 @@ char *
 server_fixture_url (ServerFixture *fixture,
                     const char    *path)
 {
-  return g_strdup_printf ("http://127.0.0.1:%u%s", fixture->port, path);
+  return g_strdup_printf ("%s://127.0.0.1:%u%s", fixture->tls ? "https" : "http", fixture->port, path);
 }
 
 static gboolean
@@ -105,6 +115,15 @@ test_sleep (guint ms)
   test_run_until (&never, ms);
 }
 
+static gboolean
+accept_certificate_cb (SoupMessage          *msg,
+                       GTlsCertificate      *certificate,
+                       GTlsCertificateFlags  errors,
+                       gpointer              user_data)
+{
+  return TRUE;
+}
+
 SoupMessage *
 server_fixture_message (ServerFixture *fixture,
                         const char    *method,
@@ -116,6 +135,7 @@ server_fixture_message (ServerFixture *fixture,
   SoupMessage *msg = soup_message_new (method, url);
 
   g_assert_nonnull (msg);
+  g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_certificate_cb), NULL);
   if (token != NULL)
     {
       g_autofree char *value = g_strdup_printf ("Bearer %s", token);
@@ -257,6 +277,7 @@ test_ws_connect_to (SoupSession *session,
   TestWs *ws = g_new0 (TestWs, 1);
 
   g_queue_init (&ws->events);
+  g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_certificate_cb), NULL);
   if (token != NULL)
     {
       g_autofree char *value = g_strdup_printf ("Bearer %s", token);
@@ -285,7 +306,8 @@ test_ws_connect (ServerFixture *fixture,
                  const char    *token,
                  const char    *origin)
 {
-  g_autofree char *url = g_strdup_printf ("ws://127.0.0.1:%u%s", fixture->port, path_and_query);
+  g_autofree char *url = g_strdup_printf ("%s://127.0.0.1:%u%s", fixture->tls ? "wss" : "ws",
+                                          fixture->port, path_and_query);
 
   return test_ws_connect_to (fixture->session, url, token, origin, 10000);
 }

@@ -14,6 +14,7 @@ typedef enum
 {
   FIXTURE_DEFAULT = 0,
   FIXTURE_NO_AUTH = 1 << 0,
+  FIXTURE_TLS     = 1 << 1,
 } FixtureFlags;
 
 /* A server on 127.0.0.1 and ::1, port 0, with its own data dir, and a
@@ -27,6 +28,7 @@ typedef struct
   OrderlyServer *server;
   SoupSession   *session;
   guint          port;
+  gboolean       tls;
 } ServerFixture;
 
 typedef struct

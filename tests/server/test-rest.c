@@ -566,6 +566,33 @@ test_rest_no_auth (ServerFixture *fixture,
   g_assert_cmpuint (status, ==, 202);
 }
 
+static void
+test_rest_tls (ServerFixture *fixture,
+               gconstpointer  data)
+{
+  g_autofree char *expected = g_strdup_printf ("https://127.0.0.1:%u/", fixture->port);
+  guint status = 0;
+  g_autoptr(JsonNode) health = server_fixture_request (fixture, "GET", "/health/ready", NULL, NULL, &status);
+  g_autoptr(TestWs) ws = NULL;
+  g_autoptr(JsonNode) connected = NULL;
+  g_autoptr(SoupMessage) login = NULL;
+
+  g_assert_cmpstr (orderly_remote_get_url (fixture->remote), ==, expected);
+  g_assert_cmpuint (status, ==, 200);
+
+  ws = test_ws_connect (fixture, "/ws", TEST_VIEWER_TOKEN, NULL);
+  g_assert_no_error (ws->error);
+  connected = test_ws_next (ws, 2000);
+  g_assert_cmpstr (test_event_name (connected), ==, "connected");
+
+  /* The session cookie is Secure over https. */
+  login = server_fixture_message (fixture, "GET", "/?token=" TEST_VIEWER_TOKEN, NULL, NULL);
+  soup_message_add_flags (login, SOUP_MESSAGE_NO_REDIRECT);
+  g_assert_cmpuint (send_status (fixture, login), ==, 303);
+  g_assert_nonnull (strstr (soup_message_headers_get_list (soup_message_get_response_headers (login),
+                                                           "Set-Cookie"), "; Secure"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -585,6 +612,7 @@ main (int   argc,
   ADD ("/orderly/server/security/login-limit", test_rest_login_limit, FIXTURE_DEFAULT);
   ADD ("/orderly/server/limits/body", test_rest_body_limit, FIXTURE_DEFAULT);
   ADD ("/orderly/server/no-auth", test_rest_no_auth, FIXTURE_NO_AUTH);
+  ADD ("/orderly/server/tls", test_rest_tls, FIXTURE_TLS);
 
   return g_test_run ();
 }
