@@ -220,13 +220,15 @@ function updateControls ()
   const phase = state.status?.phase ?? 'IDLE';
   const running = format.isRunning(phase);
   const force = $('force').checked;
-  $('start-button').disabled = state.busy || (running && !force);
-  $('cancel-button').disabled = state.busy || !running;
-  $('reset-button').disabled = state.busy || running;
+  // Nothing can be sent while the server is out of reach.
+  const blocked = state.busy || live.state === 'offline';
+  $('start-button').disabled = blocked || (running && !force);
+  $('cancel-button').disabled = blocked || !running;
+  $('reset-button').disabled = blocked || running;
   $('resume-button').hidden = phase !== 'INTERRUPTED';
   // Resuming is then the expected next step; a new run stays possible.
   $('start-button').classList.toggle('suggested', phase !== 'INTERRUPTED');
-  $('resume-button').disabled = state.busy;
+  $('resume-button').disabled = blocked;
 }
 
 // Sends a control over the socket when it is up, over REST otherwise.
@@ -442,6 +444,7 @@ function setupLive ()
 {
   live.addEventListener('state', () => {
     renderConnection();
+    updateControls();
     if (live.state === 'live') {
       refreshHistory();
       refreshClients();
