@@ -172,8 +172,10 @@ flush_subscribers (OrderlyHub *self,
 {
   g_autoptr(GPtrArray) subscribers = NULL;
 
-  subscribers = g_ptr_array_copy (self->subscribers, (GCopyFunc) (void (*) (void)) g_object_ref, NULL);
-  g_ptr_array_set_free_func (subscribers, g_object_unref);
+  /* A transport may unsubscribe while it is being flushed. */
+  subscribers = g_ptr_array_new_full (self->subscribers->len, g_object_unref);
+  for (guint i = 0; i < self->subscribers->len; i++)
+    g_ptr_array_add (subscribers, g_object_ref (self->subscribers->pdata[i]));
 
   for (guint i = 0; i < subscribers->len; i++)
     {

@@ -545,6 +545,16 @@ test_rest_body_limit (ServerFixture *fixture,
   after = server_fixture_request (fixture, "GET", "/pedidos", TEST_OPERATOR_TOKEN, NULL, &status);
   g_assert_cmpuint (status, ==, 200);
 
+  /* Without a Content-Length, the body is cut off at the limit. */
+  {
+    g_autoptr(SoupMessage) chunked = server_fixture_message (fixture, "POST", "/generate",
+                                                             TEST_OPERATOR_TOKEN, NULL);
+    g_autoptr(GInputStream) stream = g_memory_input_stream_new_from_data (g_strdup (large), strlen (large), g_free);
+
+    soup_message_set_request_body (chunked, "application/json", stream, -1);
+    g_assert_cmpuint (send_status (fixture, chunked), ==, 413);
+  }
+
   body = g_strdup_printf ("{\"quantity\": 10%s}", fits);
   padded = server_fixture_request (fixture, "POST", "/generate", TEST_OPERATOR_TOKEN, body, &status);
   g_assert_cmpuint (status, ==, 202);
