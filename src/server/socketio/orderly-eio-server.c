@@ -1145,7 +1145,7 @@ ws_message_cb (SoupWebsocketConnection *ws,
                gpointer                 user_data)
 {
   OrderlyEioSession *self = user_data;
-  g_autoptr(OrderlyEioSession) hold = g_object_ref (self);
+  G_GNUC_UNUSED g_autoptr(OrderlyEioSession) hold = g_object_ref (self);
   g_autoptr(OrderlyEioPacket) packet = NULL;
 
   if (type == SOUP_WEBSOCKET_DATA_BINARY)
@@ -1649,7 +1649,7 @@ static void
 handle_poll_post (OrderlyEioSession *self,
                   SoupServerMessage *msg)
 {
-  g_autoptr(OrderlyEioSession) hold = g_object_ref (self);
+  G_GNUC_UNUSED g_autoptr(OrderlyEioSession) hold = g_object_ref (self);
   SoupMessageBody *body = soup_server_message_get_request_body (msg);
   g_autoptr(GBytes) bytes = soup_message_body_flatten (body);
   const char *content_type;

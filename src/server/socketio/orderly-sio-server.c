@@ -486,7 +486,7 @@ static void
 socket_leave (OrderlySioSocket *self,
               const char       *reason)
 {
-  g_autoptr(OrderlySioSocket) hold = g_object_ref (self);
+  G_GNUC_UNUSED g_autoptr(OrderlySioSocket) hold = g_object_ref (self);
   Client *client = self->client;
 
   if (!self->connected)
