@@ -333,6 +333,13 @@ log_refusal (OrderlyServer     *self,
                g_uri_get_path (soup_server_message_get_uri (msg)), address, why);
 }
 
+static gboolean check_request (OrderlyServer     *self,
+                               SoupServerMessage *msg,
+                               GHashTable        *query,
+                               gboolean           is_upgrade,
+                               gboolean           open_route,
+                               OrderlyRole       *role);
+
 /**
  * orderly_server_check_request:
  * @query: (nullable): the decoded query; its `token` counts only for @is_upgrade
@@ -353,14 +360,28 @@ orderly_server_check_request (OrderlyServer     *self,
                               gboolean           is_upgrade,
                               OrderlyRole       *role)
 {
+  g_return_val_if_fail (ORDERLY_IS_SERVER (self), FALSE);
+  g_return_val_if_fail (role != NULL, FALSE);
+
+  return check_request (self, msg, query, is_upgrade, FALSE, role);
+}
+
+/* Open routes (the page, its files, /session, health) ignore a token that
+ * is not valid: a stale cookie must not keep the page from asking for a new
+ * one, and loading the page is not a login attempt. */
+static gboolean
+check_request (OrderlyServer     *self,
+               SoupServerMessage *msg,
+               GHashTable        *query,
+               gboolean           is_upgrade,
+               gboolean           open_route,
+               OrderlyRole       *role)
+{
   SoupMessageHeaders *headers;
   const char *method;
   const char *origin;
   const char *address;
   g_autofree char *token = NULL;
-
-  g_return_val_if_fail (ORDERLY_IS_SERVER (self), FALSE);
-  g_return_val_if_fail (role != NULL, FALSE);
 
   headers = soup_server_message_get_request_headers (msg);
   method = soup_server_message_get_method (msg);
@@ -390,7 +411,7 @@ orderly_server_check_request (OrderlyServer     *self,
       return TRUE;
     }
 
-  if (orderly_login_limiter_is_blocked (self->limiter, address))
+  if (!open_route && orderly_login_limiter_is_blocked (self->limiter, address))
     {
       respond_error (msg, 429, "Too many failed logins from this address; try again later");
       return FALSE;
@@ -401,6 +422,8 @@ orderly_server_check_request (OrderlyServer     *self,
     return TRUE;
 
   *role = orderly_remote_check_token (self->remote, token);
+  if (*role == ORDERLY_ROLE_NONE && open_route)
+    return TRUE;
   if (*role == ORDERLY_ROLE_NONE)
     {
       gboolean blocked = orderly_login_limiter_add_failure (self->limiter, address);
@@ -806,6 +829,23 @@ handle_metrics (OrderlyServer     *self,
                                     SOUP_MEMORY_TAKE, text, strlen (text));
 }
 
+static gboolean
+is_open_route (OrderlyServer *self,
+               const char    *method,
+               const char    *path)
+{
+  g_autofree char *resource_path = NULL;
+
+  if (!g_str_equal (method, "GET") && !g_str_equal (method, "HEAD"))
+    return FALSE;
+  if (g_str_equal (path, "/") || g_str_equal (path, "/index.html") || g_str_equal (path, "/session") ||
+      g_str_equal (path, "/openapi.json") || g_str_equal (path, "/health/ready"))
+    return TRUE;
+  resource_path = g_strconcat (WEB_PREFIX, path, NULL);
+  return g_resource_get_info (orderly_web_get_resource (), resource_path,
+                              G_RESOURCE_LOOKUP_FLAGS_NONE, NULL, NULL, NULL);
+}
+
 static void
 server_cb (SoupServer        *server,
            SoupServerMessage *msg,
@@ -841,7 +881,7 @@ server_cb (SoupServer        *server,
       return;
     }
 
-  if (!orderly_server_check_request (self, msg, query, FALSE, &role))
+  if (!check_request (self, msg, query, FALSE, is_open_route (self, method, path), &role))
     {
       track_route (self, msg, "refused");
       return;

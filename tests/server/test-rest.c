@@ -396,6 +396,21 @@ test_rest_login_cookie (ServerFixture *fixture,
   g_assert_cmpuint (send_status (fixture, bad), ==, 303);
   g_assert_null (soup_message_headers_get_one (soup_message_get_response_headers (bad), "Set-Cookie"));
 
+  /* A stale cookie does not keep the page away; the page then asks for a
+   * token, and data stays closed. */
+  {
+    g_autoptr(SoupMessage) page = server_fixture_message (fixture, "GET", "/", NULL, NULL);
+    g_autoptr(SoupMessage) session = server_fixture_message (fixture, "GET", "/session", NULL, NULL);
+    g_autoptr(SoupMessage) pedidos = server_fixture_message (fixture, "GET", "/pedidos", NULL, NULL);
+
+    soup_message_headers_replace (soup_message_get_request_headers (page), "Cookie", "orderly_session=stale");
+    soup_message_headers_replace (soup_message_get_request_headers (session), "Cookie", "orderly_session=stale");
+    soup_message_headers_replace (soup_message_get_request_headers (pedidos), "Cookie", "orderly_session=stale");
+    g_assert_cmpuint (send_status (fixture, page), ==, 200);
+    g_assert_cmpuint (send_status (fixture, session), ==, 200);
+    g_assert_cmpuint (send_status (fixture, pedidos), ==, 401);
+  }
+
   value = g_strdup_printf ("orderly_session=%s", TEST_VIEWER_TOKEN);
   soup_message_headers_replace (soup_message_get_request_headers (with_cookie), "Cookie", value);
   g_assert_cmpuint (send_status (fixture, with_cookie), ==, 200);
