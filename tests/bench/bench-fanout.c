@@ -42,8 +42,9 @@ typedef struct
   guint64  bytes;
   guint64  status_messages;
   guint64  log_lines;
-  GArray  *status_latency_us;   /* hub serialised the status → client read it */
-  GArray  *log_latency_us;      /* line logged → client read it */
+  GHashTable *status_seqs;      /* distinct status events the hub built */
+  GArray  *status_latency_us;   /* hub serialised the status -> client read it */
+  GArray  *log_latency_us;      /* line logged -> client read it */
 } Stats;
 
 static int    n_clients = 1000;
@@ -192,6 +193,12 @@ handle_frame (const char *payload,
       gint64 sent_us;
 
       stats->status_messages++;
+      {
+        const char *seq = g_strrstr_len (payload, length, "\"seq\":");
+
+        if (seq != NULL)
+          g_hash_table_add (stats->status_seqs, GSIZE_TO_POINTER (g_ascii_strtoull (seq + 6, NULL, 10)));
+      }
       if (stamp != NULL && (sent_us = parse_iso_us (stamp + 13)) > 0)
         {
           gint64 latency = received_us - sent_us;
@@ -393,6 +400,7 @@ main (int   argc,
   clients = g_new0 (Client, n_clients);
   stats.status_latency_us = g_array_new (FALSE, FALSE, sizeof (gint64));
   stats.log_latency_us = g_array_new (FALSE, FALSE, sizeof (gint64));
+  stats.status_seqs = g_hash_table_new (NULL, NULL);
   for (int i = 0; i < n_clients; i++)
     {
       g_autofree char *request = g_strdup_printf ("GET /ws HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
@@ -427,7 +435,8 @@ main (int   argc,
     }
   g_usleep (500 * 1000);
   read_proc (pid, &cpu_start, &rss_connected);
-  memset (&stats, 0, G_STRUCT_OFFSET (Stats, status_latency_us));
+  memset (&stats, 0, G_STRUCT_OFFSET (Stats, status_seqs));
+  g_hash_table_remove_all (stats.status_seqs);
   g_array_set_size (stats.status_latency_us, 0);
   g_array_set_size (stats.log_latency_us, 0);
 
@@ -476,9 +485,14 @@ main (int   argc,
              " status frames, %" G_GUINT64_FORMAT " log lines\n",
              stats.messages, stats.messages / elapsed, stats.bytes / 1e6, stats.status_messages,
              stats.log_lines);
-    g_print ("  status latency:         p50 %.2f ms, p99 %.2f ms (hub serialised → client read)\n",
+    g_print ("  status events:          %u built by the hub, each client got %.1f%% of them "
+             "(the rest skipped as stale: latest wins)\n",
+             g_hash_table_size (stats.status_seqs),
+             g_hash_table_size (stats.status_seqs) > 0
+             ? 100.0 * stats.status_messages / ((double) g_hash_table_size (stats.status_seqs) * n_clients) : 0);
+    g_print ("  status latency:         p50 %.2f ms, p99 %.2f ms (hub serialised -> client read)\n",
              percentile_ms (stats.status_latency_us, 0.50), percentile_ms (stats.status_latency_us, 0.99));
-    g_print ("  log line latency:       p50 %.2f ms, p99 %.2f ms (line logged → client read, "
+    g_print ("  log line latency:       p50 %.2f ms, p99 %.2f ms (line logged -> client read, "
              "includes the tick)\n",
              percentile_ms (stats.log_latency_us, 0.50), percentile_ms (stats.log_latency_us, 0.99));
     g_print ("  server CPU:             %.2f s in %.1f s (main thread %.2f s, the rest is the run's workers)\n",
