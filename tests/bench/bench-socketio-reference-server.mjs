@@ -16,6 +16,9 @@ function option(name, fallback) {
 
 const tickMs = option('tick-ms', 100);
 const logsPerTick = option('logs-per-tick', 8);
+// With --metrics-every N, a `metrics` event every N ticks too, as Orderly's
+// hub sends during a run.
+const metricsEvery = option('metrics-every', 0);
 const nowMs = () => performance.timeOrigin + performance.now();
 
 const http = createServer();
@@ -46,6 +49,13 @@ setInterval(() => {
     generationTime: 1520, vipProcessingTime: 4000, normalProcessingTime: tick * 100,
     timestamp: '2026-11-25T17:00:10.000Z', sentAt: nowMs(),
   });
+  if (metricsEvery > 0 && tick % metricsEvery === 0) {
+    io.emit('metrics', {
+      timestamp: new Date().toISOString(), phase: 'WAITING_NORMAL_DRAIN', processedTotal: tick * 9,
+      throughput: 61633.281972265, queueWaiting: 120000, activeWorkers: 2, clients: io.engine.clientsCount,
+      messagesSent: tick * 1000, messagesDropped: 0, sentAt: nowMs(),
+    });
+  }
   for (let i = 0; i < logsPerTick; i++) {
     line++;
     io.emit('log', {

@@ -16,10 +16,21 @@
 // its own backlog would then be what the latency measures.
 // --client socket.io uses socket.io-client 4.8 instead.
 //
-// ORDERLY_SIO_BENCH_SERVER names Orderly's feed binary (default
-// _build/tests/server/socketio/sio-bench-server).
+// Two comparisons, each against the reference server emitting the same
+// stream:
+//   feed:    Orderly's Socket.IO layer (sio-bench-server) broadcasting a
+//            synthetic feed of status, progress and log events;
+//   orderly: the real `orderly --headless` during a run started by POST
+//            /generate, whose hub sends status and progress every tick and
+//            metrics every second; its CPU is that of the main-loop thread
+//            (the hub and Socket.IO), not of the worker threads processing
+//            orders.
+// ORDERLY_SIO_BENCH_SERVER names the feed binary (default
+// _build/tests/server/socketio/sio-bench-server), ORDERLY_BIN Orderly
+// (default _build/src/orderly); --target feed|orderly|both picks.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,22 +55,48 @@ const tickMs = option('tick-ms', '100');
 const transport = option('transport', 'websocket');
 const clockTicks = 100;
 
-const orderlyBin = process.env.ORDERLY_SIO_BENCH_SERVER ||
+const feedBin = process.env.ORDERLY_SIO_BENCH_SERVER ||
   join(repoRoot, '_build', 'tests', 'server', 'socketio', 'sio-bench-server');
+const orderlyBin = process.env.ORDERLY_BIN || join(repoRoot, '_build', 'src', 'orderly');
+const target = option('target', 'both');
+const quantity = Number(option('quantity', '3000000'));
+const TOKEN = 'bench-operator-token-0123456789';
+const referenceScript = join(repoRoot, 'tests', 'bench', 'bench-socketio-reference-server.mjs');
 
-const servers = [
-  { name: 'Orderly (C, libsoup)', command: orderlyBin, args: ['--tick-ms', tickMs, '--logs-per-tick', logsPerTick] },
-  {
-    name: 'socket.io 4.8 (Node)', command: process.execPath,
-    args: [join(repoRoot, 'tests', 'bench', 'bench-socketio-reference-server.mjs'), '--tick-ms', tickMs, '--logs-per-tick', logsPerTick],
-  },
-];
+const comparisons = [];
+if (target !== 'orderly') {
+  comparisons.push({
+    title: `feed: one status + one progress + ${logsPerTick} log events every ${tickMs} ms`,
+    servers: [
+      { name: 'Orderly socket.io layer', command: feedBin, args: ['--tick-ms', tickMs, '--logs-per-tick', logsPerTick] },
+      { name: 'socket.io 4.8 (Node)', command: process.execPath, args: [referenceScript, '--tick-ms', tickMs, '--logs-per-tick', logsPerTick] },
+    ],
+  });
+}
+if (target !== 'feed' && existsSync(orderlyBin)) {
+  comparisons.push({
+    title: `orderly: a run of ${quantity} orders; status + progress every 100 ms, metrics every second`,
+    servers: [
+      { name: 'orderly --headless', command: orderlyBin, orderly: true, mainThreadOnly: true },
+      { name: 'socket.io 4.8 (Node)', command: process.execPath, args: [referenceScript, '--tick-ms', '100', '--logs-per-tick', '0', '--metrics-every', '10'] },
+    ],
+  });
+}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const nowMs = () => performance.timeOrigin + performance.now();
 
-function startServer({ command, args }) {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+function startServer({ command, args, orderly }) {
+  let dataDir = null;
+  if (orderly) {
+    dataDir = mkdtempSync(join(tmpdir(), 'orderly-bench-'));
+    args = ['--headless', '--port', '0', '--data-dir', dataDir, '--workers', '1'];
+  }
+  const child = spawn(command, args, {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ORDERLY_OPERATOR_TOKEN: TOKEN, ORDERLY_VIEWER_TOKEN: `${TOKEN}-viewer` },
+  });
+  child.dataDir = dataDir;
   return new Promise((resolvePromise, reject) => {
     let out = '';
     child.stdout.on('data', (d) => {
@@ -72,8 +109,9 @@ function startServer({ command, args }) {
   });
 }
 
-function cpuSeconds(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+function cpuSeconds(pid, mainThreadOnly = false) {
+  const path = mainThreadOnly ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`;
+  const fields = readFileSync(path, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) / clockTicks;
 }
 
@@ -104,13 +142,13 @@ function rawConnect(url, onEvent) {
       if (text[0] === '2') {
         ws.send('3');
       } else if (text.startsWith('0')) {
-        ws.send('40');
+        ws.send(`40{"token":"${TOKEN}"}`);
       } else if (text.startsWith('40')) {
         socket.connected = true;
         resolvePromise();
       } else if (text.startsWith('42')) {
-        const [, payload] = JSON.parse(text.slice(2));
-        onEvent(payload);
+        const [name, payload] = JSON.parse(text.slice(2));
+        onEvent(payload, name);
       }
     });
     ws.on('close', () => { socket.connected = false; });
@@ -119,9 +157,8 @@ function rawConnect(url, onEvent) {
 }
 
 function socketioConnect(url, onEvent) {
-  const socket = io(url, { transports: [transport], forceNew: true, reconnection: false, timeout: 20000 });
-  for (const event of ['status', 'progress', 'log'])
-    socket.on(event, onEvent);
+  const socket = io(url, { transports: [transport], forceNew: true, reconnection: false, timeout: 20000, auth: { token: TOKEN } });
+  socket.onAny((name, data) => onEvent(data, name));
   const ready = new Promise((res, rej) => {
     socket.once('connect', res);
     socket.once('connect_error', rej);
@@ -132,12 +169,19 @@ function socketioConnect(url, onEvent) {
 async function connectClients(url, count) {
   const state = { counting: false, messages: 0, latencies: [] };
   const sockets = [];
-  const onEvent = (data) => {
+  // Latency from the emit time the event carries: sentAt (ms, sub-ms
+  // precision) in the synthetic feeds, else the ISO timestamp of status,
+  // progress and metrics (ms precision).
+  const onEvent = (data, name) => {
     if (!state.counting)
       return;
     state.messages++;
-    if (data && typeof data.sentAt === 'number')
+    if (!data || name === 'connected' || name === 'log')
+      return;
+    if (typeof data.sentAt === 'number')
       state.latencies.push(nowMs() - data.sentAt);
+    else if (typeof data.timestamp === 'string')
+      state.latencies.push(Date.now() - Date.parse(data.timestamp));
   };
   const batch = 50;
   for (let i = 0; i < count; i += batch) {
@@ -156,14 +200,22 @@ async function measure(server, count) {
   const { child, url } = await startServer(server);
   try {
     const { sockets, state } = await connectClients(url, count);
+    if (server.orderly) {
+      const res = await fetch(`${url}/generate`, {
+        method: 'POST', body: JSON.stringify({ quantity, force: true }),
+        headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
+      });
+      if (res.status !== 202)
+        throw new Error(`POST /generate: ${res.status} ${await res.text()}`);
+    }
     await sleep(warmupSeconds * 1000);
-    const cpuStart = cpuSeconds(child.pid);
+    const cpuStart = cpuSeconds(child.pid, server.mainThreadOnly);
     const started = nowMs();
     state.counting = true;
     await sleep(seconds * 1000);
     state.counting = false;
     const elapsed = (nowMs() - started) / 1000;
-    const cpu = cpuSeconds(child.pid) - cpuStart;
+    const cpu = cpuSeconds(child.pid, server.mainThreadOnly) - cpuStart;
     const rss = rssMiB(child.pid);
     const disconnected = sockets.filter((s) => !s.connected).length;
     for (const socket of sockets)
@@ -178,31 +230,37 @@ async function measure(server, count) {
     };
   } finally {
     child.kill('SIGTERM');
-    await sleep(300);
+    await sleep(500);
+    if (child.dataDir)
+      rmSync(child.dataDir, { recursive: true, force: true });
   }
 }
 
-if (!existsSync(orderlyBin)) {
-  console.error(`Orderly's feed server is not built: ${orderlyBin} (set ORDERLY_SIO_BENCH_SERVER)`);
+if (target !== 'orderly' && !existsSync(feedBin)) {
+  console.error(`Orderly's feed server is not built: ${feedBin} (set ORDERLY_SIO_BENCH_SERVER)`);
   process.exit(1);
 }
 
-console.log(`Socket.IO benchmark: ${clientKind === 'raw' ? 'minimal WebSocket' : `socket.io-client (${transport})`} clients, one status + one progress + ${logsPerTick} log events ` +
-            `every ${tickMs} ms to every client, ${warmupSeconds} s warm-up, ${seconds} s measured`);
-const results = [];
-for (const count of clientCounts) {
-  for (const server of servers) {
-    const result = await measure(server, count);
-    results.push(result);
-    console.log(`${String(count).padStart(5)} clients  ${result.server.padEnd(22)}` +
-                `  ${result.msgsPerSecond.toFixed(0).padStart(8)} msgs/s` +
-                `  p50 ${result.p50.toFixed(1).padStart(7)} ms  p99 ${result.p99.toFixed(1).padStart(7)} ms` +
-                `  ${result.cpuPer100k.toFixed(3).padStart(7)} CPU s/100k msgs` +
-                `  RSS ${result.rss.toFixed(1).padStart(6)} MiB` +
-                (result.disconnected ? `  (${result.disconnected} disconnected)` : ''));
+const clientLabel = clientKind === 'raw' ? 'minimal WebSocket clients' : `socket.io-client (${transport}) clients`;
+console.log(`Socket.IO benchmark: ${clientLabel}, ${warmupSeconds} s warm-up, ${seconds} s measured`);
+for (const comparison of comparisons) {
+  console.log(`\n${comparison.title}`);
+  for (const count of clientCounts) {
+    const results = [];
+    for (const server of comparison.servers) {
+      const result = await measure(server, count);
+      results.push(result);
+      console.log(`${String(count).padStart(5)} clients  ${result.server.padEnd(24)}` +
+                  `  ${result.msgsPerSecond.toFixed(0).padStart(7)} msgs/s` +
+                  `  p50 ${result.p50.toFixed(1).padStart(6)} ms  p99 ${result.p99.toFixed(1).padStart(6)} ms` +
+                  `  ${result.cpuPer100k.toFixed(3).padStart(6)} CPU s/100k msgs` +
+                  (server.mainThreadOnly ? ' (main thread)' : '') +
+                  `  RSS ${result.rss.toFixed(1).padStart(6)} MiB` +
+                  (result.disconnected ? `  (${result.disconnected} disconnected)` : ''));
+    }
+    const [ours, reference] = results;
+    console.log(`${String(count).padStart(5)} clients  => ${(reference.cpuPer100k / ours.cpuPer100k).toFixed(2)}x messages ` +
+                `per server CPU-second; p99 ${ours.p99.toFixed(1)} vs ${reference.p99.toFixed(1)} ms`);
   }
-  const [ours, reference] = results.slice(-2);
-  console.log(`${String(count).padStart(5)} clients  ratio: ${(reference.cpuPer100k / ours.cpuPer100k).toFixed(2)}x ` +
-              `messages per server CPU-second, p99 ${ours.p99.toFixed(1)} vs ${reference.p99.toFixed(1)} ms`);
 }
 process.exit(0);
