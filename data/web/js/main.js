@@ -40,6 +40,7 @@ function showLogin (errorText = '')
 {
   live.stop();
   clearTimeout(clientsTimer);
+  clearTimeout(retryTimer);
   $('offline-banner').hidden = true;
   $('role-badge').hidden = true;
   showView('login');
