@@ -221,6 +221,36 @@ step_done (OrderlySqliteStore  *self,
   return TRUE;
 }
 
+/* One row of a batch: on failure the whole transaction is rolled back. */
+static gboolean
+step_in_batch (OrderlySqliteStore  *self,
+               sqlite3_stmt        *statement,
+               GError             **error)
+{
+  if (!step_done (self, statement, error))
+    {
+      rollback (self);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Ends a read loop: %TRUE if it stopped at the last row. */
+static gboolean
+finish_rows (OrderlySqliteStore  *self,
+             sqlite3_stmt        *statement,
+             int                  rc,
+             GError             **error)
+{
+  sqlite3_finalize (statement);
+  if (rc != SQLITE_DONE)
+    {
+      set_error (self, rc, error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static sqlite3_stmt *
 prepare (OrderlySqliteStore  *self,
          const char          *sql,
@@ -459,12 +489,8 @@ orderly_sqlite_store_list_runs (OrderlyStore  *store,
       read_run (s, run);
       g_ptr_array_add (runs, run);
     }
-  sqlite3_finalize (s);
-  if (rc != SQLITE_DONE)
-    {
-      set_error (self, rc, error);
-      return NULL;
-    }
+  if (!finish_rows (self, s, rc, error))
+    return NULL;
   return g_steal_pointer (&runs);
 }
 
@@ -544,7 +570,6 @@ orderly_sqlite_store_insert_orders (OrderlyStore        *store,
   for (guint i = 0; i < n_orders; i++)
     {
       const OrderlyOrder *order = &orders[i];
-      int rc;
 
       sqlite3_bind_int64 (s, 1, order->id);
       sqlite3_bind_int64 (s, 2, order->run_id);
@@ -552,14 +577,8 @@ orderly_sqlite_store_insert_orders (OrderlyStore        *store,
       sqlite3_bind_int (s, 4, order->priority);
       sqlite3_bind_int64 (s, 5, order->amount_cents);
       sqlite3_bind_int64 (s, 6, order->created_at_us);
-      rc = sqlite3_step (s);
-      sqlite3_reset (s);
-      if (rc != SQLITE_DONE)
-        {
-          set_error (self, rc, error);
-          rollback (self);
-          return FALSE;
-        }
+      if (!step_in_batch (self, s, error))
+        return FALSE;
     }
   return commit (self, error);
 }
@@ -581,20 +600,13 @@ orderly_sqlite_store_process_orders (OrderlyStore              *store,
   for (guint i = 0; i < n_results; i++)
     {
       const OrderlyOrderResult *result = &results[i];
-      int rc;
 
       sqlite3_bind_int64 (s, 1, result->id);
       sqlite3_bind_text (s, 2, result->observations, -1, SQLITE_STATIC);
       sqlite3_bind_int64 (s, 3, result->processed_at_us);
       sqlite3_bind_int (s, 4, result->worker_id);
-      rc = sqlite3_step (s);
-      sqlite3_reset (s);
-      if (rc != SQLITE_DONE)
-        {
-          set_error (self, rc, error);
-          rollback (self);
-          return FALSE;
-        }
+      if (!step_in_batch (self, s, error))
+        return FALSE;
       claimed += sqlite3_changes (self->db);
     }
   if (!commit (self, error))
@@ -638,12 +650,8 @@ orderly_sqlite_store_count_orders (OrderlyStore        *store,
           counts->normal_processed = processed;
         }
     }
-  sqlite3_finalize (s);
-  if (rc != SQLITE_DONE)
-    {
-      set_error (self, rc, error);
-      return FALSE;
-    }
+  if (!finish_rows (self, s, rc, error))
+    return FALSE;
   return TRUE;
 }
 
@@ -671,12 +679,8 @@ orderly_sqlite_store_pending_order_ids (OrderlyStore     *store,
       gint64 id = sqlite3_column_int64 (s, 0);
       g_array_append_val (ids, id);
     }
-  sqlite3_finalize (s);
-  if (rc != SQLITE_DONE)
-    {
-      set_error (self, rc, error);
-      return NULL;
-    }
+  if (!finish_rows (self, s, rc, error))
+    return NULL;
   return g_steal_pointer (&ids);
 }
 
@@ -698,7 +702,6 @@ orderly_sqlite_store_append_logs (OrderlyStore      *store,
   for (guint i = 0; i < n_records; i++)
     {
       OrderlyLogRecord *record = records[i];
-      int rc;
 
       sqlite3_bind_int64 (s, 1, record->timestamp_ms);
       sqlite3_bind_int (s, 2, record->level);
@@ -708,14 +711,8 @@ orderly_sqlite_store_append_logs (OrderlyStore      *store,
         sqlite3_bind_text (s, 5, record->data_json, -1, SQLITE_STATIC);
       else
         sqlite3_bind_null (s, 5);
-      rc = sqlite3_step (s);
-      sqlite3_reset (s);
-      if (rc != SQLITE_DONE)
-        {
-          set_error (self, rc, error);
-          rollback (self);
-          return FALSE;
-        }
+      if (!step_in_batch (self, s, error))
+        return FALSE;
       record->id = sqlite3_last_insert_rowid (self->db);
     }
   if (keep > 0)
@@ -763,12 +760,8 @@ orderly_sqlite_store_recent_logs (OrderlyStore  *store,
       record->data_json = g_strdup ((const char *) sqlite3_column_text (s, 5));
       g_ptr_array_add (records, record);
     }
-  sqlite3_finalize (s);
-  if (rc != SQLITE_DONE)
-    {
-      set_error (self, rc, error);
-      return NULL;
-    }
+  if (!finish_rows (self, s, rc, error))
+    return NULL;
   return g_steal_pointer (&records);
 }
 
