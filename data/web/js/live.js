@@ -133,11 +133,15 @@ export class LiveConnection extends EventTarget
 
     socket.addEventListener('open', () => {
       clearTimeout(this.#connectTimer);
-      this.#attempt = 0;
       this.#stopPolling();
       this.#setState('live');
     });
-    socket.addEventListener('message', (event) => this.#receive(event.data));
+    socket.addEventListener('message', (event) => {
+      // The backoff starts over only once the server has really talked: a socket that
+      // opens and is closed at once must not turn into a tight reconnection loop.
+      this.#attempt = 0;
+      this.#receive(event.data);
+    });
     socket.addEventListener('close', () => {
       clearTimeout(this.#connectTimer);
       if (this.#socket !== socket)
