@@ -238,6 +238,9 @@ host_is_allowed (OrderlyServer *self,
     return TRUE;
   if (g_ascii_strcasecmp (host, g_get_host_name ()) == 0)
     return TRUE;
+  if (g_str_has_suffix (host, ".local") && strlen (host) == strlen (g_get_host_name ()) + 6 &&
+      g_ascii_strncasecmp (host, g_get_host_name (), strlen (host) - 6) == 0)
+    return TRUE;
   origins = orderly_remote_get_allowed_origins (self->remote);
   for (guint i = 0; origins != NULL && origins[i] != NULL; i++)
     {

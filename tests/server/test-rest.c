@@ -439,7 +439,18 @@ test_rest_origin_and_host (ServerFixture *fixture,
     { "GET", "/pedidos", NULL, "dash.example.org", 200 },
   };
 
+  g_autofree char *machine = g_strdup_printf ("%s:8080", g_get_host_name ());
+  g_autofree char *machine_local = g_strdup_printf ("%s.local", g_get_host_name ());
+
   orderly_remote_set_allowed_origins (fixture->remote, allowed);
+  /* This machine's own names are its own. */
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(SoupMessage) msg = server_fixture_message (fixture, "GET", "/pedidos", TEST_OPERATOR_TOKEN, NULL);
+
+      soup_message_headers_replace (soup_message_get_request_headers (msg), "Host", i ? machine_local : machine);
+      g_assert_cmpuint (send_status (fixture, msg), ==, 200);
+    }
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autoptr(SoupMessage) msg = server_fixture_message (fixture, cases[i].method, cases[i].path,
