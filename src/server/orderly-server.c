@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -1106,6 +1107,9 @@ ws_cb (SoupServer              *server,
                                        "Too many connections");
       return;
     }
+  /* Events are small frames sent back to back; Nagle would hold the second
+   * one until the first is acknowledged. */
+  g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
   client = orderly_client_new (id, soup_server_message_get_remote_host (msg), "websocket",
                                orderly_role_to_string (role), user_agent ? user_agent : "");
   ws_client = orderly_ws_client_new (connection, socket, client, role, self->hub, self->dispatcher);
