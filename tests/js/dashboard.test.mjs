@@ -300,13 +300,25 @@ describe('web dashboard', { timeout: 600000 }, () => {
   test('with /ws blocked the page falls back to polling and still updates', async () => {
     const blocked = await openPage(browser, { viewport: DESKTOP });
     const { page } = blocked;
+    // Polls must be chained timeouts: count any use of setInterval.
+    await page.addInitScript(() => {
+      window.intervalsStarted = 0;
+      const original = window.setInterval;
+      window.setInterval = (...args) => {
+        window.intervalsStarted++;
+        return original(...args);
+      };
+    });
     // Every attempt to open /ws is refused until `block` is cleared.
     let block = true;
+    const attempts = [];
     await page.routeWebSocket(/\/ws(\?.*)?$/, (socket) => {
-      if (block)
+      if (block) {
+        attempts.push(Date.now());
         socket.close({ code: 1011, reason: 'blocked by the test' });
-      else
+      } else {
         socket.connectToServer();
+      }
     });
 
     await signIn(page, server, OPERATOR_TOKEN);
@@ -328,6 +340,14 @@ describe('web dashboard', { timeout: 600000 }, () => {
       { timeoutMs: 10000, what: 'new log lines while polling' });
     assert.equal(await connectionOf(page), 'polling', 'still polling: the socket stayed blocked');
 
+    // Reconnection attempts back off: about 1 s, then 1-2 s, then 2-4 s.
+    await waitFor(() => attempts.length >= 4, { timeoutMs: 20000, what: 'four connection attempts' });
+    const gaps = attempts.slice(1, 4).map((time, index) => time - attempts[index]);
+    assert.ok(gaps[0] >= 900 && gaps[0] <= 2000, `first retry after about 1 s (${gaps})`);
+    assert.ok(gaps[1] >= 900 && gaps[1] <= 3000, `second retry after 1-2 s (${gaps})`);
+    assert.ok(gaps[2] >= 1900 && gaps[2] <= 5000, `third retry after 2-4 s (${gaps})`);
+    assert.equal(await page.evaluate(() => window.intervalsStarted), 0, 'no setInterval');
+
     // While the socket is down controls go over REST; a refusal is shown in plain words.
     await page.route('**/generate', (route) => route.fulfill({
       status: 409,
@@ -341,10 +361,11 @@ describe('web dashboard', { timeout: 600000 }, () => {
     assert.match(await alert.textContent(), /A run is already in progress/);
     await page.unroute('**/generate');
 
-    // Unblocked, it goes live again by itself.
+    // Unblocked, "Reconnect now" skips the remaining backoff.
     block = false;
+    await page.click('#reconnect-now');
     await waitFor(async () => (await connectionOf(page)) === 'live',
-      { timeoutMs: 45000, what: 'the page to go live once /ws is reachable' });
+      { timeoutMs: 5000, what: 'the page to go live once /ws is reachable' });
     assert.equal(await page.locator('#offline-banner').isVisible(), false);
     // The log tail sent on connecting overlaps what polling showed: no line twice.
     await new Promise((resolveSleep) => setTimeout(resolveSleep, 500));
