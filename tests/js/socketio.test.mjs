@@ -316,3 +316,38 @@ describe('Orderly in conformance mode', { skip }, () => {
     }
   });
 });
+
+describe('Socket.IO CORS for polling', { skip }, () => {
+  it('allowed origins only, with credentials; others get no CORS and cannot post', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orderly-sio-cors-'));
+    const cors = await startServer({
+      command: orderlyBin,
+      args: ['--headless', '--port', '0', '--data-dir', dir, '--allow-origin', 'http://allowed.test'],
+      env,
+    });
+    try {
+      const allowed = await fetch(`${cors.url}/socket.io/?EIO=4&transport=polling`, { headers: { Origin: 'http://allowed.test' } });
+      assert.equal(allowed.status, 200);
+      assert.equal(allowed.headers.get('access-control-allow-origin'), 'http://allowed.test');
+      assert.equal(allowed.headers.get('access-control-allow-credentials'), 'true');
+      const sid = JSON.parse((await allowed.text()).slice(1)).sid;
+
+      const preflight = await fetch(`${cors.url}/socket.io/?EIO=4&transport=polling&sid=${sid}`, {
+        method: 'OPTIONS',
+        headers: { Origin: 'http://allowed.test', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type' },
+      });
+      assert.equal(preflight.status, 204);
+      assert.equal(preflight.headers.get('access-control-allow-origin'), 'http://allowed.test');
+
+      const foreign = await fetch(`${cors.url}/socket.io/?EIO=4&transport=polling`, { headers: { Origin: 'http://evil.test' } });
+      assert.equal(foreign.headers.get('access-control-allow-origin'), null);
+      const foreignPost = await fetch(`${cors.url}/socket.io/?EIO=4&transport=polling&sid=${sid}`, {
+        method: 'POST', body: '40', headers: { Origin: 'http://evil.test', 'Content-Type': 'text/plain;charset=UTF-8' },
+      });
+      assert.equal(foreignPost.status, 403);
+    } finally {
+      await cors.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
