@@ -70,6 +70,7 @@ struct _OrderlyEioSession
   guint                    ping_source;
   guint                    ping_timeout_source;
   guint                    close_source;
+  guint                    release_source;
 
   guint64                  sent;
   guint64                  dropped;
@@ -707,6 +708,31 @@ session_take_payload (OrderlyEioSession *self)
 
 static void session_forget (OrderlyEioSession *self);
 
+static void
+session_answer_get (OrderlyEioSession *self)
+{
+  g_autoptr(GString) payload = session_take_payload (self);
+
+  g_clear_handle_id (&self->release_source, g_source_remove);
+  session_release_get (self, payload->str, payload->len);
+  if (self->state == SESSION_CLOSING)
+    session_forget (self);
+  else
+    g_signal_emit (self, session_signals[SIGNAL_DRAINED], 0);
+}
+
+static gboolean
+release_get_cb (gpointer user_data)
+{
+  OrderlyEioSession *self = user_data;
+  G_GNUC_UNUSED g_autoptr(OrderlyEioSession) hold = g_object_ref (self);
+
+  self->release_source = 0;
+  if (self->pending_get != NULL && self->queue.length > 0)
+    session_answer_get (self);
+  return G_SOURCE_REMOVE;
+}
+
 /* Sends what is queued, over whichever transport can carry it now. */
 static void
 session_flush (OrderlyEioSession *self)
@@ -727,16 +753,9 @@ session_flush (OrderlyEioSession *self)
       return;
     }
 
-  if (self->pending_get != NULL)
-    {
-      g_autoptr(GString) payload = session_take_payload (self);
-
-      session_release_get (self, payload->str, payload->len);
-      if (self->state == SESSION_CLOSING)
-        session_forget (self);
-      else
-        g_signal_emit (self, session_signals[SIGNAL_DRAINED], 0);
-    }
+  /* Everything sent during this main-loop iteration goes in one response. */
+  if (self->pending_get != NULL && self->release_source == 0)
+    self->release_source = g_idle_add_full (G_PRIORITY_DEFAULT, release_get_cb, self, NULL);
 }
 
 static void
@@ -1011,6 +1030,7 @@ session_stop_timers (OrderlyEioSession *self)
   g_clear_handle_id (&self->ping_timeout_source, g_source_remove);
   g_clear_handle_id (&self->noop_source, g_source_remove);
   g_clear_handle_id (&self->upgrade_source, g_source_remove);
+  g_clear_handle_id (&self->release_source, g_source_remove);
 }
 
 /* Drops the session from the server: later requests with its sid get 400. */
@@ -1060,20 +1080,24 @@ session_close_internal (OrderlyEioSession *self,
     }
   else if (kind == CLOSE_BY_SERVER)
     {
-      g_autoptr(GBytes) close_packet = orderly_eio_packet_encode (ORDERLY_EIO_PACKET_CLOSE, NULL, 0);
+      OutItem *item;
 
-      session_enqueue (self, close_packet, FALSE, 0);
-      if (self->state == SESSION_OPEN)
+      if (self->pending_get == NULL)
         {
           /* No GET held: the close waits for the next one, after a noop. */
-          g_autoptr(GBytes) noop = orderly_eio_packet_encode (ORDERLY_EIO_PACKET_NOOP, NULL, 0);
-          OutItem *item = g_new0 (OutItem, 1);
-
-          item->bytes = g_steal_pointer (&noop);
-          g_queue_insert_before (&self->queue, self->queue.tail, item);
-          self->state = SESSION_CLOSING;
-          self->close_source = g_timeout_add (CLOSE_TIMEOUT_MS, close_timeout_cb, self);
+          item = g_new0 (OutItem, 1);
+          item->bytes = orderly_eio_packet_encode (ORDERLY_EIO_PACKET_NOOP, NULL, 0);
+          g_queue_push_tail (&self->queue, item);
         }
+      item = g_new0 (OutItem, 1);
+      item->bytes = orderly_eio_packet_encode (ORDERLY_EIO_PACKET_CLOSE, NULL, 0);
+      g_queue_push_tail (&self->queue, item);
+      self->state = SESSION_CLOSING;
+
+      if (self->pending_get != NULL)
+        session_answer_get (self);
+      else
+        self->close_source = g_timeout_add (CLOSE_TIMEOUT_MS, close_timeout_cb, self);
     }
   else
     {
@@ -1160,18 +1184,11 @@ ws_message_cb (SoupWebsocketConnection *ws,
 
   if (ws == self->probe)
     {
-      g_autoptr(GBytes) pong = NULL;
-
       if (packet != NULL && packet->type == ORDERLY_EIO_PACKET_PING && !packet->binary &&
           g_bytes_get_size (packet->data) == 5 &&
           memcmp (g_bytes_get_data (packet->data, NULL), "probe", 5) == 0)
         {
-          OutItem item = { NULL, FALSE, 0 };
-
-          pong = orderly_eio_packet_encode (ORDERLY_EIO_PACKET_PONG, "probe", -1);
-          item.bytes = pong;
-          session_send_ws (self, ws, &item);
-          self->sent--;
+          soup_websocket_connection_send_text (ws, "3probe");
           self->probe_answered = TRUE;
           /* Release the GET the client is waiting on before it sends upgrade. */
           if (self->pending_get != NULL && self->queue.length == 0)
