@@ -667,9 +667,10 @@ handle_login (OrderlyServer     *self,
         }
     }
   /* Back to the page without the token in the address bar; the page then
-   * finds out from its requests whether it is signed in. */
+   * finds out from its requests whether it is signed in. A relative target
+   * keeps working behind a reverse proxy that serves Orderly at a sub-path. */
   soup_server_message_set_status (msg, SOUP_STATUS_SEE_OTHER, NULL);
-  soup_message_headers_replace (headers, "Location", "/");
+  soup_message_headers_replace (headers, "Location", "./");
 }
 
 /* REST */
@@ -1059,12 +1060,17 @@ ws_closed_cb (OrderlyServer   *self,
   orderly_server_release_connection (self);
 }
 
+/* The seq to resume after, or -1 for a fresh start. A seq is meaningful only
+ * to the instance that issued it: a client that names another instance (the
+ * server restarted) starts afresh. */
 static gint64
-parse_since (GUri *uri)
+parse_since (GUri       *uri,
+             const char *instance_id)
 {
   g_autoptr(GHashTable) params = NULL;
   const char *query = g_uri_get_query (uri);
   const char *since;
+  const char *instance;
   char *end = NULL;
   gint64 value;
 
@@ -1072,6 +1078,9 @@ parse_since (GUri *uri)
     return -1;
   params = g_uri_parse_params (query, -1, "&", G_URI_PARAMS_NONE, NULL);
   if (params == NULL || (since = g_hash_table_lookup (params, "since")) == NULL)
+    return -1;
+  instance = g_hash_table_lookup (params, "instance");
+  if (instance != NULL && g_strcmp0 (instance, instance_id) != 0)
     return -1;
   value = g_ascii_strtoll (since, &end, 10);
   if (end == since || *end != '\0' || value < 0)
@@ -1118,7 +1127,8 @@ ws_cb (SoupServer              *server,
   if (self->ping_interval_us >= G_USEC_PER_SEC)
     soup_websocket_connection_set_keepalive_interval (connection,
                                                       self->ping_interval_us / G_USEC_PER_SEC);
-  orderly_ws_client_start (ws_client, parse_since (soup_server_message_get_uri (msg)));
+  orderly_ws_client_start (ws_client, parse_since (soup_server_message_get_uri (msg),
+                                                  orderly_hub_get_instance_id (self->hub)));
 }
 
 static gboolean

@@ -341,6 +341,18 @@ test_live_reconnect (ServerFixture *fixture,
     g_assert_cmpint (event_seq (logs), >, seq);
   }
 
+  /* A seq from another instance (the server restarted): a fresh snapshot. */
+  {
+    g_autofree char *foreign = g_strdup_printf ("%s&instance=another-instance", path);
+    g_autoptr(TestWs) restarted = test_ws_connect (fixture, foreign, TEST_VIEWER_TOKEN, NULL);
+    g_autoptr(JsonNode) logs = test_ws_wait_event (restarted, "logs", 2000);
+
+    g_assert_nonnull (logs);
+    lines = event_lines (logs);
+    g_assert_cmpuint (json_array_get_length (lines), ==, 20 + 3);
+    g_assert_cmpstr (line_message (lines, 0), ==, "before 0");
+  }
+
   /* A gap older than the replay buffer: a fresh snapshot instead. */
   orderly_hub_set_limits (orderly_server_get_hub (fixture->server), ORDERLY_HUB_DEFAULT_QUEUE_LINES,
                           ORDERLY_HUB_DEFAULT_OVERFLOW_TICKS, 2);

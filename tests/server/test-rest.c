@@ -385,7 +385,7 @@ test_rest_login_cookie (ServerFixture *fixture,
 
   soup_message_add_flags (login, SOUP_MESSAGE_NO_REDIRECT);
   g_assert_cmpuint (send_status (fixture, login), ==, 303);
-  g_assert_cmpstr (header (login, "Location"), ==, "/");
+  g_assert_cmpstr (header (login, "Location"), ==, "./");
   cookie = soup_message_headers_get_list (soup_message_get_response_headers (login), "Set-Cookie");
   g_assert_nonnull (cookie);
   g_assert_true (g_str_has_prefix (cookie, "orderly_session=" TEST_VIEWER_TOKEN ";"));

@@ -107,8 +107,11 @@ export class LiveConnection extends EventTarget
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     url.hash = '';
     url.search = '';
-    if (this.#lastSeq !== null)
+    if (this.#lastSeq !== null) {
       url.searchParams.set('since', String(this.#lastSeq));
+      if (this.#instanceId)
+        url.searchParams.set('instance', this.#instanceId);
+    }
     return url.href;
   }
 
