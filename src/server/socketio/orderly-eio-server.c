@@ -195,7 +195,10 @@ struct _FrameWriter
   GByteArray              *buffer;
   gsize                    offset;
   GSource                 *writable_source;
-  guint                    idle_source;
+  /* In the list of writers to flush at the end of this iteration. */
+  gboolean                 queued;
+  /* The kernel took no more: wait for the socket to be writable. */
+  gboolean                 blocked;
   gboolean                 closing;
   gboolean                 finished;
   gushort                  close_code;
@@ -224,7 +227,7 @@ writer_unref (FrameWriter *writer)
     return;
 
   g_assert (writer->writable_source == NULL);
-  g_assert (writer->idle_source == 0);
+  g_assert (!writer->queued);
   g_clear_object (&writer->ws);
   g_byte_array_unref (writer->buffer);
   g_free (writer);
@@ -261,7 +264,6 @@ writer_stop (FrameWriter *writer)
       g_source_destroy (writer->writable_source);
       g_clear_pointer (&writer->writable_source, g_source_unref);
     }
-  g_clear_handle_id (&writer->idle_source, g_source_remove);
 }
 
 static void
@@ -298,7 +300,10 @@ writer_write (FrameWriter *writer)
                                                             writer->buffer->data + writer->offset,
                                                             writer_get_pending (writer), NULL, &error);
       if (written < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-        return TRUE;
+        {
+          writer->blocked = TRUE;
+          return TRUE;
+        }
       if (written < 0)
         {
           writer->offset = writer->buffer->len = 0;
@@ -321,6 +326,7 @@ writer_writable_cb (GObject  *stream,
   FrameWriter *writer = user_data;
 
   g_clear_pointer (&writer->writable_source, g_source_unref);
+  writer->blocked = FALSE;
   writer_ref (writer);
   writer_write (writer);
   if (writer_get_pending (writer) > 0)
@@ -333,19 +339,30 @@ writer_writable_cb (GObject  *stream,
   return G_SOURCE_REMOVE;
 }
 
-static gboolean
-writer_idle_cb (gpointer user_data)
-{
-  FrameWriter *writer = user_data;
+/* Every writer that got frames during this main-loop iteration, flushed
+ * by one idle source: one write per session, and no source per session. */
+static GPtrArray *dirty_writers;
+static guint flush_source;
 
-  writer->idle_source = 0;
-  writer_ref (writer);
-  writer_write (writer);
-  if (writer_get_pending (writer) > 0)
-    writer_schedule (writer);
-  else if (writer->closing)
-    writer_finish_close (writer);
-  writer_unref (writer);
+static gboolean
+flush_writers_cb (gpointer user_data)
+{
+  g_autoptr(GPtrArray) writers = g_steal_pointer (&dirty_writers);
+
+  flush_source = 0;
+  for (guint i = 0; writers != NULL && i < writers->len; i++)
+    {
+      FrameWriter *writer = g_ptr_array_index (writers, i);
+
+      writer->queued = FALSE;
+      if (writer->finished)
+        continue;
+      writer_write (writer);
+      if (writer_get_pending (writer) > 0)
+        writer_schedule (writer);
+      else if (writer->closing)
+        writer_finish_close (writer);
+    }
   return G_SOURCE_REMOVE;
 }
 
@@ -353,19 +370,23 @@ writer_idle_cb (gpointer user_data)
 static void
 writer_schedule (FrameWriter *writer)
 {
-  if (writer->finished || writer->writable_source != NULL || writer->idle_source != 0)
+  if (writer->finished || writer->writable_source != NULL || writer->queued)
     return;
 
-  if (writer->offset > 0 && writer->output != NULL)
+  if (writer->blocked && writer->output != NULL)
     {
-      /* Blocked part-way: wait until the kernel takes more. */
       writer->writable_source = g_pollable_output_stream_create_source (writer->output, NULL);
       g_source_set_callback (writer->writable_source, G_SOURCE_FUNC (writer_writable_cb), writer, NULL);
       g_source_attach (writer->writable_source, g_main_context_get_thread_default ());
       return;
     }
 
-  writer->idle_source = g_idle_add_full (G_PRIORITY_DEFAULT, writer_idle_cb, writer, NULL);
+  if (dirty_writers == NULL)
+    dirty_writers = g_ptr_array_new_with_free_func ((GDestroyNotify) writer_unref);
+  writer->queued = TRUE;
+  g_ptr_array_add (dirty_writers, writer_ref (writer));
+  if (flush_source == 0)
+    flush_source = g_idle_add_full (G_PRIORITY_DEFAULT, flush_writers_cb, NULL, NULL);
 }
 
 static void
@@ -614,7 +635,7 @@ orderly_eio_session_can_write (OrderlyEioSession *self,
     return FALSE;
 
   if (self->transport == ORDERLY_EIO_TRANSPORT_WEBSOCKET && self->writer != NULL)
-    return self->writer->writable_source == NULL && writer_get_pending (self->writer) < 256 * 1024;
+    return !self->writer->blocked && writer_get_pending (self->writer) < 256 * 1024;
 
   return self->queue.length < window;
 }
