@@ -439,6 +439,23 @@ orderly_socketio_transport_init (OrderlySocketioTransport *self)
 {
 }
 
+/* Cross-origin polling follows the allowed origins, and credentials go
+ * with named origins only, never with "*". */
+static void
+update_cors_origins (OrderlySocketioTransport *self)
+{
+  const char * const *allowed = orderly_remote_get_allowed_origins (self->remote);
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) origins = NULL;
+
+  for (guint i = 0; allowed != NULL && allowed[i] != NULL; i++)
+    if (!g_str_equal (allowed[i], "*"))
+      g_strv_builder_add (builder, allowed[i]);
+  origins = g_strv_builder_end (builder);
+  orderly_eio_server_set_cors_origins (orderly_sio_server_get_engine (self->sio),
+                                       origins[0] != NULL ? (const char * const *) origins : NULL);
+}
+
 /**
  * orderly_socketio_transport_new:
  * @server: the embedded server, whose SoupServer, hub and dispatcher it uses
@@ -473,20 +490,9 @@ orderly_socketio_transport_new (OrderlyServer *server,
   self->dispatcher = g_object_ref (orderly_server_get_dispatcher (server));
   self->sio = orderly_sio_server_new ("/socket.io");
 
-  {
-    const char * const *allowed = orderly_remote_get_allowed_origins (remote);
-    g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
-    g_auto(GStrv) origins = NULL;
-
-    /* Credentials go with named origins only, never with "*". */
-    for (guint i = 0; allowed != NULL && allowed[i] != NULL; i++)
-      if (!g_str_equal (allowed[i], "*"))
-        g_strv_builder_add (builder, allowed[i]);
-    origins = g_strv_builder_end (builder);
-    if (origins[0] != NULL)
-      orderly_eio_server_set_cors_origins (orderly_sio_server_get_engine (self->sio),
-                                           (const char * const *) origins);
-  }
+  update_cors_origins (self);
+  g_signal_connect_object (remote, "notify::allowed-origins", G_CALLBACK (update_cors_origins), self,
+                           G_CONNECT_SWAPPED);
 
   orderly_eio_server_set_max_payload (orderly_sio_server_get_engine (self->sio), ORDERLY_EIO_DEFAULT_MAX_PAYLOAD);
   orderly_eio_server_set_request_func (orderly_sio_server_get_engine (self->sio), check_request_cb, self, NULL);

@@ -145,6 +145,9 @@ payload_is_valid (OrderlySioPacketType  type,
  * n_attachments set and its placeholders still in the payload; use an
  * #OrderlySioDecoder to collect the attachments that follow it.
  *
+ * json-glib keeps strings NUL-terminated: a `\u0000` inside a string cuts
+ * it there.
+ *
  * Returns: (transfer full): the packet, or %NULL with @error set
  */
 OrderlySioPacket *
