@@ -117,10 +117,23 @@ peer_send_cb (gpointer         transport,
   gsize start = 0;
   guint n_sent = 0;
 
-  if (orderly_hub_event_get_kind (event) != ORDERLY_HUB_EVENT_LOGS)
+  switch (orderly_hub_event_get_kind (event))
     {
+    case ORDERLY_HUB_EVENT_STATUS:
+    case ORDERLY_HUB_EVENT_PROGRESS:
+    case ORDERLY_HUB_EVENT_METRICS:
+      /* A polling client that has not fetched the previous one yet gets
+       * this one in its place. */
+      orderly_sio_socket_send_latest (peer->socket, 1 + orderly_hub_event_get_kind (event), bytes);
+      return;
+
+    case ORDERLY_HUB_EVENT_CONNECTED:
       orderly_sio_socket_send_encoded (peer->socket, bytes);
       return;
+
+    case ORDERLY_HUB_EVENT_LOGS:
+    default:
+      break;
     }
 
   /* Skip the lines this client already has. */

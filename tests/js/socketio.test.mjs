@@ -263,6 +263,49 @@ describe('Socket.IO tokens and commands', { skip }, () => {
   });
 });
 
+describe('Socket.IO delivery to a slow polling client', { skip }, () => {
+  it('status and progress are latest-wins, log lines all arrive in order', async () => {
+    await waitIdle();
+    const base = `${server.url}/socket.io/?EIO=4&transport=polling`;
+    const open = await (await fetch(base)).text();
+    const sid = JSON.parse(open.slice(1)).sid;
+    const url = `${base}&sid=${sid}`;
+    const post = (body) => fetch(url, { method: 'POST', body, headers: { 'Content-Type': 'text/plain;charset=UTF-8' } });
+    await post(`40{"token":"${VIEWER}"}`);
+    const first = (await (await fetch(url)).text()).split('\x1e');
+    assert.ok(first[0].startsWith('40{"sid":'));
+    assert.ok(first[1].startsWith('42["connected",'));
+    assert.ok(first[2].startsWith('42["status",'));
+
+    const res = await fetch(`${server.url}/generate`, {
+      method: 'POST', body: JSON.stringify({ quantity: 200000, force: false }),
+      headers: { Authorization: `Bearer ${OPERATOR}`, 'Content-Type': 'application/json' },
+    });
+    assert.equal(res.status, 202);
+    // Not polling for a while, but answering pings so the session lives.
+    const seen = [];
+    const deadline = Date.now() + 1500;
+    while (Date.now() < deadline) {
+      await sleep(250);
+      await post('3');
+    }
+    for (let i = 0; i < 3; i++) {
+      const body = await (await fetch(url)).text();
+      seen.push(body.split('\x1e'));
+      if (i === 0) {
+        const packets = seen[0];
+        const names = packets.filter((p) => p.startsWith('42')).map((p) => JSON.parse(p.slice(2))[0]);
+        assert.ok(names.filter((n) => n === 'status').length <= 1, `stale statuses queued: ${names}`);
+        assert.ok(names.filter((n) => n === 'progress').length <= 1, `stale progress queued: ${names}`);
+        assert.ok(names.includes('log'), `log lines: ${names}`);
+      }
+      await post('3');
+    }
+    await post('41\x1e1');
+    await waitIdle();
+  });
+});
+
 describe('Socket.IO reconnection', { skip }, () => {
   it('reconnects by itself after the server restarts', async () => {
     const port = new URL(server.url).port;
