@@ -135,11 +135,27 @@ orderly_format_date_us (gint64 time_us)
 char *
 orderly_format_log_time_ms (gint64 timestamp_ms)
 {
+  static GTimeZone *zone;
+  static gint64 zone_checked_us;
   g_autoptr(GDateTime) local = NULL;
+  gint64 now = g_get_monotonic_time ();
 
   if (timestamp_ms <= 0)
     return g_strdup (NOT_YET);
-  local = g_date_time_new_from_unix_local (timestamp_ms / 1000);
+  /* Log tables format many times per second; looking the zone up each
+   * time reads the disk. Once a minute is enough to follow a change. */
+  if (zone == NULL || now - zone_checked_us > 60 * G_USEC_PER_SEC)
+    {
+      g_clear_pointer (&zone, g_time_zone_unref);
+      zone = g_time_zone_new_local ();
+      zone_checked_us = now;
+    }
+  {
+    g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc (timestamp_ms / 1000);
+
+    if (utc != NULL)
+      local = g_date_time_to_timezone (utc, zone);
+  }
   if (local == NULL)
     return g_strdup (NOT_YET);
   return g_strdup_printf ("%02d:%02d:%02d.%03d",

@@ -33,12 +33,20 @@ struct _OrderlyLogsPage
   GtkSearchEntry     *search_entry;
   GtkLabel           *count_label;
   AdwStatusPage      *empty_page;
+  GtkColumnViewColumn *time_column;
+  GtkColumnViewColumn *level_column;
+  GtkColumnViewColumn *category_column;
+  GtkColumnViewColumn *message_column;
 
   /* Owned */
   OrderlyLogStore    *log_store;
   GtkFilterListModel *filter_model;
   GtkCustomFilter    *filter;
   GtkMultiSelection  *selection;
+  GListStore         *view;         /* what the table shows; see refresh_view() */
+  gint64              last_refresh_us;
+  guint               refresh_source;
+  GtkWidget          *list_view;    /* the column view's own list, borrowed */
   char               *search;       /* ASCII-lowercased, NULL when empty */
 
   guint               scroll_tick;
@@ -118,38 +126,116 @@ filter_func (gpointer item,
          contains_ascii_nocase (orderly_log_entry_get_category (entry), self->search);
 }
 
-static char *
-format_time (gpointer this,
-             gint64   timestamp_ms)
+/*
+ * The cells are made in C rather than from GtkBuilder templates: a flood
+ * recycles and rebinds rows several times a second, and a plain
+ * GtkInscription set directly costs a fraction of a template's expressions.
+ */
+typedef enum
 {
-  return orderly_format_log_time_ms (timestamp_ms);
+  CELL_TIME,
+  CELL_LEVEL,
+  CELL_CATEGORY,
+  CELL_MESSAGE,
+} Cell;
+
+static void
+setup_cell_cb (GtkSignalListItemFactory *factory,
+               GtkListItem              *list_item,
+               gpointer                  user_data)
+{
+  Cell cell = GPOINTER_TO_INT (user_data);
+  GtkWidget *inscription = gtk_inscription_new (NULL);
+
+  switch (cell)
+    {
+    case CELL_TIME:
+      gtk_inscription_set_min_chars (GTK_INSCRIPTION (inscription), 12);
+      gtk_inscription_set_nat_chars (GTK_INSCRIPTION (inscription), 12);
+      gtk_widget_add_css_class (inscription, "numeric");
+      gtk_widget_add_css_class (inscription, "dim-label");
+      break;
+    case CELL_LEVEL:
+      gtk_inscription_set_min_chars (GTK_INSCRIPTION (inscription), 7);
+      gtk_inscription_set_nat_chars (GTK_INSCRIPTION (inscription), 7);
+      break;
+    case CELL_CATEGORY:
+      gtk_inscription_set_min_chars (GTK_INSCRIPTION (inscription), 8);
+      gtk_inscription_set_nat_chars (GTK_INSCRIPTION (inscription), 10);
+      gtk_inscription_set_text_overflow (GTK_INSCRIPTION (inscription),
+                                         GTK_INSCRIPTION_OVERFLOW_ELLIPSIZE_END);
+      break;
+    case CELL_MESSAGE:
+    default:
+      gtk_inscription_set_min_chars (GTK_INSCRIPTION (inscription), 20);
+      gtk_inscription_set_nat_chars (GTK_INSCRIPTION (inscription), 60);
+      gtk_inscription_set_text_overflow (GTK_INSCRIPTION (inscription),
+                                         GTK_INSCRIPTION_OVERFLOW_ELLIPSIZE_END);
+      break;
+    }
+  gtk_list_item_set_child (list_item, inscription);
 }
 
-static char *
-format_level (gpointer        this,
-              OrderlyLogLevel level)
+static void
+bind_cell_cb (GtkSignalListItemFactory *factory,
+              GtkListItem              *list_item,
+              gpointer                  user_data)
 {
-  return g_strdup (orderly_format_log_level (level));
+  Cell cell = GPOINTER_TO_INT (user_data);
+  OrderlyLogEntry *entry = gtk_list_item_get_item (list_item);
+  GtkInscription *inscription = GTK_INSCRIPTION (gtk_list_item_get_child (list_item));
+
+  switch (cell)
+    {
+    case CELL_TIME:
+      {
+        g_autofree char *time = orderly_format_log_time_ms (orderly_log_entry_get_timestamp (entry));
+
+        gtk_inscription_set_text (inscription, time);
+      }
+      break;
+    case CELL_LEVEL:
+      {
+        OrderlyLogLevel level = orderly_log_entry_get_level (entry);
+
+        gtk_inscription_set_text (inscription, orderly_format_log_level (level));
+        if (level == ORDERLY_LOG_LEVEL_WARN)
+          gtk_widget_add_css_class (GTK_WIDGET (inscription), "warning");
+        else
+          gtk_widget_remove_css_class (GTK_WIDGET (inscription), "warning");
+        if (level == ORDERLY_LOG_LEVEL_ERROR)
+          gtk_widget_add_css_class (GTK_WIDGET (inscription), "error");
+        else
+          gtk_widget_remove_css_class (GTK_WIDGET (inscription), "error");
+      }
+      break;
+    case CELL_CATEGORY:
+      gtk_inscription_set_text (inscription, orderly_log_entry_get_category (entry));
+      break;
+    case CELL_MESSAGE:
+    default:
+      gtk_inscription_set_text (inscription, orderly_log_entry_get_message (entry));
+      break;
+    }
 }
 
-static char **
-level_css_classes (gpointer        this,
-                   OrderlyLogLevel level)
+static void
+set_cell_factory (GtkColumnViewColumn *column,
+                  Cell                 cell)
 {
-  const char *classes[3] = { "level", NULL, NULL };
+  g_autoptr(GtkListItemFactory) factory = gtk_signal_list_item_factory_new ();
 
-  if (level == ORDERLY_LOG_LEVEL_WARN)
-    classes[1] = "warning";
-  else if (level == ORDERLY_LOG_LEVEL_ERROR)
-    classes[1] = "error";
-  return g_strdupv ((char **) classes);
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_cell_cb), GINT_TO_POINTER (cell));
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_cell_cb), GINT_TO_POINTER (cell));
+  gtk_column_view_column_set_factory (column, factory);
 }
 
 static void
 update_count (OrderlyLogsPage *self)
 {
   guint shown = g_list_model_get_n_items (G_LIST_MODEL (self->filter_model));
-  guint total = self->log_store ? g_list_model_get_n_items (G_LIST_MODEL (self->log_store)) : 0;
+  GListModel *source = gtk_filter_list_model_get_model (self->filter_model);
+  guint total = source != NULL ? g_list_model_get_n_items (source) : 0;
   g_autofree char *shown_text = orderly_format_count (shown);
   g_autofree char *total_text = orderly_format_count (total);
   g_autofree char *text = NULL;
@@ -160,7 +246,14 @@ update_count (OrderlyLogsPage *self)
     /* Translators: log lines shown out of all lines, e.g. “12 of 3,456 lines” */
     text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s of %s line", "%s of %s lines", total),
                             shown_text, total_text);
-  gtk_label_set_label (self->count_label, text);
+  if (!self->following)
+    {
+      g_autofree char *paused = g_strdup_printf (_("%s · paused"), text);
+
+      gtk_label_set_label (self->count_label, paused);
+    }
+  else
+    gtk_label_set_label (self->count_label, text);
 
   if (shown > 0)
     gtk_stack_set_visible_child_name (self->stack, "lines");
@@ -177,13 +270,113 @@ update_count (OrderlyLogsPage *self)
     }
 }
 
+/*
+ * The table shows a copy of the log store's list (the entries are shared,
+ * not copied), brought up to date at most twice a second while following
+ * and not at all while paused. A flood thus costs the table two batches of
+ * new rows a second however fast lines come, and a paused view holds still
+ * under the operator's eyes. Quiet logs still show each line at once.
+ */
+#define REFRESH_INTERVAL_US (500 * G_TIME_SPAN_MILLISECOND)
+
+/* Where @item is in @model, from the start; G_MAXUINT if it is not. */
+static guint
+find_item (GListModel *model,
+           gpointer    item)
+{
+  guint n_items = g_list_model_get_n_items (model);
+
+  for (guint i = 0; i < n_items; i++)
+    {
+      g_autoptr(GObject) candidate = g_list_model_get_item (model, i);
+
+      if (candidate == item)
+        return i;
+    }
+  return G_MAXUINT;
+}
+
+static void
+refresh_view (OrderlyLogsPage *self)
+{
+  GListModel *live = self->log_store != NULL ? G_LIST_MODEL (self->log_store) : NULL;
+  GListModel *shown = G_LIST_MODEL (self->view);
+  guint n_live = live != NULL ? g_list_model_get_n_items (live) : 0;
+  guint n_shown = g_list_model_get_n_items (shown);
+  guint removed, kept, first_new;
+  g_autoptr(GPtrArray) added = NULL;
+
+  self->last_refresh_us = g_get_monotonic_time ();
+  g_clear_handle_id (&self->refresh_source, g_source_remove);
+
+  /* The store is a ring: what left its front, what came at its end. */
+  removed = n_shown;
+  first_new = 0;
+  if (n_live > 0 && n_shown > 0)
+    {
+      g_autoptr(GObject) first_live = g_list_model_get_item (live, 0);
+      guint position = find_item (shown, first_live);
+
+      kept = position != G_MAXUINT ? n_shown - position : 0;
+      if (kept > 0 && kept <= n_live)
+        {
+          g_autoptr(GObject) last_shown = g_list_model_get_item (shown, n_shown - 1);
+          g_autoptr(GObject) last_kept = g_list_model_get_item (live, kept - 1);
+
+          if (last_shown == last_kept)
+            {
+              removed = position;
+              first_new = kept;
+            }
+        }
+    }
+
+  added = g_ptr_array_new_full (n_live - first_new, g_object_unref);
+  for (guint i = first_new; i < n_live; i++)
+    g_ptr_array_add (added, g_list_model_get_item (live, i));
+
+  if (removed > 0)
+    g_list_store_splice (self->view, 0, removed, NULL, 0);
+  if (added->len > 0)
+    g_list_store_splice (self->view, g_list_model_get_n_items (shown), 0, added->pdata, added->len);
+}
+
+static gboolean
+refresh_timeout_cb (gpointer user_data)
+{
+  OrderlyLogsPage *self = user_data;
+
+  self->refresh_source = 0;
+  refresh_view (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+live_items_changed_cb (OrderlyLogsPage *self,
+                       guint            position,
+                       guint            removed,
+                       guint            added,
+                       GListModel      *live)
+{
+  gint64 due;
+
+  if (!self->following || self->refresh_source != 0)
+    return;
+  due = self->last_refresh_us + REFRESH_INTERVAL_US - g_get_monotonic_time ();
+  if (due <= 0)
+    refresh_view (self);
+  else
+    self->refresh_source = g_timeout_add_full (G_PRIORITY_DEFAULT, due / 1000 + 1,
+                                               refresh_timeout_cb, self, NULL);
+}
+
 static gboolean
 is_at_end (OrderlyLogsPage *self)
 {
   GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
 
   return gtk_adjustment_get_value (adjustment) + gtk_adjustment_get_page_size (adjustment)
-         >= gtk_adjustment_get_upper (adjustment) - 4;
+         >= gtk_adjustment_get_upper (adjustment) - 24;
 }
 
 static void
@@ -194,6 +387,11 @@ set_following (OrderlyLogsPage *self,
   if (self->following == following)
     return;
   self->following = following;
+  if (following)
+    refresh_view (self);
+  else
+    g_clear_handle_id (&self->refresh_source, g_source_remove);
+  update_count (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FOLLOWING]);
   if (following)
     gtk_widget_queue_allocate (GTK_WIDGET (self));
@@ -207,16 +405,39 @@ scroll_to_end_tick (GtkWidget     *widget,
   OrderlyLogsPage *self = ORDERLY_LOGS_PAGE (widget);
   GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
 
+  guint n_items = g_list_model_get_n_items (G_LIST_MODEL (self->filter_model));
+
   self->scroll_tick = 0;
-  if (self->following)
+  if (self->following && n_items > 0)
     {
       self->scrolling_to_end = TRUE;
-      gtk_adjustment_set_value (adjustment,
-                                gtk_adjustment_get_upper (adjustment) -
-                                gtk_adjustment_get_page_size (adjustment));
+      /* The table's list knows row positions exactly; the adjustment only
+       * estimates them until the rows are measured. */
+      if (self->list_view == NULL ||
+          !gtk_widget_activate_action (self->list_view, "list.scroll-to-item", "u", n_items - 1))
+        gtk_adjustment_set_value (adjustment,
+                                  gtk_adjustment_get_upper (adjustment) -
+                                  gtk_adjustment_get_page_size (adjustment));
       self->scrolling_to_end = FALSE;
     }
   return G_SOURCE_REMOVE;
+}
+
+/* Moves the table's anchor to the last line at once, without waiting for
+ * a frame: under a flood the next batch may come first, and a table
+ * anchored on lines about to be dropped rebuilds all its rows. */
+static void
+anchor_at_end (OrderlyLogsPage *self)
+{
+  guint n_items = g_list_model_get_n_items (G_LIST_MODEL (self->filter_model));
+
+  if (self->following && n_items > 0 && self->list_view != NULL &&
+      gtk_widget_get_mapped (GTK_WIDGET (self)))
+    {
+      self->scrolling_to_end = TRUE;
+      gtk_widget_activate_action (self->list_view, "list.scroll-to-item", "u", n_items - 1);
+      self->scrolling_to_end = FALSE;
+    }
 }
 
 static void
@@ -236,7 +457,10 @@ filter_items_changed_cb (OrderlyLogsPage *self,
 {
   update_count (self);
   if (added > 0)
-    queue_scroll_to_end (self);
+    {
+      anchor_at_end (self);
+      queue_scroll_to_end (self);
+    }
 }
 
 static void
@@ -360,6 +584,28 @@ follow_action (GtkWidget  *widget,
   queue_scroll_to_end (self);
 }
 
+/* A hidden table would still rebuild rows for every batch of lines; it
+ * gets its model back when it is shown. */
+static void
+orderly_logs_page_map (GtkWidget *widget)
+{
+  OrderlyLogsPage *self = ORDERLY_LOGS_PAGE (widget);
+
+  gtk_column_view_set_model (self->column_view, GTK_SELECTION_MODEL (self->selection));
+  GTK_WIDGET_CLASS (orderly_logs_page_parent_class)->map (widget);
+  anchor_at_end (self);
+  queue_scroll_to_end (self);
+}
+
+static void
+orderly_logs_page_unmap (GtkWidget *widget)
+{
+  OrderlyLogsPage *self = ORDERLY_LOGS_PAGE (widget);
+
+  GTK_WIDGET_CLASS (orderly_logs_page_parent_class)->unmap (widget);
+  gtk_column_view_set_model (self->column_view, NULL);
+}
+
 static void
 orderly_logs_page_dispose (GObject *object)
 {
@@ -375,6 +621,8 @@ orderly_logs_page_dispose (GObject *object)
   g_clear_object (&self->selection);
   g_clear_object (&self->filter_model);
   g_clear_object (&self->filter);
+  g_clear_handle_id (&self->refresh_source, g_source_remove);
+  g_clear_object (&self->view);
   g_clear_object (&self->log_store);
 
   G_OBJECT_CLASS (orderly_logs_page_parent_class)->dispose (object);
@@ -490,6 +738,9 @@ orderly_logs_page_class_init (OrderlyLogsPageClass *klass)
   object_class->get_property = orderly_logs_page_get_property;
   object_class->set_property = orderly_logs_page_set_property;
 
+  widget_class->map = orderly_logs_page_map;
+  widget_class->unmap = orderly_logs_page_unmap;
+
   properties[PROP_LOG_STORE] =
     g_param_spec_object ("log-store", NULL, NULL, ORDERLY_TYPE_LOG_STORE, flags);
   properties[PROP_SHOW_INFO] = g_param_spec_boolean ("show-info", NULL, NULL, TRUE, flags);
@@ -509,9 +760,10 @@ orderly_logs_page_class_init (OrderlyLogsPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, OrderlyLogsPage, search_entry);
   gtk_widget_class_bind_template_child (widget_class, OrderlyLogsPage, count_label);
   gtk_widget_class_bind_template_child (widget_class, OrderlyLogsPage, empty_page);
-  gtk_widget_class_bind_template_callback (widget_class, format_time);
-  gtk_widget_class_bind_template_callback (widget_class, format_level);
-  gtk_widget_class_bind_template_callback (widget_class, level_css_classes);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyLogsPage, time_column);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyLogsPage, level_column);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyLogsPage, category_column);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyLogsPage, message_column);
   gtk_widget_class_bind_template_callback (widget_class, search_changed_cb);
 
   gtk_widget_class_install_action (widget_class, "logs.copy", NULL, copy_action);
@@ -531,10 +783,21 @@ orderly_logs_page_init (OrderlyLogsPage *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
+  set_cell_factory (self->time_column, CELL_TIME);
+  set_cell_factory (self->level_column, CELL_LEVEL);
+  set_cell_factory (self->category_column, CELL_CATEGORY);
+  set_cell_factory (self->message_column, CELL_MESSAGE);
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->column_view));
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (GTK_IS_LIST_VIEW (child))
+      self->list_view = child;
+
   self->filter = gtk_custom_filter_new (filter_func, self, NULL);
-  self->filter_model = gtk_filter_list_model_new (NULL, g_object_ref (GTK_FILTER (self->filter)));
+  self->view = g_list_store_new (ORDERLY_TYPE_LOG_ENTRY);
+  self->filter_model = gtk_filter_list_model_new (g_object_ref (G_LIST_MODEL (self->view)),
+                                                  g_object_ref (GTK_FILTER (self->filter)));
   self->selection = gtk_multi_selection_new (g_object_ref (G_LIST_MODEL (self->filter_model)));
-  gtk_column_view_set_model (self->column_view, GTK_SELECTION_MODEL (self->selection));
   g_signal_connect_object (self->filter_model, "items-changed",
                            G_CALLBACK (filter_items_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->selection, "selection-changed",
@@ -581,9 +844,15 @@ orderly_logs_page_set_log_store (OrderlyLogsPage *self,
   g_return_if_fail (ORDERLY_IS_LOGS_PAGE (self));
   g_return_if_fail (!log_store || ORDERLY_IS_LOG_STORE (log_store));
 
-  if (!g_set_object (&self->log_store, log_store))
+  if (self->log_store == log_store)
     return;
-  gtk_filter_list_model_set_model (self->filter_model, G_LIST_MODEL (log_store));
+  if (self->log_store != NULL)
+    g_signal_handlers_disconnect_by_func (self->log_store, live_items_changed_cb, self);
+  g_set_object (&self->log_store, log_store);
+  if (log_store != NULL)
+    g_signal_connect_object (log_store, "items-changed", G_CALLBACK (live_items_changed_cb),
+                             self, G_CONNECT_SWAPPED);
+  refresh_view (self);
   update_count (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOG_STORE]);
 }
