@@ -1256,7 +1256,6 @@ create_listeners (GPtrArray  *addresses,
   for (guint attempt = 0; attempt < 20; attempt++)
     {
       g_autoptr(GPtrArray) sockets = g_ptr_array_new_with_free_func (g_object_unref);
-      g_autoptr(GError) local_error = NULL;
       guint chosen = wanted_port;
       gboolean retry = FALSE;
 
