@@ -113,7 +113,7 @@ test_dispatcher_roles (Fixture       *fixture,
   for (guint i = 0; i < G_N_ELEMENTS (reads); i++)
     {
       guint status = 0;
-      g_autoptr(JsonNode) viewer = dispatch (fixture, reads[i], NULL, ORDERLY_ROLE_VIEWER, &status);
+      G_GNUC_UNUSED g_autoptr(JsonNode) viewer = dispatch (fixture, reads[i], NULL, ORDERLY_ROLE_VIEWER, &status);
       g_autoptr(JsonNode) nobody = NULL;
 
       g_assert_cmpuint (status, ==, 200);

@@ -252,7 +252,7 @@ test_live_auth (ServerFixture *fixture,
   g_autoptr(TestWs) bad = test_ws_connect (fixture, "/ws?token=wrong", NULL, NULL);
   g_autoptr(TestWs) query = test_ws_connect (fixture, "/ws?token=" TEST_OPERATOR_TOKEN, NULL, NULL);
   guint status = 0;
-  g_autoptr(JsonNode) plain = server_fixture_request (fixture, "GET", "/ws", TEST_OPERATOR_TOKEN, NULL, &status);
+  G_GNUC_UNUSED g_autoptr(JsonNode) plain = server_fixture_request (fixture, "GET", "/ws", TEST_OPERATOR_TOKEN, NULL, &status);
 
   g_assert_null (none->connection);
   g_assert_null (bad->connection);

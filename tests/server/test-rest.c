@@ -43,7 +43,7 @@ static guint
 send_status (ServerFixture *fixture,
              SoupMessage   *msg)
 {
-  g_autoptr(GBytes) body = server_fixture_send (fixture, msg);
+  G_GNUC_UNUSED g_autoptr(GBytes) body = server_fixture_send (fixture, msg);
 
   return soup_message_get_status (msg);
 }
@@ -92,7 +92,7 @@ test_rest_listening (ServerFixture *fixture,
   fixture->port = orderly_server_get_port (fixture->server);
   {
     guint status = 0;
-    g_autoptr(JsonNode) health = server_fixture_request (fixture, "GET", "/health/ready", NULL, NULL, &status);
+    G_GNUC_UNUSED g_autoptr(JsonNode) health = server_fixture_request (fixture, "GET", "/health/ready", NULL, NULL, &status);
 
     g_assert_cmpuint (status, ==, 200);
   }
@@ -548,7 +548,7 @@ test_rest_login_limit (ServerFixture *fixture,
   orderly_server_set_login_limit (fixture->server, 3, 100);
   test_sleep (150);
   {
-    g_autoptr(JsonNode) later = server_fixture_request (fixture, "GET", "/pedidos", TEST_OPERATOR_TOKEN, NULL, &status);
+    G_GNUC_UNUSED g_autoptr(JsonNode) later = server_fixture_request (fixture, "GET", "/pedidos", TEST_OPERATOR_TOKEN, NULL, &status);
 
     g_assert_cmpuint (status, ==, 200);
   }
@@ -592,7 +592,7 @@ test_rest_no_auth (ServerFixture *fixture,
 {
   guint status = 0;
   g_autoptr(JsonNode) session = server_fixture_request (fixture, "GET", "/session", NULL, NULL, &status);
-  g_autoptr(JsonNode) pedidos = server_fixture_request (fixture, "GET", "/pedidos", NULL, NULL, &status);
+  G_GNUC_UNUSED g_autoptr(JsonNode) pedidos = server_fixture_request (fixture, "GET", "/pedidos", NULL, NULL, &status);
   g_autoptr(JsonNode) started = NULL;
 
   g_assert_cmpuint (status, ==, 200);
@@ -608,7 +608,7 @@ test_rest_tls (ServerFixture *fixture,
 {
   g_autofree char *expected = g_strdup_printf ("https://127.0.0.1:%u/", fixture->port);
   guint status = 0;
-  g_autoptr(JsonNode) health = server_fixture_request (fixture, "GET", "/health/ready", NULL, NULL, &status);
+  G_GNUC_UNUSED g_autoptr(JsonNode) health = server_fixture_request (fixture, "GET", "/health/ready", NULL, NULL, &status);
   g_autoptr(TestWs) ws = NULL;
   g_autoptr(JsonNode) connected = NULL;
   g_autoptr(SoupMessage) login = NULL;

@@ -138,10 +138,27 @@ reply_done_cb (GObject      *source,
 }
 
 static Reply *
+request_start_cancellable (Fixture      *fixture,
+                           const char   *method,
+                           const char   *query,
+                           const char   *body,
+                           GCancellable *cancellable);
+
+static Reply *
 request_start (Fixture    *fixture,
                const char *method,
                const char *query,
                const char *body)
+{
+  return request_start_cancellable (fixture, method, query, body, NULL);
+}
+
+static Reply *
+request_start_cancellable (Fixture      *fixture,
+                           const char   *method,
+                           const char   *query,
+                           const char   *body,
+                           GCancellable *cancellable)
 {
   g_autofree char *url = g_strdup_printf ("%s?%s", fixture->base, query);
   g_autoptr(SoupMessage) msg = soup_message_new (method, url);
@@ -152,7 +169,7 @@ request_start (Fixture    *fixture,
       g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
       soup_message_set_request_body_from_bytes (msg, "text/plain;charset=UTF-8", bytes);
     }
-  soup_session_send_and_read_async (fixture->session, msg, G_PRIORITY_DEFAULT, NULL, reply_done_cb, reply);
+  soup_session_send_and_read_async (fixture->session, msg, G_PRIORITY_DEFAULT, cancellable, reply_done_cb, reply);
   return reply;
 }
 
@@ -373,6 +390,52 @@ test_server_held_get (Fixture       *fixture,
   g_assert_cmpuint (held->status, ==, 200);
   g_assert_cmpstr (held->body, ==, "42[\"status\"]");
   g_assert_cmpuint (orderly_eio_session_get_sent (orderly_sio_socket_get_session (socket)), ==, sent + 1);
+}
+
+static void
+closed_reason_cb (OrderlyEioSession  *session,
+                  const char         *reason,
+                  char              **out)
+{
+  *out = g_strdup (reason);
+}
+
+/* A client that leaves in the middle of a long poll: the session ends as a
+ * transport error, and nothing is written into the dead request. */
+static void
+test_server_held_get_abandoned (Fixture       *fixture,
+                                gconstpointer  data)
+{
+  g_autofree char *sid = open_polling (fixture);
+  g_autofree char *query = poll_query (sid);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(Reply) held = NULL;
+  g_autoptr(Reply) after = NULL;
+  g_autofree char *reason = NULL;
+  OrderlySioSocket *socket;
+  OrderlyEioSession *session;
+
+  reply_free (request (fixture, "POST", query, "40"));
+  reply_free (request (fixture, "GET", query, NULL));
+  socket = g_ptr_array_index (fixture->sockets, 0);
+  session = orderly_sio_socket_get_session (socket);
+  g_signal_connect (session, "closed", G_CALLBACK (closed_reason_cb), &reason);
+
+  held = request_start_cancellable (fixture, "GET", query, NULL, cancellable);
+  for (int i = 0; i < 20; i++)
+    g_main_context_iteration (NULL, FALSE);
+  g_cancellable_cancel (cancellable);
+  reply_wait (held);
+  while (reason == NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_assert_cmpstr (reason, ==, "transport error");
+  g_assert_false (orderly_sio_socket_is_connected (socket));
+  /* Sending to the closed session is harmless. */
+  orderly_sio_socket_emit (socket, "status", NULL);
+  after = request (fixture, "GET", query, NULL);
+  g_assert_cmpuint (after->status, ==, 400);
+  g_assert_cmpstr (after->body, ==, "{\"code\":1,\"message\":\"Session ID unknown\"}");
 }
 
 static void
@@ -608,6 +671,8 @@ main (int   argc,
               fixture_setup, test_server_broadcast_and_queue, fixture_teardown);
   g_test_add ("/orderly/socketio/server/held-get", Fixture, NULL,
               fixture_setup, test_server_held_get, fixture_teardown);
+  g_test_add ("/orderly/socketio/server/held-get-abandoned", Fixture, NULL,
+              fixture_setup, test_server_held_get_abandoned, fixture_teardown);
   g_test_add ("/orderly/socketio/server/kick-polling", Fixture, NULL,
               fixture_setup, test_server_kick_polling, fixture_teardown);
   g_test_add ("/orderly/socketio/server/websocket", Fixture, NULL,
