@@ -3,10 +3,12 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 
 #include "orderly-eio-packet.h"
 #include "orderly-eio-server.h"
@@ -58,6 +60,7 @@ struct _OrderlyEioSession
 
   SoupServerMessage       *pending_get;
   gulong                   pending_disconnected_id;
+  GSource                 *pending_watch;
   GQueue                   queue;
 
   SoupWebsocketConnection *ws;
@@ -448,6 +451,7 @@ orderly_eio_session_finalize (GObject *object)
   OrderlyEioSession *self = ORDERLY_EIO_SESSION (object);
 
   g_assert (self->pending_get == NULL);
+  g_assert (self->pending_watch == NULL);
   g_assert (self->ws == NULL);
   g_assert (self->writer == NULL);
   g_assert (self->probe == NULL);
@@ -664,6 +668,16 @@ respond_payload (SoupServerMessage *msg,
   soup_server_message_set_response (msg, "text/plain; charset=UTF-8", SOUP_MEMORY_COPY, body, length);
 }
 
+static void
+session_unwatch_get (OrderlyEioSession *self)
+{
+  if (self->pending_watch != NULL)
+    {
+      g_source_destroy (self->pending_watch);
+      g_clear_pointer (&self->pending_watch, g_source_unref);
+    }
+}
+
 /* Completes the held GET with @body and lets libsoup send it. */
 static void
 session_release_get (OrderlyEioSession *self,
@@ -675,6 +689,7 @@ session_release_get (OrderlyEioSession *self,
   if (msg == NULL)
     return;
 
+  session_unwatch_get (self);
   g_clear_signal_handler (&self->pending_disconnected_id, msg);
   respond_payload (msg, body, length);
   soup_server_message_unpause (msg);
@@ -1639,9 +1654,38 @@ pending_get_disconnected_cb (SoupServerMessage *msg,
   if (self->pending_get != msg)
     return;
 
+  session_unwatch_get (self);
   g_clear_signal_handler (&self->pending_disconnected_id, msg);
   g_clear_object (&self->pending_get);
   session_close_internal (self, CLOSE_ERROR, "transport error");
+}
+
+/* libsoup reads nothing from a paused request's connection, so it cannot
+ * see a client that leaves during a long poll; this watch does. */
+static gboolean
+pending_get_socket_cb (GSocket      *socket,
+                       GIOCondition  condition,
+                       gpointer      user_data)
+{
+  OrderlyEioSession *self = user_data;
+  char byte;
+  gssize peeked = recv (g_socket_get_fd (socket), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+
+  if ((condition & (G_IO_HUP | G_IO_ERR)) == 0)
+    {
+      if (peeked < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return G_SOURCE_CONTINUE;
+      if (peeked > 0)
+        {
+          /* More from the client, not a hang-up: stop watching. */
+          g_clear_pointer (&self->pending_watch, g_source_unref);
+          return G_SOURCE_REMOVE;
+        }
+    }
+
+  g_clear_pointer (&self->pending_watch, g_source_unref);
+  session_close_internal (self, CLOSE_ERROR, "transport error");
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -1681,6 +1725,14 @@ handle_poll_get (OrderlyEioSession *self,
   self->pending_get = g_object_ref (msg);
   self->pending_disconnected_id = g_signal_connect (msg, "disconnected",
                                                     G_CALLBACK (pending_get_disconnected_cb), self);
+
+  if (soup_server_message_get_socket (msg) != NULL)
+    {
+      self->pending_watch = g_socket_create_source (soup_server_message_get_socket (msg),
+                                                    G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+      g_source_set_callback (self->pending_watch, G_SOURCE_FUNC (pending_get_socket_cb), self, NULL);
+      g_source_attach (self->pending_watch, g_main_context_get_thread_default ());
+    }
 }
 
 static void
