@@ -69,16 +69,19 @@ format_run (gpointer this,
             gint64   target,
             guint    workers)
 {
-  g_autofree char *orders = orderly_format_count (target);
+  g_autofree char *run = NULL;
+  g_autofree char *orders = NULL;
 
   if (run_id <= 0)
     return g_strdup ("");
+  run = g_strdup_printf ("%" G_GINT64_FORMAT, run_id);
+  orders = orderly_format_count (target);
   /* Translators: “Run 3 · 1,000 orders · 8 workers” */
   return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                       "Run %" G_GINT64_FORMAT " · %s orders · %u worker",
-                                       "Run %" G_GINT64_FORMAT " · %s orders · %u workers",
+                                       "Run %s · %s orders · %u worker",
+                                       "Run %s · %s orders · %u workers",
                                        workers),
-                          run_id, orders, workers);
+                          run, orders, workers);
 }
 
 static char *

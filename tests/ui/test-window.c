@@ -449,6 +449,45 @@ test_window_close_asks (OrderlyUiFixture *fixture,
   g_assert_true (orderly_ui_wait_until (orderly_ui_phase_finished, fixture->engine, 30000));
 }
 
+static gboolean
+window_inactive (gpointer window)
+{
+  return !gtk_window_is_active (window);
+}
+
+static gboolean
+notified (gpointer data)
+{
+  return orderly_ui_notifications_count () > GPOINTER_TO_UINT (data);
+}
+
+/* A run that ends while the window is in the background is announced with
+ * a desktop notification; one that ends in front of the operator is not. */
+static void
+test_window_notification (OrderlyUiFixture *fixture,
+                          gconstpointer     user_data)
+{
+  GtkWidget *window = GTK_WIDGET (fixture->window);
+  GtkWidget *other;
+  guint before = orderly_ui_notifications_count ();
+
+  other = gtk_window_new ();
+  gtk_window_present (GTK_WINDOW (other));
+  if (!orderly_ui_wait_until (window_inactive, window, 3000))
+    {
+      gtk_window_destroy (GTK_WINDOW (other));
+      g_test_skip ("the display does not move the focus between windows");
+      return;
+    }
+
+  g_assert_true (gtk_widget_activate_action (window, "win.start", NULL));
+  g_assert_true (orderly_ui_wait_until (orderly_ui_phase_finished, fixture->engine, 60000));
+  g_assert_true (orderly_ui_wait_until (notified, GUINT_TO_POINTER (before), 5000));
+  g_assert_cmpstr (orderly_ui_notifications_last (), ==, "Run Finished");
+
+  gtk_window_destroy (GTK_WINDOW (other));
+}
+
 /* A window that ran a run, showed every page and closed leaves nothing
  * behind: the fixture's teardown checks that it and the application are
  * finalized, and so are the engine and the remote-access model. */
@@ -487,6 +526,7 @@ main (int   argc,
   ADD ("remote-clients", test_window_remote_clients);
   ADD ("preferences", test_window_preferences);
   ADD ("close-asks", test_window_close_asks);
+  ADD ("notification", test_window_notification);
   ADD ("no-leaks", test_window_no_leaks);
 
 #undef ADD
