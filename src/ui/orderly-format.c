@@ -40,6 +40,9 @@ orderly_format_duration_ms (double ms)
 
   if (!(ms > 0))
     return g_strdup (NOT_YET);
+  if (ms < 10)
+    /* Translators: a short duration in milliseconds, e.g. “0.4 ms” */
+    return g_strdup_printf (_("%.1f ms"), ms);
   if (ms < 1000)
     /* Translators: a duration in milliseconds */
     return g_strdup_printf (_("%.0f ms"), ms);

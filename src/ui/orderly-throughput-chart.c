@@ -14,12 +14,13 @@
  *
  * Orders processed per second, VIP and normal, over the last few minutes of
  * the run. It samples the cumulative counts of #OrderlyStatus on every
- * update and derives the rates when it draws, over a one-second window, so
- * that the 10 Hz updates do not make the lines jitter.
+ * update and derives the rates when it draws, over a two-second window:
+ * counts advance in batches, and a shorter window makes the lines jump
+ * between zero and twice the real rate.
  */
 
 #define WINDOW_US      (5 * 60 * G_USEC_PER_SEC)
-#define RATE_WINDOW_US (G_USEC_PER_SEC)
+#define RATE_WINDOW_US (2 * G_USEC_PER_SEC)
 #define MIN_SPAN_US    (10 * G_USEC_PER_SEC)
 
 typedef struct
@@ -93,7 +94,7 @@ status_changed_cb (OrderlyThroughputChart *self,
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
-/* The rate at sample @i over the second before it. */
+/* The rate at sample @i over the window before it. */
 static void
 rate_at (OrderlyThroughputChart *self,
          guint                   i,

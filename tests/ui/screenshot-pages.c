@@ -62,6 +62,29 @@ shoot (OrderlyUiFixture *fixture,
 }
 
 static void
+shoot_preferences (OrderlyUiFixture *fixture,
+                   const char       *dir)
+{
+  g_autofree char *path = g_build_filename (dir, "preferences-dark.png", NULL);
+  GtkWindow *preferences = NULL;
+  GList *windows;
+
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "preferences", NULL);
+  windows = gtk_window_list_toplevels ();
+  for (GList *l = windows; l != NULL; l = l->next)
+    if (ADW_IS_PREFERENCES_WINDOW (l->data))
+      preferences = l->data;
+  g_list_free (windows);
+  g_assert_nonnull (preferences);
+  adw_combo_row_set_selected (orderly_ui_get_child (preferences, G_OBJECT_TYPE (preferences), "bind_row"), 1);
+  g_assert_true (orderly_ui_wait_for_frames (GTK_WIDGET (preferences), 6, 10000));
+  g_assert_true (orderly_ui_save_png (GTK_WIDGET (preferences), path));
+  g_test_message ("wrote %s", path);
+  adw_combo_row_set_selected (orderly_ui_get_child (preferences, G_OBJECT_TYPE (preferences), "bind_row"), 0);
+  gtk_window_destroy (preferences);
+}
+
+static void
 test_screenshots (OrderlyUiFixture *fixture,
                   gconstpointer     user_data)
 {
@@ -85,6 +108,14 @@ test_screenshots (OrderlyUiFixture *fixture,
   add_client (fixture->remote, "b2", "192.168.1.20", "socket.io/polling", "viewer",
               "node-XMLHttpRequest, socket.io-client/4.8", 880, 17);
 
+  /* The empty state, before anything ran. */
+  {
+    const Shot empty = { "overview", 1100, 760 };
+
+    adw_style_manager_set_color_scheme (style_manager, ADW_COLOR_SCHEME_FORCE_LIGHT);
+    shoot (fixture, dir, "empty", &empty);
+  }
+
   /* A short finished run for the history, then a slower one to watch. */
   gtk_adjustment_set_value (quantity, 2000);
   gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.start", NULL);
@@ -102,6 +133,7 @@ test_screenshots (OrderlyUiFixture *fixture,
   adw_style_manager_set_color_scheme (style_manager, ADW_COLOR_SCHEME_FORCE_DARK);
   for (guint i = 0; i < G_N_ELEMENTS (shots); i++)
     shoot (fixture, dir, "dark", &shots[i]);
+  shoot_preferences (fixture, dir);
   adw_style_manager_set_color_scheme (style_manager, ADW_COLOR_SCHEME_DEFAULT);
 
   orderly_engine_cancel (fixture->engine);
