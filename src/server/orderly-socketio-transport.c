@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "orderly-login-limiter.h"
 #include "orderly-socketio-transport.h"
 #include "orderly-sio-conformance.h"
 #include "orderly-sio-packet.h"
@@ -26,6 +27,8 @@ struct _OrderlySocketioTransport
   OrderlyHub        *hub;
   OrderlyDispatcher *dispatcher;
   OrderlySioServer  *sio;
+  /* Tokens tried in CONNECT packets never reach the HTTP checks. */
+  OrderlyLoginLimiter *limiter;
   gboolean           conformance;
 };
 
@@ -227,6 +230,7 @@ authorize_cb (OrderlySioServer  *server,
               gpointer           user_data)
 {
   OrderlySocketioTransport *self = user_data;
+  const char *address = orderly_sio_socket_get_remote_address (socket);
   JsonObject *auth = orderly_sio_socket_get_auth (socket);
   JsonNode *auth_token = json_object_get_member (auth, "token");
   g_autofree char *from_cookie = NULL;
@@ -241,16 +245,27 @@ authorize_cb (OrderlySioServer  *server,
   if (token == NULL)
     token = from_cookie = cookie_token (orderly_sio_socket_get_cookie_header (socket));
 
+  if (orderly_remote_get_auth_enabled (self->remote) &&
+      orderly_login_limiter_is_blocked (self->limiter, address))
+    {
+      *message = g_strdup ("Too many failed logins from this address; try again later");
+      return FALSE;
+    }
+
   granted = orderly_remote_check_token (self->remote, token);
   if (granted == ORDERLY_ROLE_NONE)
     {
       *message = g_strdup (token == NULL ? "Authentication required: connect with auth.token"
                                          : "Invalid token");
-      g_message ("Refused Socket.IO client from %s: %s",
-                 orderly_sio_socket_get_remote_address (socket), *message);
+      if (token != NULL)
+        orderly_login_limiter_add_failure (self->limiter, address);
+      if (orderly_login_limiter_should_log (self->limiter, address))
+        g_message ("Refused Socket.IO client from %s: %s", address, *message);
       return FALSE;
     }
 
+  if (token != NULL)
+    orderly_login_limiter_add_success (self->limiter, address);
   *role = granted;
   return TRUE;
 }
@@ -434,6 +449,7 @@ orderly_socketio_transport_dispose (GObject *object)
   g_clear_object (&self->hub);
   g_clear_object (&self->dispatcher);
   g_clear_object (&self->remote);
+  g_clear_object (&self->limiter);
   self->server = NULL;
 
   G_OBJECT_CLASS (orderly_socketio_transport_parent_class)->dispose (object);
@@ -499,6 +515,7 @@ orderly_socketio_transport_new (OrderlyServer *server,
       return self;
     }
 
+  self->limiter = orderly_login_limiter_new ();
   self->hub = g_object_ref (orderly_server_get_hub (server));
   self->dispatcher = g_object_ref (orderly_server_get_dispatcher (server));
   self->sio = orderly_sio_server_new ("/socket.io");

@@ -394,3 +394,32 @@ describe('Socket.IO CORS for polling', { skip }, () => {
     }
   });
 });
+
+describe('Socket.IO failed logins', { skip }, () => {
+  it('an address that keeps trying wrong tokens is refused for a while', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orderly-sio-limit-'));
+    const limited = await startServer({
+      command: orderlyBin, args: ['--headless', '--port', '0', '--data-dir', dir], env,
+    });
+    try {
+      const attempt = async (token) => {
+        const socket = io(limited.url, { transports: ['websocket'], reconnection: false, forceNew: true, auth: { token } });
+        const result = await Promise.race([
+          once(socket, 'connect').then(() => 'connected'),
+          once(socket, 'connect_error').then(([error]) => error.message),
+        ]);
+        socket.disconnect();
+        return result;
+      };
+      assert.equal(await attempt(VIEWER), 'connected');
+      let last = '';
+      for (let i = 0; i < 12; i++)
+        last = await attempt(`wrong-${i}`);
+      assert.match(last, /too many failed logins/i);
+      assert.match(await attempt(VIEWER), /too many failed logins/i);
+    } finally {
+      await limited.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
