@@ -188,8 +188,11 @@ orderly_eio_generate_id (void)
  * frame: everything queued for a session during one main-loop iteration
  * goes out in one write, which divides the kernel's work on a broadcast by
  * the number of events per tick. libsoup still owns the connection: it
- * reads, answers pings and runs the close handshake, which waits until
- * the frames written here have gone out. */
+ * reads and runs the close handshake, which waits until the frames written
+ * here have gone out. It also answers WebSocket pings itself; Socket.IO
+ * clients do not send any (Engine.IO has its own heartbeat), and a pong
+ * could only be misplaced if one came while a frame here was half-written
+ * to a full socket. */
 struct _FrameWriter
 {
   gint                     ref_count;
