@@ -3,9 +3,10 @@
 
 #include "config.h"
 
+#include "orderly-application.h"
+
 #include <glib/gi18n.h>
 
-#include "orderly-application.h"
 #include "orderly-format.h"
 #include "orderly-preferences-window.h"
 #include "orderly-window.h"

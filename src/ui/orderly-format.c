@@ -3,10 +3,11 @@
 
 #include "config.h"
 
+#include "orderly-format.h"
+
 #include <glib/gi18n.h>
 #include <math.h>
 
-#include "orderly-format.h"
 
 /*
  * How numbers, durations and times read in the window. Everything a label

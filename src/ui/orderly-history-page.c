@@ -3,11 +3,12 @@
 
 #include "config.h"
 
+#include "orderly-history-page.h"
+
 #include <glib/gi18n.h>
 
 #include "orderly-enums.h"
 #include "orderly-format.h"
-#include "orderly-history-page.h"
 #include "orderly-run-item.h"
 
 /**

@@ -3,9 +3,10 @@
 
 #include "config.h"
 
+#include "orderly-preferences-window.h"
+
 #include <glib/gi18n.h>
 
-#include "orderly-preferences-window.h"
 
 /**
  * OrderlyPreferencesWindow:

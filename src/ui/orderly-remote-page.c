@@ -3,10 +3,11 @@
 
 #include "config.h"
 
+#include "orderly-remote-page.h"
+
 #include <glib/gi18n.h>
 
 #include "orderly-format.h"
-#include "orderly-remote-page.h"
 
 /**
  * OrderlyRemotePage:

@@ -3,8 +3,9 @@
 
 #include "config.h"
 
-#include "orderly-enums.h"
 #include "orderly-run-item.h"
+
+#include "orderly-enums.h"
 
 /**
  * OrderlyRunItem:

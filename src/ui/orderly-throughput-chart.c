@@ -3,11 +3,12 @@
 
 #include "config.h"
 
+#include "orderly-throughput-chart.h"
+
 #include <glib/gi18n.h>
 #include <math.h>
 
 #include "orderly-format.h"
-#include "orderly-throughput-chart.h"
 
 /**
  * OrderlyThroughputChart:

@@ -3,10 +3,11 @@
 
 #include "config.h"
 
+#include "orderly-window-private.h"
+
 #include <glib/gi18n.h>
 
 #include "orderly-format.h"
-#include "orderly-window-private.h"
 
 /*
  * The window's actions. Which of them can be used follows the engine's phase

@@ -3,9 +3,9 @@
 
 #include "config.h"
 
-#include <glib/gi18n.h>
-
 #include "orderly-window-private.h"
+
+#include <glib/gi18n.h>
 
 /**
  * OrderlyWindow:
