@@ -156,19 +156,38 @@ quit_application_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* D-Bus activation (the desktop file is DBusActivatable) starts the program
+ * with GApplication's --gapplication-service, which is not one of Orderly's
+ * options: take it out before they are parsed, and hand it to the window. */
+static gboolean
+take_gapplication_service (int   *argc,
+                           char **argv)
+{
+  for (int i = 1; i < *argc; i++)
+    {
+      if (g_strcmp0 (argv[i], "--gapplication-service") == 0)
+        {
+          memmove (&argv[i], &argv[i + 1], (*argc - i) * sizeof *argv);
+          (*argc)--;
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
 /* The window: one GtkApplication on the same main loop as the server. */
 static int
-run_window (Orderly *self,
-            int      argc,
-            char    *argv[])
+run_window (Orderly  *self,
+            gboolean  service)
 {
   g_autoptr(OrderlyApplication) app = orderly_application_new (self->engine, self->remote,
                                                                self->config);
+  char *argv[] = { (char *) g_get_prgname (), service ? "--gapplication-service" : NULL, NULL };
   int status;
 
   g_unix_signal_add (SIGINT, quit_application_cb, app);
   g_unix_signal_add (SIGTERM, quit_application_cb, app);
-  status = g_application_run (G_APPLICATION (app), argc, argv);
+  status = g_application_run (G_APPLICATION (app), service ? 2 : 1, argv);
 
   orderly_stop_server (self);
   orderly_engine_shutdown (self->engine);
@@ -197,12 +216,18 @@ main (int   argc,
   g_auto(Orderly) self = { 0 };
   g_autoptr(GError) error = NULL;
   const char *localedir = g_getenv ("ORDERLY_LOCALEDIR");
+#ifdef ORDERLY_HAVE_UI
+  gboolean service = FALSE;
+#endif
 
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, localedir != NULL ? localedir : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 
+#ifdef ORDERLY_HAVE_UI
+  service = take_gapplication_service (&argc, argv);
+#endif
   self.config = orderly_config_parse (&argc, &argv, &error);
   if (self.config == NULL)
     {
@@ -230,7 +255,7 @@ main (int   argc,
 
 #ifdef ORDERLY_HAVE_UI
   if (!self.config->headless)
-    return run_window (&self, argc, argv);
+    return run_window (&self, service);
 #endif
 
   return run_headless (&self);
