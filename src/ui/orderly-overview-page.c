@@ -275,6 +275,7 @@ orderly_overview_page_class_init (OrderlyOverviewPageClass *klass)
   gtk_widget_class_bind_template_child_full (widget_class, "progress_bar", FALSE, 0);
   gtk_widget_class_bind_template_child_full (widget_class, "percent_label", FALSE, 0);
   gtk_widget_class_bind_template_child_full (widget_class, "eta_label", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "resume_button", FALSE, 0);
   gtk_widget_class_bind_template_callback (widget_class, format_phase);
   gtk_widget_class_bind_template_callback (widget_class, phase_is_interrupted);
   gtk_widget_class_bind_template_callback (widget_class, is_not_empty);

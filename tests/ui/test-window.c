@@ -129,6 +129,48 @@ test_window_cancel (OrderlyUiFixture *fixture,
                    ORDERLY_PHASE_ABORTED);
 }
 
+static gboolean
+is_running (gpointer engine)
+{
+  return orderly_engine_is_running (engine);
+}
+
+/* A run stopped by a shutdown shows as interrupted, and the window offers
+ * to resume it. */
+static void
+test_window_resume (OrderlyUiFixture *fixture,
+                    gconstpointer     user_data)
+{
+  GtkWidget *window = GTK_WIDGET (fixture->window);
+  OrderlyOverviewPage *overview = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "overview_page");
+  GtkWidget *resume = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE, "resume_button");
+  GtkLabel *phase_label = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE, "phase_label");
+  GtkAdjustment *quantity = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "quantity_adjustment");
+
+  orderly_engine_set_work_us (fixture->engine, 2000);
+  gtk_adjustment_set_value (quantity, 50000);
+  g_assert_true (gtk_widget_activate_action (window, "win.start", NULL));
+  orderly_ui_spin (300);
+  g_assert_false (gtk_widget_get_visible (resume));
+
+  orderly_engine_shutdown (fixture->engine);
+  g_assert_true (orderly_ui_wait_for_frames (window, 2, 5000));
+  g_assert_cmpint (orderly_status_get_phase (orderly_engine_get_status (fixture->engine)), ==,
+                   ORDERLY_PHASE_INTERRUPTED);
+  g_assert_cmpstr (gtk_label_get_label (phase_label), ==, "Interrupted");
+  g_assert_true (gtk_widget_get_visible (resume));
+  g_assert_true (gtk_widget_get_sensitive (resume));
+
+  /* A button activated from the keyboard clicks after its pressed look. */
+  gtk_widget_activate (resume);
+  g_assert_true (orderly_ui_wait_until (is_running, fixture->engine, 5000));
+  g_assert_true (orderly_ui_wait_for_frames (window, 2, 5000));
+  g_assert_false (gtk_widget_get_visible (resume));
+
+  orderly_engine_cancel (fixture->engine);
+  g_assert_true (orderly_ui_wait_until (orderly_ui_phase_finished, fixture->engine, 30000));
+}
+
 static void
 add_line (OrderlyEngine   *engine,
           OrderlyLogLevel  level,
@@ -521,6 +563,7 @@ main (int   argc,
   ADD ("draws", test_window_draws);
   ADD ("run-to-done", test_window_run_to_done);
   ADD ("cancel", test_window_cancel);
+  ADD ("resume", test_window_resume);
   ADD ("log-filters", test_window_log_filters);
   ADD ("log-follow", test_window_log_follow);
   ADD ("remote-clients", test_window_remote_clients);
