@@ -169,6 +169,9 @@ main (int   argc,
   g_print ("bench-window: %" G_GINT64_FORMAT " orders, %d log lines/s on top%s\n",
            flood.direct ? 0 : orders, LINES_PER_SECOND,
            flood.direct ? " (window only: no run, lines straight into the log store)" : "");
+  g_print ("renderer: %s, %u processors\n",
+           G_OBJECT_TYPE_NAME (gtk_native_get_renderer (GTK_NATIVE (fixture.window))),
+           g_get_num_processors ());
   g_print ("%-9s %7s %9s %9s %9s %8s %9s %9s\n",
            "page", "frames", "median", "p95", "worst", "fps@p95", "log lines", "RSS MiB");
 
