@@ -206,6 +206,7 @@ struct _FrameWriter
   /* The kernel took no more: wait for the socket to be writable. */
   gboolean                 blocked;
   gboolean                 closing;
+  gboolean                 failed;
   gboolean                 finished;
   gushort                  close_code;
   /* borrowed; cleared when the session lets go */
@@ -285,8 +286,9 @@ writer_finish_close (FrameWriter *writer)
   writer_unref (writer);
 }
 
-/* Returns FALSE once the writer is done for. */
-static gboolean
+/* Writes what the socket takes now. A failure only sets failed: the
+ * caller decides when to act on it. */
+static void
 writer_write (FrameWriter *writer)
 {
   g_autoptr(GError) error = NULL;
@@ -297,10 +299,7 @@ writer_write (FrameWriter *writer)
 
       if (writer->output == NULL ||
           soup_websocket_connection_get_state (writer->ws) != SOUP_WEBSOCKET_STATE_OPEN)
-        {
-          writer->offset = writer->buffer->len = 0;
-          break;
-        }
+        break;
 
       written = g_pollable_output_stream_write_nonblocking (writer->output,
                                                             writer->buffer->data + writer->offset,
@@ -308,13 +307,11 @@ writer_write (FrameWriter *writer)
       if (written < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
         {
           writer->blocked = TRUE;
-          return TRUE;
+          return;
         }
       if (written < 0)
         {
-          writer->offset = writer->buffer->len = 0;
-          if (writer->session != NULL)
-            session_writer_failed (writer->session);
+          writer->failed = TRUE;
           break;
         }
       writer->offset += written;
@@ -322,7 +319,26 @@ writer_write (FrameWriter *writer)
 
   g_byte_array_set_size (writer->buffer, 0);
   writer->offset = 0;
-  return TRUE;
+}
+
+/* What follows a write, from a dispatched source: report a failure, wait
+ * for the socket, or finish a close. */
+static void
+writer_after_write (FrameWriter *writer)
+{
+  if (writer->failed)
+    {
+      writer->failed = FALSE;
+      if (writer->session != NULL)
+        session_writer_failed (writer->session);
+      if (writer->closing)
+        writer_finish_close (writer);
+      return;
+    }
+  if (writer_get_pending (writer) > 0)
+    writer_schedule (writer);
+  else if (writer->closing)
+    writer_finish_close (writer);
 }
 
 static gboolean
@@ -335,27 +351,37 @@ writer_writable_cb (GObject  *stream,
   writer->blocked = FALSE;
   writer_ref (writer);
   writer_write (writer);
-  if (writer_get_pending (writer) > 0)
-    writer_schedule (writer);
-  else if (writer->closing)
-    writer_finish_close (writer);
-  else if (writer->session != NULL)
+  writer_after_write (writer);
+  if (writer_get_pending (writer) == 0 && !writer->closing && writer->session != NULL)
     session_writer_drained (writer->session);
   writer_unref (writer);
   return G_SOURCE_REMOVE;
 }
 
-/* Every writer that got frames during this main-loop iteration, flushed
- * by one idle source: one write per session, and no source per session. */
+/* Every writer that got frames during a main-loop iteration. They are
+ * written when the next iteration prepares, before it polls: one write per
+ * session, no source per session and no extra iteration. What needs more
+ * than a write (a failure, a close) waits for an idle source, so that no
+ * application code runs inside a prepare function. */
 static GPtrArray *dirty_writers;
-static guint flush_source;
+static GSource *prepare_source;
+static guint idle_source;
+
+static void
+writer_queue (FrameWriter *writer)
+{
+  if (dirty_writers == NULL)
+    dirty_writers = g_ptr_array_new_with_free_func ((GDestroyNotify) writer_unref);
+  writer->queued = TRUE;
+  g_ptr_array_add (dirty_writers, writer_ref (writer));
+}
 
 static gboolean
-flush_writers_cb (gpointer user_data)
+flush_writers_idle_cb (gpointer user_data)
 {
   g_autoptr(GPtrArray) writers = g_steal_pointer (&dirty_writers);
 
-  flush_source = 0;
+  idle_source = 0;
   for (guint i = 0; writers != NULL && i < writers->len; i++)
     {
       FrameWriter *writer = g_ptr_array_index (writers, i);
@@ -364,13 +390,59 @@ flush_writers_cb (gpointer user_data)
       if (writer->finished)
         continue;
       writer_write (writer);
-      if (writer_get_pending (writer) > 0)
-        writer_schedule (writer);
-      else if (writer->closing)
-        writer_finish_close (writer);
+      writer_after_write (writer);
     }
   return G_SOURCE_REMOVE;
 }
+
+static gboolean
+flush_writers_prepare (GSource *source,
+                       gint    *timeout)
+{
+  g_autoptr(GPtrArray) writers = NULL;
+
+  *timeout = -1;
+  if (dirty_writers == NULL || dirty_writers->len == 0)
+    return FALSE;
+
+  writers = g_steal_pointer (&dirty_writers);
+  for (guint i = 0; i < writers->len; i++)
+    {
+      FrameWriter *writer = g_ptr_array_index (writers, i);
+
+      writer->queued = FALSE;
+      if (writer->finished)
+        continue;
+      if (!writer->closing)
+        writer_write (writer);
+      if (writer->failed || writer->closing)
+        {
+          writer_queue (writer);
+          if (idle_source == 0)
+            idle_source = g_idle_add_full (G_PRIORITY_DEFAULT, flush_writers_idle_cb, NULL, NULL);
+        }
+      else if (writer_get_pending (writer) > 0)
+        writer_schedule (writer);
+    }
+  return FALSE;
+}
+
+static gboolean
+flush_writers_dispatch (GSource     *source,
+                        GSourceFunc  callback,
+                        gpointer     user_data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs flush_writers_funcs = {
+  flush_writers_prepare,
+  NULL,
+  flush_writers_dispatch,
+  NULL,
+  NULL,
+  NULL,
+};
 
 /* Waits for the socket to take more, or for the end of this iteration. */
 static void
@@ -387,12 +459,15 @@ writer_schedule (FrameWriter *writer)
       return;
     }
 
-  if (dirty_writers == NULL)
-    dirty_writers = g_ptr_array_new_with_free_func ((GDestroyNotify) writer_unref);
-  writer->queued = TRUE;
-  g_ptr_array_add (dirty_writers, writer_ref (writer));
-  if (flush_source == 0)
-    flush_source = g_idle_add_full (G_PRIORITY_DEFAULT, flush_writers_cb, NULL, NULL);
+  writer_queue (writer);
+  if (writer->closing && idle_source == 0)
+    idle_source = g_idle_add_full (G_PRIORITY_DEFAULT, flush_writers_idle_cb, NULL, NULL);
+  if (prepare_source == NULL)
+    {
+      prepare_source = g_source_new (&flush_writers_funcs, sizeof (GSource));
+      g_source_set_static_name (prepare_source, "Orderly WebSocket writers");
+      g_source_attach (prepare_source, g_main_context_get_thread_default ());
+    }
 }
 
 static void
