@@ -99,6 +99,7 @@ test_screenshots (OrderlyUiFixture *fixture,
     { "history", 1100, 760 },
     { "overview", 360, 720 },
     { "logs", 360, 720 },
+    { "remote", 360, 720 },
   };
 
   orderly_remote_set_url (fixture->remote, "http://127.0.0.1:8080/");

@@ -26,6 +26,29 @@ test_window_draws (OrderlyUiFixture *fixture,
 
   g_assert_true (gtk_widget_activate_action (window, "win.show-page", "s", "logs"));
   g_assert_true (orderly_ui_wait_for_frames (window, 1, 5000));
+
+  /* The main menu's windows: keyboard shortcuts and about. */
+  g_assert_true (gtk_widget_activate_action (window, "win.show-help-overlay", NULL));
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "about", NULL);
+  orderly_ui_spin (100);
+  {
+    GList *windows = gtk_window_list_toplevels ();
+    gboolean shortcuts = FALSE, about = FALSE;
+
+    for (GList *l = windows; l != NULL; l = l->next)
+      {
+        if (GTK_IS_SHORTCUTS_WINDOW (l->data) && gtk_widget_get_visible (l->data))
+          shortcuts = TRUE;
+        if (ADW_IS_ABOUT_WINDOW (l->data))
+          {
+            about = TRUE;
+            gtk_window_destroy (l->data);
+          }
+      }
+    g_list_free (windows);
+    g_assert_true (shortcuts);
+    g_assert_true (about);
+  }
 }
 
 static AdwMessageDialog *
