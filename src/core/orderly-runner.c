@@ -9,7 +9,7 @@
 #include "orderly-runner.h"
 
 #define GENERATE_BATCH 16384
-#define PROCESS_CHUNK 1024
+#define PROCESS_CHUNK 4096
 #define SPIN_LIMIT_US 200
 
 struct _OrderlyRunner
@@ -45,6 +45,9 @@ struct _OrderlyRunner
   OrderlyPriority   queue_priority;
   gint64            queue_next;
   gint64            queue_done;
+  /* Chunks commit in the order they were taken, so results are appended. */
+  GCond             turn_cond;
+  gint64            turn;
 
   GArray           *vip_ids;
   GArray           *normal_ids;
@@ -225,6 +228,61 @@ add_processed (OrderlyRunner   *self,
               G_GINT64_FORMAT " orders", orderly_priority_to_string (priority), after, total);
 }
 
+static char *
+append_number (char    *out,
+               guint64  value)
+{
+  char digits[24];
+  int n = 0;
+
+  do
+    digits[n++] = '0' + value % 10;
+  while ((value /= 10) != 0);
+  while (n > 0)
+    *out++ = digits[--n];
+  return out;
+}
+
+/* "VIP order 42 processed by worker 2", written without printf: this runs
+ * once per order. The buffer holds 96 bytes, far more than the longest. */
+static void
+write_observations (char       *out,
+                    const char *priority,
+                    gint64      id,
+                    guint       worker_id)
+{
+  out = g_stpcpy (out, priority);
+  out = g_stpcpy (out, " order ");
+  out = append_number (out, (guint64) id);
+  out = g_stpcpy (out, " processed by worker ");
+  out = append_number (out, worker_id);
+  *out = '\0';
+}
+
+/* Waits until every chunk taken before @chunk is stored. */
+static gboolean
+wait_for_turn (OrderlyRunner *self,
+               gint64         chunk)
+{
+  gboolean ok;
+
+  g_mutex_lock (&self->lock);
+  while (self->turn != chunk && !g_atomic_int_get (&self->failed))
+    g_cond_wait (&self->turn_cond, &self->lock);
+  ok = !g_atomic_int_get (&self->failed);
+  g_mutex_unlock (&self->lock);
+  return ok;
+}
+
+static void
+end_turn (OrderlyRunner *self)
+{
+  g_mutex_lock (&self->lock);
+  self->turn++;
+  g_cond_broadcast (&self->turn_cond);
+  g_mutex_unlock (&self->lock);
+}
+
 static gpointer
 worker_main (gpointer data)
 {
@@ -264,17 +322,15 @@ worker_main (gpointer data)
               simulate_work (self);
             }
           results[i].id = ids[start + i];
+          results[i].priority = self->queue_priority;
           results[i].processed_at_us = g_get_real_time ();
           results[i].worker_id = worker->worker_id;
-          snprintf (observations[i], sizeof observations[i],
-                    "%s order %" G_GINT64_FORMAT " processed by worker %u",
-                    priority, results[i].id, worker->worker_id);
+          write_observations (observations[i], priority, results[i].id, worker->worker_id);
           results[i].observations = observations[i];
         }
-      if (n == 0)
+      if (!wait_for_turn (self, start / PROCESS_CHUNK))
         break;
-
-      if (!orderly_store_process_orders (self->store, results, n, &claimed, &error))
+      if (n > 0 && !orderly_store_process_orders (self->store, results, n, &claimed, &error))
         {
           g_mutex_lock (&self->lock);
           if (self->record.error_message == NULL)
@@ -282,8 +338,12 @@ worker_main (gpointer data)
           g_mutex_unlock (&self->lock);
           g_atomic_int_set (&self->failed, 1);
           g_atomic_int_set (&self->cancelled, 1);
+          end_turn (self);
           break;
         }
+      end_turn (self);
+      if (n == 0)
+        break;
       add_processed (self, self->queue_priority, claimed, n);
     }
   g_atomic_int_add (&self->active_workers, -1);
@@ -302,6 +362,7 @@ drain_queue (OrderlyRunner *self)
 
   self->queue_next = 0;
   self->queue_done = 0;
+  self->turn = 0;
   for (guint i = 0; i < n_workers; i++)
     {
       Worker *worker = g_new0 (Worker, 1);
@@ -535,6 +596,7 @@ orderly_runner_start (OrderlyStore              *store,
   self->logs = logs;
   self->work_us = MAX (work_us, 0);
   g_mutex_init (&self->lock);
+  g_cond_init (&self->turn_cond);
   self->record = *record;
   self->record.error_message = NULL;
   self->run_start_mono = now_mono ();
@@ -610,6 +672,7 @@ orderly_runner_free (OrderlyRunner *self)
   g_clear_pointer (&self->normal_ids, g_array_unref);
   orderly_run_record_clear (&self->record);
   orderly_store_unref (self->store);
+  g_cond_clear (&self->turn_cond);
   g_mutex_clear (&self->lock);
   g_free (self);
 }

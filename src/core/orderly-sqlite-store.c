@@ -18,7 +18,8 @@
 typedef enum
 {
   STMT_INSERT_ORDER,
-  STMT_PROCESS_ORDER,
+  STMT_PROCESS_VIP,
+  STMT_PROCESS_NORMAL,
   STMT_INSERT_RUN,
   STMT_UPDATE_RUN,
   STMT_INSERT_LOG,
@@ -27,11 +28,14 @@ typedef enum
 
 static const char * const stmt_sql[N_STMTS] = {
   [STMT_INSERT_ORDER] =
-    "INSERT INTO orders (id, run_id, customer, priority, amount, created_at, status) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)",
-  [STMT_PROCESS_ORDER] =
-    "UPDATE orders SET status = 1, observations = ?2, processed_at = ?3, worker = ?4 "
-    "WHERE id = ?1 AND status = 0",
+    "INSERT INTO orders (id, run_id, customer, priority, amount, created_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+  [STMT_PROCESS_VIP] =
+    "INSERT OR IGNORE INTO vip_results (id, observations, processed_at, worker) "
+    "VALUES (?1, ?2, ?3, ?4)",
+  [STMT_PROCESS_NORMAL] =
+    "INSERT OR IGNORE INTO normal_results (id, observations, processed_at, worker) "
+    "VALUES (?1, ?2, ?3, ?4)",
   [STMT_INSERT_RUN] =
     "INSERT INTO runs (seed, quantity, vip_share, phase, workers, started_at) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -93,9 +97,49 @@ static const char * const schema_v1 =
   "  data TEXT"
   ");";
 
+/*
+ * Version 2 keeps what processing writes apart from the orders, one row per
+ * processed order, in a table per priority. A row's primary key is the claim:
+ * an order can be processed once. Each phase processes its orders in
+ * ascending id order, so its results are appended, and no order row is ever
+ * rewritten. The view shows each order whole, with its status.
+ */
+#define RESULTS_TABLE(name) \
+  "CREATE TABLE " name " (" \
+  "  id INTEGER PRIMARY KEY," \
+  "  observations TEXT NOT NULL," \
+  "  processed_at INTEGER NOT NULL," \
+  "  worker INTEGER NOT NULL" \
+  ");" \
+  "INSERT INTO " name " (id, observations, processed_at, worker)" \
+  "  SELECT id, coalesce(observations, ''), coalesce(processed_at, 0), coalesce(worker, 0)" \
+  "  FROM orders WHERE status = 1 AND priority = "
+
+static const char * const schema_v2 =
+  RESULTS_TABLE ("vip_results") "0;"
+  RESULTS_TABLE ("normal_results") "1;"
+  "ALTER TABLE orders DROP COLUMN status;"
+  "ALTER TABLE orders DROP COLUMN observations;"
+  "ALTER TABLE orders DROP COLUMN processed_at;"
+  "ALTER TABLE orders DROP COLUMN worker;"
+  "CREATE VIEW orders_view AS"
+  "  SELECT o.id, o.run_id, o.customer,"
+  "         CASE o.priority WHEN 0 THEN 'VIP' ELSE 'NORMAL' END AS priority,"
+  "         o.amount, o.created_at,"
+  "         CASE WHEN v.id IS NULL AND n.id IS NULL THEN 'pending' ELSE 'processed' END AS status,"
+  "         coalesce (v.observations, n.observations) AS observations,"
+  "         coalesce (v.processed_at, n.processed_at) AS processed_at,"
+  "         coalesce (v.worker, n.worker) AS worker"
+  "  FROM orders o"
+  "  LEFT JOIN vip_results v ON v.id = o.id AND o.priority = 0"
+  "  LEFT JOIN normal_results n ON n.id = o.id AND o.priority = 1;";
+
+#undef RESULTS_TABLE
+
 /* Migrations from version N-1 to N, applied in order. */
 static const char * const migrations[] = {
   schema_v1,
+  schema_v2,
 };
 
 typedef struct
@@ -292,8 +336,10 @@ query_int (OrderlySqliteStore  *self,
 static gpointer
 configure_library (gpointer data)
 {
-  /* Memory statistics take a global mutex on every allocation. */
+  /* Memory statistics take a global mutex on every allocation, and every
+   * connection here is already serialised by its store's own lock. */
   sqlite3_config (SQLITE_CONFIG_MEMSTATUS, 0);
+  sqlite3_config (SQLITE_CONFIG_MULTITHREAD);
   return NULL;
 }
 
@@ -502,7 +548,7 @@ count_and_delete (OrderlySqliteStore  *self,
 {
   g_autofree char *count_sql = g_strdup_printf ("SELECT count(*) FROM %s", table);
   g_autofree char *delete_sql = g_strdup_printf ("DELETE FROM %s", table);
-  gint64 count = query_int (self, count_sql, error);
+  gint64 count = deleted != NULL ? query_int (self, count_sql, error) : 0;
 
   if (count < 0)
     return FALSE;
@@ -523,7 +569,9 @@ orderly_sqlite_store_clear_orders (OrderlyStore  *store,
 
   if (!begin (self, error))
     return FALSE;
-  if (!count_and_delete (self, "orders", deleted, error))
+  if (!count_and_delete (self, "orders", deleted, error) ||
+      !count_and_delete (self, "vip_results", NULL, error) ||
+      !count_and_delete (self, "normal_results", NULL, error))
     {
       rollback (self);
       return FALSE;
@@ -543,6 +591,8 @@ orderly_sqlite_store_reset (OrderlyStore  *store,
   if (!begin (self, error))
     return FALSE;
   if (!count_and_delete (self, "orders", deleted_orders, error) ||
+      !count_and_delete (self, "vip_results", NULL, error) ||
+      !count_and_delete (self, "normal_results", NULL, error) ||
       !count_and_delete (self, "runs", deleted_runs, error))
     {
       rollback (self);
@@ -592,7 +642,8 @@ orderly_sqlite_store_process_orders (OrderlyStore              *store,
 {
   OrderlySqliteStore *self = (OrderlySqliteStore *) store;
   G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
-  sqlite3_stmt *s = self->stmts[STMT_PROCESS_ORDER];
+  sqlite3_stmt *vip = self->stmts[STMT_PROCESS_VIP];
+  sqlite3_stmt *normal = self->stmts[STMT_PROCESS_NORMAL];
   guint claimed = 0;
 
   if (!begin (self, error))
@@ -600,6 +651,7 @@ orderly_sqlite_store_process_orders (OrderlyStore              *store,
   for (guint i = 0; i < n_results; i++)
     {
       const OrderlyOrderResult *result = &results[i];
+      sqlite3_stmt *s = result->priority == ORDERLY_PRIORITY_VIP ? vip : normal;
 
       sqlite3_bind_int64 (s, 1, result->id);
       sqlite3_bind_text (s, 2, result->observations, -1, SQLITE_STATIC);
@@ -629,15 +681,17 @@ orderly_sqlite_store_count_orders (OrderlyStore        *store,
 
   memset (counts, 0, sizeof *counts);
   s = prepare (self,
-               "SELECT priority, count(*), total(status) FROM orders WHERE run_id = ?1 "
-               "GROUP BY priority", error);
+               "SELECT o.priority, count(*), count(v.id) + count(n.id) FROM orders o "
+               "LEFT JOIN vip_results v ON v.id = o.id AND o.priority = 0 "
+               "LEFT JOIN normal_results n ON n.id = o.id AND o.priority = 1 "
+               "WHERE o.run_id = ?1 GROUP BY o.priority", error);
   if (s == NULL)
     return FALSE;
   sqlite3_bind_int64 (s, 1, run_id);
   while ((rc = sqlite3_step (s)) == SQLITE_ROW)
     {
       gint64 total = sqlite3_column_int64 (s, 1);
-      gint64 processed = (gint64) sqlite3_column_double (s, 2);
+      gint64 processed = sqlite3_column_int64 (s, 2);
 
       if (sqlite3_column_int (s, 0) == ORDERLY_PRIORITY_VIP)
         {
@@ -668,8 +722,12 @@ orderly_sqlite_store_pending_order_ids (OrderlyStore     *store,
   int rc;
 
   s = prepare (self,
-               "SELECT id FROM orders WHERE run_id = ?1 AND priority = ?2 AND status = 0 "
-               "ORDER BY id", error);
+               priority == ORDERLY_PRIORITY_VIP
+               ? "SELECT o.id FROM orders o WHERE o.run_id = ?1 AND o.priority = ?2 "
+                 "AND NOT EXISTS (SELECT 1 FROM vip_results r WHERE r.id = o.id) ORDER BY o.id"
+               : "SELECT o.id FROM orders o WHERE o.run_id = ?1 AND o.priority = ?2 "
+                 "AND NOT EXISTS (SELECT 1 FROM normal_results r WHERE r.id = o.id) ORDER BY o.id",
+               error);
   if (s == NULL)
     return NULL;
   sqlite3_bind_int64 (s, 1, run_id);

@@ -12,7 +12,7 @@ typedef enum
 } OrderlySqliteStoreFlags;
 
 /* The schema version this build writes, kept in PRAGMA user_version. */
-#define ORDERLY_SQLITE_SCHEMA_VERSION 1
+#define ORDERLY_SQLITE_SCHEMA_VERSION 2
 
 OrderlyStore *orderly_sqlite_store_new      (const char               *path,
                                              GError                  **error);

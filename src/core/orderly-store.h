@@ -21,10 +21,11 @@ typedef struct
 /* What processing wrote for one order; claimed only if still pending. */
 typedef struct
 {
-  gint64      id;
-  const char *observations;
-  gint64      processed_at_us;
-  guint       worker_id;
+  gint64           id;
+  OrderlyPriority  priority;
+  const char      *observations;
+  gint64           processed_at_us;
+  guint            worker_id;
 } OrderlyOrderResult;
 
 typedef struct

@@ -146,17 +146,17 @@ test_engine_vip_first (Fixture       *fixture,
   g_assert_cmpint (run_to_end (fixture)->phase, ==, ORDERLY_PHASE_DONE);
 
   vip_last = orderly_test_query_int (fixture->db_path,
-                                     "SELECT max(processed_at) FROM orders WHERE priority = 0");
+                                     "SELECT max(processed_at) FROM orders_view WHERE priority = 'VIP'");
   normal_first = orderly_test_query_int (fixture->db_path,
-                                         "SELECT min(processed_at) FROM orders WHERE priority = 1");
+                                         "SELECT min(processed_at) FROM orders_view WHERE priority = 'NORMAL'");
   g_assert_cmpint (vip_last, >, 0);
   g_assert_cmpint (vip_last, <, normal_first);
   g_assert_cmpint (orderly_test_query_int (fixture->db_path,
-                                           "SELECT count(*) FROM orders WHERE status = 0"), ==, 0);
+                                           "SELECT count(*) FROM orders_view WHERE status = 'pending'"), ==, 0);
   g_assert_cmpint (orderly_test_query_int (fixture->db_path,
-                                           "SELECT count(DISTINCT worker) FROM orders"), >, 1);
+                                           "SELECT count(DISTINCT worker) FROM orders_view"), >, 1);
   g_assert_cmpint (orderly_test_query_int (fixture->db_path,
-                                           "SELECT count(*) FROM orders WHERE observations IS NULL "
+                                           "SELECT count(*) FROM orders_view WHERE observations IS NULL "
                                            "OR processed_at IS NULL OR worker IS NULL"), ==, 0);
 }
 
@@ -182,7 +182,7 @@ test_engine_counts (Fixture       *fixture,
   g_assert_cmpint (d->normal_processed, ==, d->normal_total);
   g_assert_cmpint (d->processed_total, ==, 10000);
   g_assert_cmpint (orderly_test_query_int (fixture->db_path,
-                                           "SELECT count(*) FROM orders WHERE priority = 0"), ==,
+                                           "SELECT count(*) FROM orders_view WHERE priority = 'VIP'"), ==,
                    d->vip_total);
 
   g_assert_cmpfloat (d->generation_ms, >, 0);
@@ -256,7 +256,7 @@ test_engine_cancel (Fixture       *fixture,
   g_assert_cmpint (d->processed_total, >, 0);
   g_assert_cmpint (d->processed_total, <, 50000);
   g_assert_cmpint (orderly_test_query_int (fixture->db_path,
-                                           "SELECT count(*) FROM orders WHERE status = 1"), ==,
+                                           "SELECT count(*) FROM orders_view WHERE status = 'processed'"), ==,
                    d->processed_total);
   g_assert_cmpint (orderly_test_query_int (fixture->db_path, "SELECT count(*) FROM orders"), ==,
                    d->generated);
@@ -414,7 +414,7 @@ crash_and_resume (Fixture    *fixture,
   d = orderly_status_get_data (orderly_engine_get_status (fixture->engine));
   generated_before = orderly_test_query_int (fixture->db_path, "SELECT count(*) FROM orders");
   processed_before = orderly_test_query_int (fixture->db_path,
-                                             "SELECT count(*) FROM orders WHERE status = 1");
+                                             "SELECT count(*) FROM orders_view WHERE status = 'processed'");
   g_test_message ("killed with %" G_GINT64_FORMAT " generated, %" G_GINT64_FORMAT " processed",
                   generated_before, processed_before);
   g_assert_cmpint (d->phase, ==, ORDERLY_PHASE_INTERRUPTED);
@@ -433,21 +433,21 @@ crash_and_resume (Fixture    *fixture,
   g_assert_cmpint (orderly_test_query_int (fixture->db_path, "SELECT count(*) FROM orders"), ==, quantity);
   g_assert_cmpint (orderly_test_query_int (fixture->db_path, "SELECT max(id) FROM orders"), ==, quantity);
   g_assert_cmpint (orderly_test_query_int (fixture->db_path,
-                                           "SELECT count(*) FROM orders WHERE status = 1 AND "
+                                           "SELECT count(*) FROM orders_view WHERE status = 'processed' AND "
                                            "observations IS NOT NULL AND worker IS NOT NULL"), ==, quantity);
   /* Every order processed before the crash kept its first result. */
   g_assert_true (orderly_test_integrity_ok (fixture->db_path));
   g_assert_cmpint (orderly_test_query_int (fixture->db_path,
-                                           "SELECT max(processed_at) FROM orders WHERE priority = 0"), <,
+                                           "SELECT max(processed_at) FROM orders_view WHERE priority = 'VIP'"), <,
                    orderly_test_query_int (fixture->db_path,
-                                           "SELECT min(processed_at) FROM orders WHERE priority = 1"));
+                                           "SELECT min(processed_at) FROM orders_view WHERE priority = 'NORMAL'"));
 }
 
 static void
 test_engine_crash_processing (Fixture       *fixture,
                               gconstpointer  user_data)
 {
-  crash_and_resume (fixture, 30000, 100, "SELECT count(*) FROM orders WHERE status = 1", 2000);
+  crash_and_resume (fixture, 30000, 100, "SELECT count(*) FROM orders_view WHERE status = 'processed'", 2000);
 }
 
 static void

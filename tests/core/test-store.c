@@ -31,6 +31,60 @@ test_store_schema (void)
 }
 
 static void
+test_store_migrate_v1 (void)
+{
+  g_autofree char *dir = orderly_test_make_data_dir ();
+  g_autofree char *path = g_build_filename (dir, "orderly.db", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OrderlyStore) store = NULL;
+  g_autofree char *command = NULL;
+  OrderlyOrderCounts counts;
+  g_autoptr(GArray) pending = NULL;
+
+  /* A database as the first schema version wrote it. */
+  command = g_strdup_printf (
+    "sqlite3 '%s' \""
+    "CREATE TABLE runs (id INTEGER PRIMARY KEY, seed INTEGER NOT NULL, quantity INTEGER NOT NULL,"
+    " vip_share REAL NOT NULL, phase TEXT NOT NULL, workers INTEGER NOT NULL DEFAULT 0,"
+    " started_at INTEGER NOT NULL, finished_at INTEGER NOT NULL DEFAULT 0,"
+    " generation_ms REAL NOT NULL DEFAULT 0, enqueue_vip_ms REAL NOT NULL DEFAULT 0,"
+    " enqueue_normal_ms REAL NOT NULL DEFAULT 0, vip_start INTEGER NOT NULL DEFAULT 0,"
+    " vip_end INTEGER NOT NULL DEFAULT 0, vip_ms REAL NOT NULL DEFAULT 0,"
+    " vip_count INTEGER NOT NULL DEFAULT 0, normal_start INTEGER NOT NULL DEFAULT 0,"
+    " normal_end INTEGER NOT NULL DEFAULT 0, normal_ms REAL NOT NULL DEFAULT 0,"
+    " normal_count INTEGER NOT NULL DEFAULT 0, total_ms REAL NOT NULL DEFAULT 0,"
+    " generated INTEGER NOT NULL DEFAULT 0, vip_total INTEGER NOT NULL DEFAULT 0,"
+    " normal_total INTEGER NOT NULL DEFAULT 0, error TEXT);"
+    "CREATE TABLE orders (id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, customer TEXT NOT NULL,"
+    " priority INTEGER NOT NULL, amount INTEGER NOT NULL, created_at INTEGER NOT NULL,"
+    " status INTEGER NOT NULL DEFAULT 0, observations TEXT, processed_at INTEGER, worker INTEGER);"
+    "CREATE TABLE logs (id INTEGER PRIMARY KEY, timestamp INTEGER NOT NULL, level INTEGER NOT NULL,"
+    " category TEXT NOT NULL, message TEXT NOT NULL, data TEXT);"
+    "INSERT INTO runs (id, seed, quantity, vip_share, phase, started_at) VALUES (1, 1, 3, 0.5, 'WAITING_NORMAL_DRAIN', 1);"
+    "INSERT INTO orders VALUES (1, 1, 'A', 0, 100, 1, 1, 'done', 5, 2);"
+    "INSERT INTO orders VALUES (2, 1, 'B', 1, 200, 1, 1, 'done', 6, 1);"
+    "INSERT INTO orders VALUES (3, 1, 'C', 1, 300, 1, 0, NULL, NULL, NULL);"
+    "PRAGMA user_version = 1;\"", path);
+  g_assert_true (g_spawn_command_line_sync (command, NULL, NULL, NULL, NULL));
+
+  store = orderly_sqlite_store_new (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (orderly_test_query_int (path, "PRAGMA user_version"), ==, 2);
+  g_assert_true (orderly_store_count_orders (store, 1, &counts, &error));
+  g_assert_cmpint (counts.vip_total, ==, 1);
+  g_assert_cmpint (counts.vip_processed, ==, 1);
+  g_assert_cmpint (counts.normal_total, ==, 2);
+  g_assert_cmpint (counts.normal_processed, ==, 1);
+  pending = orderly_store_pending_order_ids (store, 1, ORDERLY_PRIORITY_NORMAL, &error);
+  g_assert_cmpuint (pending->len, ==, 1);
+  g_assert_cmpint (g_array_index (pending, gint64, 0), ==, 3);
+  g_clear_pointer (&store, orderly_store_unref);
+  g_assert_cmpint (orderly_test_query_int (path, "SELECT worker FROM orders_view WHERE id = 1"), ==, 2);
+  g_assert_true (orderly_test_integrity_ok (path));
+  orderly_test_remove_dir (dir);
+}
+
+static void
 test_store_corrupt (void)
 {
   g_autofree char *dir = orderly_test_make_data_dir ();
@@ -132,11 +186,11 @@ test_store_claim_once (void)
   g_autofree char *path = g_build_filename (dir, "orderly.db", NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(OrderlyStore) store = orderly_sqlite_store_new (path, &error);
-  OrderlyOrder orders[2] = { { .id = 1, .run_id = 1, .customer = "A" },
-                             { .id = 2, .run_id = 1, .customer = "B" } };
-  OrderlyOrderResult first[1] = { { .id = 1, .observations = "first", .processed_at_us = 1, .worker_id = 1 } };
-  OrderlyOrderResult again[2] = { { .id = 1, .observations = "second", .processed_at_us = 2, .worker_id = 2 },
-                                  { .id = 2, .observations = "second", .processed_at_us = 2, .worker_id = 2 } };
+  OrderlyOrder orders[2] = { { .id = 1, .run_id = 1, .customer = "A", .priority = ORDERLY_PRIORITY_NORMAL },
+                             { .id = 2, .run_id = 1, .customer = "B", .priority = ORDERLY_PRIORITY_NORMAL } };
+  OrderlyOrderResult first[1] = { { .id = 1, .priority = ORDERLY_PRIORITY_NORMAL, .observations = "first", .processed_at_us = 1, .worker_id = 1 } };
+  OrderlyOrderResult again[2] = { { .id = 1, .priority = ORDERLY_PRIORITY_NORMAL, .observations = "second", .processed_at_us = 2, .worker_id = 2 },
+                                  { .id = 2, .priority = ORDERLY_PRIORITY_NORMAL, .observations = "second", .processed_at_us = 2, .worker_id = 2 } };
   guint claimed = 0;
 
   g_assert_true (orderly_store_insert_orders (store, orders, 2, &error));
@@ -145,8 +199,8 @@ test_store_claim_once (void)
   g_assert_true (orderly_store_process_orders (store, again, 2, &claimed, &error));
   g_assert_cmpuint (claimed, ==, 1);
   g_clear_pointer (&store, orderly_store_unref);
-  g_assert_cmpint (orderly_test_query_int (path, "SELECT worker FROM orders WHERE id = 1"), ==, 1);
-  g_assert_cmpint (orderly_test_query_int (path, "SELECT worker FROM orders WHERE id = 2"), ==, 2);
+  g_assert_cmpint (orderly_test_query_int (path, "SELECT worker FROM orders_view WHERE id = 1"), ==, 1);
+  g_assert_cmpint (orderly_test_query_int (path, "SELECT worker FROM orders_view WHERE id = 2"), ==, 2);
   orderly_test_remove_dir (dir);
 }
 
@@ -285,6 +339,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/orderly/store/schema", test_store_schema);
+  g_test_add_func ("/orderly/store/migrate-v1", test_store_migrate_v1);
   g_test_add_func ("/orderly/store/corrupt", test_store_corrupt);
   g_test_add_func ("/orderly/store/newer-schema", test_store_newer_schema);
   g_test_add_func ("/orderly/store/read-only", test_store_read_only);
