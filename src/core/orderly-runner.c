@@ -9,7 +9,11 @@
 #include "orderly-runner.h"
 
 #define GENERATE_BATCH 16384
-#define PROCESS_CHUNK 4096
+/* Orders claimed and stored per transaction: large enough to keep commits
+ * rare, small enough that with a simulated cost a chunk still takes about a
+ * tenth of a second, so progress keeps moving. */
+#define PROCESS_CHUNK_MAX 4096
+#define PROCESS_CHUNK_TARGET_US (G_USEC_PER_SEC / 10)
 #define SPIN_LIMIT_US 200
 
 struct _OrderlyRunner
@@ -45,6 +49,7 @@ struct _OrderlyRunner
   OrderlyPriority   queue_priority;
   gint64            queue_next;
   gint64            queue_done;
+  gint64            chunk_size;
   /* Chunks commit in the order they were taken, so results are appended. */
   GCond             turn_cond;
   gint64            turn;
@@ -288,8 +293,9 @@ worker_main (gpointer data)
 {
   Worker *worker = data;
   OrderlyRunner *self = worker->runner;
-  OrderlyOrderResult *results = g_new (OrderlyOrderResult, PROCESS_CHUNK);
-  char (*observations)[96] = g_malloc (PROCESS_CHUNK * sizeof *observations);
+  gint64 chunk_size = self->chunk_size;
+  OrderlyOrderResult *results = g_new (OrderlyOrderResult, chunk_size);
+  char (*observations)[96] = g_malloc (chunk_size * sizeof *observations);
   const gint64 *ids = (const gint64 *) (gpointer) self->queue->data;
   gint64 len = self->queue->len;
   const char *priority = orderly_priority_to_string (self->queue_priority);
@@ -303,12 +309,12 @@ worker_main (gpointer data)
 
       g_mutex_lock (&self->lock);
       start = self->queue_next;
-      self->queue_next += PROCESS_CHUNK;
+      self->queue_next += chunk_size;
       g_mutex_unlock (&self->lock);
 
       if (start >= len)
         break;
-      n = (guint) MIN ((gint64) PROCESS_CHUNK, len - start);
+      n = (guint) MIN (chunk_size, len - start);
 
       for (guint i = 0; i < n; i++)
         {
@@ -328,7 +334,7 @@ worker_main (gpointer data)
           write_observations (observations[i], priority, results[i].id, worker->worker_id);
           results[i].observations = observations[i];
         }
-      if (!wait_for_turn (self, start / PROCESS_CHUNK))
+      if (!wait_for_turn (self, start / chunk_size))
         break;
       if (n > 0 && !orderly_store_process_orders (self->store, results, n, &claimed, &error))
         {
@@ -362,6 +368,9 @@ drain_queue (OrderlyRunner *self)
 
   self->queue_next = 0;
   self->queue_done = 0;
+  self->chunk_size = self->work_us > 0
+                     ? CLAMP (PROCESS_CHUNK_TARGET_US / self->work_us, 1, PROCESS_CHUNK_MAX)
+                     : PROCESS_CHUNK_MAX;
   self->turn = 0;
   for (guint i = 0; i < n_workers; i++)
     {
