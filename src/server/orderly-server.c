@@ -1558,6 +1558,19 @@ orderly_server_get_soup_server (OrderlyServer *self)
 }
 
 /**
+ * orderly_server_get_login_limiter:
+ *
+ * Returns: (transfer none): the failed-login counter every transport shares,
+ *   so a guesser is slowed down whichever door it knocks on
+ */
+OrderlyLoginLimiter *
+orderly_server_get_login_limiter (OrderlyServer *self)
+{
+  g_return_val_if_fail (ORDERLY_IS_SERVER (self), NULL);
+  return self->limiter;
+}
+
+/**
  * orderly_server_get_hub:
  *
  * Returns: (transfer none): the live feed every transport subscribes to

@@ -6,6 +6,7 @@
 #include "orderly-dispatcher.h"
 #include "orderly-engine.h"
 #include "orderly-hub.h"
+#include "orderly-login-limiter.h"
 #include "orderly-remote.h"
 
 G_BEGIN_DECLS
@@ -44,6 +45,7 @@ guint              orderly_server_get_port         (OrderlyServer      *self);
 const char        *orderly_server_get_instance_id  (OrderlyServer      *self);
 SoupServer        *orderly_server_get_soup_server  (OrderlyServer      *self);
 OrderlyHub        *orderly_server_get_hub          (OrderlyServer      *self);
+OrderlyLoginLimiter *orderly_server_get_login_limiter (OrderlyServer    *self);
 OrderlyDispatcher *orderly_server_get_dispatcher   (OrderlyServer      *self);
 gboolean           orderly_server_check_request    (OrderlyServer      *self,
                                                     SoupServerMessage  *msg,

@@ -515,7 +515,7 @@ orderly_socketio_transport_new (OrderlyServer *server,
       return self;
     }
 
-  self->limiter = orderly_login_limiter_new ();
+  self->limiter = g_object_ref (orderly_server_get_login_limiter (server));
   self->hub = g_object_ref (orderly_server_get_hub (server));
   self->dispatcher = g_object_ref (orderly_server_get_dispatcher (server));
   self->sio = orderly_sio_server_new ("/socket.io");
