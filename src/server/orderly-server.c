@@ -370,6 +370,29 @@ orderly_server_check_request (OrderlyServer     *self,
   return check_request (self, msg, query, is_upgrade, FALSE, role);
 }
 
+/**
+ * orderly_server_check_handshake:
+ *
+ * Applies the Host and Origin rules to a request whose client proves who it
+ * is later, in its own protocol (Socket.IO's CONNECT). A token it carries is
+ * not a login attempt here; the transport checks it, and counts failures in
+ * orderly_server_get_login_limiter(), where its refusal can say why.
+ *
+ * Returns: %FALSE if @msg was refused; its response is then set
+ */
+gboolean
+orderly_server_check_handshake (OrderlyServer     *self,
+                                SoupServerMessage *msg,
+                                GHashTable        *query,
+                                gboolean           is_upgrade)
+{
+  OrderlyRole role;
+
+  g_return_val_if_fail (ORDERLY_IS_SERVER (self), FALSE);
+
+  return check_request (self, msg, query, is_upgrade, TRUE, &role);
+}
+
 /* Open routes (the page, its files, /session, health) ignore a token that
  * is not valid: a stale cookie must not keep the page from asking for a new
  * one, and loading the page is not a login attempt. */

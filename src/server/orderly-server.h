@@ -52,6 +52,10 @@ gboolean           orderly_server_check_request    (OrderlyServer      *self,
                                                     GHashTable         *query,
                                                     gboolean            is_upgrade,
                                                     OrderlyRole        *role);
+gboolean           orderly_server_check_handshake  (OrderlyServer      *self,
+                                                    SoupServerMessage  *msg,
+                                                    GHashTable         *query,
+                                                    gboolean            is_upgrade);
 gboolean           orderly_server_reserve_connection (OrderlyServer    *self);
 void               orderly_server_release_connection (OrderlyServer    *self);
 void               orderly_server_set_keepalive    (OrderlyServer      *self,

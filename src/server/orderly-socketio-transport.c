@@ -394,8 +394,8 @@ sio_event_cb (OrderlySioServer *server,
     orderly_sio_socket_emit_args (socket, "error", reply, NULL);
 }
 
-/* Every request meets the server's rules first: Host, Origin, blocked
- * addresses and, when it carries one, a valid token. */
+/* Every request meets the server's Host and Origin rules first; the token
+ * is checked at CONNECT, where a refusal can tell the client why. */
 static gboolean
 check_request_cb (OrderlyEioServer  *engine,
                   SoupServerMessage *msg,
@@ -404,11 +404,10 @@ check_request_cb (OrderlyEioServer  *engine,
                   gpointer           user_data)
 {
   OrderlySocketioTransport *self = user_data;
-  OrderlyRole role;
 
   if (self->server == NULL)
     return FALSE;
-  return orderly_server_check_request (self->server, msg, query, is_upgrade, &role);
+  return orderly_server_check_handshake (self->server, msg, query, is_upgrade);
 }
 
 static void

@@ -422,4 +422,26 @@ describe('Socket.IO failed logins', { skip }, () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('failures over REST count for Socket.IO too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orderly-sio-limit-'));
+    const limited = await startServer({
+      command: orderlyBin, args: ['--headless', '--port', '0', '--data-dir', dir], env,
+    });
+    try {
+      for (let i = 0; i < 12; i++) {
+        const response = await fetch(new URL('pedidos', limited.url), {
+          headers: { authorization: `Bearer wrong-${i}` },
+        });
+        await response.arrayBuffer();
+      }
+      const socket = io(limited.url, { transports: ['websocket'], reconnection: false, forceNew: true, auth: { token: VIEWER } });
+      const [error] = await once(socket, 'connect_error');
+      socket.disconnect();
+      assert.match(error.message, /too many failed logins/i);
+    } finally {
+      await limited.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
