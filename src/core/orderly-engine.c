@@ -35,13 +35,26 @@ struct _OrderlyEngine
   gboolean            has_last_run;
   gboolean            interrupted;
 
+  /* Log lines are stored on a thread of their own, in order, so the main
+   * loop never waits for the database while the workers write to it. */
+  GThreadPool        *log_writer;
+  gint64              next_log_id;
+  gint                log_store_failed;
+
   guint               tick_source;
   guint               tick_hz;
   guint               workers;
   gint64              work_us;
   double              vip_share;
-  gboolean            log_store_failed;
 };
+
+typedef struct
+{
+  OrderlyStore *store;
+  GPtrArray    *records;
+  guint         keep;
+  gint         *failed;
+} LogBatch;
 
 enum {
   PROP_0,
@@ -162,11 +175,48 @@ update_status (OrderlyEngine *self)
 }
 
 static void
+write_logs_cb (gpointer data,
+               gpointer user_data)
+{
+  LogBatch *batch = data;
+  g_autoptr(GError) error = NULL;
+
+  if (!orderly_store_append_logs (batch->store, (OrderlyLogRecord **) batch->records->pdata,
+                                  batch->records->len, batch->keep, &error))
+    {
+      /* Lines keep showing even when they cannot be stored; say so once. */
+      if (g_atomic_int_compare_and_exchange (batch->failed, 0, 1))
+        g_warning ("Log lines are not being stored: %s", error->message);
+    }
+  else
+    {
+      g_atomic_int_set (batch->failed, 0);
+    }
+  orderly_store_unref (batch->store);
+  g_ptr_array_unref (batch->records);
+  g_free (batch);
+}
+
+static GThreadPool *
+new_log_writer (void)
+{
+  return g_thread_pool_new (write_logs_cb, NULL, 1, TRUE, NULL);
+}
+
+/* Waits until every line handed to the writer is stored. */
+static void
+drain_log_writer (OrderlyEngine *self)
+{
+  g_thread_pool_free (g_steal_pointer (&self->log_writer), FALSE, TRUE);
+  self->log_writer = new_log_writer ();
+}
+
+static void
 flush_logs (OrderlyEngine *self)
 {
   g_autoptr(GPtrArray) records = NULL;
   g_autoptr(GPtrArray) entries = NULL;
-  g_autoptr(GError) error = NULL;
+  LogBatch *batch;
   guint dropped = 0;
 
   records = orderly_log_queue_drain (self->log_queue, &dropped);
@@ -181,23 +231,27 @@ flush_logs (OrderlyEngine *self)
   if (records->len == 0)
     return;
 
-  if (!orderly_store_append_logs (self->store, (OrderlyLogRecord **) records->pdata, records->len,
-                                  orderly_log_store_get_capacity (self->log_store), &error))
-    {
-      /* Keep showing lines even when they cannot be stored; say so once. */
-      if (!self->log_store_failed)
-        g_warning ("Log lines are not being stored: %s", error->message);
-      self->log_store_failed = TRUE;
-    }
-  else
-    {
-      self->log_store_failed = FALSE;
-    }
-
+  batch = g_new0 (LogBatch, 1);
+  batch->store = orderly_store_ref (self->store);
+  batch->records = g_ptr_array_new_full (records->len, (GDestroyNotify) orderly_log_record_free);
+  batch->keep = orderly_log_store_get_capacity (self->log_store);
+  batch->failed = &self->log_store_failed;
   entries = g_ptr_array_new_full (records->len, g_object_unref);
   for (guint i = 0; i < records->len; i++)
-    g_ptr_array_add (entries, orderly_log_entry_new_from_record (records->pdata[i]));
+    {
+      OrderlyLogRecord *record = records->pdata[i];
+      OrderlyLogRecord *copy;
+
+      record->id = self->next_log_id++;
+      copy = orderly_log_record_new (record->level, record->category, record->message,
+                                     record->data_json);
+      copy->id = record->id;
+      copy->timestamp_ms = record->timestamp_ms;
+      g_ptr_array_add (batch->records, copy);
+      g_ptr_array_add (entries, orderly_log_entry_new_from_record (record));
+    }
   g_ptr_array_set_free_func (records, NULL);
+  g_thread_pool_push (self->log_writer, batch, NULL);
   orderly_log_store_append (self->log_store, (OrderlyLogEntry **) entries->pdata, entries->len);
 }
 
@@ -270,6 +324,11 @@ orderly_engine_dispose (GObject *object)
       orderly_runner_suspend (self->runner);
       orderly_runner_join (self->runner);
       g_clear_pointer (&self->runner, orderly_runner_free);
+    }
+  if (self->log_writer != NULL)
+    {
+      flush_logs (self);
+      g_thread_pool_free (g_steal_pointer (&self->log_writer), FALSE, TRUE);
     }
 
   G_OBJECT_CLASS (orderly_engine_parent_class)->dispose (object);
@@ -401,6 +460,8 @@ orderly_engine_init (OrderlyEngine *self)
   self->status = orderly_status_new ();
   self->log_store = orderly_log_store_new (ORDERLY_DEFAULT_LOG_CAPACITY);
   self->log_queue = orderly_log_queue_new (LOG_QUEUE_LIMIT);
+  self->log_writer = new_log_writer ();
+  self->next_log_id = 1;
   self->tick_hz = ORDERLY_DEFAULT_TICK_HZ;
   self->workers = 0;
   self->vip_share = ORDERLY_DEFAULT_VIP_SHARE;
@@ -422,6 +483,7 @@ recover (OrderlyEngine  *self,
     {
       g_autoptr(GPtrArray) entries = g_ptr_array_new_full (logs->len, g_object_unref);
 
+      self->next_log_id = ((OrderlyLogRecord *) logs->pdata[logs->len - 1])->id + 1;
       for (guint i = 0; i < logs->len; i++)
         g_ptr_array_add (entries, orderly_log_entry_new_from_record (logs->pdata[i]));
       g_ptr_array_set_free_func (logs, NULL);
@@ -765,6 +827,7 @@ orderly_engine_shutdown (OrderlyEngine *self)
       orderly_runner_join (self->runner);
     }
   orderly_engine_flush (self);
+  drain_log_writer (self);
 }
 
 /**

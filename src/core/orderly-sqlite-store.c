@@ -46,7 +46,8 @@ static const char * const stmt_sql[N_STMTS] = {
     "generated = ?16, vip_total = ?17, normal_total = ?18, error = ?19, workers = ?20 "
     "WHERE id = ?1",
   [STMT_INSERT_LOG] =
-    "INSERT INTO logs (timestamp, level, category, message, data) VALUES (?1, ?2, ?3, ?4, ?5)",
+    "INSERT INTO logs (timestamp, level, category, message, data, id) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 };
 
 static const char * const schema_v1 =
@@ -769,6 +770,10 @@ orderly_sqlite_store_append_logs (OrderlyStore      *store,
         sqlite3_bind_text (s, 5, record->data_json, -1, SQLITE_STATIC);
       else
         sqlite3_bind_null (s, 5);
+      if (record->id > 0)
+        sqlite3_bind_int64 (s, 6, record->id);
+      else
+        sqlite3_bind_null (s, 6);
       if (!step_in_batch (self, s, error))
         return FALSE;
       record->id = sqlite3_last_insert_rowid (self->db);

@@ -155,7 +155,8 @@ orderly_store_pending_order_ids (OrderlyStore     *self,
  * orderly_store_append_logs:
  * @keep: how many of the newest lines to keep stored (0 keeps all)
  *
- * Stores @records and sets their ids.
+ * Stores @records. A record's id is kept if it has one (ids must rise);
+ * records without one get the next free id.
  */
 gboolean
 orderly_store_append_logs (OrderlyStore      *self,
