@@ -3,27 +3,8 @@
 
 #include <glib/gstdio.h>
 
+#include "orderly-test-util.h"
 #include "orderly-ui-test-util.h"
-
-static void
-remove_dir (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir == NULL)
-    return;
-  while ((name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR))
-        remove_dir (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
 
 void
 orderly_ui_fixture_set_up (OrderlyUiFixture *fixture,
@@ -34,8 +15,7 @@ orderly_ui_fixture_set_up (OrderlyUiFixture *fixture,
   OrderlyTokens *tokens;
 
   orderly_ui_notifications_start ();
-  fixture->data_dir = g_dir_make_tmp ("orderly-ui-test-XXXXXX", &error);
-  g_assert_no_error (error);
+  fixture->data_dir = orderly_test_make_data_dir ();
   db_path = g_build_filename (fixture->data_dir, "orderly.db", NULL);
   fixture->store = orderly_sqlite_store_new (db_path, &error);
   g_assert_no_error (error);
@@ -96,7 +76,7 @@ orderly_ui_fixture_tear_down (OrderlyUiFixture *fixture,
   g_assert_finalize_object (g_steal_pointer (&fixture->remote));
   g_assert_finalize_object (g_steal_pointer (&fixture->engine));
   g_clear_pointer (&fixture->store, orderly_store_unref);
-  remove_dir (fixture->data_dir);
+  orderly_test_remove_dir (fixture->data_dir);
   g_clear_pointer (&fixture->data_dir, g_free);
 }
 
