@@ -65,7 +65,7 @@ if command -v clang >/dev/null && [ -d tests/fuzz ]; then
   if CC=clang build_dir _build-fuzz -Dfuzzing=true -Dui=false; then
     fuzz_passed=0 fuzz_failed=0
     for fuzzer in _build-fuzz/tests/fuzz/fuzz-*; do
-      [ -x "$fuzzer" ] || continue
+      [ -f "$fuzzer" ] && [ -x "$fuzzer" ] || continue
       name=$(basename "$fuzzer")
       corpus="$out/corpus-$name"; mkdir -p "$corpus"
       if "$fuzzer" -max_total_time="${ORDERLY_FUZZ_SECONDS:-30}" -rss_limit_mb=2048 \

@@ -399,7 +399,8 @@ describe('web dashboard', { timeout: 600000 }, () => {
       { timeoutMs: 60000, what: 'the page to reconnect by itself' });
     await page.locator('#restart-banner').waitFor({ state: 'visible', timeout: 10000 });
     assert.ok(socketUrls.length > 0);
-    assert.match(socketUrls[socketUrls.length - 1], /\/ws\?since=\d+$/, 'it asked to resume from its last seq');
+    assert.match(socketUrls[socketUrls.length - 1], /\/ws\?since=\d+&instance=[\w-]+$/,
+                 'it asked to resume from its last seq, naming the instance that seq came from');
     assert.match(await page.locator('#restart-banner-text').textContent(), /restarted/i);
     await screenshot(page, 'dashboard-desktop-restarted.png', { fullPage: false });
     assert.deepEqual(await duplicatedLogRows(page), []);
