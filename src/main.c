@@ -64,6 +64,8 @@ orderly_open (Orderly  *self,
     return FALSE;
   if (self->config->workers > 0)
     orderly_engine_set_workers (self->engine, self->config->workers);
+  if (self->config->work_us >= 0)
+    orderly_engine_set_work_us (self->engine, self->config->work_us);
 
   if (!self->config->no_auth)
     {

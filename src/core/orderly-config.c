@@ -26,6 +26,7 @@ orderly_config_parse (int     *argc,
   g_autoptr(OrderlyConfig) self = g_new0 (OrderlyConfig, 1);
   g_autoptr(GOptionContext) context = NULL;
   g_autofree char *workers = NULL;
+  g_autofree char *work_us = NULL;
   const GOptionEntry entries[] = {
     { "headless", 0, 0, G_OPTION_ARG_NONE, &self->headless,
       N_("Run without a window: engine and server only"), NULL },
@@ -37,6 +38,8 @@ orderly_config_parse (int     *argc,
       N_("Keep the database and tokens in DIR (default $XDG_DATA_HOME/orderly)"), N_("DIR") },
     { "workers", 0, 0, G_OPTION_ARG_STRING, &workers,
       N_("Process orders with N worker threads (default: one per processor)"), N_("N") },
+    { "work-us", 0, 0, G_OPTION_ARG_STRING, &work_us,
+      N_("Spend US more microseconds on each order, to model a slow downstream system (default 0)"), N_("US") },
     { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &self->tls_cert,
       N_("Serve HTTPS and WSS with the PEM certificate in FILE"), N_("FILE") },
     { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &self->tls_key,
@@ -52,6 +55,7 @@ orderly_config_parse (int     *argc,
 
   self->port = -1;
   self->workers = -1;
+  self->work_us = -1;
 
   context = g_option_context_new (NULL);
   g_option_context_set_summary (context,
@@ -81,6 +85,18 @@ orderly_config_parse (int     *argc,
           return NULL;
         }
       self->workers = (int) value;
+    }
+  if (work_us != NULL)
+    {
+      guint64 value;
+
+      if (!g_ascii_string_to_unsigned (work_us, 10, 0, 10 * G_USEC_PER_SEC, &value, NULL))
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       _("--work-us must be a whole number of microseconds between 0 and 10000000"));
+          return NULL;
+        }
+      self->work_us = (gint64) value;
     }
   if ((self->tls_cert == NULL) != (self->tls_key == NULL))
     {

@@ -15,6 +15,7 @@ typedef struct
   int       port;            /* -1: not given (ORDERLY_DEFAULT_PORT) */
   char     *data_dir;
   int       workers;         /* -1: not given */
+  gint64    work_us;         /* -1: not given */
   char     *tls_cert;
   char     *tls_key;
   char    **allow_origins;

@@ -6,6 +6,7 @@
 #include "orderly-engine.h"
 #include "orderly-enums.h"
 #include "orderly-log-queue.h"
+#include "orderly-periodic.h"
 #include "orderly-runner.h"
 
 /**
@@ -71,6 +72,7 @@ enum {
 
 enum {
   RUN_FINISHED,
+  FLUSHED,
   N_SIGNALS
 };
 
@@ -295,6 +297,7 @@ orderly_engine_flush (OrderlyEngine *self)
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
       g_signal_emit (self, signals[RUN_FINISHED], 0, orderly_status_get_phase (self->status));
     }
+  g_signal_emit (self, signals[FLUSHED], 0);
 }
 
 static gboolean
@@ -308,8 +311,7 @@ static void
 restart_tick (OrderlyEngine *self)
 {
   g_clear_handle_id (&self->tick_source, g_source_remove);
-  self->tick_source = g_timeout_add_full (G_PRIORITY_DEFAULT, 1000 / self->tick_hz,
-                                          tick_cb, self, NULL);
+  self->tick_source = orderly_periodic_add (1000 / self->tick_hz, tick_cb, self, NULL);
   g_source_set_name_by_id (self->tick_source, "[orderly] engine tick");
 }
 
@@ -452,6 +454,18 @@ orderly_engine_class_init (OrderlyEngineClass *klass)
   signals[RUN_FINISHED] = g_signal_new ("run-finished", G_TYPE_FROM_CLASS (klass),
                                         G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                         G_TYPE_NONE, 1, ORDERLY_TYPE_PHASE);
+
+  /**
+   * OrderlyEngine::flushed:
+   *
+   * Emitted at the end of every tick (and of orderly_engine_flush()), once
+   * the status and the log store hold all of the tick's changes: whoever
+   * batches those changes can pass them on now, in the same main-loop
+   * iteration.
+   */
+  signals[FLUSHED] = g_signal_new ("flushed", G_TYPE_FROM_CLASS (klass),
+                                   G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                   G_TYPE_NONE, 0);
 }
 
 static void

@@ -56,6 +56,8 @@ orderly_hub_dispose (GObject *object)
     g_signal_handlers_disconnect_by_data (self->status, self);
   if (self->log_store != NULL)
     g_signal_handlers_disconnect_by_data (self->log_store, self);
+  if (self->engine != NULL)
+    g_signal_handlers_disconnect_by_data (self->engine, self);
   if (self->subscribers != NULL)
     {
       while (self->subscribers->len > 0)
@@ -264,13 +266,21 @@ flush_cb (gpointer user_data)
 static void
 schedule_flush (OrderlyHub *self)
 {
-  /* Both the status and the log store change within one engine tick; the
-   * idle runs once the tick is over, so one tick makes one set of events. */
+  /* Both the status and the log store change within one engine tick, which
+   * ends with OrderlyEngine::flushed: one tick makes one set of events.
+   * Changes outside a tick (a command's) go out from this idle. */
   if (self->flush_source == 0)
     {
       self->flush_source = g_idle_add_full (G_PRIORITY_DEFAULT, flush_cb, self, NULL);
       g_source_set_name_by_id (self->flush_source, "[orderly] hub flush");
     }
+}
+
+static void
+engine_flushed_cb (OrderlyHub *self)
+{
+  if (self->flush_source != 0)
+    orderly_hub_flush (self);
 }
 
 static void
@@ -374,6 +384,7 @@ orderly_hub_new (OrderlyEngine *engine,
   remember (self, self->status_event);
 
   g_signal_connect_swapped (self->status, "changed", G_CALLBACK (status_changed_cb), self);
+  g_signal_connect_swapped (self->engine, "flushed", G_CALLBACK (engine_flushed_cb), self);
   g_signal_connect_swapped (self->log_store, "items-changed",
                             G_CALLBACK (log_items_changed_cb), self);
   self->metrics_source = g_timeout_add_seconds (1, metrics_cb, self);

@@ -328,6 +328,8 @@ orderly_application_new (OrderlyEngine       *engine,
         g_hash_table_add (self->command_line_keys, (gpointer) "allowed-origins");
       if (config->workers >= 0)
         g_hash_table_add (self->command_line_keys, (gpointer) "workers");
+      if (config->work_us >= 0)
+        g_hash_table_add (self->command_line_keys, (gpointer) "work-us");
     }
   self->engine = g_object_ref (engine);
   self->remote = g_object_ref (remote);

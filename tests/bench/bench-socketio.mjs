@@ -8,13 +8,16 @@
 //
 //   node tests/bench/bench-socketio.mjs [--clients 100,1000] [--seconds 10]
 //        [--logs-per-tick 2] [--tick-ms 100] [--client raw|socket.io]
-//        [--transport websocket|polling]
+//        [--transport websocket|polling] [--client-threads 2]
+//        [--quantity 200000] [--work-us 1000]
 //
 // The default client is a minimal Engine.IO/Socket.IO client on the `ws`
-// package (connect, answer pings, JSON.parse every event): a thousand
-// socket.io-client instances in one Node process saturate it first, and
-// its own backlog would then be what the latency measures.
-// --client socket.io uses socket.io-client 4.8 instead.
+// package (connect, answer pings, JSON.parse every event); --client
+// socket.io uses socket.io-client 4.8 instead. The clients are spread over
+// --client-threads worker threads (bench-socketio-clients.mjs): one Node
+// thread reading a thousand sockets would fall behind first, and its own
+// backlog would then be what the latency measures. The harness's CPU load
+// is printed beside each result.
 //
 // Two comparisons, each against the reference server emitting the same
 // stream:
@@ -24,20 +27,20 @@
 //            /generate, whose hub sends status and progress every tick and
 //            metrics every second; its CPU is that of the main-loop thread
 //            (the hub and Socket.IO), not of the worker threads processing
-//            orders.
+//            orders. Each order costs --work-us (a slow downstream system),
+//            so that the run's two workers leave the machine's processors to
+//            the server and the harness, as the reference server, which
+//            processes nothing, does; --work-us 0 --quantity 3000000 shows
+//            the server during a run at full speed instead.
 // ORDERLY_SIO_BENCH_SERVER names the feed binary (default
 // _build/tests/server/socketio/sio-bench-server), ORDERLY_BIN Orderly
 // (default _build/src/orderly); --target feed|orderly|both picks.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-const require = createRequire(new URL('../js/package.json', import.meta.url));
-const { io } = require('socket.io-client');
-const WebSocket = require('ws');
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -51,6 +54,7 @@ const seconds = Number(option('seconds', '10'));
 const warmupSeconds = Number(option('warmup', '2'));
 const logsPerTick = option('logs-per-tick', '2');
 const clientKind = option('client', 'raw');
+const clientThreads = Number(option('client-threads', '2'));
 const tickMs = option('tick-ms', '100');
 const transport = option('transport', 'websocket');
 const clockTicks = 100;
@@ -59,9 +63,11 @@ const feedBin = process.env.ORDERLY_SIO_BENCH_SERVER ||
   join(repoRoot, '_build', 'tests', 'server', 'socketio', 'sio-bench-server');
 const orderlyBin = process.env.ORDERLY_BIN || join(repoRoot, '_build', 'src', 'orderly');
 const target = option('target', 'both');
-const quantity = Number(option('quantity', '3000000'));
+const quantity = Number(option('quantity', '200000'));
+const workUs = option('work-us', '1000');
 const TOKEN = 'bench-operator-token-0123456789';
 const referenceScript = join(repoRoot, 'tests', 'bench', 'bench-socketio-reference-server.mjs');
+const clientScript = join(repoRoot, 'tests', 'bench', 'bench-socketio-clients.mjs');
 
 const comparisons = [];
 if (target !== 'orderly') {
@@ -75,7 +81,7 @@ if (target !== 'orderly') {
 }
 if (target !== 'feed' && existsSync(orderlyBin)) {
   comparisons.push({
-    title: `orderly: a run of ${quantity} orders; status + progress every 100 ms, metrics every second`,
+    title: `orderly: a run of ${quantity} orders at ${workUs} µs each; status + progress every 100 ms, metrics every second`,
     servers: [
       { name: 'orderly --headless', command: orderlyBin, orderly: true, mainThreadOnly: true },
       { name: 'socket.io 4.8 (Node)', command: process.execPath, args: [referenceScript, '--tick-ms', '100', '--logs-per-tick', '0', '--metrics-every', '10'] },
@@ -90,7 +96,7 @@ function startServer({ command, args, orderly }) {
   let dataDir = null;
   if (orderly) {
     dataDir = mkdtempSync(join(tmpdir(), 'orderly-bench-'));
-    args = ['--headless', '--port', '0', '--data-dir', dataDir, '--workers', '1'];
+    args = ['--headless', '--port', '0', '--data-dir', dataDir, '--workers', '2', '--work-us', workUs];
   }
   const child = spawn(command, args, {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -127,79 +133,80 @@ function percentile(values, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 }
 
-// A minimal WebSocket-only Socket.IO client: enough to join "/" and count
-// events, with none of socket.io-client's per-packet machinery.
-function rawConnect(url, onEvent) {
-  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`,
-    { perMessageDeflate: false });
-  const socket = { connected: false, disconnect: () => ws.terminate() };
-  const ready = new Promise((resolvePromise, reject) => {
-    ws.on('error', reject);
-    ws.on('message', (data, isBinary) => {
-      if (isBinary)
-        return;
-      const text = data.toString();
-      if (text[0] === '2') {
-        ws.send('3');
-      } else if (text.startsWith('0')) {
-        ws.send(`40{"token":"${TOKEN}"}`);
-      } else if (text.startsWith('40')) {
-        socket.connected = true;
-        resolvePromise();
-      } else if (text.startsWith('42')) {
-        const [name, payload] = JSON.parse(text.slice(2));
-        onEvent(payload, name);
-      }
-    });
-    ws.on('close', () => { socket.connected = false; });
-  });
-  return { socket, ready };
-}
-
-function socketioConnect(url, onEvent) {
-  const socket = io(url, { transports: [transport], forceNew: true, reconnection: false, timeout: 20000, auth: { token: TOKEN } });
-  socket.onAny((name, data) => onEvent(data, name));
-  const ready = new Promise((res, rej) => {
-    socket.once('connect', res);
-    socket.once('connect_error', rej);
-  });
-  return { socket, ready };
-}
-
-async function connectClients(url, count) {
-  const state = { counting: false, messages: 0, latencies: [] };
-  const sockets = [];
-  // Latency from the emit time the event carries: sentAt (ms, sub-ms
-  // precision) in the synthetic feeds, else the ISO timestamp of status,
-  // progress and metrics (ms precision).
-  const onEvent = (data, name) => {
-    if (!state.counting)
-      return;
-    state.messages++;
-    if (!data || name === 'connected' || name === 'log')
-      return;
-    if (typeof data.sentAt === 'number')
-      state.latencies.push(nowMs() - data.sentAt);
-    else if (typeof data.timestamp === 'string')
-      state.latencies.push(Date.now() - Date.parse(data.timestamp));
-  };
-  const batch = 50;
-  for (let i = 0; i < count; i += batch) {
-    const connecting = [];
-    for (let j = i; j < Math.min(count, i + batch); j++) {
-      const { socket, ready } = clientKind === 'raw' ? rawConnect(url, onEvent) : socketioConnect(url, onEvent);
-      sockets.push(socket);
-      connecting.push(ready);
+// The clients, spread over --client-threads worker threads so that the
+// harness's own backlog does not become what the latency measures.
+class ClientPool {
+  constructor(url, count) {
+    const threads = Math.max(1, Math.min(clientThreads, count));
+    this.workers = [];
+    for (let i = 0; i < threads; i++) {
+      const share = Math.floor(count / threads) + (i < count % threads ? 1 : 0);
+      this.workers.push(new Worker(clientScript, {
+        workerData: { url, count: share, token: TOKEN, clientKind, transport },
+      }));
     }
-    await Promise.all(connecting);
   }
-  return { sockets, state };
+
+  #each(type, extra = {}) {
+    return Promise.all(this.workers.map((worker) => new Promise((resolvePromise, reject) => {
+      const onMessage = (message) => {
+        if (message.type === 'error') {
+          worker.off('message', onMessage);
+          reject(new Error(message.message));
+        } else if (message.type === type) {
+          worker.off('message', onMessage);
+          resolvePromise(message);
+        }
+      };
+      worker.on('message', onMessage);
+      worker.once('error', reject);
+      if (type !== 'ready')
+        worker.postMessage({ type, ...extra });
+    })));
+  }
+
+  ready() {
+    return this.#each('ready');
+  }
+
+  count(on) {
+    for (const worker of this.workers)
+      worker.postMessage({ type: 'count', on });
+  }
+
+  async report() {
+    const reports = await this.#each('report');
+    const latencies = [];
+    let messages = 0;
+    let disconnected = 0;
+    for (const report of reports) {
+      messages += report.messages;
+      disconnected += report.disconnected;
+      for (const value of report.latencies)
+        latencies.push(value);
+    }
+    return { messages, latencies, disconnected };
+  }
+
+  async close() {
+    await Promise.all(this.workers.map((worker) => new Promise((resolvePromise) => {
+      worker.once('exit', resolvePromise);
+      worker.postMessage({ type: 'close' });
+    })));
+  }
+}
+
+function harnessCpuSeconds() {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1e6;
 }
 
 async function measure(server, count) {
   const { child, url } = await startServer(server);
+  let pool = null;
   try {
-    const { sockets, state } = await connectClients(url, count);
+    pool = new ClientPool(url, count);
+    await pool.ready();
     if (server.orderly) {
       const res = await fetch(`${url}/generate`, {
         method: 'POST', body: JSON.stringify({ quantity, force: true }),
@@ -210,25 +217,28 @@ async function measure(server, count) {
     }
     await sleep(warmupSeconds * 1000);
     const cpuStart = cpuSeconds(child.pid, server.mainThreadOnly);
+    const harnessStart = harnessCpuSeconds();
     const started = nowMs();
-    state.counting = true;
+    pool.count(true);
     await sleep(seconds * 1000);
-    state.counting = false;
+    pool.count(false);
     const elapsed = (nowMs() - started) / 1000;
     const cpu = cpuSeconds(child.pid, server.mainThreadOnly) - cpuStart;
+    const harnessCpu = harnessCpuSeconds() - harnessStart;
     const rss = rssMiB(child.pid);
-    const disconnected = sockets.filter((s) => !s.connected).length;
-    for (const socket of sockets)
-      socket.disconnect();
+    const { messages, latencies, disconnected } = await pool.report();
     return {
       server: server.name, clients: count,
-      msgsPerSecond: state.messages / elapsed,
-      p99: percentile(state.latencies, 0.99),
-      p50: percentile(state.latencies, 0.5),
-      cpuPer100k: state.messages > 0 ? cpu / state.messages * 100000 : NaN,
+      msgsPerSecond: messages / elapsed,
+      p99: percentile(latencies, 0.99),
+      p50: percentile(latencies, 0.5),
+      cpuPer100k: messages > 0 ? cpu / messages * 100000 : NaN,
+      harnessLoad: harnessCpu / elapsed,
       cpu, rss, disconnected,
     };
   } finally {
+    if (pool !== null)
+      await pool.close();
     child.kill('SIGTERM');
     await sleep(500);
     if (child.dataDir)
@@ -256,6 +266,7 @@ for (const comparison of comparisons) {
                   `  ${result.cpuPer100k.toFixed(3).padStart(6)} CPU s/100k msgs` +
                   (server.mainThreadOnly ? ' (main thread)' : '') +
                   `  RSS ${result.rss.toFixed(1).padStart(6)} MiB` +
+                  `  harness ${(result.harnessLoad * 100).toFixed(0).padStart(3)}% CPU` +
                   (result.disconnected ? `  (${result.disconnected} disconnected)` : ''));
     }
     const [ours, reference] = results;

@@ -299,13 +299,14 @@ test_config_parse (void)
   g_autoptr(OrderlyConfig) config = NULL;
 
   config = parse (&error, "--headless", "--port", "0", "--bind", "0.0.0.0", "--bind", "::",
-                  "--workers", "3", "--allow-origin", "https://a.example", "--no-auth",
-                  "--data-dir", "/tmp/x", NULL);
+                  "--workers", "3", "--work-us", "250", "--allow-origin", "https://a.example",
+                  "--no-auth", "--data-dir", "/tmp/x", NULL);
   g_assert_no_error (error);
   g_assert_true (config->headless);
   g_assert_cmpint (orderly_config_get_port (config), ==, 0);
   g_assert_cmpuint (g_strv_length (config->bind), ==, 2);
   g_assert_cmpint (config->workers, ==, 3);
+  g_assert_cmpint (config->work_us, ==, 250);
   g_assert_cmpstr (config->allow_origins[0], ==, "https://a.example");
   g_assert_true (config->no_auth);
   g_assert_cmpstr (config->data_dir, ==, "/tmp/x");
@@ -315,6 +316,8 @@ test_config_parse (void)
   g_assert_no_error (error);
   g_assert_cmpint (orderly_config_get_port (config), ==, 8080);
   g_assert_null (config->bind);
+  g_assert_cmpint (config->workers, ==, -1);
+  g_assert_cmpint (config->work_us, ==, -1);
   g_assert_nonnull (strstr (config->data_dir, "orderly"));
   g_clear_pointer (&config, orderly_config_free);
 
@@ -323,6 +326,13 @@ test_config_parse (void)
   g_assert_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE);
   g_clear_error (&error);
   config = parse (&error, "--workers", "zero", NULL);
+  g_assert_null (config);
+  g_clear_error (&error);
+  config = parse (&error, "--work-us", "-5", NULL);
+  g_assert_null (config);
+  g_assert_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE);
+  g_clear_error (&error);
+  config = parse (&error, "--work-us", "20000000", NULL);
   g_assert_null (config);
   g_clear_error (&error);
   config = parse (&error, "--tls-cert", "/x.pem", NULL);

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The Socket.IO layer under a synthetic feed, for tests/bench/bench-socketio:
- * every tick it broadcasts one `status`, one `progress` (both latest-wins)
+ * every tick (at a steady rate) it broadcasts one `status`, one `progress` (both latest-wins)
  * and --logs-per-tick `log` events, each encoded once for all clients. */
 #include "config.h"
 
 #include <stdio.h>
 
+#include "orderly-periodic.h"
 #include "orderly-sio-packet.h"
 #include "orderly-sio-server.h"
 
@@ -146,7 +147,7 @@ main (int   argc,
   g_print ("Orderly listening on %s\n", uri);
   fflush (stdout);
 
-  g_timeout_add (tick_ms, tick_cb, &feed);
+  orderly_periodic_add (tick_ms, tick_cb, &feed, NULL);
   g_main_loop_run (loop);
   g_object_unref (feed.sio);
   return 0;
