@@ -284,10 +284,11 @@ parse (GError **error,
   argv = g_strdupv ((char **) args->pdata);
   argc = args->len - 1;
   {
-    char **to_free = g_strdupv (argv);
+    /* Parsing takes options out of the array, not their strings. */
+    g_auto(GStrv) strings = g_memdup2 (argv, sizeof (char *) * (argc + 1));
+
     config = orderly_config_parse (&argc, &argv, error);
     g_free (argv);
-    g_strfreev (to_free);
   }
   return config;
 }

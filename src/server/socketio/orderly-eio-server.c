@@ -10,6 +10,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 
+#include "orderly-eio-heartbeat.h"
 #include "orderly-eio-packet.h"
 #include "orderly-eio-server.h"
 
@@ -70,8 +71,7 @@ struct _OrderlyEioSession
 
   guint                    noop_source;
   guint                    upgrade_source;
-  guint                    ping_source;
-  guint                    ping_timeout_source;
+  OrderlyEioBeat           beat;
   guint                    close_source;
   guint                    release_source;
 
@@ -92,6 +92,7 @@ struct _OrderlyEioServer
   char        *path;
   SoupServer  *soup_server;
   GHashTable  *sessions;
+  OrderlyEioHeartbeat *heartbeat;
 
   guint        ping_interval;
   guint        ping_timeout;
@@ -533,6 +534,7 @@ orderly_eio_session_finalize (GObject *object)
   g_assert (self->ws == NULL);
   g_assert (self->writer == NULL);
   g_assert (self->probe == NULL);
+  g_assert (self->beat.state == 0);
 
   g_queue_clear_full (&self->queue, (GDestroyNotify) out_item_free);
   g_free (self->id);
@@ -1048,52 +1050,29 @@ session_start_writer (OrderlyEioSession *self)
 
 /* Heartbeat */
 
-/* Whole-second timers are grouped by GLib to fire together: with many
- * sessions, their heartbeats then cost a few main-loop iterations a
- * second rather than one each. Sub-second settings stay exact. */
-static guint
-add_timer (guint       interval_ms,
-           GSourceFunc function,
-           gpointer    data)
-{
-  if (interval_ms >= 2000 && interval_ms % 1000 == 0)
-    return g_timeout_add_seconds (interval_ms / 1000, function, data);
-  return g_timeout_add (interval_ms, function, data);
-}
-
-static gboolean ping_cb (gpointer user_data);
-
-static gboolean
-ping_timeout_cb (gpointer user_data)
-{
-  OrderlyEioSession *self = user_data;
-
-  self->ping_timeout_source = 0;
-  session_close_internal (self, CLOSE_ERROR, "ping timeout");
-  return G_SOURCE_REMOVE;
-}
-
 static void
 session_schedule_ping (OrderlyEioSession *self)
 {
-  g_clear_handle_id (&self->ping_source, g_source_remove);
   if (self->server != NULL)
-    self->ping_source = add_timer (self->server->ping_interval, ping_cb, self);
+    orderly_eio_heartbeat_schedule (self->server->heartbeat, &self->beat, self);
 }
 
-static gboolean
-ping_cb (gpointer user_data)
+static void
+session_ping_cb (gpointer session,
+                 gpointer user_data)
 {
-  OrderlyEioSession *self = user_data;
-
-  self->ping_source = 0;
-  if (self->server == NULL)
-    return G_SOURCE_REMOVE;
+  g_autoptr(OrderlyEioSession) self = g_object_ref (session);
 
   session_send_packet (self, ORDERLY_EIO_PACKET_PING, NULL);
-  g_clear_handle_id (&self->ping_timeout_source, g_source_remove);
-  self->ping_timeout_source = add_timer (self->server->ping_timeout, ping_timeout_cb, self);
-  return G_SOURCE_REMOVE;
+}
+
+static void
+session_ping_timeout_cb (gpointer session,
+                         gpointer user_data)
+{
+  g_autoptr(OrderlyEioSession) self = g_object_ref (session);
+
+  session_close_internal (self, CLOSE_ERROR, "ping timeout");
 }
 
 /* Closing */
@@ -1153,8 +1132,8 @@ session_writer_drained (OrderlyEioSession *self)
 static void
 session_stop_timers (OrderlyEioSession *self)
 {
-  g_clear_handle_id (&self->ping_source, g_source_remove);
-  g_clear_handle_id (&self->ping_timeout_source, g_source_remove);
+  if (self->server != NULL)
+    orderly_eio_heartbeat_remove (self->server->heartbeat, &self->beat);
   g_clear_handle_id (&self->noop_source, g_source_remove);
   g_clear_handle_id (&self->upgrade_source, g_source_remove);
   g_clear_handle_id (&self->release_source, g_source_remove);
@@ -1224,7 +1203,7 @@ session_close_internal (OrderlyEioSession *self,
       if (self->pending_get != NULL)
         session_answer_get (self);
       else
-        self->close_source = add_timer (CLOSE_TIMEOUT_MS, close_timeout_cb, self);
+        self->close_source = g_timeout_add (CLOSE_TIMEOUT_MS, close_timeout_cb, self);
     }
   else
     {
@@ -1259,7 +1238,6 @@ session_handle_packet (OrderlyEioSession *self,
   switch (packet->type)
     {
     case ORDERLY_EIO_PACKET_PONG:
-      g_clear_handle_id (&self->ping_timeout_source, g_source_remove);
       session_schedule_ping (self);
       break;
 
@@ -1438,6 +1416,7 @@ orderly_eio_server_finalize (GObject *object)
     self->request_destroy (self->request_data);
   g_free (self->path);
   g_clear_pointer (&self->sessions, g_hash_table_unref);
+  g_clear_pointer (&self->heartbeat, orderly_eio_heartbeat_free);
   g_strfreev (self->cors_origins);
 
   G_OBJECT_CLASS (orderly_eio_server_parent_class)->finalize (object);
@@ -1468,6 +1447,8 @@ orderly_eio_server_init (OrderlyEioServer *self)
   self->sessions = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_object_unref);
   self->ping_interval = ORDERLY_EIO_DEFAULT_PING_INTERVAL;
   self->ping_timeout = ORDERLY_EIO_DEFAULT_PING_TIMEOUT;
+  self->heartbeat = orderly_eio_heartbeat_new (session_ping_cb, session_ping_timeout_cb, self);
+  orderly_eio_heartbeat_set_timing (self->heartbeat, self->ping_interval, self->ping_timeout);
   self->upgrade_timeout = ORDERLY_EIO_DEFAULT_UPGRADE_TIMEOUT;
   self->max_payload = ORDERLY_EIO_DEFAULT_MAX_PAYLOAD;
   self->max_queue = ORDERLY_EIO_DEFAULT_MAX_QUEUE;
@@ -1510,6 +1491,7 @@ orderly_eio_server_set_heartbeat (OrderlyEioServer *self,
 
   self->ping_interval = ping_interval_ms;
   self->ping_timeout = ping_timeout_ms;
+  orderly_eio_heartbeat_set_timing (self->heartbeat, ping_interval_ms, ping_timeout_ms);
 }
 
 void
