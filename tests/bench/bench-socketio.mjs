@@ -9,7 +9,10 @@
 //   node tests/bench/bench-socketio.mjs [--clients 100,1000] [--seconds 10]
 //        [--logs-per-tick 2] [--tick-ms 100] [--client raw|socket.io]
 //        [--transport websocket|polling] [--client-threads 2]
-//        [--quantity 200000] [--work-us 1000]
+//        [--quantity 200000] [--work-us 1000] [--runs 3]
+//
+// Each measurement is made --runs times, the two servers taking turns, and
+// the comparison is of the medians.
 //
 // The default client is a minimal Engine.IO/Socket.IO client on the `ws`
 // package (connect, answer pings, JSON.parse every event); --client
@@ -55,6 +58,7 @@ const warmupSeconds = Number(option('warmup', '2'));
 const logsPerTick = option('logs-per-tick', '2');
 const clientKind = option('client', 'raw');
 const clientThreads = Number(option('client-threads', '2'));
+const runs = Math.max(1, Number(option('runs', '3')));
 const tickMs = option('tick-ms', '100');
 const transport = option('transport', 'websocket');
 const clockTicks = 100;
@@ -253,25 +257,51 @@ if (target !== 'orderly' && !existsSync(feedBin)) {
 
 const clientLabel = clientKind === 'raw' ? 'minimal WebSocket clients' : `socket.io-client (${transport}) clients`;
 console.log(`Socket.IO benchmark: ${clientLabel}, ${warmupSeconds} s warm-up, ${seconds} s measured`);
+function median(values) {
+  const sorted = Float64Array.from(values).sort();
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+function printResult(label, result, mainThreadOnly) {
+  console.log(`${label}  ${result.server.padEnd(24)}` +
+              `  ${result.msgsPerSecond.toFixed(0).padStart(7)} msgs/s` +
+              `  p50 ${result.p50.toFixed(1).padStart(6)} ms  p99 ${result.p99.toFixed(1).padStart(6)} ms` +
+              `  ${result.cpuPer100k.toFixed(3).padStart(6)} CPU s/100k msgs` +
+              (mainThreadOnly ? ' (main thread)' : '') +
+              `  RSS ${result.rss.toFixed(1).padStart(6)} MiB` +
+              `  harness ${(result.harnessLoad * 100).toFixed(0).padStart(3)}% CPU` +
+              (result.disconnected ? `  (${result.disconnected} disconnected)` : ''));
+}
+
+// The runs of one server, as one result of medians.
+function medianResult(runs) {
+  const result = { server: runs[0].server, disconnected: Math.max(...runs.map((r) => r.disconnected)) };
+  for (const key of ['msgsPerSecond', 'p50', 'p99', 'cpuPer100k', 'rss', 'harnessLoad'])
+    result[key] = median(runs.map((r) => r[key]));
+  return result;
+}
+
 for (const comparison of comparisons) {
   console.log(`\n${comparison.title}`);
   for (const count of clientCounts) {
-    const results = [];
-    for (const server of comparison.servers) {
-      const result = await measure(server, count);
-      results.push(result);
-      console.log(`${String(count).padStart(5)} clients  ${result.server.padEnd(24)}` +
-                  `  ${result.msgsPerSecond.toFixed(0).padStart(7)} msgs/s` +
-                  `  p50 ${result.p50.toFixed(1).padStart(6)} ms  p99 ${result.p99.toFixed(1).padStart(6)} ms` +
-                  `  ${result.cpuPer100k.toFixed(3).padStart(6)} CPU s/100k msgs` +
-                  (server.mainThreadOnly ? ' (main thread)' : '') +
-                  `  RSS ${result.rss.toFixed(1).padStart(6)} MiB` +
-                  `  harness ${(result.harnessLoad * 100).toFixed(0).padStart(3)}% CPU` +
-                  (result.disconnected ? `  (${result.disconnected} disconnected)` : ''));
+    const runsByServer = comparison.servers.map(() => []);
+    // The servers take turns, so that a noisy moment touches both.
+    for (let run = 1; run <= runs; run++) {
+      for (const [index, server] of comparison.servers.entries()) {
+        const result = await measure(server, count);
+        runsByServer[index].push(result);
+        printResult(`${String(count).padStart(5)} clients  run ${String(run).padEnd(2)}`, result, server.mainThreadOnly);
+      }
     }
-    const [ours, reference] = results;
+    const [ours, reference] = runsByServer.map(medianResult);
+    if (runs > 1) {
+      for (const [index, server] of comparison.servers.entries())
+        printResult(`${String(count).padStart(5)} clients  median`, index === 0 ? ours : reference, server.mainThreadOnly);
+    }
     console.log(`${String(count).padStart(5)} clients  => ${(reference.cpuPer100k / ours.cpuPer100k).toFixed(2)}x messages ` +
-                `per server CPU-second; p99 ${ours.p99.toFixed(1)} vs ${reference.p99.toFixed(1)} ms`);
+                `per server CPU-second; p99 ${ours.p99.toFixed(1)} vs ${reference.p99.toFixed(1)} ms` +
+                (runs > 1 ? ` (medians of ${runs} runs)` : ''));
   }
 }
 process.exit(0);
