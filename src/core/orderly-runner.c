@@ -4,6 +4,11 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <sys/resource.h>
+#ifdef __linux__
+#include <sys/syscall.h>
+#endif
+#include <unistd.h>
 
 #include "orderly-generator.h"
 #include "orderly-runner.h"
@@ -15,6 +20,8 @@
 #define PROCESS_CHUNK_MAX 4096
 #define PROCESS_CHUNK_TARGET_US (G_USEC_PER_SEC / 10)
 #define SPIN_LIMIT_US 200
+/* The nice value of the run's threads: see lower_thread_priority(). */
+#define RUN_THREAD_NICE 10
 
 struct _OrderlyRunner
 {
@@ -288,6 +295,17 @@ end_turn (OrderlyRunner *self)
   g_mutex_unlock (&self->lock);
 }
 
+/* A run is batch work: it yields to the main loop, which serves the
+ * window and every remote client, whenever both want a processor. On
+ * Linux a nice value applies to the calling thread alone. */
+static void
+lower_thread_priority (void)
+{
+#ifdef __linux__
+  (void) setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), RUN_THREAD_NICE);
+#endif
+}
+
 static gpointer
 worker_main (gpointer data)
 {
@@ -299,6 +317,8 @@ worker_main (gpointer data)
   const gint64 *ids = (const gint64 *) (gpointer) self->queue->data;
   gint64 len = self->queue->len;
   const char *priority = orderly_priority_to_string (self->queue_priority);
+
+  lower_thread_priority ();
 
   g_atomic_int_inc (&self->active_workers);
   while (!is_cancelled (self))
@@ -528,6 +548,7 @@ runner_main (gpointer data)
   g_autoptr(GError) error = NULL;
   gint64 generation_start;
 
+  lower_thread_priority ();
   if (self->resume)
     log_line (self, ORDERLY_LOG_LEVEL_LOG, "Resuming run %" G_GINT64_FORMAT ": %" G_GINT64_FORMAT
               " of %" G_GINT64_FORMAT " orders generated, %" G_GINT64_FORMAT " processed",
