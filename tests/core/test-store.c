@@ -285,10 +285,11 @@ parse (GError **error,
   argc = args->len - 1;
   {
     /* Parsing takes options out of the array, not their strings. */
-    g_auto(GStrv) strings = g_memdup2 (argv, sizeof (char *) * (argc + 1));
+    char **strings = g_memdup2 (argv, sizeof (char *) * (argc + 1));
 
     config = orderly_config_parse (&argc, &argv, error);
     g_free (argv);
+    g_strfreev (strings);
   }
   return config;
 }
