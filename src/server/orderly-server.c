@@ -1229,14 +1229,12 @@ socket_port (GSocket *socket)
 
 static GPtrArray *
 parse_bind_addresses (const char  *bind,
-                      gboolean    *is_default,
                       GError     **error)
 {
   g_autoptr(GPtrArray) addresses = g_ptr_array_new_with_free_func (g_object_unref);
   g_auto(GStrv) names = NULL;
 
-  *is_default = bind == NULL || *bind == '\0';
-  names = g_strsplit (*is_default ? "127.0.0.1,::1" : bind, ",", -1);
+  names = g_strsplit (bind == NULL || *bind == '\0' ? "127.0.0.1,::1" : bind, ",", -1);
   for (guint i = 0; names[i] != NULL; i++)
     {
       g_autofree char *name = host_without_port (g_strstrip (names[i]));
@@ -1248,7 +1246,6 @@ parse_bind_addresses (const char  *bind,
         {
           g_ptr_array_add (addresses, g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4));
           g_ptr_array_add (addresses, g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV6));
-          *is_default = TRUE;
           continue;
         }
       address = g_inet_address_new_from_string (name);
@@ -1268,10 +1265,18 @@ parse_bind_addresses (const char  *bind,
   return g_steal_pointer (&addresses);
 }
 
+static gboolean
+has_ipv4_address (GPtrArray *addresses)
+{
+  for (guint i = 0; i < addresses->len; i++)
+    if (g_inet_address_get_family (addresses->pdata[i]) == G_SOCKET_FAMILY_IPV4)
+      return TRUE;
+  return FALSE;
+}
+
 /* Binds every address on one port; port 0 picks one free on all of them. */
 static GPtrArray *
 create_listeners (GPtrArray  *addresses,
-                  gboolean    is_default,
                   guint       wanted_port,
                   guint      *port,
                   GError    **error)
@@ -1291,10 +1296,16 @@ create_listeners (GPtrArray  *addresses,
 
           if (socket == NULL)
             {
-              /* A machine without IPv6 still serves on IPv4 loopback. */
-              if (is_default && g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6 &&
+              /* A machine without IPv6 still serves on the IPv4 addresses
+               * listed beside. */
+              if (g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6 &&
+                  has_ipv4_address (addresses) &&
                   !g_error_matches (socket_error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE))
-                continue;
+                {
+                  name = g_inet_address_to_string (address);
+                  g_message ("Not listening on %s: %s", name, socket_error->message);
+                  continue;
+                }
               if (wanted_port == 0 && i > 0 &&
                   g_error_matches (socket_error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE))
                 {
@@ -1349,13 +1360,12 @@ listen_now (OrderlyServer  *self,
   g_autoptr(GPtrArray) addresses = NULL;
   g_autoptr(GPtrArray) sockets = NULL;
   g_autofree char *url = NULL;
-  gboolean is_default;
   guint port = 0;
 
-  addresses = parse_bind_addresses (orderly_remote_get_bind_address (self->remote), &is_default, error);
+  addresses = parse_bind_addresses (orderly_remote_get_bind_address (self->remote), error);
   if (addresses == NULL)
     return FALSE;
-  sockets = create_listeners (addresses, is_default, orderly_remote_get_port (self->remote), &port, error);
+  sockets = create_listeners (addresses, orderly_remote_get_port (self->remote), &port, error);
   if (sockets == NULL)
     return FALSE;
 

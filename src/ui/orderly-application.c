@@ -44,8 +44,9 @@ G_DEFINE_FINAL_TYPE (OrderlyApplication, orderly_application, ADW_TYPE_APPLICATI
 
 static GParamSpec *properties[N_PROPS];
 
-/* The address that "all interfaces" stands for. */
-#define ALL_INTERFACES "0.0.0.0"
+/* The addresses that "all interfaces" stands for: every IPv4 and every
+ * IPv6 one (IPv6 only where the machine has it). */
+#define ALL_INTERFACES "0.0.0.0,::"
 
 static void
 apply_setting (OrderlyApplication *self,

@@ -57,12 +57,14 @@ test_rest_listening (ServerFixture *fixture,
   g_autoptr(GSocketAddress) address6 = g_inet_socket_address_new (loopback6, fixture->port);
   g_autoptr(GSocket) socket6 = g_socket_new (G_SOCKET_FAMILY_IPV6, G_SOCKET_TYPE_STREAM,
                                              G_SOCKET_PROTOCOL_TCP, NULL);
+  gboolean have_ipv6;
 
   g_assert_cmpstr (orderly_remote_get_url (fixture->remote), ==, expected);
   g_assert_true (orderly_remote_get_listening (fixture->remote));
 
   /* Both loopback families on the one port picked. */
-  if (socket6 != NULL && g_socket_connect (socket6, address6, NULL, NULL))
+  have_ipv6 = socket6 != NULL && g_socket_connect (socket6, address6, NULL, NULL);
+  if (have_ipv6)
     g_test_message ("IPv6 loopback answers on port %u", fixture->port);
   else
     g_test_message ("no IPv6 loopback here");
@@ -81,6 +83,22 @@ test_rest_listening (ServerFixture *fixture,
     g_free (expected);
     expected = g_strdup_printf ("http://127.0.0.1:%u/", fixture->port);
     g_assert_cmpstr (orderly_remote_get_url (fixture->remote), ==, expected);
+  }
+  /* "All interfaces": every IPv4 and IPv6 address, one port. */
+  orderly_remote_set_bind_address (fixture->remote, "0.0.0.0,::");
+  test_sleep (50);
+  g_assert_true (orderly_remote_get_listening (fixture->remote));
+  fixture->port = orderly_server_get_port (fixture->server);
+  {
+    guint status = 0;
+    G_GNUC_UNUSED g_autoptr(JsonNode) health = server_fixture_request (fixture, "GET", "/health/ready", NULL, NULL, &status);
+    g_autoptr(GSocketAddress) any6 = g_inet_socket_address_new (loopback6, fixture->port);
+    g_autoptr(GSocket) client6 = g_socket_new (G_SOCKET_FAMILY_IPV6, G_SOCKET_TYPE_STREAM,
+                                               G_SOCKET_PROTOCOL_TCP, NULL);
+
+    g_assert_cmpuint (status, ==, 200);
+    if (have_ipv6)
+      g_assert_true (g_socket_connect (client6, any6, NULL, NULL));
   }
   orderly_remote_set_bind_address (fixture->remote, "not-an-address");
   test_sleep (50);

@@ -465,7 +465,7 @@ test_window_preferences (OrderlyUiFixture *fixture,
   g_assert_cmpint (orderly_engine_get_work_us (fixture->engine), ==, 250);
   g_assert_cmpuint (orderly_engine_get_tick_hz (fixture->engine), ==, 20);
   g_assert_cmpuint (orderly_engine_get_log_capacity (fixture->engine), ==, 5000);
-  g_assert_cmpstr (orderly_remote_get_bind_address (fixture->remote), ==, "0.0.0.0");
+  g_assert_cmpstr (orderly_remote_get_bind_address (fixture->remote), ==, "0.0.0.0,::");
   g_assert_true (gtk_widget_get_visible (orderly_ui_get_child (preferences, G_OBJECT_TYPE (preferences), "exposure_warning")));
   {
     const char * const *origins = orderly_remote_get_allowed_origins (fixture->remote);
