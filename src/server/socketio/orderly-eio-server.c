@@ -13,6 +13,7 @@
 #include "orderly-eio-heartbeat.h"
 #include "orderly-eio-packet.h"
 #include "orderly-eio-server.h"
+#include "orderly-ws-connection.h"
 
 /* How long a polling session that the server closed waits for the GET that
  * carries its close packet. */
@@ -46,8 +47,6 @@ typedef struct
   guint     slot;
 } OutItem;
 
-typedef struct _FrameWriter FrameWriter;
-
 struct _OrderlyEioSession
 {
   GObject                  parent_instance;
@@ -64,9 +63,8 @@ struct _OrderlyEioSession
   GSource                 *pending_watch;
   GQueue                   queue;
 
-  SoupWebsocketConnection *ws;
-  FrameWriter             *writer;
-  SoupWebsocketConnection *probe;
+  OrderlyWsConnection     *ws;
+  OrderlyWsConnection     *probe;
   gboolean                 probe_answered;
 
   guint                    noop_source;
@@ -184,343 +182,11 @@ orderly_eio_generate_id (void)
   return id;
 }
 
-/* Frames for the active WebSocket are written here rather than through
- * soup_websocket_connection_send_message(), which makes one write() per
- * frame: everything queued for a session during one main-loop iteration
- * goes out in one write, which divides the kernel's work on a broadcast by
- * the number of events per tick. libsoup still owns the connection: it
- * reads and runs the close handshake, which waits until the frames written
- * here have gone out. It also answers WebSocket pings itself; Socket.IO
- * clients do not send any (Engine.IO has its own heartbeat), and a pong
- * could only be misplaced if one came while a frame here was half-written
- * to a full socket. */
-struct _FrameWriter
-{
-  gint                     ref_count;
-  SoupWebsocketConnection *ws;
-  GPollableOutputStream   *output;
-  GByteArray              *buffer;
-  gsize                    offset;
-  GSource                 *writable_source;
-  /* In the list of writers to flush at the end of this iteration. */
-  gboolean                 queued;
-  /* The kernel took no more: wait for the socket to be writable. */
-  gboolean                 blocked;
-  gboolean                 closing;
-  gboolean                 failed;
-  gboolean                 finished;
-  gushort                  close_code;
-  /* borrowed; cleared when the session lets go */
-  OrderlyEioSession       *session;
-};
-
 /* A client that has this much unread is too slow to keep. */
 #define WRITER_MAX_PENDING (16 * 1024 * 1024)
 
-static void writer_schedule (FrameWriter *writer);
 static void session_writer_failed (OrderlyEioSession *self);
 static void session_writer_drained (OrderlyEioSession *self);
-
-static FrameWriter *
-writer_ref (FrameWriter *writer)
-{
-  g_atomic_int_inc (&writer->ref_count);
-  return writer;
-}
-
-static void
-writer_unref (FrameWriter *writer)
-{
-  if (!g_atomic_int_dec_and_test (&writer->ref_count))
-    return;
-
-  g_assert (writer->writable_source == NULL);
-  g_assert (!writer->queued);
-  g_clear_object (&writer->ws);
-  g_byte_array_unref (writer->buffer);
-  g_free (writer);
-}
-
-static FrameWriter *
-writer_new (SoupWebsocketConnection *ws,
-            OrderlyEioSession       *session)
-{
-  FrameWriter *writer = g_new0 (FrameWriter, 1);
-  GOutputStream *output = g_io_stream_get_output_stream (soup_websocket_connection_get_io_stream (ws));
-
-  writer->ref_count = 1;
-  writer->ws = g_object_ref (ws);
-  writer->output = G_IS_POLLABLE_OUTPUT_STREAM (output) &&
-                   g_pollable_output_stream_can_poll (G_POLLABLE_OUTPUT_STREAM (output))
-                     ? G_POLLABLE_OUTPUT_STREAM (output) : NULL;
-  writer->buffer = g_byte_array_new ();
-  writer->session = session;
-  return writer;
-}
-
-static gsize
-writer_get_pending (FrameWriter *writer)
-{
-  return writer->buffer->len - writer->offset;
-}
-
-static void
-writer_stop (FrameWriter *writer)
-{
-  if (writer->writable_source != NULL)
-    {
-      g_source_destroy (writer->writable_source);
-      g_clear_pointer (&writer->writable_source, g_source_unref);
-    }
-}
-
-static void
-writer_finish_close (FrameWriter *writer)
-{
-  if (writer->finished)
-    return;
-  writer->finished = TRUE;
-  writer_stop (writer);
-  if (soup_websocket_connection_get_state (writer->ws) == SOUP_WEBSOCKET_STATE_OPEN)
-    soup_websocket_connection_close (writer->ws, writer->close_code, NULL);
-  /* Drop the reference writer_close() handed over. */
-  writer_unref (writer);
-}
-
-/* Writes what the socket takes now. A failure only sets failed: the
- * caller decides when to act on it. */
-static void
-writer_write (FrameWriter *writer)
-{
-  g_autoptr(GError) error = NULL;
-
-  while (writer_get_pending (writer) > 0)
-    {
-      gssize written;
-
-      if (writer->output == NULL ||
-          soup_websocket_connection_get_state (writer->ws) != SOUP_WEBSOCKET_STATE_OPEN)
-        break;
-
-      written = g_pollable_output_stream_write_nonblocking (writer->output,
-                                                            writer->buffer->data + writer->offset,
-                                                            writer_get_pending (writer), NULL, &error);
-      if (written < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-        {
-          writer->blocked = TRUE;
-          return;
-        }
-      if (written < 0)
-        {
-          writer->failed = TRUE;
-          break;
-        }
-      writer->offset += written;
-    }
-
-  g_byte_array_set_size (writer->buffer, 0);
-  writer->offset = 0;
-}
-
-/* What follows a write, from a dispatched source: report a failure, wait
- * for the socket, or finish a close. */
-static void
-writer_after_write (FrameWriter *writer)
-{
-  if (writer->failed)
-    {
-      writer->failed = FALSE;
-      if (writer->session != NULL)
-        session_writer_failed (writer->session);
-      if (writer->closing)
-        writer_finish_close (writer);
-      return;
-    }
-  if (writer_get_pending (writer) > 0)
-    writer_schedule (writer);
-  else if (writer->closing)
-    writer_finish_close (writer);
-}
-
-static gboolean
-writer_writable_cb (GObject  *stream,
-                    gpointer  user_data)
-{
-  FrameWriter *writer = user_data;
-
-  g_clear_pointer (&writer->writable_source, g_source_unref);
-  writer->blocked = FALSE;
-  writer_ref (writer);
-  writer_write (writer);
-  writer_after_write (writer);
-  if (writer_get_pending (writer) == 0 && !writer->closing && writer->session != NULL)
-    session_writer_drained (writer->session);
-  writer_unref (writer);
-  return G_SOURCE_REMOVE;
-}
-
-/* Every writer that got frames during a main-loop iteration. They are
- * written when the next iteration prepares, before it polls: one write per
- * session, no source per session and no extra iteration. What needs more
- * than a write (a failure, a close) waits for an idle source, so that no
- * application code runs inside a prepare function. */
-static GPtrArray *dirty_writers;
-static GSource *prepare_source;
-static guint idle_source;
-
-static void
-writer_queue (FrameWriter *writer)
-{
-  if (dirty_writers == NULL)
-    dirty_writers = g_ptr_array_new_with_free_func ((GDestroyNotify) writer_unref);
-  writer->queued = TRUE;
-  g_ptr_array_add (dirty_writers, writer_ref (writer));
-}
-
-static gboolean
-flush_writers_idle_cb (gpointer user_data)
-{
-  g_autoptr(GPtrArray) writers = g_steal_pointer (&dirty_writers);
-
-  idle_source = 0;
-  for (guint i = 0; writers != NULL && i < writers->len; i++)
-    {
-      FrameWriter *writer = g_ptr_array_index (writers, i);
-
-      writer->queued = FALSE;
-      if (writer->finished)
-        continue;
-      writer_write (writer);
-      writer_after_write (writer);
-    }
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-flush_writers_prepare (GSource *source,
-                       gint    *timeout)
-{
-  g_autoptr(GPtrArray) writers = NULL;
-
-  *timeout = -1;
-  if (dirty_writers == NULL || dirty_writers->len == 0)
-    return FALSE;
-
-  writers = g_steal_pointer (&dirty_writers);
-  for (guint i = 0; i < writers->len; i++)
-    {
-      FrameWriter *writer = g_ptr_array_index (writers, i);
-
-      writer->queued = FALSE;
-      if (writer->finished)
-        continue;
-      if (!writer->closing)
-        writer_write (writer);
-      if (writer->failed || writer->closing)
-        {
-          writer_queue (writer);
-          if (idle_source == 0)
-            idle_source = g_idle_add_full (G_PRIORITY_DEFAULT, flush_writers_idle_cb, NULL, NULL);
-        }
-      else if (writer_get_pending (writer) > 0)
-        writer_schedule (writer);
-    }
-  return FALSE;
-}
-
-static gboolean
-flush_writers_dispatch (GSource     *source,
-                        GSourceFunc  callback,
-                        gpointer     user_data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-static GSourceFuncs flush_writers_funcs = {
-  flush_writers_prepare,
-  NULL,
-  flush_writers_dispatch,
-  NULL,
-  NULL,
-  NULL,
-};
-
-/* Waits for the socket to take more, or for the end of this iteration. */
-static void
-writer_schedule (FrameWriter *writer)
-{
-  if (writer->finished || writer->writable_source != NULL || writer->queued)
-    return;
-
-  if (writer->blocked && writer->output != NULL)
-    {
-      writer->writable_source = g_pollable_output_stream_create_source (writer->output, NULL);
-      g_source_set_callback (writer->writable_source, G_SOURCE_FUNC (writer_writable_cb), writer, NULL);
-      g_source_attach (writer->writable_source, g_main_context_get_thread_default ());
-      return;
-    }
-
-  writer_queue (writer);
-  if (writer->closing && idle_source == 0)
-    idle_source = g_idle_add_full (G_PRIORITY_DEFAULT, flush_writers_idle_cb, NULL, NULL);
-  if (prepare_source == NULL)
-    {
-      prepare_source = g_source_new (&flush_writers_funcs, sizeof (GSource));
-      g_source_set_static_name (prepare_source, "Orderly WebSocket writers");
-      g_source_attach (prepare_source, g_main_context_get_thread_default ());
-    }
-}
-
-static void
-writer_append (FrameWriter *writer,
-               gboolean     binary,
-               GBytes      *payload)
-{
-  gsize length;
-  const guint8 *data = g_bytes_get_data (payload, &length);
-  guint8 header[10];
-  gsize header_len;
-
-  header[0] = 0x80 | (binary ? 0x2 : 0x1);
-  if (length < 126)
-    {
-      header[1] = (guint8) length;
-      header_len = 2;
-    }
-  else if (length <= G_MAXUINT16)
-    {
-      header[1] = 126;
-      header[2] = (length >> 8) & 0xff;
-      header[3] = length & 0xff;
-      header_len = 4;
-    }
-  else
-    {
-      header[1] = 127;
-      for (int i = 0; i < 8; i++)
-        header[2 + i] = ((guint64) length >> (56 - 8 * i)) & 0xff;
-      header_len = 10;
-    }
-
-  g_byte_array_append (writer->buffer, header, header_len);
-  g_byte_array_append (writer->buffer, data, length);
-  writer_schedule (writer);
-}
-
-/* Hands the connection over: the close frame follows whatever is still
- * buffered, then the writer lets go. */
-static void
-writer_close (FrameWriter *writer,
-              gushort      code)
-{
-  writer->session = NULL;
-  writer->closing = TRUE;
-  writer->close_code = code;
-  if (writer_get_pending (writer) == 0)
-    writer_finish_close (writer);
-  else
-    writer_schedule (writer);
-}
 
 /* Session */
 
@@ -532,7 +198,6 @@ orderly_eio_session_finalize (GObject *object)
   g_assert (self->pending_get == NULL);
   g_assert (self->pending_watch == NULL);
   g_assert (self->ws == NULL);
-  g_assert (self->writer == NULL);
   g_assert (self->probe == NULL);
   g_assert (self->beat.state == 0);
 
@@ -718,8 +383,9 @@ orderly_eio_session_can_write (OrderlyEioSession *self,
   if (self->state != SESSION_OPEN)
     return FALSE;
 
-  if (self->transport == ORDERLY_EIO_TRANSPORT_WEBSOCKET && self->writer != NULL)
-    return !self->writer->blocked && writer_get_pending (self->writer) < 256 * 1024;
+  if (self->transport == ORDERLY_EIO_TRANSPORT_WEBSOCKET && self->ws != NULL)
+    return !orderly_ws_connection_is_blocked (self->ws) &&
+           orderly_ws_connection_get_pending (self->ws) < 256 * 1024;
 
   return self->queue.length < window;
 }
@@ -776,26 +442,17 @@ session_release_get (OrderlyEioSession *self,
 }
 
 static void
-session_send_ws (OrderlyEioSession       *self,
-                 SoupWebsocketConnection *ws,
-                 OutItem                 *item)
+session_send_ws (OrderlyEioSession   *self,
+                 OrderlyWsConnection *ws,
+                 OutItem             *item)
 {
-  if (soup_websocket_connection_get_state (ws) != SOUP_WEBSOCKET_STATE_OPEN)
+  if (orderly_ws_connection_get_state (ws) != ORDERLY_WS_STATE_OPEN)
     return;
 
-  if (ws == self->ws && self->writer != NULL)
-    {
-      writer_append (self->writer, item->binary, item->bytes);
-      self->sent++;
-      if (writer_get_pending (self->writer) > WRITER_MAX_PENDING)
-        session_writer_failed (self);
-      return;
-    }
-
-  soup_websocket_connection_send_message (ws,
-                                          item->binary ? SOUP_WEBSOCKET_DATA_BINARY : SOUP_WEBSOCKET_DATA_TEXT,
-                                          item->bytes);
+  orderly_ws_connection_send (ws, item->binary, item->bytes);
   self->sent++;
+  if (orderly_ws_connection_get_pending (ws) > WRITER_MAX_PENDING)
+    session_writer_failed (self);
 }
 
 static GString *
@@ -1015,9 +672,9 @@ orderly_eio_session_send_latest (OrderlyEioSession *self,
 /* libsoup wraps the connection in its own stream type, and TLS may sit in
  * between; walk down to the socket. */
 static GSocket *
-ws_get_socket (SoupWebsocketConnection *ws)
+ws_get_socket (OrderlyWsConnection *ws)
 {
-  GIOStream *stream = soup_websocket_connection_get_io_stream (ws);
+  GIOStream *stream = orderly_ws_connection_get_io_stream (ws);
 
   while (stream != NULL && !G_IS_SOCKET_CONNECTION (stream))
     {
@@ -1038,14 +695,14 @@ ws_get_socket (SoupWebsocketConnection *ws)
 }
 
 static void
-session_start_writer (OrderlyEioSession *self)
+session_prepare_ws (OrderlyEioSession *self)
 {
   GSocket *socket = ws_get_socket (self->ws);
 
   /* Frames go out in whole batches; Nagle would only add delay. */
   if (socket != NULL)
     g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
-  self->writer = writer_new (self->ws, self);
+  g_signal_connect_swapped (self->ws, "drained", G_CALLBACK (session_writer_drained), self);
 }
 
 /* Heartbeat */
@@ -1077,44 +734,26 @@ session_ping_timeout_cb (gpointer session,
 
 /* Closing */
 
+/* The close frame follows whatever is still queued; the connection keeps
+ * itself alive until the handshake is over. */
 static void
-ws_close_and_release (SoupWebsocketConnection **ws_location,
-                      gpointer                  handler_data,
-                      gushort                   code)
+ws_close_and_release (OrderlyWsConnection **ws_location,
+                      gpointer              handler_data,
+                      gushort               code)
 {
-  SoupWebsocketConnection *ws = g_steal_pointer (ws_location);
+  g_autoptr(OrderlyWsConnection) ws = g_steal_pointer (ws_location);
 
   if (ws == NULL)
     return;
 
   g_signal_handlers_disconnect_by_data (ws, handler_data);
-  if (soup_websocket_connection_get_state (ws) == SOUP_WEBSOCKET_STATE_OPEN)
-    {
-      /* Keep the connection alive until the close handshake is over. */
-      g_signal_connect (ws, "closed", G_CALLBACK (g_object_unref), NULL);
-      soup_websocket_connection_close (ws, code, NULL);
-    }
-  else
-    g_object_unref (ws);
+  orderly_ws_connection_close (ws, code);
 }
 
 static void
 session_release_ws (OrderlyEioSession *self)
 {
-  FrameWriter *writer = g_steal_pointer (&self->writer);
-
-  if (writer == NULL)
-    {
-      ws_close_and_release (&self->ws, self, SOUP_WEBSOCKET_CLOSE_NORMAL);
-      return;
-    }
-
-  if (self->ws != NULL)
-    {
-      g_signal_handlers_disconnect_by_data (self->ws, self);
-      g_clear_object (&self->ws);
-    }
-  writer_close (writer, SOUP_WEBSOCKET_CLOSE_NORMAL);
+  ws_close_and_release (&self->ws, self, SOUP_WEBSOCKET_CLOSE_NORMAL);
 }
 
 static void
@@ -1268,7 +907,7 @@ session_handle_packet (OrderlyEioSession *self,
 /* WebSocket */
 
 static void
-ws_message_cb (SoupWebsocketConnection *ws,
+ws_message_cb (OrderlyWsConnection     *ws,
                gint                     type,
                GBytes                  *message,
                gpointer                 user_data)
@@ -1293,7 +932,7 @@ ws_message_cb (SoupWebsocketConnection *ws,
           g_bytes_get_size (packet->data) == 5 &&
           memcmp (g_bytes_get_data (packet->data, NULL), "probe", 5) == 0)
         {
-          soup_websocket_connection_send_text (ws, "3probe");
+          orderly_ws_connection_send_text (ws, "3probe");
           self->probe_answered = TRUE;
           /* Release the GET the client is waiting on before it sends upgrade. */
           if (self->pending_get != NULL && self->queue.length == 0)
@@ -1309,7 +948,7 @@ ws_message_cb (SoupWebsocketConnection *ws,
             session_release_get (self, "6", 1);
           self->transport = ORDERLY_EIO_TRANSPORT_WEBSOCKET;
           self->ws = g_steal_pointer (&self->probe);
-          session_start_writer (self);
+          session_prepare_ws (self);
           session_flush (self);
           g_signal_emit (self, session_signals[SIGNAL_UPGRADED], 0);
           return;
@@ -1334,7 +973,7 @@ ws_message_cb (SoupWebsocketConnection *ws,
 }
 
 static void
-ws_closed_cb (SoupWebsocketConnection *ws,
+ws_closed_cb (OrderlyWsConnection     *ws,
               gpointer                 user_data)
 {
   OrderlyEioSession *self = user_data;
@@ -1350,27 +989,13 @@ ws_closed_cb (SoupWebsocketConnection *ws,
 }
 
 static void
-ws_error_cb (SoupWebsocketConnection *ws,
-             GError                  *error,
-             gpointer                 user_data)
+session_watch_ws (OrderlyEioSession   *self,
+                  OrderlyWsConnection *ws)
 {
-  /* An over-size message: tell the peer why, as the reference does, before
-   * libsoup drops the stream. */
-  if (g_error_matches (error, SOUP_WEBSOCKET_ERROR, SOUP_WEBSOCKET_CLOSE_TOO_BIG) &&
-      soup_websocket_connection_get_state (ws) == SOUP_WEBSOCKET_STATE_OPEN)
-    soup_websocket_connection_close (ws, SOUP_WEBSOCKET_CLOSE_TOO_BIG, NULL);
-}
-
-static void
-session_watch_ws (OrderlyEioSession       *self,
-                  SoupWebsocketConnection *ws)
-{
-  soup_websocket_connection_set_keepalive_interval (ws, 0);
   if (self->server != NULL)
-    soup_websocket_connection_set_max_incoming_payload_size (ws, self->server->max_payload);
+    orderly_ws_connection_set_max_incoming_payload_size (ws, self->server->max_payload);
   g_signal_connect (ws, "message", G_CALLBACK (ws_message_cb), self);
   g_signal_connect (ws, "closed", G_CALLBACK (ws_closed_cb), self);
-  g_signal_connect (ws, "error", G_CALLBACK (ws_error_cb), self);
 }
 
 static gboolean
@@ -1863,6 +1488,68 @@ server_handshake_polling (OrderlyEioServer  *self,
   g_signal_emit (self, server_signals[SERVER_CONNECTION], 0, session);
 }
 
+static void server_websocket_opened (OrderlyEioServer    *self,
+                                     SoupServerMessage   *msg,
+                                     GHashTable          *query,
+                                     OrderlyWsConnection *ws);
+
+typedef struct
+{
+  OrderlyEioServer *server;
+  GHashTable       *query;
+} Upgrade;
+
+static void
+upgrade_free (gpointer  data,
+              GClosure *closure)
+{
+  Upgrade *upgrade = data;
+
+  g_object_unref (upgrade->server);
+  g_clear_pointer (&upgrade->query, g_hash_table_unref);
+  g_free (upgrade);
+}
+
+/* Once the 101 has gone out, the connection is ours: libsoup lets go of
+ * it, and every frame either way passes through OrderlyWsConnection. */
+static void
+upgrade_wrote_informational_cb (SoupServerMessage *msg,
+                                gpointer           user_data)
+{
+  Upgrade *upgrade = user_data;
+  g_autoptr(GIOStream) stream = soup_server_message_steal_connection (msg);
+  g_autoptr(OrderlyWsConnection) ws = NULL;
+
+  if (stream == NULL)
+    return;
+  ws = orderly_ws_connection_new (stream);
+  if (upgrade->server->soup_server == NULL)
+    {
+      orderly_ws_connection_close (ws, SOUP_WEBSOCKET_CLOSE_GOING_AWAY);
+      return;
+    }
+  server_websocket_opened (upgrade->server, msg, upgrade->query, ws);
+}
+
+/* Answers a valid WebSocket handshake with 101 (libsoup answers an invalid
+ * one with 400 and the reason). */
+static void
+server_accept_upgrade (OrderlyEioServer  *self,
+                       SoupServerMessage *msg,
+                       GHashTable        *query)
+{
+  Upgrade *upgrade;
+
+  if (!soup_websocket_server_process_handshake (msg, NULL, NULL, NULL, NULL))
+    return;
+
+  upgrade = g_new0 (Upgrade, 1);
+  upgrade->server = g_object_ref (self);
+  upgrade->query = query != NULL ? g_hash_table_ref (query) : NULL;
+  g_signal_connect_data (msg, "wrote-informational", G_CALLBACK (upgrade_wrote_informational_cb),
+                         upgrade, upgrade_free, 0);
+}
+
 static void
 server_http_cb (SoupServer        *server,
                 SoupServerMessage *msg,
@@ -1929,7 +1616,10 @@ server_http_cb (SoupServer        *server,
         }
 
       if (upgrade)
-        return; /* The WebSocket handler takes it from here. */
+        {
+          server_accept_upgrade (self, msg, query);
+          return;
+        }
 
       if (g_strcmp0 (transport, "polling") != 0 ||
           session->transport != ORDERLY_EIO_TRANSPORT_POLLING)
@@ -1972,37 +1662,27 @@ server_http_cb (SoupServer        *server,
     }
 
   if (upgrade)
-    return;
+    {
+      server_accept_upgrade (self, msg, query);
+      return;
+    }
 
   server_handshake_polling (self, msg, query);
 }
 
 static void
-close_extra_ws (SoupWebsocketConnection *ws)
+server_websocket_opened (OrderlyEioServer    *self,
+                         SoupServerMessage   *msg,
+                         GHashTable          *query,
+                         OrderlyWsConnection *ws)
 {
-  g_object_ref (ws);
-  g_signal_connect (ws, "closed", G_CALLBACK (g_object_unref), NULL);
-  soup_websocket_connection_close (ws, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
-}
-
-static void
-server_websocket_cb (SoupServer              *server,
-                     SoupServerMessage       *msg,
-                     const char              *path,
-                     SoupWebsocketConnection *ws,
-                     gpointer                 user_data)
-{
-  OrderlyEioServer *self = user_data;
-  GUri *uri = soup_server_message_get_uri (msg);
-  const char *query_string = g_uri_get_query (uri);
-  g_autoptr(GHashTable) query = query_string != NULL ? soup_form_decode (query_string) : NULL;
   const char *transport = query != NULL ? g_hash_table_lookup (query, "transport") : NULL;
   const char *sid = query != NULL ? g_hash_table_lookup (query, "sid") : NULL;
   OrderlyEioSession *session;
 
   if (g_strcmp0 (transport, "websocket") != 0)
     {
-      close_extra_ws (ws);
+      orderly_ws_connection_close (ws, SOUP_WEBSOCKET_CLOSE_NORMAL);
       return;
     }
 
@@ -2012,7 +1692,7 @@ server_websocket_cb (SoupServer              *server,
       if (session == NULL || session->state != SESSION_OPEN ||
           session->transport != ORDERLY_EIO_TRANSPORT_POLLING || session->probe != NULL)
         {
-          close_extra_ws (ws);
+          orderly_ws_connection_close (ws, SOUP_WEBSOCKET_CLOSE_NORMAL);
           return;
         }
 
@@ -2030,13 +1710,12 @@ server_websocket_cb (SoupServer              *server,
 
     session = server_create_session (self, msg, query, ORDERLY_EIO_TRANSPORT_WEBSOCKET);
     session->ws = g_object_ref (ws);
-    session_start_writer (session);
+    session_prepare_ws (session);
     session_watch_ws (session, ws);
 
     open = server_open_packet (self, session->id, FALSE);
     open_bytes = g_bytes_new (open, strlen (open));
-    /* Through the writer, so that nothing can overtake it. */
-    writer_append (session->writer, FALSE, open_bytes);
+    orderly_ws_connection_send (session->ws, FALSE, open_bytes);
     session_schedule_ping (session);
     g_signal_emit (self, server_signals[SERVER_CONNECTION], 0, session);
   }
@@ -2081,7 +1760,6 @@ orderly_eio_server_attach (OrderlyEioServer *self,
   g_set_weak_pointer (&self->soup_server, server);
   soup_server_add_early_handler (server, self->path, server_early_cb, self, NULL);
   soup_server_add_handler (server, self->path, server_http_cb, self, NULL);
-  soup_server_add_websocket_handler (server, self->path, NULL, NULL, server_websocket_cb, self, NULL);
 }
 
 void

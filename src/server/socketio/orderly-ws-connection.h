@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <libsoup/soup.h>
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  ORDERLY_WS_STATE_OPEN,
+  ORDERLY_WS_STATE_CLOSING,
+  ORDERLY_WS_STATE_CLOSED,
+} OrderlyWsState;
+
+#define ORDERLY_TYPE_WS_CONNECTION (orderly_ws_connection_get_type ())
+G_DECLARE_FINAL_TYPE (OrderlyWsConnection, orderly_ws_connection, ORDERLY, WS_CONNECTION, GObject)
+
+OrderlyWsConnection *orderly_ws_connection_new                  (GIOStream           *stream);
+GIOStream           *orderly_ws_connection_get_io_stream        (OrderlyWsConnection *self);
+void                 orderly_ws_connection_set_max_incoming_payload_size
+                                                                (OrderlyWsConnection *self,
+                                                                 guint64              max_payload);
+OrderlyWsState       orderly_ws_connection_get_state            (OrderlyWsConnection *self);
+gushort              orderly_ws_connection_get_close_code       (OrderlyWsConnection *self);
+void                 orderly_ws_connection_send                 (OrderlyWsConnection *self,
+                                                                 gboolean             binary,
+                                                                 GBytes              *payload);
+void                 orderly_ws_connection_send_text            (OrderlyWsConnection *self,
+                                                                 const char          *text);
+gsize                orderly_ws_connection_get_pending          (OrderlyWsConnection *self);
+gboolean             orderly_ws_connection_is_blocked           (OrderlyWsConnection *self);
+void                 orderly_ws_connection_close                (OrderlyWsConnection *self,
+                                                                 gushort              code);
+
+G_END_DECLS
