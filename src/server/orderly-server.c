@@ -1038,6 +1038,10 @@ is_upgrade_request (SoupServerMessage *msg)
          soup_message_headers_header_contains (headers, "Connection", "Upgrade");
 }
 
+static void ws_accept (OrderlyServer     *self,
+                       SoupServerMessage *msg,
+                       OrderlyRole        role);
+
 static void
 ws_http_cb (SoupServer        *server,
             SoupServerMessage *msg,
@@ -1070,8 +1074,7 @@ ws_http_cb (SoupServer        *server,
       respond_error (msg, 503, "Too many connections; try again later");
       return;
     }
-  /* Leave the status unset: libsoup goes on with the handshake. */
-  g_object_set_data (G_OBJECT (msg), "orderly-role", GINT_TO_POINTER (role));
+  ws_accept (self, msg, role);
 }
 
 static void
@@ -1111,32 +1114,23 @@ parse_since (GUri       *uri,
   return value;
 }
 
+/* The 101 is out: the connection is ours from here on. */
 static void
-ws_cb (SoupServer              *server,
-       SoupServerMessage       *msg,
-       const char              *path,
-       SoupWebsocketConnection *connection,
-       gpointer                 user_data)
+ws_opened (OrderlyServer       *self,
+           SoupServerMessage   *msg,
+           OrderlyRole          role,
+           GSocket             *socket,
+           OrderlyWsConnection *connection)
 {
-  OrderlyServer *self = user_data;
-  OrderlyRole role = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (msg), "orderly-role"));
   const char *user_agent =
     soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "User-Agent");
   g_autofree char *id = g_uuid_string_random ();
   g_autoptr(OrderlyClient) client = NULL;
   OrderlyWsClient *ws_client;
-  GSocket *socket = soup_server_message_get_socket (msg);
-
-  if (socket == NULL)
-    {
-      soup_websocket_connection_close (connection, SOUP_WEBSOCKET_CLOSE_SERVER_ERROR, NULL);
-      return;
-    }
 
   if (!orderly_server_reserve_connection (self))
     {
-      soup_websocket_connection_close (connection, 1013,
-                                       "Too many connections");
+      orderly_ws_connection_close_with_reason (connection, 1013, "Too many connections");
       return;
     }
   /* Events are small frames sent back to back; Nagle would hold the second
@@ -1144,14 +1138,74 @@ ws_cb (SoupServer              *server,
   g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
   client = orderly_client_new (id, soup_server_message_get_remote_host (msg), "websocket",
                                orderly_role_to_string (role), user_agent ? user_agent : "");
-  ws_client = orderly_ws_client_new (connection, socket, client, role, self->hub, self->dispatcher);
+  ws_client = orderly_ws_client_new (connection, client, role, self->hub, self->dispatcher);
   g_hash_table_add (self->ws_clients, ws_client);
   g_signal_connect_object (ws_client, "closed", G_CALLBACK (ws_closed_cb), self, G_CONNECT_SWAPPED);
-  if (self->ping_interval_us >= G_USEC_PER_SEC)
-    soup_websocket_connection_set_keepalive_interval (connection,
-                                                      self->ping_interval_us / G_USEC_PER_SEC);
   orderly_ws_client_start (ws_client, parse_since (soup_server_message_get_uri (msg),
                                                   orderly_hub_get_instance_id (self->hub)));
+}
+
+typedef struct
+{
+  OrderlyServer *server;
+  GSocket       *socket;
+  OrderlyRole    role;
+} WsUpgrade;
+
+static void
+ws_upgrade_free (gpointer  data,
+                 GClosure *closure)
+{
+  WsUpgrade *upgrade = data;
+
+  g_object_unref (upgrade->server);
+  g_object_unref (upgrade->socket);
+  g_free (upgrade);
+}
+
+static void
+ws_wrote_informational_cb (SoupServerMessage *msg,
+                           gpointer           user_data)
+{
+  WsUpgrade *upgrade = user_data;
+  g_autoptr(GIOStream) stream = soup_server_message_steal_connection (msg);
+  g_autoptr(OrderlyWsConnection) connection = NULL;
+
+  if (stream == NULL)
+    return;
+  connection = orderly_ws_connection_new (stream);
+  if (!upgrade->server->started)
+    {
+      orderly_ws_connection_close (connection, SOUP_WEBSOCKET_CLOSE_GOING_AWAY);
+      return;
+    }
+  ws_opened (upgrade->server, msg, upgrade->role, upgrade->socket, connection);
+}
+
+/* Answers the handshake with 101 (libsoup answers a bad one with 400), then
+ * takes the connection over: see OrderlyWsConnection. */
+static void
+ws_accept (OrderlyServer     *self,
+           SoupServerMessage *msg,
+           OrderlyRole        role)
+{
+  GSocket *socket = soup_server_message_get_socket (msg);
+  WsUpgrade *upgrade;
+
+  if (socket == NULL)
+    {
+      respond_error (msg, 500, "The connection is gone");
+      return;
+    }
+  if (!soup_websocket_server_process_handshake (msg, NULL, NULL, NULL, NULL))
+    return;
+
+  upgrade = g_new0 (WsUpgrade, 1);
+  upgrade->server = g_object_ref (self);
+  upgrade->socket = g_object_ref (socket);
+  upgrade->role = role;
+  g_signal_connect_data (msg, "wrote-informational", G_CALLBACK (ws_wrote_informational_cb),
+                         upgrade, ws_upgrade_free, 0);
 }
 
 static gboolean
@@ -1499,11 +1553,9 @@ orderly_server_start (OrderlyServer  *self,
                                  "server-header", "Orderly/" PACKAGE_VERSION " ",
                                  "tls-certificate", self->tls_certificate,
                                  NULL);
-      soup_server_remove_websocket_extension (self->soup, SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
       soup_server_add_early_handler (self->soup, NULL, early_cb, self, NULL);
       soup_server_add_handler (self->soup, NULL, server_cb, self, NULL);
       soup_server_add_handler (self->soup, "/ws", ws_http_cb, self, NULL);
-      soup_server_add_websocket_handler (self->soup, "/ws", NULL, NULL, ws_cb, self, NULL);
       self->socketio = orderly_socketio_transport_new (self, self->remote);
     }
 

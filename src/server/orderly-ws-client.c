@@ -9,25 +9,22 @@
 #include "orderly-server.h"
 #include "orderly-ws-client.h"
 
-/* Larger frames than this are cut off by libsoup itself, without a close
- * frame; between ORDERLY_SERVER_MAX_MESSAGE and this, the client is told. */
+/* Larger messages than this close the connection with 1009 as they
+ * arrive; between ORDERLY_SERVER_MAX_MESSAGE and this, the client is told
+ * why first. */
 #define MAX_INCOMING_PAYLOAD (1024 * 1024)
-
-#define WRITABLE_CHECK_US 2000
 
 struct _OrderlyWsClient
 {
   GObject                  parent_instance;
 
-  SoupWebsocketConnection *connection;
-  GSocket                 *socket;
+  OrderlyWsConnection     *connection;
   OrderlyClient           *client;
   OrderlyHub              *hub;
   OrderlyDispatcher       *dispatcher;
   OrderlySubscriber       *subscriber;   /* owned by the hub */
   OrderlyRole              role;
 
-  gint64                   writable_checked_us;
   gint64                   last_activity_us;
   gint64                   last_ping_us;
   gboolean                 refusal_logged;
@@ -65,7 +62,6 @@ orderly_ws_client_finalize (GObject *object)
   OrderlyWsClient *self = (OrderlyWsClient *) object;
 
   g_clear_object (&self->connection);
-  g_clear_object (&self->socket);
   g_clear_object (&self->client);
   g_clear_object (&self->hub);
   g_clear_object (&self->dispatcher);
@@ -101,7 +97,7 @@ static gboolean
 is_open (OrderlyWsClient *self)
 {
   return !self->closed &&
-         soup_websocket_connection_get_state (self->connection) == SOUP_WEBSOCKET_STATE_OPEN;
+         orderly_ws_connection_get_state (self->connection) == ORDERLY_WS_STATE_OPEN;
 }
 
 static void
@@ -109,7 +105,7 @@ send_bytes (OrderlyWsClient *self,
             GBytes          *bytes)
 {
   if (is_open (self))
-    soup_websocket_connection_send_message (self->connection, SOUP_WEBSOCKET_DATA_TEXT, bytes);
+    orderly_ws_connection_send (self->connection, FALSE, bytes);
 }
 
 static void
@@ -170,19 +166,10 @@ static gboolean
 can_send_cb (gpointer transport)
 {
   OrderlyWsClient *self = transport;
-  gint64 now;
 
-  if (!is_open (self))
-    return FALSE;
-  /* One check covers the few frames of one flush: a socket that was
-   * writable a moment ago takes them, and the system call is saved. */
-  now = g_get_monotonic_time ();
-  if (now - self->writable_checked_us < WRITABLE_CHECK_US)
-    return TRUE;
-  if ((g_socket_condition_check (self->socket, G_IO_OUT) & G_IO_OUT) == 0)
-    return FALSE;
-  self->writable_checked_us = now;
-  return TRUE;
+  /* While the kernel refuses data the hub keeps the events, with its own
+   * bound; "drained" tells it to go on. */
+  return is_open (self) && !orderly_ws_connection_is_blocked (self->connection);
 }
 
 static void
@@ -278,7 +265,7 @@ static void
 message_cb (OrderlyWsClient         *self,
             gint                     type,
             GBytes                  *message,
-            SoupWebsocketConnection *connection)
+            OrderlyWsConnection     *connection)
 {
   g_autoptr(JsonParser) parser = NULL;
   g_autoptr(GError) error = NULL;
@@ -336,14 +323,14 @@ message_cb (OrderlyWsClient         *self,
 static void
 pong_cb (OrderlyWsClient         *self,
          GBytes                  *message,
-         SoupWebsocketConnection *connection)
+         OrderlyWsConnection     *connection)
 {
   self->last_activity_us = g_get_monotonic_time ();
 }
 
 static void
 closed_cb (OrderlyWsClient         *self,
-           SoupWebsocketConnection *connection)
+           OrderlyWsConnection     *connection)
 {
   if (self->closed && self->subscriber == NULL)
     return;
@@ -356,21 +343,21 @@ closed_cb (OrderlyWsClient         *self,
   g_signal_emit (self, signals[CLOSED], 0);
 }
 
+/* The kernel took what had piled up: the hub may send again. */
 static void
-error_cb (OrderlyWsClient         *self,
-          GError                  *error,
-          SoupWebsocketConnection *connection)
+drained_cb (OrderlyWsClient     *self,
+            OrderlyWsConnection *connection)
 {
-  g_debug ("WebSocket client %s: %s", orderly_client_get_id (self->client), error->message);
+  if (self->subscriber != NULL)
+    orderly_subscriber_flush (self->subscriber);
 }
 
 /**
  * orderly_ws_client_new:
- * @socket: the connection's socket, to know when it can take more
+ * @connection: the WebSocket, open
  */
 OrderlyWsClient *
-orderly_ws_client_new (SoupWebsocketConnection *connection,
-                       GSocket                 *socket,
+orderly_ws_client_new (OrderlyWsConnection     *connection,
                        OrderlyClient           *client,
                        OrderlyRole              role,
                        OrderlyHub              *hub,
@@ -378,22 +365,20 @@ orderly_ws_client_new (SoupWebsocketConnection *connection,
 {
   OrderlyWsClient *self;
 
-  g_return_val_if_fail (SOUP_IS_WEBSOCKET_CONNECTION (connection), NULL);
-  g_return_val_if_fail (G_IS_SOCKET (socket), NULL);
+  g_return_val_if_fail (ORDERLY_IS_WS_CONNECTION (connection), NULL);
 
   self = g_object_new (ORDERLY_TYPE_WS_CLIENT, NULL);
   self->connection = g_object_ref (connection);
-  self->socket = g_object_ref (socket);
   self->client = g_object_ref (client);
   self->role = role;
   self->hub = g_object_ref (hub);
   self->dispatcher = g_object_ref (dispatcher);
 
-  soup_websocket_connection_set_max_incoming_payload_size (connection, MAX_INCOMING_PAYLOAD);
+  orderly_ws_connection_set_max_incoming_payload_size (connection, MAX_INCOMING_PAYLOAD);
   g_signal_connect_swapped (connection, "message", G_CALLBACK (message_cb), self);
   g_signal_connect_swapped (connection, "pong", G_CALLBACK (pong_cb), self);
+  g_signal_connect_swapped (connection, "drained", G_CALLBACK (drained_cb), self);
   g_signal_connect_swapped (connection, "closed", G_CALLBACK (closed_cb), self);
-  g_signal_connect_swapped (connection, "error", G_CALLBACK (error_cb), self);
   return self;
 }
 
@@ -429,8 +414,7 @@ orderly_ws_client_close (OrderlyWsClient *self,
 {
   g_return_if_fail (ORDERLY_IS_WS_CLIENT (self));
 
-  if (soup_websocket_connection_get_state (self->connection) == SOUP_WEBSOCKET_STATE_OPEN)
-    soup_websocket_connection_close (self->connection, code, reason);
+  orderly_ws_connection_close_with_reason (self->connection, code, reason);
 }
 
 /**
@@ -460,6 +444,11 @@ orderly_ws_client_keepalive (OrderlyWsClient *self,
   if (now_us - self->last_ping_us >= ping_interval_us)
     {
       self->last_ping_us = now_us;
+      /* A WebSocket ping too, which browsers answer by themselves, as a
+       * keepalive for proxies; at whole-second intervals, as libsoup's
+       * keepalive was. */
+      if (ping_interval_us >= G_USEC_PER_SEC)
+        orderly_ws_connection_ping (self->connection);
       send_text (self, g_strdup_printf ("{\"event\":\"ping\",\"data\":{\"timestamp\":%" G_GINT64_FORMAT "}}",
                                         g_get_real_time () / 1000));
     }

@@ -5,6 +5,7 @@
 
 #include "orderly-dispatcher.h"
 #include "orderly-hub.h"
+#include "orderly-ws-connection.h"
 
 G_BEGIN_DECLS
 
@@ -33,8 +34,7 @@ G_BEGIN_DECLS
  */
 G_DECLARE_FINAL_TYPE (OrderlyWsClient, orderly_ws_client, ORDERLY, WS_CLIENT, GObject)
 
-OrderlyWsClient *orderly_ws_client_new              (SoupWebsocketConnection *connection,
-                                                     GSocket                 *socket,
+OrderlyWsClient *orderly_ws_client_new              (OrderlyWsConnection     *connection,
                                                      OrderlyClient           *client,
                                                      OrderlyRole              role,
                                                      OrderlyHub              *hub,

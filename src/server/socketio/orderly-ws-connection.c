@@ -65,6 +65,7 @@ G_DEFINE_FINAL_TYPE (OrderlyWsConnection, orderly_ws_connection, G_TYPE_OBJECT)
 
 enum {
   SIGNAL_MESSAGE,
+  SIGNAL_PONG,
   SIGNAL_DRAINED,
   SIGNAL_CLOSED,
   N_SIGNALS
@@ -136,16 +137,30 @@ close_timeout_cb (gpointer user_data)
 /* Queues a close frame after everything already queued. */
 static void
 connection_send_close (OrderlyWsConnection *self,
-                       gushort              code)
+                       gushort              code,
+                       const char          *reason)
 {
-  guint8 payload[2] = { code >> 8, code & 0xFF };
+  guint8 payload[125] = { code >> 8, code & 0xFF };
+  gsize length = code != 0 ? 2 : 0;
 
   if (self->close_sent || self->stream_closing)
     return;
 
+  /* A control frame carries 125 bytes at most: the code and 123 of text,
+   * cut at a character boundary. */
+  if (code != 0 && reason != NULL)
+    {
+      const char *end;
+
+      /* A cut character makes the text invalid there: stop before it. */
+      g_utf8_validate (reason, MIN (strlen (reason), sizeof payload - 2), &end);
+      memcpy (payload + 2, reason, end - reason);
+      length += end - reason;
+    }
+
   self->close_sent = TRUE;
   self->state = ORDERLY_WS_STATE_CLOSING;
-  orderly_ws_frame_append (self->outgoing, ORDERLY_WS_OPCODE_CLOSE, payload, code != 0 ? 2 : 0);
+  orderly_ws_frame_append (self->outgoing, ORDERLY_WS_OPCODE_CLOSE, payload, length);
   connection_schedule_write (self);
   /* However the peer behaves, a closing connection ends soon. */
   if (self->close_timeout == 0)
@@ -162,7 +177,7 @@ connection_fail (OrderlyWsConnection *self,
       g_source_destroy (self->input_source);
       g_clear_pointer (&self->input_source, g_source_unref);
     }
-  connection_send_close (self, code);
+  connection_send_close (self, code, NULL);
   self->close_when_flushed = TRUE;
   connection_schedule_write (self);
 }
@@ -350,7 +365,7 @@ connection_handle_close (OrderlyWsConnection *self,
   self->peer_close_code = code;
   /* Answer with the same code, after what is queued; then the server,
    * which closes first, closes the stream. */
-  connection_send_close (self, code == SOUP_WEBSOCKET_CLOSE_NO_STATUS ? SOUP_WEBSOCKET_CLOSE_NORMAL : code);
+  connection_send_close (self, code == SOUP_WEBSOCKET_CLOSE_NO_STATUS ? SOUP_WEBSOCKET_CLOSE_NORMAL : code, NULL);
   self->close_when_flushed = TRUE;
   connection_schedule_write (self);
 }
@@ -413,7 +428,12 @@ connection_handle_frame (OrderlyWsConnection *self,
       return TRUE;
 
     case ORDERLY_WS_OPCODE_PONG:
-      return TRUE;
+      {
+        g_autoptr(GBytes) payload = g_bytes_new (frame->payload, frame->length);
+
+        g_signal_emit (self, signals[SIGNAL_PONG], 0, payload);
+      }
+      return self->input_source != NULL;
 
     case ORDERLY_WS_OPCODE_CLOSE:
     default:
@@ -546,6 +566,17 @@ orderly_ws_connection_class_init (OrderlyWsConnectionClass *klass)
   signals[SIGNAL_MESSAGE] =
     g_signal_new ("message", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_INT, G_TYPE_BYTES);
+
+  /**
+   * OrderlyWsConnection::pong:
+   * @payload: what the pong carried
+   *
+   * Emitted when the peer answers orderly_ws_connection_ping(), or sends
+   * a pong of its own accord.
+   */
+  signals[SIGNAL_PONG] =
+    g_signal_new ("pong", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_BYTES);
 
   /**
    * OrderlyWsConnection::drained:
@@ -705,6 +736,23 @@ orderly_ws_connection_is_blocked (OrderlyWsConnection *self)
 }
 
 /**
+ * orderly_ws_connection_ping:
+ *
+ * Queues a ping; a live peer answers with a pong (see
+ * #OrderlyWsConnection::pong).
+ */
+void
+orderly_ws_connection_ping (OrderlyWsConnection *self)
+{
+  g_return_if_fail (ORDERLY_IS_WS_CONNECTION (self));
+
+  if (self->state != ORDERLY_WS_STATE_OPEN)
+    return;
+  orderly_ws_frame_append (self->outgoing, ORDERLY_WS_OPCODE_PING, NULL, 0);
+  connection_schedule_write (self);
+}
+
+/**
  * orderly_ws_connection_close:
  * @code: the close code, e.g. %SOUP_WEBSOCKET_CLOSE_NORMAL
  *
@@ -715,9 +763,23 @@ void
 orderly_ws_connection_close (OrderlyWsConnection *self,
                              gushort              code)
 {
+  orderly_ws_connection_close_with_reason (self, code, NULL);
+}
+
+/**
+ * orderly_ws_connection_close_with_reason:
+ * @reason: (nullable): why, for the peer; cut to fit a control frame
+ *
+ * Like orderly_ws_connection_close(), with a reason.
+ */
+void
+orderly_ws_connection_close_with_reason (OrderlyWsConnection *self,
+                                         gushort              code,
+                                         const char          *reason)
+{
   g_return_if_fail (ORDERLY_IS_WS_CONNECTION (self));
 
   if (self->state != ORDERLY_WS_STATE_OPEN)
     return;
-  connection_send_close (self, code);
+  connection_send_close (self, code, reason);
 }

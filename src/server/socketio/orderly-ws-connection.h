@@ -29,7 +29,11 @@ void                 orderly_ws_connection_send_text            (OrderlyWsConnec
                                                                  const char          *text);
 gsize                orderly_ws_connection_get_pending          (OrderlyWsConnection *self);
 gboolean             orderly_ws_connection_is_blocked           (OrderlyWsConnection *self);
+void                 orderly_ws_connection_ping                 (OrderlyWsConnection *self);
 void                 orderly_ws_connection_close                (OrderlyWsConnection *self,
                                                                  gushort              code);
+void                 orderly_ws_connection_close_with_reason    (OrderlyWsConnection *self,
+                                                                 gushort              code,
+                                                                 const char          *reason);
 
 G_END_DECLS

@@ -879,6 +879,68 @@ assert_message (Message    *message,
 }
 
 static void
+pong_cb (OrderlyWsConnection *ws,
+         GBytes              *payload,
+         gpointer             user_data)
+{
+  guint *pongs = user_data;
+
+  (*pongs)++;
+}
+
+/* The server pings; the client's pong comes back as the "pong" signal. */
+static void
+test_connection_server_ping (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_autoptr(GBytes) payload = NULL;
+  guint pongs = 0;
+  gint64 deadline;
+
+  g_signal_connect (f->ws, "pong", G_CALLBACK (pong_cb), &pongs);
+  orderly_ws_connection_ping (f->ws);
+  g_assert_cmpuint (read_next (f, &payload), ==, ORDERLY_WS_OPCODE_PING);
+  g_assert_cmpuint (g_bytes_get_size (payload), ==, 0);
+
+  client_send_frame (f, FIN | ORDERLY_WS_OPCODE_PONG, "", 0);
+  deadline = g_get_monotonic_time () + TIMEOUT;
+  while (pongs == 0 && g_get_monotonic_time () < deadline)
+    spin_for (10);
+  g_assert_cmpuint (pongs, ==, 1);
+  g_signal_handlers_disconnect_by_data (f->ws, &pongs);
+}
+
+/* A close reason travels with the code, cut to fit a control frame at a
+ * character boundary. */
+static void
+test_connection_close_reason (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_autoptr(GString) reason = g_string_new (NULL);
+  g_autoptr(GBytes) payload = NULL;
+  const guint8 *bytes;
+  gsize length;
+
+  /* 61 two-byte characters: 122 bytes; "€" (3 bytes) would need 125 of
+   * the 123 there is room for. */
+  for (guint i = 0; i < 61; i++)
+    g_string_append (reason, "\xC3\xA9");
+  g_string_append (reason, "\xE2\x82\xAC and more");
+
+  orderly_ws_connection_close_with_reason (f->ws, 1013, reason->str);
+  g_assert_cmpuint (read_next (f, &payload), ==, ORDERLY_WS_OPCODE_CLOSE);
+  bytes = g_bytes_get_data (payload, &length);
+  g_assert_cmpuint (length, ==, 2 + 122);
+  g_assert_cmpuint ((bytes[0] << 8) | bytes[1], ==, 1013);
+  g_assert_true (orderly_ws_utf8_validate (bytes + 2, length - 2));
+  g_assert_cmpmem (bytes + 2, 122, reason->str, 122);
+
+  client_send_frame (f, FIN | ORDERLY_WS_OPCODE_CLOSE, bytes, 2);
+  expect_eof (f);
+  wait_closed (f);
+}
+
+static void
 test_connection_text (Fixture       *f,
                       gconstpointer  data)
 {
@@ -1606,6 +1668,8 @@ main (int   argc,
 #define ADD(path, func) \
   g_test_add ("/ws/connection/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
   ADD ("text", test_connection_text);
+  ADD ("server-ping", test_connection_server_ping);
+  ADD ("close-reason", test_connection_close_reason);
   ADD ("binary", test_connection_binary);
   ADD ("split-and-joined", test_connection_split_and_joined);
   ADD ("fragmented", test_connection_fragmented);
