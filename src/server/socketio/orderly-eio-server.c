@@ -1747,7 +1747,7 @@ server_early_cb (SoupServer        *server,
  * @self: a server
  * @server: the SoupServer to serve from
  *
- * Registers the polling and WebSocket handlers under the path prefix.
+ * Registers the handler for polling and WebSocket under the path prefix.
  */
 void
 orderly_eio_server_attach (OrderlyEioServer *self,
