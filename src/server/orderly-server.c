@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -1119,7 +1118,6 @@ static void
 ws_opened (OrderlyServer       *self,
            SoupServerMessage   *msg,
            OrderlyRole          role,
-           GSocket             *socket,
            OrderlyWsConnection *connection)
 {
   const char *user_agent =
@@ -1133,9 +1131,6 @@ ws_opened (OrderlyServer       *self,
       orderly_ws_connection_close_with_reason (connection, 1013, "Too many connections");
       return;
     }
-  /* Events are small frames sent back to back; Nagle would hold the second
-   * one until the first is acknowledged. */
-  g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
   client = orderly_client_new (id, soup_server_message_get_remote_host (msg), "websocket",
                                orderly_role_to_string (role), user_agent ? user_agent : "");
   ws_client = orderly_ws_client_new (connection, client, role, self->hub, self->dispatcher);
@@ -1148,64 +1143,43 @@ ws_opened (OrderlyServer       *self,
 typedef struct
 {
   OrderlyServer *server;
-  GSocket       *socket;
   OrderlyRole    role;
 } WsUpgrade;
 
 static void
-ws_upgrade_free (gpointer  data,
-                 GClosure *closure)
+ws_upgrade_free (gpointer data)
 {
   WsUpgrade *upgrade = data;
 
   g_object_unref (upgrade->server);
-  g_object_unref (upgrade->socket);
   g_free (upgrade);
 }
 
 static void
-ws_wrote_informational_cb (SoupServerMessage *msg,
-                           gpointer           user_data)
+ws_accepted_cb (SoupServerMessage   *msg,
+                OrderlyWsConnection *connection,
+                gpointer             user_data)
 {
   WsUpgrade *upgrade = user_data;
-  g_autoptr(GIOStream) stream = soup_server_message_steal_connection (msg);
-  g_autoptr(OrderlyWsConnection) connection = NULL;
 
-  if (stream == NULL)
-    return;
-  connection = orderly_ws_connection_new (stream);
   if (!upgrade->server->started)
     {
       orderly_ws_connection_close (connection, SOUP_WEBSOCKET_CLOSE_GOING_AWAY);
       return;
     }
-  ws_opened (upgrade->server, msg, upgrade->role, upgrade->socket, connection);
+  ws_opened (upgrade->server, msg, upgrade->role, connection);
 }
 
-/* Answers the handshake with 101 (libsoup answers a bad one with 400), then
- * takes the connection over: see OrderlyWsConnection. */
 static void
 ws_accept (OrderlyServer     *self,
            SoupServerMessage *msg,
            OrderlyRole        role)
 {
-  GSocket *socket = soup_server_message_get_socket (msg);
-  WsUpgrade *upgrade;
+  WsUpgrade *upgrade = g_new0 (WsUpgrade, 1);
 
-  if (socket == NULL)
-    {
-      respond_error (msg, 500, "The connection is gone");
-      return;
-    }
-  if (!soup_websocket_server_process_handshake (msg, NULL, NULL, NULL, NULL))
-    return;
-
-  upgrade = g_new0 (WsUpgrade, 1);
   upgrade->server = g_object_ref (self);
-  upgrade->socket = g_object_ref (socket);
   upgrade->role = role;
-  g_signal_connect_data (msg, "wrote-informational", G_CALLBACK (ws_wrote_informational_cb),
-                         upgrade, ws_upgrade_free, 0);
+  orderly_ws_connection_accept (msg, ws_accepted_cb, upgrade, ws_upgrade_free);
 }
 
 static gboolean

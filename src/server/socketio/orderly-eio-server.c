@@ -5,8 +5,6 @@
 
 #include <errno.h>
 #include <string.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 
@@ -669,39 +667,9 @@ orderly_eio_session_send_latest (OrderlyEioSession *self,
   session_enqueue (self, packet, FALSE, slot);
 }
 
-/* libsoup wraps the connection in its own stream type, and TLS may sit in
- * between; walk down to the socket. */
-static GSocket *
-ws_get_socket (OrderlyWsConnection *ws)
-{
-  GIOStream *stream = orderly_ws_connection_get_io_stream (ws);
-
-  while (stream != NULL && !G_IS_SOCKET_CONNECTION (stream))
-    {
-      const char *property = G_IS_TLS_CONNECTION (stream) ? "base-io-stream" : "base-iostream";
-      GIOStream *base = NULL;
-
-      if (g_object_class_find_property (G_OBJECT_GET_CLASS (stream), property) == NULL)
-        return NULL;
-      g_object_get (stream, property, &base, NULL);
-      if (base == NULL)
-        return NULL;
-      /* Still owned by the wrapping stream. */
-      g_object_unref (base);
-      stream = base;
-    }
-
-  return stream != NULL ? g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream)) : NULL;
-}
-
 static void
 session_prepare_ws (OrderlyEioSession *self)
 {
-  GSocket *socket = ws_get_socket (self->ws);
-
-  /* Frames go out in whole batches; Nagle would only add delay. */
-  if (socket != NULL)
-    g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
   g_signal_connect_swapped (self->ws, "drained", G_CALLBACK (session_writer_drained), self);
 }
 
@@ -748,12 +716,6 @@ ws_close_and_release (OrderlyWsConnection **ws_location,
 
   g_signal_handlers_disconnect_by_data (ws, handler_data);
   orderly_ws_connection_close (ws, code);
-}
-
-static void
-session_release_ws (OrderlyEioSession *self)
-{
-  ws_close_and_release (&self->ws, self, SOUP_WEBSOCKET_CLOSE_NORMAL);
 }
 
 static void
@@ -820,7 +782,7 @@ session_close_internal (OrderlyEioSession *self,
     {
       /* Anything queued during the switch goes out before the close frame. */
       session_flush (self);
-      session_release_ws (self);
+      ws_close_and_release (&self->ws, self, SOUP_WEBSOCKET_CLOSE_NORMAL);
       session_forget (self);
     }
   else if (kind == CLOSE_BY_SERVER)
@@ -1500,8 +1462,7 @@ typedef struct
 } Upgrade;
 
 static void
-upgrade_free (gpointer  data,
-              GClosure *closure)
+upgrade_free (gpointer data)
 {
   Upgrade *upgrade = data;
 
@@ -1510,19 +1471,13 @@ upgrade_free (gpointer  data,
   g_free (upgrade);
 }
 
-/* Once the 101 has gone out, the connection is ours: libsoup lets go of
- * it, and every frame either way passes through OrderlyWsConnection. */
 static void
-upgrade_wrote_informational_cb (SoupServerMessage *msg,
-                                gpointer           user_data)
+upgrade_accepted_cb (SoupServerMessage   *msg,
+                     OrderlyWsConnection *ws,
+                     gpointer             user_data)
 {
   Upgrade *upgrade = user_data;
-  g_autoptr(GIOStream) stream = soup_server_message_steal_connection (msg);
-  g_autoptr(OrderlyWsConnection) ws = NULL;
 
-  if (stream == NULL)
-    return;
-  ws = orderly_ws_connection_new (stream);
   if (upgrade->server->soup_server == NULL)
     {
       orderly_ws_connection_close (ws, SOUP_WEBSOCKET_CLOSE_GOING_AWAY);
@@ -1531,23 +1486,16 @@ upgrade_wrote_informational_cb (SoupServerMessage *msg,
   server_websocket_opened (upgrade->server, msg, upgrade->query, ws);
 }
 
-/* Answers a valid WebSocket handshake with 101 (libsoup answers an invalid
- * one with 400 and the reason). */
 static void
 server_accept_upgrade (OrderlyEioServer  *self,
                        SoupServerMessage *msg,
                        GHashTable        *query)
 {
-  Upgrade *upgrade;
+  Upgrade *upgrade = g_new0 (Upgrade, 1);
 
-  if (!soup_websocket_server_process_handshake (msg, NULL, NULL, NULL, NULL))
-    return;
-
-  upgrade = g_new0 (Upgrade, 1);
   upgrade->server = g_object_ref (self);
   upgrade->query = query != NULL ? g_hash_table_ref (query) : NULL;
-  g_signal_connect_data (msg, "wrote-informational", G_CALLBACK (upgrade_wrote_informational_cb),
-                         upgrade, upgrade_free, 0);
+  orderly_ws_connection_accept (msg, upgrade_accepted_cb, upgrade, upgrade_free);
 }
 
 static void

@@ -4,6 +4,8 @@
 #include "config.h"
 
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include "orderly-ws-connection.h"
 #include "orderly-ws-frame.h"
@@ -74,7 +76,6 @@ enum {
 static guint signals[N_SIGNALS];
 
 static void connection_schedule_write (OrderlyWsConnection *self);
-static void connection_start_input (OrderlyWsConnection *self);
 
 /* Closing */
 
@@ -603,7 +604,6 @@ orderly_ws_connection_init (OrderlyWsConnection *self)
 {
   self->outgoing = g_byte_array_new ();
   self->max_payload = 128 * 1024;
-  self->peer_close_code = 0;
 }
 
 /**
@@ -630,6 +630,85 @@ orderly_ws_connection_new (GIOStream *stream)
   g_object_ref (self);
   connection_start_input (self);
   return self;
+}
+
+typedef struct
+{
+  OrderlyWsAcceptFunc func;
+  gpointer            user_data;
+  GDestroyNotify      destroy;
+} Accept;
+
+static void
+accept_free (gpointer  data,
+             GClosure *closure)
+{
+  Accept *accept = data;
+
+  if (accept->destroy != NULL)
+    accept->destroy (accept->user_data);
+  g_free (accept);
+}
+
+/* Once the 101 has gone out, the connection is ours: libsoup lets go of
+ * it, and every frame either way passes through OrderlyWsConnection. */
+static void
+accept_wrote_informational_cb (SoupServerMessage *msg,
+                               gpointer           user_data)
+{
+  Accept *accept = user_data;
+  GSocket *socket = soup_server_message_get_socket (msg);
+  g_autoptr(GIOStream) stream = NULL;
+  g_autoptr(OrderlyWsConnection) connection = NULL;
+
+  /* Frames go out in whole batches; Nagle would only add delay. */
+  if (socket != NULL)
+    g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
+  stream = soup_server_message_steal_connection (msg);
+  if (stream == NULL)
+    return;
+  connection = orderly_ws_connection_new (stream);
+  accept->func (msg, connection, accept->user_data);
+}
+
+/**
+ * orderly_ws_connection_accept:
+ * @msg: a WebSocket upgrade request, from a SoupServer handler
+ * @func: called with the connection once the 101 has gone out
+ * @user_data: for @func
+ * @destroy: (nullable): frees @user_data, whether @func ran or not
+ *
+ * Answers a valid handshake with 101, then takes the connection over from
+ * libsoup. libsoup answers an invalid one with 400 and the reason; @func
+ * is then never called.
+ *
+ * Returns: whether the handshake was valid
+ */
+gboolean
+orderly_ws_connection_accept (SoupServerMessage   *msg,
+                              OrderlyWsAcceptFunc  func,
+                              gpointer             user_data,
+                              GDestroyNotify       destroy)
+{
+  Accept *accept;
+
+  g_return_val_if_fail (SOUP_IS_SERVER_MESSAGE (msg), FALSE);
+  g_return_val_if_fail (func != NULL, FALSE);
+
+  if (!soup_websocket_server_process_handshake (msg, NULL, NULL, NULL, NULL))
+    {
+      if (destroy != NULL)
+        destroy (user_data);
+      return FALSE;
+    }
+
+  accept = g_new (Accept, 1);
+  accept->func = func;
+  accept->user_data = user_data;
+  accept->destroy = destroy;
+  g_signal_connect_data (msg, "wrote-informational", G_CALLBACK (accept_wrote_informational_cb),
+                         accept, accept_free, 0);
+  return TRUE;
 }
 
 GIOStream *

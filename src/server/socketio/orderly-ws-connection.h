@@ -15,6 +15,20 @@ typedef enum
 #define ORDERLY_TYPE_WS_CONNECTION (orderly_ws_connection_get_type ())
 G_DECLARE_FINAL_TYPE (OrderlyWsConnection, orderly_ws_connection, ORDERLY, WS_CONNECTION, GObject)
 
+/**
+ * OrderlyWsAcceptFunc:
+ * @msg: the upgrade request, answered with 101
+ * @connection: the WebSocket, open; the callee takes a reference to keep it
+ * @user_data: closure data
+ */
+typedef void (*OrderlyWsAcceptFunc) (SoupServerMessage   *msg,
+                                     OrderlyWsConnection *connection,
+                                     gpointer             user_data);
+
+gboolean             orderly_ws_connection_accept               (SoupServerMessage   *msg,
+                                                                 OrderlyWsAcceptFunc  func,
+                                                                 gpointer             user_data,
+                                                                 GDestroyNotify       destroy);
 OrderlyWsConnection *orderly_ws_connection_new                  (GIOStream           *stream);
 GIOStream           *orderly_ws_connection_get_io_stream        (OrderlyWsConnection *self);
 void                 orderly_ws_connection_set_max_incoming_payload_size
