@@ -74,15 +74,27 @@ orderly_test_wait_for_phase (OrderlyEngine *engine,
   return TRUE;
 }
 
+/* A reader beside the engine, perhaps in another process that is still
+ * creating the schema: it waits for locks rather than failing with
+ * SQLITE_BUSY. */
+static sqlite3 *
+open_reader (const char *db_path)
+{
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (sqlite3_open_v2 (db_path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 5000);
+  return db;
+}
+
 gint64
 orderly_test_query_int (const char *db_path,
                         const char *sql)
 {
-  sqlite3 *db = NULL;
+  sqlite3 *db = open_reader (db_path);
   sqlite3_stmt *stmt = NULL;
   gint64 value = -1;
 
-  g_assert_cmpint (sqlite3_open_v2 (db_path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
   if (sqlite3_step (stmt) == SQLITE_ROW)
     value = sqlite3_column_int64 (stmt, 0);
@@ -94,11 +106,10 @@ orderly_test_query_int (const char *db_path,
 gboolean
 orderly_test_integrity_ok (const char *db_path)
 {
-  sqlite3 *db = NULL;
+  sqlite3 *db = open_reader (db_path);
   sqlite3_stmt *stmt = NULL;
   gboolean ok = FALSE;
 
-  g_assert_cmpint (sqlite3_open_v2 (db_path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_prepare_v2 (db, "PRAGMA integrity_check", -1, &stmt, NULL), ==, SQLITE_OK);
   if (sqlite3_step (stmt) == SQLITE_ROW)
     ok = g_strcmp0 ((const char *) sqlite3_column_text (stmt, 0), "ok") == 0;
