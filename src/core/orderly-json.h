@@ -3,6 +3,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "orderly-json-writer.h"
 #include "orderly-log-entry.h"
 #include "orderly-status.h"
 #include "orderly-store.h"
@@ -14,6 +15,5 @@ JsonNode *orderly_json_progress        (OrderlyStatus          *status);
 JsonNode *orderly_json_log_entry       (OrderlyLogEntry        *entry);
 JsonNode *orderly_json_run             (const OrderlyRunRecord *run);
 char     *orderly_json_iso8601         (gint64                  time_us);
-char     *orderly_json_to_string       (JsonNode               *node);
 
 G_END_DECLS
