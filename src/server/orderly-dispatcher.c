@@ -147,21 +147,25 @@ orderly_dispatcher_error_to_status (const GError *error)
 
 /**
  * orderly_dispatcher_status_body:
+ * @instance_id: the server's instance id
+ *
+ * The status as every transport sends it: the answer to `get-status` and
+ * the data of the `status` event.
  *
  * Returns: (transfer full): the status object with `message`, `timestamp`
  *   and `instanceId` added
  */
 JsonNode *
-orderly_dispatcher_status_body (OrderlyDispatcher *self)
+orderly_dispatcher_status_body (OrderlyStatus *status,
+                                const char    *instance_id)
 {
-  OrderlyStatus *status = orderly_engine_get_status (self->engine);
   JsonNode *node = orderly_json_status (status);
   JsonObject *object = json_node_get_object (node);
   g_autofree char *now = orderly_json_iso8601 (g_get_real_time ());
 
   json_object_set_string_member (object, "message", orderly_status_describe (status));
   json_object_set_string_member (object, "timestamp", now);
-  json_object_set_string_member (object, "instanceId", self->instance_id);
+  json_object_set_string_member (object, "instanceId", instance_id);
   return node;
 }
 
@@ -217,7 +221,7 @@ command_get_status (OrderlyDispatcher  *self,
                     guint              *status_code,
                     GError            **error)
 {
-  return orderly_dispatcher_status_body (self);
+  return orderly_dispatcher_status_body (orderly_engine_get_status (self->engine), self->instance_id);
 }
 
 static JsonNode *
@@ -536,23 +540,47 @@ find_command (const char *name)
   return NULL;
 }
 
-gboolean
-orderly_dispatcher_has_command (const char *command)
-{
-  return find_command (command) != NULL;
-}
-
 /**
- * orderly_dispatcher_is_control:
+ * orderly_dispatcher_get_command_role:
+ * @role: (out) (optional): the role @command needs
  *
- * Returns: whether @command changes state (and needs the operator role)
+ * Returns: whether @command is one of the dispatcher's
  */
 gboolean
-orderly_dispatcher_is_control (const char *command)
+orderly_dispatcher_get_command_role (const char  *command,
+                                     OrderlyRole *role)
 {
   const Command *found = find_command (command);
 
-  return found != NULL && found->role == ORDERLY_ROLE_OPERATOR && !g_str_equal (command, "get-clients");
+  if (found != NULL && role != NULL)
+    *role = found->role;
+  return found != NULL;
+}
+
+/**
+ * orderly_dispatcher_check_role:
+ * @needed: the role a command or route needs
+ * @role: the role of who asks
+ * @status_code: (out): 401 or 403 when @role falls short
+ *
+ * Returns: (transfer full) (nullable): the error object when @role falls
+ *   short of @needed, %NULL when it does not
+ */
+JsonNode *
+orderly_dispatcher_check_role (OrderlyRole  needed,
+                               OrderlyRole  role,
+                               guint       *status_code)
+{
+  g_return_val_if_fail (status_code != NULL, NULL);
+
+  if (role >= needed)
+    return NULL;
+  *status_code = role == ORDERLY_ROLE_NONE ? 401 : 403;
+  return orderly_dispatcher_error_body (*status_code,
+                                        role == ORDERLY_ROLE_NONE
+                                        ? "A valid access token is required"
+                                        : "This access token only allows watching; "
+                                          "an operator token is needed");
 }
 
 /**
@@ -591,15 +619,9 @@ orderly_dispatcher_dispatch (OrderlyDispatcher *self,
       return orderly_dispatcher_error_body (404, message);
     }
 
-  if (role < found->role)
-    {
-      *status_code = role == ORDERLY_ROLE_NONE ? 401 : 403;
-      return orderly_dispatcher_error_body (*status_code,
-                                            role == ORDERLY_ROLE_NONE
-                                            ? "A valid access token is required"
-                                            : "This access token only allows watching; "
-                                              "an operator token is needed");
-    }
+  answer = orderly_dispatcher_check_role (found->role, role, status_code);
+  if (answer != NULL)
+    return answer;
 
   if (arguments != NULL && !JSON_NODE_HOLDS_NULL (arguments))
     {
@@ -620,4 +642,53 @@ orderly_dispatcher_dispatch (OrderlyDispatcher *self,
     }
   *status_code = status;
   return answer;
+}
+
+/**
+ * orderly_dispatcher_handle_event:
+ * @event: the event's name, a command
+ * @arguments: (nullable): its data
+ * @role: who sent it
+ * @wants_ack: whether the client asked for an answer
+ * @answer: (out) (transfer full) (optional): what to send back, for
+ *   %ORDERLY_DISPATCHER_REPLY_ACK and %ORDERLY_DISPATCHER_REPLY_ERROR
+ * @status_code: (out) (optional): the answer's HTTP status; 200 for the
+ *   `status` event
+ *
+ * Runs a client event of a live transport and says what goes back: the
+ * answer through the ack when asked for; otherwise an error as an `error`
+ * event, and nothing on success. A `get-status` without an ack is answered
+ * with the `status` event itself.
+ *
+ * Returns: what to send back
+ */
+OrderlyDispatcherReply
+orderly_dispatcher_handle_event (OrderlyDispatcher  *self,
+                                 const char         *event,
+                                 JsonNode           *arguments,
+                                 OrderlyRole         role,
+                                 gboolean            wants_ack,
+                                 JsonNode          **answer,
+                                 guint              *status_code)
+{
+  g_autoptr(JsonNode) reply = NULL;
+  guint status = 200;
+
+  g_return_val_if_fail (ORDERLY_IS_DISPATCHER (self), ORDERLY_DISPATCHER_REPLY_NONE);
+
+  if (answer != NULL)
+    *answer = NULL;
+  if (status_code != NULL)
+    *status_code = status;
+  if (!wants_ack && g_strcmp0 (event, "get-status") == 0 && role >= ORDERLY_ROLE_VIEWER)
+    return ORDERLY_DISPATCHER_REPLY_STATUS;
+
+  reply = orderly_dispatcher_dispatch (self, event, arguments, role, &status);
+  if (status_code != NULL)
+    *status_code = status;
+  if (!wants_ack && status < 400)
+    return ORDERLY_DISPATCHER_REPLY_NONE;
+  if (answer != NULL)
+    *answer = g_steal_pointer (&reply);
+  return wants_ack ? ORDERLY_DISPATCHER_REPLY_ACK : ORDERLY_DISPATCHER_REPLY_ERROR;
 }

@@ -32,9 +32,33 @@ G_BEGIN_DECLS
  * | `resume-run`       |                    | operator | POST /resume            |
  *
  * The answer is the REST body with its HTTP status, or the error object
- * `{statusCode, message, error}`.
+ * `{statusCode, message, error}`; an unknown command is answered 404.
+ *
+ * Live transports (/ws, Socket.IO) hand every client event to
+ * orderly_dispatcher_handle_event(), which decides what goes back: the one
+ * reply envelope of every transport.
  */
 G_DECLARE_FINAL_TYPE (OrderlyDispatcher, orderly_dispatcher, ORDERLY, DISPATCHER, GObject)
+
+/**
+ * OrderlyDispatcherReply:
+ * @ORDERLY_DISPATCHER_REPLY_NONE: nothing goes back
+ * @ORDERLY_DISPATCHER_REPLY_ACK: the answer goes back through the ack the
+ *   client asked for
+ * @ORDERLY_DISPATCHER_REPLY_ERROR: the answer (an error object) goes back
+ *   as an `error` event
+ * @ORDERLY_DISPATCHER_REPLY_STATUS: the latest `status` event goes back, as
+ *   the hub sends it to everyone
+ *
+ * What a live transport sends back for one client event.
+ */
+typedef enum
+{
+  ORDERLY_DISPATCHER_REPLY_NONE,
+  ORDERLY_DISPATCHER_REPLY_ACK,
+  ORDERLY_DISPATCHER_REPLY_ERROR,
+  ORDERLY_DISPATCHER_REPLY_STATUS,
+} OrderlyDispatcherReply;
 
 OrderlyDispatcher *orderly_dispatcher_new              (OrderlyEngine     *engine,
                                                         OrderlyRemote     *remote,
@@ -44,9 +68,20 @@ JsonNode          *orderly_dispatcher_dispatch         (OrderlyDispatcher *self,
                                                         JsonNode          *arguments,
                                                         OrderlyRole        role,
                                                         guint             *status_code);
-gboolean           orderly_dispatcher_has_command      (const char        *command);
-gboolean           orderly_dispatcher_is_control       (const char        *command);
-JsonNode          *orderly_dispatcher_status_body      (OrderlyDispatcher *self);
+OrderlyDispatcherReply orderly_dispatcher_handle_event (OrderlyDispatcher *self,
+                                                        const char        *event,
+                                                        JsonNode          *arguments,
+                                                        OrderlyRole        role,
+                                                        gboolean           wants_ack,
+                                                        JsonNode         **answer,
+                                                        guint             *status_code);
+JsonNode          *orderly_dispatcher_check_role       (OrderlyRole        needed,
+                                                        OrderlyRole        role,
+                                                        guint             *status_code);
+gboolean           orderly_dispatcher_get_command_role (const char        *command,
+                                                        OrderlyRole       *role);
+JsonNode          *orderly_dispatcher_status_body      (OrderlyStatus     *status,
+                                                        const char        *instance_id);
 JsonNode          *orderly_dispatcher_error_body       (guint              status_code,
                                                         const char        *message);
 guint              orderly_dispatcher_error_to_status  (const GError      *error);

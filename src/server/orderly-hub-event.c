@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "orderly-hub-event.h"
+#include "orderly-json-writer.h"
 
 struct _OrderlyHubEvent
 {
@@ -84,20 +85,26 @@ orderly_hub_event_new_logs (guint64     seq,
   return self;
 }
 
+/* The lines from @first_line on, as one JSON array. */
+static void
+write_lines (OrderlyHubEvent   *self,
+             OrderlyJsonWriter *writer,
+             guint              first_line)
+{
+  orderly_json_writer_begin_array (writer);
+  for (guint i = first_line; i < self->lines->len; i++)
+    orderly_json_writer_raw (writer, self->lines->pdata[i]);
+  orderly_json_writer_end_array (writer);
+}
+
 static char *
-join_lines (OrderlyHubEvent *self,
-            guint            first_line)
+join_lines (OrderlyHubEvent *self)
 {
   GString *data = g_string_sized_new (self->size + 2);
+  OrderlyJsonWriter writer;
 
-  g_string_append_c (data, '[');
-  for (guint i = first_line; i < self->lines->len; i++)
-    {
-      if (i > first_line)
-        g_string_append_c (data, ',');
-      g_string_append (data, self->lines->pdata[i]);
-    }
-  g_string_append_c (data, ']');
+  orderly_json_writer_init (&writer, data);
+  write_lines (self, &writer, 0);
   return g_string_free (data, FALSE);
 }
 
@@ -162,7 +169,7 @@ const char *
 orderly_hub_event_get_data (OrderlyHubEvent *self)
 {
   if (self->data == NULL)
-    self->data = join_lines (self, 0);
+    self->data = join_lines (self);
   return self->data;
 }
 
@@ -202,27 +209,22 @@ build_frame (OrderlyHubEvent *self,
              guint            first_line)
 {
   GString *frame = g_string_sized_new (self->size + 128);
+  OrderlyJsonWriter writer;
 
-  g_string_append (frame, "{\"event\":\"");
-  g_string_append (frame, orderly_hub_event_get_name (self));
-  g_string_append (frame, "\",\"data\":");
+  orderly_json_writer_init (&writer, frame);
+  orderly_json_writer_begin_object (&writer);
+  orderly_json_writer_member (&writer, "event");
+  orderly_json_writer_string (&writer, orderly_hub_event_get_name (self));
+  orderly_json_writer_member (&writer, "data");
   if (self->kind == ORDERLY_HUB_EVENT_LOGS)
-    {
-      g_string_append_c (frame, '[');
-      for (guint i = first_line; i < self->lines->len; i++)
-        {
-          if (i > first_line)
-            g_string_append_c (frame, ',');
-          g_string_append (frame, self->lines->pdata[i]);
-        }
-      g_string_append_c (frame, ']');
-    }
+    write_lines (self, &writer, first_line);
   else
-    {
-      g_string_append (frame, self->data);
-    }
-  g_string_append_printf (frame, ",\"seq\":%" G_GUINT64_FORMAT ",\"instanceId\":\"%s\"}",
-                          self->seq, self->instance_id != NULL ? self->instance_id : "");
+    orderly_json_writer_raw (&writer, self->data);
+  orderly_json_writer_member (&writer, "seq");
+  orderly_json_writer_int (&writer, (gint64) self->seq);
+  orderly_json_writer_member (&writer, "instanceId");
+  orderly_json_writer_string (&writer, self->instance_id != NULL ? self->instance_id : "");
+  orderly_json_writer_end_object (&writer);
   return g_string_free_to_bytes (frame);
 }
 

@@ -5,8 +5,9 @@
 
 #include <string.h>
 
-#include "orderly-json.h"
+#include "orderly-dispatcher.h"
 #include "orderly-hub.h"
+#include "orderly-json.h"
 #include "orderly-subscriber-private.h"
 
 #define MAX_FRAME_BYTES    (64 * 1024)
@@ -115,13 +116,8 @@ now_iso8601 (void)
 static char *
 build_status_json (OrderlyHub *self)
 {
-  g_autoptr(JsonNode) node = orderly_json_status (self->status);
-  JsonObject *object = json_node_get_object (node);
-  g_autofree char *now = now_iso8601 ();
+  g_autoptr(JsonNode) node = orderly_dispatcher_status_body (self->status, self->instance_id);
 
-  json_object_set_string_member (object, "timestamp", now);
-  json_object_set_string_member (object, "message", orderly_status_describe (self->status));
-  json_object_set_string_member (object, "instanceId", self->instance_id);
   return orderly_json_to_string (node);
 }
 
@@ -313,32 +309,32 @@ static char *
 build_metrics_json (OrderlyHub *self)
 {
   const OrderlyStatusData *d = orderly_status_get_data (self->status);
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) node = NULL;
   g_autofree char *now = now_iso8601 ();
+  GString *out = g_string_sized_new (256);
+  OrderlyJsonWriter writer;
 
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "timestamp");
-  json_builder_add_string_value (builder, now);
-  json_builder_set_member_name (builder, "phase");
-  json_builder_add_string_value (builder, orderly_phase_to_string (d->phase));
-  json_builder_set_member_name (builder, "processedTotal");
-  json_builder_add_int_value (builder, d->processed_total);
-  json_builder_set_member_name (builder, "throughput");
-  json_builder_add_double_value (builder, d->throughput_overall);
-  json_builder_set_member_name (builder, "queueWaiting");
-  json_builder_add_int_value (builder, d->queue_waiting);
-  json_builder_set_member_name (builder, "activeWorkers");
-  json_builder_add_int_value (builder, d->active_workers);
-  json_builder_set_member_name (builder, "clients");
-  json_builder_add_int_value (builder, self->subscribers->len);
-  json_builder_set_member_name (builder, "messagesSent");
-  json_builder_add_int_value (builder, orderly_hub_get_messages_sent (self));
-  json_builder_set_member_name (builder, "messagesDropped");
-  json_builder_add_int_value (builder, orderly_hub_get_messages_dropped (self));
-  json_builder_end_object (builder);
-  node = json_builder_get_root (builder);
-  return orderly_json_to_string (node);
+  orderly_json_writer_init (&writer, out);
+  orderly_json_writer_begin_object (&writer);
+  orderly_json_writer_member (&writer, "timestamp");
+  orderly_json_writer_string (&writer, now);
+  orderly_json_writer_member (&writer, "phase");
+  orderly_json_writer_string (&writer, orderly_phase_to_string (d->phase));
+  orderly_json_writer_member (&writer, "processedTotal");
+  orderly_json_writer_int (&writer, d->processed_total);
+  orderly_json_writer_member (&writer, "throughput");
+  orderly_json_writer_double (&writer, d->throughput_overall);
+  orderly_json_writer_member (&writer, "queueWaiting");
+  orderly_json_writer_int (&writer, d->queue_waiting);
+  orderly_json_writer_member (&writer, "activeWorkers");
+  orderly_json_writer_int (&writer, d->active_workers);
+  orderly_json_writer_member (&writer, "clients");
+  orderly_json_writer_int (&writer, self->subscribers->len);
+  orderly_json_writer_member (&writer, "messagesSent");
+  orderly_json_writer_int (&writer, orderly_hub_get_messages_sent (self));
+  orderly_json_writer_member (&writer, "messagesDropped");
+  orderly_json_writer_int (&writer, orderly_hub_get_messages_dropped (self));
+  orderly_json_writer_end_object (&writer);
+  return g_string_free (out, FALSE);
 }
 
 static gboolean
@@ -427,30 +423,6 @@ orderly_hub_dup_status_event (OrderlyHub *self)
   return orderly_hub_event_ref (self->status_event);
 }
 
-/**
- * orderly_hub_new_event:
- * @name: one of the names of #OrderlyHubEventKind
- * @data_json: (transfer full): its data
- *
- * Returns: (transfer full): an event stamped with the current seq, for a
- *   transport that answers one client
- */
-OrderlyHubEvent *
-orderly_hub_new_event (OrderlyHub *self,
-                       const char *name,
-                       char       *data_json)
-{
-  g_return_val_if_fail (ORDERLY_IS_HUB (self), NULL);
-
-  for (OrderlyHubEventKind kind = ORDERLY_HUB_EVENT_CONNECTED; kind <= ORDERLY_HUB_EVENT_METRICS; kind++)
-    {
-      if (kind != ORDERLY_HUB_EVENT_LOGS && g_str_equal (orderly_hub_event_kind_to_name (kind), name))
-        return orderly_hub_event_new (kind, self->seq, self->instance_id, data_json);
-    }
-  g_free (data_json);
-  g_return_val_if_reached (NULL);
-}
-
 static OrderlyHubEvent *
 get_tail_event (OrderlyHub *self)
 {
@@ -471,6 +443,25 @@ get_tail_event (OrderlyHub *self)
                                                      g_steal_pointer (&lines));
     }
   return self->tail_event;
+}
+
+static char *
+build_connected_json (OrderlyClient *client)
+{
+  g_autofree char *now = now_iso8601 ();
+  GString *out = g_string_sized_new (128);
+  OrderlyJsonWriter writer;
+
+  orderly_json_writer_init (&writer, out);
+  orderly_json_writer_begin_object (&writer);
+  orderly_json_writer_member (&writer, "message");
+  orderly_json_writer_string (&writer, "Connected to Orderly");
+  orderly_json_writer_member (&writer, "timestamp");
+  orderly_json_writer_string (&writer, now);
+  orderly_json_writer_member (&writer, "clientId");
+  orderly_json_writer_string (&writer, orderly_client_get_id (client));
+  orderly_json_writer_end_object (&writer);
+  return g_string_free (out, FALSE);
 }
 
 static gboolean
@@ -503,9 +494,6 @@ orderly_hub_subscribe (OrderlyHub                   *self,
 {
   OrderlySubscriber *subscriber;
   g_autoptr(OrderlyHubEvent) connected = NULL;
-  g_autofree char *now = now_iso8601 ();
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) node = NULL;
 
   g_return_val_if_fail (ORDERLY_IS_HUB (self), NULL);
   g_return_val_if_fail (ORDERLY_IS_CLIENT (client), NULL);
@@ -518,19 +506,9 @@ orderly_hub_subscribe (OrderlyHub                   *self,
   g_ptr_array_add (self->subscribers, subscriber);
   orderly_remote_add_client (self->remote, client);
 
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "message");
-  json_builder_add_string_value (builder, "Connected to Orderly");
-  json_builder_set_member_name (builder, "timestamp");
-  json_builder_add_string_value (builder, now);
-  json_builder_set_member_name (builder, "clientId");
-  json_builder_add_string_value (builder, orderly_client_get_id (client));
-  json_builder_end_object (builder);
-  node = json_builder_get_root (builder);
   connected = orderly_hub_event_new (ORDERLY_HUB_EVENT_CONNECTED,
                                      orderly_hub_event_get_seq (self->status_event),
-                                     self->instance_id, orderly_json_to_string (node));
-
+                                     self->instance_id, build_connected_json (client));
   _orderly_subscriber_push (subscriber, connected);
   _orderly_subscriber_push (subscriber, self->status_event);
   if (can_replay (self, since))

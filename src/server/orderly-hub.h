@@ -56,9 +56,6 @@ void               orderly_hub_set_limits          (OrderlyHub                  
                                                     guint                         overflow_ticks,
                                                     guint                         replay_events);
 OrderlyHubEvent   *orderly_hub_dup_status_event    (OrderlyHub                   *self);
-OrderlyHubEvent   *orderly_hub_new_event           (OrderlyHub                   *self,
-                                                    const char                   *name,
-                                                    char                         *data_json);
 guint64            orderly_hub_get_messages_sent   (OrderlyHub                   *self);
 guint64            orderly_hub_get_messages_dropped (OrderlyHub                  *self);
 void               orderly_hub_flush               (OrderlyHub                   *self);

@@ -5,30 +5,24 @@
 
 #include <string.h>
 
-#include "orderly-login-limiter.h"
-#include "orderly-socketio-transport.h"
+#include "orderly-json-writer.h"
 #include "orderly-sio-conformance.h"
-#include "orderly-sio-packet.h"
 #include "orderly-sio-server.h"
+#include "orderly-socketio-transport.h"
+#include "orderly-transport-names.h"
 
 /* A polling client may hold this many packets for its next GET before the
  * hub keeps the rest (and applies latest-wins and the log bound). */
 #define POLL_WINDOW 1024
-#define SESSION_COOKIE "orderly_session"
 
 struct _OrderlySocketioTransport
 {
   GObject            parent_instance;
 
-  /* borrowed: the server owns this transport */
-  OrderlyServer     *server;
-
-  OrderlyRemote     *remote;
+  OrderlyGate       *gate;
   OrderlyHub        *hub;
   OrderlyDispatcher *dispatcher;
   OrderlySioServer  *sio;
-  /* Tokens tried in CONNECT packets never reach the HTTP checks. */
-  OrderlyLoginLimiter *limiter;
   gboolean           conformance;
 };
 
@@ -50,19 +44,22 @@ encoding_quark (void)
   return g_quark_from_static_string ("socket.io");
 }
 
-/* The hub's JSON comes from json-glib, which leaves U+001F raw; JSON.parse()
- * would refuse it. Compact JSON has no raw control bytes of its own. */
+/* `42["name",data]`: an Engine.IO message holding a Socket.IO EVENT. The
+ * hub's data is JSON already, written once for every client. */
 static void
-append_json (GString    *out,
-             const char *json)
+append_event (GString    *out,
+              const char *name,
+              const char *data_json)
 {
-  for (const char *p = json; *p != '\0'; p++)
-    {
-      if ((guchar) *p < 0x20)
-        g_string_append_printf (out, "\\u%04x", (guchar) *p);
-      else
-        g_string_append_c (out, *p);
-    }
+  OrderlyJsonWriter writer;
+
+  g_string_append (out, "42");
+  orderly_json_writer_init (&writer, out);
+  orderly_json_writer_begin_array (&writer);
+  orderly_json_writer_string (&writer, name);
+  if (data_json != NULL)
+    orderly_json_writer_raw (&writer, data_json);
+  orderly_json_writer_end_array (&writer);
 }
 
 static GBytes *
@@ -75,25 +72,18 @@ encode_event_cb (OrderlyHubEvent *event,
   if (orderly_hub_event_get_kind (event) == ORDERLY_HUB_EVENT_LOGS)
     {
       /* Every line is its own `log` event; the lines are joined with the
-       * record separator so that one buffer serves all clients. */
+       * record separator, which the JSON writer never leaves raw, so that
+       * one buffer serves all clients. */
       for (guint i = first_line; i < orderly_hub_event_get_n_lines (event); i++)
         {
           if (i > first_line)
             g_string_append_c (out, '\x1e');
-          g_string_append (out, "42[\"log\",");
-          append_json (out, orderly_hub_event_get_line (event, i));
-          g_string_append_c (out, ']');
+          append_event (out, "log", orderly_hub_event_get_line (event, i));
         }
     }
   else
     {
-      g_string_append_printf (out, "42[\"%s\"", orderly_hub_event_get_name (event));
-      if (orderly_hub_event_get_data (event) != NULL)
-        {
-          g_string_append_c (out, ',');
-          append_json (out, orderly_hub_event_get_data (event));
-        }
-      g_string_append_c (out, ']');
+      append_event (out, orderly_hub_event_get_name (event), orderly_hub_event_get_data (event));
     }
 
   return g_string_free_to_bytes (out);
@@ -202,24 +192,19 @@ peer_for_socket (OrderlySioSocket *socket)
   return g_object_get_data (G_OBJECT (socket), "orderly-peer");
 }
 
+/* The token the client shows: CONNECT's auth.token, else the handshake's
+ * `token` query parameter, else the session cookie. */
 static char *
-cookie_token (const char *cookie_header)
+dup_token (OrderlySioSocket *socket)
 {
-  g_auto(GStrv) pairs = NULL;
+  JsonNode *auth_token = json_object_get_member (orderly_sio_socket_get_auth (socket), "token");
 
-  if (cookie_header == NULL)
-    return NULL;
-
-  pairs = g_strsplit (cookie_header, ";", -1);
-  for (guint i = 0; pairs[i] != NULL; i++)
-    {
-      const char *pair = g_strstrip (pairs[i]);
-      gsize name_len = strlen (SESSION_COOKIE);
-
-      if (strncmp (pair, SESSION_COOKIE, name_len) == 0 && pair[name_len] == '=')
-        return g_uri_unescape_string (pair + name_len + 1, NULL);
-    }
-  return NULL;
+  if (auth_token != NULL && JSON_NODE_HOLDS_VALUE (auth_token) &&
+      json_node_get_value_type (auth_token) == G_TYPE_STRING)
+    return g_strdup (json_node_get_string (auth_token));
+  if (orderly_sio_socket_get_query_token (socket) != NULL)
+    return g_strdup (orderly_sio_socket_get_query_token (socket));
+  return orderly_gate_dup_cookie_token (orderly_sio_socket_get_cookie_header (socket));
 }
 
 static gboolean
@@ -230,50 +215,34 @@ authorize_cb (OrderlySioServer  *server,
               gpointer           user_data)
 {
   OrderlySocketioTransport *self = user_data;
-  const char *address = orderly_sio_socket_get_remote_address (socket);
-  JsonObject *auth = orderly_sio_socket_get_auth (socket);
-  JsonNode *auth_token = json_object_get_member (auth, "token");
-  g_autofree char *from_cookie = NULL;
-  const char *token = NULL;
-  OrderlyRole granted;
+  g_autofree char *token = dup_token (socket);
+  OrderlyRole granted = ORDERLY_ROLE_NONE;
+  OrderlyGateVerdict verdict;
 
-  if (auth_token != NULL && JSON_NODE_HOLDS_VALUE (auth_token) &&
-      json_node_get_value_type (auth_token) == G_TYPE_STRING)
-    token = json_node_get_string (auth_token);
-  if (token == NULL)
-    token = orderly_sio_socket_get_query_token (socket);
-  if (token == NULL)
-    token = from_cookie = cookie_token (orderly_sio_socket_get_cookie_header (socket));
-
-  if (orderly_remote_get_auth_enabled (self->remote) &&
-      orderly_login_limiter_is_blocked (self->limiter, address))
+  verdict = orderly_gate_check_token (self->gate, orderly_sio_socket_get_remote_address (socket),
+                                      token, "Socket.IO client", &granted);
+  if (verdict != ORDERLY_GATE_ALLOWED)
     {
-      *message = g_strdup ("Too many failed logins from this address; try again later");
+      *message = g_strdup (orderly_gate_verdict_message (verdict));
       return FALSE;
     }
-
-  granted = orderly_remote_check_token (self->remote, token);
   if (granted == ORDERLY_ROLE_NONE)
     {
-      *message = g_strdup (token == NULL ? "Authentication required: connect with auth.token"
-                                         : "Invalid token");
-      if (token != NULL)
-        orderly_login_limiter_add_failure (self->limiter, address);
-      if (orderly_login_limiter_should_log (self->limiter, address))
-        g_message ("Refused Socket.IO client from %s: %s", address, *message);
+      *message = g_strdup ("Authentication required: connect with auth.token");
       return FALSE;
     }
-
-  if (token != NULL)
-    orderly_login_limiter_add_success (self->limiter, address);
   *role = granted;
   return TRUE;
 }
 
-static char *
+static const char *
 client_transport_name (OrderlySioSocket *socket)
 {
-  return g_strdup_printf ("socket.io/%s", orderly_sio_socket_get_transport_name (socket));
+  OrderlyEioSession *session = orderly_sio_socket_get_session (socket);
+
+  return orderly_eio_session_get_transport (session) == ORDERLY_EIO_TRANSPORT_POLLING
+         ? ORDERLY_TRANSPORT_SOCKETIO_POLLING
+         : ORDERLY_TRANSPORT_SOCKETIO_WEBSOCKET;
 }
 
 static void
@@ -288,9 +257,7 @@ static void
 session_upgraded_cb (OrderlyEioSession *session,
                      Peer              *peer)
 {
-  g_autofree char *name = client_transport_name (peer->socket);
-
-  orderly_client_set_transport (peer->client, name);
+  orderly_client_set_transport (peer->client, client_transport_name (peer->socket));
 }
 
 static void
@@ -316,7 +283,6 @@ sio_connection_cb (OrderlySioServer *server,
 {
   OrderlySocketioTransport *self = user_data;
   OrderlyEioSession *session = orderly_sio_socket_get_session (socket);
-  g_autofree char *transport_name = client_transport_name (socket);
   Peer *peer = g_new0 (Peer, 1);
 
   peer->transport = self;
@@ -324,7 +290,7 @@ sio_connection_cb (OrderlySioServer *server,
   peer->role = orderly_sio_socket_get_role (socket);
   peer->client = orderly_client_new (orderly_sio_socket_get_id (socket),
                                      orderly_sio_socket_get_remote_address (socket),
-                                     transport_name,
+                                     client_transport_name (socket),
                                      orderly_role_to_string (peer->role),
                                      orderly_sio_socket_get_user_agent (socket));
   g_object_set_data_full (G_OBJECT (socket), "orderly-peer", peer, (GDestroyNotify) peer_free);
@@ -335,15 +301,6 @@ sio_connection_cb (OrderlySioServer *server,
 
   /* `connected`, then `status`, then the last log lines. */
   peer->subscriber = orderly_hub_subscribe (self->hub, peer->client, -1, &peer_funcs, peer);
-}
-
-static JsonArray *
-answer_args (JsonNode *answer)
-{
-  JsonArray *args = json_array_new ();
-
-  json_array_add_element (args, answer != NULL ? json_node_ref (answer) : json_node_new (JSON_NODE_NULL));
-  return args;
 }
 
 static void
@@ -360,42 +317,42 @@ sio_event_cb (OrderlySioServer *server,
   g_autoptr(JsonNode) answer = NULL;
   g_autoptr(JsonArray) reply = NULL;
   JsonNode *arguments = NULL;
-  guint status_code = 200;
 
   if (peer == NULL)
     return;
 
-  if (!orderly_dispatcher_has_command (name))
-    {
-      g_autofree char *message = g_strdup_printf ("Unknown event “%s”", name);
+  if (json_array_get_length (args) > 0 && JSON_NODE_HOLDS_OBJECT (json_array_get_element (args, 0)))
+    arguments = json_array_get_element (args, 0);
 
-      answer = orderly_dispatcher_error_body (400, message);
-      status_code = 400;
-    }
-  else if (ack_id < 0 && g_str_equal (name, "get-status"))
+  switch (orderly_dispatcher_handle_event (self->dispatcher, name, arguments, peer->role,
+                                           ack_id >= 0, &answer, NULL))
     {
-      g_autoptr(OrderlyHubEvent) status = orderly_hub_dup_status_event (self->hub);
+    case ORDERLY_DISPATCHER_REPLY_STATUS:
+      {
+        g_autoptr(OrderlyHubEvent) status = orderly_hub_dup_status_event (self->hub);
 
-      orderly_sio_socket_send_encoded (socket, orderly_hub_event_get_encoded (status, encoding_quark (),
-                                                                              encode_event_cb, NULL));
-      return;
+        orderly_sio_socket_send_encoded (socket, orderly_hub_event_get_encoded (status, encoding_quark (),
+                                                                                encode_event_cb, NULL));
+      }
+      break;
+    case ORDERLY_DISPATCHER_REPLY_ACK:
+      reply = json_array_new ();
+      json_array_add_element (reply, g_steal_pointer (&answer));
+      orderly_sio_socket_ack (socket, ack_id, reply, NULL);
+      break;
+    case ORDERLY_DISPATCHER_REPLY_ERROR:
+      reply = json_array_new ();
+      json_array_add_element (reply, g_steal_pointer (&answer));
+      orderly_sio_socket_emit_args (socket, "error", reply, NULL);
+      break;
+    case ORDERLY_DISPATCHER_REPLY_NONE:
+    default:
+      break;
     }
-  else
-    {
-      if (json_array_get_length (args) > 0 && JSON_NODE_HOLDS_OBJECT (json_array_get_element (args, 0)))
-        arguments = json_array_get_element (args, 0);
-      answer = orderly_dispatcher_dispatch (self->dispatcher, name, arguments, peer->role, &status_code);
-    }
-
-  reply = answer_args (answer);
-  if (ack_id >= 0)
-    orderly_sio_socket_ack (socket, ack_id, reply, NULL);
-  else if (status_code >= 400)
-    orderly_sio_socket_emit_args (socket, "error", reply, NULL);
 }
 
-/* Every request meets the server's Host and Origin rules first; the token
- * is checked at CONNECT, where a refusal can tell the client why. */
+/* Every request meets the gate's Host and Origin rules first; the token is
+ * judged at CONNECT, where a refusal can tell the client why. */
 static gboolean
 check_request_cb (OrderlyEioServer  *engine,
                   SoupServerMessage *msg,
@@ -404,10 +361,9 @@ check_request_cb (OrderlyEioServer  *engine,
                   gpointer           user_data)
 {
   OrderlySocketioTransport *self = user_data;
+  OrderlyRole role;
 
-  if (self->server == NULL)
-    return FALSE;
-  return orderly_server_check_handshake (self->server, msg, query, is_upgrade);
+  return orderly_gate_check_request (self->gate, msg, query, ORDERLY_GATE_HANDSHAKE, &role);
 }
 
 static void
@@ -415,8 +371,7 @@ engine_session_closed_cb (OrderlyEioSession        *session,
                           const char               *reason,
                           OrderlySocketioTransport *self)
 {
-  if (self->server != NULL)
-    orderly_server_release_connection (self->server);
+  orderly_gate_release_connection (self->gate);
 }
 
 static void
@@ -424,7 +379,7 @@ engine_connection_cb (OrderlyEioServer         *engine,
                       OrderlyEioSession        *session,
                       OrderlySocketioTransport *self)
 {
-  if (!orderly_server_reserve_connection (self->server))
+  if (!orderly_gate_reserve_connection (self->gate))
     {
       g_message ("Refused Socket.IO connection from %s: too many connections",
                  orderly_eio_session_get_remote_address (session));
@@ -447,9 +402,9 @@ orderly_socketio_transport_dispose (GObject *object)
   g_clear_object (&self->sio);
   g_clear_object (&self->hub);
   g_clear_object (&self->dispatcher);
-  g_clear_object (&self->remote);
-  g_clear_object (&self->limiter);
-  self->server = NULL;
+  if (self->gate != NULL)
+    g_signal_handlers_disconnect_by_data (self->gate, self);
+  g_clear_object (&self->gate);
 
   G_OBJECT_CLASS (orderly_socketio_transport_parent_class)->dispose (object);
 }
@@ -467,70 +422,66 @@ orderly_socketio_transport_init (OrderlySocketioTransport *self)
 {
 }
 
-/* Cross-origin polling follows the allowed origins, and credentials go
- * with named origins only, never with "*". */
+/* Cross-origin polling answers the origins the gate answers. */
 static void
 update_cors_origins (OrderlySocketioTransport *self)
 {
-  const char * const *allowed = orderly_remote_get_allowed_origins (self->remote);
-  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
-  g_auto(GStrv) origins = NULL;
+  const char * const *origins = orderly_gate_get_cors_origins (self->gate);
 
-  for (guint i = 0; allowed != NULL && allowed[i] != NULL; i++)
-    if (!g_str_equal (allowed[i], "*"))
-      g_strv_builder_add (builder, allowed[i]);
-  origins = g_strv_builder_end (builder);
   orderly_eio_server_set_cors_origins (orderly_sio_server_get_engine (self->sio),
-                                       origins[0] != NULL ? (const char * const *) origins : NULL);
+                                       origins[0] != NULL ? origins : NULL);
 }
 
 /**
  * orderly_socketio_transport_new:
- * @server: the embedded server, whose SoupServer, hub and dispatcher it uses
- * @remote: the remote-access settings: tokens and allowed origins
+ * @server: where to serve /socket.io/
+ * @gate: who may connect, with which role, and the connection budget
+ * @hub: the feed each client subscribes to
+ * @dispatcher: where their events go
  *
  * Returns: (transfer full): the transport, serving /socket.io/ from now on
  */
 OrderlySocketioTransport *
-orderly_socketio_transport_new (OrderlyServer *server,
-                                OrderlyRemote *remote)
+orderly_socketio_transport_new (SoupServer        *server,
+                                OrderlyGate       *gate,
+                                OrderlyHub        *hub,
+                                OrderlyDispatcher *dispatcher)
 {
   OrderlySocketioTransport *self;
-  SoupServer *soup_server;
+  OrderlyEioServer *engine;
 
-  g_return_val_if_fail (ORDERLY_IS_SERVER (server), NULL);
-  g_return_val_if_fail (ORDERLY_IS_REMOTE (remote), NULL);
+  g_return_val_if_fail (SOUP_IS_SERVER (server), NULL);
+  g_return_val_if_fail (ORDERLY_IS_GATE (gate), NULL);
+  g_return_val_if_fail (ORDERLY_IS_HUB (hub), NULL);
+  g_return_val_if_fail (ORDERLY_IS_DISPATCHER (dispatcher), NULL);
 
   self = g_object_new (ORDERLY_TYPE_SOCKETIO_TRANSPORT, NULL);
-  self->server = server;
-  self->remote = g_object_ref (remote);
-  soup_server = orderly_server_get_soup_server (server);
+  self->gate = g_object_ref (gate);
+  self->hub = g_object_ref (hub);
+  self->dispatcher = g_object_ref (dispatcher);
 
   if (orderly_sio_conformance_requested ())
     {
       g_message ("Socket.IO conformance mode: /engine.io/ and /socket.io/ serve the test suites only");
       self->conformance = TRUE;
-      self->sio = g_object_ref (orderly_sio_conformance_attach (soup_server));
+      self->sio = g_object_ref (orderly_sio_conformance_attach (server));
       return self;
     }
 
-  self->limiter = g_object_ref (orderly_server_get_login_limiter (server));
-  self->hub = g_object_ref (orderly_server_get_hub (server));
-  self->dispatcher = g_object_ref (orderly_server_get_dispatcher (server));
   self->sio = orderly_sio_server_new ("/socket.io");
+  engine = orderly_sio_server_get_engine (self->sio);
 
   update_cors_origins (self);
-  g_signal_connect_object (remote, "notify::allowed-origins", G_CALLBACK (update_cors_origins), self,
+  g_signal_connect_object (gate, "notify::cors-origins", G_CALLBACK (update_cors_origins), self,
                            G_CONNECT_SWAPPED);
 
-  orderly_eio_server_set_max_payload (orderly_sio_server_get_engine (self->sio), ORDERLY_EIO_DEFAULT_MAX_PAYLOAD);
-  orderly_eio_server_set_request_func (orderly_sio_server_get_engine (self->sio), check_request_cb, self, NULL);
+  orderly_eio_server_set_max_payload (engine, ORDERLY_EIO_DEFAULT_MAX_PAYLOAD);
+  orderly_eio_server_set_request_func (engine, check_request_cb, self, NULL);
   orderly_sio_server_set_authorize_func (self->sio, authorize_cb, self, NULL);
-  g_signal_connect_object (orderly_sio_server_get_engine (self->sio), "connection",
-                           G_CALLBACK (engine_connection_cb), self, 0);
+  g_signal_connect_object (engine, "connection", G_CALLBACK (engine_connection_cb), self, 0);
   g_signal_connect (self->sio, "connection", G_CALLBACK (sio_connection_cb), self);
   g_signal_connect (self->sio, "event", G_CALLBACK (sio_event_cb), self);
-  orderly_sio_server_attach (self->sio, soup_server);
+  orderly_sio_server_attach (self->sio, server);
 
   return self;
 }

@@ -3,7 +3,9 @@
 
 #include "config.h"
 
+#include "orderly-json-writer.h"
 #include "orderly-subscriber-private.h"
+#include "orderly-types.h"
 
 /*
  * One client's place in the feed: what it has not been sent yet. Status,
@@ -234,18 +236,34 @@ _orderly_subscriber_push (OrderlySubscriber *self,
     }
 }
 
+/* A log line of its own: `{timestamp, level, message, category, data}`. */
 static OrderlyHubEvent *
 new_drop_notice (OrderlySubscriber *self)
 {
   g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *message = g_strdup_printf ("%" G_GUINT64_FORMAT " log lines were dropped: "
+                                              "this connection could not keep up",
+                                              self->unreported_drops);
+  GString *line = g_string_sized_new (160);
+  OrderlyJsonWriter writer;
 
-  g_ptr_array_add (lines,
-                   g_strdup_printf ("{\"timestamp\":%" G_GINT64_FORMAT ",\"level\":\"warn\","
-                                    "\"message\":\"%" G_GUINT64_FORMAT " log lines were dropped: "
-                                    "this connection could not keep up\",\"category\":\"server\","
-                                    "\"data\":{\"dropped\":%" G_GUINT64_FORMAT "}}",
-                                    g_get_real_time () / 1000, self->unreported_drops,
-                                    self->unreported_drops));
+  orderly_json_writer_init (&writer, line);
+  orderly_json_writer_begin_object (&writer);
+  orderly_json_writer_member (&writer, "timestamp");
+  orderly_json_writer_int (&writer, g_get_real_time () / 1000);
+  orderly_json_writer_member (&writer, "level");
+  orderly_json_writer_string (&writer, orderly_log_level_to_string (ORDERLY_LOG_LEVEL_WARN));
+  orderly_json_writer_member (&writer, "message");
+  orderly_json_writer_string (&writer, message);
+  orderly_json_writer_member (&writer, "category");
+  orderly_json_writer_string (&writer, "server");
+  orderly_json_writer_member (&writer, "data");
+  orderly_json_writer_begin_object (&writer);
+  orderly_json_writer_member (&writer, "dropped");
+  orderly_json_writer_int (&writer, (gint64) self->unreported_drops);
+  orderly_json_writer_end_object (&writer);
+  orderly_json_writer_end_object (&writer);
+  g_ptr_array_add (lines, g_string_free (line, FALSE));
   return orderly_hub_event_new_logs (self->last_dropped_seq, self->instance_id,
                                      g_steal_pointer (&lines));
 }

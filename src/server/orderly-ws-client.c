@@ -5,8 +5,8 @@
 
 #include <string.h>
 
-#include "orderly-json.h"
-#include "orderly-server.h"
+#include "orderly-json-writer.h"
+#include "orderly-server-limits.h"
 #include "orderly-ws-client.h"
 
 /* Larger messages than this close the connection with 1009 as they
@@ -119,29 +119,49 @@ send_text (OrderlyWsClient *self,
     orderly_subscriber_count_sent (self->subscriber, 1);
 }
 
-/* A reply to this client only: an ack, an error, a pong. */
+/* A reply to this client only, without seq: `{"event", "id"?, "data"}`. */
 static void
 send_reply (OrderlyWsClient *self,
             const char      *event,
             JsonNode        *id,
             JsonNode        *data)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) root = NULL;
+  GString *out = g_string_sized_new (256);
+  OrderlyJsonWriter writer;
 
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "event");
-  json_builder_add_string_value (builder, event);
+  orderly_json_writer_init (&writer, out);
+  orderly_json_writer_begin_object (&writer);
+  orderly_json_writer_member (&writer, "event");
+  orderly_json_writer_string (&writer, event);
   if (id != NULL)
     {
-      json_builder_set_member_name (builder, "id");
-      json_builder_add_value (builder, json_node_copy (id));
+      orderly_json_writer_member (&writer, "id");
+      orderly_json_writer_node (&writer, id);
     }
-  json_builder_set_member_name (builder, "data");
-  json_builder_add_value (builder, json_node_ref (data));
-  json_builder_end_object (builder);
-  root = json_builder_get_root (builder);
-  send_text (self, orderly_json_to_string (root));
+  orderly_json_writer_member (&writer, "data");
+  orderly_json_writer_node (&writer, data);
+  orderly_json_writer_end_object (&writer);
+  send_text (self, g_string_free (out, FALSE));
+}
+
+/* The application-level keepalive: `{"event":"ping","data":{timestamp}}`. */
+static void
+send_ping (OrderlyWsClient *self)
+{
+  GString *out = g_string_sized_new (64);
+  OrderlyJsonWriter writer;
+
+  orderly_json_writer_init (&writer, out);
+  orderly_json_writer_begin_object (&writer);
+  orderly_json_writer_member (&writer, "event");
+  orderly_json_writer_string (&writer, "ping");
+  orderly_json_writer_member (&writer, "data");
+  orderly_json_writer_begin_object (&writer);
+  orderly_json_writer_member (&writer, "timestamp");
+  orderly_json_writer_int (&writer, g_get_real_time () / 1000);
+  orderly_json_writer_end_object (&writer);
+  orderly_json_writer_end_object (&writer);
+  send_text (self, g_string_free (out, FALSE));
 }
 
 static void
@@ -206,6 +226,19 @@ static const OrderlySubscriberFuncs subscriber_funcs = {
 };
 
 static void
+log_refusal (OrderlyWsClient *self,
+             const char      *event,
+             guint            status_code)
+{
+  if (self->refusal_logged)
+    return;
+  self->refusal_logged = TRUE;
+  g_message ("Refused “%s” from WebSocket client %s (%s): %u", event,
+             orderly_client_get_id (self->client), orderly_client_get_address (self->client),
+             status_code);
+}
+
+static void
 handle_command (OrderlyWsClient *self,
                 const char      *event,
                 JsonNode        *id,
@@ -227,37 +260,28 @@ handle_command (OrderlyWsClient *self,
   if (g_str_equal (event, "pong"))
     return;
 
-  if (!orderly_dispatcher_has_command (event))
+  switch (orderly_dispatcher_handle_event (self->dispatcher, event, data, self->role, id != NULL,
+                                           &answer, &status_code))
     {
-      g_autofree char *message = g_strdup_printf ("Unknown event “%s”", event);
+    case ORDERLY_DISPATCHER_REPLY_STATUS:
+      {
+        g_autoptr(OrderlyHubEvent) status = orderly_hub_dup_status_event (self->hub);
 
-      refuse (self, id, 400, message);
-      return;
-    }
-
-  if (id == NULL && g_str_equal (event, "get-status"))
-    {
-      g_autoptr(OrderlyHubEvent) status = orderly_hub_dup_status_event (self->hub);
-
-      send_bytes (self, orderly_hub_event_get_frame (status));
-      return;
-    }
-
-  answer = orderly_dispatcher_dispatch (self->dispatcher, event, data, self->role, &status_code);
-  if (status_code >= 400)
-    {
-      if (!self->refusal_logged)
-        {
-          self->refusal_logged = TRUE;
-          g_message ("Refused “%s” from WebSocket client %s (%s): %d",
-                     event, orderly_client_get_id (self->client),
-                     orderly_client_get_address (self->client), status_code);
-        }
-      send_reply (self, id != NULL ? "ack" : "error", id, answer);
-    }
-  else if (id != NULL)
-    {
+        send_bytes (self, orderly_hub_event_get_frame (status));
+      }
+      break;
+    case ORDERLY_DISPATCHER_REPLY_ERROR:
+      log_refusal (self, event, status_code);
+      send_reply (self, "error", NULL, answer);
+      break;
+    case ORDERLY_DISPATCHER_REPLY_ACK:
+      if (status_code >= 400)
+        log_refusal (self, event, status_code);
       send_reply (self, "ack", id, answer);
+      break;
+    case ORDERLY_DISPATCHER_REPLY_NONE:
+    default:
+      break;
     }
 }
 
@@ -449,7 +473,6 @@ orderly_ws_client_keepalive (OrderlyWsClient *self,
        * keepalive was. */
       if (ping_interval_us >= G_USEC_PER_SEC)
         orderly_ws_connection_ping (self->connection);
-      send_text (self, g_strdup_printf ("{\"event\":\"ping\",\"data\":{\"timestamp\":%" G_GINT64_FORMAT "}}",
-                                        g_get_real_time () / 1000));
+      send_ping (self);
     }
 }

@@ -239,7 +239,7 @@ describe('Socket.IO tokens and commands', { skip }, () => {
     const bad = await socket.timeout(5000).emitWithAck('start-generation', { quantity: -1 });
     assert.equal(bad.statusCode, 400);
     const unknown = await socket.timeout(5000).emitWithAck('no-such-event');
-    assert.equal(unknown.statusCode, 400);
+    assert.equal(unknown.statusCode, 404);
     const reset = await socket.timeout(5000).emitWithAck('reset-system');
     assert.equal(typeof reset.deletedOrders, 'number');
     socket.disconnect();

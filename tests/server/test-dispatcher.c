@@ -108,7 +108,6 @@ test_dispatcher_roles (Fixture       *fixture,
       assert_error (viewer, status, 403, "Forbidden");
       nobody = dispatch (fixture, control[i], "{\"quantity\":5}", ORDERLY_ROLE_NONE, &status);
       assert_error (nobody, status, 401, "Unauthorized");
-      g_assert_true (orderly_dispatcher_is_control (control[i]));
     }
   for (guint i = 0; i < G_N_ELEMENTS (reads); i++)
     {
@@ -119,7 +118,6 @@ test_dispatcher_roles (Fixture       *fixture,
       g_assert_cmpuint (status, ==, 200);
       nobody = dispatch (fixture, reads[i], NULL, ORDERLY_ROLE_NONE, &status);
       assert_error (nobody, status, 401, "Unauthorized");
-      g_assert_false (orderly_dispatcher_is_control (reads[i]));
     }
 
   {
@@ -158,7 +156,7 @@ test_dispatcher_bad_input (Fixture       *fixture,
     g_autoptr(JsonNode) lines = NULL;
 
     assert_error (unknown, status, 404, "Not Found");
-    g_assert_false (orderly_dispatcher_has_command ("make-coffee"));
+    g_assert_false (orderly_dispatcher_get_command_role ("make-coffee", NULL));
     lines = dispatch (fixture, "get-logs", "{\"lines\":\"lots\"}", ORDERLY_ROLE_VIEWER, &status);
     assert_error (lines, status, 400, "Bad Request");
   }
@@ -217,6 +215,63 @@ test_dispatcher_run (Fixture       *fixture,
   g_assert_true (json_object_get_boolean_member (object, "queueCleared"));
 }
 
+static OrderlyDispatcherReply
+handle (Fixture     *fixture,
+        const char  *event,
+        const char  *arguments,
+        OrderlyRole  role,
+        gboolean     wants_ack,
+        JsonNode   **answer,
+        guint       *status)
+{
+  g_autoptr(JsonNode) args = arguments ? json_from_string (arguments, NULL) : NULL;
+
+  return orderly_dispatcher_handle_event (fixture->dispatcher, event, args, role, wants_ack,
+                                          answer, status);
+}
+
+/* What a live transport sends back for each client event. */
+static void
+test_dispatcher_replies (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autoptr(JsonNode) answer = NULL;
+  guint status = 0;
+
+  /* An unknown event is the dispatcher's 404, through the ack or as an
+   * error event. */
+  g_assert_cmpint (handle (fixture, "make-coffee", NULL, ORDERLY_ROLE_OPERATOR, TRUE, &answer, &status),
+                   ==, ORDERLY_DISPATCHER_REPLY_ACK);
+  assert_error (answer, status, 404, "Not Found");
+  g_clear_pointer (&answer, json_node_unref);
+  g_assert_cmpint (handle (fixture, "make-coffee", NULL, ORDERLY_ROLE_OPERATOR, FALSE, &answer, &status),
+                   ==, ORDERLY_DISPATCHER_REPLY_ERROR);
+  assert_error (answer, status, 404, "Not Found");
+  g_clear_pointer (&answer, json_node_unref);
+
+  /* get-status without an ack is the status event itself. */
+  g_assert_cmpint (handle (fixture, "get-status", NULL, ORDERLY_ROLE_VIEWER, FALSE, &answer, &status),
+                   ==, ORDERLY_DISPATCHER_REPLY_STATUS);
+  g_assert_null (answer);
+  g_assert_cmpint (handle (fixture, "get-status", NULL, ORDERLY_ROLE_VIEWER, TRUE, &answer, &status),
+                   ==, ORDERLY_DISPATCHER_REPLY_ACK);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (answer), "instanceId"), ==,
+                   "instance-1");
+  g_clear_pointer (&answer, json_node_unref);
+
+  /* A refused command without an ack is an error event; a success without
+   * one sends nothing. */
+  g_assert_cmpint (handle (fixture, "start-generation", "{\"quantity\":5}", ORDERLY_ROLE_VIEWER, FALSE,
+                           &answer, &status), ==, ORDERLY_DISPATCHER_REPLY_ERROR);
+  assert_error (answer, status, 403, "Forbidden");
+  g_clear_pointer (&answer, json_node_unref);
+  g_assert_cmpint (handle (fixture, "cancel-operation", NULL, ORDERLY_ROLE_OPERATOR, FALSE, &answer, &status),
+                   ==, ORDERLY_DISPATCHER_REPLY_NONE);
+  g_assert_null (answer);
+  g_assert_cmpuint (status, ==, 200);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -226,6 +281,7 @@ main (int   argc,
   g_test_add ("/orderly/dispatcher/status", Fixture, NULL, fixture_setup, test_dispatcher_status, fixture_teardown);
   g_test_add ("/orderly/dispatcher/roles", Fixture, NULL, fixture_setup, test_dispatcher_roles, fixture_teardown);
   g_test_add ("/orderly/dispatcher/bad-input", Fixture, NULL, fixture_setup, test_dispatcher_bad_input, fixture_teardown);
+  g_test_add ("/orderly/dispatcher/replies", Fixture, NULL, fixture_setup, test_dispatcher_replies, fixture_teardown);
   g_test_add ("/orderly/dispatcher/run", Fixture, NULL, fixture_setup, test_dispatcher_run, fixture_teardown);
 
   return g_test_run ();

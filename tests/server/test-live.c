@@ -212,17 +212,24 @@ test_live_bad_messages (ServerFixture *fixture,
   g_autoptr(TestWs) ws = test_ws_connect (fixture, "/ws", TEST_OPERATOR_TOKEN, NULL);
   g_autoptr(TestWs) binary = test_ws_connect (fixture, "/ws", TEST_OPERATOR_TOKEN, NULL);
   g_autoptr(TestWs) large = test_ws_connect (fixture, "/ws", TEST_OPERATOR_TOKEN, NULL);
-  const char *bad[] = { "{not json", "[1,2,3]", "{\"data\":1}", "{\"event\":\"make-coffee\"}", "42" };
+  struct {
+    const char *text;
+    guint       status;
+  } bad[] = {
+    { "{not json", 400 }, { "[1,2,3]", 400 }, { "{\"data\":1}", 400 }, { "42", 400 },
+    /* The dispatcher's own answer to a command it does not know. */
+    { "{\"event\":\"make-coffee\"}", 404 },
+  };
   g_autofree char *huge = NULL;
 
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
-      g_autoptr(JsonNode) error = send_and_wait (ws, bad[i], "error");
+      g_autoptr(JsonNode) error = send_and_wait (ws, bad[i].text, "error");
       JsonObject *object;
 
       g_assert_nonnull (error);
       object = test_event_data_object (error);
-      g_assert_cmpint (json_object_get_int_member (object, "statusCode"), ==, 400);
+      g_assert_cmpint (json_object_get_int_member (object, "statusCode"), ==, bad[i].status);
       g_assert_true (strlen (json_object_get_string_member (object, "message")) > 0);
     }
   g_assert_false (ws->closed);

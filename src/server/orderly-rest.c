@@ -1,0 +1,412 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "orderly-server"
+
+#include "config.h"
+
+#include "orderly-login.h"
+#include "orderly-response.h"
+#include "orderly-rest.h"
+#include "orderly-server-limits.h"
+#include "orderly-web.h"
+
+#define BODY_KEY      "orderly-body"
+#define TOO_LARGE_KEY "orderly-too-large"
+
+struct _OrderlyRest
+{
+  GObject            parent_instance;
+
+  OrderlyGate       *gate;
+  OrderlyDispatcher *dispatcher;
+  OrderlyMetrics    *metrics;
+};
+
+G_DEFINE_FINAL_TYPE (OrderlyRest, orderly_rest, G_TYPE_OBJECT)
+
+typedef void (*ServeFunc) (OrderlyRest       *self,
+                           SoupServerMessage *msg,
+                           OrderlyRole        role);
+
+/* One route: a dispatcher command, or a route that answers itself. */
+typedef struct
+{
+  const char  *method;          /* GET answers HEAD too; POST takes a JSON body */
+  const char  *path;
+  const char  *command;         /* the dispatcher command, or NULL for @serve */
+  const char  *query_argument;  /* a query parameter passed to the command */
+  ServeFunc    serve;
+  OrderlyRole  role;            /* who may use a @serve route */
+} Route;
+
+static void serve_page     (OrderlyRest *self, SoupServerMessage *msg, OrderlyRole role);
+static void serve_session  (OrderlyRest *self, SoupServerMessage *msg, OrderlyRole role);
+static void serve_openapi  (OrderlyRest *self, SoupServerMessage *msg, OrderlyRole role);
+static void serve_metrics  (OrderlyRest *self, SoupServerMessage *msg, OrderlyRole role);
+
+static const Route routes[] = {
+  /* The dashboard, what it asks about its session, the API description:
+   * open. The page's other files are found in its resources. */
+  { "GET", "/", .serve = serve_page },
+  { "GET", "/index.html", .serve = serve_page },
+  { "GET", "/session", .serve = serve_session },
+  { "GET", "/openapi.json", .serve = serve_openapi },
+  { "GET", "/metrics", .serve = serve_metrics, .role = ORDERLY_ROLE_VIEWER },
+
+  /* Commands; the dispatcher says who may use each. */
+  { "GET", "/pedidos", "get-status" },
+  { "GET", "/pedidos/logs", "get-logs", "lines" },
+  { "GET", "/queue/counts", "get-queue-counts" },
+  { "GET", "/runs", "get-runs", "limit" },
+  { "GET", "/clients", "get-clients" },
+  { "GET", "/health/ready", "get-health" },
+  { "POST", "/generate", "start-generation" },
+  { "POST", "/cancel", "cancel-operation" },
+  { "POST", "/reset", "reset-system" },
+  { "POST", "/resume", "resume-run" },
+};
+
+static void
+orderly_rest_finalize (GObject *object)
+{
+  OrderlyRest *self = (OrderlyRest *) object;
+
+  g_clear_object (&self->gate);
+  g_clear_object (&self->dispatcher);
+  g_clear_object (&self->metrics);
+
+  G_OBJECT_CLASS (orderly_rest_parent_class)->finalize (object);
+}
+
+static void
+orderly_rest_class_init (OrderlyRestClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = orderly_rest_finalize;
+}
+
+static void
+orderly_rest_init (OrderlyRest *self)
+{
+}
+
+static gboolean
+is_get (const char *method)
+{
+  return g_str_equal (method, "GET") || g_str_equal (method, "HEAD");
+}
+
+/* The route for @method and @path; *path_known says whether @path has a
+ * route for another method. */
+static const Route *
+find_route (const char *method,
+            const char *path,
+            gboolean   *path_known)
+{
+  *path_known = FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (routes); i++)
+    {
+      if (!g_str_equal (routes[i].path, path))
+        continue;
+      *path_known = TRUE;
+      if (g_str_equal (routes[i].method, method) ||
+          (g_str_equal (method, "HEAD") && g_str_equal (routes[i].method, "GET")))
+        return &routes[i];
+    }
+  return NULL;
+}
+
+static OrderlyRole
+route_role (const Route *route)
+{
+  OrderlyRole role = ORDERLY_ROLE_OPERATOR;
+
+  if (route->command == NULL)
+    return route->role;
+  if (!orderly_dispatcher_get_command_role (route->command, &role))
+    g_return_val_if_reached (ORDERLY_ROLE_OPERATOR);
+  return role;
+}
+
+/* Routes that answer themselves */
+
+static void
+serve_page (OrderlyRest       *self,
+            SoupServerMessage *msg,
+            OrderlyRole        role)
+{
+  if (!orderly_web_serve_file (msg, "/"))
+    g_assert_not_reached ();
+}
+
+static void
+serve_session (OrderlyRest       *self,
+               SoupServerMessage *msg,
+               OrderlyRole        role)
+{
+  orderly_login_answer_session (self->gate, msg, role);
+}
+
+static void
+serve_openapi (OrderlyRest       *self,
+               SoupServerMessage *msg,
+               OrderlyRole        role)
+{
+  orderly_web_serve_openapi (msg);
+}
+
+static void
+serve_metrics (OrderlyRest       *self,
+               SoupServerMessage *msg,
+               OrderlyRole        role)
+{
+  orderly_response_text (msg, 200, "text/plain; version=0.0.4; charset=utf-8",
+                         orderly_metrics_render (self->metrics));
+}
+
+/* Commands */
+
+static GBytes *
+dup_request_body (SoupServerMessage *msg)
+{
+  GByteArray *own = g_object_get_data (G_OBJECT (msg), BODY_KEY);
+
+  if (own != NULL)
+    return g_bytes_new (own->data, own->len);
+  return soup_message_body_flatten (soup_server_message_get_request_body (msg));
+}
+
+static gboolean
+body_too_large (SoupServerMessage *msg)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+
+  if (GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (msg), TOO_LARGE_KEY)))
+    return TRUE;
+  return soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
+         soup_message_headers_get_content_length (headers) > ORDERLY_SERVER_MAX_BODY;
+}
+
+/* The command's arguments: the JSON body of a POST, or the route's query
+ * parameter. FALSE when @msg has been answered with an error. */
+static gboolean
+parse_arguments (SoupServerMessage  *msg,
+                 GHashTable         *query,
+                 const Route        *route,
+                 JsonNode          **arguments)
+{
+  *arguments = NULL;
+
+  if (g_str_equal (route->method, "POST"))
+    {
+      g_autoptr(GBytes) body = NULL;
+      g_autoptr(JsonParser) parser = NULL;
+      g_autoptr(GError) error = NULL;
+      const char *data;
+      gsize size;
+
+      if (body_too_large (msg))
+        {
+          orderly_response_error (msg, 413, "The request body is larger than 64 KiB");
+          return FALSE;
+        }
+      body = dup_request_body (msg);
+      data = g_bytes_get_data (body, &size);
+      if (size == 0)
+        return TRUE;
+      parser = json_parser_new_immutable ();
+      if (!json_parser_load_from_data (parser, data, size, &error))
+        {
+          g_autofree char *message = g_strdup_printf ("Malformed JSON: %s", error->message);
+
+          orderly_response_error (msg, 400, message);
+          return FALSE;
+        }
+      *arguments = json_node_ref (json_parser_get_root (parser));
+    }
+  else if (route->query_argument != NULL && query != NULL &&
+           g_hash_table_lookup (query, route->query_argument) != NULL)
+    {
+      JsonObject *object = json_object_new ();
+
+      json_object_set_string_member (object, route->query_argument,
+                                     g_hash_table_lookup (query, route->query_argument));
+      *arguments = json_node_new (JSON_NODE_OBJECT);
+      json_node_take_object (*arguments, object);
+    }
+  return TRUE;
+}
+
+static void
+run_command (OrderlyRest       *self,
+             SoupServerMessage *msg,
+             GHashTable        *query,
+             const Route       *route,
+             OrderlyRole        role)
+{
+  g_autoptr(JsonNode) arguments = NULL;
+  g_autoptr(JsonNode) answer = NULL;
+  guint status_code = 0;
+
+  if (!parse_arguments (msg, query, route, &arguments))
+    return;
+  answer = orderly_dispatcher_dispatch (self->dispatcher, route->command, arguments, role, &status_code);
+  orderly_response_json (msg, status_code, answer);
+}
+
+static void
+run_route (OrderlyRest       *self,
+           SoupServerMessage *msg,
+           GHashTable        *query,
+           const Route       *route,
+           OrderlyRole        role)
+{
+  orderly_metrics_set_route (msg, route->path);
+  if (route->command != NULL)
+    {
+      run_command (self, msg, query, route, role);
+    }
+  else
+    {
+      guint status_code = 0;
+      g_autoptr(JsonNode) refusal = orderly_dispatcher_check_role (route->role, role, &status_code);
+
+      if (refusal != NULL)
+        orderly_response_json (msg, status_code, refusal);
+      else
+        route->serve (self, msg, role);
+    }
+}
+
+static void
+server_cb (SoupServer        *server,
+           SoupServerMessage *msg,
+           const char        *path,
+           GHashTable        *query,
+           gpointer           user_data)
+{
+  OrderlyRest *self = user_data;
+  const char *method = soup_server_message_get_method (msg);
+  OrderlyRole role = ORDERLY_ROLE_NONE;
+  const Route *route;
+  gboolean path_known;
+  gboolean open;
+
+  orderly_gate_add_cors_headers (self->gate, msg);
+
+  if (g_str_equal (method, "OPTIONS"))
+    {
+      orderly_metrics_set_route (msg, "preflight");
+      orderly_gate_answer_preflight (self->gate, msg);
+      return;
+    }
+
+  /* The dashboard link signs the browser in. */
+  if (is_get (method) && g_str_equal (path, "/") && query != NULL &&
+      g_hash_table_lookup (query, "token") != NULL)
+    {
+      orderly_metrics_set_route (msg, "/");
+      orderly_login_sign_in (self->gate, msg, g_hash_table_lookup (query, "token"));
+      return;
+    }
+
+  route = find_route (method, path, &path_known);
+  open = route != NULL ? route_role (route) == ORDERLY_ROLE_NONE
+                       : is_get (method) && orderly_web_has_file (path);
+  if (!orderly_gate_check_request (self->gate, msg, query,
+                                   open ? ORDERLY_GATE_OPEN : ORDERLY_GATE_DEFAULT, &role))
+    {
+      orderly_metrics_set_route (msg, "refused");
+      return;
+    }
+
+  if (route != NULL)
+    {
+      run_route (self, msg, query, route, role);
+      return;
+    }
+  if (is_get (method) && orderly_web_serve_file (msg, path))
+    {
+      orderly_metrics_set_route (msg, "static");
+      return;
+    }
+  orderly_metrics_set_route (msg, "other");
+  if (path_known)
+    orderly_response_error (msg, 405, "Method not allowed on this path");
+  else
+    orderly_response_error (msg, 404, "No such resource");
+}
+
+/* Request bodies are read into a buffer that stops growing at the limit, so
+ * a huge chunked upload costs nothing but the 413. */
+static void
+got_chunk_cb (SoupServerMessage *msg,
+              GBytes            *chunk,
+              gpointer           user_data)
+{
+  GByteArray *own = g_object_get_data (G_OBJECT (msg), BODY_KEY);
+
+  if (own->len + g_bytes_get_size (chunk) > ORDERLY_SERVER_MAX_BODY)
+    {
+      g_object_set_data (G_OBJECT (msg), TOO_LARGE_KEY, GUINT_TO_POINTER (TRUE));
+      return;
+    }
+  g_byte_array_append (own, g_bytes_get_data (chunk, NULL), g_bytes_get_size (chunk));
+}
+
+/* At the headers: a body announced too large is refused before it is read. */
+static void
+early_cb (SoupServer        *server,
+          SoupServerMessage *msg,
+          const char        *path,
+          GHashTable        *query,
+          gpointer           user_data)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  SoupEncoding encoding = soup_message_headers_get_encoding (headers);
+
+  if (encoding == SOUP_ENCODING_CONTENT_LENGTH &&
+      soup_message_headers_get_content_length (headers) > ORDERLY_SERVER_MAX_BODY)
+    {
+      orderly_metrics_set_route (msg, "too-large");
+      orderly_response_close_connection (msg);
+      orderly_response_error (msg, 413, "The request body is larger than 64 KiB");
+      return;
+    }
+  if (encoding == SOUP_ENCODING_CHUNKED || encoding == SOUP_ENCODING_EOF)
+    {
+      soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
+      g_object_set_data_full (G_OBJECT (msg), BODY_KEY, g_byte_array_new (),
+                              (GDestroyNotify) g_byte_array_unref);
+      g_signal_connect (msg, "got-chunk", G_CALLBACK (got_chunk_cb), NULL);
+    }
+}
+
+/**
+ * orderly_rest_new:
+ * @server: where to answer; the REST front takes every path no other
+ *   handler claims
+ * @gate: who may come in
+ * @dispatcher: what the commands do
+ * @metrics: what /metrics says
+ */
+OrderlyRest *
+orderly_rest_new (SoupServer        *server,
+                  OrderlyGate       *gate,
+                  OrderlyDispatcher *dispatcher,
+                  OrderlyMetrics    *metrics)
+{
+  OrderlyRest *self;
+
+  g_return_val_if_fail (SOUP_IS_SERVER (server), NULL);
+  g_return_val_if_fail (ORDERLY_IS_GATE (gate), NULL);
+  g_return_val_if_fail (ORDERLY_IS_DISPATCHER (dispatcher), NULL);
+  g_return_val_if_fail (ORDERLY_IS_METRICS (metrics), NULL);
+
+  self = g_object_new (ORDERLY_TYPE_REST, NULL);
+  self->gate = g_object_ref (gate);
+  self->dispatcher = g_object_ref (dispatcher);
+  self->metrics = g_object_ref (metrics);
+  /* The server keeps what its handlers need. */
+  soup_server_add_early_handler (server, NULL, early_cb, g_object_ref (self), g_object_unref);
+  soup_server_add_handler (server, NULL, server_cb, g_object_ref (self), g_object_unref);
+  return self;
+}
