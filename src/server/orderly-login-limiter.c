@@ -19,12 +19,26 @@ struct _OrderlyLoginLimiter
 {
   GObject     parent_instance;
 
-  GHashTable *addresses;   /* address → Attempts */
-  guint       max_failures;
-  gint64      block_us;
+  GHashTable       *addresses;   /* address → Attempts */
+  guint             max_failures;
+  gint64            block_us;
+  OrderlyClockFunc  clock;
+  gpointer          clock_data;
 };
 
 G_DEFINE_FINAL_TYPE (OrderlyLoginLimiter, orderly_login_limiter, G_TYPE_OBJECT)
+
+static gint64
+monotonic_clock (gpointer user_data)
+{
+  return g_get_monotonic_time ();
+}
+
+static gint64
+now (OrderlyLoginLimiter *self)
+{
+  return self->clock (self->clock_data);
+}
 
 static void
 orderly_login_limiter_finalize (GObject *object)
@@ -48,6 +62,7 @@ orderly_login_limiter_init (OrderlyLoginLimiter *self)
   self->addresses = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->max_failures = ORDERLY_LOGIN_LIMITER_DEFAULT_FAILURES;
   self->block_us = ORDERLY_LOGIN_LIMITER_DEFAULT_BLOCK_MS * (gint64) 1000;
+  self->clock = monotonic_clock;
 }
 
 OrderlyLoginLimiter *
@@ -67,6 +82,24 @@ orderly_login_limiter_set_limits (OrderlyLoginLimiter *self,
   self->block_us = block_ms * (gint64) 1000;
 }
 
+/**
+ * orderly_login_limiter_set_clock:
+ * @clock: (nullable): where the limiter reads the time; %NULL for
+ *   g_get_monotonic_time()
+ *
+ * For tests, which move time on instead of waiting for it.
+ */
+void
+orderly_login_limiter_set_clock (OrderlyLoginLimiter *self,
+                                 OrderlyClockFunc     clock,
+                                 gpointer             user_data)
+{
+  g_return_if_fail (ORDERLY_IS_LOGIN_LIMITER (self));
+
+  self->clock = clock != NULL ? clock : monotonic_clock;
+  self->clock_data = clock != NULL ? user_data : NULL;
+}
+
 static gboolean
 blocked (OrderlyLoginLimiter *self,
          Attempts            *attempts,
@@ -83,7 +116,7 @@ is_stale (gpointer key,
   OrderlyLoginLimiter *self = user_data;
   Attempts *attempts = value;
 
-  return g_get_monotonic_time () - attempts->last_failure_us > self->block_us;
+  return now (self) - attempts->last_failure_us > self->block_us;
 }
 
 static Attempts *
@@ -116,7 +149,7 @@ orderly_login_limiter_is_blocked (OrderlyLoginLimiter *self,
   g_return_val_if_fail (ORDERLY_IS_LOGIN_LIMITER (self), FALSE);
 
   attempts = lookup (self, address, FALSE);
-  return attempts != NULL && blocked (self, attempts, g_get_monotonic_time ());
+  return attempts != NULL && blocked (self, attempts, now (self));
 }
 
 /**
@@ -129,16 +162,17 @@ orderly_login_limiter_add_failure (OrderlyLoginLimiter *self,
                                    const char          *address)
 {
   Attempts *attempts;
-  gint64 now = g_get_monotonic_time ();
+  gint64 time_us;
 
   g_return_val_if_fail (ORDERLY_IS_LOGIN_LIMITER (self), FALSE);
 
+  time_us = now (self);
   attempts = lookup (self, address, TRUE);
-  if (now - attempts->last_failure_us > self->block_us)
+  if (time_us - attempts->last_failure_us > self->block_us)
     attempts->failures = 0;
   attempts->failures++;
-  attempts->last_failure_us = now;
-  return blocked (self, attempts, now);
+  attempts->last_failure_us = time_us;
+  return blocked (self, attempts, time_us);
 }
 
 void
@@ -150,7 +184,7 @@ orderly_login_limiter_add_success (OrderlyLoginLimiter *self,
   g_return_if_fail (ORDERLY_IS_LOGIN_LIMITER (self));
 
   attempts = lookup (self, address, FALSE);
-  if (attempts != NULL && !blocked (self, attempts, g_get_monotonic_time ()))
+  if (attempts != NULL && !blocked (self, attempts, now (self)))
     g_hash_table_remove (self->addresses, address ? address : "");
 }
 

@@ -11,6 +11,14 @@ G_BEGIN_DECLS
 #define ORDERLY_TYPE_LOGIN_LIMITER (orderly_login_limiter_get_type ())
 
 /**
+ * OrderlyClockFunc:
+ * @user_data: closure data
+ *
+ * Returns: the monotonic time in microseconds, as g_get_monotonic_time()
+ */
+typedef gint64 (*OrderlyClockFunc) (gpointer user_data);
+
+/**
  * OrderlyLoginLimiter:
  *
  * Counts failed logins per remote address. After too many within the block
@@ -23,6 +31,9 @@ OrderlyLoginLimiter *orderly_login_limiter_new            (void);
 void                 orderly_login_limiter_set_limits     (OrderlyLoginLimiter *self,
                                                            guint                max_failures,
                                                            guint                block_ms);
+void                 orderly_login_limiter_set_clock      (OrderlyLoginLimiter *self,
+                                                           OrderlyClockFunc     clock,
+                                                           gpointer             user_data);
 gboolean             orderly_login_limiter_is_blocked     (OrderlyLoginLimiter *self,
                                                            const char          *address);
 gboolean             orderly_login_limiter_add_failure    (OrderlyLoginLimiter *self,

@@ -67,7 +67,8 @@ server_fixture_teardown (ServerFixture *fixture,
   soup_session_abort (fixture->session);
   g_clear_object (&fixture->session);
   orderly_server_stop (fixture->server);
-  test_sleep (20);
+  /* The clients' close frames leave before the server goes. */
+  g_assert_true (server_fixture_wait_clients (fixture, 0, 10000));
   g_object_run_dispose (G_OBJECT (fixture->server));
   g_assert_finalize_object (fixture->server);
   g_assert_finalize_object (fixture->remote);
@@ -92,27 +93,88 @@ timeout_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Iterates the main context until @condition holds; FALSE on timeout. */
+gboolean
+test_wait_for (TestCondition condition,
+               gconstpointer user_data,
+               guint         timeout_ms)
+{
+  gboolean timed_out = FALSE;
+  guint source = g_timeout_add (timeout_ms, timeout_cb, &timed_out);
+
+  while (!condition (user_data) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (source);
+  return condition (user_data);
+}
+
+static gboolean
+flag_is_set (gconstpointer flag)
+{
+  return *(const gboolean *) flag;
+}
+
 /* Iterates the main context until *flag is set; FALSE on timeout. */
 gboolean
 test_run_until (gboolean *flag,
                 guint     timeout_ms)
 {
-  gboolean timed_out = FALSE;
-  guint source = g_timeout_add (timeout_ms, timeout_cb, &timed_out);
-
-  while (!*flag && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (!timed_out)
-    g_source_remove (source);
-  return *flag;
+  return test_wait_for (flag_is_set, flag, timeout_ms);
 }
 
-void
-test_sleep (guint ms)
+typedef struct
 {
-  gboolean never = FALSE;
+  GListModel *clients;
+  guint       n;
+} ClientCount;
 
-  test_run_until (&never, ms);
+static gboolean
+has_n_clients (gconstpointer user_data)
+{
+  const ClientCount *count = user_data;
+
+  return g_list_model_get_n_items (count->clients) == count->n;
+}
+
+/* Until the server lists @n live clients. */
+gboolean
+server_fixture_wait_clients (ServerFixture *fixture,
+                             guint          n,
+                             guint          timeout_ms)
+{
+  ClientCount count = { orderly_remote_get_clients (fixture->remote), n };
+
+  return test_wait_for (has_n_clients, &count, timeout_ms);
+}
+
+static void
+listening_settled_cb (OrderlyRemote *remote,
+                      GParamSpec    *pspec,
+                      gboolean      *settled)
+{
+  if (orderly_remote_get_listening (remote) || orderly_remote_get_error_message (remote) != NULL)
+    *settled = TRUE;
+}
+
+/* New listening settings, as from the preferences; waits until the server
+ * listens again or says why it cannot. Returns whether it listens. */
+gboolean
+server_fixture_rebind (ServerFixture *fixture,
+                       const char    *bind_address)
+{
+  gboolean settled = FALSE;
+  gulong listening_id = g_signal_connect (fixture->remote, "notify::listening",
+                                          G_CALLBACK (listening_settled_cb), &settled);
+  gulong error_id = g_signal_connect (fixture->remote, "notify::error-message",
+                                      G_CALLBACK (listening_settled_cb), &settled);
+
+  orderly_remote_set_bind_address (fixture->remote, bind_address);
+  g_assert_true (test_run_until (&settled, 10000));
+  g_signal_handler_disconnect (fixture->remote, listening_id);
+  g_signal_handler_disconnect (fixture->remote, error_id);
+  fixture->port = orderly_server_get_port (fixture->server);
+  return orderly_remote_get_listening (fixture->remote);
 }
 
 static gboolean
@@ -204,18 +266,28 @@ server_fixture_request (ServerFixture *fixture,
   return json_node_ref (json_parser_get_root (parser));
 }
 
+typedef struct
+{
+  OrderlyStatus  *status;
+  gboolean      (*done) (OrderlyPhase phase);
+} PhaseWait;
+
+static gboolean
+phase_is_done (gconstpointer user_data)
+{
+  const PhaseWait *wait = user_data;
+
+  return wait->done (orderly_status_get_phase (wait->status));
+}
+
 void
 server_fixture_wait_phase (ServerFixture  *fixture,
                            gboolean      (*done) (OrderlyPhase phase),
                            guint           timeout_ms)
 {
-  gint64 deadline = g_get_monotonic_time () + timeout_ms * (gint64) 1000;
+  PhaseWait wait = { orderly_engine_get_status (fixture->engine), done };
 
-  while (!done (orderly_status_get_phase (orderly_engine_get_status (fixture->engine))))
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      test_sleep (10);
-    }
+  g_assert_true (test_wait_for (phase_is_done, &wait, timeout_ms));
 }
 
 /* WebSocket client */
@@ -328,9 +400,11 @@ test_ws_free (TestWs *ws)
 }
 
 static gboolean
-ws_has_event (TestWs *ws)
+ws_has_event_or_closed (gconstpointer user_data)
 {
-  return !g_queue_is_empty (&ws->events);
+  const TestWs *ws = user_data;
+
+  return ws->events.length > 0 || ws->closed;
 }
 
 /* Returns the next frame (transfer full), or NULL on timeout or close. */
@@ -338,13 +412,7 @@ JsonNode *
 test_ws_next (TestWs *ws,
               guint   timeout_ms)
 {
-  gint64 deadline = g_get_monotonic_time () + timeout_ms * (gint64) 1000;
-
-  while (!ws_has_event (ws) && !ws->closed && g_get_monotonic_time () < deadline)
-    {
-      if (!g_main_context_iteration (NULL, FALSE))
-        g_usleep (500);
-    }
+  test_wait_for (ws_has_event_or_closed, ws, timeout_ms);
   return g_queue_pop_head (&ws->events);
 }
 
@@ -451,4 +519,164 @@ test_raw_ws_connect (guint       port,
                              "\r\n", port, token);
   g_assert_cmpint (g_socket_send (socket, request, strlen (request), NULL, &error), ==, strlen (request));
   return socket;
+}
+
+/* Raw HTTP */
+
+typedef struct
+{
+  GString  *received;
+  gboolean  closed;
+  gboolean  until_closed;
+} RawRead;
+
+static gboolean
+raw_readable_cb (GSocket      *socket,
+                 GIOCondition  condition,
+                 gpointer      user_data)
+{
+  RawRead *read = user_data;
+  g_autoptr(GError) error = NULL;
+  char buffer[4096];
+  gssize n = g_socket_receive (socket, buffer, sizeof buffer, NULL, &error);
+
+  if (n > 0)
+    {
+      g_string_append_len (read->received, buffer, n);
+      return G_SOURCE_CONTINUE;
+    }
+  if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+    return G_SOURCE_CONTINUE;
+  read->closed = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+raw_read_done (gconstpointer user_data)
+{
+  const RawRead *read = user_data;
+
+  return read->closed || (!read->until_closed && strstr (read->received->str, "\r\n\r\n") != NULL);
+}
+
+/* Sends @request as it is on a connection of its own, and reads what comes
+ * back: until the server closes the connection, or, unless @until_closed,
+ * until the response's headers are in. *closed says whether the server
+ * closed it. */
+char *
+test_raw_http (guint        port,
+               const char  *request,
+               gboolean     until_closed,
+               gboolean    *closed)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, port);
+  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                            G_SOCKET_PROTOCOL_TCP, &error);
+  g_autoptr(GSource) source = NULL;
+  RawRead read = { g_string_new (NULL), FALSE, until_closed };
+
+  g_assert_no_error (error);
+  g_assert_true (g_socket_connect (socket, address, NULL, &error));
+  g_assert_cmpint (g_socket_send (socket, request, strlen (request), NULL, &error), ==, strlen (request));
+  g_socket_set_blocking (socket, FALSE);
+  source = g_socket_create_source (socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+  g_source_set_callback (source, G_SOURCE_FUNC (raw_readable_cb), &read, NULL);
+  g_source_attach (source, NULL);
+  g_assert_true (test_wait_for (raw_read_done, &read, 10000));
+  g_source_destroy (source);
+  if (closed != NULL)
+    *closed = read.closed;
+  return g_string_free (read.received, FALSE);
+}
+
+/* Socket.IO, as a client speaks it over a WebSocket */
+
+static void
+sio_message_cb (SoupWebsocketConnection *connection,
+                gint                     type,
+                GBytes                  *message,
+                TestSio                 *sio)
+{
+  g_queue_push_tail (&sio->packets, g_strndup (g_bytes_get_data (message, NULL), g_bytes_get_size (message)));
+}
+
+static void
+sio_closed_cb (SoupWebsocketConnection *connection,
+               TestSio                 *sio)
+{
+  sio->closed = TRUE;
+}
+
+static gboolean
+sio_has_packet_or_closed (gconstpointer user_data)
+{
+  const TestSio *sio = user_data;
+
+  return sio->packets.length > 0 || sio->closed;
+}
+
+/* Returns the next Engine.IO packet (transfer full), or NULL on timeout or
+ * close. */
+char *
+test_sio_next (TestSio *sio,
+               guint    timeout_ms)
+{
+  test_wait_for (sio_has_packet_or_closed, sio, timeout_ms);
+  return g_queue_pop_head (&sio->packets);
+}
+
+/* Opens an Engine.IO WebSocket at /socket.io/ and joins the main namespace
+ * with @token in CONNECT's auth; returns once the server accepted it. */
+TestSio *
+test_sio_connect (ServerFixture *fixture,
+                  const char    *token)
+{
+  g_autofree char *url = g_strdup_printf ("%s://127.0.0.1:%u/socket.io/?EIO=4&transport=websocket",
+                                          fixture->tls ? "wss" : "ws", fixture->port);
+  g_autoptr(TestWs) ws = test_ws_connect_to (fixture->session, url, NULL, NULL, 10000);
+  g_autofree char *open = NULL;
+  g_autofree char *connect = NULL;
+  g_autofree char *accepted = NULL;
+  TestSio *sio;
+
+  g_assert_no_error (ws->error);
+  sio = g_new0 (TestSio, 1);
+  g_queue_init (&sio->packets);
+  sio->connection = g_steal_pointer (&ws->connection);
+  g_signal_handlers_disconnect_by_data (sio->connection, ws);
+  g_signal_connect (sio->connection, "message", G_CALLBACK (sio_message_cb), sio);
+  g_signal_connect (sio->connection, "closed", G_CALLBACK (sio_closed_cb), sio);
+
+  open = test_sio_next (sio, 5000);
+  g_assert_nonnull (open);
+  g_assert_true (g_str_has_prefix (open, "0{"));
+  connect = g_strdup_printf ("40{\"token\":\"%s\"}", token);
+  soup_websocket_connection_send_text (sio->connection, connect);
+  accepted = test_sio_next (sio, 5000);
+  g_assert_nonnull (accepted);
+  g_assert_true (g_str_has_prefix (accepted, "40{\"sid\""));
+  return sio;
+}
+
+gboolean
+test_sio_wait_closed (TestSio *sio,
+                      guint    timeout_ms)
+{
+  return test_run_until (&sio->closed, timeout_ms);
+}
+
+void
+test_sio_free (TestSio *sio)
+{
+  if (sio->connection != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (sio->connection, sio);
+      if (soup_websocket_connection_get_state (sio->connection) == SOUP_WEBSOCKET_STATE_OPEN)
+        soup_websocket_connection_close (sio->connection, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+      g_clear_object (&sio->connection);
+    }
+  g_queue_clear_full (&sio->packets, g_free);
+  g_free (sio);
 }

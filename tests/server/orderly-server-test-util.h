@@ -42,6 +42,16 @@ typedef struct
   GError                  *error;
 } TestWs;
 
+/* A Socket.IO client on the Engine.IO WebSocket transport. */
+typedef struct
+{
+  SoupWebsocketConnection *connection;
+  GQueue                   packets;      /* char * of each Engine.IO packet */
+  gboolean                 closed;
+} TestSio;
+
+typedef gboolean (*TestCondition) (gconstpointer user_data);
+
 void        server_fixture_setup       (ServerFixture  *fixture,
                                         gconstpointer   data);
 void        server_fixture_teardown    (ServerFixture  *fixture,
@@ -64,6 +74,11 @@ JsonNode   *server_fixture_request     (ServerFixture  *fixture,
 void        server_fixture_wait_phase  (ServerFixture  *fixture,
                                         gboolean      (*done) (OrderlyPhase phase),
                                         guint           timeout_ms);
+gboolean    server_fixture_wait_clients (ServerFixture *fixture,
+                                        guint           n,
+                                        guint           timeout_ms);
+gboolean    server_fixture_rebind      (ServerFixture  *fixture,
+                                        const char     *bind_address);
 
 TestWs     *test_ws_connect            (ServerFixture  *fixture,
                                         const char     *path_and_query,
@@ -85,17 +100,32 @@ void        test_ws_send               (TestWs         *ws,
 gboolean    test_ws_wait_closed        (TestWs         *ws,
                                         guint           timeout_ms);
 
+TestSio    *test_sio_connect           (ServerFixture  *fixture,
+                                        const char     *token);
+char       *test_sio_next              (TestSio        *sio,
+                                        guint           timeout_ms);
+gboolean    test_sio_wait_closed       (TestSio        *sio,
+                                        guint           timeout_ms);
+void        test_sio_free              (TestSio        *sio);
+
+char       *test_raw_http              (guint           port,
+                                        const char     *request,
+                                        gboolean        until_closed,
+                                        gboolean       *closed);
 GSocket    *test_raw_ws_connect        (guint           port,
                                         const char     *token,
                                         int             receive_buffer);
 const char *test_event_name            (JsonNode       *event);
 JsonObject *test_event_data_object     (JsonNode       *event);
+gboolean    test_wait_for              (TestCondition   condition,
+                                        gconstpointer   user_data,
+                                        guint           timeout_ms);
 gboolean    test_run_until             (gboolean       *flag,
                                         guint           timeout_ms);
-void        test_sleep                 (guint           ms);
 gsize       test_count_fds             (void);
 gsize       test_rss_kib               (void);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestWs, test_ws_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestSio, test_sio_free)
 
 G_END_DECLS

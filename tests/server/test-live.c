@@ -291,7 +291,7 @@ test_live_connection_limit (ServerFixture *fixture,
   rest = server_fixture_request (fixture, "GET", "/pedidos", TEST_VIEWER_TOKEN, NULL, &status);
   g_assert_cmpuint (status, ==, 200);
   g_clear_pointer (&first, test_ws_free);
-  test_sleep (100);
+  g_assert_true (server_fixture_wait_clients (fixture, 1, 5000));
   later = test_ws_connect (fixture, "/ws", TEST_VIEWER_TOKEN, NULL);
   g_assert_nonnull (later->connection);
 }
@@ -397,27 +397,39 @@ test_live_keepalive (ServerFixture *fixture,
   g_assert_nonnull (ping);
   g_assert_true (json_object_has_member (test_event_data_object (ping), "timestamp"));
 
+  /* The chatty client answers every ping; the silent one never does. The
+   * 3 s are a liveness bound, not a budget. */
   while (!silent->closed && g_get_monotonic_time () - start < 3 * G_USEC_PER_SEC)
     {
-      test_ws_send (chatty, "{\"event\":\"pong\"}");
-      test_sleep (50);
+      g_autoptr(JsonNode) next = test_ws_wait_event (chatty, "ping", 200);
+
+      if (next != NULL)
+        test_ws_send (chatty, "{\"event\":\"pong\"}");
     }
   g_assert_true (silent->closed);
   g_assert_cmpuint (silent->close_code, ==, SOUP_WEBSOCKET_CLOSE_GOING_AWAY);
+  /* Not before its idle time (600 ms) was up, with a margin for the
+   * keepalive's own period. */
   g_assert_cmpint (g_get_monotonic_time () - start, >=, 500 * 1000);
   g_assert_false (chatty->closed);
 }
 
+/* Every live client is closed at shutdown, whatever its transport, so the
+ * process does not wait out its grace period for them. */
 static void
 test_live_shutdown (ServerFixture *fixture,
                     gconstpointer  data)
 {
   g_autoptr(TestWs) ws = test_ws_connect (fixture, "/ws", TEST_VIEWER_TOKEN, NULL);
+  g_autoptr(TestSio) sio = test_sio_connect (fixture, TEST_VIEWER_TOKEN);
 
   g_assert_no_error (ws->error);
+  g_assert_true (server_fixture_wait_clients (fixture, 2, 5000));
   orderly_server_stop (fixture->server);
-  g_assert_true (test_ws_wait_closed (ws, 2000));
+  g_assert_true (test_ws_wait_closed (ws, 5000));
   g_assert_cmpuint (ws->close_code, ==, SOUP_WEBSOCKET_CLOSE_GOING_AWAY);
+  g_assert_true (test_sio_wait_closed (sio, 5000));
+  g_assert_true (server_fixture_wait_clients (fixture, 0, 5000));
   g_assert_false (orderly_remote_get_listening (fixture->remote));
 }
 

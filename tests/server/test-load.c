@@ -113,35 +113,39 @@ close_clients (Client *clients,
     }
 }
 
+typedef struct
+{
+  guint *counter;
+  guint  target;
+} Count;
+
+static gboolean
+count_reached (gconstpointer user_data)
+{
+  const Count *count = user_data;
+
+  return *count->counter >= count->target;
+}
+
 static gboolean
 wait_for_count (guint   *counter,
                 guint    target,
                 guint    timeout_ms)
 {
-  gint64 deadline = g_get_monotonic_time () + timeout_ms * (gint64) 1000;
+  Count count = { counter, target };
 
-  while (*counter < target && g_get_monotonic_time () < deadline)
-    {
-      if (!g_main_context_iteration (NULL, FALSE))
-        g_usleep (200);
-    }
-  return *counter >= target;
+  return test_wait_for (count_reached, &count, timeout_ms);
 }
 
-static gboolean
-wait_for_clients (ServerFixture *fixture,
-                  guint          n,
-                  guint          timeout_ms)
+typedef struct
 {
-  GListModel *clients = orderly_remote_get_clients (fixture->remote);
-  gint64 deadline = g_get_monotonic_time () + timeout_ms * (gint64) 1000;
+  gsize limit;
+} FdLimit;
 
-  while (g_list_model_get_n_items (clients) != n && g_get_monotonic_time () < deadline)
-    {
-      if (!g_main_context_iteration (NULL, FALSE))
-        g_usleep (200);
-    }
-  return g_list_model_get_n_items (clients) == n;
+static gboolean
+fds_at_most (gconstpointer user_data)
+{
+  return test_count_fds () <= ((const FdLimit *) user_data)->limit;
 }
 
 /* Frames hold NUL bytes in their headers: search the whole buffer. */
@@ -169,8 +173,8 @@ test_load_many_at_once (ServerFixture *fixture,
   GString *received[200] = { NULL };
   guint n_connected = 0;
   gint64 start = g_get_monotonic_time ();
-  gint64 deadline = start + 10 * G_USEC_PER_SEC;
-  gint64 elapsed;
+  /* A liveness bound: how fast they connect is bench-fanout's to say. */
+  gint64 deadline = start + SLOWDOWN * 10 * G_USEC_PER_SEC;
 
   for (guint i = 0; i < G_N_ELEMENTS (sockets); i++)
     {
@@ -201,14 +205,13 @@ test_load_many_at_once (ServerFixture *fixture,
             }
         }
     }
-  elapsed = g_get_monotonic_time () - start;
-  g_test_message ("%u clients connected in %" G_GINT64_FORMAT " ms", n_connected, elapsed / 1000);
+  g_test_message ("%u clients connected in %" G_GINT64_FORMAT " ms", n_connected,
+                  (g_get_monotonic_time () - start) / 1000);
   g_assert_cmpuint (n_connected, ==, G_N_ELEMENTS (sockets));
-  g_assert_cmpint (elapsed, <, SLOWDOWN * G_USEC_PER_SEC);
 
   for (guint i = 0; i < G_N_ELEMENTS (sockets); i++)
     g_string_free (received[i], TRUE);
-  g_assert_true (wait_for_clients (fixture, 0, 5000));
+  g_assert_true (server_fixture_wait_clients (fixture, 0, 5000));
 }
 
 static void
@@ -224,7 +227,7 @@ cycle (ServerFixture *fixture,
       connect_clients (fixture, clients, batch, &n_connected);
       g_assert_true (wait_for_count (&n_connected, batch, 10000));
       close_clients (clients, batch);
-      g_assert_true (wait_for_clients (fixture, 0, 10000));
+      g_assert_true (server_fixture_wait_clients (fixture, 0, 10000));
     }
 }
 
@@ -234,19 +237,24 @@ test_load_churn (ServerFixture *fixture,
 {
   gsize fds_before, fds_after, rss_before, rss_after;
 
+  FdLimit limit;
+
   /* Warm up: caches, pools and the allocator reach their steady size. */
   cycle (fixture, 200, 20);
-  test_sleep (100);
   fds_before = test_count_fds ();
   rss_before = test_rss_kib ();
 
   cycle (fixture, 2000, 20);
-  test_sleep (200);
+  /* Every connection's descriptors go once it is gone. */
+  limit.limit = fds_before + 2;
+  g_assert_true (test_wait_for (fds_at_most, &limit, 10000));
   fds_after = test_count_fds ();
   rss_after = test_rss_kib ();
 
   g_test_message ("fds %zu → %zu, RSS %zu → %zu KiB", fds_before, fds_after, rss_before, rss_after);
-  g_assert_cmpuint (fds_after, <=, fds_before + 2);
+  /* A loose bound against a leak of a couple of KiB per connection, which
+   * 2,000 connections would show; what a client costs is bench-fanout's
+   * figure. */
   assert_rss_growth_below (rss_before, rss_after, 4096);
 }
 
@@ -278,17 +286,41 @@ fast_message_cb (SoupWebsocketConnection *connection,
 
 /* 20 MB of log lines, much more than the kernel buffers of a stalled
  * connection can absorb, in bursts a reading client keeps up with. */
+typedef struct
+{
+  FastData *data;
+  guint     lines;
+} LinesWait;
+
+static gboolean
+fast_client_has (gconstpointer user_data)
+{
+  const LinesWait *wait = user_data;
+
+  return wait->data->lines >= wait->lines;
+}
+
+/* Each burst goes out before the next is logged, as for a reading client
+ * that keeps up; a stalled one falls further behind with each. */
 static void
 pump_lines (ServerFixture *fixture,
+            FastData      *fast_data,
             guint          n_lines)
 {
   g_autofree char *padding = g_strnfill (2000, 'x');
+  guint before = fast_data->lines;
+  LinesWait wait = { fast_data, 0 };
 
   for (guint i = 0; i < n_lines; i++)
     {
       orderly_engine_log (fixture->engine, ORDERLY_LOG_LEVEL_LOG, "test", NULL, "line %u %s", i, padding);
-      if (i % 300 == 299)
-        test_sleep (100);
+      if (i % 300 == 299 || i == n_lines - 1)
+        {
+          orderly_engine_flush (fixture->engine);
+          wait.lines = before + i + 1;
+          if (!test_wait_for (fast_client_has, &wait, 10000))
+            g_error ("the fast client fell behind: %u of %u lines", fast_data->lines, wait.lines);
+        }
     }
 }
 
@@ -311,15 +343,14 @@ test_load_slow_client (ServerFixture *fixture,
 
   /* A first round with the fast client alone fills the log store, the
    * replay buffer and the database cache to their steady size. */
-  pump_lines (fixture, n_lines);
-  test_sleep (300);
+  pump_lines (fixture, &fast_data, n_lines);
   rss_before = test_rss_kib ();
   fast_data.lines = 0;
 
   /* A client that completes the handshake and then never reads again. */
   stalled = test_raw_ws_connect (fixture->port, TEST_VIEWER_TOKEN, 4096);
-  g_assert_true (wait_for_clients (fixture, 2, 2000));
-  pump_lines (fixture, n_lines);
+  g_assert_true (server_fixture_wait_clients (fixture, 2, 2000));
+  pump_lines (fixture, &fast_data, n_lines);
   orderly_engine_log (fixture->engine, ORDERLY_LOG_LEVEL_LOG, "test", NULL, "the last line");
   marker_logged = g_get_monotonic_time ();
 
@@ -327,16 +358,19 @@ test_load_slow_client (ServerFixture *fixture,
     g_error ("the fast client did not get the last line: %u lines, closed %d (%u), %u clients",
              fast_data.lines, fast->closed, fast->close_code,
              g_list_model_get_n_items (orderly_remote_get_clients (fixture->remote)));
+  /* The 10 s above are a liveness bound: the fast client is not held up
+   * behind the stalled one. How soon it gets a line is bench-fanout's. */
   g_test_message ("the fast client got the last line %" G_GINT64_FORMAT " ms after it was logged, "
                   "%u lines in all", (fast_data.marker_at - marker_logged) / 1000, fast_data.lines);
-  g_assert_cmpint (fast_data.marker_at - marker_logged, <, SLOWDOWN * 2 * G_USEC_PER_SEC);
   g_assert_cmpuint (fast_data.lines, >=, n_lines);
 
   /* The stalled client was closed, and what it was owed was dropped. */
-  g_assert_true (wait_for_clients (fixture, 1, 10000));
+  g_assert_true (server_fixture_wait_clients (fixture, 1, 10000));
   g_assert_cmpuint (orderly_hub_get_messages_dropped (orderly_server_get_hub (fixture->server)), >, 0);
   rss_after = test_rss_kib ();
   g_test_message ("RSS with the stalled client: %zu → %zu KiB", rss_before, rss_after);
+  /* Bounded memory, not a budget: the stalled client was owed 20 MB of
+   * lines, and the server never held them. */
   assert_rss_growth_below (rss_before, rss_after, 16 * 1024);
   g_assert_false (fast->closed);
 }

@@ -75,20 +75,14 @@ test_rest_listening (ServerFixture *fixture,
     g_autoptr(TestWs) ws = test_ws_connect (fixture, "/ws", TEST_VIEWER_TOKEN, NULL);
 
     g_assert_nonnull (ws->connection);
-    orderly_remote_set_bind_address (fixture->remote, "127.0.0.1");
-    test_sleep (50);
-    g_assert_true (orderly_remote_get_listening (fixture->remote));
+    g_assert_true (server_fixture_rebind (fixture, "127.0.0.1"));
     g_assert_false (ws->closed);
-    fixture->port = orderly_server_get_port (fixture->server);
     g_free (expected);
     expected = g_strdup_printf ("http://127.0.0.1:%u/", fixture->port);
     g_assert_cmpstr (orderly_remote_get_url (fixture->remote), ==, expected);
   }
   /* "All interfaces": every IPv4 and IPv6 address, one port. */
-  orderly_remote_set_bind_address (fixture->remote, "0.0.0.0,::");
-  test_sleep (50);
-  g_assert_true (orderly_remote_get_listening (fixture->remote));
-  fixture->port = orderly_server_get_port (fixture->server);
+  g_assert_true (server_fixture_rebind (fixture, "0.0.0.0,::"));
   {
     guint status = 0;
     G_GNUC_UNUSED g_autoptr(JsonNode) health = server_fixture_request (fixture, "GET", "/health/ready", NULL, NULL, &status);
@@ -100,14 +94,10 @@ test_rest_listening (ServerFixture *fixture,
     if (have_ipv6)
       g_assert_true (g_socket_connect (client6, any6, NULL, NULL));
   }
-  orderly_remote_set_bind_address (fixture->remote, "not-an-address");
-  test_sleep (50);
-  g_assert_false (orderly_remote_get_listening (fixture->remote));
+  g_assert_false (server_fixture_rebind (fixture, "not-an-address"));
   g_assert_nonnull (orderly_remote_get_error_message (fixture->remote));
-  orderly_remote_set_bind_address (fixture->remote, NULL);
-  test_sleep (50);
-  g_assert_true (orderly_remote_get_listening (fixture->remote));
-  fixture->port = orderly_server_get_port (fixture->server);
+  g_assert_true (server_fixture_rebind (fixture, NULL));
+  g_assert_null (orderly_remote_get_error_message (fixture->remote));
   {
     guint status = 0;
     G_GNUC_UNUSED g_autoptr(JsonNode) health = server_fixture_request (fixture, "GET", "/health/ready", NULL, NULL, &status);
@@ -181,7 +171,8 @@ test_rest_run (ServerFixture *fixture,
   resume = server_fixture_request (fixture, "POST", "/resume", TEST_OPERATOR_TOKEN, NULL, &status);
   assert_error_body (resume, status, 409);
 
-  test_sleep (150);
+  /* The run's log lines are in the store. */
+  orderly_engine_flush (fixture->engine);
   logs = server_fixture_request (fixture, "GET", "/pedidos/logs?lines=2", TEST_VIEWER_TOKEN, NULL, &status);
   g_assert_cmpuint (status, ==, 200);
   object = object_of (logs);
@@ -304,6 +295,7 @@ test_rest_clients_and_metrics (ServerFixture *fixture,
 {
   guint status = 0;
   g_autoptr(TestWs) ws = test_ws_connect (fixture, "/ws", TEST_VIEWER_TOKEN, NULL);
+  g_autoptr(TestSio) sio = NULL;
   g_autoptr(JsonNode) viewer = NULL;
   g_autoptr(JsonNode) clients = NULL;
   g_autoptr(SoupMessage) metrics = NULL;
@@ -312,23 +304,28 @@ test_rest_clients_and_metrics (ServerFixture *fixture,
   const char *families[] = {
     "orderly_orders{priority=\"vip\",state=\"processed\"}", "orderly_phase{phase=\"IDLE\"} 1",
     "orderly_throughput_orders_per_second{priority=\"overall\"}",
-    "orderly_clients{transport=\"websocket\"} 1", "orderly_messages_sent_total",
+    "orderly_clients{transport=\"websocket\"} 1", "orderly_clients{transport=\"socket.io/websocket\"} 1",
+    "orderly_clients{transport=\"socket.io/polling\"} 0", "orderly_messages_sent_total",
     "orderly_messages_dropped_total", "orderly_http_requests_total{route=\"/clients\",code=\"403\"} 1",
   };
   JsonObject *client;
 
   g_assert_nonnull (ws->connection);
+  sio = test_sio_connect (fixture, TEST_VIEWER_TOKEN);
+  g_assert_true (server_fixture_wait_clients (fixture, 2, 5000));
   viewer = server_fixture_request (fixture, "GET", "/clients", TEST_VIEWER_TOKEN, NULL, &status);
   assert_error_body (viewer, status, 403);
   clients = server_fixture_request (fixture, "GET", "/clients", TEST_OPERATOR_TOKEN, NULL, &status);
   g_assert_cmpuint (status, ==, 200);
-  g_assert_cmpuint (json_array_get_length (json_node_get_array (clients)), ==, 1);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (clients)), ==, 2);
   client = json_array_get_object_element (json_node_get_array (clients), 0);
   g_assert_cmpstr (json_object_get_string_member (client, "address"), ==, "127.0.0.1");
   g_assert_cmpstr (json_object_get_string_member (client, "transport"), ==, "websocket");
   g_assert_cmpstr (json_object_get_string_member (client, "role"), ==, "viewer");
   g_assert_true (json_object_has_member (client, "userAgent"));
   g_assert_true (json_object_has_member (client, "since"));
+  client = json_array_get_object_element (json_node_get_array (clients), 1);
+  g_assert_cmpstr (json_object_get_string_member (client, "transport"), ==, "socket.io/websocket");
 
   metrics = server_fixture_message (fixture, "GET", "/metrics", TEST_VIEWER_TOKEN, NULL);
   text = server_fixture_send (fixture, metrics);
@@ -340,6 +337,8 @@ test_rest_clients_and_metrics (ServerFixture *fixture,
       if (strstr (exposition, families[i]) == NULL)
         g_error ("/metrics lacks %s:\n%s", families[i], exposition);
     }
+  /* Every row a transport can fill, and no other. */
+  g_assert_null (strstr (exposition, "transport=\"polling\""));
 
   {
     g_autoptr(SoupMessage) anonymous = server_fixture_message (fixture, "GET", "/metrics", NULL, NULL);
@@ -498,7 +497,8 @@ static void
 test_rest_cors (ServerFixture *fixture,
                 gconstpointer  data)
 {
-  const char * const allowed[] = { "https://dash.example.org", NULL };
+  /* As an operator may type it: the browser sends it lowercase, no slash. */
+  const char * const allowed[] = { "https://Dash.Example.org/", "*", NULL };
   g_autoptr(SoupMessage) listed = server_fixture_message (fixture, "GET", "/pedidos", TEST_VIEWER_TOKEN, NULL);
   g_autoptr(SoupMessage) foreign = server_fixture_message (fixture, "GET", "/pedidos", TEST_VIEWER_TOKEN, NULL);
   g_autoptr(SoupMessage) preflight = server_fixture_message (fixture, "OPTIONS", "/generate", NULL, NULL);
@@ -525,17 +525,97 @@ test_rest_cors (ServerFixture *fixture,
   soup_message_headers_replace (soup_message_get_request_headers (foreign_preflight), "Origin", "https://evil.example");
   g_assert_cmpuint (send_status (fixture, foreign_preflight), ==, 403);
   g_assert_null (header (foreign_preflight, "Access-Control-Allow-Origin"));
+
+  /* Engine.IO's polling follows the same rule; "*" never goes out. */
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(SoupMessage) poll = server_fixture_message (fixture, "GET", "/socket.io/?EIO=4&transport=polling",
+                                                            NULL, NULL);
+
+      soup_message_headers_replace (soup_message_get_request_headers (poll), "Origin",
+                                    i == 0 ? "https://dash.example.org" : "https://evil.example");
+      g_assert_cmpuint (send_status (fixture, poll), ==, 200);
+      if (i == 0)
+        {
+          g_assert_cmpstr (header (poll, "Access-Control-Allow-Origin"), ==, "https://dash.example.org");
+          g_assert_cmpstr (header (poll, "Access-Control-Allow-Credentials"), ==, "true");
+        }
+      else
+        {
+          g_assert_null (header (poll, "Access-Control-Allow-Origin"));
+        }
+    }
+}
+
+static gboolean
+says_connection_close (const char *response)
+{
+  const char *end = strstr (response, "\r\n\r\n");
+  g_autofree char *head = g_ascii_strdown (response, end != NULL ? end - response : -1);
+
+  return strstr (head, "\r\nconnection: close\r\n") != NULL;
+}
+
+/* libsoup closes the connection after answering a request that said
+ * Connection: close; the answer must say so, or a keep-alive client writes
+ * its next request onto the closed socket. Every kind of answer. */
+static void
+test_rest_connection_close (ServerFixture *fixture,
+                            gconstpointer  data)
+{
+  const char *paths[] = {
+    "/health/ready", "/", "/app.css", "/pedidos", "/nothing-here",
+    "/socket.io/?EIO=4&transport=polling",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+    {
+      g_autofree char *request = g_strdup_printf ("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
+                                                  "Connection: close\r\n\r\n", paths[i], fixture->port);
+      g_autofree char *old_style = g_strdup_printf ("GET %s HTTP/1.0\r\nHost: 127.0.0.1:%u\r\n\r\n",
+                                                    paths[i], fixture->port);
+      g_autofree char *kept = g_strdup_printf ("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n\r\n",
+                                               paths[i], fixture->port);
+      g_autofree char *response = NULL;
+      g_autofree char *response_1_0 = NULL;
+      g_autofree char *response_kept = NULL;
+      gboolean closed = FALSE;
+
+      g_test_message ("GET %s", paths[i]);
+      response = test_raw_http (fixture->port, request, TRUE, &closed);
+      g_assert_true (closed);
+      g_assert_true (g_str_has_prefix (response, "HTTP/1.1 "));
+      g_assert_true (says_connection_close (response));
+
+      response_1_0 = test_raw_http (fixture->port, old_style, TRUE, &closed);
+      g_assert_true (closed);
+      g_assert_true (says_connection_close (response_1_0));
+
+      /* A keep-alive request keeps its connection. */
+      response_kept = test_raw_http (fixture->port, kept, FALSE, &closed);
+      g_assert_true (g_str_has_prefix (response_kept, "HTTP/1.1 "));
+      g_assert_false (says_connection_close (response_kept));
+    }
+}
+
+static gint64
+fake_clock (gpointer user_data)
+{
+  return *(gint64 *) user_data;
 }
 
 static void
 test_rest_login_limit (ServerFixture *fixture,
                        gconstpointer  data)
 {
+  OrderlyLoginLimiter *limiter = orderly_gate_get_login_limiter (orderly_server_get_gate (fixture->server));
+  gint64 now_us = 1000 * G_USEC_PER_SEC;
   g_autoptr(GInetAddress) loopback6 = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV6);
   g_autoptr(GSocket) probe = g_socket_new (G_SOCKET_FAMILY_IPV6, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
   g_autoptr(GSocketAddress) address6 = g_inet_socket_address_new (loopback6, fixture->port);
   guint status = 0;
 
+  orderly_login_limiter_set_clock (limiter, fake_clock, &now_us);
   orderly_server_set_login_limit (fixture->server, 3, 60000);
   for (guint i = 0; i < 2; i++)
     {
@@ -563,13 +643,20 @@ test_rest_login_limit (ServerFixture *fixture,
       g_assert_cmpuint (send_status (fixture, other), ==, 200);
     }
 
-  orderly_server_set_login_limit (fixture->server, 3, 100);
-  test_sleep (150);
+  /* Still blocked just before the block time has passed, let in after. */
+  now_us += 59 * G_USEC_PER_SEC;
+  {
+    g_autoptr(JsonNode) still = server_fixture_request (fixture, "GET", "/pedidos", TEST_OPERATOR_TOKEN, NULL, &status);
+
+    assert_error_body (still, status, 429);
+  }
+  now_us += 2 * G_USEC_PER_SEC;
   {
     G_GNUC_UNUSED g_autoptr(JsonNode) later = server_fixture_request (fixture, "GET", "/pedidos", TEST_OPERATOR_TOKEN, NULL, &status);
 
     g_assert_cmpuint (status, ==, 200);
   }
+  orderly_login_limiter_set_clock (limiter, NULL, NULL);
 }
 
 static void
@@ -665,6 +752,7 @@ main (int   argc,
   ADD ("/orderly/server/security/cors", test_rest_cors, FIXTURE_DEFAULT);
   ADD ("/orderly/server/security/login-limit", test_rest_login_limit, FIXTURE_DEFAULT);
   ADD ("/orderly/server/limits/body", test_rest_body_limit, FIXTURE_DEFAULT);
+  ADD ("/orderly/server/http/connection-close", test_rest_connection_close, FIXTURE_DEFAULT);
   ADD ("/orderly/server/no-auth", test_rest_no_auth, FIXTURE_NO_AUTH);
   ADD ("/orderly/server/tls", test_rest_tls, FIXTURE_TLS);
 
