@@ -4,7 +4,11 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 #include "orderly-tokens.h"
 
@@ -16,23 +20,66 @@
 
 #define TOKEN_BYTES 24
 
+/* Fills @buffer from the kernel's secure random source: getrandom(), or
+ * /dev/urandom where the call is missing. A token from any weaker source
+ * could be guessed, so there is no other. */
+static gboolean
+read_secure_random (guint8  *buffer,
+                    gsize    size,
+                    GError **error)
+{
+  gsize done = 0;
+  int fd;
+  int saved_errno;
+
+  while (done < size)
+    {
+      gssize n = getrandom (buffer + done, size - done, 0);
+
+      if (n > 0)
+        done += n;
+      else if (errno != EINTR)
+        break;
+    }
+  if (done == size)
+    return TRUE;
+  if (errno != ENOSYS)
+    goto failed;
+
+  fd = g_open ("/dev/urandom", O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0)
+    goto failed;
+  while (done < size)
+    {
+      gssize n = read (fd, buffer + done, size - done);
+
+      if (n > 0)
+        done += n;
+      else if (n == 0 || errno != EINTR)
+        break;
+    }
+  saved_errno = errno;
+  close (fd);
+  errno = saved_errno;
+  if (done == size)
+    return TRUE;
+
+failed:
+  saved_errno = errno;
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+               "Cannot make an access token: the system has no working secure random source (%s)",
+               g_strerror (saved_errno));
+  return FALSE;
+}
+
 static char *
-generate_token (void)
+generate_token (GError **error)
 {
   guint8 bytes[TOKEN_BYTES];
   g_autofree char *b64 = NULL;
-  GRand *rand = NULL;
-  FILE *urandom = fopen ("/dev/urandom", "rb");
 
-  if (urandom == NULL || fread (bytes, 1, sizeof bytes, urandom) != sizeof bytes)
-    {
-      rand = g_rand_new ();
-      for (guint i = 0; i < sizeof bytes; i++)
-        bytes[i] = g_rand_int (rand) & 0xff;
-      g_rand_free (rand);
-    }
-  if (urandom != NULL)
-    fclose (urandom);
+  if (!read_secure_random (bytes, sizeof bytes, error))
+    return NULL;
 
   b64 = g_base64_encode (bytes, sizeof bytes);
   /* URL-safe, so a token can travel in a query string as it is. */
@@ -89,8 +136,8 @@ orderly_tokens_load (const char  *data_dir,
       self->operator_token = g_strdup (env_operator);
       self->viewer_token = g_strdup (env_viewer != NULL && *env_viewer != '\0' ? env_viewer : NULL);
       self->from_environment = TRUE;
-      if (self->viewer_token == NULL)
-        self->viewer_token = generate_token ();
+      if (self->viewer_token == NULL && (self->viewer_token = generate_token (error)) == NULL)
+        return NULL;
       return g_steal_pointer (&self);
     }
 
@@ -109,13 +156,15 @@ orderly_tokens_load (const char  *data_dir,
   if (self->operator_token == NULL || strlen (self->operator_token) < 16)
     {
       g_free (self->operator_token);
-      self->operator_token = generate_token ();
+      if ((self->operator_token = generate_token (error)) == NULL)
+        return NULL;
       dirty = TRUE;
     }
   if (self->viewer_token == NULL || strlen (self->viewer_token) < 16)
     {
       g_free (self->viewer_token);
-      self->viewer_token = generate_token ();
+      if ((self->viewer_token = generate_token (error)) == NULL)
+        return NULL;
       dirty = TRUE;
     }
   if (env_viewer != NULL && *env_viewer != '\0')
@@ -153,9 +202,9 @@ orderly_tokens_regenerate (OrderlyTokens  *self,
                            "The tokens come from the environment and cannot be regenerated here");
       return FALSE;
     }
-  self->operator_token = generate_token ();
-  self->viewer_token = generate_token ();
-  if (!save (self, path, error))
+  self->operator_token = generate_token (error);
+  self->viewer_token = self->operator_token != NULL ? generate_token (error) : NULL;
+  if (self->viewer_token == NULL || !save (self, path, error))
     {
       g_free (self->operator_token);
       g_free (self->viewer_token);

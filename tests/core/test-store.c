@@ -219,7 +219,10 @@ test_tokens_file (void)
   g_unsetenv ("ORDERLY_VIEWER_TOKEN");
   tokens = orderly_tokens_load (dir, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (strlen (tokens->operator_token), >=, 32);
+  /* 24 random bytes, URL-safe base64. */
+  g_assert_cmpuint (strlen (tokens->operator_token), ==, 32);
+  g_assert_cmpuint (strspn (tokens->operator_token,
+                            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"), ==, 32);
   g_assert_cmpstr (tokens->operator_token, !=, tokens->viewer_token);
   g_assert_cmpint (g_stat (path, &st), ==, 0);
   g_assert_cmpint (st.st_mode & 0777, ==, 0600);
