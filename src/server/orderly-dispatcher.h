@@ -31,6 +31,9 @@ G_BEGIN_DECLS
  * | `reset-system`     |                    | operator | POST /reset             |
  * | `resume-run`       |                    | operator | POST /resume            |
  *
+ * A command is a function and a row of the table in
+ * orderly-dispatcher-commands.c.
+ *
  * The answer is the REST body with its HTTP status, or the error object
  * `{statusCode, message, error}`; an unknown command is answered 404.
  *
