@@ -194,7 +194,12 @@ http_cb (SoupServer        *server,
       orderly_response_error (msg, 401, "A valid access token is required");
       return;
     }
-  if (!self->accepting || !orderly_gate_has_connection_left (self->gate))
+  if (!self->accepting)
+    {
+      orderly_response_error (msg, 503, "The server is shutting down");
+      return;
+    }
+  if (!orderly_gate_has_connection_left (self->gate))
     {
       orderly_gate_log_refusal (self->gate, msg, "connection limit reached");
       orderly_response_error (msg, 503, "Too many connections; try again later");
