@@ -177,19 +177,47 @@ take_gapplication_service (int   *argc,
   return FALSE;
 }
 
-/* The window: one GtkApplication on the same main loop as the server. */
+/* The window: one GtkApplication on the same main loop as the server.
+ *
+ * The application registers before anything else is opened: when Orderly
+ * already runs, this launch only asks it to raise its window. Otherwise the
+ * window opens even when the server cannot listen; it says why and offers
+ * another port, and the server listens as soon as the address changes. */
 static int
 run_window (Orderly  *self,
             gboolean  service)
 {
-  g_autoptr(OrderlyApplication) app = orderly_application_new (self->engine, self->remote,
-                                                               self->config);
-  char *argv[] = { (char *) g_get_prgname (), service ? "--gapplication-service" : NULL, NULL };
+  g_autoptr(OrderlyApplication) app = orderly_application_new (self->config);
+  g_autoptr(GError) error = NULL;
+  char *argv[] = { (char *) g_get_prgname (), NULL };
   int status;
+
+  if (service)
+    g_application_set_flags (G_APPLICATION (app),
+                             g_application_get_flags (G_APPLICATION (app)) | G_APPLICATION_IS_SERVICE);
+  if (!g_application_register (G_APPLICATION (app), NULL, &error))
+    {
+      g_printerr ("orderly: %s\n", error->message);
+      return 1;
+    }
+  if (g_application_get_is_remote (G_APPLICATION (app)))
+    {
+      g_printerr (_("Orderly is already running: its window is brought to the front.\n"));
+      return g_application_run (G_APPLICATION (app), 1, argv);
+    }
+
+  if (!orderly_open (self, &error))
+    {
+      g_printerr ("orderly: %s\n", error->message);
+      return 1;
+    }
+  orderly_application_set_models (app, self->engine, self->remote);
+  if (!orderly_start_server (self, &error))
+    g_printerr (_("orderly: %s; the window opens with the server off\n"), error->message);
 
   g_unix_signal_add (SIGINT, quit_application_cb, app);
   g_unix_signal_add (SIGTERM, quit_application_cb, app);
-  status = g_application_run (G_APPLICATION (app), service ? 2 : 1, argv);
+  status = g_application_run (G_APPLICATION (app), 1, argv);
 
   orderly_stop_server (self);
   orderly_engine_shutdown (self->engine);
@@ -243,6 +271,11 @@ main (int   argc,
       return 0;
     }
 
+#ifdef ORDERLY_HAVE_UI
+  if (!self.config->headless)
+    return run_window (&self, service);
+#endif
+
   if (!orderly_open (&self, &error))
     {
       g_printerr ("orderly: %s\n", error->message);
@@ -252,13 +285,10 @@ main (int   argc,
   if (!orderly_start_server (&self, &error))
     {
       g_printerr ("orderly: %s\n", error->message);
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE))
+        g_printerr (_("Another program uses that port; choose another with --port.\n"));
       return 1;
     }
-
-#ifdef ORDERLY_HAVE_UI
-  if (!self.config->headless)
-    return run_window (&self, service);
-#endif
 
   return run_headless (&self);
 }

@@ -364,6 +364,9 @@ settings_changed_cb (OrderlyListener *self)
  * orderly_listener_start:
  *
  * Listens where #OrderlyRemote says, and again whenever that changes.
+ *
+ * Returns: %FALSE when it cannot listen there; it is started all the same
+ *   and listens once the address changes, until orderly_listener_stop()
  */
 gboolean
 orderly_listener_start (OrderlyListener  *self,
@@ -375,17 +378,18 @@ orderly_listener_start (OrderlyListener  *self,
   g_return_val_if_fail (!self->started, FALSE);
 
   raise_fd_limit ();
+  /* Started even when it cannot listen: a new address is tried at once. */
+  self->started = TRUE;
+  g_signal_connect_object (self->remote, "notify::bind-address",
+                           G_CALLBACK (settings_changed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->remote, "notify::port",
+                           G_CALLBACK (settings_changed_cb), self, G_CONNECT_SWAPPED);
   if (!listen_now (self, &local_error))
     {
       failed_to_listen (self, local_error);
       g_propagate_error (error, g_steal_pointer (&local_error));
       return FALSE;
     }
-  self->started = TRUE;
-  g_signal_connect_object (self->remote, "notify::bind-address",
-                           G_CALLBACK (settings_changed_cb), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->remote, "notify::port",
-                           G_CALLBACK (settings_changed_cb), self, G_CONNECT_SWAPPED);
   return TRUE;
 }
 

@@ -146,18 +146,26 @@ orderly_server_set_tls_files (OrderlyServer  *self,
  * orderly_server_start:
  *
  * Listens where #OrderlyRemote says, and again whenever that changes.
+ *
+ * Returns: %FALSE when it cannot listen there; the server is started all
+ *   the same and listens once the address changes, until orderly_server_stop()
  */
 gboolean
 orderly_server_start (OrderlyServer  *self,
                       GError        **error)
 {
+  gboolean listening;
+
   g_return_val_if_fail (ORDERLY_IS_SERVER (self), FALSE);
   g_return_val_if_fail (!self->started, FALSE);
 
-  if (!orderly_listener_start (self->listener, error))
-    return FALSE;
+  /* Started even when it cannot listen yet: the listener tries a new
+   * address as soon as there is one. */
+  listening = orderly_listener_start (self->listener, error);
   self->started = TRUE;
   orderly_ws_transport_start (self->ws);
+  if (!listening)
+    return FALSE;
   if (!orderly_remote_get_auth_enabled (self->remote))
     orderly_engine_log (self->engine, ORDERLY_LOG_LEVEL_WARN, "server", NULL,
                         "Authentication is OFF (--no-auth): anyone who can reach %s can control "

@@ -225,10 +225,20 @@ orderly_application_startup (GApplication *application)
 static void
 orderly_application_activate (GApplication *application)
 {
-  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (application));
+  OrderlyApplication *self = ORDERLY_APPLICATION (application);
+  GtkWindow *window = NULL;
 
+  g_return_if_fail (self->engine != NULL);
+
+  /* A second launch lands here too: it raises the window that is open. */
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
+    if (ORDERLY_IS_WINDOW (l->data))
+      {
+        window = l->data;
+        break;
+      }
   if (window == NULL)
-    window = GTK_WINDOW (orderly_window_new (ORDERLY_APPLICATION (application)));
+    window = GTK_WINDOW (orderly_window_new (self));
   gtk_window_present (window);
 }
 
@@ -280,10 +290,10 @@ orderly_application_class_init (OrderlyApplicationClass *klass)
 
   properties[PROP_ENGINE] =
     g_param_spec_object ("engine", NULL, NULL, ORDERLY_TYPE_ENGINE,
-                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_REMOTE] =
     g_param_spec_object ("remote", NULL, NULL, ORDERLY_TYPE_REMOTE,
-                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -296,22 +306,20 @@ orderly_application_init (OrderlyApplication *self)
 
 /**
  * orderly_application_new:
- * @engine: the engine the window shows and controls
- * @remote: the remote-access model the server fills
  * @config: (nullable): the command line, whose choices win over the settings
  *   until the operator changes them
+ *
+ * The application is made before the engine: when Orderly already runs,
+ * registering it finds the running instance, which raises its window, and
+ * this process opens nothing. Give the primary instance its models with
+ * orderly_application_set_models() before it is activated.
  *
  * Returns: (transfer full): the application
  */
 OrderlyApplication *
-orderly_application_new (OrderlyEngine       *engine,
-                         OrderlyRemote       *remote,
-                         const OrderlyConfig *config)
+orderly_application_new (const OrderlyConfig *config)
 {
   OrderlyApplication *self;
-
-  g_return_val_if_fail (ORDERLY_IS_ENGINE (engine), NULL);
-  g_return_val_if_fail (ORDERLY_IS_REMOTE (remote), NULL);
 
   self = g_object_new (ORDERLY_TYPE_APPLICATION,
                        "application-id", APP_ID,
@@ -332,6 +340,27 @@ orderly_application_new (OrderlyEngine       *engine,
       if (config->work_us >= 0)
         g_hash_table_add (self->command_line_keys, (gpointer) "work-us");
     }
+  return self;
+}
+
+/**
+ * orderly_application_set_models:
+ * @engine: the engine the window shows and controls
+ * @remote: the remote-access model the server fills
+ *
+ * Applies the operator's settings to both models and keeps them applied.
+ * Call it once, before the application is activated.
+ */
+void
+orderly_application_set_models (OrderlyApplication *self,
+                                OrderlyEngine      *engine,
+                                OrderlyRemote      *remote)
+{
+  g_return_if_fail (ORDERLY_IS_APPLICATION (self));
+  g_return_if_fail (ORDERLY_IS_ENGINE (engine));
+  g_return_if_fail (ORDERLY_IS_REMOTE (remote));
+  g_return_if_fail (self->engine == NULL);
+
   self->engine = g_object_ref (engine);
   self->remote = g_object_ref (remote);
   apply_settings (self);
@@ -339,7 +368,25 @@ orderly_application_new (OrderlyEngine       *engine,
                            self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->engine, "run-finished", G_CALLBACK (run_finished_cb),
                            self, G_CONNECT_SWAPPED);
-  return self;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ENGINE]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REMOTE]);
+}
+
+/**
+ * orderly_application_get_command_line_key:
+ * @key: a settings key
+ *
+ * Returns: whether the command line set @key, and the operator has not
+ *   changed it since: the value in effect is then not the stored one
+ */
+gboolean
+orderly_application_get_command_line_key (OrderlyApplication *self,
+                                          const char         *key)
+{
+  g_return_val_if_fail (ORDERLY_IS_APPLICATION (self), FALSE);
+  g_return_val_if_fail (key != NULL, FALSE);
+
+  return g_hash_table_contains (self->command_line_keys, key);
 }
 
 OrderlyEngine *

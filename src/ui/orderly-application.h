@@ -15,11 +15,14 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (OrderlyApplication, orderly_application, ORDERLY, APPLICATION, AdwApplication)
 
-OrderlyApplication *orderly_application_new          (OrderlyEngine       *engine,
-                                                      OrderlyRemote       *remote,
-                                                      const OrderlyConfig *config);
-OrderlyEngine      *orderly_application_get_engine   (OrderlyApplication  *self);
-OrderlyRemote      *orderly_application_get_remote   (OrderlyApplication  *self);
-GSettings          *orderly_application_get_settings (OrderlyApplication  *self);
+OrderlyApplication *orderly_application_new                  (const OrderlyConfig *config);
+void                orderly_application_set_models           (OrderlyApplication  *self,
+                                                              OrderlyEngine       *engine,
+                                                              OrderlyRemote       *remote);
+OrderlyEngine      *orderly_application_get_engine           (OrderlyApplication  *self);
+OrderlyRemote      *orderly_application_get_remote           (OrderlyApplication  *self);
+GSettings          *orderly_application_get_settings         (OrderlyApplication  *self);
+gboolean            orderly_application_get_command_line_key (OrderlyApplication  *self,
+                                                              const char          *key);
 
 G_END_DECLS

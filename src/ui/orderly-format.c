@@ -6,6 +6,7 @@
 #include "orderly-format.h"
 
 #include <glib/gi18n.h>
+#include <locale.h>
 #include <math.h>
 
 
@@ -16,23 +17,116 @@
 
 #define NOT_YET "—"
 
+/* The locale's thousands separator, or a comma where it has none (the C
+ * locale): large counts are always grouped, so that 1000000 never shows. */
+static const char *
+thousands_separator (void)
+{
+  const struct lconv *conventions = localeconv ();
+
+  if (conventions->thousands_sep != NULL && conventions->thousands_sep[0] != '\0')
+    return conventions->thousands_sep;
+  return ",";
+}
+
 /**
  * orderly_format_count:
  *
- * Returns: (transfer full): @count with the locale's digit grouping
+ * Returns: (transfer full): @count with its digits grouped by three, with
+ *   the locale's separator (a comma in locales that have none)
  */
 char *
 orderly_format_count (gint64 count)
 {
-  return g_strdup_printf ("%'" G_GINT64_FORMAT, count);
+  char digits[24];
+  const char *separator = thousands_separator ();
+  GString *text = g_string_sized_new (32);
+  guint64 magnitude = count < 0 ? -(guint64) count : (guint64) count;
+  int n_digits, i;
+
+  n_digits = g_snprintf (digits, sizeof digits, "%" G_GUINT64_FORMAT, magnitude);
+  if (count < 0)
+    g_string_append_c (text, '-');
+  for (i = 0; i < n_digits; i++)
+    {
+      if (i > 0 && (n_digits - i) % 3 == 0)
+        g_string_append (text, separator);
+      g_string_append_c (text, digits[i]);
+    }
+  return g_string_free (text, FALSE);
+}
+
+/**
+ * orderly_format_parse_count:
+ * @text: what the operator typed: digits, maybe grouped, maybe ending in
+ *   K (thousand) or M (million)
+ * @count: (out): the number
+ *
+ * Returns: whether @text is a whole number
+ */
+gboolean
+orderly_format_parse_count (const char *text,
+                            gint64     *count)
+{
+  guint64 value = 0;
+  guint64 multiplier = 1;
+  gboolean any_digit = FALSE;
+
+  g_return_val_if_fail (text != NULL, FALSE);
+  g_return_val_if_fail (count != NULL, FALSE);
+
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (c >= '0' && c <= '9')
+        {
+          if (multiplier != 1 || value > G_MAXINT64 / 10)
+            return FALSE;
+          value = value * 10 + (c - '0');
+          any_digit = TRUE;
+        }
+      else if ((c == 'k' || c == 'K') && any_digit && multiplier == 1)
+        multiplier = 1000;
+      else if ((c == 'm' || c == 'M') && any_digit && multiplier == 1)
+        multiplier = 1000000;
+      else if (c == '%' || g_unichar_isspace (c) || g_unichar_ispunct (c) ||
+               g_unichar_type (c) == G_UNICODE_SPACE_SEPARATOR)
+        continue;
+      else
+        return FALSE;
+    }
+  if (!any_digit || value > G_MAXINT64 / multiplier)
+    return FALSE;
+  *count = (gint64) (value * multiplier);
+  return TRUE;
+}
+
+/**
+ * orderly_format_percent:
+ *
+ * Returns: (transfer full): a share of work done, with one decimal between
+ *   the ends: “0%”, “53.2%”, “100%”
+ */
+char *
+orderly_format_percent (double percent)
+{
+  percent = CLAMP (percent, 0.0, 100.0);
+  if (percent <= 0)
+    /* Translators: a percentage; keep the %% */
+    return g_strdup_printf (_("%d%%"), 0);
+  if (percent >= 100)
+    return g_strdup_printf (_("%d%%"), 100);
+  /* Translators: a percentage with one decimal; keep the %% */
+  return g_strdup_printf (_("%.1f%%"), floor (percent * 10) / 10);
 }
 
 /**
  * orderly_format_duration_ms:
  *
  * Returns: (transfer full): a duration for people: milliseconds below a
- *   second, seconds with decimals below a minute, then minutes and hours; a
- *   dash for a step that has not taken place
+ *   second, seconds with one decimal below a minute, then minutes and
+ *   hours; a dash for a step that has not taken place
  */
 char *
 orderly_format_duration_ms (double ms)
@@ -41,17 +135,20 @@ orderly_format_duration_ms (double ms)
 
   if (!(ms > 0))
     return g_strdup (NOT_YET);
+  if (ms < 1)
+    /* Translators: a duration too short to measure */
+    return g_strdup (_("< 1 ms"));
   if (ms < 10)
-    /* Translators: a short duration in milliseconds, e.g. “0.4 ms” */
+    /* Translators: a short duration in milliseconds, e.g. “2.4 ms” */
     return g_strdup_printf (_("%.1f ms"), ms);
   if (ms < 1000)
     /* Translators: a duration in milliseconds */
     return g_strdup_printf (_("%.0f ms"), ms);
   if (ms < 60 * 1000)
-    /* Translators: a duration in seconds */
-    return g_strdup_printf (_("%.2f s"), ms / 1000);
+    /* Translators: a duration in seconds, e.g. “18.4 s” */
+    return g_strdup_printf (_("%.1f s"), ms / 1000);
 
-  seconds = (gint64) (ms / 1000);
+  seconds = (gint64) round (ms / 1000);
   if (seconds < 3600)
     /* Translators: a duration: minutes and seconds */
     return g_strdup_printf (_("%d min %02d s"), (int) (seconds / 60), (int) (seconds % 60));
@@ -71,6 +168,9 @@ orderly_format_rate (double per_second)
 
   if (!(per_second > 0))
     return g_strdup (NOT_YET);
+  if (per_second < 100)
+    /* Translators: a slow throughput, e.g. “9.5 orders/s” */
+    return g_strdup_printf (_("%.1f orders/s"), per_second);
   number = orderly_format_count ((gint64) round (per_second));
   /* Translators: a throughput, e.g. “1,234 orders/s” */
   return g_strdup_printf (_("%s orders/s"), number);
@@ -97,38 +197,25 @@ format_local (gint64      time_us,
  * orderly_format_clock_us:
  *
  * Returns: (transfer full): the local time of day of @time_us (µs since the
- *   epoch), to the millisecond
+ *   epoch), 24-hour, to the second: “19:54:57”
  */
 char *
 orderly_format_clock_us (gint64 time_us)
 {
-  g_autofree char *seconds = format_local (time_us, "%H:%M:%S");
-
-  if (time_us <= 0)
-    return g_steal_pointer (&seconds);
-  return g_strdup_printf ("%s.%03d", seconds, (int) (time_us / 1000 % 1000));
-}
-
-/**
- * orderly_format_time_us:
- *
- * Returns: (transfer full): the local time of day of @time_us, to the second
- */
-char *
-orderly_format_time_us (gint64 time_us)
-{
-  return format_local (time_us, "%X");
+  return format_local (time_us, "%H:%M:%S");
 }
 
 /**
  * orderly_format_date_us:
  *
- * Returns: (transfer full): the local date and time of @time_us
+ * Returns: (transfer full): the local date and time of @time_us, to the
+ *   minute: “Jul 18, 19:54”
  */
 char *
 orderly_format_date_us (gint64 time_us)
 {
-  return format_local (time_us, "%x %X");
+  /* Translators: a date and time for g_date_time_format(), e.g. “Jul 18, 19:54” */
+  return format_local (time_us, _("%b %-d, %H:%M"));
 }
 
 /**
@@ -182,13 +269,32 @@ orderly_format_eta_ms (gint64 eta_ms)
 
   if (eta_ms < 0)
     return g_strdup (_("Estimating time left…"));
-  if (eta_ms == 0)
-    return g_strdup (_("No time left"));
   if (eta_ms < 1000)
     return g_strdup (_("Less than a second left"));
   duration = orderly_format_duration_ms ((double) eta_ms);
-  /* Translators: the estimated time until the run ends, e.g. “12.50 s left” */
+  /* Translators: the estimated time until the run ends, e.g. “12.5 s left” */
   return g_strdup_printf (_("%s left"), duration);
+}
+
+/**
+ * orderly_format_finish_us:
+ * @now_us: the current time, µs since the epoch
+ * @eta_ms: the estimated time left, -1 when unknown
+ *
+ * Returns: (transfer full): when a run should end, as a clock time, or an
+ *   empty string when that is not known
+ */
+char *
+orderly_format_finish_us (gint64 now_us,
+                          gint64 eta_ms)
+{
+  g_autofree char *clock = NULL;
+
+  if (eta_ms < 0 || now_us <= 0)
+    return g_strdup ("");
+  clock = orderly_format_clock_us (now_us + eta_ms * 1000);
+  /* Translators: the clock time a run should end, e.g. “done by 19:55:10” */
+  return g_strdup_printf (_("done by %s"), clock);
 }
 
 /**

@@ -8,13 +8,17 @@
 G_BEGIN_DECLS
 
 char       *orderly_format_count        (gint64       count);
+gboolean    orderly_format_parse_count  (const char  *text,
+                                         gint64      *count);
+char       *orderly_format_percent      (double       percent);
 char       *orderly_format_duration_ms  (double       ms);
 char       *orderly_format_rate         (double       per_second);
 char       *orderly_format_clock_us     (gint64       time_us);
-char       *orderly_format_time_us      (gint64       time_us);
 char       *orderly_format_date_us      (gint64       time_us);
 char       *orderly_format_log_time_ms  (gint64       timestamp_ms);
 char       *orderly_format_eta_ms       (gint64       eta_ms);
+char       *orderly_format_finish_us    (gint64       now_us,
+                                         gint64       eta_ms);
 const char *orderly_format_phase        (OrderlyPhase phase);
 const char *orderly_format_phase_style  (OrderlyPhase phase);
 const char *orderly_format_log_level    (OrderlyLogLevel level);

@@ -52,6 +52,13 @@ format_address (gpointer    this,
   return g_strdup (url);
 }
 
+static gboolean
+is_not_listening (gpointer this,
+                  gboolean listening)
+{
+  return !listening;
+}
+
 static char *
 format_exposure (gpointer    this,
                  const char *bind_address,
@@ -111,7 +118,7 @@ transform_details (GBinding     *binding,
                    gpointer      user_data)
 {
   OrderlyClient *client = ORDERLY_CLIENT (g_binding_dup_source (binding));
-  g_autofree char *since = orderly_format_time_us (orderly_client_get_since (client));
+  g_autofree char *since = orderly_format_clock_us (orderly_client_get_since (client));
   const char *user_agent = orderly_client_get_user_agent (client);
 
   /* Translators: a remote client: transport · role · user agent · since a time */
@@ -284,6 +291,8 @@ orderly_remote_page_class_init (OrderlyRemotePageClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/orderly/Orderly/orderly-remote-page.ui");
   gtk_widget_class_bind_template_child (widget_class, OrderlyRemotePage, client_list);
   gtk_widget_class_bind_template_child_full (widget_class, "address_row", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "choose_port_button", FALSE, 0);
+  gtk_widget_class_bind_template_callback (widget_class, is_not_listening);
   gtk_widget_class_bind_template_callback (widget_class, format_address);
   gtk_widget_class_bind_template_callback (widget_class, format_exposure);
   gtk_widget_class_bind_template_callback (widget_class, format_client_count);

@@ -43,6 +43,9 @@ start_action (GtkWidget  *widget,
   g_autoptr(GError) error = NULL;
   OrderlyRunRequest request = { 0 };
 
+  /* What was typed counts, even before the field lost the focus. */
+  gtk_spin_button_update (self->quantity_spin);
+  gtk_spin_button_update (self->vip_share_spin);
   request.quantity = (gint64) gtk_adjustment_get_value (self->quantity_adjustment);
   request.vip_share = gtk_adjustment_get_value (self->vip_share_adjustment) / 100.0;
   request.force = gtk_check_button_get_active (self->force_check);
@@ -55,6 +58,66 @@ start_action (GtkWidget  *widget,
     }
   gtk_check_button_set_active (self->force_check, FALSE);
   orderly_window_show_page (self, "overview");
+}
+
+static void
+preset_quantity_action (GtkWidget  *widget,
+                        const char *action_name,
+                        GVariant   *parameter)
+{
+  OrderlyWindow *self = ORDERLY_WINDOW (widget);
+
+  gtk_adjustment_set_value (self->quantity_adjustment, (double) g_variant_get_int64 (parameter));
+}
+
+static void
+choose_port_response_cb (OrderlyWindow    *self,
+                         const char       *response,
+                         AdwMessageDialog *dialog)
+{
+  GtkSpinButton *spin = GTK_SPIN_BUTTON (adw_message_dialog_get_extra_child (dialog));
+  guint port;
+
+  if (g_strcmp0 (response, "listen") != 0)
+    return;
+  gtk_spin_button_update (spin);
+  port = (guint) gtk_spin_button_get_value (spin);
+  if (port == orderly_remote_get_port (self->remote))
+    /* The same port again: the program that held it may have let it go. */
+    g_object_notify (G_OBJECT (self->remote), "port");
+  else
+    g_settings_set_uint (self->settings, "port", port);
+}
+
+static void
+choose_port_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *parameter)
+{
+  OrderlyWindow *self = ORDERLY_WINDOW (widget);
+  AdwMessageDialog *dialog;
+  GtkWidget *spin;
+  const char *reason = orderly_remote_get_error_message (self->remote);
+
+  spin = gtk_spin_button_new_with_range (0, 65535, 1);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), orderly_remote_get_port (self->remote));
+  gtk_widget_set_halign (spin, GTK_ALIGN_CENTER);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (spin), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Port"), -1);
+  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self), _("Choose a Port"), NULL));
+  adw_message_dialog_format_body (dialog, "%s%s%s",
+                                  reason != NULL ? reason : "", reason != NULL ? "\n\n" : "",
+                                  _("Browsers reach Orderly on this port. 0 lets the system pick a free one."));
+  adw_message_dialog_set_extra_child (dialog, spin);
+  adw_message_dialog_add_responses (dialog,
+                                    "cancel", _("_Cancel"),
+                                    "listen", _("_Listen"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (dialog, "listen", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (dialog, "listen");
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (choose_port_response_cb),
+                           self, G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 static void
@@ -177,6 +240,15 @@ _orderly_window_update_actions (OrderlyWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.reset", !running);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.resume",
                                  !running && phase == ORDERLY_PHASE_INTERRUPTED);
+
+  /* One suggested action per state: New Run when nothing is going, except
+   * on the first visit, where the overview's own button is the one; Resume
+   * when a run was interrupted; none while a run goes. */
+  if (!running && phase != ORDERLY_PHASE_INTERRUPTED &&
+      !(phase == ORDERLY_PHASE_IDLE && orderly_status_get_data (orderly_engine_get_status (self->engine))->run_id == 0))
+    gtk_widget_add_css_class (GTK_WIDGET (self->start_button), "suggested-action");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self->start_button), "suggested-action");
 }
 
 void
@@ -186,6 +258,8 @@ _orderly_window_class_add_actions (OrderlyWindowClass *klass)
 
   gtk_widget_class_install_action (widget_class, "win.new-run", NULL, new_run_action);
   gtk_widget_class_install_action (widget_class, "win.start", NULL, start_action);
+  gtk_widget_class_install_action (widget_class, "win.preset-quantity", "x", preset_quantity_action);
+  gtk_widget_class_install_action (widget_class, "win.choose-port", NULL, choose_port_action);
   gtk_widget_class_install_action (widget_class, "win.cancel", NULL, cancel_action);
   gtk_widget_class_install_action (widget_class, "win.resume", NULL, resume_action);
   gtk_widget_class_install_action (widget_class, "win.reset", NULL, reset_action);

@@ -20,7 +20,9 @@ struct _OrderlyWindow
   AdwViewSwitcherBar   *switcher_bar;
   GtkMenuButton        *start_button;
   GtkPopover           *start_popover;
+  GtkSpinButton        *quantity_spin;
   GtkAdjustment        *quantity_adjustment;
+  GtkSpinButton        *vip_share_spin;
   GtkAdjustment        *vip_share_adjustment;
   GtkCheckButton       *force_check;
   OrderlyOverviewPage  *overview_page;

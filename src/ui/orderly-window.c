@@ -7,6 +7,8 @@
 
 #include <glib/gi18n.h>
 
+#include "orderly-format.h"
+
 /**
  * OrderlyWindow:
  *
@@ -25,6 +27,83 @@ enum {
 G_DEFINE_FINAL_TYPE (OrderlyWindow, orderly_window, ADW_TYPE_APPLICATION_WINDOW)
 
 static GParamSpec *properties[N_PROPS];
+
+static gboolean
+server_is_off (gpointer    this,
+               gboolean    listening,
+               const char *error_message)
+{
+  return !listening && error_message != NULL && error_message[0] != '\0';
+}
+
+static char *
+format_server_off (gpointer    this,
+                   const char *error_message)
+{
+  if (error_message == NULL || error_message[0] == '\0')
+    return g_strdup ("");
+  /* Translators: a banner; %s says why the server could not listen */
+  return g_strdup_printf (_("The server is off, so browsers cannot connect. %s."), error_message);
+}
+
+/* The spin buttons show grouped numbers and read them back, K and M included. */
+static int
+spin_input_cb (GtkSpinButton *spin,
+               double        *value)
+{
+  gint64 count;
+
+  if (!orderly_format_parse_count (gtk_editable_get_text (GTK_EDITABLE (spin)), &count))
+    return GTK_INPUT_ERROR;
+  *value = (double) count;
+  return TRUE;
+}
+
+static gboolean
+quantity_output_cb (GtkSpinButton *spin)
+{
+  g_autofree char *text = orderly_format_count ((gint64) gtk_spin_button_get_value (spin));
+
+  if (g_strcmp0 (text, gtk_editable_get_text (GTK_EDITABLE (spin))) != 0)
+    gtk_editable_set_text (GTK_EDITABLE (spin), text);
+  return TRUE;
+}
+
+static gboolean
+percent_output_cb (GtkSpinButton *spin)
+{
+  /* Translators: a whole percentage in an input field; keep the %% */
+  g_autofree char *text = g_strdup_printf (_("%d%%"), (int) gtk_spin_button_get_value (spin));
+
+  if (g_strcmp0 (text, gtk_editable_get_text (GTK_EDITABLE (spin))) != 0)
+    gtk_editable_set_text (GTK_EDITABLE (spin), text);
+  return TRUE;
+}
+
+/* Enter in the popover's fields and Ctrl+Return anywhere in it start the
+ * run: the popover is a surface of its own, which the window's shortcuts
+ * do not reach. */
+static gboolean
+popover_key_pressed_cb (OrderlyWindow         *self,
+                        guint                  keyval,
+                        guint                  keycode,
+                        GdkModifierType        state,
+                        GtkEventControllerKey *controller)
+{
+  GtkWidget *focus;
+  gboolean control = (state & GDK_CONTROL_MASK) != 0;
+
+  if (keyval != GDK_KEY_Return && keyval != GDK_KEY_KP_Enter && keyval != GDK_KEY_ISO_Enter)
+    return GDK_EVENT_PROPAGATE;
+  if ((state & (GDK_SHIFT_MASK | GDK_ALT_MASK)) != 0)
+    return GDK_EVENT_PROPAGATE;
+  /* Enter on a button or a check box presses it, as anywhere else. */
+  focus = gtk_window_get_focus (GTK_WINDOW (self));
+  if (!control && focus != NULL && (GTK_IS_BUTTON (focus) || GTK_IS_CHECK_BUTTON (focus)))
+    return GDK_EVENT_PROPAGATE;
+  gtk_widget_activate_action (GTK_WIDGET (self), "win.start", NULL);
+  return GDK_EVENT_STOP;
+}
 
 static void
 close_response_cb (OrderlyWindow   *self,
@@ -112,6 +191,8 @@ attach_application (OrderlyWindow *self)
                    G_SETTINGS_BIND_DEFAULT);
 
   g_signal_connect_object (orderly_engine_get_status (self->engine), "notify::phase",
+                           G_CALLBACK (_orderly_window_update_actions), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (orderly_engine_get_status (self->engine), "notify::run-id",
                            G_CALLBACK (_orderly_window_update_actions), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->engine, "notify::running",
                            G_CALLBACK (_orderly_window_update_actions), self, G_CONNECT_SWAPPED);
@@ -202,7 +283,9 @@ orderly_window_class_init (OrderlyWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, OrderlyWindow, switcher_bar);
   gtk_widget_class_bind_template_child (widget_class, OrderlyWindow, start_button);
   gtk_widget_class_bind_template_child (widget_class, OrderlyWindow, start_popover);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyWindow, quantity_spin);
   gtk_widget_class_bind_template_child (widget_class, OrderlyWindow, quantity_adjustment);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyWindow, vip_share_spin);
   gtk_widget_class_bind_template_child (widget_class, OrderlyWindow, vip_share_adjustment);
   gtk_widget_class_bind_template_child (widget_class, OrderlyWindow, force_check);
   gtk_widget_class_bind_template_child (widget_class, OrderlyWindow, overview_page);
@@ -211,6 +294,13 @@ orderly_window_class_init (OrderlyWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, OrderlyWindow, history_page);
   gtk_widget_class_bind_template_child_full (widget_class, "start_run_button", FALSE, 0);
   gtk_widget_class_bind_template_child_full (widget_class, "cancel_button", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "server_banner", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "server_banner_label", FALSE, 0);
+  gtk_widget_class_bind_template_callback (widget_class, server_is_off);
+  gtk_widget_class_bind_template_callback (widget_class, format_server_off);
+  gtk_widget_class_bind_template_callback (widget_class, spin_input_cb);
+  gtk_widget_class_bind_template_callback (widget_class, quantity_output_cb);
+  gtk_widget_class_bind_template_callback (widget_class, percent_output_cb);
 
   _orderly_window_class_add_actions (klass);
 }
@@ -218,8 +308,16 @@ orderly_window_class_init (OrderlyWindowClass *klass)
 static void
 orderly_window_init (OrderlyWindow *self)
 {
+  GtkEventController *keys;
+
   gtk_widget_init_template (GTK_WIDGET (self));
   g_signal_connect (self, "notify::application", G_CALLBACK (attach_application), NULL);
+
+  keys = gtk_event_controller_key_new ();
+  gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
+  g_signal_connect_object (keys, "key-pressed", G_CALLBACK (popover_key_pressed_cb),
+                           self, G_CONNECT_SWAPPED);
+  gtk_widget_add_controller (GTK_WIDGET (self->start_popover), keys);
 
   if (g_str_has_suffix (APP_ID, ".Devel"))
     gtk_widget_add_css_class (GTK_WIDGET (self), "devel");

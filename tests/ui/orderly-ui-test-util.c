@@ -25,7 +25,8 @@ orderly_ui_fixture_set_up (OrderlyUiFixture *fixture,
   g_assert_no_error (error);
   fixture->remote = orderly_remote_new (tokens, fixture->data_dir);
 
-  fixture->app = orderly_application_new (fixture->engine, fixture->remote, NULL);
+  fixture->app = orderly_application_new (NULL);
+  orderly_application_set_models (fixture->app, fixture->engine, fixture->remote);
   /* A service is not activated by g_application_run(), which tear_down uses. */
   g_application_set_flags (G_APPLICATION (fixture->app),
                            G_APPLICATION_NON_UNIQUE | G_APPLICATION_IS_SERVICE);

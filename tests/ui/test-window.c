@@ -487,6 +487,231 @@ test_window_preferences (OrderlyUiFixture *fixture,
   (void) window;
 }
 
+
+static gboolean
+is_listening (gpointer remote)
+{
+  return orderly_remote_get_listening (remote);
+}
+
+/* When the port is taken the window says so under its header bar and
+ * offers another port; choosing one makes the server listen, and the
+ * banner goes. */
+static void
+test_window_port_busy (OrderlyUiFixture *fixture,
+                       gconstpointer     user_data)
+{
+  GtkWidget *window = GTK_WIDGET (fixture->window);
+  GtkRevealer *banner = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "server_banner");
+  GtkLabel *banner_label = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "server_banner_label");
+  OrderlyRemotePage *remote_page = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "remote_page");
+  GtkWidget *choose_port = orderly_ui_get_child (remote_page, ORDERLY_TYPE_REMOTE_PAGE, "choose_port_button");
+  g_autoptr(GSocket) holder = NULL;
+  g_autoptr(GSocketAddress) any = NULL;
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(OrderlyServer) server = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *port_text = NULL;
+  AdwMessageDialog *dialog;
+  guint busy_port;
+
+  /* Something else holds a port. */
+  holder = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  any = g_inet_socket_address_new (loopback, 0);
+  g_assert_true (g_socket_bind (holder, any, FALSE, &error));
+  g_assert_true (g_socket_listen (holder, &error));
+  bound = g_socket_get_local_address (holder, &error);
+  g_assert_no_error (error);
+  busy_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+
+  g_assert_false (gtk_revealer_get_reveal_child (banner));
+  orderly_remote_set_bind_address (fixture->remote, "127.0.0.1");
+  orderly_remote_set_port (fixture->remote, busy_port);
+  server = orderly_server_new (fixture->engine, fixture->remote, &error);
+  g_assert_no_error (error);
+  g_assert_false (orderly_server_start (server, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE);
+  g_clear_error (&error);
+
+  g_assert_true (orderly_ui_wait_for_frames (window, 2, 5000));
+  g_assert_true (gtk_revealer_get_reveal_child (banner));
+  port_text = g_strdup_printf ("port %u", busy_port);
+  g_assert_nonnull (strstr (gtk_label_get_label (banner_label), port_text));
+  g_assert_nonnull (strstr (gtk_label_get_label (banner_label), "server is off"));
+  gtk_widget_activate_action (window, "win.show-page", "s", "remote");
+  g_assert_true (orderly_ui_wait_for_frames (window, 2, 5000));
+  g_assert_true (gtk_widget_get_visible (choose_port));
+  g_assert_true (gtk_widget_get_mapped (choose_port));
+
+  /* Choose Port… asks for a port; 0 picks a free one. */
+  g_assert_true (gtk_widget_activate_action (window, "win.choose-port", NULL));
+  orderly_ui_spin (20);
+  dialog = find_message_dialog ();
+  g_assert_nonnull (dialog);
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (adw_message_dialog_get_extra_child (dialog))),
+                   ==, busy_port);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (adw_message_dialog_get_extra_child (dialog)), 0);
+  adw_message_dialog_response (dialog, "listen");
+  g_assert_true (orderly_ui_wait_until (is_listening, fixture->remote, 5000));
+  g_assert_true (orderly_ui_wait_for_frames (window, 2, 5000));
+  g_assert_false (gtk_revealer_get_reveal_child (banner));
+  g_assert_false (gtk_widget_get_visible (choose_port));
+  g_assert_cmpuint (orderly_server_get_port (server), !=, busy_port);
+  g_assert_cmpuint (orderly_server_get_port (server), >, 0);
+
+  orderly_server_stop (server);
+  g_object_run_dispose (G_OBJECT (server));
+}
+
+typedef struct
+{
+  guint      count;
+  GPtrArray *names;
+} Suggested;
+
+static void
+collect_suggested (GtkWidget *widget,
+                   Suggested *found)
+{
+  if (gtk_widget_get_mapped (widget) && gtk_widget_is_sensitive (widget) &&
+      gtk_widget_has_css_class (widget, "suggested-action"))
+    {
+      found->count++;
+      g_ptr_array_add (found->names, (gpointer) (gtk_widget_get_tooltip_text (widget) ? gtk_widget_get_tooltip_text (widget) : G_OBJECT_TYPE_NAME (widget)));
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect_suggested (child, found);
+}
+
+/* How many buttons the window offers as the next step right now. */
+static guint
+count_suggested (GtkWidget *window)
+{
+  g_autoptr(GPtrArray) names = g_ptr_array_new ();
+  Suggested found = { 0, names };
+
+  /* Pages cross-fade: both are drawn until the new one is in. */
+  orderly_ui_spin (300);
+  g_assert_true (orderly_ui_wait_for_frames (window, 2, 5000));
+  collect_suggested (window, &found);
+  for (guint i = 0; i < names->len; i++)
+    g_test_message ("suggested: %s", (const char *) names->pdata[i]);
+  return found.count;
+}
+
+/* One suggested action per state: the first visit's Start a Run…, New Run
+ * once a run ended, none while one goes, Resume for an interrupted run. */
+static void
+test_window_suggested_action (OrderlyUiFixture *fixture,
+                              gconstpointer     user_data)
+{
+  GtkWidget *window = GTK_WIDGET (fixture->window);
+  GtkWidget *start_button = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "start_button");
+  OrderlyOverviewPage *overview = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "overview_page");
+  GtkWidget *resume = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE, "resume_button");
+  GtkAdjustment *quantity = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "quantity_adjustment");
+
+  g_assert_cmpuint (count_suggested (window), ==, 1);
+  g_assert_false (gtk_widget_has_css_class (start_button, "suggested-action"));
+
+  gtk_adjustment_set_value (quantity, 1000);
+  g_assert_true (gtk_widget_activate_action (window, "win.start", NULL));
+  g_assert_true (orderly_ui_wait_until (orderly_ui_phase_finished, fixture->engine, 60000));
+  g_assert_cmpuint (count_suggested (window), ==, 1);
+  g_assert_true (gtk_widget_has_css_class (start_button, "suggested-action"));
+
+  /* While a run goes, nothing is pressed for the operator. */
+  orderly_engine_set_work_us (fixture->engine, 2000);
+  gtk_adjustment_set_value (quantity, 50000);
+  g_assert_true (gtk_widget_activate_action (window, "win.start", NULL));
+  g_assert_cmpuint (count_suggested (window), ==, 0);
+
+  /* Interrupted: Resume is the one. */
+  orderly_engine_shutdown (fixture->engine);
+  g_assert_cmpint (orderly_status_get_phase (orderly_engine_get_status (fixture->engine)), ==,
+                   ORDERLY_PHASE_INTERRUPTED);
+  g_assert_cmpuint (count_suggested (window), ==, 1);
+  g_assert_true (gtk_widget_get_mapped (resume));
+  g_assert_false (gtk_widget_has_css_class (start_button, "suggested-action"));
+}
+
+static gboolean
+popover_shown (gpointer popover)
+{
+  return gtk_widget_get_mapped (popover);
+}
+
+static gboolean
+press_key (GtkWidget       *widget,
+           guint            keyval,
+           GdkModifierType  state)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
+  gboolean handled = FALSE;
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers) && !handled; i++)
+    {
+      g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, i);
+
+      if (GTK_IS_EVENT_CONTROLLER_KEY (controller) &&
+          gtk_event_controller_get_propagation_phase (controller) == GTK_PHASE_CAPTURE)
+        g_signal_emit_by_name (controller, "key-pressed", keyval, 0, state, &handled);
+    }
+  return handled;
+}
+
+/* The New Run popover: the quantity reads grouped, presets fill it in,
+ * typed text counts, and Enter or Ctrl+Return start the run. */
+static void
+test_window_new_run_popover (OrderlyUiFixture *fixture,
+                             gconstpointer     user_data)
+{
+  GtkWidget *window = GTK_WIDGET (fixture->window);
+  GtkWidget *popover = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "start_popover");
+  GtkSpinButton *spin = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "quantity_spin");
+  GtkSpinButton *vip_spin = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "vip_share_spin");
+  OrderlyStatus *status = orderly_engine_get_status (fixture->engine);
+
+  g_assert_true (gtk_widget_activate_action (window, "win.new-run", NULL));
+  g_assert_true (orderly_ui_wait_until (popover_shown, popover, 5000));
+
+  g_assert_true (gtk_widget_activate_action (window, "win.preset-quantity", "x", (gint64) 1000000));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (spin)), ==, "1,000,000");
+  g_assert_true (gtk_widget_activate_action (window, "win.preset-quantity", "x", (gint64) 10000));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (spin)), ==, "10,000");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (vip_spin)), ==, "5%");
+
+  /* Typed, not yet committed, then Enter in the field. */
+  gtk_widget_grab_focus (GTK_WIDGET (spin));
+  gtk_editable_set_text (GTK_EDITABLE (spin), "2,500");
+  gtk_editable_set_text (GTK_EDITABLE (vip_spin), "20%");
+  g_assert_true (press_key (popover, GDK_KEY_Return, 0));
+  g_assert_true (orderly_engine_is_running (fixture->engine));
+  g_assert_false (gtk_widget_get_visible (popover));
+  g_assert_true (orderly_ui_wait_until (orderly_ui_phase_finished, fixture->engine, 60000));
+  g_assert_cmpint (orderly_status_get_data (status)->target, ==, 2500);
+  {
+    g_autoptr(GPtrArray) runs = orderly_engine_list_runs (fixture->engine, 1, NULL);
+    const OrderlyRunRecord *run = g_ptr_array_index (runs, 0);
+
+    g_assert_cmpfloat_with_epsilon (run->vip_share, 0.20, 1e-9);
+  }
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (spin)), ==, "2,500");
+
+  /* K and M are understood; Ctrl+Return starts from anywhere in it. */
+  g_assert_true (gtk_widget_activate_action (window, "win.new-run", NULL));
+  g_assert_true (orderly_ui_wait_until (popover_shown, popover, 5000));
+  gtk_editable_set_text (GTK_EDITABLE (spin), "3k");
+  gtk_widget_grab_focus (GTK_WIDGET (orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "start_run_button")));
+  g_assert_false (press_key (popover, GDK_KEY_Return, 0));
+  g_assert_true (press_key (popover, GDK_KEY_Return, GDK_CONTROL_MASK));
+  g_assert_true (orderly_ui_wait_until (orderly_ui_phase_finished, fixture->engine, 60000));
+  g_assert_cmpint (orderly_status_get_data (status)->target, ==, 3000);
+}
+
 /* Closing during a run asks first; keeping it running keeps the window. */
 static void
 test_window_close_asks (OrderlyUiFixture *fixture,
@@ -592,6 +817,9 @@ main (int   argc,
   ADD ("remote-clients", test_window_remote_clients);
   ADD ("preferences", test_window_preferences);
   ADD ("close-asks", test_window_close_asks);
+  ADD ("port-busy", test_window_port_busy);
+  ADD ("suggested-action", test_window_suggested_action);
+  ADD ("new-run-popover", test_window_new_run_popover);
   ADD ("notification", test_window_notification);
   ADD ("no-leaks", test_window_no_leaks);
 
