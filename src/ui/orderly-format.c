@@ -176,6 +176,48 @@ orderly_format_rate (double per_second)
   return g_strdup_printf (_("%s orders/s"), number);
 }
 
+/**
+ * orderly_format_average_rate:
+ * @processed: orders processed
+ * @processing_ms: the time spent processing them (VIP and normal)
+ *
+ * The average rate of a run, the same on every page and in the report.
+ *
+ * Returns: orders per second, 0 when nothing was processed
+ */
+double
+orderly_format_average_rate (gint64 processed,
+                             double processing_ms)
+{
+  return processing_ms > 0 && processed > 0 ? processed / (processing_ms / 1000.0) : 0;
+}
+
+/**
+ * orderly_format_change:
+ * @now: this run's average rate
+ * @before: the previous run's
+ *
+ * Returns: (transfer full): how this run compares: “18% faster”, “5%
+ *   slower”, or “About as fast” within one percent
+ */
+char *
+orderly_format_change (double now,
+                       double before)
+{
+  double change;
+
+  if (!(before > 0) || !(now > 0))
+    return g_strdup (NOT_YET);
+  change = (now - before) / before * 100;
+  if (fabs (change) < 1)
+    return g_strdup (_("About as fast"));
+  if (change > 0)
+    /* Translators: a run compared with the one before, e.g. “18% faster” */
+    return g_strdup_printf (_("%.0f%% faster"), change);
+  /* Translators: a run compared with the one before, e.g. “5% slower” */
+  return g_strdup_printf (_("%.0f%% slower"), -change);
+}
+
 static char *
 format_local (gint64      time_us,
               const char *format)

@@ -13,6 +13,10 @@ gboolean    orderly_format_parse_count  (const char  *text,
 char       *orderly_format_percent      (double       percent);
 char       *orderly_format_duration_ms  (double       ms);
 char       *orderly_format_rate         (double       per_second);
+double      orderly_format_average_rate (gint64       processed,
+                                         double       processing_ms);
+char       *orderly_format_change       (double       now,
+                                         double       before);
 char       *orderly_format_clock_us     (gint64       time_us);
 char       *orderly_format_date_us      (gint64       time_us);
 char       *orderly_format_log_time_ms  (gint64       timestamp_ms);

@@ -9,14 +9,17 @@
 
 #include "orderly-enums.h"
 #include "orderly-format.h"
+#include "orderly-phase-ribbon.h"
 #include "orderly-run-item.h"
 
 /**
  * OrderlyHistoryPage:
  *
- * Past runs, newest first, with their timings. The history is read from the
- * store when the page gets its engine, when a run starts or ends, and after
- * a reset.
+ * Past runs, newest first: how each ended, what it processed, its steps as
+ * a ribbon scaled to the longest run shown, so that runs compare at a
+ * glance, and its timings. The history is read from the store when the page
+ * gets its engine, when a run starts or ends, and after a reset; the row of
+ * the run that goes follows the live status in between.
  */
 
 #define HISTORY_LIMIT 500
@@ -26,17 +29,25 @@ struct _OrderlyHistoryPage
   AdwBin          parent_instance;
 
   /* Template widgets */
-  GtkStack       *stack;
-  GtkColumnView  *column_view;
+  GtkStack            *stack;
+  GtkColumnView       *column_view;
+  GtkColumnViewColumn *started_column;
+  GtkColumnViewColumn *steps_column;
+  GtkColumnViewColumn *rate_column;
 
   /* Owned */
   OrderlyEngine  *engine;
   GListStore     *runs;
+  double          longest_ms;
+  gboolean        compact;
 };
 
 enum {
   PROP_0,
   PROP_ENGINE,
+  PROP_COMPACT,
+  PROP_LONGEST_MS,
+  PROP_RUNS,
   N_PROPS
 };
 
@@ -69,9 +80,6 @@ static char *
 format_phase (gpointer     this,
               OrderlyPhase phase)
 {
-  /* The stored row of a run that is going is only updated when it ends. */
-  if (orderly_phase_is_active (phase))
-    return g_strdup (_("In Progress"));
   return g_strdup (orderly_format_phase (phase));
 }
 
@@ -92,15 +100,114 @@ format_duration (gpointer this,
 }
 
 static char *
-format_throughput (gpointer this,
-                   gint64   vip_count,
-                   gint64   normal_count,
-                   double   vip_ms,
-                   double   normal_ms)
+format_processed (gpointer this,
+                  gint64   vip_count,
+                  gint64   normal_count,
+                  gint64   quantity)
 {
-  double ms = vip_ms + normal_ms;
+  g_autofree char *processed = orderly_format_count (vip_count + normal_count);
+  g_autofree char *target = NULL;
 
-  return orderly_format_rate (ms > 0 ? (vip_count + normal_count) / (ms / 1000.0) : 0);
+  if (vip_count + normal_count >= quantity)
+    return g_steal_pointer (&processed);
+  target = orderly_format_count (quantity);
+  /* Translators: orders processed out of a total, e.g. “250 of 1,000” */
+  return g_strdup_printf (_("%s of %s"), processed, target);
+}
+
+static char *
+format_average_rate (gpointer this,
+                     gint64   vip_count,
+                     gint64   normal_count,
+                     double   vip_ms,
+                     double   normal_ms)
+{
+  return orderly_format_rate (orderly_format_average_rate (vip_count + normal_count, vip_ms + normal_ms));
+}
+
+/* The steps column: a ribbon per run, on the scale of the longest one. */
+static void
+setup_steps_cb (GtkSignalListItemFactory *factory,
+                GtkListItem              *list_item,
+                OrderlyHistoryPage       *self)
+{
+  static const char * const steps[][2] = {
+    { "generation-ms", "generate-ms" },
+    { "enqueue-vip-ms", "queue-vip-ms" },
+    { "vip-ms", "vip-ms" },
+    { "enqueue-normal-ms", "queue-normal-ms" },
+    { "normal-ms", "normal-ms" },
+  };
+  GtkWidget *ribbon = orderly_phase_ribbon_new ();
+  GBindingGroup *bindings = g_binding_group_new ();
+
+  gtk_widget_set_valign (ribbon, GTK_ALIGN_CENTER);
+  gtk_widget_set_size_request (ribbon, 120, -1);
+  for (guint i = 0; i < G_N_ELEMENTS (steps); i++)
+    g_binding_group_bind (bindings, steps[i][0], ribbon, steps[i][1], G_BINDING_SYNC_CREATE);
+  g_binding_group_bind (bindings, "phase", ribbon, "phase", G_BINDING_SYNC_CREATE);
+  g_object_set_data_full (G_OBJECT (ribbon), "bindings", bindings, g_object_unref);
+  g_object_bind_property (self, "longest-ms", ribbon, "scale-ms", G_BINDING_SYNC_CREATE);
+  gtk_list_item_set_child (list_item, ribbon);
+}
+
+static void
+bind_steps_cb (GtkSignalListItemFactory *factory,
+               GtkListItem              *list_item,
+               OrderlyHistoryPage       *self)
+{
+  GObject *ribbon = G_OBJECT (gtk_list_item_get_child (list_item));
+
+  g_binding_group_set_source (g_object_get_data (ribbon, "bindings"), gtk_list_item_get_item (list_item));
+}
+
+static void
+unbind_steps_cb (GtkSignalListItemFactory *factory,
+                 GtkListItem              *list_item,
+                 OrderlyHistoryPage       *self)
+{
+  GObject *ribbon = G_OBJECT (gtk_list_item_get_child (list_item));
+
+  g_binding_group_set_source (g_object_get_data (ribbon, "bindings"), NULL);
+}
+
+static void
+update_longest (OrderlyHistoryPage *self)
+{
+  guint n_runs = g_list_model_get_n_items (G_LIST_MODEL (self->runs));
+  double longest = 0;
+
+  for (guint i = 0; i < n_runs; i++)
+    {
+      g_autoptr(OrderlyRunItem) item = g_list_model_get_item (G_LIST_MODEL (self->runs), i);
+      const OrderlyRunRecord *run = orderly_run_item_get_record (item);
+
+      longest = MAX (longest, run->generation_ms + run->enqueue_vip_ms + run->vip_ms +
+                              run->enqueue_normal_ms + run->normal_ms);
+    }
+  if (self->longest_ms != longest)
+    {
+      self->longest_ms = longest;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LONGEST_MS]);
+    }
+}
+
+/* The stored row of the run that goes is written when it ends; until then
+ * its row shows the live status. */
+static void
+status_changed_cb (OrderlyHistoryPage *self,
+                   OrderlyStatus      *status)
+{
+  const OrderlyStatusData *data = orderly_status_get_data (status);
+  g_autoptr(OrderlyRunItem) first = NULL;
+
+  if (data->run_id <= 0 || g_list_model_get_n_items (G_LIST_MODEL (self->runs)) == 0)
+    return;
+  first = g_list_model_get_item (G_LIST_MODEL (self->runs), 0);
+  if (orderly_run_item_get_record (first)->id != data->run_id)
+    return;
+  orderly_run_item_follow_status (first, data);
+  update_longest (self);
 }
 
 static void
@@ -138,7 +245,9 @@ orderly_history_page_reload (OrderlyHistoryPage *self)
     g_ptr_array_add (items, orderly_run_item_new (g_ptr_array_index (records, i)));
   g_list_store_splice (self->runs, 0, g_list_model_get_n_items (G_LIST_MODEL (self->runs)),
                        items->pdata, items->len);
+  update_longest (self);
   update_stack (self);
+  status_changed_cb (self, orderly_engine_get_status (self->engine));
 }
 
 static void
@@ -167,6 +276,15 @@ orderly_history_page_get_property (GObject    *object,
     case PROP_ENGINE:
       g_value_set_object (value, self->engine);
       break;
+    case PROP_COMPACT:
+      g_value_set_boolean (value, self->compact);
+      break;
+    case PROP_LONGEST_MS:
+      g_value_set_double (value, self->longest_ms);
+      break;
+    case PROP_RUNS:
+      g_value_set_object (value, self->runs);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -184,6 +302,9 @@ orderly_history_page_set_property (GObject      *object,
     {
     case PROP_ENGINE:
       orderly_history_page_set_engine (self, g_value_get_object (value));
+      break;
+    case PROP_COMPACT:
+      orderly_history_page_set_compact (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -203,29 +324,55 @@ orderly_history_page_class_init (OrderlyHistoryPageClass *klass)
   properties[PROP_ENGINE] =
     g_param_spec_object ("engine", NULL, NULL, ORDERLY_TYPE_ENGINE,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_COMPACT] =
+    g_param_spec_boolean ("compact", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * OrderlyHistoryPage:longest-ms:
+   *
+   * The steps of the longest run shown, the scale of every ribbon.
+   */
+  properties[PROP_LONGEST_MS] =
+    g_param_spec_double ("longest-ms", NULL, NULL, 0, G_MAXDOUBLE, 0,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_RUNS] =
+    g_param_spec_object ("runs", NULL, NULL, G_TYPE_LIST_MODEL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (ORDERLY_TYPE_RUN_ITEM);
+  g_type_ensure (ORDERLY_TYPE_PHASE_RIBBON);
   g_type_ensure (ORDERLY_TYPE_PHASE);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/orderly/Orderly/orderly-history-page.ui");
   gtk_widget_class_bind_template_child (widget_class, OrderlyHistoryPage, stack);
   gtk_widget_class_bind_template_child (widget_class, OrderlyHistoryPage, column_view);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyHistoryPage, started_column);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyHistoryPage, steps_column);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyHistoryPage, rate_column);
+  gtk_widget_class_bind_template_child_full (widget_class, "scroller", FALSE, 0);
   gtk_widget_class_bind_template_callback (widget_class, format_id);
   gtk_widget_class_bind_template_callback (widget_class, format_date);
   gtk_widget_class_bind_template_callback (widget_class, format_count);
   gtk_widget_class_bind_template_callback (widget_class, format_phase);
   gtk_widget_class_bind_template_callback (widget_class, phase_css_classes);
   gtk_widget_class_bind_template_callback (widget_class, format_duration);
-  gtk_widget_class_bind_template_callback (widget_class, format_throughput);
+  gtk_widget_class_bind_template_callback (widget_class, format_processed);
+  gtk_widget_class_bind_template_callback (widget_class, format_average_rate);
 }
 
 static void
 orderly_history_page_init (OrderlyHistoryPage *self)
 {
   g_autoptr(GtkNoSelection) selection = NULL;
+  g_autoptr(GtkListItemFactory) steps = gtk_signal_list_item_factory_new ();
 
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  g_signal_connect_object (steps, "setup", G_CALLBACK (setup_steps_cb), self, 0);
+  g_signal_connect_object (steps, "bind", G_CALLBACK (bind_steps_cb), self, 0);
+  g_signal_connect_object (steps, "unbind", G_CALLBACK (unbind_steps_cb), self, 0);
+  gtk_column_view_column_set_factory (self->steps_column, steps);
 
   self->runs = g_list_store_new (ORDERLY_TYPE_RUN_ITEM);
   selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->runs)));
@@ -254,6 +401,8 @@ orderly_history_page_set_engine (OrderlyHistoryPage *self,
       g_signal_handlers_disconnect_by_func (self->engine, orderly_history_page_reload, self);
       g_signal_handlers_disconnect_by_func (orderly_engine_get_status (self->engine),
                                             orderly_history_page_reload, self);
+      g_signal_handlers_disconnect_by_func (orderly_engine_get_status (self->engine),
+                                            status_changed_cb, self);
     }
   g_set_object (&self->engine, engine);
   if (engine != NULL)
@@ -262,6 +411,8 @@ orderly_history_page_set_engine (OrderlyHistoryPage *self,
                                self, G_CONNECT_SWAPPED);
       g_signal_connect_object (orderly_engine_get_status (engine), "notify::run-id",
                                G_CALLBACK (orderly_history_page_reload), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (orderly_engine_get_status (engine), "changed",
+                               G_CALLBACK (status_changed_cb), self, G_CONNECT_SWAPPED);
     }
   orderly_history_page_reload (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ENGINE]);
@@ -277,4 +428,27 @@ orderly_history_page_get_runs (OrderlyHistoryPage *self)
 {
   g_return_val_if_fail (ORDERLY_IS_HISTORY_PAGE (self), NULL);
   return G_LIST_MODEL (self->runs);
+}
+
+/**
+ * orderly_history_page_set_compact:
+ * @compact: whether the window is narrow
+ *
+ * A narrow table keeps the run, its result, what it processed and its total
+ * time, so that nothing is cut off.
+ */
+void
+orderly_history_page_set_compact (OrderlyHistoryPage *self,
+                                  gboolean            compact)
+{
+  g_return_if_fail (ORDERLY_IS_HISTORY_PAGE (self));
+
+  compact = !!compact;
+  if (self->compact == compact)
+    return;
+  self->compact = compact;
+  gtk_column_view_column_set_visible (self->started_column, !compact);
+  gtk_column_view_column_set_visible (self->steps_column, !compact);
+  gtk_column_view_column_set_visible (self->rate_column, !compact);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_COMPACT]);
 }

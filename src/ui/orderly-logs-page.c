@@ -18,8 +18,11 @@
  * selection that can be copied. While it follows the tail, new lines scroll
  * into view; scrolling up pauses that until the operator returns to the end.
  *
- * The rows are recycled by the column view, so 100,000 lines cost no more
- * to show than a screenful; a flood arrives in one batch per engine tick.
+ * The table shows the engine's log store itself, through a filter list
+ * model: new lines arrive in one batch per engine tick, and only those are
+ * filtered. The rows are recycled by the column view, so 100,000 lines cost
+ * no more to show than a screenful. In a narrow window the level and the
+ * category leave their columns: the message takes the level's colour.
  */
 
 struct _OrderlyLogsPage
@@ -44,13 +47,11 @@ struct _OrderlyLogsPage
   GtkFilterListModel *filter_model;
   GtkCustomFilter    *filter;
   GtkMultiSelection  *selection;
-  GListStore         *view;         /* what the table shows; see refresh_view() */
-  gint64              last_refresh_us;
-  guint               refresh_source;
   GtkWidget          *list_view;    /* the column view's own list, borrowed */
   char               *search;       /* ASCII-lowercased, NULL when empty */
 
   guint               scroll_tick;
+  guint               compact : 1;
   guint               show_info : 1;
   guint               show_warnings : 1;
   guint               show_errors : 1;
@@ -65,6 +66,7 @@ enum {
   PROP_SHOW_WARNINGS,
   PROP_SHOW_ERRORS,
   PROP_FOLLOWING,
+  PROP_COMPACT,
   N_PROPS
 };
 
@@ -178,6 +180,20 @@ setup_cell_cb (GtkSignalListItemFactory *factory,
 }
 
 static void
+set_level_style (GtkWidget       *cell,
+                 OrderlyLogLevel  level)
+{
+  if (level == ORDERLY_LOG_LEVEL_WARN)
+    gtk_widget_add_css_class (cell, "warning");
+  else
+    gtk_widget_remove_css_class (cell, "warning");
+  if (level == ORDERLY_LOG_LEVEL_ERROR)
+    gtk_widget_add_css_class (cell, "error");
+  else
+    gtk_widget_remove_css_class (cell, "error");
+}
+
+static void
 bind_cell_cb (GtkSignalListItemFactory *factory,
               GtkListItem              *list_item,
               gpointer                  user_data)
@@ -196,19 +212,9 @@ bind_cell_cb (GtkSignalListItemFactory *factory,
       }
       break;
     case CELL_LEVEL:
-      {
-        OrderlyLogLevel level = orderly_log_entry_get_level (entry);
-
-        gtk_inscription_set_text (inscription, orderly_format_log_level (level));
-        if (level == ORDERLY_LOG_LEVEL_WARN)
-          gtk_widget_add_css_class (GTK_WIDGET (inscription), "warning");
-        else
-          gtk_widget_remove_css_class (GTK_WIDGET (inscription), "warning");
-        if (level == ORDERLY_LOG_LEVEL_ERROR)
-          gtk_widget_add_css_class (GTK_WIDGET (inscription), "error");
-        else
-          gtk_widget_remove_css_class (GTK_WIDGET (inscription), "error");
-      }
+      gtk_inscription_set_text (inscription,
+                                orderly_format_log_level (orderly_log_entry_get_level (entry)));
+      set_level_style (GTK_WIDGET (inscription), orderly_log_entry_get_level (entry));
       break;
     case CELL_CATEGORY:
       gtk_inscription_set_text (inscription, orderly_log_entry_get_category (entry));
@@ -216,6 +222,8 @@ bind_cell_cb (GtkSignalListItemFactory *factory,
     case CELL_MESSAGE:
     default:
       gtk_inscription_set_text (inscription, orderly_log_entry_get_message (entry));
+      /* The level's colour, which stays when its column goes in a narrow window. */
+      set_level_style (GTK_WIDGET (inscription), orderly_log_entry_get_level (entry));
       break;
     }
 }
@@ -271,106 +279,6 @@ update_count (OrderlyLogsPage *self)
     }
 }
 
-/*
- * The table shows a copy of the log store's list (the entries are shared,
- * not copied), brought up to date at most twice a second while following
- * and not at all while paused. A flood thus costs the table two batches of
- * new rows a second however fast lines come, and a paused view holds still
- * under the operator's eyes. Quiet logs still show each line at once.
- */
-#define REFRESH_INTERVAL_US (500 * G_TIME_SPAN_MILLISECOND)
-
-/* Where @item is in @model, from the start; G_MAXUINT if it is not. */
-static guint
-find_item (GListModel *model,
-           gpointer    item)
-{
-  guint n_items = g_list_model_get_n_items (model);
-
-  for (guint i = 0; i < n_items; i++)
-    {
-      g_autoptr(GObject) candidate = g_list_model_get_item (model, i);
-
-      if (candidate == item)
-        return i;
-    }
-  return G_MAXUINT;
-}
-
-static void
-refresh_view (OrderlyLogsPage *self)
-{
-  GListModel *live = self->log_store != NULL ? G_LIST_MODEL (self->log_store) : NULL;
-  GListModel *shown = G_LIST_MODEL (self->view);
-  guint n_live = live != NULL ? g_list_model_get_n_items (live) : 0;
-  guint n_shown = g_list_model_get_n_items (shown);
-  guint removed, kept, first_new;
-  g_autoptr(GPtrArray) added = NULL;
-
-  self->last_refresh_us = g_get_monotonic_time ();
-  g_clear_handle_id (&self->refresh_source, g_source_remove);
-
-  /* The store is a ring: what left its front, what came at its end. */
-  removed = n_shown;
-  first_new = 0;
-  if (n_live > 0 && n_shown > 0)
-    {
-      g_autoptr(GObject) first_live = g_list_model_get_item (live, 0);
-      guint position = find_item (shown, first_live);
-
-      kept = position != G_MAXUINT ? n_shown - position : 0;
-      if (kept > 0 && kept <= n_live)
-        {
-          g_autoptr(GObject) last_shown = g_list_model_get_item (shown, n_shown - 1);
-          g_autoptr(GObject) last_kept = g_list_model_get_item (live, kept - 1);
-
-          if (last_shown == last_kept)
-            {
-              removed = position;
-              first_new = kept;
-            }
-        }
-    }
-
-  added = g_ptr_array_new_full (n_live - first_new, g_object_unref);
-  for (guint i = first_new; i < n_live; i++)
-    g_ptr_array_add (added, g_list_model_get_item (live, i));
-
-  if (removed > 0)
-    g_list_store_splice (self->view, 0, removed, NULL, 0);
-  if (added->len > 0)
-    g_list_store_splice (self->view, g_list_model_get_n_items (shown), 0, added->pdata, added->len);
-}
-
-static gboolean
-refresh_timeout_cb (gpointer user_data)
-{
-  OrderlyLogsPage *self = user_data;
-
-  self->refresh_source = 0;
-  refresh_view (self);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-live_items_changed_cb (OrderlyLogsPage *self,
-                       guint            position,
-                       guint            removed,
-                       guint            added,
-                       GListModel      *live)
-{
-  gint64 due;
-
-  if (!self->following || self->refresh_source != 0)
-    return;
-  due = self->last_refresh_us + REFRESH_INTERVAL_US - g_get_monotonic_time ();
-  if (due <= 0)
-    refresh_view (self);
-  else
-    self->refresh_source = g_timeout_add_full (G_PRIORITY_DEFAULT, due / 1000 + 1,
-                                               refresh_timeout_cb, self, NULL);
-}
-
 static gboolean
 is_at_end (OrderlyLogsPage *self)
 {
@@ -388,10 +296,6 @@ set_following (OrderlyLogsPage *self,
   if (self->following == following)
     return;
   self->following = following;
-  if (following)
-    refresh_view (self);
-  else
-    g_clear_handle_id (&self->refresh_source, g_source_remove);
   update_count (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FOLLOWING]);
   if (following)
@@ -622,8 +526,6 @@ orderly_logs_page_dispose (GObject *object)
   g_clear_object (&self->selection);
   g_clear_object (&self->filter_model);
   g_clear_object (&self->filter);
-  g_clear_handle_id (&self->refresh_source, g_source_remove);
-  g_clear_object (&self->view);
   g_clear_object (&self->log_store);
 
   G_OBJECT_CLASS (orderly_logs_page_parent_class)->dispose (object);
@@ -663,6 +565,9 @@ orderly_logs_page_get_property (GObject    *object,
       break;
     case PROP_FOLLOWING:
       g_value_set_boolean (value, self->following);
+      break;
+    case PROP_COMPACT:
+      g_value_set_boolean (value, self->compact);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -722,6 +627,9 @@ orderly_logs_page_set_property (GObject      *object,
       set_following (self, g_value_get_boolean (value));
       queue_scroll_to_end (self);
       break;
+    case PROP_COMPACT:
+      orderly_logs_page_set_compact (self, g_value_get_boolean (value));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -748,6 +656,7 @@ orderly_logs_page_class_init (OrderlyLogsPageClass *klass)
   properties[PROP_SHOW_WARNINGS] = g_param_spec_boolean ("show-warnings", NULL, NULL, TRUE, flags);
   properties[PROP_SHOW_ERRORS] = g_param_spec_boolean ("show-errors", NULL, NULL, TRUE, flags);
   properties[PROP_FOLLOWING] = g_param_spec_boolean ("following", NULL, NULL, TRUE, flags);
+  properties[PROP_COMPACT] = g_param_spec_boolean ("compact", NULL, NULL, FALSE, flags);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (ORDERLY_TYPE_LOG_ENTRY);
@@ -767,6 +676,9 @@ orderly_logs_page_class_init (OrderlyLogsPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, OrderlyLogsPage, message_column);
   gtk_widget_class_bind_template_callback (widget_class, search_changed_cb);
 
+  gtk_widget_class_install_property_action (widget_class, "logs.show-info", "show-info");
+  gtk_widget_class_install_property_action (widget_class, "logs.show-warnings", "show-warnings");
+  gtk_widget_class_install_property_action (widget_class, "logs.show-errors", "show-errors");
   gtk_widget_class_install_action (widget_class, "logs.copy", NULL, copy_action);
   gtk_widget_class_install_action (widget_class, "logs.follow", NULL, follow_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_c, GDK_CONTROL_MASK, "logs.copy", NULL);
@@ -795,9 +707,7 @@ orderly_logs_page_init (OrderlyLogsPage *self)
       self->list_view = child;
 
   self->filter = gtk_custom_filter_new (filter_func, self, NULL);
-  self->view = g_list_store_new (ORDERLY_TYPE_LOG_ENTRY);
-  self->filter_model = gtk_filter_list_model_new (g_object_ref (G_LIST_MODEL (self->view)),
-                                                  g_object_ref (GTK_FILTER (self->filter)));
+  self->filter_model = gtk_filter_list_model_new (NULL, g_object_ref (GTK_FILTER (self->filter)));
   self->selection = gtk_multi_selection_new (g_object_ref (G_LIST_MODEL (self->filter_model)));
   g_signal_connect_object (self->filter_model, "items-changed",
                            G_CALLBACK (filter_items_changed_cb), self, G_CONNECT_SWAPPED);
@@ -847,13 +757,8 @@ orderly_logs_page_set_log_store (OrderlyLogsPage *self,
 
   if (self->log_store == log_store)
     return;
-  if (self->log_store != NULL)
-    g_signal_handlers_disconnect_by_func (self->log_store, live_items_changed_cb, self);
   g_set_object (&self->log_store, log_store);
-  if (log_store != NULL)
-    g_signal_connect_object (log_store, "items-changed", G_CALLBACK (live_items_changed_cb),
-                             self, G_CONNECT_SWAPPED);
-  refresh_view (self);
+  gtk_filter_list_model_set_model (self->filter_model, G_LIST_MODEL (log_store));
   update_count (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOG_STORE]);
 }
@@ -959,4 +864,26 @@ orderly_logs_page_dup_selected_text (OrderlyLogsPage *self)
                               orderly_log_entry_get_message (entry));
     }
   return g_string_free (text, FALSE);
+}
+
+/**
+ * orderly_logs_page_set_compact:
+ * @compact: whether the window is narrow
+ *
+ * A narrow table shows the time and the message only; the message keeps the
+ * level's colour, and searches still match the category.
+ */
+void
+orderly_logs_page_set_compact (OrderlyLogsPage *self,
+                               gboolean         compact)
+{
+  g_return_if_fail (ORDERLY_IS_LOGS_PAGE (self));
+
+  compact = !!compact;
+  if (self->compact == compact)
+    return;
+  self->compact = compact;
+  gtk_column_view_column_set_visible (self->level_column, !compact);
+  gtk_column_view_column_set_visible (self->category_column, !compact);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_COMPACT]);
 }

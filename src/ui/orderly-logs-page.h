@@ -20,5 +20,7 @@ void             orderly_logs_page_set_search     (OrderlyLogsPage *self,
 void             orderly_logs_page_start_search   (OrderlyLogsPage *self);
 gboolean         orderly_logs_page_get_following  (OrderlyLogsPage *self);
 char            *orderly_logs_page_dup_selected_text (OrderlyLogsPage *self);
+void             orderly_logs_page_set_compact    (OrderlyLogsPage *self,
+                                                   gboolean         compact);
 
 G_END_DECLS

@@ -9,15 +9,19 @@
 
 #include "orderly-enums.h"
 #include "orderly-format.h"
+#include "orderly-phase-ribbon.h"
+#include "orderly-run-item.h"
 #include "orderly-throughput-chart.h"
 
 /**
  * OrderlyOverviewPage:
  *
- * The run at a glance: its phase, overall and per-priority progress, the
- * timings of each step, throughput and a chart of it. Every value is bound
- * to #OrderlyStatus in the template; the code here only picks between the
- * empty state and the status, and colours the phase.
+ * The run at a glance: its phase, what it processed of its target, its
+ * steps as a ribbon, per-priority progress, throughput and a chart of it,
+ * the timings of each step, and once it is done a report that compares it
+ * with the run before. Every live value is bound to #OrderlyStatus in the
+ * template; the code here picks between the empty state and the status,
+ * colours the phase and writes the report.
  */
 
 struct _OrderlyOverviewPage
@@ -27,15 +31,25 @@ struct _OrderlyOverviewPage
   /* Template widgets */
   GtkStack      *stack;
   GtkLabel      *phase_label;
+  AdwPreferencesGroup *report_group;
+  GtkLabel      *report_orders_label;
+  GtkLabel      *report_time_label;
+  GtkLabel      *report_average_label;
+  GtkLabel      *report_peak_label;
+  AdwActionRow  *report_change_row;
+  GtkLabel      *report_change_label;
+  OrderlyThroughputChart *chart;
 
   /* Owned */
   OrderlyStatus *status;
+  GListModel    *runs;
   const char    *phase_style;
 };
 
 enum {
   PROP_0,
   PROP_STATUS,
+  PROP_RUNS,
   N_PROPS
 };
 
@@ -85,27 +99,22 @@ format_run (gpointer this,
                           run, orders, workers);
 }
 
-static char *
-format_percent (gpointer this,
-                double   percent)
-{
-  /* Translators: a percentage of work done */
-  return g_strdup_printf (_("%.1f %%"), percent);
-}
-
-static double
-percent_to_fraction (gpointer this,
-                     double   percent)
-{
-  return CLAMP (percent / 100.0, 0.0, 1.0);
-}
-
 static double
 fraction_of (gpointer this,
              gint64   done,
              gint64   total)
 {
   return total > 0 ? CLAMP ((double) done / (double) total, 0.0, 1.0) : 0.0;
+}
+
+/* Progress is what was processed out of the target; generating counts as a
+ * step of its own, shown by the ribbon, not as half the run. */
+static char *
+format_percent (gpointer this,
+                gint64   processed,
+                gint64   target)
+{
+  return orderly_format_percent (100.0 * fraction_of (this, processed, target));
 }
 
 static char *
@@ -121,20 +130,46 @@ format_of (gpointer this,
 }
 
 static char *
-format_generated (gpointer this,
-                  gint64   generated,
-                  gint64   target)
+format_count_caption (gpointer     this,
+                      OrderlyPhase phase,
+                      gint64       processed,
+                      gint64       generated,
+                      gint64       target)
 {
-  g_autofree char *of = format_of (this, generated, target);
+  g_autofree char *of = NULL;
 
-  /* Translators: “1,000 of 1,000 generated” */
-  return g_strdup_printf (_("%s generated"), of);
+  if (phase == ORDERLY_PHASE_IDLE || phase == ORDERLY_PHASE_DONE)
+    return g_strdup ("");
+  if (phase == ORDERLY_PHASE_GENERATING)
+    {
+      of = format_of (this, generated, target);
+      /* Translators: “8,192 of 1,000,000 generated” */
+      return g_strdup_printf (_("%s generated"), of);
+    }
+  of = format_of (this, processed, target);
+  /* Translators: “143,240 of 1,000,000 processed” */
+  return g_strdup_printf (_("%s processed"), of);
 }
 
 static char *
 format_duration (gpointer this,
                  double   ms)
 {
+  return orderly_format_duration_ms (ms);
+}
+
+/* A step that took too little to measure still reads as done once the run
+ * is past it, not as skipped. */
+static char *
+format_step (gpointer     this,
+             double       ms,
+             OrderlyPhase phase,
+             int          step)
+{
+  OrderlyPhase step_phase = ORDERLY_PHASE_GENERATING + step;
+
+  if (ms <= 0 && (phase == ORDERLY_PHASE_DONE || (orderly_phase_is_active (phase) && phase > step_phase)))
+    return orderly_format_duration_ms (0.5);
   return orderly_format_duration_ms (ms);
 }
 
@@ -164,14 +199,123 @@ format_rate (gpointer this,
   return orderly_format_rate (per_second);
 }
 
+static double
+remaining_ms (gpointer this,
+              gint64   eta_ms)
+{
+  return (double) eta_ms;
+}
+
+/* How long is left and when the run should end; once it ended, what it did. */
 static char *
 format_eta (gpointer     this,
             gint64       eta_ms,
-            OrderlyPhase phase)
+            OrderlyPhase phase,
+            gint64       processed,
+            double       total_ms)
 {
-  if (!orderly_phase_is_active (phase))
-    return g_strdup (orderly_format_phase (phase));
-  return orderly_format_eta_ms (eta_ms);
+  g_autofree char *left = NULL;
+  g_autofree char *finish = NULL;
+  g_autofree char *count = NULL;
+  g_autofree char *duration = NULL;
+
+  if (orderly_phase_is_active (phase))
+    {
+      left = orderly_format_eta_ms (eta_ms);
+      finish = orderly_format_finish_us (g_get_real_time (), eta_ms);
+      if (finish[0] == '\0')
+        return g_steal_pointer (&left);
+      /* Translators: “12.5 s left · done by 19:55:10” */
+      return g_strdup_printf (_("%s · %s"), left, finish);
+    }
+  count = orderly_format_count (processed);
+  duration = orderly_format_duration_ms (total_ms);
+  switch (phase)
+    {
+    case ORDERLY_PHASE_DONE:
+      /* Translators: the summary of a finished run, “1,000 orders in 2.4 s” */
+      return g_strdup_printf (_("%s orders in %s"), count, duration);
+    case ORDERLY_PHASE_ABORTED:
+    case ORDERLY_PHASE_ERROR:
+    case ORDERLY_PHASE_INTERRUPTED:
+      /* Translators: a run that stopped early, “Stopped after 2.4 s” */
+      return g_strdup_printf (_("Stopped after %s"), duration);
+    default:
+      return g_strdup ("");
+    }
+}
+
+/* The run before this one that got to the end, to compare with. */
+static OrderlyRunItem *
+find_previous_run (OrderlyOverviewPage *self,
+                   gint64               run_id)
+{
+  guint n_runs = self->runs != NULL ? g_list_model_get_n_items (self->runs) : 0;
+
+  for (guint i = 0; i < n_runs; i++)
+    {
+      g_autoptr(OrderlyRunItem) item = g_list_model_get_item (self->runs, i);
+      const OrderlyRunRecord *run = orderly_run_item_get_record (item);
+
+      if (run->id < run_id && run->phase == ORDERLY_PHASE_DONE)
+        return g_steal_pointer (&item);
+    }
+  return NULL;
+}
+
+static void
+update_report (OrderlyOverviewPage *self)
+{
+  const OrderlyStatusData *data;
+  g_autoptr(OrderlyRunItem) previous = NULL;
+  g_autofree char *orders = NULL;
+  g_autofree char *vip = NULL;
+  g_autofree char *text = NULL;
+  double average;
+
+  if (self->status == NULL || orderly_status_get_phase (self->status) != ORDERLY_PHASE_DONE)
+    {
+      gtk_widget_set_visible (GTK_WIDGET (self->report_group), FALSE);
+      return;
+    }
+  data = orderly_status_get_data (self->status);
+
+  orders = orderly_format_count (data->processed_total);
+  vip = orderly_format_count (data->vip_processed);
+  /* Translators: “1,000,000 processed, 50,114 of them VIP” */
+  text = g_strdup_printf (_("%s processed, %s of them VIP"), orders, vip);
+  gtk_label_set_label (self->report_orders_label, text);
+  g_clear_pointer (&text, g_free);
+
+  text = orderly_format_duration_ms (data->total_ms);
+  gtk_label_set_label (self->report_time_label, text);
+  g_clear_pointer (&text, g_free);
+
+  average = orderly_format_average_rate (data->processed_total, data->vip_ms + data->normal_ms);
+  text = orderly_format_rate (average);
+  gtk_label_set_label (self->report_average_label, text);
+  g_clear_pointer (&text, g_free);
+
+  text = orderly_format_rate (orderly_throughput_chart_get_peak_rate (self->chart));
+  gtk_label_set_label (self->report_peak_label, text);
+  g_clear_pointer (&text, g_free);
+
+  previous = find_previous_run (self, data->run_id);
+  gtk_widget_set_visible (GTK_WIDGET (self->report_change_row), previous != NULL && average > 0);
+  if (previous != NULL && average > 0)
+    {
+      const OrderlyRunRecord *run = orderly_run_item_get_record (previous);
+      double before = orderly_format_average_rate (run->vip_count + run->normal_count,
+                                                   run->vip_ms + run->normal_ms);
+      g_autofree char *title = g_strdup_printf (_("Compared with Run %" G_GINT64_FORMAT), run->id);
+      g_autofree char *before_text = orderly_format_rate (before);
+
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->report_change_row), title);
+      adw_action_row_set_subtitle (self->report_change_row, before_text);
+      text = orderly_format_change (average, before);
+      gtk_label_set_label (self->report_change_label, text);
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->report_group), TRUE);
 }
 
 static void
@@ -181,6 +325,7 @@ update_phase (OrderlyOverviewPage *self)
   const char *style;
   gboolean empty;
 
+  update_report (self);
   if (self->status == NULL)
     {
       gtk_stack_set_visible_child_name (self->stack, "empty");
@@ -209,6 +354,9 @@ orderly_overview_page_dispose (GObject *object)
   adw_bin_set_child (ADW_BIN (self), NULL);
   gtk_widget_dispose_template (GTK_WIDGET (self), ORDERLY_TYPE_OVERVIEW_PAGE);
   g_clear_object (&self->status);
+  if (self->runs != NULL)
+    g_signal_handlers_disconnect_by_data (self->runs, self);
+  g_clear_object (&self->runs);
 
   G_OBJECT_CLASS (orderly_overview_page_parent_class)->dispose (object);
 }
@@ -225,6 +373,9 @@ orderly_overview_page_get_property (GObject    *object,
     {
     case PROP_STATUS:
       g_value_set_object (value, self->status);
+      break;
+    case PROP_RUNS:
+      g_value_set_object (value, self->runs);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -244,6 +395,9 @@ orderly_overview_page_set_property (GObject      *object,
     case PROP_STATUS:
       orderly_overview_page_set_status (self, g_value_get_object (value));
       break;
+    case PROP_RUNS:
+      orderly_overview_page_set_runs (self, g_value_get_object (value));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -262,32 +416,56 @@ orderly_overview_page_class_init (OrderlyOverviewPageClass *klass)
   properties[PROP_STATUS] =
     g_param_spec_object ("status", NULL, NULL, ORDERLY_TYPE_STATUS,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * OrderlyOverviewPage:runs:
+   *
+   * The history, newest first (#OrderlyRunItem), for the report's
+   * comparison with the previous run.
+   */
+  properties[PROP_RUNS] =
+    g_param_spec_object ("runs", NULL, NULL, G_TYPE_LIST_MODEL,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (ORDERLY_TYPE_STATUS);
   g_type_ensure (ORDERLY_TYPE_PHASE);
   g_type_ensure (ORDERLY_TYPE_THROUGHPUT_CHART);
+  g_type_ensure (ORDERLY_TYPE_PHASE_RIBBON);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/orderly/Orderly/orderly-overview-page.ui");
   gtk_widget_class_bind_template_child (widget_class, OrderlyOverviewPage, stack);
   gtk_widget_class_bind_template_child (widget_class, OrderlyOverviewPage, phase_label);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyOverviewPage, report_group);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyOverviewPage, report_orders_label);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyOverviewPage, report_time_label);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyOverviewPage, report_average_label);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyOverviewPage, report_peak_label);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyOverviewPage, report_change_row);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyOverviewPage, report_change_label);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyOverviewPage, chart);
   /* Reachable by name for tests and accessibility checks; no field needed. */
   gtk_widget_class_bind_template_child_full (widget_class, "progress_bar", FALSE, 0);
   gtk_widget_class_bind_template_child_full (widget_class, "percent_label", FALSE, 0);
   gtk_widget_class_bind_template_child_full (widget_class, "eta_label", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "count_label", FALSE, 0);
   gtk_widget_class_bind_template_child_full (widget_class, "resume_button", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "empty_start_button", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "ribbon", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "scroller", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "enqueue_vip_row", FALSE, 0);
   gtk_widget_class_bind_template_callback (widget_class, format_phase);
   gtk_widget_class_bind_template_callback (widget_class, phase_is_interrupted);
   gtk_widget_class_bind_template_callback (widget_class, is_not_empty);
   gtk_widget_class_bind_template_callback (widget_class, format_run);
   gtk_widget_class_bind_template_callback (widget_class, format_percent);
-  gtk_widget_class_bind_template_callback (widget_class, percent_to_fraction);
   gtk_widget_class_bind_template_callback (widget_class, fraction_of);
   gtk_widget_class_bind_template_callback (widget_class, format_of);
-  gtk_widget_class_bind_template_callback (widget_class, format_generated);
+  gtk_widget_class_bind_template_callback (widget_class, format_count_caption);
   gtk_widget_class_bind_template_callback (widget_class, format_duration);
+  gtk_widget_class_bind_template_callback (widget_class, format_step);
   gtk_widget_class_bind_template_callback (widget_class, format_span);
   gtk_widget_class_bind_template_callback (widget_class, format_rate);
+  gtk_widget_class_bind_template_callback (widget_class, remaining_ms);
   gtk_widget_class_bind_template_callback (widget_class, format_eta);
 }
 
@@ -326,4 +504,29 @@ orderly_overview_page_set_status (OrderlyOverviewPage *self,
     }
   update_phase (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATUS]);
+}
+
+GListModel *
+orderly_overview_page_get_runs (OrderlyOverviewPage *self)
+{
+  g_return_val_if_fail (ORDERLY_IS_OVERVIEW_PAGE (self), NULL);
+  return self->runs;
+}
+
+void
+orderly_overview_page_set_runs (OrderlyOverviewPage *self,
+                                GListModel          *runs)
+{
+  g_return_if_fail (ORDERLY_IS_OVERVIEW_PAGE (self));
+  g_return_if_fail (!runs || G_IS_LIST_MODEL (runs));
+
+  if (self->runs == runs)
+    return;
+  if (self->runs != NULL)
+    g_signal_handlers_disconnect_by_data (self->runs, self);
+  g_set_object (&self->runs, runs);
+  if (runs != NULL)
+    g_signal_connect_object (runs, "items-changed", G_CALLBACK (update_report), self, G_CONNECT_SWAPPED);
+  update_report (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNS]);
 }

@@ -15,4 +15,8 @@ OrderlyStatus *orderly_overview_page_get_status (OrderlyOverviewPage *self);
 void           orderly_overview_page_set_status (OrderlyOverviewPage *self,
                                                  OrderlyStatus       *status);
 
+GListModel    *orderly_overview_page_get_runs   (OrderlyOverviewPage *self);
+void           orderly_overview_page_set_runs   (OrderlyOverviewPage *self,
+                                                 GListModel          *runs);
+
 G_END_DECLS

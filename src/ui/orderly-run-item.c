@@ -11,8 +11,8 @@
  * OrderlyRunItem:
  *
  * One row of run history as an object, so that a list model can hold it and
- * the history table can bind to its fields. It never changes: the history
- * is reloaded when a run ends.
+ * the history table can bind to its fields. The history is reloaded when a
+ * run ends; the row of the run that goes follows the live status until then.
  */
 
 struct _OrderlyRunItem
@@ -124,7 +124,7 @@ static void
 orderly_run_item_class_init (OrderlyRunItemClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
-  const GParamFlags flags = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
+  const GParamFlags flags = G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
 
   object_class->finalize = orderly_run_item_finalize;
   object_class->get_property = orderly_run_item_get_property;
@@ -178,3 +178,42 @@ orderly_run_item_get_record (OrderlyRunItem *self)
   g_return_val_if_fail (ORDERLY_IS_RUN_ITEM (self), NULL);
   return &self->record;
 }
+
+#define FOLLOW(field, prop, value) \
+  G_STMT_START { \
+    if (self->record.field != (value)) \
+      { \
+        self->record.field = (value); \
+        g_object_notify_by_pspec (G_OBJECT (self), properties[prop]); \
+      } \
+  } G_STMT_END
+
+/**
+ * orderly_run_item_follow_status:
+ * @data: the live status of this run
+ *
+ * Shows what the run has done so far, which its stored row says only once
+ * it ends.
+ */
+void
+orderly_run_item_follow_status (OrderlyRunItem          *self,
+                                const OrderlyStatusData *data)
+{
+  g_return_if_fail (ORDERLY_IS_RUN_ITEM (self));
+  g_return_if_fail (data != NULL);
+  g_return_if_fail (data->run_id == self->record.id);
+
+  g_object_freeze_notify (G_OBJECT (self));
+  FOLLOW (phase, PROP_PHASE, data->phase);
+  FOLLOW (generation_ms, PROP_GENERATION_MS, data->generation_ms);
+  FOLLOW (enqueue_vip_ms, PROP_ENQUEUE_VIP_MS, data->enqueue_vip_ms);
+  FOLLOW (vip_ms, PROP_VIP_MS, data->vip_ms);
+  FOLLOW (vip_count, PROP_VIP_COUNT, data->vip_processed);
+  FOLLOW (enqueue_normal_ms, PROP_ENQUEUE_NORMAL_MS, data->enqueue_normal_ms);
+  FOLLOW (normal_ms, PROP_NORMAL_MS, data->normal_ms);
+  FOLLOW (normal_count, PROP_NORMAL_COUNT, data->normal_processed);
+  FOLLOW (total_ms, PROP_TOTAL_MS, data->total_ms);
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+#undef FOLLOW

@@ -3,6 +3,7 @@
 
 #include <glib-object.h>
 
+#include "orderly-status.h"
 #include "orderly-store.h"
 
 G_BEGIN_DECLS
@@ -13,5 +14,7 @@ G_DECLARE_FINAL_TYPE (OrderlyRunItem, orderly_run_item, ORDERLY, RUN_ITEM, GObje
 
 OrderlyRunItem         *orderly_run_item_new        (const OrderlyRunRecord *record);
 const OrderlyRunRecord *orderly_run_item_get_record (OrderlyRunItem         *self);
+void                    orderly_run_item_follow_status (OrderlyRunItem          *self,
+                                                        const OrderlyStatusData *data);
 
 G_END_DECLS

@@ -11,10 +11,13 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (OrderlyThroughputChart, orderly_throughput_chart, ORDERLY, THROUGHPUT_CHART, GtkDrawingArea)
 
-GtkWidget     *orderly_throughput_chart_new        (void);
-OrderlyStatus *orderly_throughput_chart_get_status (OrderlyThroughputChart *self);
-void           orderly_throughput_chart_set_status (OrderlyThroughputChart *self,
-                                                    OrderlyStatus          *status);
-guint          orderly_throughput_chart_get_n_samples (OrderlyThroughputChart *self);
+GtkWidget     *orderly_throughput_chart_new            (void);
+OrderlyStatus *orderly_throughput_chart_get_status     (OrderlyThroughputChart *self);
+void           orderly_throughput_chart_set_status     (OrderlyThroughputChart *self,
+                                                        OrderlyStatus          *status);
+guint          orderly_throughput_chart_get_n_samples  (OrderlyThroughputChart *self);
+double         orderly_throughput_chart_get_peak_rate  (OrderlyThroughputChart *self);
+double         orderly_throughput_chart_get_rate       (OrderlyThroughputChart *self,
+                                                        guint                   series);
 
 G_END_DECLS

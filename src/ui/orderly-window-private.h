@@ -35,6 +35,8 @@ struct _OrderlyWindow
   OrderlyRemote        *remote;
   GSettings            *settings;
 
+  guint                 narrow_source;
+  gboolean              narrow;
   gboolean              close_confirmed;
 };
 

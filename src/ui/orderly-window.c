@@ -21,8 +21,12 @@ enum {
   PROP_0,
   PROP_ENGINE,
   PROP_REMOTE,
+  PROP_NARROW,
   N_PROPS
 };
+
+/* Below this width the pages show their compact layouts. */
+#define NARROW_WIDTH 600
 
 G_DEFINE_FINAL_TYPE (OrderlyWindow, orderly_window, ADW_TYPE_APPLICATION_WINDOW)
 
@@ -201,11 +205,41 @@ attach_application (OrderlyWindow *self)
   _orderly_window_update_actions (self);
 }
 
+static gboolean
+update_narrow_cb (gpointer user_data)
+{
+  OrderlyWindow *self = user_data;
+  gboolean narrow = gtk_widget_get_width (GTK_WIDGET (self)) < NARROW_WIDTH;
+
+  self->narrow_source = 0;
+  if (self->narrow != narrow)
+    {
+      self->narrow = narrow;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NARROW]);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+/* Layouts change after the allocation that calls for them, never during it. */
+static void
+orderly_window_size_allocate (GtkWidget *widget,
+                              int        width,
+                              int        height,
+                              int        baseline)
+{
+  OrderlyWindow *self = ORDERLY_WINDOW (widget);
+
+  GTK_WIDGET_CLASS (orderly_window_parent_class)->size_allocate (widget, width, height, baseline);
+  if ((width < NARROW_WIDTH) != self->narrow && self->narrow_source == 0)
+    self->narrow_source = g_idle_add (update_narrow_cb, self);
+}
+
 static void
 orderly_window_dispose (GObject *object)
 {
   OrderlyWindow *self = (OrderlyWindow *) object;
 
+  g_clear_handle_id (&self->narrow_source, g_source_remove);
   /* The switchers let go of the stack before it goes away. */
   if (self->switcher_bar != NULL)
     adw_view_switcher_bar_set_stack (self->switcher_bar, NULL);
@@ -244,6 +278,9 @@ orderly_window_get_property (GObject    *object,
     case PROP_REMOTE:
       g_value_set_object (value, self->remote);
       break;
+    case PROP_NARROW:
+      g_value_set_boolean (value, self->narrow);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -260,6 +297,7 @@ orderly_window_class_init (OrderlyWindowClass *klass)
   object_class->finalize = orderly_window_finalize;
   object_class->get_property = orderly_window_get_property;
 
+  widget_class->size_allocate = orderly_window_size_allocate;
   window_class->close_request = orderly_window_close_request;
 
   properties[PROP_ENGINE] =
@@ -268,6 +306,14 @@ orderly_window_class_init (OrderlyWindowClass *klass)
   properties[PROP_REMOTE] =
     g_param_spec_object ("remote", NULL, NULL, ORDERLY_TYPE_REMOTE,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * OrderlyWindow:narrow:
+   *
+   * Whether the window is too narrow for the pages' wide layouts.
+   */
+  properties[PROP_NARROW] =
+    g_param_spec_boolean ("narrow", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (ORDERLY_TYPE_ENGINE);

@@ -1,13 +1,21 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include "orderly-overview-page.h"
 #include "orderly-ui-test-util.h"
 
 /*
- * Renders every page of the window during a run, in light and dark style,
- * wide and narrow, to PNG files in $ORDERLY_TEST_OUTPUT (or test-output/),
- * so that people can look at them. It passes when every file was written.
+ * A tool, not a test: renders every page of the window to PNG files so that
+ * people can look at them, in light and dark style, wide and at 360 px, on
+ * the first visit, during a run and once a run is done, with the banner of
+ * a server that could not listen, and the preferences.
+ *
+ * Usage: screenshot-pages [DIRECTORY]   (default: ./screenshots)
+ * `meson compile -C _build screenshots` runs it into _build/screenshots
+ * under xvfb-run and dbus-run-session.
  */
+
+static char *output_dir;
 
 typedef struct
 {
@@ -16,12 +24,23 @@ typedef struct
   int         height;
 } Shot;
 
+static const Shot shots[] = {
+  { "overview", 1100, 1000 },
+  { "logs", 1100, 760 },
+  { "remote", 1100, 760 },
+  { "history", 1100, 760 },
+  { "overview", 360, 1000 },
+  { "logs", 360, 720 },
+  { "remote", 360, 720 },
+  { "history", 360, 720 },
+};
+
 static gboolean
 run_half_done (gpointer engine)
 {
   const OrderlyStatusData *data = orderly_status_get_data (orderly_engine_get_status (engine));
 
-  return data->phase == ORDERLY_PHASE_WAITING_NORMAL_DRAIN && data->normal_processed > 2000;
+  return data->phase == ORDERLY_PHASE_WAITING_NORMAL_DRAIN && data->normal_processed > 20000;
 }
 
 static void
@@ -41,31 +60,68 @@ add_client (OrderlyRemote *remote,
 }
 
 static void
+save (GtkWidget  *widget,
+      const char *name)
+{
+  g_autofree char *path = g_build_filename (output_dir, name, NULL);
+
+  g_assert_true (orderly_ui_save_png (widget, path));
+  g_print ("%s\n", path);
+}
+
+static void
 shoot (OrderlyUiFixture *fixture,
-       const char       *dir,
+       const char       *state,
        const char       *style,
        const Shot       *shot)
 {
   GtkWidget *window = GTK_WIDGET (fixture->window);
-  g_autofree char *name = g_strdup_printf ("window-%s-%s-%dx%d.png", shot->page, style,
-                                           shot->width, shot->height);
-  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autofree char *name = g_strdup_printf ("window-%s-%s-%s-%d.png", shot->page, state, style,
+                                           shot->width);
 
   gtk_window_set_default_size (GTK_WINDOW (window), shot->width, shot->height);
   gtk_widget_activate_action (window, "win.show-page", "s", shot->page);
   g_assert_true (orderly_ui_wait_for_frames (window, 6, 10000));
+  /* Let the pages cross-fade and the narrow layouts settle. */
   orderly_ui_spin (300);
   g_assert_true (orderly_ui_wait_for_frames (window, 2, 10000));
-  g_assert_true (orderly_ui_save_png (window, path));
-  g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
-  g_test_message ("wrote %s", path);
+  save (window, name);
+
+  /* The overview is taller than the screen: its lower half too. */
+  if (g_str_equal (shot->page, "overview") && !g_str_equal (state, "first-visit"))
+    {
+      OrderlyOverviewPage *overview = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "overview_page");
+      GtkScrolledWindow *scroller = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE, "scroller");
+      GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (scroller);
+      g_autofree char *lower = g_strdup_printf ("window-%s-lower-%s-%s-%d.png", shot->page, state, style,
+                                                shot->width);
+
+      gtk_adjustment_set_value (adjustment, gtk_adjustment_get_upper (adjustment));
+      g_assert_true (orderly_ui_wait_for_frames (window, 4, 10000));
+      save (window, lower);
+      gtk_adjustment_set_value (adjustment, 0);
+    }
 }
 
 static void
-shoot_preferences (OrderlyUiFixture *fixture,
-                   const char       *dir)
+shoot_all (OrderlyUiFixture *fixture,
+           const char       *state)
 {
-  g_autofree char *path = g_build_filename (dir, "preferences-dark.png", NULL);
+  AdwStyleManager *style_manager = adw_style_manager_get_default ();
+
+  adw_style_manager_set_color_scheme (style_manager, ADW_COLOR_SCHEME_FORCE_LIGHT);
+  for (guint i = 0; i < G_N_ELEMENTS (shots); i++)
+    shoot (fixture, state, "light", &shots[i]);
+  adw_style_manager_set_color_scheme (style_manager, ADW_COLOR_SCHEME_FORCE_DARK);
+  for (guint i = 0; i < G_N_ELEMENTS (shots); i++)
+    shoot (fixture, state, "dark", &shots[i]);
+  adw_style_manager_set_color_scheme (style_manager, ADW_COLOR_SCHEME_FORCE_LIGHT);
+}
+
+static void
+shoot_preferences (OrderlyUiFixture *fixture)
+{
+  AdwStyleManager *style_manager = adw_style_manager_get_default ();
   GtkWindow *preferences = NULL;
   GList *windows;
 
@@ -78,67 +134,73 @@ shoot_preferences (OrderlyUiFixture *fixture,
   g_assert_nonnull (preferences);
   adw_combo_row_set_selected (orderly_ui_get_child (preferences, G_OBJECT_TYPE (preferences), "bind_row"), 1);
   g_assert_true (orderly_ui_wait_for_frames (GTK_WIDGET (preferences), 6, 10000));
-  g_assert_true (orderly_ui_save_png (GTK_WIDGET (preferences), path));
-  g_test_message ("wrote %s", path);
+  save (GTK_WIDGET (preferences), "preferences-remote-light.png");
+  adw_preferences_window_set_visible_page_name (ADW_PREFERENCES_WINDOW (preferences), "engine");
+  g_assert_true (orderly_ui_wait_for_frames (GTK_WIDGET (preferences), 6, 10000));
+  save (GTK_WIDGET (preferences), "preferences-engine-light.png");
+  adw_style_manager_set_color_scheme (style_manager, ADW_COLOR_SCHEME_FORCE_DARK);
+  g_assert_true (orderly_ui_wait_for_frames (GTK_WIDGET (preferences), 6, 10000));
+  save (GTK_WIDGET (preferences), "preferences-engine-dark.png");
+  adw_style_manager_set_color_scheme (style_manager, ADW_COLOR_SCHEME_FORCE_LIGHT);
   adw_combo_row_set_selected (orderly_ui_get_child (preferences, G_OBJECT_TYPE (preferences), "bind_row"), 0);
   gtk_window_destroy (preferences);
 }
 
 static void
-test_screenshots (OrderlyUiFixture *fixture,
+run_to_end (OrderlyUiFixture *fixture,
+            gint64            quantity)
+{
+  GtkAdjustment *adjustment = orderly_ui_get_child (fixture->window, ORDERLY_TYPE_WINDOW,
+                                                    "quantity_adjustment");
+
+  gtk_adjustment_set_value (adjustment, quantity);
+  gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.start", NULL);
+  g_assert_true (orderly_ui_wait_until (orderly_ui_phase_finished, fixture->engine, 120000));
+  orderly_engine_flush (fixture->engine);
+}
+
+static void
+take_screenshots (OrderlyUiFixture *fixture,
                   gconstpointer     user_data)
 {
-  g_autofree char *dir = orderly_ui_output_dir ();
   AdwStyleManager *style_manager = adw_style_manager_get_default ();
-  GtkAdjustment *quantity = orderly_ui_get_child (fixture->window,
-                                                  ORDERLY_TYPE_WINDOW, "quantity_adjustment");
-  static const Shot shots[] = {
-    { "overview", 1100, 1300 },
-    { "logs", 1100, 760 },
-    { "remote", 1100, 760 },
-    { "history", 1100, 760 },
-    { "overview", 360, 720 },
-    { "logs", 360, 720 },
-    { "remote", 360, 720 },
-  };
+  GtkAdjustment *quantity = orderly_ui_get_child (fixture->window, ORDERLY_TYPE_WINDOW,
+                                                  "quantity_adjustment");
+
+  /* The first visit, and a server that could not listen. */
+  adw_style_manager_set_color_scheme (style_manager, ADW_COLOR_SCHEME_FORCE_LIGHT);
+  orderly_remote_set_listening (fixture->remote, FALSE,
+                                "Cannot listen on 127.0.0.1 port 8080: Error binding to address "
+                                "127.0.0.1:8080: Address already in use");
+  shoot (fixture, "first-visit", "light", &shots[0]);
+  shoot (fixture, "first-visit", "light", &shots[4]);
+  shoot (fixture, "port-busy", "light", &shots[2]);
+  shoot (fixture, "port-busy", "light", &shots[6]);
 
   orderly_remote_set_url (fixture->remote, "http://127.0.0.1:8080/");
   orderly_remote_set_listening (fixture->remote, TRUE, NULL);
   add_client (fixture->remote, "a1", "127.0.0.1", "websocket", "operator",
-              "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0", 1234, 0);
-  add_client (fixture->remote, "b2", "192.168.1.20", "socket.io/polling", "viewer",
+              "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0", 1234, 0);
+  add_client (fixture->remote, "b2", "192.168.1.20", "socket.io/websocket", "viewer",
               "node-XMLHttpRequest, socket.io-client/4.8", 880, 17);
 
-  /* The empty state, before anything ran. */
-  {
-    const Shot empty = { "overview", 1100, 760 };
-
-    adw_style_manager_set_color_scheme (style_manager, ADW_COLOR_SCHEME_FORCE_LIGHT);
-    shoot (fixture, dir, "empty", &empty);
-  }
-
-  /* A short finished run for the history, then a slower one to watch. */
-  gtk_adjustment_set_value (quantity, 2000);
-  gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.start", NULL);
-  g_assert_true (orderly_ui_wait_until (orderly_ui_phase_finished, fixture->engine, 60000));
-
-  orderly_engine_set_work_us (fixture->engine, 150);
+  /* A finished run for the history and the comparison, then a slow one to watch. */
+  run_to_end (fixture, 20000);
+  orderly_engine_set_work_us (fixture->engine, 300);
   orderly_engine_set_workers (fixture->engine, 4);
-  gtk_adjustment_set_value (quantity, 200000);
+  gtk_adjustment_set_value (quantity, 400000);
   gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.start", NULL);
   g_assert_true (orderly_ui_wait_until (run_half_done, fixture->engine, 120000));
-
-  adw_style_manager_set_color_scheme (style_manager, ADW_COLOR_SCHEME_FORCE_LIGHT);
-  for (guint i = 0; i < G_N_ELEMENTS (shots); i++)
-    shoot (fixture, dir, "light", &shots[i]);
-  adw_style_manager_set_color_scheme (style_manager, ADW_COLOR_SCHEME_FORCE_DARK);
-  for (guint i = 0; i < G_N_ELEMENTS (shots); i++)
-    shoot (fixture, dir, "dark", &shots[i]);
-  shoot_preferences (fixture, dir);
-  adw_style_manager_set_color_scheme (style_manager, ADW_COLOR_SCHEME_DEFAULT);
-
+  shoot_all (fixture, "running");
   orderly_engine_cancel (fixture->engine);
   g_assert_true (orderly_ui_wait_until (orderly_ui_phase_finished, fixture->engine, 30000));
+
+  /* Done: the report compares with the first run. */
+  orderly_engine_set_work_us (fixture->engine, 20);
+  run_to_end (fixture, 60000);
+  shoot_all (fixture, "done");
+  shoot_preferences (fixture);
+
   while (g_list_model_get_n_items (orderly_remote_get_clients (fixture->remote)) > 0)
     {
       g_autoptr(OrderlyClient) client = g_list_model_get_item (orderly_remote_get_clients (fixture->remote), 0);
@@ -153,8 +215,10 @@ main (int   argc,
 {
   gtk_test_init (&argc, &argv, NULL);
 
+  output_dir = g_strdup (argc > 1 ? argv[1] : "screenshots");
+  g_mkdir_with_parents (output_dir, 0755);
   g_test_add ("/orderly/window/screenshots", OrderlyUiFixture, NULL,
-              orderly_ui_fixture_set_up, test_screenshots, orderly_ui_fixture_tear_down);
+              orderly_ui_fixture_set_up, take_screenshots, orderly_ui_fixture_tear_down);
 
   return g_test_run ();
 }
