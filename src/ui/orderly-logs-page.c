@@ -20,10 +20,17 @@
  *
  * The table shows the engine's log store itself, through a filter list
  * model: new lines arrive in one batch per engine tick, and only those are
- * filtered. The rows are recycled by the column view, so 100,000 lines cost
- * no more to show than a screenful. In a narrow window the level and the
- * category leave their columns: the message takes the level's colour.
+ * filtered. The filter also holds back lines newer than the last refresh,
+ * which comes at most twice a second while the view follows and not at all
+ * while it is paused: a flood costs the table two batches of rows a second
+ * however fast lines come, a paused view holds still under the operator's
+ * eyes, and a quiet log still shows each line at once. The rows are
+ * recycled by the column view, so 100,000 lines cost no more to show than a
+ * screenful. In a narrow window the level and the category leave their
+ * columns: the message takes the level's colour.
  */
+
+#define REFRESH_INTERVAL_US (500 * G_TIME_SPAN_MILLISECOND)
 
 struct _OrderlyLogsPage
 {
@@ -50,6 +57,9 @@ struct _OrderlyLogsPage
   GtkWidget          *list_view;    /* the column view's own list, borrowed */
   char               *search;       /* ASCII-lowercased, NULL when empty */
 
+  gint64              shown_until_ms; /* lines stamped later wait for the next refresh */
+  gint64              last_refresh_us;
+  guint               refresh_source;
   guint               scroll_tick;
   guint               compact : 1;
   guint               show_info : 1;
@@ -105,6 +115,8 @@ filter_func (gpointer item,
   OrderlyLogsPage *self = user_data;
   OrderlyLogEntry *entry = item;
 
+  if (orderly_log_entry_get_timestamp (entry) > self->shown_until_ms)
+    return FALSE;
   switch (orderly_log_entry_get_level (entry))
     {
     case ORDERLY_LOG_LEVEL_LOG:
@@ -279,6 +291,51 @@ update_count (OrderlyLogsPage *self)
     }
 }
 
+/* Lets in every line the store holds now. */
+static void
+refresh (OrderlyLogsPage *self)
+{
+  GListModel *store = G_LIST_MODEL (self->log_store);
+  guint n_items = store != NULL ? g_list_model_get_n_items (store) : 0;
+  g_autoptr(OrderlyLogEntry) last = n_items > 0 ? g_list_model_get_item (store, n_items - 1) : NULL;
+
+  g_clear_handle_id (&self->refresh_source, g_source_remove);
+  self->last_refresh_us = g_get_monotonic_time ();
+  if (last == NULL || orderly_log_entry_get_timestamp (last) <= self->shown_until_ms)
+    return;
+  self->shown_until_ms = orderly_log_entry_get_timestamp (last);
+  gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_LESS_STRICT);
+}
+
+static gboolean
+refresh_timeout_cb (gpointer user_data)
+{
+  OrderlyLogsPage *self = user_data;
+
+  self->refresh_source = 0;
+  refresh (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+store_items_changed_cb (OrderlyLogsPage *self,
+                        guint            position,
+                        guint            removed,
+                        guint            added,
+                        GListModel      *store)
+{
+  gint64 due;
+
+  if (added == 0 || !self->following || self->refresh_source != 0)
+    return;
+  due = self->last_refresh_us + REFRESH_INTERVAL_US - g_get_monotonic_time ();
+  if (due <= 0)
+    refresh (self);
+  else
+    self->refresh_source = g_timeout_add_full (G_PRIORITY_DEFAULT, due / 1000 + 1,
+                                               refresh_timeout_cb, self, NULL);
+}
+
 static gboolean
 is_at_end (OrderlyLogsPage *self)
 {
@@ -296,6 +353,10 @@ set_following (OrderlyLogsPage *self,
   if (self->following == following)
     return;
   self->following = following;
+  if (following)
+    refresh (self);
+  else
+    g_clear_handle_id (&self->refresh_source, g_source_remove);
   update_count (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FOLLOWING]);
   if (following)
@@ -526,6 +587,9 @@ orderly_logs_page_dispose (GObject *object)
   g_clear_object (&self->selection);
   g_clear_object (&self->filter_model);
   g_clear_object (&self->filter);
+  g_clear_handle_id (&self->refresh_source, g_source_remove);
+  if (self->log_store != NULL)
+    g_signal_handlers_disconnect_by_func (self->log_store, store_items_changed_cb, self);
   g_clear_object (&self->log_store);
 
   G_OBJECT_CLASS (orderly_logs_page_parent_class)->dispose (object);
@@ -693,6 +757,7 @@ orderly_logs_page_init (OrderlyLogsPage *self)
 
   self->show_info = self->show_warnings = self->show_errors = TRUE;
   self->following = TRUE;
+  self->shown_until_ms = G_MININT64;
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
@@ -757,8 +822,15 @@ orderly_logs_page_set_log_store (OrderlyLogsPage *self,
 
   if (self->log_store == log_store)
     return;
+  if (self->log_store != NULL)
+    g_signal_handlers_disconnect_by_func (self->log_store, store_items_changed_cb, self);
   g_set_object (&self->log_store, log_store);
+  if (log_store != NULL)
+    g_signal_connect_object (log_store, "items-changed", G_CALLBACK (store_items_changed_cb),
+                             self, G_CONNECT_SWAPPED);
+  self->shown_until_ms = G_MININT64;
   gtk_filter_list_model_set_model (self->filter_model, G_LIST_MODEL (log_store));
+  refresh (self);
   update_count (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOG_STORE]);
 }
