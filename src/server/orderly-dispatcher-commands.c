@@ -79,6 +79,7 @@ command_start_generation (OrderlyDispatcher  *self,
 {
   OrderlyRunRequest request = { .vip_share = -1 };
   OrderlyStartInfo info = { 0 };
+  gint64 vip_percent;
   JsonNode *force;
   g_autoptr(JsonBuilder) builder = NULL;
   g_autofree char *message = NULL;
@@ -93,6 +94,11 @@ command_start_generation (OrderlyDispatcher  *self,
   if (!get_int_argument (arguments, "quantity", 0, ORDERLY_MIN_QUANTITY, ORDERLY_MAX_QUANTITY,
                          &request.quantity, error))
     return NULL;
+  /* The share of VIP orders, in whole percent as the window asks for it. */
+  if (!get_int_argument (arguments, "vipPercent", -1, 0, 100, &vip_percent, error))
+    return NULL;
+  if (vip_percent >= 0)
+    request.vip_share = vip_percent / 100.0;
 
   force = json_object_get_member (arguments, "force");
   if (force != NULL && !JSON_NODE_HOLDS_NULL (force))

@@ -8,6 +8,7 @@
 #include <glib/gi18n.h>
 #include <locale.h>
 #include <math.h>
+#include <string.h>
 
 
 /*
@@ -416,4 +417,120 @@ orderly_format_log_level (OrderlyLogLevel level)
     default:
       return _("Info");
     }
+}
+
+typedef struct
+{
+  const char *pattern;   /* a substring of the user agent */
+  const char *name;
+} AgentRule;
+
+static const char *
+match_rule (const char      *user_agent,
+            const AgentRule *rules,
+            gsize            n_rules)
+{
+  for (gsize i = 0; i < n_rules; i++)
+    if (strstr (user_agent, rules[i].pattern) != NULL)
+      return rules[i].name;
+  return NULL;
+}
+
+/**
+ * orderly_format_user_agent:
+ *
+ * Names a client by its user agent, as the web dashboard does
+ * (data/web/js/agent.js): “Firefox on Linux”, “socket.io-client (Node)”,
+ * “curl”; any other program by its name without its version.
+ *
+ * Returns: (transfer full): a name for people
+ */
+char *
+orderly_format_user_agent (const char *user_agent)
+{
+  static const AgentRule programs[] = {
+    { "socket.io-client", "socket.io-client (Node)" },
+    { "node-XMLHttpRequest", "socket.io-client (Node)" },
+    { "node-fetch", "Node.js" },
+    { "undici", "Node.js" },
+    { "curl/", "curl" },
+    { "Wget/", "Wget" },
+    { "python-requests", "Python" },
+    { "aiohttp", "Python" },
+    { "libsoup", "libsoup" },
+  };
+  /* Order matters: Edge and Opera also say Chrome, Chrome says Safari. */
+  static const AgentRule browsers[] = {
+    { "Edg/", "Edge" }, { "EdgA/", "Edge" }, { "EdgiOS/", "Edge" },
+    { "OPR/", "Opera" },
+    { "Epiphany/", "GNOME Web" },
+    { "Firefox/", "Firefox" }, { "FxiOS/", "Firefox" },
+    { "HeadlessChrome/", "Chrome (headless)" },
+    { "Chromium/", "Chromium" },
+    { "Chrome/", "Chrome" }, { "CriOS/", "Chrome" },
+    { "Safari/", "Safari" },
+  };
+  static const AgentRule systems[] = {
+    { "Android", "Android" },
+    { "iPhone", "iOS" }, { "iPad", "iOS" },
+    { "CrOS", "ChromeOS" },
+    { "Windows", "Windows" },
+    { "Mac OS X", "macOS" }, { "Macintosh", "macOS" },
+    { "Linux", "Linux" }, { "X11", "Linux" },
+  };
+  const char *program, *browser, *system;
+  gsize length;
+
+  if (user_agent == NULL || user_agent[0] == '\0')
+    return g_strdup (_("Unknown client"));
+  if ((program = match_rule (user_agent, programs, G_N_ELEMENTS (programs))) != NULL ||
+      g_str_has_prefix (user_agent, "node"))
+    return g_strdup (program != NULL ? program : "Node.js");
+  browser = match_rule (user_agent, browsers, G_N_ELEMENTS (browsers));
+  if (browser != NULL && g_str_equal (browser, "Safari") && strstr (user_agent, "Version/") == NULL)
+    browser = NULL;
+  if (browser != NULL)
+    {
+      system = match_rule (user_agent, systems, G_N_ELEMENTS (systems));
+      if (system == NULL)
+        return g_strdup (browser);
+      /* Translators: a web browser on an operating system, e.g. “Firefox on Linux” */
+      return g_strdup_printf (_("%s on %s"), browser, system);
+    }
+  length = strcspn (user_agent, " /;(");
+  if (length == 0)
+    return g_strdup (_("Unknown client"));
+  return g_strndup (user_agent, length);
+}
+
+/**
+ * orderly_format_transport:
+ *
+ * Returns: (transfer none): how a client is connected, for people
+ */
+const char *
+orderly_format_transport (const char *transport)
+{
+  if (g_strcmp0 (transport, "websocket") == 0)
+    return _("WebSocket");
+  if (g_strcmp0 (transport, "socket.io/websocket") == 0)
+    return _("Socket.IO (WebSocket)");
+  if (g_strcmp0 (transport, "socket.io/polling") == 0)
+    return _("Socket.IO (polling)");
+  return transport != NULL ? transport : _("Unknown transport");
+}
+
+/**
+ * orderly_format_role:
+ *
+ * Returns: (transfer none): a role, for people
+ */
+const char *
+orderly_format_role (const char *role)
+{
+  if (g_strcmp0 (role, "operator") == 0)
+    return _("Operator");
+  if (g_strcmp0 (role, "viewer") == 0)
+    return _("Viewer");
+  return role != NULL ? role : "";
 }

@@ -26,5 +26,8 @@ char       *orderly_format_finish_us    (gint64       now_us,
 const char *orderly_format_phase        (OrderlyPhase phase);
 const char *orderly_format_phase_style  (OrderlyPhase phase);
 const char *orderly_format_log_level    (OrderlyLogLevel level);
+char       *orderly_format_user_agent   (const char  *user_agent);
+const char *orderly_format_transport    (const char  *transport);
+const char *orderly_format_role         (const char  *role);
 
 G_END_DECLS

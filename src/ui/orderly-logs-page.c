@@ -20,11 +20,10 @@
  *
  * The table shows the engine's log store itself, through a filter list
  * model: new lines arrive in one batch per engine tick, and only those are
- * filtered. The filter also holds back lines newer than the last refresh,
- * which comes at most twice a second while the view follows and not at all
- * while it is paused: a flood costs the table two batches of rows a second
- * however fast lines come, a paused view holds still under the operator's
- * eyes, and a quiet log still shows each line at once. The rows are
+ * filtered. While the view follows, the filter also holds back the lines
+ * that came since the last refresh, which comes at most twice a second: a
+ * flood costs the table two batches of rows a second however fast lines
+ * come, and a quiet log still shows each line at once. The rows are
  * recycled by the column view, so 100,000 lines cost no more to show than a
  * screenful. In a narrow window the level and the category leave their
  * columns: the message takes the level's colour.
@@ -57,7 +56,7 @@ struct _OrderlyLogsPage
   GtkWidget          *list_view;    /* the column view's own list, borrowed */
   char               *search;       /* ASCII-lowercased, NULL when empty */
 
-  gint64              shown_until_ms; /* lines stamped later wait for the next refresh */
+  GHashTable         *held;          /* lines that wait for the next refresh */
   gint64              last_refresh_us;
   guint               refresh_source;
   guint               scroll_tick;
@@ -115,7 +114,7 @@ filter_func (gpointer item,
   OrderlyLogsPage *self = user_data;
   OrderlyLogEntry *entry = item;
 
-  if (orderly_log_entry_get_timestamp (entry) > self->shown_until_ms)
+  if (g_hash_table_contains (self->held, entry))
     return FALSE;
   switch (orderly_log_entry_get_level (entry))
     {
@@ -295,15 +294,11 @@ update_count (OrderlyLogsPage *self)
 static void
 refresh (OrderlyLogsPage *self)
 {
-  GListModel *store = G_LIST_MODEL (self->log_store);
-  guint n_items = store != NULL ? g_list_model_get_n_items (store) : 0;
-  g_autoptr(OrderlyLogEntry) last = n_items > 0 ? g_list_model_get_item (store, n_items - 1) : NULL;
-
   g_clear_handle_id (&self->refresh_source, g_source_remove);
   self->last_refresh_us = g_get_monotonic_time ();
-  if (last == NULL || orderly_log_entry_get_timestamp (last) <= self->shown_until_ms)
+  if (g_hash_table_size (self->held) == 0)
     return;
-  self->shown_until_ms = orderly_log_entry_get_timestamp (last);
+  g_hash_table_remove_all (self->held);
   gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_LESS_STRICT);
 }
 
@@ -317,6 +312,8 @@ refresh_timeout_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Runs before the filter model sees the new lines: those that come too soon
+ * after the last refresh are held for the next one. */
 static void
 store_items_changed_cb (OrderlyLogsPage *self,
                         guint            position,
@@ -326,13 +323,18 @@ store_items_changed_cb (OrderlyLogsPage *self,
 {
   gint64 due;
 
-  if (added == 0 || !self->following || self->refresh_source != 0)
+  if (added == 0 || !self->following)
     return;
   due = self->last_refresh_us + REFRESH_INTERVAL_US - g_get_monotonic_time ();
-  if (due <= 0)
-    refresh (self);
-  else
-    self->refresh_source = g_timeout_add_full (G_PRIORITY_DEFAULT, due / 1000 + 1,
+  if (due <= 0 && self->refresh_source == 0)
+    {
+      self->last_refresh_us = g_get_monotonic_time ();
+      return;
+    }
+  for (guint i = position; i < position + added; i++)
+    g_hash_table_add (self->held, g_list_model_get_item (store, i));
+  if (self->refresh_source == 0)
+    self->refresh_source = g_timeout_add_full (G_PRIORITY_DEFAULT, MAX (due, 0) / 1000 + 1,
                                                refresh_timeout_cb, self, NULL);
 }
 
@@ -353,10 +355,8 @@ set_following (OrderlyLogsPage *self,
   if (self->following == following)
     return;
   self->following = following;
-  if (following)
-    refresh (self);
-  else
-    g_clear_handle_id (&self->refresh_source, g_source_remove);
+  /* Paused, nothing is held back: the lines come in below the view. */
+  refresh (self);
   update_count (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FOLLOWING]);
   if (following)
@@ -591,6 +591,7 @@ orderly_logs_page_dispose (GObject *object)
   if (self->log_store != NULL)
     g_signal_handlers_disconnect_by_func (self->log_store, store_items_changed_cb, self);
   g_clear_object (&self->log_store);
+  g_clear_pointer (&self->held, g_hash_table_unref);
 
   G_OBJECT_CLASS (orderly_logs_page_parent_class)->dispose (object);
 }
@@ -757,7 +758,7 @@ orderly_logs_page_init (OrderlyLogsPage *self)
 
   self->show_info = self->show_warnings = self->show_errors = TRUE;
   self->following = TRUE;
-  self->shown_until_ms = G_MININT64;
+  self->held = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
@@ -828,9 +829,8 @@ orderly_logs_page_set_log_store (OrderlyLogsPage *self,
   if (log_store != NULL)
     g_signal_connect_object (log_store, "items-changed", G_CALLBACK (store_items_changed_cb),
                              self, G_CONNECT_SWAPPED);
-  self->shown_until_ms = G_MININT64;
+  g_hash_table_remove_all (self->held);
   gtk_filter_list_model_set_model (self->filter_model, G_LIST_MODEL (log_store));
-  refresh (self);
   update_count (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOG_STORE]);
 }

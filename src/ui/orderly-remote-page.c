@@ -91,10 +91,13 @@ transform_sent (GBinding     *binding,
                 GValue       *to,
                 gpointer      user_data)
 {
-  g_autofree char *count = orderly_format_count ((gint64) g_value_get_uint64 (from));
+  guint64 sent = g_value_get_uint64 (from);
+  g_autofree char *count = orderly_format_count ((gint64) sent);
 
-  /* Translators: messages sent to a remote client */
-  g_value_take_string (to, g_strdup_printf (_("%s sent"), count));
+  /* Translators: messages sent to a remote client, e.g. “1,234 messages sent” */
+  g_value_take_string (to, g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s message sent",
+                                                         "%s messages sent", sent),
+                                            count));
   return TRUE;
 }
 
@@ -104,10 +107,23 @@ transform_dropped (GBinding     *binding,
                    GValue       *to,
                    gpointer      user_data)
 {
-  g_autofree char *count = orderly_format_count ((gint64) g_value_get_uint64 (from));
+  guint64 dropped = g_value_get_uint64 (from);
+  g_autofree char *count = orderly_format_count ((gint64) dropped);
 
   /* Translators: messages a slow remote client had to miss */
-  g_value_take_string (to, g_strdup_printf (_("%s dropped"), count));
+  g_value_take_string (to, g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s dropped",
+                                                         "%s dropped", dropped),
+                                            count));
+  return TRUE;
+}
+
+static gboolean
+transform_dropped_visible (GBinding     *binding,
+                           const GValue *from,
+                           GValue       *to,
+                           gpointer      user_data)
+{
+  g_value_set_boolean (to, g_value_get_uint64 (from) > 0);
   return TRUE;
 }
 
@@ -119,16 +135,23 @@ transform_details (GBinding     *binding,
 {
   OrderlyClient *client = ORDERLY_CLIENT (g_binding_dup_source (binding));
   g_autofree char *since = orderly_format_clock_us (orderly_client_get_since (client));
-  const char *user_agent = orderly_client_get_user_agent (client);
 
-  /* Translators: a remote client: transport · role · user agent · since a time */
-  g_value_take_string (to, g_strdup_printf (_("%s · %s · %s · since %s"),
-                                            orderly_client_get_transport (client),
-                                            orderly_client_get_role (client),
-                                            user_agent != NULL && user_agent[0] ? user_agent : _("unknown browser"),
+  /* Translators: a remote client: role · how it is connected · from where · since when */
+  g_value_take_string (to, g_strdup_printf (_("%s · %s · %s · connected since %s"),
+                                            orderly_format_role (orderly_client_get_role (client)),
+                                            orderly_format_transport (orderly_client_get_transport (client)),
+                                            orderly_client_get_address (client),
                                             since));
   g_object_unref (client);
   return TRUE;
+}
+
+static gboolean
+is_loopback (const char *address)
+{
+  g_autoptr(GInetAddress) inet = address != NULL ? g_inet_address_new_from_string (address) : NULL;
+
+  return inet != NULL && g_inet_address_get_is_loopback (inet);
 }
 
 static GtkWidget *
@@ -140,25 +163,39 @@ create_client_row (gpointer item,
   GtkWidget *counters = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
   GtkWidget *sent = gtk_label_new (NULL);
   GtkWidget *dropped = gtk_label_new (NULL);
+  g_autofree char *name = orderly_format_user_agent (orderly_client_get_user_agent (client));
 
   gtk_widget_add_css_class (row, "client");
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), orderly_client_get_address (client));
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), name);
+  gtk_widget_set_tooltip_text (row, orderly_client_get_user_agent (client));
   adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 2);
   g_object_bind_property_full (client, "transport", row, "subtitle", G_BINDING_SYNC_CREATE,
                                transform_details, NULL, NULL, NULL);
+
+  /* A browser on this computer: most likely the operator's own. */
+  if (is_loopback (orderly_client_get_address (client)))
+    {
+      GtkWidget *tag = gtk_label_new (_("This Computer"));
+
+      gtk_widget_set_valign (tag, GTK_ALIGN_CENTER);
+      gtk_widget_add_css_class (tag, "client-tag");
+      adw_action_row_add_suffix (ADW_ACTION_ROW (row), tag);
+    }
 
   gtk_widget_set_valign (counters, GTK_ALIGN_CENTER);
   gtk_label_set_xalign (GTK_LABEL (sent), 1);
   gtk_label_set_xalign (GTK_LABEL (dropped), 1);
   gtk_widget_add_css_class (sent, "numeric");
   gtk_widget_add_css_class (dropped, "numeric");
-  gtk_widget_add_css_class (dropped, "dim-label");
+  gtk_widget_add_css_class (dropped, "warning");
   gtk_widget_add_css_class (dropped, "caption");
   gtk_widget_add_css_class (sent, "caption");
   g_object_bind_property_full (client, "messages-sent", sent, "label", G_BINDING_SYNC_CREATE,
                                transform_sent, NULL, NULL, NULL);
   g_object_bind_property_full (client, "messages-dropped", dropped, "label", G_BINDING_SYNC_CREATE,
                                transform_dropped, NULL, NULL, NULL);
+  g_object_bind_property_full (client, "messages-dropped", dropped, "visible", G_BINDING_SYNC_CREATE,
+                               transform_dropped_visible, NULL, NULL, NULL);
   gtk_box_append (GTK_BOX (counters), sent);
   gtk_box_append (GTK_BOX (counters), dropped);
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), counters);

@@ -16,9 +16,10 @@
  * Orders processed per second, VIP and normal, over the run, its last five
  * minutes at most. It samples the cumulative counts of #OrderlyStatus on
  * every update and derives each rate over the two seconds before a sample
- * (a thirtieth of the span for a short run): counts advance in batches, and
- * the difference between two updates swings between zero and several times
- * the real rate. The web dashboard computes its chart the same way.
+ * (a thirtieth of the span once a short run ended), between the batches the
+ * counts advance in: the difference between two updates swings between zero
+ * and several times the real rate. The web dashboard computes its chart the
+ * same way.
  *
  * Generating is a band of its own colour, named with its rate: it runs a
  * hundred times faster than processing, and as a line it would flatten
@@ -119,9 +120,43 @@ update_peak (OrderlyThroughputChart *self)
                            ((last->time_us - before->time_us) / (double) G_USEC_PER_SEC));
 }
 
+/* Counts move in batches: between the first and the last batch seen in the
+ * window, the orders of the later batches over the time they took is the
+ * rate, whatever the batches' rhythm. With one batch in the window, the
+ * whole window. */
+static double
+rate_in (OrderlyThroughputChart *self,
+         guint                   j,
+         guint                   i,
+         Series                  series,
+         gint64                  window_us)
+{
+  const Sample *samples = (const Sample *) (gpointer) self->samples->data;
+  const Sample *base;
+  gint64 span_us;
+  int first = -1, last = -1;
+
+  for (guint k = MAX (j, 1); k <= i; k++)
+    if (samples[k].counts[series] != samples[k - 1].counts[series])
+      {
+        if (first < 0)
+          first = k;
+        last = k;
+      }
+  if (first < 0)
+    return 0;
+  if (last > first && samples[last].time_us - samples[first].time_us >= window_us / 4)
+    return (samples[last].counts[series] - samples[first].counts[series]) /
+           ((samples[last].time_us - samples[first].time_us) / (double) G_USEC_PER_SEC);
+  base = &samples[j < i ? j : i - 1];
+  span_us = samples[i].time_us - base->time_us;
+  if (span_us <= 0 || span_us > MAX (window_us, GAP_US))
+    return 0;
+  return MAX (0, (samples[i].counts[series] - base->counts[series]) / (span_us / (double) G_USEC_PER_SEC));
+}
+
 /* The rate of every series at every sample from @first on, over @window_us
- * before it (or since the previous sample, when that is further back but
- * not a gap). One pass: the start of the window only moves forward. */
+ * before it. */
 static double *
 compute_rates (OrderlyThroughputChart *self,
                guint                   first,
@@ -133,18 +168,11 @@ compute_rates (OrderlyThroughputChart *self,
   for (guint i = MAX (first, 1); i < self->samples->len; i++)
     {
       const Sample *s = &g_array_index (self->samples, Sample, i);
-      const Sample *before;
-      guint start;
 
       while (j < i && s->time_us - g_array_index (self->samples, Sample, j).time_us > window_us)
         j++;
-      start = j < i ? j : i - 1;
-      before = &g_array_index (self->samples, Sample, start);
-      if (s->time_us - before->time_us > MAX (window_us, GAP_US))
-        continue;
       for (guint k = 0; k < N_SERIES; k++)
-        rates[i * N_SERIES + k] = MAX (0, (s->counts[k] - before->counts[k]) /
-                                          ((s->time_us - before->time_us) / (double) G_USEC_PER_SEC));
+        rates[i * N_SERIES + k] = rate_in (self, j, i, k, window_us);
     }
   return rates;
 }
@@ -332,9 +360,11 @@ draw_cb (GtkDrawingArea *area,
   /* A run that goes has room to grow into; a finished one fills the width. */
   span_us = MAX (end_us - start_us, self->active ? MIN_SPAN_US : G_USEC_PER_SEC / 10);
 
-  /* Rates over two seconds, less for a short run: about a thirtieth of
-   * what the chart spans, so that a phase of a second keeps its shape. */
-  window_us = CLAMP ((gint64) (span_us / 30), RATE_WINDOW_US / 6, RATE_WINDOW_US);
+  /* Rates over two seconds while the run goes; once a short run ended,
+   * over a thirtieth of what the chart spans, so that a phase of a second
+   * keeps its shape. */
+  window_us = self->active ? RATE_WINDOW_US
+                           : CLAMP ((gint64) (span_us / 30), RATE_WINDOW_US / 6, RATE_WINDOW_US);
   while (first < self->samples->len && g_array_index (self->samples, Sample, first).time_us < start_us)
     first++;
   rates = compute_rates (self, first > 0 ? first - 1 : 0, window_us);

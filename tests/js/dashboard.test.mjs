@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The web dashboard in Chromium against the real server: sign-in, a run from start to
-// DONE, logs, roles, fallback polling, a server restart, and screenshots.
+// The web dashboard in Chromium against the real server: sign-in and the first visit, a
+// run from start to DONE with its report, the New Run form, one suggested action per
+// state, history that follows the live run, the chart's rates, logs, clients, roles,
+// fallback polling, a server restart, and screenshots.
 
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -39,6 +41,9 @@ async function duplicatedLogRows (page)
     `${row.querySelector('time').dateTime} ${row.dataset.level} ${row.querySelector('.log-message').textContent}`));
   return keys.filter((key, index) => keys.indexOf(key) !== index);
 }
+
+// The buttons the page offers as the next step right now.
+const suggestedButtons = (page) => page.locator('button.suggested:visible:not(:disabled)').allTextContents();
 
 async function chooseLevel (page, level)
 {
@@ -98,6 +103,8 @@ describe('web dashboard', { timeout: 600000 }, () => {
     await page.locator('#login-token').waitFor({ state: 'visible' });
     assert.equal(await page.locator('#dashboard-view').isVisible(), false, 'no data before signing in');
     assert.equal(await page.locator('label[for="login-token"]').textContent(), 'Access token');
+    assert.match(await page.locator('.login-card').textContent(), /Remote Access/,
+      'desktop users are pointed to the window, not to a line printed on stdout');
     assert.deepEqual(await contrastProblems(page), [], 'the sign-in form is readable');
 
     // A wrong token is refused in plain words, and the form comes back.
@@ -118,6 +125,16 @@ describe('web dashboard', { timeout: 600000 }, () => {
     assert.equal(await page.locator('#controls').isVisible(), true, 'an operator sees the controls');
     await waitFor(async () => (await connectionOf(page)) === 'live', { what: 'the live connection' });
     assert.equal(await page.locator('#connection-label').textContent(), 'Live');
+
+    // The first visit: an empty state, not a wall of zeros and an empty chart.
+    assert.equal(await page.locator('#empty-state').isVisible(), true);
+    assert.match(await page.locator('#empty-state').textContent(), /No Runs Yet/);
+    assert.equal(await page.locator('#run-details').isVisible(), false);
+    assert.equal(await page.locator('.chart-card').isVisible(), false);
+    assert.equal(await page.locator('.timings-card').isVisible(), false);
+    assert.equal(await page.locator('#history-card').isVisible(), false);
+    assert.deepEqual(await suggestedButtons(page), ['Start Run'], 'one suggested action');
+    await screenshot(page, 'dashboard-desktop-first-visit.png');
     assert.deepEqual(unexpectedProblems(page), []);
   });
 
@@ -141,10 +158,120 @@ describe('web dashboard', { timeout: 600000 }, () => {
     assert.equal(await dataValue(page, '#overall-percent'), 100);
     assert.equal(await page.locator('#overall-progress').getAttribute('aria-valuenow'), '100');
 
-    // The run is in the history.
+    assert.equal(await page.locator('#overall-percent').textContent(), '100%');
+    assert.equal(await page.locator('#stat-target').textContent(), '5,000', 'numbers are grouped');
+    assert.match(await page.locator('#eta-line').textContent(), /^5,000 orders in /, 'DONE sums the run up');
+    assert.equal(await page.locator('#phase').textContent(), 'Done');
+
+    // The report: orders, time, average and peak rates; no previous run to compare with.
+    assert.equal(await page.locator('#report-card').isVisible(), true);
+    assert.match(await page.locator('#report-orders').textContent(), /^5,000 processed, [\d,]+ of them VIP$/);
+    assert.match(await page.locator('#report-average').textContent(), /orders\/s$/);
+    assert.equal(await page.locator('#report-change-stat').isVisible(), false);
+    assert.deepEqual(await suggestedButtons(page), ['Start Run'], 'one suggested action once done');
+
+    // The run is in the history, with what it processed and its steps.
     await waitFor(async () => (await page.locator('#history-body tr').count()) >= 1, { what: 'a row in the history' });
-    assert.match(await page.locator('#history-body tr').first().textContent(), /Done/);
+    const row = page.locator('#history-body tr').first();
+    assert.match(await row.textContent(), /Done/);
+    assert.equal(await row.locator('td.processed').textContent(), '5,000');
+    assert.ok(await row.locator('.ribbon .segment.normal').isVisible(), 'the row has a ribbon');
+    const times = await page.locator('#log-list time').allTextContents();
+    assert.ok(times.length > 0 && times.every((time) => /^\d\d:\d\d:\d\d\.\d{3}$/.test(time)),
+      `log times read as in the window: ${times[0]}`);
     assert.deepEqual(unexpectedProblems(page), []);
+  });
+
+  test('the New Run form, one suggested action per state, and a history that follows the run', async () => {
+    const { page } = operator;
+    const quantity = page.locator('#quantity');
+
+    // Presets and what people type read grouped.
+    await page.click('.presets .chip[data-quantity="1000000"]');
+    assert.equal(await quantity.inputValue(), '1,000,000');
+    assert.equal(await page.locator('.presets .chip[data-quantity="1000000"]').getAttribute('aria-pressed'), 'true');
+    await quantity.fill('10k');
+    await quantity.blur();
+    assert.equal(await quantity.inputValue(), '10,000');
+
+    // A long run with a VIP share of 20 %: nothing is suggested while it goes.
+    await quantity.fill('2,000,000');
+    await page.fill('#vip-share', '20');
+    await page.click('#start-button');
+    await waitFor(async () => ['WAITING_VIP_DRAIN', 'ENQUEUE_NORMAL', 'WAITING_NORMAL_DRAIN'].includes(await phaseOf(page)),
+      { timeoutMs: RUN_TIMEOUT_MS, what: 'the long run to process' });
+    assert.deepEqual(await suggestedButtons(page), [], 'no suggested action while a run goes');
+    assert.equal(await page.locator('#force-row').isVisible(), true, 'replacing the run is offered while it goes');
+    assert.match(await page.locator('#eta-line').textContent(), /left|Estimating/);
+    assert.doesNotMatch(await page.locator('#phase').textContent(), /_/, 'no internal phase names');
+
+    // The history's row of this run follows it, instead of what was stored at its start.
+    const row = page.locator('#history-body tr').first();
+    await waitFor(async () => /Processing/.test(await row.textContent()) &&
+                              digits(await row.locator('td.processed').textContent()).length > 7,
+      { what: 'the history row to follow the live run' });
+    const before = digits((await row.locator('td.processed').textContent()).split(' of ')[0]);
+    await waitFor(async () => digits((await row.locator('td.processed').textContent()).split(' of ')[0]) !== before,
+      { what: 'the processed count of the row to move' });
+    await screenshot(page, 'dashboard-desktop-mid-run.png');
+
+    await page.click('#cancel-button');
+    await waitFor(async () => (await phaseOf(page)) === 'ABORTED', { timeoutMs: 30000, what: 'the run to be cancelled' });
+    const runs = (await rest(server, 'runs')).data;
+    const cancelled = runs.find((run) => run.phase === 'ABORTED');
+    assert.equal(cancelled.vipShare, 0.2, 'the VIP share went with the run');
+    const processed = cancelled.processing.vip.count + cancelled.processing.normal.count;
+    await waitFor(async () => (await row.locator('td.processed').textContent()) ===
+                              `${processed.toLocaleString('en-US')} of 2,000,000`,
+      { what: 'the cancelled run to show what it processed, not what it generated' });
+    assert.deepEqual(await suggestedButtons(page), ['Start Run']);
+
+    // A second finished run is compared with the first.
+    await quantity.fill('6,000');
+    await page.click('#start-button');
+    await waitFor(async () => (await phaseOf(page)) === 'DONE', { timeoutMs: RUN_TIMEOUT_MS, what: 'the second run' });
+    await waitFor(async () => page.locator('#report-change-stat').isVisible(), { what: 'the comparison' });
+    assert.match(await page.locator('#report-change-title').textContent(), /^Compared with Run 1 /);
+    assert.match(await page.locator('#report-change').textContent(), /faster|slower|About as fast/);
+  });
+
+  test('the chart shows rates over a window, not the swings of batched updates', async () => {
+    const charted = await openPage(browser, { viewport: DESKTOP });
+    const { page } = charted;
+    // The socket is answered by the test: VIP orders processed at 9,000/s, counted in
+    // batches of 9,000 a second and reported ten times a second, with the server's
+    // clock. The difference between two updates would read 0 and 90,000/s in turn.
+    await page.routeWebSocket(/\/ws(\?.*)?$/, (socket) => {
+      const frame = (event, data, seq) => JSON.stringify({ event, data, seq, instanceId: 'chart-test' });
+      socket.send(frame('connected', { message: 'connected', timestamp: Date.now(), clientId: 'test' }, 1));
+      const start = Date.now();
+      let seq = 2;
+      const timer = setInterval(() => {
+        const elapsed = Date.now() - start;
+        const vip = Math.floor(elapsed / 1000) * 9000;
+        const status = {
+          phase: 'WAITING_VIP_DRAIN', runId: 1, workers: 2, monoMs: elapsed,
+          progress: { target: 1000000, generated: 1000000, processedTotal: vip },
+          processing: { vip: { count: vip, timeMs: elapsed }, normal: { count: 0, timeMs: 0 } },
+          counts: { vip: 500000, normal: 500000 }, eta: { estimatedMs: null, progressPercent: 0 },
+        };
+        socket.send(frame('status', status, seq++));
+        if (elapsed > 9000)
+          clearInterval(timer);
+      }, 100);
+      socket.onClose(() => clearInterval(timer));
+    });
+    await signIn(page, server, OPERATOR_TOKEN);
+    await waitFor(async () => Number(await page.locator('#throughput-chart').getAttribute('data-vip')) > 0,
+      { what: 'the chart to draw a rate' });
+    await waitFor(async () => (await dataValue(page, '#stat-processed')) >= 45000,
+      { timeoutMs: 20000, what: 'five batches' });
+    const top = Number(await page.locator('#throughput-chart').getAttribute('data-top'));
+    const vip = Number(await page.locator('#throughput-chart').getAttribute('data-vip'));
+    assert.ok(top <= 12500, `the y axis fits the real rate, not the batches (top ${top})`);
+    assert.ok(vip >= 6000 && vip <= 12000, `the rate is about 9,000/s (${vip})`);
+    assert.equal(await page.locator('#throughput-chart').getAttribute('data-axis'), 'live');
+    await charted.context.close();
   });
 
   test('log lines appear and can be filtered by level and searched', async () => {
@@ -187,6 +314,14 @@ describe('web dashboard', { timeout: 600000 }, () => {
   test('screenshots at desktop and phone sizes', async () => {
     const { page } = operator;
     await page.evaluate(() => window.scrollTo(0, 0));
+    // Clients by readable name, this page marked, with units.
+    await page.click('#clients-refresh');
+    await waitFor(async () => /This Device/.test(await page.locator('#clients-list').textContent()),
+      { what: 'this page in the client list' });
+    const ownClient = page.locator('#clients-list li', { hasText: 'This Device' });
+    assert.match(await ownClient.locator('.client-title').textContent(), /^Chrome \(headless\) on Linux/);
+    assert.match(await ownClient.textContent(), /Operator · WebSocket · /);
+    assert.match(await ownClient.locator('.client-counters').textContent(), /^[\d,]+ messages? sent/);
     await screenshot(page, 'dashboard-desktop.png');
     assert.deepEqual(await contrastProblems(page), [], 'every text has enough contrast (light)');
 
@@ -361,6 +496,13 @@ describe('web dashboard', { timeout: 600000 }, () => {
     assert.match(await alert.textContent(), /A run is already in progress/);
     await page.unroute('**/generate');
 
+    // Out of reach altogether: the figures stay, dimmed.
+    await page.route('**/pedidos*', (route) => route.abort());
+    await waitFor(async () => (await connectionOf(page)) === 'offline', { timeoutMs: 15000, what: 'the page to be offline' });
+    assert.equal(await page.locator('#dashboard-view.stale').count(), 1, 'offline figures are dimmed');
+    await screenshot(page, 'dashboard-desktop-offline.png', { fullPage: false });
+    await page.unroute('**/pedidos*');
+
     // Unblocked, "Reconnect now" skips the remaining backoff.
     block = false;
     await page.click('#reconnect-now');
@@ -407,9 +549,12 @@ describe('web dashboard', { timeout: 600000 }, () => {
 
     await waitFor(async () => (await phaseOf(page)) === 'INTERRUPTED', { timeoutMs: 15000, what: 'the interrupted run' });
     assert.equal(await page.locator('#resume-button').isVisible(), true, 'an interrupted run offers Resume');
+    assert.deepEqual(await suggestedButtons(page), ['Resume Run'], 'Resume is the one suggested action');
     await page.click('#resume-button');
     await waitFor(async () => !['INTERRUPTED'].includes(await phaseOf(page)), { what: 'the run to resume' });
     assert.notEqual((await rest(server, 'pedidos')).data.phase, 'INTERRUPTED');
+    assert.equal(await page.locator('#restart-banner').isVisible(), false, 'the restart banner goes once the run is resumed');
+    assert.equal(await page.locator('#dashboard-view.stale').count(), 0);
 
     // Cancel, then reset after confirming.
     await waitFor(async () => !(await page.locator('#cancel-button').isDisabled()) || (await phaseOf(page)) === 'DONE',

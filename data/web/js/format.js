@@ -1,62 +1,123 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Turning raw numbers from the server into text people read.
+// Turning raw numbers from the server into text people read. The window
+// (src/ui/orderly-format.c) says everything the same way: the same words, the same
+// precision, 24-hour clock times.
 
 const integerFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
-const decimalFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
-const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const oneDecimal = new Intl.NumberFormat(undefined, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+const clockFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+const dateFormat = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+
+export const NOT_YET = '—';
 
 export function number (value)
 {
-  return Number.isFinite(value) ? integerFormat.format(value) : '—';
+  return Number.isFinite(value) ? integerFormat.format(value) : NOT_YET;
 }
 
+// "1,000,000", "1 000 000", "1M", "10k": what people type for a quantity.
+export function parseCount (text)
+{
+  const match = /^\s*([\d\s.,'\u00a0\u202f]+?)\s*([kKmM])?\s*$/.exec(String(text ?? ''));
+  if (!match)
+    return NaN;
+  const digits = match[1].replace(/[^\d]/g, '');
+  if (!digits)
+    return NaN;
+  const multiplier = { k: 1e3, K: 1e3, m: 1e6, M: 1e6 }[match[2]] ?? 1;
+  return Number(digits) * multiplier;
+}
+
+// "0%", "53.2%", "100%": one decimal between the ends, never rounded up to 100.
 export function percent (value)
 {
   if (!Number.isFinite(value))
-    return '—';
+    return NOT_YET;
   const clamped = Math.min(100, Math.max(0, value));
-  return `${clamped >= 10 || clamped === 0 ? Math.floor(clamped) : decimalFormat.format(clamped)}%`;
+  if (clamped <= 0)
+    return '0%';
+  if (clamped >= 100)
+    return '100%';
+  return `${oneDecimal.format(Math.floor(clamped * 10) / 10)}%`;
 }
 
-// A duration in milliseconds: "850 ms", "4.2 s", "3 min 05 s", "1 h 02 min".
+// "< 1 ms", "2.4 ms", "850 ms", "18.4 s", "3 min 05 s", "1 h 02 min"; a dash for a
+// step that has not taken place.
 export function duration (ms)
 {
-  if (!Number.isFinite(ms) || ms < 0)
-    return '—';
-  if (ms > 0 && ms < 1)
+  if (!Number.isFinite(ms) || ms <= 0)
+    return NOT_YET;
+  if (ms < 1)
     return '< 1 ms';
+  if (ms < 10)
+    return `${oneDecimal.format(ms)} ms`;
   if (ms < 1000)
     return `${Math.round(ms)} ms`;
-  const seconds = ms / 1000;
-  if (seconds < 60)
-    return `${decimalFormat.format(seconds)} s`;
-  const totalSeconds = Math.round(seconds);
+  if (ms < 60000)
+    return `${oneDecimal.format(ms / 1000)} s`;
+  const totalSeconds = Math.round(ms / 1000);
   const hours = Math.floor(totalSeconds / 3600);
   const minutes = Math.floor((totalSeconds % 3600) / 60);
-  const rest = totalSeconds % 60;
+  const seconds = totalSeconds % 60;
   if (hours > 0)
     return `${hours} h ${String(minutes).padStart(2, '0')} min`;
-  return `${minutes} min ${String(rest).padStart(2, '0')} s`;
+  return `${minutes} min ${String(seconds).padStart(2, '0')} s`;
 }
 
+// "1,234 orders/s", "9.5 orders/s".
 export function rate (perSecond)
 {
   if (!Number.isFinite(perSecond) || perSecond <= 0)
-    return '—';
-  return `${perSecond >= 100 ? integerFormat.format(perSecond) : decimalFormat.format(perSecond)}/s`;
+    return NOT_YET;
+  return `${perSecond < 100 ? oneDecimal.format(perSecond) : integerFormat.format(perSecond)} orders/s`;
 }
 
+// The average rate of a run: orders processed over the time spent processing them.
+export function averageRate (processed, processingMs)
+{
+  return processingMs > 0 && processed > 0 ? processed / (processingMs / 1000) : 0;
+}
+
+// "18% faster", "5% slower", "About as fast".
+export function change (now, before)
+{
+  if (!(now > 0) || !(before > 0))
+    return NOT_YET;
+  const delta = (now - before) / before * 100;
+  if (Math.abs(delta) < 1)
+    return 'About as fast';
+  return delta > 0 ? `${Math.round(delta)}% faster` : `${Math.round(-delta)}% slower`;
+}
+
+// "19:54:57".
 export function clockTime (value)
 {
   const date = toDate(value);
-  return date ? timeFormat.format(date) : '';
+  return date ? clockFormat.format(date) : NOT_YET;
 }
 
+// "19:54:57.987", as the window's log shows it.
+export function logTime (value)
+{
+  const date = toDate(value);
+  return date ? `${clockFormat.format(date)}.${String(date.getMilliseconds()).padStart(3, '0')}` : NOT_YET;
+}
+
+// "Jul 18, 19:54".
 export function dateTime (value)
 {
   const date = toDate(value);
-  return date ? dateTimeFormat.format(date) : '—';
+  return date ? dateFormat.format(date) : NOT_YET;
+}
+
+// "12.5 s left", "Estimating time left…".
+export function eta (ms)
+{
+  if (!Number.isFinite(ms) || ms < 0)
+    return 'Estimating time left…';
+  if (ms < 1000)
+    return 'Less than a second left';
+  return `${duration(ms)} left`;
 }
 
 export function toDate (value)
@@ -67,22 +128,23 @@ export function toDate (value)
   return Number.isNaN(date.getTime()) ? null : date;
 }
 
+// The phases, in the words of the window's headline.
 const PHASES = {
   IDLE: { label: 'Idle', kind: 'idle' },
-  GENERATING: { label: 'Generating', kind: 'running' },
-  ENQUEUE_VIP: { label: 'Queueing VIP', kind: 'running' },
-  WAITING_VIP_DRAIN: { label: 'Processing VIP', kind: 'running' },
-  ENQUEUE_NORMAL: { label: 'Queueing normal', kind: 'running' },
-  WAITING_NORMAL_DRAIN: { label: 'Processing normal', kind: 'running' },
+  GENERATING: { label: 'Generating Orders', kind: 'running' },
+  ENQUEUE_VIP: { label: 'Queueing VIP Orders', kind: 'running' },
+  WAITING_VIP_DRAIN: { label: 'Processing VIP Orders', kind: 'running' },
+  ENQUEUE_NORMAL: { label: 'Queueing Normal Orders', kind: 'running' },
+  WAITING_NORMAL_DRAIN: { label: 'Processing Normal Orders', kind: 'running' },
   DONE: { label: 'Done', kind: 'done' },
   ABORTED: { label: 'Cancelled', kind: 'warning' },
   INTERRUPTED: { label: 'Interrupted', kind: 'warning' },
-  ERROR: { label: 'Error', kind: 'error' },
+  ERROR: { label: 'Failed', kind: 'error' },
 };
 
 export function phaseLabel (phase)
 {
-  return PHASES[phase]?.label ?? String(phase ?? 'Unknown').replaceAll('_', ' ').toLowerCase();
+  return PHASES[phase]?.label ?? 'Unknown';
 }
 
 export function phaseKind (phase)
@@ -95,11 +157,31 @@ export function isRunning (phase)
   return phaseKind(phase) === 'running';
 }
 
-const STEPS = ['IDLE', 'GENERATING', 'ENQUEUE_VIP', 'WAITING_VIP_DRAIN', 'ENQUEUE_NORMAL', 'WAITING_NORMAL_DRAIN', 'DONE'];
+// The steps of a run, as the ribbon and the timings name them, with the phase each
+// one is.
+export const STEPS = [
+  { key: 'generate', short: 'Generate', label: 'Generating Orders', phase: 'GENERATING' },
+  { key: 'queueVip', short: 'Queue VIP', label: 'Queueing VIP Orders', phase: 'ENQUEUE_VIP' },
+  { key: 'vip', short: 'VIP', label: 'Processing VIP Orders', phase: 'WAITING_VIP_DRAIN' },
+  { key: 'queueNormal', short: 'Queue Normal', label: 'Queueing Normal Orders', phase: 'ENQUEUE_NORMAL' },
+  { key: 'normal', short: 'Normal', label: 'Processing Normal Orders', phase: 'WAITING_NORMAL_DRAIN' },
+];
+
+const ORDER = ['IDLE', ...STEPS.map((step) => step.phase), 'DONE'];
 
 // Whether a run in `phase` has finished the step that `stepPhase` names.
 export function isPastStep (phase, stepPhase)
 {
-  const at = STEPS.indexOf(phase);
-  return at !== -1 && at > STEPS.indexOf(stepPhase);
+  const at = ORDER.indexOf(phase);
+  return at !== -1 && at > ORDER.indexOf(stepPhase);
 }
+
+// A step's duration; one too short to measure reads "< 1 ms" once the run is past it.
+export function stepDuration (ms, phase, stepPhase)
+{
+  if (!(ms > 0) && isPastStep(phase, stepPhase))
+    return '< 1 ms';
+  return duration(ms);
+}
+
+export const LEVELS = { log: 'Info', warn: 'Warning', error: 'Error', note: 'Note' };

@@ -1,11 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The log view: a bounded list of lines with a level filter and a search.
 
-import { clockTime, toDate } from './format.js';
+import { LEVELS, logTime, toDate } from './format.js';
 
 export const MAX_LOG_ROWS = 2000;
-
-const LEVEL_NAMES = { log: 'INFO', warn: 'WARN', error: 'ERROR', note: 'NOTE' };
 const LEADING_TIME = /^\[?(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)\]?\s*[-:]?\s*/;
 
 function normalizeLevel (level, fallback)
@@ -170,18 +168,21 @@ export class LogView
     const time = document.createElement('time');
     time.className = 'log-time';
     time.dateTime = new Date(entry.time).toISOString();
-    time.textContent = clockTime(entry.time);
+    time.textContent = logTime(entry.time);
 
     const level = document.createElement('span');
     level.className = 'log-level';
-    level.textContent = LEVEL_NAMES[entry.level] ?? entry.level;
+    level.textContent = LEVELS[entry.level] ?? entry.level;
+
+    const category = document.createElement('span');
+    category.className = 'log-category';
+    this.#highlight(category, entry.category);
 
     const message = document.createElement('span');
     message.className = 'log-message';
-    const text = entry.category ? `[${entry.category}] ${entry.message}` : entry.message;
-    this.#highlight(message, text);
+    this.#highlight(message, entry.message);
 
-    row.append(time, level, message);
+    row.append(time, level, category, message);
     entry.node = row;
     return row;
   }

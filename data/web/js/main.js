@@ -1,11 +1,17 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Orderly's web dashboard: sign-in, the live view, operator controls, history and clients.
+// It says everything as the window does (format.js), and reads the status in one place
+// (status.js).
 
 import { ApiError, getClients, getRuns, getSession, getStatus, request } from './api.js';
 import { ThroughputChart } from './chart.js';
+import { renderClients } from './clients.js';
 import * as format from './format.js';
+import { HistoryView } from './history.js';
 import { LiveConnection } from './live.js';
 import { LogView, logsFromRest, normalizeLog } from './logs.js';
+import { createRibbon, updateRibbon } from './ribbon.js';
+import { readStatus } from './status.js';
 
 const LOGIN_ATTEMPT_KEY = 'orderly-login-attempt';
 const THEME_KEY = 'orderly-theme';
@@ -14,16 +20,21 @@ const CLIENTS_REFRESH_MS = 10000;
 const $ = (id) => document.getElementById(id);
 
 const state = {
-  status: null,
+  status: null,       // as the server sent it
+  view: null,         // as status.js reads it
   message: '',
   role: 'operator',
   busy: false,
   lastPhase: null,
+  clientId: null,     // this page's own connection, from the `connected` event
+  restartedAt: 0,
 };
 
 const live = new LiveConnection();
 let logView = null;
 let chart = null;
+let history = null;
+let ribbon = null;
 let clientsTimer = 0;
 
 /* Views */
@@ -86,90 +97,122 @@ function setProgress (id, percent)
   element.firstElementChild.style.transform = `scaleX(${value / 100})`;
 }
 
-const num = (value) => (Number.isFinite(Number(value)) && value !== null ? Number(value) : 0);
+const share = (done, total) => (total > 0 ? (done / total) * 100 : 0);
 
-function processedCounts ()
+// "12.5 s left · done by 19:55:10" while the run goes; what it did once it ended.
+function etaLine (view)
 {
-  const processing = state.status?.processing ?? {};
-  return { run: state.status?.runId ?? null, vip: num(processing.vip?.count), normal: num(processing.normal?.count) };
+  if (format.isRunning(view.phase)) {
+    const left = format.eta(view.etaMs);
+    if (view.etaMs === null)
+      return left;
+    const finish = view.finishAt ?? Date.now() + view.etaMs;
+    return `${left} · done by ${format.clockTime(finish)}`;
+  }
+  switch (view.phase) {
+  case 'DONE':
+    return `${format.number(view.processed)} orders in ${format.duration(view.totalMs)}`;
+  case 'ABORTED': case 'ERROR': case 'INTERRUPTED':
+    return `Stopped after ${format.duration(view.totalMs)}`;
+  default:
+    return '';
+  }
 }
 
-function overallPercent (status)
+function countLine (view)
 {
-  if (status.phase === 'DONE')
-    return 100;
-  const fromEta = Number(status.eta?.progressPercent);
-  if (Number.isFinite(fromEta) && status.eta?.progressPercent !== null)
-    return fromEta;
-  const target = num(status.progress?.target);
-  return target > 0 ? (num(status.progress?.processedTotal) / target) * 100 : 0;
+  if (view.phase === 'IDLE' || view.phase === 'DONE')
+    return '';
+  if (view.phase === 'GENERATING')
+    return `${format.number(view.generated)} of ${format.number(view.target)} generated`;
+  return `${format.number(view.processed)} of ${format.number(view.target)} processed`;
 }
 
 function renderStatus ()
 {
-  const status = state.status;
-  if (!status)
+  const view = state.view;
+  if (!view)
     return;
-  const phase = status.phase ?? 'IDLE';
+  const phase = view.phase;
+  const firstVisit = view.runId === null && phase === 'IDLE';
 
   const badge = $('phase');
   badge.textContent = format.phaseLabel(phase);
   badge.dataset.phase = phase;
   badge.dataset.kind = format.phaseKind(phase);
 
-  // Some messages only repeat the phase, which the badge already shows.
-  const message = state.message && state.message.replaceAll(' ', '_').toUpperCase() !== phase ? state.message : '';
-  $('status-message').textContent = message;
-  const error = typeof status.error === 'string' && status.error ? status.error : '';
-  $('status-error').textContent = error ? `The run failed: ${error}` : '';
-  $('status-error').hidden = !error;
+  // The first visit: an empty state rather than a wall of zeros.
+  $('dashboard-view').classList.toggle('first-visit', firstVisit);
+  $('empty-state').hidden = !firstVisit;
+  $('run-details').hidden = firstVisit;
+  $('empty-state-text').textContent = state.role === 'operator'
+    ? 'Start a run with New Run to generate orders and follow them through processing, VIP orders first.'
+    : 'Runs an operator starts appear here as they go, VIP orders first.';
 
-  const target = num(status.progress?.target);
-  const generated = num(status.progress?.generated);
-  const processed = num(status.progress?.processedTotal);
-  const percent = overallPercent(status);
+  $('run-line').textContent = view.runId === null ? ''
+    : `Run ${view.runId} · ${format.number(view.target)} orders · ${view.workers} ${view.workers === 1 ? 'worker' : 'workers'}`;
+  $('status-error').textContent = view.error ? `The run failed: ${view.error}` : '';
+  $('status-error').hidden = !view.error;
+
+  // Progress is what was processed out of the target; generating is a step of the
+  // ribbon, not half the run.
+  const percent = share(view.processed, view.target);
   setValue('overall-percent', percent, format.percent(percent));
   setProgress('overall-progress', percent);
-  // The percentage covers the whole run (generation included); the caption says where it is.
-  $('overall-caption').textContent = target <= 0 ? 'No run yet'
-    : phase === 'GENERATING' ? `of the run · ${format.number(generated)} of ${format.number(target)} orders generated`
-    : `of the run · ${format.number(processed)} of ${format.number(target)} orders processed`;
+  $('eta-line').textContent = etaLine(view);
+  $('count-line').textContent = countLine(view);
+  updateRibbon(ribbon, view.durations, { phase, remainingMs: format.isRunning(phase) ? view.etaMs : null });
 
-  setValue('stat-target', target, format.number(target));
-  setValue('stat-generated', generated, format.number(generated));
-  setValue('stat-processed', processed, format.number(processed));
-  const eta = status.eta?.estimatedMs;
-  $('stat-eta').textContent = format.isRunning(phase) && eta !== null && Number.isFinite(Number(eta))
-    ? format.duration(Number(eta)) : '—';
-  setValue('stat-total-time', num(status.totalTimeMs), status.totalTimeMs ? format.duration(num(status.totalTimeMs)) : '—');
-  setValue('stat-throughput', num(status.throughput?.overall), format.rate(num(status.throughput?.overall)));
+  setValue('stat-target', view.target, format.number(view.target));
+  setValue('stat-generated', view.generated, format.number(view.generated));
+  setValue('stat-processed', view.processed, format.number(view.processed));
+  setValue('stat-throughput', view.overallRate, format.rate(view.overallRate));
 
   for (const priority of ['vip', 'normal']) {
-    const total = num(status.counts?.[priority]);
-    const done = num(status.processing?.[priority]?.count);
-    setValue(`${priority}-processed`, done, format.number(done));
-    setValue(`${priority}-count`, total, format.number(total));
-    setProgress(`${priority}-progress`, total > 0 ? (done / total) * 100 : 0);
-    const timeMs = num(status.processing?.[priority]?.timeMs);
-    $(`${priority}-time`).textContent = timeMs ? format.duration(timeMs) : 'not started';
-    $(`${priority}-throughput`).textContent = format.rate(num(status.throughput?.[priority]));
+    const figures = view[priority];
+    setValue(`${priority}-processed`, figures.processed, format.number(figures.processed));
+    setValue(`${priority}-count`, figures.generated, format.number(figures.generated));
+    setProgress(`${priority}-progress`, share(figures.processed, figures.generated));
+    $(`${priority}-throughput`).textContent = format.rate(figures.rate);
+    $(`rate-${priority}`).textContent = format.rate(figures.rate);
   }
 
-  // A step that took no measurable time still reads as done once the run is past it.
-  const timing = (id, value, step) => {
-    const ms = num(value);
-    const done = ms > 0 || (step && format.isPastStep(phase, step));
-    setValue(id, ms, done ? (ms >= 1 ? format.duration(ms) : '< 1 ms') : '—');
+  const timing = (id, key, stepPhase) => {
+    const ms = view.durations[key];
+    setValue(id, ms, format.stepDuration(ms, phase, stepPhase));
   };
-  timing('time-generation', status.generationTimeMs, 'GENERATING');
-  timing('time-enqueue-vip', status.enqueueVipTimeMs, 'ENQUEUE_VIP');
-  timing('time-enqueue-normal', status.enqueueNormalTimeMs, 'ENQUEUE_NORMAL');
-  timing('time-vip', status.processing?.vip?.timeMs, 'WAITING_VIP_DRAIN');
-  timing('time-normal', status.processing?.normal?.timeMs, 'WAITING_NORMAL_DRAIN');
-  timing('time-total', status.totalTimeMs, null);
+  timing('time-generation', 'generate', 'GENERATING');
+  timing('time-enqueue-vip', 'queueVip', 'ENQUEUE_VIP');
+  timing('time-vip', 'vip', 'WAITING_VIP_DRAIN');
+  timing('time-enqueue-normal', 'queueNormal', 'ENQUEUE_NORMAL');
+  timing('time-normal', 'normal', 'WAITING_NORMAL_DRAIN');
+  setValue('time-total', view.totalMs, format.duration(view.totalMs));
 
+  renderReport();
   updateControls();
   noticePhaseChange(phase);
+}
+
+// At DONE: orders, time, average and peak rates, and the change from the run before.
+function renderReport ()
+{
+  const view = state.view;
+  const done = view?.phase === 'DONE';
+  $('report-card').hidden = !done;
+  if (!done)
+    return;
+  const average = format.averageRate(view.processed, view.durations.vip + view.durations.normal);
+  $('report-orders').textContent = `${format.number(view.processed)} processed, ${format.number(view.vip.processed)} of them VIP`;
+  $('report-time').textContent = format.duration(view.totalMs);
+  $('report-average').textContent = format.rate(average);
+  $('report-peak').textContent = format.rate(chart?.peakRate ?? 0);
+  const previous = history?.previousDone(view.runId);
+  $('report-change-stat').hidden = !previous;
+  if (previous) {
+    const before = format.averageRate(previous.processed, previous.durations.vip + previous.durations.normal);
+    $('report-change-title').textContent = `Compared with Run ${previous.id} (${format.rate(before)})`;
+    $('report-change').textContent = format.change(average, before);
+  }
 }
 
 function noticePhaseChange (phase)
@@ -178,8 +221,11 @@ function noticePhaseChange (phase)
   state.lastPhase = phase;
   if (previous === phase)
     return;
-  // A run started or ended: the history changed.
-  if (previous !== null && (format.phaseKind(phase) !== 'running' || phase === 'GENERATING'))
+  // A run started, resumed or ended: the history changed; a restart banner has had
+  // its say once the run goes on.
+  if (format.isRunning(phase) && Date.now() - state.restartedAt > 2000)
+    $('restart-banner').hidden = true;
+  if (previous !== null && (format.phaseKind(phase) !== 'running' || phase === 'GENERATING' || format.phaseKind(previous) !== 'running'))
     refreshHistory();
 }
 
@@ -188,10 +234,13 @@ function applyStatus (status, message)
   if (!status || typeof status !== 'object' || !status.phase)
     return;
   state.status = status;
+  state.view = readStatus(status);
   if (typeof message === 'string' && message)
     state.message = message;
   else if (typeof status.message === 'string' && status.message)
     state.message = status.message;
+  chart?.add(state.view);
+  history?.follow(state.view);
   renderStatus();
 }
 
@@ -216,19 +265,22 @@ function applyProgress (progress)
 
 /* Controls */
 
+// One suggested action per state: Start Run when nothing goes, Resume Run for an
+// interrupted run, none while a run goes.
 function updateControls ()
 {
-  const phase = state.status?.phase ?? 'IDLE';
+  const phase = state.view?.phase ?? 'IDLE';
   const running = format.isRunning(phase);
+  const interrupted = phase === 'INTERRUPTED';
   const force = $('force').checked;
   // Nothing can be sent while the server is out of reach.
   const blocked = state.busy || live.state === 'offline';
+  $('force-row').hidden = !running;
   $('start-button').disabled = blocked || (running && !force);
+  $('start-button').classList.toggle('suggested', !running && !interrupted);
   $('cancel-button').disabled = blocked || !running;
   $('reset-button').disabled = blocked || running;
-  $('resume-button').hidden = phase !== 'INTERRUPTED';
-  // Resuming is then the expected next step; a new run stays possible.
-  $('start-button').classList.toggle('suggested', phase !== 'INTERRUPTED');
+  $('resume-button').hidden = !interrupted;
   $('resume-button').disabled = blocked;
 }
 
@@ -236,21 +288,24 @@ function updateControls ()
 async function command (event, path, body, doneText)
 {
   if (state.busy)
-    return;
+    return false;
   state.busy = true;
   updateControls();
   try {
     const answer = live.isOpen
       ? await live.send(event, body)
       : await request(path, { method: 'POST', body });
-    toast(answer?.message || doneText);
+    // Said as the window says it, not in the server's words.
+    toast(typeof doneText === 'function' ? doneText(answer) : doneText);
     if (answer?.phase && state.status && answer.phase !== state.status.phase)
       applyStatus({ ...state.status, phase: answer.phase }, answer.message);
+    return true;
   } catch (error) {
     if (error instanceof ApiError && error.status === 401)
       showLogin('Your session has expired. Sign in again.');
     else
       toast(error instanceof ApiError ? error.message : String(error), { error: true });
+    return false;
   } finally {
     state.busy = false;
     updateControls();
@@ -263,107 +318,79 @@ function setupControls ()
   const quantity = $('quantity');
   const chips = [...document.querySelectorAll('.presets .chip')];
   const markChip = () => {
+    const value = format.parseCount(quantity.value);
     for (const chip of chips)
-      chip.setAttribute('aria-pressed', String(chip.dataset.quantity === quantity.value));
+      chip.setAttribute('aria-pressed', String(Number(chip.dataset.quantity) === value));
+  };
+  // The quantity reads grouped, as in the window; what is typed is read back.
+  const tidy = () => {
+    const value = format.parseCount(quantity.value);
+    if (Number.isFinite(value))
+      quantity.value = format.number(value);
+    markChip();
   };
   for (const chip of chips) {
     chip.addEventListener('click', () => {
-      quantity.value = chip.dataset.quantity;
+      quantity.value = format.number(Number(chip.dataset.quantity));
       markChip();
     });
   }
   quantity.addEventListener('input', markChip);
-  markChip();
+  quantity.addEventListener('blur', tidy);
+  tidy();
   $('start-form').addEventListener('submit', (event) => {
     event.preventDefault();
-    const input = $('quantity');
-    const quantity = Number(input.value);
-    if (!Number.isInteger(quantity) || quantity < 1 || quantity > 50000000) {
+    const count = format.parseCount(quantity.value);
+    if (!Number.isInteger(count) || count < 1 || count > 50000000) {
       toast('Enter a whole number of orders between 1 and 50,000,000.', { error: true });
-      input.focus();
+      quantity.focus();
       return;
     }
-    command('start-generation', 'generate', { quantity, force: $('force').checked }, 'Run started.');
+    const vip = Number($('vip-share').value);
+    if (!Number.isInteger(vip) || vip < 0 || vip > 100) {
+      toast('Enter a VIP share between 0 and 100 %.', { error: true });
+      $('vip-share').focus();
+      return;
+    }
+    tidy();
+    command('start-generation', 'generate', { quantity: count, force: $('force').checked, vipPercent: vip },
+      (answer) => (Number.isFinite(Number(answer?.runId))
+        ? `Run ${answer.runId} started: ${format.number(count)} orders.`
+        : `Run started: ${format.number(count)} orders.`)).then((started) => {
+      if (started)
+        $('force').checked = false;
+    });
   });
   $('cancel-button').addEventListener('click', () => command('cancel-operation', 'cancel', {}, 'Run cancelled.'));
-  $('resume-button').addEventListener('click', () => command('resume-run', 'resume', {}, 'Run resumed.'));
+  $('resume-button').addEventListener('click', async () => {
+    if (await command('resume-run', 'resume', {}, 'Run resumed.'))
+      $('restart-banner').hidden = true;
+  });
   const dialog = $('reset-dialog');
   $('reset-button').addEventListener('click', () => dialog.showModal());
   dialog.addEventListener('close', () => {
     if (dialog.returnValue === 'confirm')
-      command('reset-system', 'reset', {}, 'Orders and history deleted.');
+      command('reset-system', 'reset', {}, 'All orders and runs were deleted.');
     dialog.returnValue = '';
   });
 }
 
 /* History and clients */
 
-function pick (object, ...paths)
-{
-  for (const path of paths) {
-    const value = path.split('.').reduce((current, key) => current?.[key], object);
-    if (value !== undefined && value !== null && value !== '')
-      return value;
-  }
-  return undefined;
-}
-
-function cell (label, text, className)
-{
-  const td = document.createElement('td');
-  td.dataset.label = label;
-  if (className)
-    td.className = className;
-  if (text instanceof Node)
-    td.append(text);
-  else
-    td.textContent = text;
-  return td;
-}
-
 async function refreshHistory ()
 {
-  let runs;
   try {
-    runs = await getRuns();
+    history.setRuns(await getRuns());
   } catch (error) {
     if (error instanceof ApiError && error.status === 401)
       return;
-    $('history-empty').hidden = false;
-    $('history-empty').textContent = `The history could not be loaded. ${error.message}`;
+    history.showError(error.message);
     return;
   }
-  if (!Array.isArray(runs))
-    runs = Array.isArray(runs?.runs) ? runs.runs : [];
-  const started = (run) => format.toDate(pick(run, 'startedAt', 'started_at', 'createdAt', 'created_at', 'start', 'startTime'))?.getTime() ?? 0;
-  runs = [...runs].sort((a, b) => started(b) - started(a) || num(pick(b, 'id', 'runId')) - num(pick(a, 'id', 'runId')));
-
-  const body = $('history-body');
-  const rows = runs.slice(0, 100).map((run, index) => {
-    const phase = pick(run, 'phase', 'status', 'state') ?? '';
-    const badge = document.createElement('span');
-    badge.className = 'phase-badge';
-    badge.dataset.kind = format.phaseKind(phase);
-    badge.textContent = format.phaseLabel(phase);
-    const vip = pick(run, 'counts.vip', 'vipCount', 'vip_count', 'vip');
-    const normal = pick(run, 'counts.normal', 'normalCount', 'normal_count', 'normal');
-    const orders = pick(run, 'quantity', 'target', 'total', 'progress.target');
-    const total = pick(run, 'totalTimeMs', 'total_time_ms', 'timings.totalTimeMs');
-    const row = document.createElement('tr');
-    row.append(
-      cell('Run', `#${pick(run, 'id', 'runId', 'run_id') ?? runs.length - index}`),
-      cell('Started', format.dateTime(pick(run, 'startedAt', 'started_at', 'createdAt', 'created_at', 'start', 'startTime'))),
-      cell('Phase', badge),
-      cell('Orders', format.number(num(orders)), 'num'),
-      cell('VIP', typeof vip === 'object' ? '—' : format.number(num(vip)), 'num'),
-      cell('Normal', typeof normal === 'object' ? '—' : format.number(num(normal)), 'num'),
-      cell('Total time', total ? format.duration(num(total)) : '—', 'num'),
-    );
-    return row;
-  });
-  body.replaceChildren(...rows);
-  $('history-empty').textContent = 'No runs yet.';
-  $('history-empty').hidden = rows.length > 0;
+  if (state.view) {
+    history.follow(state.view);
+    renderReport();
+  }
 }
 
 async function refreshClients ()
@@ -372,29 +399,9 @@ async function refreshClients ()
   if (state.role !== 'operator' || $('dashboard-view').hidden)
     return;
   try {
-    let clients = await getClients();
-    if (!Array.isArray(clients))
-      clients = Array.isArray(clients?.clients) ? clients.clients : [];
-    const items = clients.map((client) => {
-      const item = document.createElement('li');
-      const title = document.createElement('span');
-      title.className = 'client-title';
-      const transport = pick(client, 'transport', 'kind') ?? '';
-      title.textContent = [pick(client, 'address', 'remoteAddress', 'ip') ?? 'unknown address', transport].filter(Boolean).join(' · ');
-      const tag = document.createElement('span');
-      tag.className = 'client-tag';
-      tag.textContent = pick(client, 'role') ?? '';
-      const agent = document.createElement('span');
-      agent.className = 'client-agent';
-      const since = pick(client, 'since', 'connectedAt', 'connected_at');
-      agent.textContent = [since ? `since ${format.dateTime(since)}` : '', pick(client, 'userAgent', 'user_agent', 'agent') ?? '']
-        .filter(Boolean).join(' — ');
-      item.append(title, tag, agent);
-      return item;
-    });
-    $('clients-list').replaceChildren(...items);
-    $('clients-empty').textContent = 'No remote clients.';
-    $('clients-empty').hidden = items.length > 0;
+    const shown = renderClients($('clients-list'), await getClients(), state.clientId);
+    $('clients-empty').textContent = 'No remote clients are connected.';
+    $('clients-empty').hidden = shown > 0;
   } catch (error) {
     if (error instanceof ApiError && error.status === 403) {
       $('clients-card').hidden = true;
@@ -430,6 +437,8 @@ function renderConnection ()
 
   const down = connectionState === 'polling' || connectionState === 'offline';
   $('offline-banner').hidden = !down || $('dashboard-view').hidden;
+  // Figures that no longer update are dimmed, so that nobody reads them as live.
+  $('dashboard-view').classList.toggle('stale', connectionState === 'offline');
   clearTimeout(retryTimer);
   if (!down)
     return;
@@ -460,8 +469,9 @@ function setupLive ()
     const time = format.clockTime(Date.now());
     $('restart-banner-text').textContent = `Orderly restarted (noticed at ${time}). The figures below come from the new instance.`;
     $('restart-banner').hidden = false;
+    state.restartedAt = Date.now();
     state.message = '';
-    chart?.resetBaseline();
+    chart?.reset();
     logView?.note('Orderly restarted.');
     refreshHistory();
   });
@@ -472,6 +482,10 @@ function setupLive ()
   live.addEventListener('message', (event) => {
     const { event: name, data } = event.detail;
     switch (name) {
+    case 'connected':
+      if (typeof data?.clientId === 'string')
+        state.clientId = data.clientId;
+      break;
     case 'status':
       applyStatus(data, data?.message);
       break;
@@ -611,7 +625,11 @@ async function boot ()
     search: $('log-search'),
     follow: $('log-follow'),
   });
-  chart = new ThroughputChart($('throughput-chart'), processedCounts);
+  chart = new ThroughputChart($('throughput-chart'));
+  history = new HistoryView({ body: $('history-body'), empty: $('history-empty') });
+  ribbon = createRibbon({ large: true });
+  $('ribbon-slot').replaceWith(ribbon);
+  $('clients-refresh').addEventListener('click', refreshClients);
   if (operator)
     setupControls();
   setupLive();
@@ -621,7 +639,6 @@ async function boot ()
     live.noteInstance(status.instanceId);
     applyStatus(status);
   }
-  chart.start();
   live.start();
   renderConnection();
   refreshHistory();
