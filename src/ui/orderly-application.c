@@ -8,6 +8,7 @@
 #include <glib/gi18n.h>
 
 #include "orderly-format.h"
+#include "orderly-portal.h"
 #include "orderly-preferences-window.h"
 #include "orderly-window.h"
 
@@ -31,6 +32,8 @@ struct _OrderlyApplication
   OrderlyRemote  *remote;
   GSettings      *settings;
   GHashTable     *command_line_keys;
+  gboolean        in_background;   /* held, with no window, while a run goes */
+  OrderlyPhase    background_phase;
 };
 
 enum {
@@ -101,6 +104,33 @@ apply_settings (OrderlyApplication *self)
       apply_setting (self, keys[i]);
 }
 
+/* While in the background, the list of background apps says what it does. */
+static void
+background_status_cb (OrderlyApplication *self,
+                      GParamSpec         *pspec,
+                      OrderlyStatus      *status)
+{
+  const OrderlyStatusData *data = orderly_status_get_data (status);
+  g_autofree char *message = NULL;
+
+  if (!self->in_background || data->phase == self->background_phase || !orderly_phase_is_active (data->phase))
+    return;
+  self->background_phase = data->phase;
+  /* Translators: what Orderly does with its window closed, e.g. “Run 3: Processing VIP Orders” */
+  message = g_strdup_printf (_("Run %" G_GINT64_FORMAT ": %s"), data->run_id, orderly_format_phase (data->phase));
+  orderly_portal_set_background_status (message);
+}
+
+static void
+leave_background (OrderlyApplication *self)
+{
+  if (!self->in_background)
+    return;
+  self->in_background = FALSE;
+  g_signal_handlers_disconnect_by_func (orderly_engine_get_status (self->engine), background_status_cb, self);
+  g_application_release (G_APPLICATION (self));
+}
+
 static void
 run_finished_cb (OrderlyApplication *self,
                  OrderlyPhase        phase,
@@ -114,7 +144,10 @@ run_finished_cb (OrderlyApplication *self,
   const char *title;
 
   if (window != NULL && gtk_window_is_active (window))
-    return;
+    {
+      leave_background (self);
+      return;
+    }
 
   switch (phase)
     {
@@ -123,8 +156,8 @@ run_finished_cb (OrderlyApplication *self,
         g_autofree char *count = orderly_format_count (data->processed_total);
         g_autofree char *duration = orderly_format_duration_ms (data->total_ms);
 
-        title = _("Run Finished");
-        /* Translators: “1,000 orders processed in 2.35 s” */
+        title = _("Run Done");
+        /* Translators: “1,000 orders processed in 2.4 s” */
         body = g_strdup_printf (_("%s orders processed in %s"), count, duration);
       }
       break;
@@ -137,14 +170,37 @@ run_finished_cb (OrderlyApplication *self,
       body = g_strdup (_("The run was cancelled before it ended"));
       break;
     default:
+      leave_background (self);
       return;
     }
 
   notification = g_notification_new (title);
   g_notification_set_body (notification, body);
+  /* Clicking it, or its button, brings the window back on the run's report. */
+  g_notification_set_default_action_and_target (notification, "app.show-report", "x", data->run_id);
+  if (phase == ORDERLY_PHASE_DONE)
+    g_notification_add_button_with_target (notification, _("Show Report"), "app.show-report", "x", data->run_id);
   if (phase == ORDERLY_PHASE_ERROR)
     g_notification_set_priority (notification, G_NOTIFICATION_PRIORITY_HIGH);
   g_application_send_notification (G_APPLICATION (self), "run-finished", notification);
+  leave_background (self);
+}
+
+static void
+show_report_action_cb (GSimpleAction *action,
+                       GVariant      *parameter,
+                       gpointer       user_data)
+{
+  OrderlyApplication *self = user_data;
+
+  g_application_activate (G_APPLICATION (self));
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
+    if (ORDERLY_IS_WINDOW (l->data))
+      {
+        orderly_window_show_page (l->data, "overview");
+        break;
+      }
+  g_application_withdraw_notification (G_APPLICATION (self), "run-finished");
 }
 
 static void
@@ -155,7 +211,7 @@ preferences_action_cb (GSimpleAction *action,
   OrderlyApplication *self = user_data;
   OrderlyPreferencesWindow *preferences;
 
-  preferences = orderly_preferences_window_new (self->settings, self->remote);
+  preferences = orderly_preferences_window_new (self);
   gtk_window_set_transient_for (GTK_WINDOW (preferences),
                                 gtk_application_get_active_window (GTK_APPLICATION (self)));
   gtk_window_present (GTK_WINDOW (preferences));
@@ -200,6 +256,7 @@ quit_action_cb (GSimpleAction *action,
 }
 
 static const GActionEntry app_actions[] = {
+  { "show-report", show_report_action_cb, "x" },
   { "preferences", preferences_action_cb },
   { "about", about_action_cb },
   { "quit", quit_action_cb },
@@ -370,6 +427,37 @@ orderly_application_set_models (OrderlyApplication *self,
                            self, G_CONNECT_SWAPPED);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ENGINE]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REMOTE]);
+}
+
+/**
+ * orderly_application_run_in_background:
+ *
+ * Keeps Orderly running once its last window closes, until the run that
+ * goes ends; the desktop lists it among its background apps meanwhile, and
+ * a notification brings the window back on the run's report.
+ */
+void
+orderly_application_run_in_background (OrderlyApplication *self)
+{
+  g_return_if_fail (ORDERLY_IS_APPLICATION (self));
+  g_return_if_fail (self->engine != NULL);
+
+  if (self->in_background || !orderly_engine_is_running (self->engine))
+    return;
+  self->in_background = TRUE;
+  self->background_phase = ORDERLY_PHASE_IDLE;
+  g_application_hold (G_APPLICATION (self));
+  orderly_portal_request_background (_("The run goes on with the window closed; a notification says when it is done."));
+  g_signal_connect_object (orderly_engine_get_status (self->engine), "notify::phase",
+                           G_CALLBACK (background_status_cb), self, G_CONNECT_SWAPPED);
+  background_status_cb (self, NULL, orderly_engine_get_status (self->engine));
+}
+
+gboolean
+orderly_application_get_in_background (OrderlyApplication *self)
+{
+  g_return_val_if_fail (ORDERLY_IS_APPLICATION (self), FALSE);
+  return self->in_background;
 }
 
 /**

@@ -24,5 +24,7 @@ OrderlyRemote      *orderly_application_get_remote           (OrderlyApplication
 GSettings          *orderly_application_get_settings         (OrderlyApplication  *self);
 gboolean            orderly_application_get_command_line_key (OrderlyApplication  *self,
                                                               const char          *key);
+void                orderly_application_run_in_background    (OrderlyApplication  *self);
+gboolean            orderly_application_get_in_background    (OrderlyApplication  *self);
 
 G_END_DECLS

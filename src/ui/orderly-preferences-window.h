@@ -3,7 +3,7 @@
 
 #include <adwaita.h>
 
-#include "orderly-remote.h"
+#include "orderly-application.h"
 
 G_BEGIN_DECLS
 
@@ -11,7 +11,6 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (OrderlyPreferencesWindow, orderly_preferences_window, ORDERLY, PREFERENCES_WINDOW, AdwPreferencesWindow)
 
-OrderlyPreferencesWindow *orderly_preferences_window_new (GSettings     *settings,
-                                                          OrderlyRemote *remote);
+OrderlyPreferencesWindow *orderly_preferences_window_new (OrderlyApplication *application);
 
 G_END_DECLS

@@ -114,7 +114,11 @@ close_response_cb (OrderlyWindow   *self,
                    const char      *response,
                    AdwMessageDialog *dialog)
 {
-  if (g_strcmp0 (response, "quit") != 0)
+  GtkApplication *application = gtk_window_get_application (GTK_WINDOW (self));
+
+  if (g_strcmp0 (response, "background") == 0 && ORDERLY_IS_APPLICATION (application))
+    orderly_application_run_in_background (ORDERLY_APPLICATION (application));
+  else if (g_strcmp0 (response, "quit") != 0)
     return;
   self->close_confirmed = TRUE;
   gtk_window_close (GTK_WINDOW (self));
@@ -146,14 +150,16 @@ orderly_window_close_request (GtkWindow *window)
   if (self->engine != NULL && orderly_engine_is_running (self->engine) && !self->close_confirmed)
     {
       dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (window,
-                                                           _("Quit While a Run Is Going?"),
-                                                           _("The run stops now. It can be resumed the next time Orderly starts.")));
+                                                           _("Close While a Run Is Going?"),
+                                                           _("In the background, the run goes on and a notification says when it is done. Quitting stops it; it can be resumed the next time Orderly starts.")));
       adw_message_dialog_add_responses (dialog,
-                                        "cancel", _("_Keep Running"),
+                                        "cancel", _("_Keep Window Open"),
                                         "quit", _("_Quit"),
+                                        "background", _("Run in _Background"),
                                         NULL);
       adw_message_dialog_set_response_appearance (dialog, "quit", ADW_RESPONSE_DESTRUCTIVE);
-      adw_message_dialog_set_default_response (dialog, "cancel");
+      adw_message_dialog_set_response_appearance (dialog, "background", ADW_RESPONSE_SUGGESTED);
+      adw_message_dialog_set_default_response (dialog, "background");
       adw_message_dialog_set_close_response (dialog, "cancel");
       g_signal_connect_object (dialog, "response", G_CALLBACK (close_response_cb),
                                self, G_CONNECT_SWAPPED);

@@ -25,7 +25,23 @@ orderly_ui_fixture_set_up (OrderlyUiFixture *fixture,
   g_assert_no_error (error);
   fixture->remote = orderly_remote_new (tokens, fixture->data_dir);
 
-  fixture->app = orderly_application_new (NULL);
+  /* A command line, as main() applies it, when the test gives one. */
+  if (user_data != NULL)
+    {
+      /* The parser takes options out of the array, not its strings. */
+      g_autofree char **args = g_memdup2 (user_data, (g_strv_length ((char **) user_data) + 1) * sizeof (char *));
+      char **argv = args;
+      int argc = g_strv_length (args);
+
+      fixture->config = orderly_config_parse (&argc, &argv, &error);
+      g_assert_no_error (error);
+      if (fixture->config->workers > 0)
+        orderly_engine_set_workers (fixture->engine, fixture->config->workers);
+      if (fixture->config->work_us >= 0)
+        orderly_engine_set_work_us (fixture->engine, fixture->config->work_us);
+      orderly_remote_set_port (fixture->remote, orderly_config_get_port (fixture->config));
+    }
+  fixture->app = orderly_application_new (fixture->config);
   orderly_application_set_models (fixture->app, fixture->engine, fixture->remote);
   /* A service is not activated by g_application_run(), which tear_down uses. */
   g_application_set_flags (G_APPLICATION (fixture->app),
@@ -79,6 +95,7 @@ orderly_ui_fixture_tear_down (OrderlyUiFixture *fixture,
   g_clear_pointer (&fixture->store, orderly_store_unref);
   orderly_test_remove_dir (fixture->data_dir);
   g_clear_pointer (&fixture->data_dir, g_free);
+  g_clear_pointer (&fixture->config, orderly_config_free);
 }
 
 static gboolean
@@ -250,6 +267,7 @@ static const char notifications_xml[] =
 
 static guint notifications_count;
 static char *notifications_last;
+static char *notifications_last_actions;
 
 static void
 notifications_method_cb (GDBusConnection       *connection,
@@ -264,11 +282,15 @@ notifications_method_cb (GDBusConnection       *connection,
   if (g_str_equal (method_name, "Notify"))
     {
       const char *summary = NULL;
+      g_autofree const char **actions = NULL;
 
       g_variant_get_child (parameters, 3, "&s", &summary);
+      g_variant_get_child (parameters, 5, "^a&s", &actions);
       notifications_count++;
       g_free (notifications_last);
       notifications_last = g_strdup (summary);
+      g_free (notifications_last_actions);
+      notifications_last_actions = g_strjoinv ("|", (char **) actions);
       g_dbus_method_invocation_return_value (invocation, g_variant_new ("(u)", notifications_count));
     }
   else if (g_str_equal (method_name, "GetCapabilities"))
@@ -313,4 +335,103 @@ const char *
 orderly_ui_notifications_last (void)
 {
   return notifications_last;
+}
+
+/* The labels and keys of the last notification's actions, joined by “|”. */
+const char *
+orderly_ui_notifications_last_actions (void)
+{
+  return notifications_last_actions;
+}
+
+/*
+ * A stand-in for the desktop's Background portal, started only by the
+ * tests that need it (libadwaita reads its settings from the same bus name
+ * when it starts, and should find nothing there).
+ */
+
+static const char portal_xml[] =
+  "<node>"
+  "  <interface name='org.freedesktop.portal.Background'>"
+  "    <method name='RequestBackground'>"
+  "      <arg type='s' direction='in'/><arg type='a{sv}' direction='in'/>"
+  "      <arg type='o' direction='out'/>"
+  "    </method>"
+  "    <method name='SetStatus'><arg type='a{sv}' direction='in'/></method>"
+  "  </interface>"
+  "</node>";
+
+static guint portal_requests;
+static char *portal_reason;
+static char *portal_status;
+
+static void
+portal_method_cb (GDBusConnection       *connection,
+                  const char            *sender,
+                  const char            *object_path,
+                  const char            *interface_name,
+                  const char            *method_name,
+                  GVariant              *parameters,
+                  GDBusMethodInvocation *invocation,
+                  gpointer               user_data)
+{
+  g_autoptr(GVariant) options = NULL;
+  const char *text = NULL;
+
+  if (g_str_equal (method_name, "RequestBackground"))
+    {
+      options = g_variant_get_child_value (parameters, 1);
+      g_variant_lookup (options, "reason", "&s", &text);
+      portal_requests++;
+      g_free (portal_reason);
+      portal_reason = g_strdup (text);
+      g_dbus_method_invocation_return_value (invocation,
+                                             g_variant_new ("(o)", "/org/freedesktop/portal/desktop/request/1"));
+      return;
+    }
+  options = g_variant_get_child_value (parameters, 0);
+  g_variant_lookup (options, "message", "&s", &text);
+  g_free (portal_status);
+  portal_status = g_strdup (text);
+  g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+void
+orderly_ui_portal_start (void)
+{
+  static const GDBusInterfaceVTable vtable = { portal_method_cb, NULL, NULL, { 0 } };
+  static gsize started = 0;
+
+  if (g_once_init_enter (&started))
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GDBusNodeInfo) info = g_dbus_node_info_new_for_xml (portal_xml, &error);
+      GDBusConnection *bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
+
+      g_assert_no_error (error);
+      g_dbus_connection_register_object (bus, "/org/freedesktop/portal/desktop",
+                                         info->interfaces[0], &vtable, NULL, NULL, &error);
+      g_assert_no_error (error);
+      g_bus_own_name_on_connection (bus, "org.freedesktop.portal.Desktop",
+                                    G_BUS_NAME_OWNER_FLAGS_NONE, NULL, NULL, NULL, NULL);
+      g_once_init_leave (&started, 1);
+    }
+}
+
+guint
+orderly_ui_portal_requests (void)
+{
+  return portal_requests;
+}
+
+const char *
+orderly_ui_portal_reason (void)
+{
+  return portal_reason;
+}
+
+const char *
+orderly_ui_portal_status (void)
+{
+  return portal_status;
 }

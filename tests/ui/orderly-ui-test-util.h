@@ -10,6 +10,7 @@ G_BEGIN_DECLS
 /* A real application and window over a fresh engine in a temporary data dir. */
 typedef struct
 {
+  OrderlyConfig      *config;      /* NULL unless the test gave a command line */
   char               *data_dir;
   OrderlyStore       *store;
   OrderlyEngine      *engine;
@@ -18,6 +19,7 @@ typedef struct
   OrderlyWindow      *window;
 } OrderlyUiFixture;
 
+/* @user_data: NULL, or a NULL-terminated command line (argv[0] first) */
 void        orderly_ui_fixture_set_up         (OrderlyUiFixture *fixture,
                                                gconstpointer     user_data);
 void        orderly_ui_fixture_tear_down      (OrderlyUiFixture *fixture,
@@ -41,5 +43,10 @@ char       *orderly_ui_output_dir             (void);
 guint       orderly_ui_notifications_start    (void);
 guint       orderly_ui_notifications_count    (void);
 const char *orderly_ui_notifications_last     (void);
+const char *orderly_ui_notifications_last_actions (void);
+void        orderly_ui_portal_start           (void);
+guint       orderly_ui_portal_requests        (void);
+const char *orderly_ui_portal_reason          (void);
+const char *orderly_ui_portal_status          (void);
 
 G_END_DECLS

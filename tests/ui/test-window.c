@@ -713,6 +713,154 @@ test_window_new_run_popover (OrderlyUiFixture *fixture,
   g_assert_cmpint (orderly_status_get_data (status)->target, ==, 3000);
 }
 
+static GtkWindow *
+open_preferences (OrderlyUiFixture *fixture)
+{
+  GtkWindow *preferences = NULL;
+  GList *windows;
+
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "preferences", NULL);
+  windows = gtk_window_list_toplevels ();
+  for (GList *l = windows; l != NULL; l = l->next)
+    if (ADW_IS_PREFERENCES_WINDOW (l->data))
+      preferences = l->data;
+  g_list_free (windows);
+  g_assert_nonnull (preferences);
+  g_assert_true (orderly_ui_wait_for_frames (GTK_WIDGET (preferences), 2, 5000));
+  return g_object_ref (preferences);
+}
+
+static const char * const in_effect_command_line[] = {
+  "orderly", "--work-us", "20", "--port", "0", NULL
+};
+
+/* Preferences show the values in effect: what the command line gave, marked
+ * as such, and the port the server really listens on. */
+static void
+test_window_preferences_in_effect (OrderlyUiFixture *fixture,
+                                   gconstpointer     user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OrderlyServer) server = NULL;
+  g_autoptr(GSettings) settings = g_object_ref (orderly_application_get_settings (fixture->app));
+  g_autofree char *listening = NULL;
+  GtkWindow *preferences;
+  GtkAdjustment *work_us;
+  AdwActionRow *work_us_row, *port_row;
+  guint stored;
+
+  server = orderly_server_new (fixture->engine, fixture->remote, &error);
+  g_assert_no_error (error);
+  g_assert_true (orderly_server_start (server, &error));
+  g_assert_cmpint (orderly_engine_get_work_us (fixture->engine), ==, 20);
+  stored = g_settings_get_uint (settings, "work-us");
+  g_assert_cmpuint (stored, !=, 20);
+
+  preferences = open_preferences (fixture);
+  work_us = orderly_ui_get_child (preferences, G_OBJECT_TYPE (preferences), "work_us_adjustment");
+  work_us_row = orderly_ui_get_child (preferences, G_OBJECT_TYPE (preferences), "work_us_row");
+  port_row = orderly_ui_get_child (preferences, G_OBJECT_TYPE (preferences), "port_row");
+
+  /* Shown, not stored: what is stored is what earlier tests of this process left. */
+  g_assert_cmpfloat (gtk_adjustment_get_value (work_us), ==, 20);
+  g_assert_cmpuint (g_settings_get_uint (settings, "work-us"), ==, stored);
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (work_us_row), "Set by --work-us on the command line"));
+  listening = g_strdup_printf ("Listening on port %u", orderly_server_get_port (server));
+  g_assert_true (g_str_has_prefix (adw_action_row_get_subtitle (port_row), listening));
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (port_row), "Set by --port on the command line"));
+
+  /* Changed here, the operator's value wins and is kept. */
+  gtk_adjustment_set_value (work_us, 35);
+  orderly_ui_spin (50);
+  g_assert_cmpuint (g_settings_get_uint (settings, "work-us"), ==, 35);
+  g_assert_cmpint (orderly_engine_get_work_us (fixture->engine), ==, 35);
+  g_assert_null (strstr (adw_action_row_get_subtitle (work_us_row), "command line"));
+  gtk_adjustment_set_value (work_us, 40);
+  orderly_ui_spin (50);
+  g_assert_cmpint (orderly_engine_get_work_us (fixture->engine), ==, 40);
+
+  gtk_window_destroy (preferences);
+  orderly_ui_spin (20);
+  g_assert_finalize_object (preferences);
+  orderly_server_stop (server);
+  g_object_run_dispose (G_OBJECT (server));
+}
+
+static gboolean
+is_narrow (gpointer window)
+{
+  gboolean narrow;
+
+  g_object_get (window, "narrow", &narrow, NULL);
+  return narrow;
+}
+
+static gboolean
+is_wide (gpointer window)
+{
+  return !is_narrow (window);
+}
+
+/* The window goes down to 360 px: the header keeps icons, the log keeps the
+ * time and the message, the history keeps what fits, and nothing needs more
+ * room than that. */
+static void
+test_window_narrow (OrderlyUiFixture *fixture,
+                    gconstpointer     user_data)
+{
+  GtkWidget *window = GTK_WIDGET (fixture->window);
+  OrderlyLogsPage *logs = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "logs_page");
+  OrderlyHistoryPage *history = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "history_page");
+  GtkColumnViewColumn *level = orderly_ui_get_child (logs, ORDERLY_TYPE_LOGS_PAGE, "level_column");
+  GtkColumnViewColumn *category = orderly_ui_get_child (logs, ORDERLY_TYPE_LOGS_PAGE, "category_column");
+  GtkColumnViewColumn *message = orderly_ui_get_child (logs, ORDERLY_TYPE_LOGS_PAGE, "message_column");
+  GtkColumnViewColumn *started = orderly_ui_get_child (history, ORDERLY_TYPE_HISTORY_PAGE, "started_column");
+  GtkColumnViewColumn *steps = orderly_ui_get_child (history, ORDERLY_TYPE_HISTORY_PAGE, "steps_column");
+  GtkScrolledWindow *history_scroller = orderly_ui_get_child (history, ORDERLY_TYPE_HISTORY_PAGE, "scroller");
+  GtkAdjustment *quantity = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "quantity_adjustment");
+  static const char *pages[] = { "overview", "logs", "remote", "history" };
+  GdkSurface *surface = gtk_native_get_surface (GTK_NATIVE (window));
+  int minimum;
+
+  /* A run, so that every page has its figures. */
+  gtk_adjustment_set_value (quantity, 2000);
+  g_assert_true (gtk_widget_activate_action (window, "win.start", NULL));
+  g_assert_true (orderly_ui_wait_until (orderly_ui_phase_finished, fixture->engine, 60000));
+
+  g_assert_false (is_narrow (window));
+  g_assert_true (gtk_column_view_column_get_visible (level));
+  g_assert_true (gtk_column_view_column_get_visible (steps));
+
+  gtk_window_set_default_size (GTK_WINDOW (window), 360, 720);
+  g_assert_true (orderly_ui_wait_until (is_narrow, window, 5000));
+  for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
+    {
+      gtk_widget_activate_action (window, "win.show-page", "s", pages[i]);
+      g_assert_true (orderly_ui_wait_for_frames (window, 3, 5000));
+      gtk_widget_measure (window, GTK_ORIENTATION_HORIZONTAL, -1, &minimum, NULL, NULL, NULL);
+      g_test_message ("%s: window %d px wide, at least %d", pages[i], gdk_surface_get_width (surface), minimum);
+      g_assert_cmpint (minimum, <=, 360);
+      g_assert_cmpint (gdk_surface_get_width (surface), ==, 360);
+    }
+
+  /* The log keeps the time and the message; the history what fits. */
+  g_assert_false (gtk_column_view_column_get_visible (level));
+  g_assert_false (gtk_column_view_column_get_visible (category));
+  g_assert_true (gtk_column_view_column_get_visible (message));
+  g_assert_false (gtk_column_view_column_get_visible (started));
+  g_assert_false (gtk_column_view_column_get_visible (steps));
+  {
+    GtkAdjustment *sideways = gtk_scrolled_window_get_hadjustment (history_scroller);
+
+    g_assert_cmpfloat (gtk_adjustment_get_upper (sideways), <=, gtk_adjustment_get_page_size (sideways) + 1);
+  }
+
+  gtk_window_set_default_size (GTK_WINDOW (window), 1100, 760);
+  g_assert_true (orderly_ui_wait_until (is_wide, window, 5000));
+  g_assert_true (gtk_column_view_column_get_visible (level));
+  g_assert_true (gtk_column_view_column_get_visible (steps));
+}
+
 /* Closing during a run asks first; keeping it running keeps the window. */
 static void
 test_window_close_asks (OrderlyUiFixture *fixture,
@@ -774,9 +922,84 @@ test_window_notification (OrderlyUiFixture *fixture,
   g_assert_true (gtk_widget_activate_action (window, "win.start", NULL));
   g_assert_true (orderly_ui_wait_until (orderly_ui_phase_finished, fixture->engine, 60000));
   g_assert_true (orderly_ui_wait_until (notified, GUINT_TO_POINTER (before), 5000));
-  g_assert_cmpstr (orderly_ui_notifications_last (), ==, "Run Finished");
+  g_assert_cmpstr (orderly_ui_notifications_last (), ==, "Run Done");
+  g_assert_nonnull (strstr (orderly_ui_notifications_last_actions (), "Show Report"));
 
   gtk_window_destroy (GTK_WINDOW (other));
+}
+
+static gboolean
+portal_asked (gpointer data)
+{
+  return orderly_ui_portal_requests () > GPOINTER_TO_UINT (data) && orderly_ui_portal_status () != NULL;
+}
+
+static OrderlyWindow *
+find_window (OrderlyApplication *app)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
+    if (ORDERLY_IS_WINDOW (l->data))
+      return l->data;
+  return NULL;
+}
+
+static gboolean
+no_window (gpointer app)
+{
+  return find_window (app) == NULL;
+}
+
+/* Closed during a run, the window can let the run go on in the background:
+ * the portal hears of it, and when the run is done a notification brings
+ * the window back on its report. */
+static void
+test_window_background (OrderlyUiFixture *fixture,
+                        gconstpointer     user_data)
+{
+  GtkWidget *window = GTK_WIDGET (fixture->window);
+  GtkAdjustment *quantity = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "quantity_adjustment");
+  guint requests, notifications = orderly_ui_notifications_count ();
+  const OrderlyStatusData *data = orderly_status_get_data (orderly_engine_get_status (fixture->engine));
+  OrderlyWindow *back;
+  AdwMessageDialog *dialog;
+
+  orderly_ui_portal_start ();
+  requests = orderly_ui_portal_requests ();
+  orderly_engine_set_work_us (fixture->engine, 300);
+  gtk_adjustment_set_value (quantity, 8000);
+  g_assert_true (gtk_widget_activate_action (window, "win.start", NULL));
+  gtk_window_close (GTK_WINDOW (window));
+  orderly_ui_spin (50);
+  dialog = find_message_dialog ();
+  g_assert_nonnull (dialog);
+  g_assert_cmpstr (adw_message_dialog_get_default_response (dialog), ==, "background");
+  adw_message_dialog_response (dialog, "background");
+  g_assert_true (orderly_ui_wait_until (no_window, fixture->app, 5000));
+  g_assert_true (orderly_application_get_in_background (fixture->app));
+  g_assert_true (orderly_engine_is_running (fixture->engine));
+  g_assert_true (orderly_ui_wait_until (portal_asked, GUINT_TO_POINTER (requests), 5000));
+  g_assert_nonnull (strstr (orderly_ui_portal_reason (), "window closed"));
+  g_assert_true (g_str_has_prefix (orderly_ui_portal_status (), "Run "));
+
+  g_assert_true (orderly_ui_wait_until (orderly_ui_phase_finished, fixture->engine, 60000));
+  g_assert_true (orderly_ui_wait_until (notified, GUINT_TO_POINTER (notifications), 5000));
+  g_assert_cmpstr (orderly_ui_notifications_last (), ==, "Run Done");
+  g_assert_false (orderly_application_get_in_background (fixture->app));
+
+  /* The notification's action: the window again, on the run's report. */
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "show-report",
+                                  g_variant_new_int64 (data->run_id));
+  back = find_window (fixture->app);
+  g_assert_nonnull (back);
+  g_assert_true (orderly_ui_wait_for_frames (GTK_WIDGET (back), 2, 5000));
+  {
+    OrderlyOverviewPage *overview = orderly_ui_get_child (back, ORDERLY_TYPE_WINDOW, "overview_page");
+    AdwViewStack *stack = orderly_ui_get_child (back, ORDERLY_TYPE_WINDOW, "view_stack");
+
+    g_assert_cmpstr (adw_view_stack_get_visible_child_name (stack), ==, "overview");
+    g_assert_true (gtk_widget_get_visible (orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE,
+                                                                  "report_group")));
+  }
 }
 
 /* A window that ran a run, showed every page and closed leaves nothing
@@ -821,7 +1044,11 @@ main (int   argc,
   ADD ("port-busy", test_window_port_busy);
   ADD ("suggested-action", test_window_suggested_action);
   ADD ("new-run-popover", test_window_new_run_popover);
+  ADD ("narrow", test_window_narrow);
+  g_test_add ("/orderly/window/preferences-in-effect", OrderlyUiFixture, in_effect_command_line,
+              orderly_ui_fixture_set_up, test_window_preferences_in_effect, orderly_ui_fixture_tear_down);
   ADD ("notification", test_window_notification);
+  ADD ("background", test_window_background);
   ADD ("no-leaks", test_window_no_leaks);
 
 #undef ADD
