@@ -112,12 +112,14 @@ background_status_cb (OrderlyApplication *self,
 {
   const OrderlyStatusData *data = orderly_status_get_data (status);
   g_autofree char *message = NULL;
+  g_autofree char *run = NULL;
 
   if (!self->in_background || data->phase == self->background_phase || !orderly_phase_is_active (data->phase))
     return;
   self->background_phase = data->phase;
+  run = g_strdup_printf ("%" G_GINT64_FORMAT, data->run_id);
   /* Translators: what Orderly does with its window closed, e.g. “Run 3: Processing VIP Orders” */
-  message = g_strdup_printf (_("Run %" G_GINT64_FORMAT ": %s"), data->run_id, orderly_format_phase (data->phase));
+  message = g_strdup_printf (_("Run %s: %s"), run, orderly_format_phase (data->phase));
   orderly_portal_set_background_status (message);
 }
 
@@ -229,7 +231,8 @@ about_action_cb (GSimpleAction *action,
   about = g_object_new (ADW_TYPE_ABOUT_WINDOW,
                         "transient-for", gtk_application_get_active_window (GTK_APPLICATION (self)),
                         "application-name", _("Orderly"),
-                        "application-icon", APP_ID,
+                        /* In the resources too, so that it shows from the build tree. */
+                        "application-icon", "io.github.orderly.Orderly",
                         "version", PACKAGE_VERSION,
                         "comments", _("Generate and process orders, VIP first, and watch it live here and in any browser"),
                         "developers", developers,

@@ -307,7 +307,9 @@ update_report (OrderlyOverviewPage *self)
       const OrderlyRunRecord *run = orderly_run_item_get_record (previous);
       double before = orderly_format_average_rate (run->vip_count + run->normal_count,
                                                    run->vip_ms + run->normal_ms);
-      g_autofree char *title = g_strdup_printf (_("Compared with Run %" G_GINT64_FORMAT), run->id);
+      g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, run->id);
+      /* Translators: the report's comparison with an earlier run, e.g. “Compared with Run 3” */
+      g_autofree char *title = g_strdup_printf (_("Compared with Run %s"), id);
       g_autofree char *before_text = orderly_format_rate (before);
 
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->report_change_row), title);

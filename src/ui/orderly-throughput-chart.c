@@ -581,7 +581,7 @@ orderly_throughput_chart_init (OrderlyThroughputChart *self)
   gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (self), draw_cb, NULL, NULL);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _("Orders generated and processed per second over time"),
+                                  _("Orders processed per second over the run"),
                                   -1);
 }
 

@@ -43,7 +43,7 @@ test_translation_window (OrderlyUiFixture *fixture,
                          gconstpointer     user_data)
 {
   GtkWidget *window = GTK_WIDGET (fixture->window);
-  static const char * const english[] = { "Processed by Priority", "Throughput", "Timings" };
+  static const char * const english[] = { "Processed by Priority", "Throughput", "Timings", "Run Report" };
   guint translated = 0;
 
   OrderlyRunRequest request = { .quantity = 2000, .vip_share = -1 };
