@@ -172,14 +172,17 @@ create_client_row (gpointer item,
   g_object_bind_property_full (client, "transport", row, "subtitle", G_BINDING_SYNC_CREATE,
                                transform_details, NULL, NULL, NULL);
 
-  /* A browser on this computer: most likely the operator's own. */
+  /* A client on this computer: most likely the operator's own browser. An
+   * icon, so that the name keeps its room in a narrow window. */
   if (is_loopback (orderly_client_get_address (client)))
     {
-      GtkWidget *tag = gtk_label_new (_("This Computer"));
+      GtkWidget *icon = gtk_image_new_from_icon_name ("computer-symbolic");
 
-      gtk_widget_set_valign (tag, GTK_ALIGN_CENTER);
-      gtk_widget_add_css_class (tag, "client-tag");
-      adw_action_row_add_suffix (ADW_ACTION_ROW (row), tag);
+      gtk_widget_set_tooltip_text (icon, _("This Computer"));
+      gtk_accessible_update_property (GTK_ACCESSIBLE (icon), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                      _("This Computer"), -1);
+      gtk_widget_add_css_class (row, "this-computer");
+      adw_action_row_add_prefix (ADW_ACTION_ROW (row), icon);
     }
 
   gtk_widget_set_valign (counters, GTK_ALIGN_CENTER);
