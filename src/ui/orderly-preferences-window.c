@@ -10,6 +10,7 @@
 
 #include "orderly-application.h"
 #include "orderly-format.h"
+#include "orderly-spin.h"
 
 /**
  * OrderlyPreferencesWindow:
@@ -40,6 +41,8 @@ struct _OrderlyPreferencesWindow
   GtkAdjustment        *work_us_adjustment;
   GtkAdjustment        *update_rate_adjustment;
   GtkAdjustment        *log_capacity_adjustment;
+  GtkSpinButton        *work_us_spin;
+  GtkSpinButton        *log_capacity_spin;
   GtkButton            *regenerate_button;
 
   /* Owned */
@@ -446,6 +449,8 @@ orderly_preferences_window_class_init (OrderlyPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, OrderlyPreferencesWindow, work_us_adjustment);
   gtk_widget_class_bind_template_child (widget_class, OrderlyPreferencesWindow, update_rate_adjustment);
   gtk_widget_class_bind_template_child (widget_class, OrderlyPreferencesWindow, log_capacity_adjustment);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyPreferencesWindow, work_us_spin);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyPreferencesWindow, log_capacity_spin);
   gtk_widget_class_bind_template_child (widget_class, OrderlyPreferencesWindow, regenerate_button);
   gtk_widget_class_bind_template_callback (widget_class, origins_apply_cb);
   gtk_widget_class_bind_template_callback (widget_class, regenerate_clicked_cb);
@@ -455,6 +460,9 @@ static void
 orderly_preferences_window_init (OrderlyPreferencesWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* Counts read grouped, as everywhere; a port is a name, not a count. */
+  orderly_spin_button_show_grouped (self->work_us_spin);
+  orderly_spin_button_show_grouped (self->log_capacity_spin);
 }
 
 /**

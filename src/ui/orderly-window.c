@@ -8,6 +8,7 @@
 #include <glib/gi18n.h>
 
 #include "orderly-format.h"
+#include "orderly-spin.h"
 
 /**
  * OrderlyWindow:
@@ -50,7 +51,7 @@ format_server_off (gpointer    this,
   return g_strdup_printf (_("The server is off, so browsers cannot connect. %s."), error_message);
 }
 
-/* The spin buttons show grouped numbers and read them back, K and M included. */
+/* The VIP share reads “5%” and is read back with or without the sign. */
 static int
 spin_input_cb (GtkSpinButton *spin,
                double        *value)
@@ -60,16 +61,6 @@ spin_input_cb (GtkSpinButton *spin,
   if (!orderly_format_parse_count (gtk_editable_get_text (GTK_EDITABLE (spin)), &count))
     return GTK_INPUT_ERROR;
   *value = (double) count;
-  return TRUE;
-}
-
-static gboolean
-quantity_output_cb (GtkSpinButton *spin)
-{
-  g_autofree char *text = orderly_format_count ((gint64) gtk_spin_button_get_value (spin));
-
-  if (g_strcmp0 (text, gtk_editable_get_text (GTK_EDITABLE (spin))) != 0)
-    gtk_editable_set_text (GTK_EDITABLE (spin), text);
   return TRUE;
 }
 
@@ -351,7 +342,6 @@ orderly_window_class_init (OrderlyWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, server_is_off);
   gtk_widget_class_bind_template_callback (widget_class, format_server_off);
   gtk_widget_class_bind_template_callback (widget_class, spin_input_cb);
-  gtk_widget_class_bind_template_callback (widget_class, quantity_output_cb);
   gtk_widget_class_bind_template_callback (widget_class, percent_output_cb);
 
   _orderly_window_class_add_actions (klass);
@@ -364,6 +354,7 @@ orderly_window_init (OrderlyWindow *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
   g_signal_connect (self, "notify::application", G_CALLBACK (attach_application), NULL);
+  orderly_spin_button_show_grouped (self->quantity_spin);
 
   keys = gtk_event_controller_key_new ();
   gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
