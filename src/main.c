@@ -160,7 +160,8 @@ quit_application_cb (gpointer user_data)
 
 /* D-Bus activation (the desktop file is DBusActivatable) starts the program
  * with GApplication's --gapplication-service, which is not one of Orderly's
- * options: take it out before they are parsed, and hand it to the window. */
+ * options: take it out before they are parsed; the application then
+ * registers as a D-Bus service. */
 static gboolean
 take_gapplication_service (int   *argc,
                            char **argv)
