@@ -133,6 +133,8 @@ describe('web dashboard', { timeout: 600000 }, () => {
     assert.equal(await page.locator('.chart-card').isVisible(), false);
     assert.equal(await page.locator('.timings-card').isVisible(), false);
     assert.equal(await page.locator('#history-card').isVisible(), false);
+    if ((await page.locator('#log-list > li').count()) === 0)
+      assert.equal(await page.locator('.logs-card').isVisible(), false, 'no empty log box either');
     assert.deepEqual(await suggestedButtons(page), ['Start Run'], 'one suggested action');
     await screenshot(page, 'dashboard-desktop-first-visit.png');
     assert.deepEqual(unexpectedProblems(page), []);

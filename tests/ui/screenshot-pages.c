@@ -82,8 +82,9 @@ shoot (OrderlyUiFixture *fixture,
   gtk_window_set_default_size (GTK_WINDOW (window), shot->width, shot->height);
   gtk_widget_activate_action (window, "win.show-page", "s", shot->page);
   g_assert_true (orderly_ui_wait_for_frames (window, 6, 10000));
-  /* Let the pages cross-fade and the narrow layouts settle. */
-  orderly_ui_spin (300);
+  /* Let the pages cross-fade, the header's switcher and the bottom bar
+   * finish their transitions and the narrow layouts settle. */
+  orderly_ui_spin (800);
   g_assert_true (orderly_ui_wait_for_frames (window, 2, 10000));
   save (window, name);
 
