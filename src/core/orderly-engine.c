@@ -3,11 +3,9 @@
 
 #include "config.h"
 
-#include "orderly-engine.h"
+#include "orderly-engine-private.h"
 #include "orderly-enums.h"
-#include "orderly-log-queue.h"
 #include "orderly-periodic.h"
-#include "orderly-runner.h"
 
 /**
  * OrderlyEngine:
@@ -17,53 +15,31 @@
  * and a tick (#OrderlyEngine:tick-hz times a second) turns the runner's
  * counters into #OrderlyStatus changes and its log lines into
  * #OrderlyLogStore entries, stored in the database as well.
+ *
+ * The main loop never waits for the store: every call that reads or writes
+ * it has an asynchronous form that does so on a worker thread (or on the
+ * runner's). The synchronous forms of starting, resetting and resuming wait
+ * for the same work; they are for tools and tests, not for the main loop of
+ * an application.
  */
 
 #define LOG_QUEUE_LIMIT 100000
-
-struct _OrderlyEngine
-{
-  GObject             parent_instance;
-
-  OrderlyStore       *store;
-  OrderlyStatus      *status;
-  OrderlyLogStore    *log_store;
-  OrderlyLogQueue    *log_queue;
-  OrderlyRunner      *runner;
-
-  /* The run the status shows when none is going. */
-  OrderlyRunRecord    last_run;
-  gboolean            has_last_run;
-  gboolean            interrupted;
-
-  /* Log lines are stored on a thread of their own, in order, so the main
-   * loop never waits for the database while the workers write to it. */
-  GThreadPool        *log_writer;
-  gint64              next_log_id;
-  gint                log_store_failed;
-
-  guint               tick_source;
-  guint               tick_hz;
-  guint               workers;
-  gint64              work_us;
-  double              vip_share;
-};
-
-typedef struct
-{
-  OrderlyStore *store;
-  GPtrArray    *records;
-  guint         keep;
-  gint         *failed;
-} LogBatch;
+#define STOP_POLL_MS 2
 
 enum {
   PROP_0,
   PROP_STATUS,
   PROP_LOG_STORE,
+  PROP_RUN_LIST,
+  PROP_INSTANCE_ID,
   PROP_RUNNING,
+  PROP_PAUSED,
   PROP_WORKERS,
   PROP_WORK_US,
+  PROP_FAILURE_RATE,
+  PROP_MAX_ATTEMPTS,
+  PROP_RETRY_BACKOFF_MS,
+  PROP_LEASE_MS,
   PROP_TICK_HZ,
   PROP_VIP_SHARE,
   PROP_LOG_CAPACITY,
@@ -81,6 +57,43 @@ G_DEFINE_FINAL_TYPE (OrderlyEngine, orderly_engine, G_TYPE_OBJECT)
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
+typedef struct
+{
+  OrderlyStore *store;
+  GPtrArray    *records;
+  guint         keep;
+  gint         *failed;
+} LogBatch;
+
+struct _OrderlyTaskCount
+{
+  gint          pending;
+  GMainContext *context;
+};
+
+static void
+task_count_clear (gpointer data)
+{
+  struct _OrderlyTaskCount *count = data;
+
+  g_main_context_unref (count->context);
+}
+
+/* When a task is finalized, perhaps on a worker thread: after it has let go
+ * of its source object, so the count outlives the engine if it must. */
+static void
+task_gone (gpointer data)
+{
+  struct _OrderlyTaskCount *count = data;
+
+  g_atomic_int_add (&count->pending, -1);
+  g_main_context_wakeup (count->context);
+  g_atomic_rc_box_release_full (count, task_count_clear);
+}
+
+/* The steps an ETA is made of. */
+enum { STEP_GENERATION, STEP_PROCESSING };
+
 static double
 per_second (gint64 count,
             double ms)
@@ -88,14 +101,36 @@ per_second (gint64 count,
   return ms > 0 ? count / (ms / 1000.0) : 0;
 }
 
-static void
-fill_status (OrderlyStatusData      *d,
-             const OrderlyRunRecord *run,
-             OrderlyPhase            phase,
-             double                  elapsed_ms)
+void
+_orderly_engine_queue_counts_from (const OrderlyOrderCounts *counts,
+                                   gboolean                  paused,
+                                   OrderlyQueueCounts       *queue)
 {
-  gint64 units_done, units_total;
+  memset (queue, 0, sizeof *queue);
+  for (guint p = 0; p < 2; p++)
+    {
+      const OrderlyPriorityCounts *c = &counts->priority[p];
 
+      queue->waiting += c->waiting;
+      queue->active += c->active;
+      queue->completed += c->completed;
+      queue->failed += c->failed;
+      queue->delayed += c->delayed;
+    }
+  if (paused)
+    {
+      queue->paused = queue->waiting;
+      queue->waiting = 0;
+    }
+  queue->queue_paused = paused;
+}
+
+static void
+fill_status (OrderlyStatusData        *d,
+             const OrderlyRunRecord   *run,
+             const OrderlyOrderCounts *counts,
+             OrderlyPhase              phase)
+{
   memset (d, 0, sizeof *d);
   d->phase = phase;
   d->eta_ms = -1;
@@ -110,6 +145,9 @@ fill_status (OrderlyStatusData      *d,
   d->vip_processed = run->vip_count;
   d->normal_processed = run->normal_count;
   d->processed_total = run->vip_count + run->normal_count;
+  d->vip_failed = run->vip_failed;
+  d->normal_failed = run->normal_failed;
+  d->failed_total = run->vip_failed + run->normal_failed;
   d->generation_ms = run->generation_ms;
   d->enqueue_vip_ms = run->enqueue_vip_ms;
   d->enqueue_normal_ms = run->enqueue_normal_ms;
@@ -124,27 +162,90 @@ fill_status (OrderlyStatusData      *d,
   d->finished_at_us = run->finished_at_us;
   d->workers = run->workers;
   d->error_message = run->error_message;
+  d->paused_ms = run->paused_ms;
 
   d->throughput_vip = per_second (d->vip_processed, d->vip_ms);
   d->throughput_normal = per_second (d->normal_processed, d->normal_ms);
   d->throughput_overall = per_second (d->processed_total, d->vip_ms + d->normal_ms);
 
-  /* A run is twice its quantity in work: generating each order, then
-   * processing it. Progress and ETA count both. */
-  units_total = 2 * run->quantity;
-  units_done = d->generated + d->processed_total;
-  if (units_total > 0)
-    d->progress_percent = CLAMP (100.0 * units_done / units_total, 0, 100);
+  if (counts != NULL)
+    {
+      for (guint p = 0; p < 2; p++)
+        {
+          d->queue_waiting += counts->priority[p].waiting;
+          d->queue_active += counts->priority[p].active;
+          d->queue_delayed += counts->priority[p].delayed;
+        }
+    }
+
+  /* Progress is processed orders against the target, as the Node system
+   * counts it; generation is a step of its own. */
+  if (run->quantity > 0)
+    {
+      d->progress_percent = CLAMP (100.0 * d->processed_total / run->quantity, 0, 100);
+      d->generation_percent = CLAMP (100.0 * d->generated / run->quantity, 0, 100);
+    }
   if (phase == ORDERLY_PHASE_DONE)
+    d->eta_ms = 0;
+}
+
+/* Orders per millisecond that processing can be expected to reach before
+ * it has begun: the last run's, or what the simulated cost allows. */
+static double
+expected_processing_rate (OrderlyEngine *self,
+                          guint          workers)
+{
+  double rate = 0;
+
+  if (self->has_last_run && self->last_run.vip_ms + self->last_run.normal_ms > 0)
+    rate = (self->last_run.vip_count + self->last_run.normal_count) /
+           (self->last_run.vip_ms + self->last_run.normal_ms);
+  if (self->work_us > 0)
     {
-      d->progress_percent = 100;
-      d->eta_ms = 0;
+      double bound = MAX (workers, 1) * 1000.0 / self->work_us;
+
+      rate = rate > 0 ? MIN (rate, bound) : bound;
     }
-  else if (orderly_phase_is_active (phase) && units_done > 0 && elapsed_ms > 0)
+  return rate;
+}
+
+/*
+ * The time left: every remaining step at the rate it has had recently, and
+ * processing, before it begins, at the rate it can be expected to have.
+ * While the queue is paused the estimate stands still.
+ */
+static void
+estimate (OrderlyEngine     *self,
+          OrderlyStatusData *d)
+{
+  gint64 settled = d->processed_total + d->failed_total;
+  double gen_rate, proc_rate;
+  double eta = -1;
+
+  if (d->paused)
     {
-      double rate = units_done / elapsed_ms;
-      d->eta_ms = (gint64) ((units_total - units_done) / rate);
+      d->eta_ms = self->frozen_eta_ms;
+      return;
     }
+  if (d->phase == ORDERLY_PHASE_GENERATING)
+    orderly_eta_add (&self->eta, STEP_GENERATION, d->total_ms, d->generated);
+  else
+    orderly_eta_add (&self->eta, STEP_PROCESSING, d->total_ms, settled);
+
+  gen_rate = orderly_eta_rate (&self->eta, STEP_GENERATION);
+  proc_rate = orderly_eta_rate (&self->eta, STEP_PROCESSING);
+  if (d->phase == ORDERLY_PHASE_GENERATING)
+    {
+      double expected = expected_processing_rate (self, d->workers);
+
+      if (gen_rate > 0 && expected > 0)
+        eta = (d->target - d->generated) / gen_rate + d->target / expected;
+    }
+  else if (proc_rate > 0)
+    eta = MAX (d->target - settled, 0) / proc_rate;
+
+  d->eta_ms = eta >= 0 ? (gint64) eta : -1;
+  self->frozen_eta_ms = d->eta_ms;
 }
 
 static void
@@ -157,21 +258,33 @@ update_status (OrderlyEngine *self)
       OrderlyRunnerSnapshot snapshot;
 
       orderly_runner_snapshot (self->runner, &snapshot);
-      fill_status (&data, &snapshot.record, snapshot.record.phase, snapshot.record.total_ms);
-      data.queue_waiting = snapshot.queue_waiting;
-      data.active_workers = snapshot.active_workers;
+      fill_status (&data, &snapshot.record, &snapshot.counts, snapshot.record.phase);
+      data.active_workers = snapshot.busy_workers;
+      data.paused = snapshot.paused;
+      if (orderly_phase_is_active (data.phase) && !orderly_runner_is_finished (self->runner))
+        estimate (self, &data);
+      if (data.eta_ms >= 0)
+        data.finish_at_us = g_get_real_time () + data.eta_ms * 1000;
+      if (snapshot.begun)
+        {
+          self->last_counts = snapshot.counts;
+          if (snapshot.record.id > 0)
+            orderly_run_list_update (self->run_list, &snapshot.record);
+        }
       orderly_status_update (self->status, &data);
       orderly_run_record_clear (&snapshot.record);
     }
   else if (self->has_last_run)
     {
-      fill_status (&data, &self->last_run,
-                   self->interrupted ? ORDERLY_PHASE_INTERRUPTED : self->last_run.phase, 0);
+      fill_status (&data, &self->last_run, &self->last_counts,
+                   self->interrupted ? ORDERLY_PHASE_INTERRUPTED : self->last_run.phase);
+      data.paused = self->paused;
       orderly_status_update (self->status, &data);
     }
   else
     {
-      fill_status (&data, NULL, ORDERLY_PHASE_IDLE, 0);
+      fill_status (&data, NULL, NULL, ORDERLY_PHASE_IDLE);
+      data.paused = self->paused;
       orderly_status_update (self->status, &data);
     }
 }
@@ -194,7 +307,7 @@ write_logs_cb (gpointer data,
     {
       g_atomic_int_set (batch->failed, 0);
     }
-  orderly_store_unref (batch->store);
+  g_object_unref (batch->store);
   g_ptr_array_unref (batch->records);
   g_free (batch);
 }
@@ -234,7 +347,7 @@ flush_logs (OrderlyEngine *self)
     return;
 
   batch = g_new0 (LogBatch, 1);
-  batch->store = orderly_store_ref (self->store);
+  batch->store = g_object_ref (self->store);
   batch->records = g_ptr_array_new_full (records->len, (GDestroyNotify) orderly_log_record_free);
   batch->keep = orderly_log_store_get_capacity (self->log_store);
   batch->failed = &self->log_store_failed;
@@ -258,17 +371,41 @@ flush_logs (OrderlyEngine *self)
 }
 
 static void
+call_stop_waiters (OrderlyEngine *self)
+{
+  g_autoptr(GPtrArray) tasks = g_steal_pointer (&self->stop_waiters);
+  g_autoptr(GPtrArray) funcs = g_steal_pointer (&self->stop_funcs);
+
+  self->stop_waiters = g_ptr_array_new_with_free_func (g_object_unref);
+  self->stop_funcs = g_ptr_array_new ();
+  g_clear_handle_id (&self->stop_poll_source, g_source_remove);
+  for (guint i = 0; i < tasks->len; i++)
+    ((OrderlyEngineStoppedFunc) funcs->pdata[i]) (self, tasks->pdata[i]);
+}
+
+static void
 collect_finished_runner (OrderlyEngine *self)
 {
   OrderlyRunnerSnapshot snapshot;
 
   orderly_runner_join (self->runner);
   orderly_runner_snapshot (self->runner, &snapshot);
+  g_clear_pointer (&self->runner, orderly_runner_free);
+  /* A run that could not begin changed nothing. */
+  if (!snapshot.begun)
+    {
+      orderly_run_record_clear (&snapshot.record);
+      return;
+    }
   orderly_run_record_clear (&self->last_run);
   self->last_run = snapshot.record;
+  self->last_counts = snapshot.counts;
   self->has_last_run = TRUE;
   self->interrupted = orderly_phase_is_active (snapshot.record.phase);
-  g_clear_pointer (&self->runner, orderly_runner_free);
+  orderly_run_list_update (self->run_list, &self->last_run);
+  orderly_run_list_refresh (self->run_list);
+  if (orderly_phase_is_terminal (self->last_run.phase))
+    orderly_engine_check_run_async (self, self->last_run.id, NULL, NULL, NULL);
 }
 
 /**
@@ -296,6 +433,7 @@ orderly_engine_flush (OrderlyEngine *self)
     {
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
       g_signal_emit (self, signals[RUN_FINISHED], 0, orderly_status_get_phase (self->status));
+      call_stop_waiters (self);
     }
   g_signal_emit (self, signals[FLUSHED], 0);
 }
@@ -315,12 +453,55 @@ restart_tick (OrderlyEngine *self)
   g_source_set_name_by_id (self->tick_source, "[orderly] engine tick");
 }
 
+static gboolean
+stop_poll_cb (gpointer user_data)
+{
+  OrderlyEngine *self = user_data;
+
+  orderly_engine_flush (self);
+  if (self->runner == NULL)
+    {
+      self->stop_poll_source = 0;
+      return G_SOURCE_REMOVE;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+/**
+ * _orderly_engine_when_stopped:
+ * @suspend: stop the run so that it stays resumable, rather than cancel it
+ * @func: called on the main loop once no run is going, with @task
+ *
+ * Stops the run in progress, if any, without waiting for it here.
+ */
+void
+_orderly_engine_when_stopped (OrderlyEngine            *self,
+                              gboolean                  suspend,
+                              GTask                    *task,
+                              OrderlyEngineStoppedFunc  func)
+{
+  if (self->runner == NULL)
+    {
+      func (self, task);
+      return;
+    }
+  if (suspend)
+    orderly_runner_suspend (self->runner);
+  else
+    orderly_runner_cancel (self->runner);
+  g_ptr_array_add (self->stop_waiters, g_object_ref (task));
+  g_ptr_array_add (self->stop_funcs, func);
+  if (self->stop_poll_source == 0)
+    self->stop_poll_source = g_timeout_add (STOP_POLL_MS, stop_poll_cb, self);
+}
+
 static void
 orderly_engine_dispose (GObject *object)
 {
   OrderlyEngine *self = (OrderlyEngine *) object;
 
   g_clear_handle_id (&self->tick_source, g_source_remove);
+  g_clear_handle_id (&self->stop_poll_source, g_source_remove);
   if (self->runner != NULL)
     {
       orderly_runner_suspend (self->runner);
@@ -332,6 +513,7 @@ orderly_engine_dispose (GObject *object)
       flush_logs (self);
       g_thread_pool_free (g_steal_pointer (&self->log_writer), FALSE, TRUE);
     }
+  g_clear_object (&self->run_list);
 
   G_OBJECT_CLASS (orderly_engine_parent_class)->dispose (object);
 }
@@ -343,9 +525,14 @@ orderly_engine_finalize (GObject *object)
 
   orderly_run_record_clear (&self->last_run);
   g_clear_pointer (&self->log_queue, orderly_log_queue_free);
+  g_clear_pointer (&self->stop_waiters, g_ptr_array_unref);
+  g_clear_pointer (&self->stop_funcs, g_ptr_array_unref);
+  g_clear_pointer (&self->context, g_main_context_unref);
+  g_atomic_rc_box_release_full (self->task_count, task_count_clear);
   g_clear_object (&self->status);
   g_clear_object (&self->log_store);
-  g_clear_pointer (&self->store, orderly_store_unref);
+  g_clear_object (&self->store);
+  g_free (self->instance_id);
 
   G_OBJECT_CLASS (orderly_engine_parent_class)->finalize (object);
 }
@@ -366,14 +553,35 @@ orderly_engine_get_property (GObject    *object,
     case PROP_LOG_STORE:
       g_value_set_object (value, self->log_store);
       break;
+    case PROP_RUN_LIST:
+      g_value_set_object (value, self->run_list);
+      break;
+    case PROP_INSTANCE_ID:
+      g_value_set_string (value, self->instance_id);
+      break;
     case PROP_RUNNING:
       g_value_set_boolean (value, orderly_engine_is_running (self));
+      break;
+    case PROP_PAUSED:
+      g_value_set_boolean (value, self->paused);
       break;
     case PROP_WORKERS:
       g_value_set_uint (value, self->workers);
       break;
     case PROP_WORK_US:
       g_value_set_int64 (value, self->work_us);
+      break;
+    case PROP_FAILURE_RATE:
+      g_value_set_double (value, self->failure_rate);
+      break;
+    case PROP_MAX_ATTEMPTS:
+      g_value_set_uint (value, self->max_attempts);
+      break;
+    case PROP_RETRY_BACKOFF_MS:
+      g_value_set_int64 (value, self->retry_backoff_ms);
+      break;
+    case PROP_LEASE_MS:
+      g_value_set_int64 (value, self->lease_ms);
       break;
     case PROP_TICK_HZ:
       g_value_set_uint (value, self->tick_hz);
@@ -405,6 +613,18 @@ orderly_engine_set_property (GObject      *object,
     case PROP_WORK_US:
       orderly_engine_set_work_us (self, g_value_get_int64 (value));
       break;
+    case PROP_FAILURE_RATE:
+      orderly_engine_set_failure_rate (self, g_value_get_double (value));
+      break;
+    case PROP_MAX_ATTEMPTS:
+      orderly_engine_set_max_attempts (self, g_value_get_uint (value));
+      break;
+    case PROP_RETRY_BACKOFF_MS:
+      orderly_engine_set_retry_backoff_ms (self, g_value_get_int64 (value));
+      break;
+    case PROP_LEASE_MS:
+      orderly_engine_set_lease_ms (self, g_value_get_int64 (value));
+      break;
     case PROP_TICK_HZ:
       orderly_engine_set_tick_hz (self, g_value_get_uint (value));
       break;
@@ -434,10 +654,23 @@ orderly_engine_class_init (OrderlyEngineClass *klass)
   properties[PROP_STATUS] = g_param_spec_object ("status", NULL, NULL, ORDERLY_TYPE_STATUS, ro);
   properties[PROP_LOG_STORE] =
     g_param_spec_object ("log-store", NULL, NULL, ORDERLY_TYPE_LOG_STORE, ro);
+  properties[PROP_RUN_LIST] =
+    g_param_spec_object ("run-list", NULL, NULL, ORDERLY_TYPE_RUN_LIST, ro);
+  properties[PROP_INSTANCE_ID] = g_param_spec_string ("instance-id", NULL, NULL, NULL, ro);
   properties[PROP_RUNNING] = g_param_spec_boolean ("running", NULL, NULL, FALSE, ro);
+  properties[PROP_PAUSED] = g_param_spec_boolean ("paused", NULL, NULL, FALSE, ro);
   properties[PROP_WORKERS] = g_param_spec_uint ("workers", NULL, NULL, 0, 256, 0, rw);
   properties[PROP_WORK_US] =
     g_param_spec_int64 ("work-us", NULL, NULL, 0, G_USEC_PER_SEC * 10, 0, rw);
+  properties[PROP_FAILURE_RATE] =
+    g_param_spec_double ("failure-rate", NULL, NULL, 0, 1, 0, rw);
+  properties[PROP_MAX_ATTEMPTS] =
+    g_param_spec_uint ("max-attempts", NULL, NULL, 1, 100, ORDERLY_DEFAULT_MAX_ATTEMPTS, rw);
+  properties[PROP_RETRY_BACKOFF_MS] =
+    g_param_spec_int64 ("retry-backoff-ms", NULL, NULL, 0, 3600 * 1000,
+                        ORDERLY_DEFAULT_RETRY_BACKOFF_MS, rw);
+  properties[PROP_LEASE_MS] =
+    g_param_spec_int64 ("lease-ms", NULL, NULL, 0, 24 * 3600 * 1000, ORDERLY_DEFAULT_LEASE_MS, rw);
   properties[PROP_TICK_HZ] =
     g_param_spec_uint ("tick-hz", NULL, NULL, 1, 100, ORDERLY_DEFAULT_TICK_HZ, rw);
   properties[PROP_VIP_SHARE] =
@@ -475,12 +708,27 @@ orderly_engine_init (OrderlyEngine *self)
   self->log_store = orderly_log_store_new (ORDERLY_DEFAULT_LOG_CAPACITY);
   self->log_queue = orderly_log_queue_new (LOG_QUEUE_LIMIT);
   self->log_writer = new_log_writer ();
+  self->stop_waiters = g_ptr_array_new_with_free_func (g_object_unref);
+  self->stop_funcs = g_ptr_array_new ();
+  self->context = g_main_context_ref_thread_default ();
+  self->task_count = g_atomic_rc_box_new0 (struct _OrderlyTaskCount);
+  self->task_count->context = g_main_context_ref (self->context);
+  self->instance_id = g_uuid_string_random ();
   self->next_log_id = 1;
   self->tick_hz = ORDERLY_DEFAULT_TICK_HZ;
   self->workers = 0;
   self->vip_share = ORDERLY_DEFAULT_VIP_SHARE;
+  self->max_attempts = ORDERLY_DEFAULT_MAX_ATTEMPTS;
+  self->retry_backoff_ms = ORDERLY_DEFAULT_RETRY_BACKOFF_MS;
+  self->lease_ms = ORDERLY_DEFAULT_LEASE_MS;
+  self->frozen_eta_ms = -1;
+  orderly_eta_reset (&self->eta);
 }
 
+/* What the store holds when the engine starts: the recent log lines, the
+ * history, and a run that a crash interrupted. The only time the engine
+ * reads the store on the thread that calls it, before any main loop serves
+ * anyone. */
 static gboolean
 recover (OrderlyEngine  *self,
          GError        **error)
@@ -505,38 +753,54 @@ recover (OrderlyEngine  *self,
                                 entries->len);
     }
 
-  runs = orderly_store_list_runs (self->store, 1, error);
+  runs = orderly_store_list_runs (self->store, ORDERLY_RUN_LIST_LIMIT, error);
   if (runs == NULL)
     return FALSE;
+  orderly_run_list_set_records (self->run_list, runs);
   if (runs->len == 0)
     return TRUE;
 
   latest = g_ptr_array_index (runs, 0);
   self->last_run = *latest;
-  latest->error_message = NULL;
+  self->last_run.error_message = g_strdup (latest->error_message);
+  self->last_run.check_message = g_strdup (latest->check_message);
   self->has_last_run = TRUE;
+
+  if (!orderly_store_count_orders (self->store, self->last_run.id, &self->last_counts, error))
+    return FALSE;
 
   if (!orderly_phase_is_terminal (self->last_run.phase) &&
       self->last_run.phase != ORDERLY_PHASE_IDLE)
     {
-      OrderlyOrderCounts counts;
+      OrderlyOrderCounts *counts = &self->last_counts;
+      const OrderlyPriorityCounts *vip = &counts->priority[ORDERLY_PRIORITY_VIP];
+      const OrderlyPriorityCounts *normal = &counts->priority[ORDERLY_PRIORITY_NORMAL];
 
-      /* The run row may lag behind its last batches: the orders are the truth. */
-      if (!orderly_store_count_orders (self->store, self->last_run.id, &counts, error))
+      /* Alone on the store, the claims the crashed process held are free. */
+      if (!orderly_store_is_shared (self->store) &&
+          (vip->active > 0 || normal->active > 0) &&
+          (!orderly_store_release_claims (self->store, self->last_run.id, FALSE, 0, NULL, error) ||
+           !orderly_store_count_orders (self->store, self->last_run.id, counts, error)))
         return FALSE;
-      self->last_run.generated = counts.vip_total + counts.normal_total;
-      self->last_run.vip_total = counts.vip_total;
-      self->last_run.normal_total = counts.normal_total;
-      self->last_run.vip_count = counts.vip_processed;
-      self->last_run.normal_count = counts.normal_processed;
+
+      /* The run row may lag behind its last batches: the counters are the truth. */
+      self->last_run.generated = vip->generated + normal->generated;
+      self->last_run.vip_total = vip->generated;
+      self->last_run.normal_total = normal->generated;
+      self->last_run.vip_count = ORDERLY_COUNTS_PROCESSED (vip);
+      self->last_run.normal_count = ORDERLY_COUNTS_PROCESSED (normal);
+      self->last_run.vip_failed = ORDERLY_COUNTS_FAILED (vip);
+      self->last_run.normal_failed = ORDERLY_COUNTS_FAILED (normal);
       self->interrupted = TRUE;
+      self->paused = self->last_run.paused;
       orderly_engine_log (self, ORDERLY_LOG_LEVEL_WARN, "engine", NULL,
                           "Run %" G_GINT64_FORMAT " was interrupted in %s: %" G_GINT64_FORMAT
                           " of %" G_GINT64_FORMAT " orders generated, %" G_GINT64_FORMAT
-                          " processed. Resume it or start a new run.",
+                          " processed%s. Resume it or start a new run.",
                           self->last_run.id, orderly_phase_to_string (self->last_run.phase),
                           self->last_run.generated, self->last_run.quantity,
-                          counts.vip_processed + counts.normal_processed);
+                          self->last_run.vip_count + self->last_run.normal_count,
+                          self->paused ? ", queue paused" : "");
     }
   return TRUE;
 }
@@ -546,7 +810,8 @@ recover (OrderlyEngine  *self,
  * @store: where orders, runs and logs live
  *
  * Creates the engine and recovers the state @store holds: the recent log
- * lines, and a run that a crash interrupted.
+ * lines, the run history, and a run that a crash interrupted. The engine
+ * belongs to the thread-default main context of the caller.
  *
  * Returns: (transfer full): the engine, or %NULL if @store cannot be read
  */
@@ -556,10 +821,11 @@ orderly_engine_new (OrderlyStore  *store,
 {
   g_autoptr(OrderlyEngine) self = NULL;
 
-  g_return_val_if_fail (store != NULL, NULL);
+  g_return_val_if_fail (ORDERLY_IS_STORE (store), NULL);
 
   self = g_object_new (ORDERLY_TYPE_ENGINE, NULL);
-  self->store = orderly_store_ref (store);
+  self->store = g_object_ref (store);
+  self->run_list = orderly_run_list_new (store);
   if (!recover (self, error))
     return NULL;
   orderly_engine_flush (self);
@@ -588,6 +854,30 @@ orderly_engine_get_log_store (OrderlyEngine *self)
   return self->log_store;
 }
 
+/**
+ * orderly_engine_get_run_list:
+ *
+ * Returns: (transfer none): the run history, newest first, live
+ */
+OrderlyRunList *
+orderly_engine_get_run_list (OrderlyEngine *self)
+{
+  g_return_val_if_fail (ORDERLY_IS_ENGINE (self), NULL);
+  return self->run_list;
+}
+
+/**
+ * orderly_engine_get_instance_id:
+ *
+ * Returns: this engine's id, which its claims carry
+ */
+const char *
+orderly_engine_get_instance_id (OrderlyEngine *self)
+{
+  g_return_val_if_fail (ORDERLY_IS_ENGINE (self), NULL);
+  return self->instance_id;
+}
+
 gboolean
 orderly_engine_is_running (OrderlyEngine *self)
 {
@@ -595,34 +885,116 @@ orderly_engine_is_running (OrderlyEngine *self)
   return self->runner != NULL && !orderly_runner_is_finished (self->runner);
 }
 
-static void
-stop_runner (OrderlyEngine *self)
+/**
+ * orderly_engine_is_paused:
+ *
+ * Returns: whether the queue is paused (see orderly_engine_pause_queue())
+ */
+gboolean
+orderly_engine_is_paused (OrderlyEngine *self)
 {
-  if (self->runner == NULL)
-    return;
-  orderly_runner_cancel (self->runner);
-  orderly_engine_flush (self);
+  g_return_val_if_fail (ORDERLY_IS_ENGINE (self), FALSE);
+  return self->paused;
+}
+
+gint64
+_orderly_engine_current_run_id (OrderlyEngine *self)
+{
+  const OrderlyStatusData *d = orderly_status_get_data (self->status);
+
+  if (d->run_id > 0)
+    return d->run_id;
+  return self->has_last_run ? self->last_run.id : 0;
+}
+
+/* A copy of the run the status shows (zeros if none); clear it after. */
+void
+_orderly_engine_current_record (OrderlyEngine    *self,
+                                OrderlyRunRecord *record)
+{
   if (self->runner != NULL)
     {
-      orderly_runner_join (self->runner);
-      orderly_engine_flush (self);
+      OrderlyRunnerSnapshot snapshot;
+
+      orderly_runner_snapshot (self->runner, &snapshot);
+      *record = snapshot.record;
+      if (record->id > 0)
+        return;
+      orderly_run_record_clear (record);
+    }
+  if (self->has_last_run)
+    {
+      *record = self->last_run;
+      record->error_message = g_strdup (self->last_run.error_message);
+      record->check_message = g_strdup (self->last_run.check_message);
+      return;
+    }
+  memset (record, 0, sizeof *record);
+}
+
+void
+_orderly_engine_set_counts (OrderlyEngine            *self,
+                            const OrderlyOrderCounts *counts)
+{
+  if (self->runner == NULL)
+    {
+      self->last_counts = *counts;
+      update_status (self);
     }
 }
 
-static gboolean
-start_runner (OrderlyEngine             *self,
-              const OrderlyRunRecord    *record,
-              const OrderlyOrderCounts  *resume_counts,
-              GError                   **error)
+/**
+ * _orderly_engine_task_new:
+ *
+ * A task of the engine's, on the engine's main context. The engine counts
+ * it until it is gone, so that a shutdown can wait for it.
+ */
+GTask *
+_orderly_engine_task_new (OrderlyEngine       *self,
+                          GCancellable        *cancellable,
+                          GAsyncReadyCallback  callback,
+                          gpointer             user_data,
+                          gpointer             source_tag)
 {
-  self->runner = orderly_runner_start (self->store, self->log_queue, record, resume_counts,
-                                       self->work_us, error);
-  if (self->runner == NULL)
-    return FALSE;
-  self->interrupted = FALSE;
-  orderly_engine_flush (self);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
-  return TRUE;
+  GTask *task;
+
+  g_main_context_push_thread_default (self->context);
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_main_context_pop_thread_default (self->context);
+  g_task_set_source_tag (task, source_tag);
+  g_atomic_int_inc (&self->task_count->pending);
+  g_object_set_data_full (G_OBJECT (task), "orderly-engine-task",
+                          g_atomic_rc_box_acquire (self->task_count), task_gone);
+  return task;
+}
+
+static void
+save_run_thread (GTask        *task,
+                 gpointer      source_object,
+                 gpointer      task_data,
+                 GCancellable *cancellable)
+{
+  OrderlyEngine *self = source_object;
+  g_autoptr(GError) error = NULL;
+
+  if (!orderly_store_save_run (self->store, task_data, &error))
+    g_warning ("Run %" G_GINT64_FORMAT " could not be saved: %s",
+               ((OrderlyRunRecord *) task_data)->id, error->message);
+  g_task_return_boolean (task, TRUE);
+}
+
+/* Stores a run's row on a worker thread, for a change made while it does
+ * not run (its pause, its closing). */
+void
+_orderly_engine_save_run_later (OrderlyEngine          *self,
+                                const OrderlyRunRecord *record)
+{
+  g_autoptr(GTask) task = _orderly_engine_task_new (self, NULL, NULL, NULL,
+                                                    _orderly_engine_save_run_later);
+
+  g_task_set_task_data (task, orderly_run_record_copy (record),
+                        (GDestroyNotify) orderly_run_record_free);
+  g_task_run_in_thread (task, save_run_thread);
 }
 
 static guint
@@ -631,28 +1003,130 @@ effective_workers (OrderlyEngine *self)
   return self->workers > 0 ? self->workers : MAX (g_get_num_processors (), 1);
 }
 
+/* How a start or resume waits for its run to begin. */
+typedef struct
+{
+  gboolean forced;
+  gboolean stale;
+  gboolean resume;
+  OrderlyRunRequest request;
+} StartState;
+
+typedef struct
+{
+  GTask  *task;
+  gint64  run_id;
+  GError *error;
+} Begun;
+
+static void
+begun_free (gpointer data)
+{
+  Begun *begun = data;
+
+  g_clear_object (&begun->task);
+  g_clear_error (&begun->error);
+  g_free (begun);
+}
+
+static gboolean
+begun_idle_cb (gpointer data)
+{
+  Begun *begun = data;
+  OrderlyEngine *self = g_task_get_source_object (begun->task);
+  StartState *state = g_task_get_task_data (begun->task);
+  OrderlyStartInfo *info;
+
+  if (begun->error != NULL)
+    {
+      g_task_return_error (begun->task, g_steal_pointer (&begun->error));
+      return G_SOURCE_REMOVE;
+    }
+
+  /* The store closed the interrupted run in the same transaction. */
+  if (state != NULL && state->stale && self->interrupted && !state->resume)
+    {
+      self->last_run.phase = ORDERLY_PHASE_ABORTED;
+      self->last_run.finished_at_us = g_get_real_time ();
+      self->interrupted = FALSE;
+      orderly_run_list_update (self->run_list, &self->last_run);
+      orderly_engine_log (self, ORDERLY_LOG_LEVEL_WARN, "engine", NULL,
+                          "Interrupted run %" G_GINT64_FORMAT " closed as aborted", self->last_run.id);
+    }
+  if (state != NULL && state->resume)
+    self->interrupted = FALSE;
+  orderly_engine_flush (self);
+
+  info = g_new0 (OrderlyStartInfo, 1);
+  info->run_id = begun->run_id;
+  info->phase = orderly_status_get_phase (self->status);
+  info->forced = state != NULL && state->forced;
+  info->stale_recovered = state != NULL && state->stale && !state->resume;
+  g_task_return_pointer (begun->task, info, g_free);
+  return G_SOURCE_REMOVE;
+}
+
+/* On the runner's thread. */
+static void
+runner_begun_cb (gint64        run_id,
+                 const GError *error,
+                 gpointer      user_data)
+{
+  GTask *task = user_data;
+  Begun *begun = g_new0 (Begun, 1);
+
+  begun->task = task;
+  begun->run_id = run_id;
+  begun->error = error != NULL ? g_error_copy (error) : NULL;
+  g_main_context_invoke_full (g_task_get_context (task), G_PRIORITY_DEFAULT, begun_idle_cb,
+                              begun, begun_free);
+}
+
 /**
- * orderly_engine_start_run:
- * @info: (out caller-allocates) (optional): what happened
+ * _orderly_engine_start_runner:
+ * @task: (nullable): returned once the run has begun (or could not)
  *
- * Starts a run of @request->quantity orders. A run in progress makes this
- * fail with %ORDERLY_ERROR_BUSY unless @request->force is set, which cancels
- * it first. An interrupted run is closed as aborted ("stale recovered").
+ * Starts a runner on @record, with the engine's settings.
  */
 gboolean
-orderly_engine_start_run (OrderlyEngine            *self,
-                          const OrderlyRunRequest  *request,
-                          OrderlyStartInfo         *info,
-                          GError                  **error)
+_orderly_engine_start_runner (OrderlyEngine           *self,
+                              const OrderlyRunRecord  *record,
+                              gboolean                 resume,
+                              GTask                   *task,
+                              GError                 **error)
 {
-  OrderlyRunRecord record = { 0 };
-  gboolean forced = FALSE;
-  gboolean stale = FALSE;
-  double vip_share;
+  OrderlyRunnerOptions options = {
+    .owner = self->instance_id,
+    .work_us = self->work_us,
+    .failure_rate = self->failure_rate,
+    .max_attempts = self->max_attempts,
+    .retry_backoff_ms = self->retry_backoff_ms,
+    .lease_ms = self->lease_ms,
+    .paused = self->paused,
+  };
 
-  g_return_val_if_fail (ORDERLY_IS_ENGINE (self), FALSE);
-  g_return_val_if_fail (request != NULL, FALSE);
+  self->runner = orderly_runner_start (self->store, self->log_queue, record, resume, &options,
+                                       task != NULL ? runner_begun_cb : NULL,
+                                       task != NULL ? g_object_ref (task) : NULL, error);
+  if (self->runner == NULL)
+    {
+      if (task != NULL)
+        g_object_unref (task);
+      return FALSE;
+    }
+  orderly_eta_reset (&self->eta);
+  self->frozen_eta_ms = -1;
+  orderly_engine_flush (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
+  return TRUE;
+}
 
+static gboolean
+check_request (OrderlyEngine            *self,
+               const OrderlyRunRequest  *request,
+               double                   *vip_share,
+               GError                  **error)
+{
   if (request->quantity < ORDERLY_MIN_QUANTITY || request->quantity > ORDERLY_MAX_QUANTITY)
     {
       g_set_error (error, ORDERLY_ERROR, ORDERLY_ERROR_INVALID_ARGUMENT,
@@ -660,175 +1134,471 @@ orderly_engine_start_run (OrderlyEngine            *self,
                    ORDERLY_MIN_QUANTITY, ORDERLY_MAX_QUANTITY);
       return FALSE;
     }
-  vip_share = request->vip_share < 0 ? self->vip_share : request->vip_share;
-  if (!(vip_share >= 0 && vip_share <= 1))
+  *vip_share = request->vip_share < 0 ? self->vip_share : request->vip_share;
+  if (!(*vip_share >= 0 && *vip_share <= 1))
     {
       g_set_error_literal (error, ORDERLY_ERROR, ORDERLY_ERROR_INVALID_ARGUMENT,
                            "vipShare must be a number between 0 and 1");
       return FALSE;
     }
+  return TRUE;
+}
 
-  if (orderly_engine_is_running (self))
+static void
+start_now (OrderlyEngine *self,
+           GTask         *task)
+{
+  StartState *state = g_task_get_task_data (task);
+  OrderlyRunRecord record = { 0 };
+  GError *error = NULL;
+  double vip_share;
+
+  if (self->runner != NULL)
+    orderly_engine_flush (self);
+  if (orderly_engine_is_running (self) || self->busy != NULL)
     {
-      if (!request->force)
-        {
-          g_set_error (error, ORDERLY_ERROR, ORDERLY_ERROR_BUSY,
-                       "A run is already in progress (%s); send force to replace it",
-                       orderly_phase_to_string (orderly_status_get_phase (self->status)));
-          return FALSE;
-        }
-      orderly_engine_log (self, ORDERLY_LOG_LEVEL_WARN, "engine", NULL,
-                          "Force start: cancelling the run in progress");
-      stop_runner (self);
-      forced = TRUE;
+      g_task_return_new_error (task, ORDERLY_ERROR, ORDERLY_ERROR_BUSY,
+                               "A run is already in progress (%s); send force to replace it",
+                               orderly_phase_to_string (orderly_status_get_phase (self->status)));
+      return;
     }
-  else if (self->runner != NULL)
+  if (!check_request (self, &state->request, &vip_share, &error))
     {
-      orderly_engine_flush (self);
-    }
-
-  if (self->interrupted)
-    {
-      g_autoptr(GError) save_error = NULL;
-
-      self->last_run.phase = ORDERLY_PHASE_ABORTED;
-      self->last_run.finished_at_us = g_get_real_time ();
-      if (!orderly_store_save_run (self->store, &self->last_run, &save_error))
-        {
-          g_propagate_error (error, g_steal_pointer (&save_error));
-          self->last_run.phase = ORDERLY_PHASE_INTERRUPTED;
-          return FALSE;
-        }
-      self->interrupted = FALSE;
-      stale = TRUE;
-      orderly_engine_log (self, ORDERLY_LOG_LEVEL_WARN, "engine", NULL,
-                          "Interrupted run %" G_GINT64_FORMAT " closed as aborted",
-                          self->last_run.id);
+      g_task_return_error (task, error);
+      return;
     }
 
-  record.seed = request->has_seed ? request->seed : ((guint64) g_random_int () << 32 | g_random_int ());
-  record.quantity = request->quantity;
+  state->stale = self->interrupted;
+  record.seed = state->request.has_seed ? state->request.seed
+                                        : ((guint64) g_random_int () << 32 | g_random_int ());
+  record.quantity = state->request.quantity;
   record.vip_share = vip_share;
   record.phase = ORDERLY_PHASE_GENERATING;
   record.workers = effective_workers (self);
   record.started_at_us = g_get_real_time ();
-  if (!orderly_store_create_run (self->store, &record, error))
-    return FALSE;
-  if (!start_runner (self, &record, NULL, error))
-    return FALSE;
+  if (!_orderly_engine_start_runner (self, &record, FALSE, task, &error))
+    g_task_return_error (task, error);
+}
 
-  if (info != NULL)
+static void
+start_after_stop (OrderlyEngine *self,
+                  GTask         *task)
+{
+  start_now (self, task);
+}
+
+/**
+ * orderly_engine_start_run_async:
+ *
+ * Starts a run of @request->quantity orders. A run in progress makes this
+ * fail with %ORDERLY_ERROR_BUSY unless @request->force is set, which cancels
+ * it first. An interrupted run is closed as aborted ("stale recovered").
+ * The store's work (clearing the previous run's orders, creating the new
+ * run, in one transaction) happens on the run's thread; @callback is
+ * called once the run has begun.
+ */
+void
+orderly_engine_start_run_async (OrderlyEngine            *self,
+                                const OrderlyRunRequest  *request,
+                                GCancellable             *cancellable,
+                                GAsyncReadyCallback       callback,
+                                gpointer                  user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  StartState *state;
+  GError *error = NULL;
+  double vip_share;
+
+  g_return_if_fail (ORDERLY_IS_ENGINE (self));
+  g_return_if_fail (request != NULL);
+
+  task = _orderly_engine_task_new (self, cancellable, callback, user_data,
+                                   orderly_engine_start_run_async);
+  state = g_new0 (StartState, 1);
+  state->request = *request;
+  g_task_set_task_data (task, state, g_free);
+
+  if (!check_request (self, request, &vip_share, &error))
     {
-      info->run_id = record.id;
-      info->phase = orderly_status_get_phase (self->status);
-      info->forced = forced;
-      info->stale_recovered = stale;
+      g_task_return_error (task, error);
+      return;
     }
+  if (self->busy != NULL)
+    {
+      g_task_return_new_error (task, ORDERLY_ERROR, ORDERLY_ERROR_BUSY,
+                               "Cannot start a run during a %s", self->busy);
+      return;
+    }
+  if (orderly_engine_is_running (self))
+    {
+      if (!request->force)
+        {
+          g_task_return_new_error (task, ORDERLY_ERROR, ORDERLY_ERROR_BUSY,
+                                   "A run is already in progress (%s); send force to replace it",
+                                   orderly_phase_to_string (orderly_status_get_phase (self->status)));
+          return;
+        }
+      orderly_engine_log (self, ORDERLY_LOG_LEVEL_WARN, "engine", NULL,
+                          "Force start: cancelling the run in progress");
+      state->forced = TRUE;
+      _orderly_engine_when_stopped (self, FALSE, task, start_after_stop);
+      return;
+    }
+  start_now (self, task);
+}
+
+/**
+ * orderly_engine_start_run_finish:
+ * @info: (out caller-allocates) (optional): what happened
+ */
+gboolean
+orderly_engine_start_run_finish (OrderlyEngine     *self,
+                                 GAsyncResult      *result,
+                                 OrderlyStartInfo  *info,
+                                 GError           **error)
+{
+  g_autofree OrderlyStartInfo *started = NULL;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  started = g_task_propagate_pointer (G_TASK (result), error);
+  if (started == NULL)
+    return FALSE;
+  if (info != NULL)
+    *info = *started;
   return TRUE;
+}
+
+/* The synchronous forms run the asynchronous ones to their end on the
+ * engine's own context. */
+static void
+sync_result_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
+static GAsyncResult *
+wait_for (OrderlyEngine  *self,
+          GAsyncResult  **result)
+{
+  while (*result == NULL)
+    g_main_context_iteration (self->context, TRUE);
+  return *result;
+}
+
+/**
+ * orderly_engine_start_run:
+ * @info: (out caller-allocates) (optional): what happened
+ *
+ * orderly_engine_start_run_async(), waiting until the run has begun.
+ */
+gboolean
+orderly_engine_start_run (OrderlyEngine            *self,
+                          const OrderlyRunRequest  *request,
+                          OrderlyStartInfo         *info,
+                          GError                  **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  g_return_val_if_fail (ORDERLY_IS_ENGINE (self), FALSE);
+  g_return_val_if_fail (request != NULL, FALSE);
+
+  orderly_engine_start_run_async (self, request, NULL, sync_result_cb, &result);
+  return orderly_engine_start_run_finish (self, wait_for (self, &result), info, error);
+}
+
+typedef struct
+{
+  gboolean was_running;
+} CancelState;
+
+static void
+cancel_stopped (OrderlyEngine *self,
+                GTask         *task)
+{
+  g_task_return_int (task, orderly_status_get_phase (self->status));
+}
+
+/**
+ * orderly_engine_cancel_async:
+ *
+ * Cancels the run in progress, if any; @callback is called once its
+ * threads have stopped (well under 200 ms). Every order it processed stays
+ * processed.
+ */
+void
+orderly_engine_cancel_async (OrderlyEngine       *self,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  CancelState *state;
+
+  g_return_if_fail (ORDERLY_IS_ENGINE (self));
+
+  task = _orderly_engine_task_new (self, cancellable, callback, user_data,
+                                   orderly_engine_cancel_async);
+  state = g_new0 (CancelState, 1);
+  state->was_running = orderly_engine_is_running (self);
+  g_task_set_task_data (task, state, g_free);
+  if (state->was_running)
+    orderly_engine_log (self, ORDERLY_LOG_LEVEL_WARN, "engine", NULL, "Cancel requested");
+  _orderly_engine_when_stopped (self, FALSE, task, cancel_stopped);
+}
+
+/**
+ * orderly_engine_cancel_finish:
+ * @was_running: (out) (optional): whether a run was in progress
+ *
+ * Returns: the phase afterwards
+ */
+OrderlyPhase
+orderly_engine_cancel_finish (OrderlyEngine *self,
+                              GAsyncResult  *result,
+                              gboolean      *was_running)
+{
+  CancelState *state;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), ORDERLY_PHASE_IDLE);
+
+  state = g_task_get_task_data (G_TASK (result));
+  if (was_running != NULL)
+    *was_running = state->was_running;
+  return (OrderlyPhase) g_task_propagate_int (G_TASK (result), NULL);
 }
 
 /**
  * orderly_engine_cancel:
  *
- * Cancels the run in progress, if any, and waits for its threads to stop
- * (well under 200 ms). Every order it processed stays processed.
+ * orderly_engine_cancel_async(), waiting until the run has stopped.
  *
  * Returns: the phase afterwards
  */
 OrderlyPhase
 orderly_engine_cancel (OrderlyEngine *self)
 {
+  g_autoptr(GAsyncResult) result = NULL;
+
   g_return_val_if_fail (ORDERLY_IS_ENGINE (self), ORDERLY_PHASE_IDLE);
 
+  orderly_engine_cancel_async (self, NULL, sync_result_cb, &result);
+  return orderly_engine_cancel_finish (self, wait_for (self, &result), NULL);
+}
+
+static void
+reset_thread (GTask        *task,
+              gpointer      source_object,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  OrderlyEngine *self = source_object;
+  OrderlyResetInfo *info = g_new0 (OrderlyResetInfo, 1);
+  GError *error = NULL;
+
+  if (!orderly_store_reset (self->store, &info->deleted_orders, &info->deleted_runs, &error))
+    {
+      g_free (info);
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_pointer (task, info, g_free);
+}
+
+static void
+reset_done_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  OrderlyEngine *self = ORDERLY_ENGINE (object);
+  g_autoptr(GTask) task = user_data;
+  OrderlyResetInfo *info;
+  GError *error = NULL;
+
+  self->busy = NULL;
+  info = g_task_propagate_pointer (G_TASK (result), &error);
+  if (info == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  orderly_run_record_clear (&self->last_run);
+  memset (&self->last_run, 0, sizeof self->last_run);
+  memset (&self->last_counts, 0, sizeof self->last_counts);
+  self->has_last_run = FALSE;
+  self->interrupted = FALSE;
+  orderly_engine_log (self, ORDERLY_LOG_LEVEL_WARN, "engine", NULL,
+                      "Reset: %" G_GINT64_FORMAT " orders and %" G_GINT64_FORMAT " runs deleted",
+                      info->deleted_orders, info->deleted_runs);
+  orderly_engine_flush (self);
+  orderly_run_list_refresh (self->run_list);
+  g_task_return_pointer (task, info, g_free);
+}
+
+/**
+ * orderly_engine_reset_async:
+ *
+ * Deletes every order and run, on a worker thread. Refused with
+ * %ORDERLY_ERROR_BUSY while a run is in progress; starting one is refused
+ * until the reset is done.
+ */
+void
+orderly_engine_reset_async (OrderlyEngine       *self,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GTask) work = NULL;
+
+  g_return_if_fail (ORDERLY_IS_ENGINE (self));
+
+  task = _orderly_engine_task_new (self, cancellable, callback, user_data,
+                                   orderly_engine_reset_async);
+  if (self->runner != NULL)
+    orderly_engine_flush (self);
   if (orderly_engine_is_running (self))
     {
-      orderly_engine_log (self, ORDERLY_LOG_LEVEL_WARN, "engine", NULL, "Cancel requested");
-      stop_runner (self);
+      g_task_return_new_error (task, ORDERLY_ERROR, ORDERLY_ERROR_BUSY,
+                               "Cannot reset while a run is in progress; cancel it first");
+      return;
     }
-  return orderly_status_get_phase (self->status);
+  if (self->busy != NULL)
+    {
+      g_task_return_new_error (task, ORDERLY_ERROR, ORDERLY_ERROR_BUSY,
+                               "Cannot reset during a %s", self->busy);
+      return;
+    }
+  self->busy = "reset";
+  work = _orderly_engine_task_new (self, NULL, reset_done_cb, g_object_ref (task), reset_thread);
+  g_task_run_in_thread (work, reset_thread);
+}
+
+/**
+ * orderly_engine_reset_finish:
+ * @info: (out caller-allocates) (optional): what was deleted
+ */
+gboolean
+orderly_engine_reset_finish (OrderlyEngine     *self,
+                             GAsyncResult      *result,
+                             OrderlyResetInfo  *info,
+                             GError           **error)
+{
+  g_autofree OrderlyResetInfo *done = NULL;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  done = g_task_propagate_pointer (G_TASK (result), error);
+  if (done == NULL)
+    return FALSE;
+  if (info != NULL)
+    *info = *done;
+  return TRUE;
 }
 
 /**
  * orderly_engine_reset:
  *
- * Deletes every order and run. Refused with %ORDERLY_ERROR_BUSY while a run
- * is in progress.
+ * orderly_engine_reset_async(), waiting for it.
  */
 gboolean
 orderly_engine_reset (OrderlyEngine     *self,
                       OrderlyResetInfo  *info,
                       GError           **error)
 {
-  OrderlyResetInfo result = { 0 };
+  g_autoptr(GAsyncResult) result = NULL;
 
   g_return_val_if_fail (ORDERLY_IS_ENGINE (self), FALSE);
 
-  if (orderly_engine_is_running (self))
+  orderly_engine_reset_async (self, NULL, sync_result_cb, &result);
+  return orderly_engine_reset_finish (self, wait_for (self, &result), info, error);
+}
+
+/**
+ * orderly_engine_resume_async:
+ *
+ * Continues the interrupted run: generates the orders it had not generated
+ * yet, then processes every order still to settle. A run that was paused
+ * goes on paused. @callback is called once it has begun again.
+ */
+void
+orderly_engine_resume_async (OrderlyEngine       *self,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(OrderlyRunRecord) record = NULL;
+  StartState *state;
+  GError *error = NULL;
+
+  g_return_if_fail (ORDERLY_IS_ENGINE (self));
+
+  task = _orderly_engine_task_new (self, cancellable, callback, user_data,
+                                   orderly_engine_resume_async);
+  state = g_new0 (StartState, 1);
+  state->resume = TRUE;
+  g_task_set_task_data (task, state, g_free);
+  if (self->runner != NULL)
+    orderly_engine_flush (self);
+  if (orderly_engine_is_running (self) || self->busy != NULL)
     {
-      g_set_error_literal (error, ORDERLY_ERROR, ORDERLY_ERROR_BUSY,
-                           "Cannot reset while a run is in progress; cancel it first");
-      return FALSE;
+      g_task_return_new_error (task, ORDERLY_ERROR, ORDERLY_ERROR_BUSY,
+                               "A run is already in progress");
+      return;
     }
-  orderly_engine_flush (self);
+  if (!self->interrupted)
+    {
+      g_task_return_new_error (task, ORDERLY_ERROR, ORDERLY_ERROR_NOTHING_TO_RESUME,
+                               "There is no interrupted run to resume");
+      return;
+    }
+  record = orderly_run_record_copy (&self->last_run);
+  record->workers = effective_workers (self);
+  if (!_orderly_engine_start_runner (self, record, TRUE, task, &error))
+    g_task_return_error (task, error);
+}
 
-  if (!orderly_store_reset (self->store, &result.deleted_orders, &result.deleted_runs, error))
-    return FALSE;
+gboolean
+orderly_engine_resume_finish (OrderlyEngine  *self,
+                              GAsyncResult   *result,
+                              GError        **error)
+{
+  g_autofree OrderlyStartInfo *started = NULL;
 
-  orderly_run_record_clear (&self->last_run);
-  memset (&self->last_run, 0, sizeof self->last_run);
-  self->has_last_run = FALSE;
-  self->interrupted = FALSE;
-  orderly_engine_log (self, ORDERLY_LOG_LEVEL_WARN, "engine", NULL,
-                      "Reset: %" G_GINT64_FORMAT " orders and %" G_GINT64_FORMAT " runs deleted",
-                      result.deleted_orders, result.deleted_runs);
-  orderly_engine_flush (self);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
 
-  if (info != NULL)
-    *info = result;
-  return TRUE;
+  started = g_task_propagate_pointer (G_TASK (result), error);
+  return started != NULL;
 }
 
 /**
  * orderly_engine_resume:
  *
- * Continues the interrupted run: generates the orders it had not generated
- * yet, then processes every order still pending.
+ * orderly_engine_resume_async(), waiting until the run has begun again.
  */
 gboolean
 orderly_engine_resume (OrderlyEngine  *self,
                        GError        **error)
 {
-  OrderlyOrderCounts counts;
-  g_autoptr(OrderlyRunRecord) record = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
 
   g_return_val_if_fail (ORDERLY_IS_ENGINE (self), FALSE);
 
-  if (orderly_engine_is_running (self))
-    {
-      g_set_error_literal (error, ORDERLY_ERROR, ORDERLY_ERROR_BUSY,
-                           "A run is already in progress");
-      return FALSE;
-    }
-  orderly_engine_flush (self);
-  if (!self->interrupted)
-    {
-      g_set_error_literal (error, ORDERLY_ERROR, ORDERLY_ERROR_NOTHING_TO_RESUME,
-                           "There is no interrupted run to resume");
-      return FALSE;
-    }
-  if (!orderly_store_count_orders (self->store, self->last_run.id, &counts, error))
-    return FALSE;
-
-  record = orderly_run_record_copy (&self->last_run);
-  record->workers = effective_workers (self);
-  return start_runner (self, record, &counts, error);
+  orderly_engine_resume_async (self, NULL, sync_result_cb, &result);
+  return orderly_engine_resume_finish (self, wait_for (self, &result), error);
 }
 
 /**
  * orderly_engine_shutdown:
  *
- * Stops a run in progress so that it can be resumed after a restart, and
- * stores every pending log line. For a clean exit.
+ * Stops a run in progress so that it can be resumed after a restart, lets
+ * the engine's operations under way end, and stores every pending log line.
+ * For a clean exit: it waits for all of them.
  */
 void
 orderly_engine_shutdown (OrderlyEngine *self)
@@ -841,51 +1611,65 @@ orderly_engine_shutdown (OrderlyEngine *self)
       orderly_runner_join (self->runner);
     }
   orderly_engine_flush (self);
+  while (g_atomic_int_get (&self->task_count->pending) > 0 ||
+         orderly_run_list_get_loading (self->run_list))
+    g_main_context_iteration (self->context, TRUE);
+  orderly_engine_flush (self);
   drain_log_writer (self);
 }
 
 /**
  * orderly_engine_list_runs:
+ * @limit: 0 for all the run list holds
  *
- * Returns: (transfer full): the newest @limit runs (0: all), newest first
+ * Reads the run list (orderly_engine_get_run_list()): no database query.
+ *
+ * Returns: (transfer full) (element-type OrderlyRunRecord): the newest
+ *   @limit runs, newest first
  */
 GPtrArray *
 orderly_engine_list_runs (OrderlyEngine  *self,
                           guint           limit,
                           GError        **error)
 {
+  GListModel *model;
+  GPtrArray *records;
+  guint n;
+
   g_return_val_if_fail (ORDERLY_IS_ENGINE (self), NULL);
-  return orderly_store_list_runs (self->store, limit, error);
+
+  model = G_LIST_MODEL (self->run_list);
+  n = g_list_model_get_n_items (model);
+  if (limit > 0)
+    n = MIN (n, limit);
+  records = g_ptr_array_new_full (n, (GDestroyNotify) orderly_run_record_free);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(OrderlyRun) run = g_list_model_get_item (model, i);
+
+      g_ptr_array_add (records, orderly_run_record_copy (orderly_run_get_record (run)));
+    }
+  return records;
 }
 
 /**
  * orderly_engine_get_queue_counts:
  *
- * The work queue in the terms of a job queue: orders generated and waiting,
- * batches being processed, orders completed; failed ones if the run failed,
- * paused ones if it was interrupted.
+ * The current run's orders in the terms of a job queue, as of the last
+ * tick (no database query): see #OrderlyQueueCounts.
  */
 void
 orderly_engine_get_queue_counts (OrderlyEngine      *self,
                                  OrderlyQueueCounts *counts)
 {
-  const OrderlyStatusData *d;
-  gint64 remaining;
+  gboolean paused;
 
   g_return_if_fail (ORDERLY_IS_ENGINE (self));
   g_return_if_fail (counts != NULL);
 
-  d = orderly_status_get_data (self->status);
-  remaining = MAX (d->generated - d->processed_total, 0);
-  memset (counts, 0, sizeof *counts);
-  counts->completed = d->processed_total;
-  counts->active = orderly_phase_is_active (d->phase) ? d->active_workers : 0;
-  if (d->phase == ORDERLY_PHASE_ERROR)
-    counts->failed = remaining;
-  else if (d->phase == ORDERLY_PHASE_INTERRUPTED)
-    counts->paused = remaining;
-  else if (orderly_phase_is_active (d->phase))
-    counts->waiting = MAX (remaining - counts->active, 0);
+  paused = self->paused || (self->runner == NULL && self->interrupted);
+  _orderly_engine_queue_counts_from (&self->last_counts, paused, counts);
+  counts->queue_paused = self->paused;
 }
 
 /**
@@ -963,6 +1747,105 @@ orderly_engine_set_work_us (OrderlyEngine *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_WORK_US]);
 }
 
+double
+orderly_engine_get_failure_rate (OrderlyEngine *self)
+{
+  g_return_val_if_fail (ORDERLY_IS_ENGINE (self), 0);
+  return self->failure_rate;
+}
+
+/**
+ * orderly_engine_set_failure_rate:
+ * @failure_rate: the share of attempts that fail, from 0 to 1, for the
+ *   next run (or the next resume)
+ */
+void
+orderly_engine_set_failure_rate (OrderlyEngine *self,
+                                 double         failure_rate)
+{
+  g_return_if_fail (ORDERLY_IS_ENGINE (self));
+  g_return_if_fail (failure_rate >= 0 && failure_rate <= 1);
+
+  if (self->failure_rate == failure_rate)
+    return;
+  self->failure_rate = failure_rate;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FAILURE_RATE]);
+}
+
+guint
+orderly_engine_get_max_attempts (OrderlyEngine *self)
+{
+  g_return_val_if_fail (ORDERLY_IS_ENGINE (self), ORDERLY_DEFAULT_MAX_ATTEMPTS);
+  return self->max_attempts;
+}
+
+/**
+ * orderly_engine_set_max_attempts:
+ * @max_attempts: attempts an order gets before it fails for good, from 1
+ */
+void
+orderly_engine_set_max_attempts (OrderlyEngine *self,
+                                 guint          max_attempts)
+{
+  g_return_if_fail (ORDERLY_IS_ENGINE (self));
+  g_return_if_fail (max_attempts >= 1 && max_attempts <= 100);
+
+  if (self->max_attempts == max_attempts)
+    return;
+  self->max_attempts = max_attempts;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_ATTEMPTS]);
+}
+
+gint64
+orderly_engine_get_retry_backoff_ms (OrderlyEngine *self)
+{
+  g_return_val_if_fail (ORDERLY_IS_ENGINE (self), ORDERLY_DEFAULT_RETRY_BACKOFF_MS);
+  return self->retry_backoff_ms;
+}
+
+/**
+ * orderly_engine_set_retry_backoff_ms:
+ * @backoff_ms: the wait before an order's first retry; each next one waits
+ *   twice as long
+ */
+void
+orderly_engine_set_retry_backoff_ms (OrderlyEngine *self,
+                                     gint64         backoff_ms)
+{
+  g_return_if_fail (ORDERLY_IS_ENGINE (self));
+  g_return_if_fail (backoff_ms >= 0);
+
+  if (self->retry_backoff_ms == backoff_ms)
+    return;
+  self->retry_backoff_ms = backoff_ms;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RETRY_BACKOFF_MS]);
+}
+
+gint64
+orderly_engine_get_lease_ms (OrderlyEngine *self)
+{
+  g_return_val_if_fail (ORDERLY_IS_ENGINE (self), ORDERLY_DEFAULT_LEASE_MS);
+  return self->lease_ms;
+}
+
+/**
+ * orderly_engine_set_lease_ms:
+ * @lease_ms: how long a worker's claim stays valid without being renewed
+ *   (a worker renews it while it works); past it, its results are refused
+ */
+void
+orderly_engine_set_lease_ms (OrderlyEngine *self,
+                             gint64         lease_ms)
+{
+  g_return_if_fail (ORDERLY_IS_ENGINE (self));
+  g_return_if_fail (lease_ms >= 0);
+
+  if (self->lease_ms == lease_ms)
+    return;
+  self->lease_ms = lease_ms;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LEASE_MS]);
+}
+
 guint
 orderly_engine_get_tick_hz (OrderlyEngine *self)
 {
@@ -1023,4 +1906,10 @@ orderly_engine_set_log_capacity (OrderlyEngine *self,
     return;
   orderly_log_store_set_capacity (self->log_store, capacity);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOG_CAPACITY]);
+}
+
+void
+_orderly_engine_notify_paused (OrderlyEngine *self)
+{
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PAUSED]);
 }

@@ -4,12 +4,18 @@
 #include <gio/gio.h>
 
 #include "orderly-log-store.h"
+#include "orderly-run-list.h"
 #include "orderly-status.h"
 #include "orderly-store.h"
 
 G_BEGIN_DECLS
 
 #define ORDERLY_DEFAULT_TICK_HZ 10
+#define ORDERLY_DEFAULT_MAX_ATTEMPTS 3
+#define ORDERLY_DEFAULT_RETRY_BACKOFF_MS 500
+#define ORDERLY_DEFAULT_LEASE_MS 30000
+/* The largest page of a job listing. */
+#define ORDERLY_MAX_JOB_PAGE 10000
 
 typedef struct
 {
@@ -34,15 +40,103 @@ typedef struct
   gint64 deleted_runs;
 } OrderlyResetInfo;
 
+/**
+ * OrderlyQueueCounts:
+ * @waiting: orders that can be claimed now
+ * @active: orders held by a worker's claim
+ * @completed: processed orders still stored
+ * @failed: orders failed for good and still stored
+ * @delayed: orders waiting for a retry after a failed attempt
+ * @paused: orders waiting in a run that is paused or interrupted (then
+ *   @waiting is 0)
+ * @queue_paused: whether the queue is paused
+ *
+ * The current run's orders in the words of a job queue.
+ */
 typedef struct
 {
-  gint64 waiting;
-  gint64 active;
-  gint64 completed;
-  gint64 failed;
-  gint64 delayed;
-  gint64 paused;
+  gint64   waiting;
+  gint64   active;
+  gint64   completed;
+  gint64   failed;
+  gint64   delayed;
+  gint64   paused;
+  gboolean queue_paused;
 } OrderlyQueueCounts;
+
+/**
+ * OrderlyJobQuery:
+ * @states: (array length=n_states): the states to list, each its own page,
+ *   in this order
+ * @start: the first position of each state's list, from 0
+ * @end: the last one, inclusive
+ * @with_data: whether to fill each order's data
+ */
+typedef struct
+{
+  OrderlyJobState states[ORDERLY_N_JOB_STATES];
+  guint           n_states;
+  gint64          start;
+  gint64          end;
+  gboolean        with_data;
+} OrderlyJobQuery;
+
+/**
+ * OrderlyJobPage:
+ * @run_id: the run listed (0: none)
+ * @counts: how many orders each state holds in all
+ * @jobs: (element-type OrderlyJob): the orders, state after state
+ */
+typedef struct
+{
+  gint64              run_id;
+  OrderlyQueueCounts  counts;
+  GPtrArray          *jobs;
+} OrderlyJobPage;
+
+/**
+ * OrderlyPurgeInfo:
+ * @run_id: the run whose waiting work was dropped (0: none)
+ * @dropped: orders that were waiting, delayed or paused and will not be
+ *   processed
+ * @deleted_orders: orders deleted from the store (with obliterate)
+ */
+typedef struct
+{
+  gint64 run_id;
+  gint64 dropped;
+  gint64 deleted_orders;
+} OrderlyPurgeInfo;
+
+/**
+ * OrderlyPriorityProof:
+ * @vip_wait_p50_us: median wait of processed VIP orders, from creation to
+ *   processing (-1: none yet)
+ * @vip_before_normal: no NORMAL attempt ended before the last VIP order
+ *   settled, by the run's stored counters
+ * @check_state: the run's full check on its stored rows, if it had one
+ *
+ * How the run kept its priority, from its stored times.
+ */
+typedef struct
+{
+  gint64               run_id;
+  gint64               vip_wait_p50_us;
+  gint64               vip_wait_p95_us;
+  gint64               normal_wait_p50_us;
+  gint64               normal_wait_p95_us;
+  guint64              vip_waits;
+  guint64              normal_waits;
+  gint64               vip_last_settled_us;
+  gint64               normal_first_attempt_us;
+  gboolean             vip_before_normal;
+  gint64               generated;
+  gint64               processed;
+  gint64               failed;
+  gint64               unsettled;
+  OrderlyRunCheckState check_state;
+  char                *check_message;
+} OrderlyPriorityProof;
 
 #define ORDERLY_TYPE_ENGINE (orderly_engine_get_type ())
 
@@ -53,7 +147,43 @@ OrderlyEngine   *orderly_engine_new              (OrderlyStore             *stor
 OrderlyStore    *orderly_engine_get_store        (OrderlyEngine            *self);
 OrderlyStatus   *orderly_engine_get_status       (OrderlyEngine            *self);
 OrderlyLogStore *orderly_engine_get_log_store    (OrderlyEngine            *self);
+OrderlyRunList  *orderly_engine_get_run_list     (OrderlyEngine            *self);
+const char      *orderly_engine_get_instance_id  (OrderlyEngine            *self);
 gboolean         orderly_engine_is_running       (OrderlyEngine            *self);
+gboolean         orderly_engine_is_paused        (OrderlyEngine            *self);
+
+void             orderly_engine_start_run_async  (OrderlyEngine            *self,
+                                                  const OrderlyRunRequest  *request,
+                                                  GCancellable             *cancellable,
+                                                  GAsyncReadyCallback       callback,
+                                                  gpointer                  user_data);
+gboolean         orderly_engine_start_run_finish (OrderlyEngine            *self,
+                                                  GAsyncResult             *result,
+                                                  OrderlyStartInfo         *info,
+                                                  GError                  **error);
+void             orderly_engine_cancel_async     (OrderlyEngine            *self,
+                                                  GCancellable             *cancellable,
+                                                  GAsyncReadyCallback       callback,
+                                                  gpointer                  user_data);
+OrderlyPhase     orderly_engine_cancel_finish    (OrderlyEngine            *self,
+                                                  GAsyncResult             *result,
+                                                  gboolean                 *was_running);
+void             orderly_engine_reset_async      (OrderlyEngine            *self,
+                                                  GCancellable             *cancellable,
+                                                  GAsyncReadyCallback       callback,
+                                                  gpointer                  user_data);
+gboolean         orderly_engine_reset_finish     (OrderlyEngine            *self,
+                                                  GAsyncResult             *result,
+                                                  OrderlyResetInfo         *info,
+                                                  GError                  **error);
+void             orderly_engine_resume_async     (OrderlyEngine            *self,
+                                                  GCancellable             *cancellable,
+                                                  GAsyncReadyCallback       callback,
+                                                  gpointer                  user_data);
+gboolean         orderly_engine_resume_finish    (OrderlyEngine            *self,
+                                                  GAsyncResult             *result,
+                                                  GError                  **error);
+
 gboolean         orderly_engine_start_run        (OrderlyEngine            *self,
                                                   const OrderlyRunRequest  *request,
                                                   OrderlyStartInfo         *info,
@@ -78,12 +208,107 @@ void             orderly_engine_log              (OrderlyEngine            *self
                                                   const char               *format,
                                                   ...) G_GNUC_PRINTF (5, 6);
 
+/* The queue: orderly-engine-queue.c */
+gboolean         orderly_engine_pause_queue      (OrderlyEngine            *self);
+gboolean         orderly_engine_resume_queue     (OrderlyEngine            *self);
+void             orderly_engine_list_jobs_async  (OrderlyEngine            *self,
+                                                  const OrderlyJobQuery    *query,
+                                                  GCancellable             *cancellable,
+                                                  GAsyncReadyCallback       callback,
+                                                  gpointer                  user_data);
+OrderlyJobPage  *orderly_engine_list_jobs_finish (OrderlyEngine            *self,
+                                                  GAsyncResult             *result,
+                                                  GError                  **error);
+void             orderly_engine_clean_async      (OrderlyEngine            *self,
+                                                  OrderlyJobState           state,
+                                                  gint64                    grace_ms,
+                                                  gint64                    limit,
+                                                  GCancellable             *cancellable,
+                                                  GAsyncReadyCallback       callback,
+                                                  gpointer                  user_data);
+gint64           orderly_engine_clean_finish     (OrderlyEngine            *self,
+                                                  GAsyncResult             *result,
+                                                  GError                  **error);
+void             orderly_engine_purge_async      (OrderlyEngine            *self,
+                                                  gboolean                  obliterate,
+                                                  GCancellable             *cancellable,
+                                                  GAsyncReadyCallback       callback,
+                                                  gpointer                  user_data);
+gboolean         orderly_engine_purge_finish     (OrderlyEngine            *self,
+                                                  GAsyncResult             *result,
+                                                  OrderlyPurgeInfo         *info,
+                                                  GError                  **error);
+void             orderly_engine_close_async      (OrderlyEngine            *self,
+                                                  GCancellable             *cancellable,
+                                                  GAsyncReadyCallback       callback,
+                                                  gpointer                  user_data);
+gboolean         orderly_engine_close_finish     (OrderlyEngine            *self,
+                                                  GAsyncResult             *result,
+                                                  gint64                   *run_id,
+                                                  GError                  **error);
+void             orderly_engine_retry_failed_async (OrderlyEngine          *self,
+                                                    gint64                  max_orders,
+                                                    GCancellable           *cancellable,
+                                                    GAsyncReadyCallback     callback,
+                                                    gpointer                user_data);
+gint64           orderly_engine_retry_failed_finish (OrderlyEngine         *self,
+                                                     GAsyncResult          *result,
+                                                     GError               **error);
+void             orderly_engine_recover_stuck_async (OrderlyEngine         *self,
+                                                     gint64                 max_orders,
+                                                     GCancellable          *cancellable,
+                                                     GAsyncReadyCallback    callback,
+                                                     gpointer               user_data);
+gint64           orderly_engine_recover_stuck_finish (OrderlyEngine        *self,
+                                                      GAsyncResult         *result,
+                                                      GError              **error);
+void             orderly_engine_get_priority_proof_async  (OrderlyEngine           *self,
+                                                           gint64                   run_id,
+                                                           GCancellable            *cancellable,
+                                                           GAsyncReadyCallback      callback,
+                                                           gpointer                 user_data);
+OrderlyPriorityProof *orderly_engine_get_priority_proof_finish (OrderlyEngine      *self,
+                                                                GAsyncResult       *result,
+                                                                GError            **error);
+void             orderly_engine_check_run_async  (OrderlyEngine            *self,
+                                                  gint64                    run_id,
+                                                  GCancellable             *cancellable,
+                                                  GAsyncReadyCallback       callback,
+                                                  gpointer                  user_data);
+gboolean         orderly_engine_check_run_finish (OrderlyEngine            *self,
+                                                  GAsyncResult             *result,
+                                                  OrderlyRunCheck          *check,
+                                                  GError                  **error);
+void             orderly_engine_list_samples_async  (OrderlyEngine         *self,
+                                                     gint64                 run_id,
+                                                     GCancellable          *cancellable,
+                                                     GAsyncReadyCallback    callback,
+                                                     gpointer               user_data);
+GArray          *orderly_engine_list_samples_finish (OrderlyEngine         *self,
+                                                     GAsyncResult          *result,
+                                                     GError               **error);
+
+void             orderly_job_page_free           (OrderlyJobPage           *page);
+void             orderly_priority_proof_free     (OrderlyPriorityProof     *proof);
+
 guint            orderly_engine_get_workers      (OrderlyEngine            *self);
 void             orderly_engine_set_workers      (OrderlyEngine            *self,
                                                   guint                     workers);
 gint64           orderly_engine_get_work_us      (OrderlyEngine            *self);
 void             orderly_engine_set_work_us      (OrderlyEngine            *self,
                                                   gint64                    work_us);
+double           orderly_engine_get_failure_rate (OrderlyEngine            *self);
+void             orderly_engine_set_failure_rate (OrderlyEngine            *self,
+                                                  double                    failure_rate);
+guint            orderly_engine_get_max_attempts (OrderlyEngine            *self);
+void             orderly_engine_set_max_attempts (OrderlyEngine            *self,
+                                                  guint                     max_attempts);
+gint64           orderly_engine_get_retry_backoff_ms (OrderlyEngine        *self);
+void             orderly_engine_set_retry_backoff_ms (OrderlyEngine        *self,
+                                                      gint64                backoff_ms);
+gint64           orderly_engine_get_lease_ms     (OrderlyEngine            *self);
+void             orderly_engine_set_lease_ms     (OrderlyEngine            *self,
+                                                  gint64                    lease_ms);
 guint            orderly_engine_get_tick_hz      (OrderlyEngine            *self);
 void             orderly_engine_set_tick_hz      (OrderlyEngine            *self,
                                                   guint                     tick_hz);
@@ -93,5 +318,8 @@ void             orderly_engine_set_vip_share    (OrderlyEngine            *self
 guint            orderly_engine_get_log_capacity (OrderlyEngine            *self);
 void             orderly_engine_set_log_capacity (OrderlyEngine            *self,
                                                   guint                     capacity);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OrderlyJobPage, orderly_job_page_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OrderlyPriorityProof, orderly_priority_proof_free)
 
 G_END_DECLS

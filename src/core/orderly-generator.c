@@ -65,3 +65,31 @@ orderly_generate_order (guint64       seed,
     g_stpcpy (end, last);
   }
 }
+
+/**
+ * orderly_generate_tier:
+ *
+ * The customer tier of the order at @index, from the same draw that made
+ * it VIP or NORMAL: DIAMOND for every VIP order; NORMAL ones are GOLD,
+ * SILVER or BRONZE in the proportions 15 : 30 : 50.
+ *
+ * Returns: the tier's name
+ */
+const char *
+orderly_generate_tier (guint64 seed,
+                       gint64  index,
+                       double  vip_share)
+{
+  guint64 h1 = splitmix64 (seed ^ splitmix64 ((guint64) index));
+  double draw = (double) (h1 >> 11) / (double) (G_GUINT64_CONSTANT (1) << 53);
+  double rest;
+
+  if (draw < vip_share)
+    return "DIAMOND";
+  rest = vip_share < 1 ? (draw - vip_share) / (1 - vip_share) : 0;
+  if (rest < 15.0 / 95)
+    return "GOLD";
+  if (rest < 45.0 / 95)
+    return "SILVER";
+  return "BRONZE";
+}

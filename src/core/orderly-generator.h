@@ -11,5 +11,8 @@ void orderly_generate_order (guint64       seed,
                              double        vip_share,
                              gint64        created_at_us,
                              OrderlyOrder *order);
+const char *orderly_generate_tier (guint64       seed,
+                                   gint64        index,
+                                   double        vip_share);
 
 G_END_DECLS

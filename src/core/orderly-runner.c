@@ -3,7 +3,6 @@
 
 #include "config.h"
 
-#include <stdio.h>
 #include <sys/resource.h>
 #ifdef __linux__
 #include <sys/syscall.h>
@@ -11,58 +10,74 @@
 #include <unistd.h>
 
 #include "orderly-generator.h"
+#include "orderly-json.h"
 #include "orderly-runner.h"
 
 #define GENERATE_BATCH 16384
 /* Orders claimed and stored per transaction: large enough to keep commits
  * rare, small enough that with a simulated cost a chunk still takes about a
- * tenth of a second, so progress keeps moving. */
-#define PROCESS_CHUNK_MAX 4096
+ * tenth of a second, so progress keeps moving and a pause takes hold soon. */
+#define PROCESS_CHUNK_MAX 8192
 #define PROCESS_CHUNK_TARGET_US (G_USEC_PER_SEC / 10)
 #define SPIN_LIMIT_US 200
 /* The nice value of the run's threads: see lower_thread_priority(). */
 #define RUN_THREAD_NICE 10
+/* How often the coordinator reads the queue's counters, and how often it
+ * stores a sample of the throughput series. */
+#define REFRESH_US (G_USEC_PER_SEC / 10)
+#define SAMPLE_US G_USEC_PER_SEC
+/* The longest a worker sleeps before asking for orders again. */
+#define LATER_WAIT_MAX_US (G_USEC_PER_SEC / 10)
 
 struct _OrderlyRunner
 {
-  OrderlyStore     *store;
-  OrderlyLogQueue  *logs;
-  GThread          *thread;
-  gint64            work_us;
-  gboolean          resume;
+  OrderlyStore            *store;
+  OrderlyLogQueue         *logs;
+  GThread                 *thread;
+  OrderlyRunnerOptions     options;
+  char                    *owner;
+  gboolean                 resume;
+  OrderlyRunnerBegunFunc   begun_func;
+  gpointer                 begun_data;
 
-  /* Guards record and the monotonic phase starts. */
-  GMutex            lock;
-  OrderlyRunRecord  record;
-  gint64            run_start_mono;
-  gint64            phase_start_mono;
-  double            phase_base_ms;
-  double            total_base_ms;
+  /* Guards what follows, but for the atomics. */
+  GMutex                   lock;
+  /* Signalled on a pause or resume, a cancel, the end of a claim and a
+   * worker leaving. */
+  GCond                    wake_cond;
+  OrderlyRunRecord         record;
+  OrderlyOrderCounts       counts;
+  gint64                   generated;
+  gint64                   vip_generated;
+  gint64                   normal_generated;
+  gint64                   start_mono;
+  gint64                   paused_us;
+  gint64                   paused_since;
+  gboolean                 paused;
+  gboolean                 saved_paused;
+  gint64                   phase_start_work;
+  double                   phase_base_ms;
+  double                   total_base_ms;
+  double                   paused_base_ms;
+  guint                    busy_workers;
+  guint                    workers_left;
+  gint64                   claims_lost;
+  OrderlyPriority          phase_priority;
+  gint64                   last_refresh;
+  gint64                   last_sample;
 
-  /* Shared with the workers. */
-  gint              cancelled;
-  gint              suspended;
-  gint              failed;
-  gint              finished;
-  gint              active_workers;
-  gint64            generated;
-  gint64            vip_total;
-  gint64            normal_total;
-  gint64            vip_processed;
-  gint64            normal_processed;
+  /* Claims are stored in the order they were taken, so results of fresh
+   * orders are appended: claim_lock hands out the turns. */
+  GMutex                   claim_lock;
+  GCond                    turn_cond;
+  gint64                   next_turn;
+  gint64                   turn;
 
-  /* The queue being drained: ids of one priority. */
-  GArray           *queue;
-  OrderlyPriority   queue_priority;
-  gint64            queue_next;
-  gint64            queue_done;
-  gint64            chunk_size;
-  /* Chunks commit in the order they were taken, so results are appended. */
-  GCond             turn_cond;
-  gint64            turn;
-
-  GArray           *vip_ids;
-  GArray           *normal_ids;
+  gint                     cancelled;
+  gint                     suspended;
+  gint                     failed;
+  gint                     finished;
+  gint                     begun;
 };
 
 typedef struct
@@ -77,16 +92,46 @@ now_mono (void)
   return g_get_monotonic_time ();
 }
 
-static double
-ms_since (gint64 start_mono)
-{
-  return (now_mono () - start_mono) / 1000.0;
-}
-
 static gboolean
 is_cancelled (OrderlyRunner *self)
 {
   return g_atomic_int_get (&self->cancelled) != 0;
+}
+
+/* Time spent working since the runner started: paused time does not count. */
+static gint64
+work_clock_locked (OrderlyRunner *self)
+{
+  gint64 now = now_mono ();
+  gint64 paused = self->paused_us + (self->paused_since > 0 ? now - self->paused_since : 0);
+
+  return now - self->start_mono - paused;
+}
+
+static double
+phase_ms_locked (OrderlyRunner *self)
+{
+  return self->phase_base_ms + (work_clock_locked (self) - self->phase_start_work) / 1000.0;
+}
+
+static char *
+run_data (OrderlyRunner *self,
+          const char    *phase)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) node = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "runId");
+  json_builder_add_int_value (builder, self->record.id);
+  if (phase != NULL)
+    {
+      json_builder_set_member_name (builder, "phase");
+      json_builder_add_string_value (builder, phase);
+    }
+  json_builder_end_object (builder);
+  node = json_builder_get_root (builder);
+  return orderly_json_to_string (node);
 }
 
 static void
@@ -108,32 +153,138 @@ log_line (OrderlyRunner   *self,
   va_start (args, format);
   message = g_strdup_vprintf (format, args);
   va_end (args);
-  data = g_strdup_printf ("{\"runId\":%" G_GINT64_FORMAT "}", self->record.id);
+  data = run_data (self, NULL);
   orderly_log_queue_push (self->logs, orderly_log_record_new (level, "engine", message, data));
 }
 
+/* The record with the counts and clocks of now; the lock is held. */
 static void
-fill_counts_locked (OrderlyRunner *self)
+fill_record_locked (OrderlyRunner    *self,
+                    OrderlyRunRecord *record)
 {
-  self->record.generated = self->generated;
-  self->record.vip_total = self->vip_total;
-  self->record.normal_total = self->normal_total;
-  self->record.vip_count = self->vip_processed;
-  self->record.normal_count = self->normal_processed;
+  const OrderlyPriorityCounts *vip = &self->counts.priority[ORDERLY_PRIORITY_VIP];
+  const OrderlyPriorityCounts *normal = &self->counts.priority[ORDERLY_PRIORITY_NORMAL];
+  gint64 paused = self->paused_us + (self->paused_since > 0 ? now_mono () - self->paused_since : 0);
+
+  *record = self->record;
+  record->error_message = g_strdup (self->record.error_message);
+  record->check_message = g_strdup (self->record.check_message);
+  record->generated = MAX (self->generated, vip->generated + normal->generated);
+  record->vip_total = MAX (self->vip_generated, vip->generated);
+  record->normal_total = MAX (self->normal_generated, normal->generated);
+  record->vip_count = ORDERLY_COUNTS_PROCESSED (vip);
+  record->normal_count = ORDERLY_COUNTS_PROCESSED (normal);
+  record->vip_failed = ORDERLY_COUNTS_FAILED (vip);
+  record->normal_failed = ORDERLY_COUNTS_FAILED (normal);
+  record->paused = self->paused;
+  record->paused_ms = self->paused_base_ms + paused / 1000.0;
 }
 
 static gboolean
 save_record (OrderlyRunner  *self,
              GError        **error)
 {
-  g_autoptr(OrderlyRunRecord) copy = NULL;
+  OrderlyRunRecord copy;
+  gboolean ok;
 
   g_mutex_lock (&self->lock);
-  fill_counts_locked (self);
-  copy = orderly_run_record_copy (&self->record);
+  fill_record_locked (self, &copy);
+  self->saved_paused = copy.paused;
   g_mutex_unlock (&self->lock);
 
-  return orderly_store_save_run (self->store, copy, error);
+  ok = orderly_store_save_run (self->store, &copy, error);
+  orderly_run_record_clear (&copy);
+  return ok;
+}
+
+static gboolean
+refresh_counts (OrderlyRunner  *self,
+                GError        **error)
+{
+  OrderlyOrderCounts counts;
+
+  if (!orderly_store_count_orders (self->store, self->record.id, &counts, error))
+    return FALSE;
+  g_mutex_lock (&self->lock);
+  self->counts = counts;
+  g_mutex_unlock (&self->lock);
+  return TRUE;
+}
+
+static void
+add_sample (OrderlyRunner *self)
+{
+  OrderlyRunSample sample;
+  g_autoptr(GError) error = NULL;
+
+  g_mutex_lock (&self->lock);
+  sample.time_us = g_get_real_time ();
+  sample.generated = MAX (self->generated, self->counts.priority[0].generated + self->counts.priority[1].generated);
+  sample.vip_processed = ORDERLY_COUNTS_PROCESSED (&self->counts.priority[ORDERLY_PRIORITY_VIP]);
+  sample.normal_processed = ORDERLY_COUNTS_PROCESSED (&self->counts.priority[ORDERLY_PRIORITY_NORMAL]);
+  sample.failed = ORDERLY_COUNTS_FAILED (&self->counts.priority[0]) +
+                  ORDERLY_COUNTS_FAILED (&self->counts.priority[1]);
+  g_mutex_unlock (&self->lock);
+
+  /* The series is a nicety: a failure to store a sample is not the run's. */
+  if (!orderly_store_append_samples (self->store, self->record.id, &sample, 1, &error))
+    g_debug ("A throughput sample was not stored: %s", error->message);
+}
+
+/*
+ * What the coordinating thread does while the work goes on: keep the counts
+ * fresh for the status, store the throughput series, and keep the paused
+ * flag stored so that a crash resumes the run as it was.
+ */
+static gboolean
+coordinate (OrderlyRunner  *self,
+            gboolean        force,
+            GError        **error)
+{
+  gint64 now = now_mono ();
+  gboolean paused, saved;
+
+  if (force || now - self->last_refresh >= REFRESH_US)
+    {
+      self->last_refresh = now;
+      if (!refresh_counts (self, error))
+        return FALSE;
+    }
+
+  g_mutex_lock (&self->lock);
+  paused = self->paused;
+  saved = self->saved_paused;
+  g_mutex_unlock (&self->lock);
+  if (paused != saved && !save_record (self, error))
+    return FALSE;
+
+  if (!paused && now - self->last_sample >= SAMPLE_US)
+    {
+      self->last_sample = now;
+      add_sample (self);
+    }
+  return TRUE;
+}
+
+/* Waits while the queue is paused, coordinating; %FALSE on a store error. */
+static gboolean
+wait_while_paused (OrderlyRunner  *self,
+                   GError        **error)
+{
+  for (;;)
+    {
+      gboolean paused;
+
+      g_mutex_lock (&self->lock);
+      if (self->paused && !is_cancelled (self))
+        g_cond_wait_until (&self->wake_cond, &self->lock, now_mono () + REFRESH_US);
+      paused = self->paused && !is_cancelled (self);
+      g_mutex_unlock (&self->lock);
+      if (!coordinate (self, FALSE, error))
+        return FALSE;
+      if (!paused)
+        return TRUE;
+    }
 }
 
 static gboolean
@@ -145,11 +296,11 @@ enter_phase (OrderlyRunner  *self,
 
   g_mutex_lock (&self->lock);
   self->record.phase = phase;
-  self->phase_start_mono = now_mono ();
+  self->phase_start_work = work_clock_locked (self);
+  self->phase_base_ms = 0;
   g_mutex_unlock (&self->lock);
 
-  data = g_strdup_printf ("{\"runId\":%" G_GINT64_FORMAT ",\"phase\":\"%s\"}",
-                          self->record.id, orderly_phase_to_string (phase));
+  data = run_data (self, orderly_phase_to_string (phase));
   orderly_log_queue_printf (self->logs, ORDERLY_LOG_LEVEL_LOG, "phase", data,
                             "Phase %s", orderly_phase_to_string (phase));
   return save_record (self, error);
@@ -158,13 +309,13 @@ enter_phase (OrderlyRunner  *self,
 static void
 simulate_work (OrderlyRunner *self)
 {
-  if (self->work_us >= SPIN_LIMIT_US)
+  if (self->options.work_us >= SPIN_LIMIT_US)
     {
-      g_usleep (self->work_us);
+      g_usleep (self->options.work_us);
     }
   else
     {
-      gint64 until = now_mono () + self->work_us;
+      gint64 until = now_mono () + self->options.work_us;
 
       while (now_mono () < until)
         ;
@@ -186,6 +337,10 @@ generate (OrderlyRunner  *self,
       guint n = (guint) MIN ((gint64) GENERATE_BATCH, quantity - index);
       gint64 vip = 0;
 
+      if (!wait_while_paused (self, error))
+        return FALSE;
+      if (is_cancelled (self))
+        break;
       for (guint i = 0; i < n; i++)
         {
           OrderlyOrder *order = &batch[i];
@@ -194,9 +349,6 @@ generate (OrderlyRunner  *self,
                                   self->record.vip_share, created_at, order);
           if (order->priority == ORDERLY_PRIORITY_VIP)
             vip++;
-          if (self->vip_ids != NULL)
-            g_array_append_val (order->priority == ORDERLY_PRIORITY_VIP ?
-                                self->vip_ids : self->normal_ids, order->id);
         }
       if (!orderly_store_insert_orders (self->store, batch, n, error))
         return FALSE;
@@ -204,9 +356,11 @@ generate (OrderlyRunner  *self,
       index += n;
       g_mutex_lock (&self->lock);
       self->generated = index;
-      self->vip_total += vip;
-      self->normal_total += n - vip;
+      self->vip_generated += vip;
+      self->normal_generated += n - vip;
       g_mutex_unlock (&self->lock);
+      if (!coordinate (self, FALSE, error))
+        return FALSE;
 
       if (index * 10 / quantity > next_log && index < quantity)
         {
@@ -216,28 +370,6 @@ generate (OrderlyRunner  *self,
         }
     }
   return TRUE;
-}
-
-static void
-add_processed (OrderlyRunner   *self,
-               OrderlyPriority  priority,
-               guint            claimed,
-               guint            consumed)
-{
-  gint64 *counter = priority == ORDERLY_PRIORITY_VIP ? &self->vip_processed : &self->normal_processed;
-  gint64 total = (gint64) self->queue->len;
-  gint64 before, after;
-
-  g_mutex_lock (&self->lock);
-  *counter += claimed;
-  before = self->queue_done;
-  self->queue_done += consumed;
-  after = self->queue_done;
-  g_mutex_unlock (&self->lock);
-
-  if (total > 0 && after < total && after * 10 / total > before * 10 / total)
-    log_line (self, ORDERLY_LOG_LEVEL_LOG, "%s processing: %" G_GINT64_FORMAT " of %"
-              G_GINT64_FORMAT " orders", orderly_priority_to_string (priority), after, total);
 }
 
 static char *
@@ -271,28 +403,76 @@ write_observations (char       *out,
   *out = '\0';
 }
 
-/* Waits until every chunk taken before @chunk is stored. */
-static gboolean
-wait_for_turn (OrderlyRunner *self,
-               gint64         chunk)
+static inline guint64
+splitmix64 (guint64 x)
 {
-  gboolean ok;
-
-  g_mutex_lock (&self->lock);
-  while (self->turn != chunk && !g_atomic_int_get (&self->failed))
-    g_cond_wait (&self->turn_cond, &self->lock);
-  ok = !g_atomic_int_get (&self->failed);
-  g_mutex_unlock (&self->lock);
-  return ok;
+  x += G_GUINT64_CONSTANT (0x9E3779B97F4A7C15);
+  x = (x ^ (x >> 30)) * G_GUINT64_CONSTANT (0xBF58476D1CE4E5B9);
+  x = (x ^ (x >> 27)) * G_GUINT64_CONSTANT (0x94D049BB133111EB);
+  return x ^ (x >> 31);
 }
 
+/**
+ * orderly_runner_attempt_fails:
+ * @attempt: from 1
+ *
+ * Whether the simulated processing of @order_id fails on @attempt: a pure
+ * function of its arguments, so that a run fails the same way every time.
+ */
+gboolean
+orderly_runner_attempt_fails (guint64 seed,
+                              gint64  order_id,
+                              guint   attempt,
+                              double  failure_rate)
+{
+  guint64 h;
+
+  if (failure_rate <= 0)
+    return FALSE;
+  h = splitmix64 (~seed ^ splitmix64 ((guint64) order_id * 64 + attempt));
+  return (double) (h >> 11) / (double) (G_GUINT64_CONSTANT (1) << 53) < failure_rate;
+}
+
+/* Waits until every chunk claimed before @turn is stored; on success the
+ * claim lock is held, for the caller to store its chunk and end the turn. */
+static gboolean
+wait_for_turn (OrderlyRunner *self,
+               gint64         turn)
+{
+  g_mutex_lock (&self->claim_lock);
+  while (self->turn != turn && !g_atomic_int_get (&self->failed))
+    g_cond_wait (&self->turn_cond, &self->claim_lock);
+  if (g_atomic_int_get (&self->failed))
+    {
+      g_mutex_unlock (&self->claim_lock);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* With the claim lock held. */
 static void
 end_turn (OrderlyRunner *self)
 {
-  g_mutex_lock (&self->lock);
   self->turn++;
   g_cond_broadcast (&self->turn_cond);
+  g_mutex_unlock (&self->claim_lock);
+}
+
+static void
+fail_run (OrderlyRunner *self,
+          const GError  *error)
+{
+  g_mutex_lock (&self->lock);
+  if (self->record.error_message == NULL)
+    self->record.error_message = g_strdup (error->message);
+  g_cond_broadcast (&self->wake_cond);
   g_mutex_unlock (&self->lock);
+  g_atomic_int_set (&self->failed, 1);
+  g_atomic_int_set (&self->cancelled, 1);
+  g_mutex_lock (&self->claim_lock);
+  g_cond_broadcast (&self->turn_cond);
+  g_mutex_unlock (&self->claim_lock);
 }
 
 /* A run is batch work: it yields to the main loop, which serves the
@@ -306,92 +486,264 @@ lower_thread_priority (void)
 #endif
 }
 
+static gboolean
+is_paused (OrderlyRunner *self)
+{
+  gboolean paused;
+
+  g_mutex_lock (&self->lock);
+  paused = self->paused;
+  g_mutex_unlock (&self->lock);
+  return paused;
+}
+
+/* What a worker asks the store for: the phase's orders. */
+static void
+fill_request (OrderlyRunner       *self,
+              OrderlyPriority      priority,
+              guint                chunk,
+              OrderlyClaimRequest *request)
+{
+  request->run_id = self->record.id;
+  request->priority = priority;
+  request->max_orders = chunk;
+  request->owner = self->owner;
+  request->lease_ms = self->options.lease_ms;
+}
+
+/* With the claim lock held: the turn of a claim just taken, if it was. */
+static gint64
+assign_turn (OrderlyRunner            *self,
+             const OrderlyClaimAnswer *answer)
+{
+  return answer->result == ORDERLY_CLAIM_TAKEN ? self->next_turn++ : -1;
+}
+
+/* Claims the next orders of the phase. VIP orders that a retry put back
+ * come first even in the NORMAL phase: the store refuses NORMAL claims
+ * until then. */
+static gboolean
+take_claim (OrderlyRunner       *self,
+            guint                chunk,
+            OrderlyClaimAnswer  *answer,
+            gint64              *turn,
+            GError             **error)
+{
+  OrderlyClaimRequest request;
+  gboolean ok;
+
+  fill_request (self, self->phase_priority, chunk, &request);
+  g_mutex_lock (&self->claim_lock);
+  ok = orderly_store_claim (self->store, &request, answer, error);
+  if (ok && answer->result == ORDERLY_CLAIM_BLOCKED)
+    {
+      request.priority = ORDERLY_PRIORITY_VIP;
+      ok = orderly_store_claim (self->store, &request, answer, error);
+      /* VIP orders remain, held elsewhere or waiting for a retry. */
+      if (ok && answer->result == ORDERLY_CLAIM_DRAINED)
+        answer->result = ORDERLY_CLAIM_LATER;
+    }
+  *turn = ok ? assign_turn (self, answer) : -1;
+  g_mutex_unlock (&self->claim_lock);
+  return ok;
+}
+
+/* Works on a claim's orders until done, paused or cancelled, filling
+ * @outcomes; returns how many were attempted, or -1 if the lease was lost
+ * while renewing it. */
+static gint
+work_on (OrderlyRunner        *self,
+         OrderlyClaim         *claim,
+         guint                 worker_id,
+         OrderlyOrderOutcome  *outcomes,
+         char                (*texts)[96],
+         GError              **error)
+{
+  const OrderlyRunnerOptions *options = &self->options;
+  const char *priority = orderly_priority_to_string (claim->priority);
+  gint64 renewed_at = claim->claimed_at_us;
+  guint n = 0;
+
+  for (guint i = 0; i < claim->n_orders; i++)
+    {
+      OrderlyOrderOutcome *outcome = &outcomes[i];
+      guint attempt = claim->attempts_made[i] + 1;
+      gint64 id = claim->order_ids[i];
+
+      if (options->work_us > 0)
+        {
+          if (is_paused (self) || is_cancelled (self))
+            break;
+          simulate_work (self);
+        }
+      outcome->finished_at_us = g_get_real_time ();
+      if (options->lease_ms > 0 && outcome->finished_at_us - renewed_at > options->lease_ms * 1000 / 3)
+        {
+          if (!orderly_store_renew_claim (self->store, claim, options->lease_ms, error))
+            return -1;
+          renewed_at = outcome->finished_at_us;
+        }
+      outcome->worker_id = worker_id;
+      if (orderly_runner_attempt_fails (self->record.seed, id, attempt, options->failure_rate))
+        {
+          g_snprintf (texts[i], sizeof texts[i], "Simulated failure on attempt %u of %u",
+                      attempt, options->max_attempts);
+          outcome->failure = texts[i];
+          outcome->observations = NULL;
+          outcome->retry_at_us = attempt < options->max_attempts
+                                 ? outcome->finished_at_us +
+                                   (options->retry_backoff_ms << MIN (attempt - 1, 20)) * 1000
+                                 : 0;
+        }
+      else
+        {
+          write_observations (texts[i], priority, id, worker_id);
+          outcome->observations = texts[i];
+          outcome->failure = NULL;
+          outcome->retry_at_us = 0;
+        }
+      n++;
+    }
+  return (gint) n;
+}
+
+static void
+set_busy (OrderlyRunner *self,
+          gboolean       busy)
+{
+  g_mutex_lock (&self->lock);
+  if (busy)
+    self->busy_workers++;
+  else
+    {
+      self->busy_workers--;
+      g_cond_broadcast (&self->wake_cond);
+    }
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+lost_claim (OrderlyRunner *self,
+            guint          worker_id,
+            const GError  *error)
+{
+  /* Another worker may have the orders now; nothing was written. */
+  g_mutex_lock (&self->lock);
+  self->claims_lost++;
+  g_mutex_unlock (&self->lock);
+  log_line (self, ORDERLY_LOG_LEVEL_WARN, "Worker %u: %s", worker_id, error->message);
+}
+
+/*
+ * A worker claims orders, works on them, and stores their outcomes in the
+ * order the claims were taken; while it goes on, it asks for its next
+ * orders in the same transaction as it stores the last ones.
+ */
 static gpointer
 worker_main (gpointer data)
 {
   Worker *worker = data;
   OrderlyRunner *self = worker->runner;
-  gint64 chunk_size = self->chunk_size;
-  OrderlyOrderResult *results = g_new (OrderlyOrderResult, chunk_size);
-  char (*observations)[96] = g_malloc (chunk_size * sizeof *observations);
-  const gint64 *ids = (const gint64 *) (gpointer) self->queue->data;
-  gint64 len = self->queue->len;
-  const char *priority = orderly_priority_to_string (self->queue_priority);
+  guint chunk = self->options.work_us > 0
+                ? (guint) CLAMP (PROCESS_CHUNK_TARGET_US / self->options.work_us, 1, PROCESS_CHUNK_MAX)
+                : PROCESS_CHUNK_MAX;
+  OrderlyOrderOutcome *outcomes = g_new0 (OrderlyOrderOutcome, chunk);
+  char (*texts)[96] = g_malloc (chunk * sizeof *texts);
+  OrderlyClaimAnswer held = { 0 };
+  gint64 turn = -1;
 
   lower_thread_priority ();
 
-  g_atomic_int_inc (&self->active_workers);
-  while (!is_cancelled (self))
+  for (;;)
     {
-      guint n, claimed = 0;
       g_autoptr(GError) error = NULL;
-      gint64 start;
+      OrderlyClaimAnswer next = { 0 };
+      OrderlyClaimRequest request;
+      gboolean going_on;
+      gint n;
 
-      g_mutex_lock (&self->lock);
-      start = self->queue_next;
-      self->queue_next += chunk_size;
-      g_mutex_unlock (&self->lock);
-
-      if (start >= len)
-        break;
-      n = (guint) MIN (chunk_size, len - start);
-
-      for (guint i = 0; i < n; i++)
-        {
-          if (self->work_us > 0)
-            {
-              if (is_cancelled (self))
-                {
-                  n = i;
-                  break;
-                }
-              simulate_work (self);
-            }
-          results[i].id = ids[start + i];
-          results[i].priority = self->queue_priority;
-          results[i].processed_at_us = g_get_real_time ();
-          results[i].worker_id = worker->worker_id;
-          write_observations (observations[i], priority, results[i].id, worker->worker_id);
-          results[i].observations = observations[i];
-        }
-      if (!wait_for_turn (self, start / chunk_size))
-        break;
-      if (n > 0 && !orderly_store_process_orders (self->store, results, n, &claimed, &error))
+      if (held.claim == NULL)
         {
           g_mutex_lock (&self->lock);
-          if (self->record.error_message == NULL)
-            self->record.error_message = g_strdup (error->message);
+          while (self->paused && !is_cancelled (self))
+            g_cond_wait (&self->wake_cond, &self->lock);
           g_mutex_unlock (&self->lock);
-          g_atomic_int_set (&self->failed, 1);
-          g_atomic_int_set (&self->cancelled, 1);
-          end_turn (self);
+          if (is_cancelled (self))
+            break;
+          if (!take_claim (self, chunk, &held, &turn, &error))
+            {
+              fail_run (self, error);
+              break;
+            }
+          if (held.result == ORDERLY_CLAIM_DRAINED)
+            break;
+          if (held.result != ORDERLY_CLAIM_TAKEN)
+            {
+              g_mutex_lock (&self->lock);
+              if (!is_cancelled (self))
+                g_cond_wait_until (&self->wake_cond, &self->lock,
+                                   now_mono () + CLAMP (held.wait_us, 1000, LATER_WAIT_MAX_US));
+              g_mutex_unlock (&self->lock);
+              continue;
+            }
+          set_busy (self, TRUE);
+        }
+
+      n = work_on (self, held.claim, worker->worker_id, outcomes, texts, &error);
+      if (!wait_for_turn (self, turn))
+        {
+          orderly_claim_answer_clear (&held);
+          set_busy (self, FALSE);
           break;
         }
+      going_on = !is_cancelled (self) && !is_paused (self);
+      fill_request (self, self->phase_priority, chunk, &request);
+      if (n >= 0)
+        orderly_store_complete_claim (self->store, held.claim, outcomes, (guint) n,
+                                      going_on ? &request : NULL, &next, &error);
+      turn = error == NULL ? assign_turn (self, &next) : -1;
       end_turn (self);
-      if (n == 0)
-        break;
-      add_processed (self, self->queue_priority, claimed, n);
-    }
-  g_atomic_int_add (&self->active_workers, -1);
 
-  g_free (observations);
-  g_free (results);
+      orderly_claim_answer_clear (&held);
+      if (next.result == ORDERLY_CLAIM_TAKEN)
+        held = next;
+      else
+        {
+          orderly_claim_answer_clear (&next);
+          set_busy (self, FALSE);
+        }
+
+      if (g_error_matches (error, ORDERLY_ERROR, ORDERLY_ERROR_LEASE_EXPIRED))
+        lost_claim (self, worker->worker_id, error);
+      else if (error != NULL)
+        {
+          fail_run (self, error);
+          break;
+        }
+    }
+
+  g_mutex_lock (&self->lock);
+  self->workers_left--;
+  g_cond_broadcast (&self->wake_cond);
+  g_mutex_unlock (&self->lock);
+
+  g_free (texts);
+  g_free (outcomes);
   g_free (worker);
   return NULL;
 }
 
-static void
-drain_queue (OrderlyRunner *self)
+static gboolean
+drain_queue (OrderlyRunner    *self,
+             OrderlyPriority   priority,
+             GError          **error)
 {
   guint n_workers = MAX (self->record.workers, 1);
   g_autoptr(GPtrArray) threads = g_ptr_array_new ();
+  gboolean ok = TRUE;
 
-  self->queue_next = 0;
-  self->queue_done = 0;
-  self->chunk_size = self->work_us > 0
-                     ? CLAMP (PROCESS_CHUNK_TARGET_US / self->work_us, 1, PROCESS_CHUNK_MAX)
-                     : PROCESS_CHUNK_MAX;
-  self->turn = 0;
+  self->phase_priority = priority;
+  self->workers_left = n_workers;
   for (guint i = 0; i < n_workers; i++)
     {
       Worker *worker = g_new0 (Worker, 1);
@@ -401,30 +753,42 @@ drain_queue (OrderlyRunner *self)
       worker->worker_id = i + 1;
       g_ptr_array_add (threads, g_thread_new (name, worker_main, worker));
     }
+
+  g_mutex_lock (&self->lock);
+  while (self->workers_left > 0)
+    {
+      g_cond_wait_until (&self->wake_cond, &self->lock, now_mono () + REFRESH_US);
+      g_mutex_unlock (&self->lock);
+      if (ok && !coordinate (self, FALSE, error))
+        {
+          ok = FALSE;
+          /* The workers see it and stop. */
+          g_atomic_int_set (&self->cancelled, 1);
+          g_mutex_lock (&self->lock);
+          g_cond_broadcast (&self->wake_cond);
+          g_mutex_unlock (&self->lock);
+        }
+      g_mutex_lock (&self->lock);
+    }
+  g_mutex_unlock (&self->lock);
+
   for (guint i = 0; i < threads->len; i++)
     g_thread_join (g_ptr_array_index (threads, i));
+  if (ok && !coordinate (self, TRUE, error))
+    ok = FALSE;
+  return ok;
 }
 
-static gboolean
-enqueue (OrderlyRunner    *self,
-         OrderlyPriority   priority,
-         GError          **error)
+static gint64
+unsettled (OrderlyRunner   *self,
+           OrderlyPriority  priority)
 {
-  GArray **generated_ids = priority == ORDERLY_PRIORITY_VIP ? &self->vip_ids : &self->normal_ids;
+  gint64 count;
 
-  g_clear_pointer (&self->queue, g_array_unref);
-  if (*generated_ids != NULL)
-    {
-      self->queue = g_steal_pointer (generated_ids);
-    }
-  else
-    {
-      self->queue = orderly_store_pending_order_ids (self->store, self->record.id, priority, error);
-      if (self->queue == NULL)
-        return FALSE;
-    }
-  self->queue_priority = priority;
-  return TRUE;
+  g_mutex_lock (&self->lock);
+  count = ORDERLY_COUNTS_UNSETTLED (&self->counts.priority[priority]);
+  g_mutex_unlock (&self->lock);
+  return count;
 }
 
 static gboolean
@@ -433,31 +797,33 @@ process_priority (OrderlyRunner    *self,
                   GError          **error)
 {
   gboolean vip = priority == ORDERLY_PRIORITY_VIP;
+  const OrderlyPriorityCounts *counts = &self->counts.priority[priority];
   gint64 enqueue_start;
-  gint64 start_mono;
-  double done_ms;
+  double enqueue_ms, done_ms;
+  gint64 waiting;
 
   if (!enter_phase (self, vip ? ORDERLY_PHASE_ENQUEUE_VIP : ORDERLY_PHASE_ENQUEUE_NORMAL, error))
     return FALSE;
+  /* The queue is the store's: enqueuing is reading how much of it waits. */
   enqueue_start = now_mono ();
-  if (!enqueue (self, priority, error))
+  if (!coordinate (self, TRUE, error))
     return FALSE;
+  enqueue_ms = (now_mono () - enqueue_start) / 1000.0;
   g_mutex_lock (&self->lock);
   if (vip)
-    self->record.enqueue_vip_ms += ms_since (enqueue_start);
+    self->record.enqueue_vip_ms += enqueue_ms;
   else
-    self->record.enqueue_normal_ms += ms_since (enqueue_start);
+    self->record.enqueue_normal_ms += enqueue_ms;
+  waiting = counts->waiting + counts->delayed;
   g_mutex_unlock (&self->lock);
-  log_line (self, ORDERLY_LOG_LEVEL_LOG, "Enqueued %u %s orders in %.1f ms", self->queue->len,
-            orderly_priority_to_string (priority),
-            vip ? self->record.enqueue_vip_ms : self->record.enqueue_normal_ms);
+  log_line (self, ORDERLY_LOG_LEVEL_LOG, "Enqueued %" G_GINT64_FORMAT " %s orders in %.1f ms",
+            waiting, orderly_priority_to_string (priority), enqueue_ms);
 
   if (!enter_phase (self, vip ? ORDERLY_PHASE_WAITING_VIP_DRAIN : ORDERLY_PHASE_WAITING_NORMAL_DRAIN,
                     error))
     return FALSE;
 
   g_mutex_lock (&self->lock);
-  start_mono = self->phase_start_mono;
   self->phase_base_ms = vip ? self->record.vip_ms : self->record.normal_ms;
   if (vip && self->record.vip_start_us == 0)
     self->record.vip_start_us = g_get_real_time ();
@@ -465,10 +831,11 @@ process_priority (OrderlyRunner    *self,
     self->record.normal_start_us = g_get_real_time ();
   g_mutex_unlock (&self->lock);
 
-  drain_queue (self);
+  if (unsettled (self, priority) > 0 && !drain_queue (self, priority, error))
+    return FALSE;
 
   g_mutex_lock (&self->lock);
-  done_ms = self->phase_base_ms + ms_since (start_mono);
+  done_ms = phase_ms_locked (self);
   if (vip)
     {
       self->record.vip_ms = done_ms;
@@ -488,9 +855,13 @@ process_priority (OrderlyRunner    *self,
       return FALSE;
     }
   if (!is_cancelled (self))
-    log_line (self, ORDERLY_LOG_LEVEL_LOG, "Processed %" G_GINT64_FORMAT " %s orders in %.1f ms",
-              vip ? self->vip_processed : self->normal_processed,
-              orderly_priority_to_string (priority), done_ms);
+    {
+      log_line (self, ORDERLY_LOG_LEVEL_LOG, "Processed %" G_GINT64_FORMAT " %s orders in %.1f ms",
+                ORDERLY_COUNTS_PROCESSED (counts), orderly_priority_to_string (priority), done_ms);
+      if (ORDERLY_COUNTS_FAILED (counts) > 0)
+        log_line (self, ORDERLY_LOG_LEVEL_WARN, "%" G_GINT64_FORMAT " %s orders failed for good",
+                  ORDERLY_COUNTS_FAILED (counts), orderly_priority_to_string (priority));
+    }
   return TRUE;
 }
 
@@ -500,45 +871,98 @@ finish (OrderlyRunner *self,
         const GError  *error)
 {
   g_autoptr(GError) save_error = NULL;
+  gint64 processed;
+
+  /* The last word on the counts, from the store. */
+  if (g_atomic_int_get (&self->begun) && !refresh_counts (self, &save_error))
+    g_clear_error (&save_error);
 
   g_mutex_lock (&self->lock);
   self->record.phase = phase;
   if (orderly_phase_is_terminal (phase))
     self->record.finished_at_us = g_get_real_time ();
-  self->record.total_ms = self->total_base_ms + ms_since (self->run_start_mono);
+  self->record.total_ms = self->total_base_ms + work_clock_locked (self) / 1000.0;
   if (error != NULL && self->record.error_message == NULL)
     self->record.error_message = g_strdup (error->message);
+  processed = ORDERLY_COUNTS_PROCESSED (&self->counts.priority[0]) +
+              ORDERLY_COUNTS_PROCESSED (&self->counts.priority[1]);
   g_mutex_unlock (&self->lock);
 
-  if (!save_record (self, &save_error))
-    log_line (self, ORDERLY_LOG_LEVEL_ERROR, "Could not save run %" G_GINT64_FORMAT ": %s",
-              self->record.id, save_error->message);
+  if (g_atomic_int_get (&self->begun))
+    {
+      add_sample (self);
+      if (!save_record (self, &save_error))
+        log_line (self, ORDERLY_LOG_LEVEL_ERROR, "Could not save run %" G_GINT64_FORMAT ": %s",
+                  self->record.id, save_error->message);
+    }
 
   switch (phase)
     {
     case ORDERLY_PHASE_DONE:
       log_line (self, ORDERLY_LOG_LEVEL_LOG,
                 "Run %" G_GINT64_FORMAT " done: %" G_GINT64_FORMAT " orders in %.1f ms",
-                self->record.id, self->vip_processed + self->normal_processed,
-                self->record.total_ms);
+                self->record.id, processed, self->record.total_ms);
       break;
     case ORDERLY_PHASE_ABORTED:
       log_line (self, ORDERLY_LOG_LEVEL_WARN,
                 "Run %" G_GINT64_FORMAT " cancelled after %" G_GINT64_FORMAT " processed orders",
-                self->record.id, self->vip_processed + self->normal_processed);
+                self->record.id, processed);
       break;
     case ORDERLY_PHASE_ERROR:
-      log_line (self, ORDERLY_LOG_LEVEL_ERROR, "Run %" G_GINT64_FORMAT " failed: %s",
-                self->record.id, self->record.error_message ? self->record.error_message : "unknown error");
+      if (g_atomic_int_get (&self->begun))
+        log_line (self, ORDERLY_LOG_LEVEL_ERROR, "Run %" G_GINT64_FORMAT " failed: %s",
+                  self->record.id, self->record.error_message ? self->record.error_message : "unknown error");
+      else
+        log_line (self, ORDERLY_LOG_LEVEL_ERROR, "The run could not start: %s",
+                  self->record.error_message ? self->record.error_message : "unknown error");
       break;
     default:
       log_line (self, ORDERLY_LOG_LEVEL_WARN,
                 "Run %" G_GINT64_FORMAT " suspended at %s with %" G_GINT64_FORMAT
                 " processed orders; resume it after the restart", self->record.id,
-                orderly_phase_to_string (phase), self->vip_processed + self->normal_processed);
+                orderly_phase_to_string (phase), processed);
       break;
     }
   g_atomic_int_set (&self->finished, 1);
+}
+
+/* Creates the new run's row, or takes the interrupted one back. */
+static gboolean
+begin (OrderlyRunner  *self,
+       GError        **error)
+{
+  if (!self->resume)
+    {
+      OrderlyRunRecord record;
+      gboolean ok;
+
+      g_mutex_lock (&self->lock);
+      record = self->record;
+      g_mutex_unlock (&self->lock);
+      record.error_message = NULL;
+      record.check_message = NULL;
+      ok = orderly_store_begin_run (self->store, &record, error);
+      if (!ok)
+        return FALSE;
+      g_mutex_lock (&self->lock);
+      self->record.id = record.id;
+      g_mutex_unlock (&self->lock);
+      return TRUE;
+    }
+
+  /* A store of its own: claims it holds were left by a process that is
+   * gone, whether their leases have run out or not. */
+  if (!orderly_store_is_shared (self->store))
+    {
+      gint64 released = 0;
+
+      if (!orderly_store_release_claims (self->store, self->record.id, FALSE, 0, &released, error))
+        return FALSE;
+      if (released > 0)
+        log_line (self, ORDERLY_LOG_LEVEL_LOG, "%" G_GINT64_FORMAT " orders claimed before the "
+                  "interruption went back to the queue", released);
+    }
+  return TRUE;
 }
 
 static gpointer
@@ -546,14 +970,35 @@ runner_main (gpointer data)
 {
   OrderlyRunner *self = data;
   g_autoptr(GError) error = NULL;
-  gint64 generation_start;
+  gboolean begun_ok;
+  double generation_start;
 
   lower_thread_priority ();
+
+  begun_ok = begin (self, &error);
+  if (begun_ok)
+    g_atomic_int_set (&self->begun, 1);
+  if (self->begun_func != NULL)
+    self->begun_func (begun_ok ? self->record.id : 0, error, self->begun_data);
+  if (!begun_ok)
+    goto failed;
+  if (!refresh_counts (self, &error))
+    goto failed;
+
   if (self->resume)
-    log_line (self, ORDERLY_LOG_LEVEL_LOG, "Resuming run %" G_GINT64_FORMAT ": %" G_GINT64_FORMAT
-              " of %" G_GINT64_FORMAT " orders generated, %" G_GINT64_FORMAT " processed",
-              self->record.id, self->generated, self->record.quantity,
-              self->vip_processed + self->normal_processed);
+    {
+      g_mutex_lock (&self->lock);
+      self->generated = self->counts.priority[0].generated + self->counts.priority[1].generated;
+      self->vip_generated = self->counts.priority[0].generated;
+      self->normal_generated = self->counts.priority[1].generated;
+      g_mutex_unlock (&self->lock);
+      log_line (self, ORDERLY_LOG_LEVEL_LOG, "Resuming run %" G_GINT64_FORMAT ": %" G_GINT64_FORMAT
+                " of %" G_GINT64_FORMAT " orders generated, %" G_GINT64_FORMAT " processed%s",
+                self->record.id, self->generated, self->record.quantity,
+                ORDERLY_COUNTS_PROCESSED (&self->counts.priority[0]) +
+                ORDERLY_COUNTS_PROCESSED (&self->counts.priority[1]),
+                self->paused ? "; the queue stays paused" : "");
+    }
   else
     log_line (self, ORDERLY_LOG_LEVEL_LOG, "Run %" G_GINT64_FORMAT ": generating %" G_GINT64_FORMAT
               " orders (%.1f%% VIP, seed %" G_GUINT64_FORMAT ", %u workers)",
@@ -562,20 +1007,21 @@ runner_main (gpointer data)
 
   if (!enter_phase (self, ORDERLY_PHASE_GENERATING, &error))
     goto failed;
-  if (!self->resume && !orderly_store_clear_orders (self->store, NULL, &error))
-    goto failed;
-  generation_start = now_mono ();
+  g_mutex_lock (&self->lock);
   self->phase_base_ms = self->record.generation_ms;
+  generation_start = self->phase_base_ms;
+  g_mutex_unlock (&self->lock);
   if (!generate (self, &error))
     goto failed;
   g_mutex_lock (&self->lock);
-  self->record.generation_ms += ms_since (generation_start);
+  self->record.generation_ms = phase_ms_locked (self);
   g_mutex_unlock (&self->lock);
   if (is_cancelled (self))
     goto cancelled;
-  log_line (self, ORDERLY_LOG_LEVEL_LOG, "Generated %" G_GINT64_FORMAT " orders (%" G_GINT64_FORMAT
-            " VIP, %" G_GINT64_FORMAT " NORMAL) in %.1f ms", self->generated, self->vip_total,
-            self->normal_total, self->record.generation_ms);
+  if (self->record.generation_ms > generation_start)
+    log_line (self, ORDERLY_LOG_LEVEL_LOG, "Generated %" G_GINT64_FORMAT " orders (%" G_GINT64_FORMAT
+              " VIP, %" G_GINT64_FORMAT " NORMAL) in %.1f ms", self->generated, self->vip_generated,
+              self->normal_generated, self->record.generation_ms);
 
   if (!process_priority (self, ORDERLY_PRIORITY_VIP, &error))
     goto failed;
@@ -603,51 +1049,74 @@ failed:
 
 /**
  * orderly_runner_start:
- * @record: the run; for a new run its row must exist (id set)
- * @resume_counts: (nullable): for a resumed run, what the store holds already
+ * @record: the run. For a new one, what to create (its id is assigned when
+ *   it has begun); for a resumed one, its stored row
+ * @resume: whether @record is an interrupted run to go on with
+ * @begun: (nullable) (scope async): told once the run has begun, or could not
  *
- * Starts the run's coordinating thread.
+ * Starts the run's coordinating thread. Its first step, on that thread,
+ * is the store's: begin the new run in one transaction, or give back the
+ * claims an interrupted one left.
  */
 OrderlyRunner *
-orderly_runner_start (OrderlyStore              *store,
-                      OrderlyLogQueue           *logs,
-                      const OrderlyRunRecord    *record,
-                      const OrderlyOrderCounts  *resume_counts,
-                      gint64                     work_us,
-                      GError                   **error)
+orderly_runner_start (OrderlyStore                *store,
+                      OrderlyLogQueue             *logs,
+                      const OrderlyRunRecord      *record,
+                      gboolean                     resume,
+                      const OrderlyRunnerOptions  *options,
+                      OrderlyRunnerBegunFunc       begun,
+                      gpointer                     begun_data,
+                      GError                     **error)
 {
   OrderlyRunner *self;
 
-  g_return_val_if_fail (store != NULL, NULL);
-  g_return_val_if_fail (record != NULL && record->id > 0, NULL);
+  g_return_val_if_fail (ORDERLY_IS_STORE (store), NULL);
+  g_return_val_if_fail (record != NULL, NULL);
+  g_return_val_if_fail (!resume || record->id > 0, NULL);
+  g_return_val_if_fail (options != NULL && options->owner != NULL, NULL);
 
   self = g_new0 (OrderlyRunner, 1);
-  self->store = orderly_store_ref (store);
+  self->store = g_object_ref (store);
   self->logs = logs;
-  self->work_us = MAX (work_us, 0);
+  self->options = *options;
+  self->owner = g_strdup (options->owner);
+  self->options.owner = self->owner;
+  self->options.work_us = MAX (options->work_us, 0);
+  self->options.max_attempts = MAX (options->max_attempts, 1);
+  self->options.retry_backoff_ms = MAX (options->retry_backoff_ms, 0);
+  self->options.lease_ms = MAX (options->lease_ms, 0);
+  self->resume = resume;
+  self->begun_func = begun;
+  self->begun_data = begun_data;
   g_mutex_init (&self->lock);
+  g_mutex_init (&self->claim_lock);
+  g_cond_init (&self->wake_cond);
   g_cond_init (&self->turn_cond);
   self->record = *record;
   self->record.error_message = NULL;
-  self->run_start_mono = now_mono ();
-
-  if (resume_counts != NULL)
+  self->record.check_message = NULL;
+  self->record.check_state = ORDERLY_RUN_CHECK_NONE;
+  self->record.finished_at_us = 0;
+  self->record.failure_rate = self->options.failure_rate;
+  self->record.max_attempts = self->options.max_attempts;
+  self->start_mono = now_mono ();
+  self->last_sample = self->start_mono - SAMPLE_US;
+  self->paused = options->paused;
+  self->saved_paused = resume ? record->paused : options->paused;
+  if (self->paused)
+    self->paused_since = self->start_mono;
+  self->record.paused = options->paused;
+  if (resume)
     {
-      self->resume = TRUE;
-      self->generated = resume_counts->vip_total + resume_counts->normal_total;
-      self->vip_total = resume_counts->vip_total;
-      self->normal_total = resume_counts->normal_total;
-      self->vip_processed = resume_counts->vip_processed;
-      self->normal_processed = resume_counts->normal_processed;
       self->total_base_ms = record->total_ms;
+      self->paused_base_ms = record->paused_ms;
     }
   else
     {
-      self->vip_ids = g_array_sized_new (FALSE, FALSE, sizeof (gint64),
-                                         (guint) (record->quantity * record->vip_share * 1.1) + 16);
-      self->normal_ids = g_array_sized_new (FALSE, FALSE, sizeof (gint64),
-                                            (guint) record->quantity + 16);
+      self->record.id = 0;
+      self->record.phase = ORDERLY_PHASE_GENERATING;
     }
+  self->record.paused_ms = self->paused_base_ms;
 
   self->thread = g_thread_try_new ("orderly-run", runner_main, self, error);
   if (self->thread == NULL)
@@ -658,10 +1127,19 @@ orderly_runner_start (OrderlyStore              *store,
   return self;
 }
 
+static void
+wake (OrderlyRunner *self)
+{
+  g_mutex_lock (&self->lock);
+  g_cond_broadcast (&self->wake_cond);
+  g_mutex_unlock (&self->lock);
+}
+
 void
 orderly_runner_cancel (OrderlyRunner *self)
 {
   g_atomic_int_set (&self->cancelled, 1);
+  wake (self);
 }
 
 /**
@@ -674,7 +1152,48 @@ void
 orderly_runner_suspend (OrderlyRunner *self)
 {
   g_atomic_int_set (&self->suspended, 1);
-  g_atomic_int_set (&self->cancelled, 1);
+  orderly_runner_cancel (self);
+}
+
+/**
+ * orderly_runner_set_paused:
+ *
+ * Pauses or resumes the queue: while paused, no worker claims orders (one
+ * holding some finishes the order under way, stores what it did and gives
+ * the rest back), generation stops between batches, and the phase stays.
+ * The flag is stored with the run.
+ */
+void
+orderly_runner_set_paused (OrderlyRunner *self,
+                           gboolean       paused)
+{
+  gint64 now = now_mono ();
+
+  g_mutex_lock (&self->lock);
+  if (self->paused != paused)
+    {
+      self->paused = paused;
+      if (paused)
+        self->paused_since = now;
+      else
+        {
+          self->paused_us += now - self->paused_since;
+          self->paused_since = 0;
+        }
+      g_cond_broadcast (&self->wake_cond);
+    }
+  g_mutex_unlock (&self->lock);
+}
+
+gboolean
+orderly_runner_is_paused (OrderlyRunner *self)
+{
+  gboolean paused;
+
+  g_mutex_lock (&self->lock);
+  paused = self->paused;
+  g_mutex_unlock (&self->lock);
+  return paused;
 }
 
 gboolean
@@ -697,12 +1216,12 @@ orderly_runner_free (OrderlyRunner *self)
     return;
   orderly_runner_cancel (self);
   orderly_runner_join (self);
-  g_clear_pointer (&self->queue, g_array_unref);
-  g_clear_pointer (&self->vip_ids, g_array_unref);
-  g_clear_pointer (&self->normal_ids, g_array_unref);
   orderly_run_record_clear (&self->record);
-  orderly_store_unref (self->store);
+  g_object_unref (self->store);
+  g_free (self->owner);
   g_cond_clear (&self->turn_cond);
+  g_cond_clear (&self->wake_cond);
+  g_mutex_clear (&self->claim_lock);
   g_mutex_clear (&self->lock);
   g_free (self);
 }
@@ -711,31 +1230,27 @@ orderly_runner_free (OrderlyRunner *self)
  * orderly_runner_snapshot:
  *
  * Copies the run's state as of now; durations of the phase under way include
- * the time spent so far. Free with orderly_run_record_clear (&snapshot->record).
+ * the time worked in it so far. Free with orderly_run_record_clear
+ * (&snapshot->record).
  */
 void
 orderly_runner_snapshot (OrderlyRunner         *self,
                          OrderlyRunnerSnapshot *snapshot)
 {
-  double running_ms;
-
   g_mutex_lock (&self->lock);
-  fill_counts_locked (self);
-  snapshot->record = self->record;
-  snapshot->record.error_message = g_strdup (self->record.error_message);
-  snapshot->generated = self->generated;
-  snapshot->vip_total = self->vip_total;
-  snapshot->normal_total = self->normal_total;
-  snapshot->vip_processed = self->vip_processed;
-  snapshot->normal_processed = self->normal_processed;
-  snapshot->elapsed_us = now_mono () - self->run_start_mono;
-  snapshot->queue_waiting = self->queue != NULL ? (gint64) self->queue->len - self->queue_done : 0;
-  snapshot->active_workers = g_atomic_int_get (&self->active_workers);
+  fill_record_locked (self, &snapshot->record);
+  snapshot->counts = self->counts;
+  snapshot->begun = g_atomic_int_get (&self->begun) != 0;
+  snapshot->paused = self->paused;
+  snapshot->busy_workers = self->busy_workers;
+  snapshot->claims_lost = self->claims_lost;
 
-  if (!g_atomic_int_get (&self->finished))
+  /* Before the run has begun, its clocks have not started. */
+  if (snapshot->begun && !g_atomic_int_get (&self->finished))
     {
-      running_ms = self->phase_base_ms + ms_since (self->phase_start_mono);
-      snapshot->record.total_ms = self->total_base_ms + snapshot->elapsed_us / 1000.0;
+      double running_ms = phase_ms_locked (self);
+
+      snapshot->record.total_ms = self->total_base_ms + work_clock_locked (self) / 1000.0;
       switch (self->record.phase)
         {
         case ORDERLY_PHASE_GENERATING:

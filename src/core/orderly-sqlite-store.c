@@ -4,47 +4,97 @@
 #include "config.h"
 
 #include <errno.h>
-#include <sqlite3.h>
 
-#include "orderly-sqlite-store.h"
+#include "orderly-sqlite-store-private.h"
 
-/*
- * The embedded backend: one SQLite file in WAL mode. One connection serves
- * every thread, guarded by a mutex, so writers never spin in SQLite's busy
- * handler and no connection re-reads pages another one just wrote. Statements
- * are prepared once and reused.
+/**
+ * OrderlySqliteStore:
+ *
+ * The embedded backend: one SQLite file in WAL mode, for one process at a
+ * time (it is not shared). Statements are prepared once and reused. This
+ * file holds the connection, the schema and the runs; the queue is in
+ * orderly-sqlite-queue.c.
  */
 
-typedef enum
-{
-  STMT_INSERT_ORDER,
-  STMT_PROCESS_VIP,
-  STMT_PROCESS_NORMAL,
-  STMT_INSERT_RUN,
-  STMT_UPDATE_RUN,
-  STMT_INSERT_LOG,
-  N_STMTS
-} StmtId;
+G_DEFINE_FINAL_TYPE (OrderlySqliteStore, orderly_sqlite_store, ORDERLY_TYPE_STORE)
 
 static const char * const stmt_sql[N_STMTS] = {
-  [STMT_INSERT_ORDER] =
-    "INSERT INTO orders (id, run_id, customer, priority, amount, created_at) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-  [STMT_PROCESS_VIP] =
-    "INSERT OR IGNORE INTO vip_results (id, observations, processed_at, worker) "
-    "VALUES (?1, ?2, ?3, ?4)",
-  [STMT_PROCESS_NORMAL] =
-    "INSERT OR IGNORE INTO normal_results (id, observations, processed_at, worker) "
-    "VALUES (?1, ?2, ?3, ?4)",
+  [STMT_INSERT_VIP_ORDER] =
+    "INSERT INTO vip_orders (id, run_id, customer, amount, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+  [STMT_INSERT_NORMAL_ORDER] =
+    "INSERT INTO normal_orders (id, run_id, customer, amount, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+  [STMT_INSERT_VIP_RESULT] =
+    "INSERT INTO vip_results (id, observations, processed_at, worker, attempts, first_attempt_at, "
+    "settled_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+  [STMT_INSERT_NORMAL_RESULT] =
+    "INSERT INTO normal_results (id, observations, processed_at, worker, attempts, first_attempt_at, "
+    "settled_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+  [STMT_COUNT_GENERATED] =
+    "UPDATE queue_counts SET generated = generated + ?3 WHERE run_id = ?1 AND priority = ?2",
+  [STMT_FRESH_VIP] =
+    "SELECT id, created_at FROM vip_orders WHERE id >= ?1 AND run_id = ?2 ORDER BY id LIMIT ?3",
+  [STMT_FRESH_NORMAL] =
+    "SELECT id, created_at FROM normal_orders WHERE id >= ?1 AND run_id = ?2 ORDER BY id LIMIT ?3",
+  [STMT_RANGE_VIP] =
+    "SELECT id, created_at FROM vip_orders WHERE id BETWEEN ?1 AND ?2 AND run_id = ?3 "
+    "ORDER BY id LIMIT ?4",
+  [STMT_RANGE_NORMAL] =
+    "SELECT id, created_at FROM normal_orders WHERE id BETWEEN ?1 AND ?2 AND run_id = ?3 "
+    "ORDER BY id LIMIT ?4",
+  [STMT_INSERT_CLAIM] =
+    "INSERT INTO claims (run_id, priority, retry, first_id, last_id, n_orders, owner, claimed_at, "
+    "lease_until) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+  [STMT_SET_NEXT_ID] =
+    "UPDATE queue_counts SET next_id = ?3 WHERE run_id = ?1 AND priority = ?2",
+  [STMT_FIND_CLAIM] =
+    "SELECT owner, lease_until, n_orders, claimed_at FROM claims WHERE id = ?1",
+  [STMT_DELETE_CLAIM] =
+    "DELETE FROM claims WHERE id = ?1",
+  [STMT_COUNT_OUTCOMES] =
+    "UPDATE queue_counts SET completed = completed + ?3, delayed = delayed + ?4, failed = failed + ?5, "
+    "first_attempt_at = CASE WHEN ?6 > 0 AND (first_attempt_at = 0 OR ?6 < first_attempt_at) THEN ?6 "
+    "ELSE first_attempt_at END, last_settled_at = max (last_settled_at, ?7), "
+    "wait_histogram = coalesce (?8, wait_histogram) WHERE run_id = ?1 AND priority = ?2",
+  [STMT_READ_COUNTS] =
+    "SELECT priority, generated, delayed, completed, failed, completed_removed, failed_removed, "
+    "first_attempt_at, last_settled_at, next_id FROM queue_counts WHERE run_id = ?1",
+  [STMT_ACTIVE_COUNTS] =
+    "SELECT priority, sum (n_orders) FROM claims WHERE run_id = ?1 AND owner IS NOT NULL "
+    "GROUP BY priority",
+  [STMT_GIVEN_BACK] =
+    "SELECT id, retry, first_id, last_id, n_orders FROM claims WHERE run_id = ?1 AND priority = ?2 "
+    "AND (owner IS NULL OR lease_until <= ?3) ORDER BY owner IS NOT NULL, first_id LIMIT 1",
+  [STMT_RETRIES_VIP] =
+    "SELECT f.id, o.created_at, f.attempts FROM failures f JOIN vip_orders o ON o.id = f.id "
+    "WHERE f.run_id = ?1 AND f.priority = 0 AND f.state = ?2 AND f.state_at <= ?3 "
+    "ORDER BY f.state_at LIMIT ?4",
+  [STMT_RETRIES_NORMAL] =
+    "SELECT f.id, o.created_at, f.attempts FROM failures f JOIN normal_orders o ON o.id = f.id "
+    "WHERE f.run_id = ?1 AND f.priority = 1 AND f.state = ?2 AND f.state_at <= ?3 "
+    "ORDER BY f.state_at LIMIT ?4",
+  [STMT_MARK_RETRY] =
+    "UPDATE failures SET state = ?2, state_at = ?3, claim_id = ?4 WHERE id = ?1",
+  [STMT_READ_WAITS] =
+    "SELECT wait_histogram FROM queue_counts WHERE run_id = ?1 AND priority = ?2",
+  [STMT_INSERT_FAILURE] =
+    "INSERT INTO failures (id, run_id, priority, state, state_at, attempts, first_attempt_at, "
+    "last_attempt_at, reason, settled_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9)",
+  [STMT_UPDATE_FAILURE] =
+    "UPDATE failures SET state = ?2, state_at = ?3, attempts = ?4, last_attempt_at = ?5, "
+    "reason = ?6, claim_id = NULL, settled_at = CASE WHEN ?7 THEN coalesce (settled_at, ?5) "
+    "ELSE settled_at END WHERE id = ?1 RETURNING settled_at",
+  [STMT_DELETE_FAILURE] =
+    "DELETE FROM failures WHERE id = ?1 RETURNING first_attempt_at, settled_at",
   [STMT_INSERT_RUN] =
-    "INSERT INTO runs (seed, quantity, vip_share, phase, workers, started_at) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    "INSERT INTO runs (seed, quantity, vip_share, phase, workers, started_at, failure_rate, "
+    "max_attempts, paused) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
   [STMT_UPDATE_RUN] =
     "UPDATE runs SET phase = ?2, finished_at = ?3, generation_ms = ?4, enqueue_vip_ms = ?5, "
     "enqueue_normal_ms = ?6, vip_start = ?7, vip_end = ?8, vip_ms = ?9, vip_count = ?10, "
     "normal_start = ?11, normal_end = ?12, normal_ms = ?13, normal_count = ?14, total_ms = ?15, "
-    "generated = ?16, vip_total = ?17, normal_total = ?18, error = ?19, workers = ?20 "
-    "WHERE id = ?1",
+    "generated = ?16, vip_total = ?17, normal_total = ?18, error = ?19, workers = ?20, "
+    "paused = ?21, paused_ms = ?22, vip_failed = ?23, normal_failed = ?24, check_state = ?25, "
+    "check_message = ?26 WHERE id = ?1",
   [STMT_INSERT_LOG] =
     "INSERT INTO logs (timestamp, level, category, message, data, id) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -103,7 +153,7 @@ static const char * const schema_v1 =
  * processed order, in a table per priority. A row's primary key is the claim:
  * an order can be processed once. Each phase processes its orders in
  * ascending id order, so its results are appended, and no order row is ever
- * rewritten. The view shows each order whole, with its status.
+ * rewritten.
  */
 #define RESULTS_TABLE(name) \
   "CREATE TABLE " name " (" \
@@ -123,34 +173,145 @@ static const char * const schema_v2 =
   "ALTER TABLE orders DROP COLUMN observations;"
   "ALTER TABLE orders DROP COLUMN processed_at;"
   "ALTER TABLE orders DROP COLUMN worker;"
-  "CREATE VIEW orders_view AS"
-  "  SELECT o.id, o.run_id, o.customer,"
-  "         CASE o.priority WHEN 0 THEN 'VIP' ELSE 'NORMAL' END AS priority,"
-  "         o.amount, o.created_at,"
-  "         CASE WHEN v.id IS NULL AND n.id IS NULL THEN 'pending' ELSE 'processed' END AS status,"
-  "         coalesce (v.observations, n.observations) AS observations,"
-  "         coalesce (v.processed_at, n.processed_at) AS processed_at,"
-  "         coalesce (v.worker, n.worker) AS worker"
-  "  FROM orders o"
-  "  LEFT JOIN vip_results v ON v.id = o.id AND o.priority = 0"
-  "  LEFT JOIN normal_results n ON n.id = o.id AND o.priority = 1;";
+  "CREATE VIEW orders_view AS SELECT 1;";
 
 #undef RESULTS_TABLE
+
+/*
+ * Version 3 makes the queue real, in tables that a query can page and claim
+ * from without a list of ids in memory:
+ *
+ * - The orders, in a table per priority: a priority's orders are its table
+ *   in id order, so claiming the next ones is a range of the primary key,
+ *   and generating still only appends.
+ * - claims: the orders a worker holds, as a range of its priority's table
+ *   (or, for retries, the failures rows that point to it), with the owner
+ *   and the lease. A claim given back keeps its row without an owner. An
+ *   id may come back after a claim ends: a claim is known by its id, owner
+ *   and the time it was taken together.
+ * - failures: orders whose last attempt failed, delayed until their retry,
+ *   failed for good, requeued, or claimed again. An order processed after a
+ *   failure leaves it. settled_at (here and in the results) is when an order
+ *   first failed for good: a retry asked for later does not move it.
+ *   first_attempt_at (in the results) is kept for orders that failed first.
+ * - queue_counts: per run and priority, the counters every transaction
+ *   keeps up to date, next_id, where fresh claims start, and the histogram
+ *   of the processed orders' waits (OrderlyWaitHistogram's buckets, as
+ *   little-endian 64-bit counts): one small row per batch to rewrite.
+ * - run_samples: the throughput series of each run, kept with its history.
+ */
+#define ORDERS_TABLE(name) \
+  "CREATE TABLE " name " (" \
+  "  id INTEGER PRIMARY KEY," \
+  "  run_id INTEGER NOT NULL," \
+  "  customer TEXT NOT NULL," \
+  "  amount INTEGER NOT NULL," \
+  "  created_at INTEGER NOT NULL" \
+  ");"
+
+#define ORDERS_VIEW_PART(priority, orders, results) \
+  "  SELECT o.id, o.run_id, o.customer, '" priority "' AS priority, o.amount, o.created_at," \
+  "         CASE WHEN r.id IS NOT NULL THEN 'processed' WHEN f.state = 3 THEN 'failed'" \
+  "              WHEN f.state = 4 THEN 'delayed' ELSE 'pending' END AS status," \
+  "         r.observations, r.processed_at, r.worker," \
+  "         coalesce (r.attempts, f.attempts, 0) AS attempts, f.reason AS failed_reason" \
+  "  FROM " orders " o LEFT JOIN " results " r ON r.id = o.id LEFT JOIN failures f ON f.id = o.id"
+
+static const char * const schema_v3 =
+  ORDERS_TABLE ("vip_orders")
+  ORDERS_TABLE ("normal_orders")
+  "INSERT INTO vip_orders SELECT id, run_id, customer, amount, created_at FROM orders"
+  "  WHERE priority = 0 ORDER BY id;"
+  "INSERT INTO normal_orders SELECT id, run_id, customer, amount, created_at FROM orders"
+  "  WHERE priority <> 0 ORDER BY id;"
+  "DROP VIEW orders_view;"
+  "DROP TABLE orders;"
+  "ALTER TABLE vip_results ADD COLUMN attempts INTEGER NOT NULL DEFAULT 1;"
+  "ALTER TABLE vip_results ADD COLUMN first_attempt_at INTEGER;"
+  "ALTER TABLE vip_results ADD COLUMN settled_at INTEGER;"
+  "ALTER TABLE normal_results ADD COLUMN attempts INTEGER NOT NULL DEFAULT 1;"
+  "ALTER TABLE normal_results ADD COLUMN first_attempt_at INTEGER;"
+  "ALTER TABLE normal_results ADD COLUMN settled_at INTEGER;"
+  "CREATE TABLE failures ("
+  "  id INTEGER PRIMARY KEY,"
+  "  run_id INTEGER NOT NULL,"
+  "  priority INTEGER NOT NULL,"
+  "  state INTEGER NOT NULL,"
+  "  state_at INTEGER NOT NULL,"
+  "  attempts INTEGER NOT NULL,"
+  "  first_attempt_at INTEGER NOT NULL,"
+  "  last_attempt_at INTEGER NOT NULL,"
+  "  reason TEXT NOT NULL,"
+  "  settled_at INTEGER,"
+  "  claim_id INTEGER"
+  ");"
+  "CREATE INDEX failures_by_state ON failures (run_id, priority, state, state_at);"
+  "CREATE INDEX failures_by_claim ON failures (claim_id) WHERE claim_id IS NOT NULL;"
+  "CREATE TABLE claims ("
+  "  id INTEGER PRIMARY KEY,"
+  "  run_id INTEGER NOT NULL,"
+  "  priority INTEGER NOT NULL,"
+  "  retry INTEGER NOT NULL,"
+  "  first_id INTEGER NOT NULL,"
+  "  last_id INTEGER NOT NULL,"
+  "  n_orders INTEGER NOT NULL,"
+  "  owner TEXT,"
+  "  claimed_at INTEGER NOT NULL DEFAULT 0,"
+  "  lease_until INTEGER NOT NULL DEFAULT 0"
+  ");"
+  "CREATE INDEX claims_by_run ON claims (run_id, priority, first_id);"
+  "CREATE TABLE queue_counts ("
+  "  run_id INTEGER NOT NULL,"
+  "  priority INTEGER NOT NULL,"
+  "  generated INTEGER NOT NULL DEFAULT 0,"
+  "  delayed INTEGER NOT NULL DEFAULT 0,"
+  "  completed INTEGER NOT NULL DEFAULT 0,"
+  "  failed INTEGER NOT NULL DEFAULT 0,"
+  "  completed_removed INTEGER NOT NULL DEFAULT 0,"
+  "  failed_removed INTEGER NOT NULL DEFAULT 0,"
+  "  next_id INTEGER NOT NULL DEFAULT 0,"
+  "  first_attempt_at INTEGER NOT NULL DEFAULT 0,"
+  "  last_settled_at INTEGER NOT NULL DEFAULT 0,"
+  "  wait_histogram BLOB,"
+  "  PRIMARY KEY (run_id, priority)"
+  ") WITHOUT ROWID;"
+  "CREATE TABLE run_samples ("
+  "  run_id INTEGER NOT NULL,"
+  "  time INTEGER NOT NULL,"
+  "  generated INTEGER NOT NULL,"
+  "  vip_processed INTEGER NOT NULL,"
+  "  normal_processed INTEGER NOT NULL,"
+  "  failed INTEGER NOT NULL,"
+  "  PRIMARY KEY (run_id, time)"
+  ") WITHOUT ROWID;"
+  "ALTER TABLE runs ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE runs ADD COLUMN paused_ms REAL NOT NULL DEFAULT 0;"
+  "ALTER TABLE runs ADD COLUMN vip_failed INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE runs ADD COLUMN normal_failed INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE runs ADD COLUMN failure_rate REAL NOT NULL DEFAULT 0;"
+  "ALTER TABLE runs ADD COLUMN max_attempts INTEGER NOT NULL DEFAULT 1;"
+  "ALTER TABLE runs ADD COLUMN check_state INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE runs ADD COLUMN check_message TEXT;"
+  "CREATE VIEW orders AS"
+  "  SELECT id, run_id, customer, 0 AS priority, amount, created_at FROM vip_orders"
+  "  UNION ALL"
+  "  SELECT id, run_id, customer, 1 AS priority, amount, created_at FROM normal_orders;"
+  "CREATE VIEW orders_view AS"
+  ORDERS_VIEW_PART ("VIP", "vip_orders", "vip_results")
+  "  UNION ALL"
+  ORDERS_VIEW_PART ("NORMAL", "normal_orders", "normal_results") ";";
+
+#undef ORDERS_TABLE
+#undef ORDERS_VIEW_PART
 
 /* Migrations from version N-1 to N, applied in order. */
 static const char * const migrations[] = {
   schema_v1,
   schema_v2,
+  schema_v3,
 };
 
-typedef struct
-{
-  OrderlyStore  parent;
-  GMutex        lock;
-  sqlite3      *db;
-  sqlite3_stmt *stmts[N_STMTS];
-  char         *path;
-} OrderlySqliteStore;
+G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == ORDERLY_SQLITE_SCHEMA_VERSION);
 
 static void
 set_error_from_code (GError     **error,
@@ -192,41 +353,41 @@ set_error_from_code (GError     **error,
     }
 }
 
-static void
-set_error (OrderlySqliteStore  *self,
-           int                  code,
-           GError             **error)
+void
+_orderly_sqlite_set_error (OrderlySqliteStore  *self,
+                           int                  code,
+                           GError             **error)
 {
   set_error_from_code (error, code, self->path, sqlite3_errmsg (self->db));
 }
 
-static gboolean
-exec (OrderlySqliteStore  *self,
-      const char          *sql,
-      GError             **error)
+gboolean
+_orderly_sqlite_exec (OrderlySqliteStore  *self,
+                      const char          *sql,
+                      GError             **error)
 {
   int rc = sqlite3_exec (self->db, sql, NULL, NULL, NULL);
 
   if (rc != SQLITE_OK)
     {
-      set_error (self, rc, error);
+      _orderly_sqlite_set_error (self, rc, error);
       return FALSE;
     }
   return TRUE;
 }
 
-static gboolean
-begin (OrderlySqliteStore  *self,
-       GError             **error)
+gboolean
+_orderly_sqlite_begin (OrderlySqliteStore  *self,
+                       GError             **error)
 {
-  return exec (self, "BEGIN IMMEDIATE", error);
+  return _orderly_sqlite_exec (self, "BEGIN IMMEDIATE", error);
 }
 
-static gboolean
-commit (OrderlySqliteStore  *self,
-        GError             **error)
+gboolean
+_orderly_sqlite_commit (OrderlySqliteStore  *self,
+                        GError             **error)
 {
-  if (!exec (self, "COMMIT", error))
+  if (!_orderly_sqlite_exec (self, "COMMIT", error))
     {
       sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
       return FALSE;
@@ -234,90 +395,80 @@ commit (OrderlySqliteStore  *self,
   return TRUE;
 }
 
-static void
-rollback (OrderlySqliteStore *self)
+void
+_orderly_sqlite_rollback (OrderlySqliteStore *self)
 {
   if (!sqlite3_get_autocommit (self->db))
     sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-static sqlite3_stmt *
-stmt (OrderlySqliteStore *self,
-      StmtId              id)
+sqlite3_stmt *
+_orderly_sqlite_stmt (OrderlySqliteStore *self,
+                      OrderlySqliteStmt   id)
 {
   sqlite3_reset (self->stmts[id]);
   sqlite3_clear_bindings (self->stmts[id]);
   return self->stmts[id];
 }
 
-static gboolean
-step_done (OrderlySqliteStore  *self,
-           sqlite3_stmt        *statement,
-           GError             **error)
+gboolean
+_orderly_sqlite_step_done (OrderlySqliteStore  *self,
+                           sqlite3_stmt        *statement,
+                           GError             **error)
 {
   int rc = sqlite3_step (statement);
 
+  while (rc == SQLITE_ROW)
+    rc = sqlite3_step (statement);
   sqlite3_reset (statement);
   if (rc != SQLITE_DONE)
     {
-      set_error (self, rc, error);
+      _orderly_sqlite_set_error (self, rc, error);
       return FALSE;
     }
   return TRUE;
 }
 
-/* One row of a batch: on failure the whole transaction is rolled back. */
-static gboolean
-step_in_batch (OrderlySqliteStore  *self,
-               sqlite3_stmt        *statement,
-               GError             **error)
-{
-  if (!step_done (self, statement, error))
-    {
-      rollback (self);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/* Ends a read loop: %TRUE if it stopped at the last row. */
-static gboolean
-finish_rows (OrderlySqliteStore  *self,
-             sqlite3_stmt        *statement,
-             int                  rc,
-             GError             **error)
+/* Ends a read loop over a statement of its own: %TRUE if it stopped at the
+ * last row. */
+gboolean
+_orderly_sqlite_finish_rows (OrderlySqliteStore  *self,
+                             sqlite3_stmt        *statement,
+                             int                  rc,
+                             GError             **error)
 {
   sqlite3_finalize (statement);
   if (rc != SQLITE_DONE)
     {
-      set_error (self, rc, error);
+      _orderly_sqlite_set_error (self, rc, error);
       return FALSE;
     }
   return TRUE;
 }
 
-static sqlite3_stmt *
-prepare (OrderlySqliteStore  *self,
-         const char          *sql,
-         GError             **error)
+sqlite3_stmt *
+_orderly_sqlite_prepare (OrderlySqliteStore  *self,
+                         const char          *sql,
+                         GError             **error)
 {
   sqlite3_stmt *statement = NULL;
   int rc = sqlite3_prepare_v2 (self->db, sql, -1, &statement, NULL);
 
   if (rc != SQLITE_OK)
     {
-      set_error (self, rc, error);
+      _orderly_sqlite_set_error (self, rc, error);
       return NULL;
     }
   return statement;
 }
 
-static gint64
-query_int (OrderlySqliteStore  *self,
-           const char          *sql,
-           GError             **error)
+/* The first column of the first row; 0 without rows, -1 on error. */
+gint64
+_orderly_sqlite_query_int (OrderlySqliteStore  *self,
+                           const char          *sql,
+                           GError             **error)
 {
-  sqlite3_stmt *statement = prepare (self, sql, error);
+  sqlite3_stmt *statement = _orderly_sqlite_prepare (self, sql, error);
   gint64 value = -1;
   int rc;
 
@@ -327,7 +478,7 @@ query_int (OrderlySqliteStore  *self,
   if (rc == SQLITE_ROW)
     value = sqlite3_column_int64 (statement, 0);
   else if (rc != SQLITE_DONE)
-    set_error (self, rc, error);
+    _orderly_sqlite_set_error (self, rc, error);
   else
     value = 0;
   sqlite3_finalize (statement);
@@ -371,7 +522,7 @@ static gboolean
 migrate (OrderlySqliteStore  *self,
          GError             **error)
 {
-  gint64 version = query_int (self, "PRAGMA user_version", error);
+  gint64 version = _orderly_sqlite_query_int (self, "PRAGMA user_version", error);
 
   if (version < 0)
     return FALSE;
@@ -385,60 +536,98 @@ migrate (OrderlySqliteStore  *self,
   if (version == (gint64) G_N_ELEMENTS (migrations))
     return TRUE;
 
-  if (!begin (self, error))
+  if (!_orderly_sqlite_begin (self, error))
     return FALSE;
   for (gint64 v = version; v < (gint64) G_N_ELEMENTS (migrations); v++)
     {
       g_autofree char *set_version = NULL;
 
-      if (!exec (self, migrations[v], error))
+      if (!_orderly_sqlite_exec (self, migrations[v], error))
         {
-          rollback (self);
+          _orderly_sqlite_rollback (self);
+          return FALSE;
+        }
+      /* The queue's counters and claims of the orders already stored. */
+      if (v + 1 == 3 && !_orderly_sqlite_fill_queue_counts (self, error))
+        {
+          _orderly_sqlite_rollback (self);
           return FALSE;
         }
       set_version = g_strdup_printf ("PRAGMA user_version = %" G_GINT64_FORMAT, v + 1);
-      if (!exec (self, set_version, error))
+      if (!_orderly_sqlite_exec (self, set_version, error))
         {
-          rollback (self);
+          _orderly_sqlite_rollback (self);
           return FALSE;
         }
     }
-  return commit (self, error);
-}
-
-static void
-orderly_sqlite_store_finalize (OrderlyStore *store)
-{
-  OrderlySqliteStore *self = (OrderlySqliteStore *) store;
-
-  for (guint i = 0; i < N_STMTS; i++)
-    sqlite3_finalize (self->stmts[i]);
-  if (self->db != NULL)
-    sqlite3_close_v2 (self->db);
-  g_mutex_clear (&self->lock);
-  g_free (self->path);
-  g_free (self);
+  return _orderly_sqlite_commit (self, error);
 }
 
 static gboolean
-orderly_sqlite_store_create_run (OrderlyStore      *store,
-                                 OrderlyRunRecord  *run,
-                                 GError           **error)
+orderly_sqlite_store_is_shared (OrderlyStore *store)
 {
-  OrderlySqliteStore *self = (OrderlySqliteStore *) store;
-  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
-  sqlite3_stmt *s = stmt (self, STMT_INSERT_RUN);
+  return FALSE;
+}
 
+static void
+bind_phase (sqlite3_stmt *s,
+            int           column,
+            OrderlyPhase  phase)
+{
+  sqlite3_bind_text (s, column, orderly_phase_to_string (phase), -1, SQLITE_STATIC);
+}
+
+static gboolean
+orderly_sqlite_store_begin_run (OrderlyStore      *store,
+                                OrderlyRunRecord  *run,
+                                GError           **error)
+{
+  OrderlySqliteStore *self = ORDERLY_SQLITE_STORE (store);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autofree char *close_runs = NULL;
+  g_autofree char *counts = NULL;
+  sqlite3_stmt *s;
+
+  if (!_orderly_sqlite_begin (self, error))
+    return FALSE;
+
+  close_runs = g_strdup_printf ("UPDATE runs SET phase = 'ABORTED', finished_at = %" G_GINT64_FORMAT
+                                " WHERE phase NOT IN ('DONE', 'ABORTED', 'ERROR')",
+                                g_get_real_time ());
+  if (!_orderly_sqlite_exec (self, close_runs, error) ||
+      !_orderly_sqlite_delete_orders (self, NULL, error))
+    goto failed;
+
+  s = _orderly_sqlite_stmt (self, STMT_INSERT_RUN);
   sqlite3_bind_int64 (s, 1, (sqlite3_int64) run->seed);
   sqlite3_bind_int64 (s, 2, run->quantity);
   sqlite3_bind_double (s, 3, run->vip_share);
-  sqlite3_bind_text (s, 4, orderly_phase_to_string (run->phase), -1, SQLITE_STATIC);
+  bind_phase (s, 4, run->phase);
   sqlite3_bind_int (s, 5, run->workers);
   sqlite3_bind_int64 (s, 6, run->started_at_us);
-  if (!step_done (self, s, error))
-    return FALSE;
+  sqlite3_bind_double (s, 7, run->failure_rate);
+  sqlite3_bind_int (s, 8, run->max_attempts);
+  sqlite3_bind_int (s, 9, run->paused);
+  if (!_orderly_sqlite_step_done (self, s, error))
+    goto failed;
   run->id = sqlite3_last_insert_rowid (self->db);
+
+  counts = g_strdup_printf ("INSERT INTO queue_counts (run_id, priority) VALUES "
+                            "(%" G_GINT64_FORMAT ", 0), (%" G_GINT64_FORMAT ", 1)",
+                            run->id, run->id);
+  if (!_orderly_sqlite_exec (self, counts, error))
+    goto failed;
+  if (!_orderly_sqlite_commit (self, error))
+    {
+      run->id = 0;
+      return FALSE;
+    }
   return TRUE;
+
+failed:
+  _orderly_sqlite_rollback (self);
+  run->id = 0;
+  return FALSE;
 }
 
 static gboolean
@@ -446,12 +635,12 @@ orderly_sqlite_store_save_run (OrderlyStore            *store,
                                const OrderlyRunRecord  *run,
                                GError                 **error)
 {
-  OrderlySqliteStore *self = (OrderlySqliteStore *) store;
+  OrderlySqliteStore *self = ORDERLY_SQLITE_STORE (store);
   G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
-  sqlite3_stmt *s = stmt (self, STMT_UPDATE_RUN);
+  sqlite3_stmt *s = _orderly_sqlite_stmt (self, STMT_UPDATE_RUN);
 
   sqlite3_bind_int64 (s, 1, run->id);
-  sqlite3_bind_text (s, 2, orderly_phase_to_string (run->phase), -1, SQLITE_STATIC);
+  bind_phase (s, 2, run->phase);
   sqlite3_bind_int64 (s, 3, run->finished_at_us);
   sqlite3_bind_double (s, 4, run->generation_ms);
   sqlite3_bind_double (s, 5, run->enqueue_vip_ms);
@@ -471,15 +660,29 @@ orderly_sqlite_store_save_run (OrderlyStore            *store,
   if (run->error_message != NULL)
     sqlite3_bind_text (s, 19, run->error_message, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int (s, 20, run->workers);
-  return step_done (self, s, error);
+  sqlite3_bind_int (s, 21, run->paused);
+  sqlite3_bind_double (s, 22, run->paused_ms);
+  sqlite3_bind_int64 (s, 23, run->vip_failed);
+  sqlite3_bind_int64 (s, 24, run->normal_failed);
+  sqlite3_bind_int (s, 25, run->check_state);
+  if (run->check_message != NULL)
+    sqlite3_bind_text (s, 26, run->check_message, -1, SQLITE_TRANSIENT);
+  return _orderly_sqlite_step_done (self, s, error);
 }
+
+#define RUN_COLUMNS \
+  "id, seed, quantity, vip_share, phase, workers, started_at, finished_at, " \
+  "generation_ms, enqueue_vip_ms, enqueue_normal_ms, vip_start, vip_end, vip_ms, " \
+  "vip_count, normal_start, normal_end, normal_ms, normal_count, total_ms, generated, " \
+  "vip_total, normal_total, error, paused, paused_ms, vip_failed, normal_failed, " \
+  "failure_rate, max_attempts, check_state, check_message"
 
 static void
 read_run (sqlite3_stmt     *s,
           OrderlyRunRecord *run)
 {
   const char *phase = (const char *) sqlite3_column_text (s, 4);
-  const char *message = (const char *) sqlite3_column_text (s, 23);
+  int check_state = sqlite3_column_int (s, 30);
 
   memset (run, 0, sizeof *run);
   run->id = sqlite3_column_int64 (s, 0);
@@ -506,7 +709,15 @@ read_run (sqlite3_stmt     *s,
   run->generated = sqlite3_column_int64 (s, 20);
   run->vip_total = sqlite3_column_int64 (s, 21);
   run->normal_total = sqlite3_column_int64 (s, 22);
-  run->error_message = g_strdup (message);
+  run->error_message = g_strdup ((const char *) sqlite3_column_text (s, 23));
+  run->paused = sqlite3_column_int (s, 24) != 0;
+  run->paused_ms = sqlite3_column_double (s, 25);
+  run->vip_failed = sqlite3_column_int64 (s, 26);
+  run->normal_failed = sqlite3_column_int64 (s, 27);
+  run->failure_rate = sqlite3_column_double (s, 28);
+  run->max_attempts = sqlite3_column_int (s, 29);
+  run->check_state = CLAMP (check_state, ORDERLY_RUN_CHECK_NONE, ORDERLY_RUN_CHECK_FAILED);
+  run->check_message = g_strdup ((const char *) sqlite3_column_text (s, 31));
 }
 
 static GPtrArray *
@@ -514,18 +725,14 @@ orderly_sqlite_store_list_runs (OrderlyStore  *store,
                                 guint          limit,
                                 GError       **error)
 {
-  OrderlySqliteStore *self = (OrderlySqliteStore *) store;
+  OrderlySqliteStore *self = ORDERLY_SQLITE_STORE (store);
   G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   g_autoptr(GPtrArray) runs = g_ptr_array_new_with_free_func ((GDestroyNotify) orderly_run_record_free);
   sqlite3_stmt *s;
   int rc;
 
-  s = prepare (self,
-               "SELECT id, seed, quantity, vip_share, phase, workers, started_at, finished_at, "
-               "generation_ms, enqueue_vip_ms, enqueue_normal_ms, vip_start, vip_end, vip_ms, "
-               "vip_count, normal_start, normal_end, normal_ms, normal_count, total_ms, generated, "
-               "vip_total, normal_total, error FROM runs ORDER BY id DESC LIMIT ?1",
-               error);
+  s = _orderly_sqlite_prepare (self, "SELECT " RUN_COLUMNS " FROM runs ORDER BY id DESC LIMIT ?1",
+                               error);
   if (s == NULL)
     return NULL;
   sqlite3_bind_int64 (s, 1, limit > 0 ? (gint64) limit : G_MAXINT64);
@@ -536,7 +743,7 @@ orderly_sqlite_store_list_runs (OrderlyStore  *store,
       read_run (s, run);
       g_ptr_array_add (runs, run);
     }
-  if (!finish_rows (self, s, rc, error))
+  if (!_orderly_sqlite_finish_rows (self, s, rc, error))
     return NULL;
   return g_steal_pointer (&runs);
 }
@@ -549,14 +756,37 @@ count_and_delete (OrderlySqliteStore  *self,
 {
   g_autofree char *count_sql = g_strdup_printf ("SELECT count(*) FROM %s", table);
   g_autofree char *delete_sql = g_strdup_printf ("DELETE FROM %s", table);
-  gint64 count = deleted != NULL ? query_int (self, count_sql, error) : 0;
+  gint64 count = deleted != NULL ? _orderly_sqlite_query_int (self, count_sql, error) : 0;
 
   if (count < 0)
     return FALSE;
-  if (!exec (self, delete_sql, error))
+  if (!_orderly_sqlite_exec (self, delete_sql, error))
     return FALSE;
   if (deleted != NULL)
-    *deleted = count;
+    *deleted += count;
+  return TRUE;
+}
+
+/* Every order with its queue state, inside the caller's transaction. */
+gboolean
+_orderly_sqlite_delete_orders (OrderlySqliteStore  *self,
+                               gint64              *deleted,
+                               GError             **error)
+{
+  static const char * const tables[] = {
+    "vip_results", "normal_results", "failures", "claims",
+  };
+
+  if (deleted != NULL)
+    *deleted = 0;
+  if (!count_and_delete (self, "vip_orders", deleted, error) ||
+      !count_and_delete (self, "normal_orders", deleted, error))
+    return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (tables); i++)
+    {
+      if (!count_and_delete (self, tables[i], NULL, error))
+        return FALSE;
+    }
   return TRUE;
 }
 
@@ -565,19 +795,23 @@ orderly_sqlite_store_clear_orders (OrderlyStore  *store,
                                    gint64        *deleted,
                                    GError       **error)
 {
-  OrderlySqliteStore *self = (OrderlySqliteStore *) store;
+  OrderlySqliteStore *self = ORDERLY_SQLITE_STORE (store);
   G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  gint64 count = 0;
 
-  if (!begin (self, error))
+  if (!_orderly_sqlite_begin (self, error))
     return FALSE;
-  if (!count_and_delete (self, "orders", deleted, error) ||
-      !count_and_delete (self, "vip_results", NULL, error) ||
-      !count_and_delete (self, "normal_results", NULL, error))
+  if (!_orderly_sqlite_delete_orders (self, &count, error) ||
+      !_orderly_sqlite_exec (self, "UPDATE queue_counts SET delayed = 0", error))
     {
-      rollback (self);
+      _orderly_sqlite_rollback (self);
       return FALSE;
     }
-  return commit (self, error);
+  if (!_orderly_sqlite_commit (self, error))
+    return FALSE;
+  if (deleted != NULL)
+    *deleted = count;
+  return TRUE;
 }
 
 static gboolean
@@ -586,25 +820,44 @@ orderly_sqlite_store_reset (OrderlyStore  *store,
                             gint64        *deleted_runs,
                             GError       **error)
 {
-  OrderlySqliteStore *self = (OrderlySqliteStore *) store;
+  OrderlySqliteStore *self = ORDERLY_SQLITE_STORE (store);
   G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  static const char * const history[] = { "queue_counts", "run_samples" };
+  gint64 orders = 0, runs = 0;
 
-  if (!begin (self, error))
+  if (!_orderly_sqlite_begin (self, error))
     return FALSE;
-  if (!count_and_delete (self, "orders", deleted_orders, error) ||
-      !count_and_delete (self, "vip_results", NULL, error) ||
-      !count_and_delete (self, "normal_results", NULL, error) ||
-      !count_and_delete (self, "runs", deleted_runs, error))
+  if (!_orderly_sqlite_delete_orders (self, &orders, error) ||
+      !count_and_delete (self, "runs", &runs, error))
+    goto failed;
+  for (guint i = 0; i < G_N_ELEMENTS (history); i++)
     {
-      rollback (self);
-      return FALSE;
+      if (!count_and_delete (self, history[i], NULL, error))
+        goto failed;
     }
-  if (!commit (self, error))
+  if (!_orderly_sqlite_commit (self, error))
     return FALSE;
   /* Give the space back so a reset database is small again. */
   sqlite3_exec (self->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+  if (deleted_orders != NULL)
+    *deleted_orders = orders;
+  if (deleted_runs != NULL)
+    *deleted_runs = runs;
   return TRUE;
+
+failed:
+  _orderly_sqlite_rollback (self);
+  return FALSE;
 }
+
+/* The queue's entry points take the lock here and do their work in
+ * orderly-sqlite-queue.c. */
+#define LOCKED(call) \
+  G_STMT_START { \
+    OrderlySqliteStore *self = ORDERLY_SQLITE_STORE (store); \
+    G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock); \
+    return call; \
+  } G_STMT_END
 
 static gboolean
 orderly_sqlite_store_insert_orders (OrderlyStore        *store,
@@ -612,61 +865,7 @@ orderly_sqlite_store_insert_orders (OrderlyStore        *store,
                                     guint                n_orders,
                                     GError             **error)
 {
-  OrderlySqliteStore *self = (OrderlySqliteStore *) store;
-  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
-  sqlite3_stmt *s = self->stmts[STMT_INSERT_ORDER];
-
-  if (!begin (self, error))
-    return FALSE;
-  for (guint i = 0; i < n_orders; i++)
-    {
-      const OrderlyOrder *order = &orders[i];
-
-      sqlite3_bind_int64 (s, 1, order->id);
-      sqlite3_bind_int64 (s, 2, order->run_id);
-      sqlite3_bind_text (s, 3, order->customer, -1, SQLITE_STATIC);
-      sqlite3_bind_int (s, 4, order->priority);
-      sqlite3_bind_int64 (s, 5, order->amount_cents);
-      sqlite3_bind_int64 (s, 6, order->created_at_us);
-      if (!step_in_batch (self, s, error))
-        return FALSE;
-    }
-  return commit (self, error);
-}
-
-static gboolean
-orderly_sqlite_store_process_orders (OrderlyStore              *store,
-                                     const OrderlyOrderResult  *results,
-                                     guint                      n_results,
-                                     guint                     *n_claimed,
-                                     GError                   **error)
-{
-  OrderlySqliteStore *self = (OrderlySqliteStore *) store;
-  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
-  sqlite3_stmt *vip = self->stmts[STMT_PROCESS_VIP];
-  sqlite3_stmt *normal = self->stmts[STMT_PROCESS_NORMAL];
-  guint claimed = 0;
-
-  if (!begin (self, error))
-    return FALSE;
-  for (guint i = 0; i < n_results; i++)
-    {
-      const OrderlyOrderResult *result = &results[i];
-      sqlite3_stmt *s = result->priority == ORDERLY_PRIORITY_VIP ? vip : normal;
-
-      sqlite3_bind_int64 (s, 1, result->id);
-      sqlite3_bind_text (s, 2, result->observations, -1, SQLITE_STATIC);
-      sqlite3_bind_int64 (s, 3, result->processed_at_us);
-      sqlite3_bind_int (s, 4, result->worker_id);
-      if (!step_in_batch (self, s, error))
-        return FALSE;
-      claimed += sqlite3_changes (self->db);
-    }
-  if (!commit (self, error))
-    return FALSE;
-  if (n_claimed != NULL)
-    *n_claimed = claimed;
-  return TRUE;
+  LOCKED (_orderly_sqlite_insert_orders (self, orders, n_orders, error));
 }
 
 static gboolean
@@ -675,72 +874,179 @@ orderly_sqlite_store_count_orders (OrderlyStore        *store,
                                    OrderlyOrderCounts  *counts,
                                    GError             **error)
 {
-  OrderlySqliteStore *self = (OrderlySqliteStore *) store;
-  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
-  sqlite3_stmt *s;
-  int rc;
+  LOCKED (_orderly_sqlite_count_orders (self, run_id, counts, error));
+}
 
-  memset (counts, 0, sizeof *counts);
-  s = prepare (self,
-               "SELECT o.priority, count(*), count(v.id) + count(n.id) FROM orders o "
-               "LEFT JOIN vip_results v ON v.id = o.id AND o.priority = 0 "
-               "LEFT JOIN normal_results n ON n.id = o.id AND o.priority = 1 "
-               "WHERE o.run_id = ?1 GROUP BY o.priority", error);
+static gboolean
+orderly_sqlite_store_claim (OrderlyStore               *store,
+                            const OrderlyClaimRequest  *request,
+                            OrderlyClaimAnswer         *answer,
+                            GError                    **error)
+{
+  LOCKED (_orderly_sqlite_claim (self, request, answer, error));
+}
+
+static gboolean
+orderly_sqlite_store_renew_claim (OrderlyStore  *store,
+                                  OrderlyClaim  *claim,
+                                  gint64         lease_ms,
+                                  GError       **error)
+{
+  LOCKED (_orderly_sqlite_renew_claim (self, claim, lease_ms, error));
+}
+
+static gboolean
+orderly_sqlite_store_complete_claim (OrderlyStore               *store,
+                                     const OrderlyClaim         *claim,
+                                     const OrderlyOrderOutcome  *outcomes,
+                                     guint                       n_outcomes,
+                                     const OrderlyClaimRequest  *next,
+                                     OrderlyClaimAnswer         *next_answer,
+                                     GError                    **error)
+{
+  LOCKED (_orderly_sqlite_complete_claim (self, claim, outcomes, n_outcomes, next, next_answer, error));
+}
+
+static gboolean
+orderly_sqlite_store_release_claims (OrderlyStore  *store,
+                                     gint64         run_id,
+                                     gboolean       expired_only,
+                                     gint64         max_orders,
+                                     gint64        *released,
+                                     GError       **error)
+{
+  LOCKED (_orderly_sqlite_release_claims (self, run_id, expired_only, max_orders, released, error));
+}
+
+static gboolean
+orderly_sqlite_store_retry_failed (OrderlyStore  *store,
+                                   gint64         run_id,
+                                   gint64         max_orders,
+                                   gint64        *requeued,
+                                   GError       **error)
+{
+  LOCKED (_orderly_sqlite_retry_failed (self, run_id, max_orders, requeued, error));
+}
+
+static gboolean
+orderly_sqlite_store_clean (OrderlyStore     *store,
+                            gint64            run_id,
+                            OrderlyJobState   state,
+                            gint64            finished_before_us,
+                            gint64            limit,
+                            gint64           *removed,
+                            GError          **error)
+{
+  LOCKED (_orderly_sqlite_clean (self, run_id, state, finished_before_us, limit, removed, error));
+}
+
+static GPtrArray *
+orderly_sqlite_store_list_jobs (OrderlyStore     *store,
+                                gint64            run_id,
+                                OrderlyJobState   state,
+                                gint64            offset,
+                                guint             limit,
+                                gboolean          with_data,
+                                GError          **error)
+{
+  LOCKED (_orderly_sqlite_list_jobs (self, run_id, state, offset, limit, with_data, error));
+}
+
+static gboolean
+orderly_sqlite_store_get_wait_histogram (OrderlyStore          *store,
+                                         gint64                 run_id,
+                                         OrderlyPriority        priority,
+                                         OrderlyWaitHistogram  *histogram,
+                                         GError               **error)
+{
+  LOCKED (_orderly_sqlite_get_wait_histogram (self, run_id, priority, histogram, error));
+}
+
+static gboolean
+orderly_sqlite_store_verify_run (OrderlyStore     *store,
+                                 gint64            run_id,
+                                 OrderlyRunCheck  *check,
+                                 GError          **error)
+{
+  LOCKED (_orderly_sqlite_verify_run (self, run_id, check, error));
+}
+
+#undef LOCKED
+
+static gboolean
+orderly_sqlite_store_append_samples (OrderlyStore            *store,
+                                     gint64                   run_id,
+                                     const OrderlyRunSample  *samples,
+                                     guint                    n_samples,
+                                     GError                 **error)
+{
+  OrderlySqliteStore *self = ORDERLY_SQLITE_STORE (store);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autoptr(GError) local_error = NULL;
+  sqlite3_stmt *s;
+
+  s = _orderly_sqlite_prepare (self,
+                               "INSERT OR REPLACE INTO run_samples (run_id, time, generated, "
+                               "vip_processed, normal_processed, failed) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                               error);
   if (s == NULL)
     return FALSE;
-  sqlite3_bind_int64 (s, 1, run_id);
-  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
+  if (!_orderly_sqlite_begin (self, error))
     {
-      gint64 total = sqlite3_column_int64 (s, 1);
-      gint64 processed = sqlite3_column_int64 (s, 2);
-
-      if (sqlite3_column_int (s, 0) == ORDERLY_PRIORITY_VIP)
-        {
-          counts->vip_total = total;
-          counts->vip_processed = processed;
-        }
-      else
-        {
-          counts->normal_total = total;
-          counts->normal_processed = processed;
-        }
+      sqlite3_finalize (s);
+      return FALSE;
     }
-  if (!finish_rows (self, s, rc, error))
-    return FALSE;
-  return TRUE;
+  for (guint i = 0; i < n_samples && local_error == NULL; i++)
+    {
+      sqlite3_bind_int64 (s, 1, run_id);
+      sqlite3_bind_int64 (s, 2, samples[i].time_us);
+      sqlite3_bind_int64 (s, 3, samples[i].generated);
+      sqlite3_bind_int64 (s, 4, samples[i].vip_processed);
+      sqlite3_bind_int64 (s, 5, samples[i].normal_processed);
+      sqlite3_bind_int64 (s, 6, samples[i].failed);
+      _orderly_sqlite_step_done (self, s, &local_error);
+    }
+  sqlite3_finalize (s);
+  if (local_error != NULL)
+    {
+      _orderly_sqlite_rollback (self);
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  return _orderly_sqlite_commit (self, error);
 }
 
 static GArray *
-orderly_sqlite_store_pending_order_ids (OrderlyStore     *store,
-                                        gint64            run_id,
-                                        OrderlyPriority   priority,
-                                        GError          **error)
+orderly_sqlite_store_list_samples (OrderlyStore  *store,
+                                   gint64         run_id,
+                                   GError       **error)
 {
-  OrderlySqliteStore *self = (OrderlySqliteStore *) store;
+  OrderlySqliteStore *self = ORDERLY_SQLITE_STORE (store);
   G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
-  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GArray) samples = g_array_new (FALSE, TRUE, sizeof (OrderlyRunSample));
   sqlite3_stmt *s;
   int rc;
 
-  s = prepare (self,
-               priority == ORDERLY_PRIORITY_VIP
-               ? "SELECT o.id FROM orders o WHERE o.run_id = ?1 AND o.priority = ?2 "
-                 "AND NOT EXISTS (SELECT 1 FROM vip_results r WHERE r.id = o.id) ORDER BY o.id"
-               : "SELECT o.id FROM orders o WHERE o.run_id = ?1 AND o.priority = ?2 "
-                 "AND NOT EXISTS (SELECT 1 FROM normal_results r WHERE r.id = o.id) ORDER BY o.id",
-               error);
+  s = _orderly_sqlite_prepare (self,
+                               "SELECT time, generated, vip_processed, normal_processed, failed "
+                               "FROM run_samples WHERE run_id = ?1 ORDER BY time", error);
   if (s == NULL)
     return NULL;
   sqlite3_bind_int64 (s, 1, run_id);
-  sqlite3_bind_int (s, 2, priority);
   while ((rc = sqlite3_step (s)) == SQLITE_ROW)
     {
-      gint64 id = sqlite3_column_int64 (s, 0);
-      g_array_append_val (ids, id);
+      OrderlyRunSample sample = {
+        .time_us = sqlite3_column_int64 (s, 0),
+        .generated = sqlite3_column_int64 (s, 1),
+        .vip_processed = sqlite3_column_int64 (s, 2),
+        .normal_processed = sqlite3_column_int64 (s, 3),
+        .failed = sqlite3_column_int64 (s, 4),
+      };
+      g_array_append_val (samples, sample);
     }
-  if (!finish_rows (self, s, rc, error))
+  if (!_orderly_sqlite_finish_rows (self, s, rc, error))
     return NULL;
-  return g_steal_pointer (&ids);
+  return g_steal_pointer (&samples);
 }
 
 static gboolean
@@ -750,13 +1056,11 @@ orderly_sqlite_store_append_logs (OrderlyStore      *store,
                                   guint              keep,
                                   GError           **error)
 {
-  OrderlySqliteStore *self = (OrderlySqliteStore *) store;
+  OrderlySqliteStore *self = ORDERLY_SQLITE_STORE (store);
   G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   sqlite3_stmt *s = self->stmts[STMT_INSERT_LOG];
 
-  if (n_records == 0)
-    return TRUE;
-  if (!begin (self, error))
+  if (!_orderly_sqlite_begin (self, error))
     return FALSE;
   for (guint i = 0; i < n_records; i++)
     {
@@ -774,8 +1078,11 @@ orderly_sqlite_store_append_logs (OrderlyStore      *store,
         sqlite3_bind_int64 (s, 6, record->id);
       else
         sqlite3_bind_null (s, 6);
-      if (!step_in_batch (self, s, error))
-        return FALSE;
+      if (!_orderly_sqlite_step_done (self, s, error))
+        {
+          _orderly_sqlite_rollback (self);
+          return FALSE;
+        }
       record->id = sqlite3_last_insert_rowid (self->db);
     }
   if (keep > 0)
@@ -784,13 +1091,13 @@ orderly_sqlite_store_append_logs (OrderlyStore      *store,
 
       trim = g_strdup_printf ("DELETE FROM logs WHERE id <= %" G_GINT64_FORMAT,
                               records[n_records - 1]->id - (gint64) keep);
-      if (!exec (self, trim, error))
+      if (!_orderly_sqlite_exec (self, trim, error))
         {
-          rollback (self);
+          _orderly_sqlite_rollback (self);
           return FALSE;
         }
     }
-  return commit (self, error);
+  return _orderly_sqlite_commit (self, error);
 }
 
 static GPtrArray *
@@ -798,15 +1105,15 @@ orderly_sqlite_store_recent_logs (OrderlyStore  *store,
                                   guint          n_lines,
                                   GError       **error)
 {
-  OrderlySqliteStore *self = (OrderlySqliteStore *) store;
+  OrderlySqliteStore *self = ORDERLY_SQLITE_STORE (store);
   G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   g_autoptr(GPtrArray) records = g_ptr_array_new_with_free_func ((GDestroyNotify) orderly_log_record_free);
   sqlite3_stmt *s;
   int rc;
 
-  s = prepare (self,
-               "SELECT id, timestamp, level, category, message, data FROM "
-               "(SELECT * FROM logs ORDER BY id DESC LIMIT ?1) ORDER BY id", error);
+  s = _orderly_sqlite_prepare (self,
+                               "SELECT id, timestamp, level, category, message, data FROM "
+                               "(SELECT * FROM logs ORDER BY id DESC LIMIT ?1) ORDER BY id", error);
   if (s == NULL)
     return NULL;
   sqlite3_bind_int64 (s, 1, n_lines);
@@ -823,7 +1130,7 @@ orderly_sqlite_store_recent_logs (OrderlyStore  *store,
       record->data_json = g_strdup ((const char *) sqlite3_column_text (s, 5));
       g_ptr_array_add (records, record);
     }
-  if (!finish_rows (self, s, rc, error))
+  if (!_orderly_sqlite_finish_rows (self, s, rc, error))
     return NULL;
   return g_steal_pointer (&records);
 }
@@ -832,27 +1139,140 @@ static gboolean
 orderly_sqlite_store_check (OrderlyStore  *store,
                             GError       **error)
 {
-  OrderlySqliteStore *self = (OrderlySqliteStore *) store;
+  OrderlySqliteStore *self = ORDERLY_SQLITE_STORE (store);
   G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
 
-  return query_int (self, "SELECT count(*) FROM runs", error) >= 0;
+  return _orderly_sqlite_query_int (self, "SELECT count(*) FROM runs", error) >= 0;
 }
 
-static const OrderlyStoreVTable sqlite_vtable = {
-  .finalize = orderly_sqlite_store_finalize,
-  .create_run = orderly_sqlite_store_create_run,
-  .save_run = orderly_sqlite_store_save_run,
-  .list_runs = orderly_sqlite_store_list_runs,
-  .clear_orders = orderly_sqlite_store_clear_orders,
-  .reset = orderly_sqlite_store_reset,
-  .insert_orders = orderly_sqlite_store_insert_orders,
-  .process_orders = orderly_sqlite_store_process_orders,
-  .count_orders = orderly_sqlite_store_count_orders,
-  .pending_order_ids = orderly_sqlite_store_pending_order_ids,
-  .append_logs = orderly_sqlite_store_append_logs,
-  .recent_logs = orderly_sqlite_store_recent_logs,
-  .check = orderly_sqlite_store_check,
-};
+static void
+orderly_sqlite_store_finalize (GObject *object)
+{
+  OrderlySqliteStore *self = (OrderlySqliteStore *) object;
+
+  for (guint i = 0; i < N_STMTS; i++)
+    sqlite3_finalize (self->stmts[i]);
+  if (self->db != NULL)
+    sqlite3_close_v2 (self->db);
+  g_mutex_clear (&self->lock);
+  g_free (self->path);
+
+  G_OBJECT_CLASS (orderly_sqlite_store_parent_class)->finalize (object);
+}
+
+static void
+orderly_sqlite_store_class_init (OrderlySqliteStoreClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  OrderlyStoreClass *store_class = ORDERLY_STORE_CLASS (klass);
+
+  object_class->finalize = orderly_sqlite_store_finalize;
+
+  store_class->is_shared = orderly_sqlite_store_is_shared;
+  store_class->begin_run = orderly_sqlite_store_begin_run;
+  store_class->save_run = orderly_sqlite_store_save_run;
+  store_class->list_runs = orderly_sqlite_store_list_runs;
+  store_class->reset = orderly_sqlite_store_reset;
+  store_class->clear_orders = orderly_sqlite_store_clear_orders;
+  store_class->insert_orders = orderly_sqlite_store_insert_orders;
+  store_class->count_orders = orderly_sqlite_store_count_orders;
+  store_class->claim = orderly_sqlite_store_claim;
+  store_class->renew_claim = orderly_sqlite_store_renew_claim;
+  store_class->complete_claim = orderly_sqlite_store_complete_claim;
+  store_class->release_claims = orderly_sqlite_store_release_claims;
+  store_class->retry_failed = orderly_sqlite_store_retry_failed;
+  store_class->clean = orderly_sqlite_store_clean;
+  store_class->list_jobs = orderly_sqlite_store_list_jobs;
+  store_class->get_wait_histogram = orderly_sqlite_store_get_wait_histogram;
+  store_class->verify_run = orderly_sqlite_store_verify_run;
+  store_class->append_samples = orderly_sqlite_store_append_samples;
+  store_class->list_samples = orderly_sqlite_store_list_samples;
+  store_class->append_logs = orderly_sqlite_store_append_logs;
+  store_class->recent_logs = orderly_sqlite_store_recent_logs;
+  store_class->check = orderly_sqlite_store_check;
+}
+
+static void
+orderly_sqlite_store_init (OrderlySqliteStore *self)
+{
+  g_mutex_init (&self->lock);
+}
+
+static gboolean
+open_database (OrderlySqliteStore       *self,
+               OrderlySqliteStoreFlags   flags,
+               GError                  **error)
+{
+  int open_flags = SQLITE_OPEN_NOMUTEX;
+  int rc;
+
+  if (flags & ORDERLY_SQLITE_STORE_READ_ONLY)
+    open_flags |= SQLITE_OPEN_READONLY;
+  else
+    open_flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+
+  rc = sqlite3_open_v2 (self->path, &self->db, open_flags, NULL);
+  if (rc != SQLITE_OK)
+    {
+      set_error_from_code (error, rc, self->path,
+                           self->db ? sqlite3_errmsg (self->db) : g_strerror (ENOMEM));
+      return FALSE;
+    }
+  sqlite3_extended_result_codes (self->db, TRUE);
+  sqlite3_busy_timeout (self->db, 5000);
+
+  /* The first read tells a damaged or foreign file apart from a database. */
+  if (_orderly_sqlite_query_int (self, "SELECT count(*) FROM sqlite_master", error) < 0)
+    return FALSE;
+
+  if (!(flags & ORDERLY_SQLITE_STORE_READ_ONLY))
+    {
+      g_autofree char *mode = NULL;
+      sqlite3_stmt *s;
+
+      orderly_sqlite_store_apply_pragmas (self->db);
+      s = _orderly_sqlite_prepare (self, "PRAGMA journal_mode", error);
+      if (s == NULL)
+        return FALSE;
+      rc = sqlite3_step (s);
+      if (rc == SQLITE_ROW)
+        mode = g_strdup ((const char *) sqlite3_column_text (s, 0));
+      sqlite3_finalize (s);
+      if (rc != SQLITE_ROW)
+        {
+          _orderly_sqlite_set_error (self, rc, error);
+          return FALSE;
+        }
+      if (g_strcmp0 (mode, "wal") != 0)
+        {
+          g_set_error (error, ORDERLY_ERROR, ORDERLY_ERROR_STORAGE,
+                       "The database %s cannot use write-ahead logging (journal mode %s)",
+                       self->path, mode);
+          return FALSE;
+        }
+      if (!migrate (self, error))
+        return FALSE;
+    }
+  else if (_orderly_sqlite_query_int (self, "PRAGMA user_version", error) != ORDERLY_SQLITE_SCHEMA_VERSION)
+    {
+      if (error == NULL || *error == NULL)
+        g_set_error (error, ORDERLY_ERROR, ORDERLY_ERROR_STORAGE,
+                     "The database %s has no Orderly schema", self->path);
+      return FALSE;
+    }
+
+  for (guint i = 0; i < N_STMTS; i++)
+    {
+      rc = sqlite3_prepare_v3 (self->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                               &self->stmts[i], NULL);
+      if (rc != SQLITE_OK)
+        {
+          _orderly_sqlite_set_error (self, rc, error);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
 
 /**
  * orderly_sqlite_store_new_full:
@@ -868,89 +1288,24 @@ orderly_sqlite_store_new_full (const char               *path,
                                OrderlySqliteStoreFlags   flags,
                                GError                  **error)
 {
-  OrderlySqliteStore *self;
-  g_autoptr(OrderlyStore) store = NULL;
-  int open_flags = SQLITE_OPEN_NOMUTEX;
-  int rc;
-
+  g_autoptr(OrderlySqliteStore) self = NULL;
   static GOnce library_once = G_ONCE_INIT;
 
   g_return_val_if_fail (path != NULL, NULL);
 
   g_once (&library_once, configure_library, NULL);
-  self = g_new0 (OrderlySqliteStore, 1);
-  orderly_store_init (&self->parent, &sqlite_vtable);
-  g_mutex_init (&self->lock);
+  self = g_object_new (ORDERLY_TYPE_SQLITE_STORE, NULL);
   self->path = g_strdup (path);
-  store = &self->parent;
-
-  if (flags & ORDERLY_SQLITE_STORE_READ_ONLY)
-    open_flags |= SQLITE_OPEN_READONLY;
-  else
-    open_flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-
-  rc = sqlite3_open_v2 (path, &self->db, open_flags, NULL);
-  if (rc != SQLITE_OK)
-    {
-      set_error_from_code (error, rc, path,
-                           self->db ? sqlite3_errmsg (self->db) : g_strerror (ENOMEM));
-      return NULL;
-    }
-  sqlite3_extended_result_codes (self->db, TRUE);
-  sqlite3_busy_timeout (self->db, 5000);
-
-  /* The first read tells a damaged or foreign file apart from a database. */
-  if (query_int (self, "SELECT count(*) FROM sqlite_master", error) < 0)
+  if (!open_database (self, flags, error))
     return NULL;
+  return ORDERLY_STORE (g_steal_pointer (&self));
+}
 
-  if (!(flags & ORDERLY_SQLITE_STORE_READ_ONLY))
-    {
-      g_autofree char *mode = NULL;
-      sqlite3_stmt *s;
-
-      orderly_sqlite_store_apply_pragmas (self->db);
-      s = prepare (self, "PRAGMA journal_mode", error);
-      if (s == NULL)
-        return NULL;
-      rc = sqlite3_step (s);
-      if (rc == SQLITE_ROW)
-        mode = g_strdup ((const char *) sqlite3_column_text (s, 0));
-      sqlite3_finalize (s);
-      if (rc != SQLITE_ROW)
-        {
-          set_error (self, rc, error);
-          return NULL;
-        }
-      if (g_strcmp0 (mode, "wal") != 0)
-        {
-          g_set_error (error, ORDERLY_ERROR, ORDERLY_ERROR_STORAGE,
-                       "The database %s cannot use write-ahead logging (journal mode %s)",
-                       path, mode);
-          return NULL;
-        }
-      if (!migrate (self, error))
-        return NULL;
-    }
-  else if (query_int (self, "PRAGMA user_version", error) != ORDERLY_SQLITE_SCHEMA_VERSION)
-    {
-      if (error == NULL || *error == NULL)
-        g_set_error (error, ORDERLY_ERROR, ORDERLY_ERROR_STORAGE,
-                     "The database %s has no Orderly schema", path);
-      return NULL;
-    }
-
-  for (guint i = 0; i < N_STMTS; i++)
-    {
-      rc = sqlite3_prepare_v3 (self->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-                               &self->stmts[i], NULL);
-      if (rc != SQLITE_OK)
-        {
-          set_error (self, rc, error);
-          return NULL;
-        }
-    }
-
-  return g_steal_pointer (&store);
+OrderlyStore *
+orderly_sqlite_store_new (const char  *path,
+                          GError     **error)
+{
+  return orderly_sqlite_store_new_full (path, ORDERLY_SQLITE_STORE_NONE, error);
 }
 
 /**
@@ -963,24 +1318,18 @@ void
 orderly_sqlite_store_set_size_limit (OrderlyStore *store,
                                      gint64        max_bytes)
 {
-  OrderlySqliteStore *self = (OrderlySqliteStore *) store;
+  OrderlySqliteStore *self;
   G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = NULL;
   g_autofree char *sql = NULL;
   gint64 page_size;
 
-  g_return_if_fail (store != NULL && store->vtable == &sqlite_vtable);
+  g_return_if_fail (ORDERLY_IS_SQLITE_STORE (store));
 
+  self = ORDERLY_SQLITE_STORE (store);
   locker = g_mutex_locker_new (&self->lock);
-  page_size = query_int (self, "PRAGMA page_size", NULL);
+  page_size = _orderly_sqlite_query_int (self, "PRAGMA page_size", NULL);
   sql = g_strdup_printf ("PRAGMA max_page_count = %" G_GINT64_FORMAT,
                          max_bytes > 0 && page_size > 0 ? MAX (max_bytes / page_size, 1)
                                                         : (gint64) G_MAXUINT32 - 1);
   sqlite3_exec (self->db, sql, NULL, NULL, NULL);
-}
-
-OrderlyStore *
-orderly_sqlite_store_new (const char  *path,
-                          GError     **error)
-{
-  return orderly_sqlite_store_new_full (path, ORDERLY_SQLITE_STORE_NONE, error);
 }

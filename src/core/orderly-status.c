@@ -54,6 +54,15 @@ enum {
   PROP_QUEUE_WAITING,
   PROP_ACTIVE_WORKERS,
   PROP_ERROR_MESSAGE,
+  PROP_VIP_FAILED,
+  PROP_NORMAL_FAILED,
+  PROP_FAILED_TOTAL,
+  PROP_QUEUE_ACTIVE,
+  PROP_QUEUE_DELAYED,
+  PROP_PAUSED,
+  PROP_PAUSED_MS,
+  PROP_GENERATION_PERCENT,
+  PROP_FINISH_AT_US,
   N_PROPS
 };
 
@@ -62,7 +71,7 @@ enum {
   N_SIGNALS
 };
 
-typedef enum { FIELD_INT64, FIELD_DOUBLE, FIELD_UINT, FIELD_PHASE, FIELD_STRING } FieldType;
+typedef enum { FIELD_INT64, FIELD_DOUBLE, FIELD_UINT, FIELD_BOOLEAN, FIELD_PHASE, FIELD_STRING } FieldType;
 
 typedef struct
 {
@@ -104,6 +113,15 @@ static const Field fields[N_PROPS] = {
   F (PROP_QUEUE_WAITING, "queue-waiting", FIELD_INT64, queue_waiting),
   F (PROP_ACTIVE_WORKERS, "active-workers", FIELD_UINT, active_workers),
   F (PROP_ERROR_MESSAGE, "error-message", FIELD_STRING, error_message),
+  F (PROP_VIP_FAILED, "vip-failed", FIELD_INT64, vip_failed),
+  F (PROP_NORMAL_FAILED, "normal-failed", FIELD_INT64, normal_failed),
+  F (PROP_FAILED_TOTAL, "failed-total", FIELD_INT64, failed_total),
+  F (PROP_QUEUE_ACTIVE, "queue-active", FIELD_INT64, queue_active),
+  F (PROP_QUEUE_DELAYED, "queue-delayed", FIELD_INT64, queue_delayed),
+  F (PROP_PAUSED, "paused", FIELD_BOOLEAN, paused),
+  F (PROP_PAUSED_MS, "paused-ms", FIELD_DOUBLE, paused_ms),
+  F (PROP_GENERATION_PERCENT, "generation-percent", FIELD_DOUBLE, generation_percent),
+  F (PROP_FINISH_AT_US, "finish-at-us", FIELD_INT64, finish_at_us),
 };
 
 #undef F
@@ -154,6 +172,9 @@ orderly_status_get_property (GObject    *object,
     case FIELD_UINT:
       g_value_set_uint (value, *(guint *) ptr);
       break;
+    case FIELD_BOOLEAN:
+      g_value_set_boolean (value, *(gboolean *) ptr);
+      break;
     case FIELD_PHASE:
       g_value_set_enum (value, *(OrderlyPhase *) ptr);
       break;
@@ -190,6 +211,9 @@ orderly_status_class_init (OrderlyStatusClass *klass)
           break;
         case FIELD_UINT:
           properties[i] = g_param_spec_uint (field->name, NULL, NULL, 0, G_MAXUINT, 0, flags);
+          break;
+        case FIELD_BOOLEAN:
+          properties[i] = g_param_spec_boolean (field->name, NULL, NULL, FALSE, flags);
           break;
         case FIELD_PHASE:
           properties[i] = g_param_spec_enum (field->name, NULL, NULL, ORDERLY_TYPE_PHASE,
@@ -281,6 +305,10 @@ orderly_status_update (OrderlyStatus           *self,
         case FIELD_UINT:
           differs = *(guint *) old != *(const guint *) new;
           *(guint *) old = *(const guint *) new;
+          break;
+        case FIELD_BOOLEAN:
+          differs = !*(gboolean *) old != !*(const gboolean *) new;
+          *(gboolean *) old = !!*(const gboolean *) new;
           break;
         case FIELD_PHASE:
           differs = *(OrderlyPhase *) old != *(const OrderlyPhase *) new;

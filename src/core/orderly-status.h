@@ -9,7 +9,11 @@ G_BEGIN_DECLS
 
 /*
  * The values behind OrderlyStatus, one field per property. Times are
- * microseconds since the epoch (0 = not yet), durations milliseconds.
+ * microseconds since the epoch (0 = not yet), durations milliseconds of
+ * working time (time paused left out). vip_total and normal_total are the
+ * orders generated per priority, vip_processed and normal_processed those
+ * processed. progress_percent is processed / target, generation_percent
+ * generated / target; eta_ms covers every step left, generation included.
  */
 typedef struct
 {
@@ -43,6 +47,15 @@ typedef struct
   gint64       queue_waiting;
   guint        active_workers;
   const char  *error_message;
+  gint64       vip_failed;        /* failed for good */
+  gint64       normal_failed;
+  gint64       failed_total;
+  gint64       queue_active;
+  gint64       queue_delayed;
+  gboolean     paused;
+  double       paused_ms;
+  double       generation_percent;
+  gint64       finish_at_us;      /* when the ETA ends, 0 when unknown */
 } OrderlyStatusData;
 
 #define ORDERLY_TYPE_STATUS (orderly_status_get_type ())

@@ -5,150 +5,502 @@
 
 #include "orderly-store.h"
 
-/*
- * OrderlyStore is a small reference-counted interface rather than a GObject so
- * that worker threads can call it freely: it carries no signals or properties,
- * and every backend serialises its own access.
+/**
+ * OrderlyStore:
+ *
+ * Where orders, runs, the queue and the log live: an abstract class that
+ * each storage backend (SQLite, PostgreSQL) implements. The engine talks to
+ * this interface only and never knows which backend it has.
+ *
+ * What every backend guarantees:
+ *
+ * - Threads. Every function may be called from any thread, at any time, by
+ *   several threads at once; the backend serialises what must be. Nothing
+ *   here emits a signal or notifies a property.
+ * - Atomic writes. Every function that writes is one transaction: it happens
+ *   whole or not at all, also across a kill -9 or a full disk. In particular
+ *   orderly_store_begin_run() clears the previous run's orders, closes any
+ *   unfinished run and creates the new one in one step, and
+ *   orderly_store_complete_claim() writes a claim's outcomes, its counters and
+ *   its wait histogram together.
+ * - Exactly once. An order is in at most one live claim at a time, and it is
+ *   processed at most once: orderly_store_complete_claim() refuses, with
+ *   %ORDERLY_ERROR_LEASE_EXPIRED and without writing anything, the outcomes
+ *   of a claim whose lease has run out (by the backend's clock) or that
+ *   another claimant has taken over since. A claim whose lease expired may
+ *   be taken over by a later orderly_store_claim(), or given back by
+ *   orderly_store_release_claims(). Every order is settled (processed, or
+ *   failed for good) at most once until orderly_store_retry_failed() puts a
+ *   failed one back in the queue.
+ * - VIP before NORMAL, across every claimant of every instance: a NORMAL
+ *   claim is answered %ORDERLY_CLAIM_BLOCKED while any VIP order of the run
+ *   is unsettled, that is waiting, claimed (whether its lease is live or
+ *   not) or waiting for a retry. Within one priority, fresh orders are
+ *   claimed in ascending id order; orders given back and due retries first.
+ * - No lists in memory. Claims, counts and listings come from queries over
+ *   indexed data, in bounded memory whatever the size of the run: a claim
+ *   holds at most the orders asked for, a listing at most a page.
+ * - Counts at once. orderly_store_count_orders() costs the same for a run of
+ *   ten orders or fifty million: the counts are kept up to date by the same
+ *   transactions that change them.
+ *
+ * A backend is shared (orderly_store_is_shared()) when other processes may
+ * work on the same data at the same time. A store that is not shared knows
+ * that every claim it finds when it opens was left by a process that is
+ * gone.
  */
 
-G_DEFINE_BOXED_TYPE (OrderlyStore, orderly_store, orderly_store_ref, orderly_store_unref)
+G_DEFINE_ABSTRACT_TYPE (OrderlyStore, orderly_store, G_TYPE_OBJECT)
 
-void
-orderly_store_init (OrderlyStore             *self,
-                    const OrderlyStoreVTable *vtable)
+static void
+orderly_store_class_init (OrderlyStoreClass *klass)
 {
-  g_return_if_fail (self != NULL);
-  g_return_if_fail (vtable != NULL);
-
-  self->vtable = vtable;
-  self->ref_count = 1;
 }
 
+static void
+orderly_store_init (OrderlyStore *self)
+{
+}
+
+#define STORE_CLASS(self) ORDERLY_STORE_GET_CLASS (self)
+
+/**
+ * orderly_store_ref:
+ *
+ * The same as g_object_ref(), kept for the callers that hold a store with
+ * g_clear_pointer().
+ */
 OrderlyStore *
 orderly_store_ref (OrderlyStore *self)
 {
-  g_return_val_if_fail (self != NULL, NULL);
-
-  g_atomic_int_inc (&self->ref_count);
-  return self;
+  g_return_val_if_fail (ORDERLY_IS_STORE (self), NULL);
+  return g_object_ref (self);
 }
 
 void
 orderly_store_unref (OrderlyStore *self)
 {
-  g_return_if_fail (self != NULL);
-
-  if (g_atomic_int_dec_and_test (&self->ref_count))
-    self->vtable->finalize (self);
+  g_return_if_fail (ORDERLY_IS_STORE (self));
+  g_object_unref (self);
 }
 
+/**
+ * orderly_store_is_shared:
+ *
+ * Returns: whether other processes may use the same data at the same time
+ */
 gboolean
-orderly_store_create_run (OrderlyStore      *self,
-                          OrderlyRunRecord  *run,
-                          GError           **error)
+orderly_store_is_shared (OrderlyStore *self)
 {
-  g_return_val_if_fail (self != NULL && run != NULL, FALSE);
-  return self->vtable->create_run (self, run, error);
+  g_return_val_if_fail (ORDERLY_IS_STORE (self), FALSE);
+  return STORE_CLASS (self)->is_shared (self);
 }
 
+/**
+ * orderly_store_begin_run:
+ * @run: the new run; its id is set on success
+ *
+ * Starts a run in one transaction: closes every run that is not finished
+ * as aborted, deletes the orders of earlier runs with their queue state,
+ * and creates @run's row with its counters. After a crash there is either
+ * the old run, whole, or the new one, empty.
+ *
+ * Refused with %ORDERLY_ERROR_BUSY if a shared store knows another instance
+ * works on a run.
+ */
+gboolean
+orderly_store_begin_run (OrderlyStore      *self,
+                         OrderlyRunRecord  *run,
+                         GError           **error)
+{
+  g_return_val_if_fail (ORDERLY_IS_STORE (self), FALSE);
+  g_return_val_if_fail (run != NULL, FALSE);
+  return STORE_CLASS (self)->begin_run (self, run, error);
+}
+
+/**
+ * orderly_store_save_run:
+ *
+ * Writes @run's row (found by its id): phase, timings, counts, the paused
+ * flag and the check.
+ */
 gboolean
 orderly_store_save_run (OrderlyStore            *self,
                         const OrderlyRunRecord  *run,
                         GError                 **error)
 {
-  g_return_val_if_fail (self != NULL && run != NULL, FALSE);
-  return self->vtable->save_run (self, run, error);
+  g_return_val_if_fail (ORDERLY_IS_STORE (self), FALSE);
+  g_return_val_if_fail (run != NULL, FALSE);
+  return STORE_CLASS (self)->save_run (self, run, error);
 }
 
 /**
  * orderly_store_list_runs:
+ * @limit: 0 for all
  *
- * Returns: (transfer full): the newest @limit runs, newest first, as
- *   #OrderlyRunRecord, or %NULL on error.
+ * Returns: (transfer full) (element-type OrderlyRunRecord): the newest
+ *   @limit runs, newest first, or %NULL on error.
  */
 GPtrArray *
 orderly_store_list_runs (OrderlyStore  *self,
                          guint          limit,
                          GError       **error)
 {
-  g_return_val_if_fail (self != NULL, NULL);
-  return self->vtable->list_runs (self, limit, error);
+  g_return_val_if_fail (ORDERLY_IS_STORE (self), NULL);
+  return STORE_CLASS (self)->list_runs (self, limit, error);
 }
 
-gboolean
-orderly_store_clear_orders (OrderlyStore  *self,
-                            gint64        *deleted,
-                            GError       **error)
-{
-  g_return_val_if_fail (self != NULL, FALSE);
-  return self->vtable->clear_orders (self, deleted, error);
-}
-
+/**
+ * orderly_store_reset:
+ *
+ * Deletes every order, run and their queue state and series; the log stays.
+ */
 gboolean
 orderly_store_reset (OrderlyStore  *self,
                      gint64        *deleted_orders,
                      gint64        *deleted_runs,
                      GError       **error)
 {
-  g_return_val_if_fail (self != NULL, FALSE);
-  return self->vtable->reset (self, deleted_orders, deleted_runs, error);
+  g_return_val_if_fail (ORDERLY_IS_STORE (self), FALSE);
+  return STORE_CLASS (self)->reset (self, deleted_orders, deleted_runs, error);
 }
 
+/**
+ * orderly_store_clear_orders:
+ * @deleted: (out) (optional): how many orders were deleted
+ *
+ * Deletes every stored order with its queue state; the runs' rows, counts
+ * and series stay, as history.
+ */
+gboolean
+orderly_store_clear_orders (OrderlyStore  *self,
+                            gint64        *deleted,
+                            GError       **error)
+{
+  g_return_val_if_fail (ORDERLY_IS_STORE (self), FALSE);
+  return STORE_CLASS (self)->clear_orders (self, deleted, error);
+}
+
+/**
+ * orderly_store_insert_orders:
+ *
+ * Stores a batch of generated orders of one run, waiting, and counts them.
+ */
 gboolean
 orderly_store_insert_orders (OrderlyStore        *self,
                              const OrderlyOrder  *orders,
                              guint                n_orders,
                              GError             **error)
 {
-  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (ORDERLY_IS_STORE (self), FALSE);
   g_return_val_if_fail (orders != NULL || n_orders == 0, FALSE);
-  return self->vtable->insert_orders (self, orders, n_orders, error);
+  if (n_orders == 0)
+    return TRUE;
+  return STORE_CLASS (self)->insert_orders (self, orders, n_orders, error);
 }
 
 /**
- * orderly_store_process_orders:
- * @n_claimed: (out): how many of @results were still pending and are now processed
+ * orderly_store_count_orders:
+ * @counts: (out caller-allocates): the run's orders by priority and state
  *
- * Claims the given orders and writes their results in one transaction. An
- * order that is no longer pending is left untouched, so an order is never
- * processed twice.
+ * Reads counters, never counts rows: as cheap for any size of run.
  */
-gboolean
-orderly_store_process_orders (OrderlyStore              *self,
-                              const OrderlyOrderResult  *results,
-                              guint                      n_results,
-                              guint                     *n_claimed,
-                              GError                   **error)
-{
-  g_return_val_if_fail (self != NULL, FALSE);
-  g_return_val_if_fail (results != NULL || n_results == 0, FALSE);
-  return self->vtable->process_orders (self, results, n_results, n_claimed, error);
-}
-
 gboolean
 orderly_store_count_orders (OrderlyStore        *self,
                             gint64               run_id,
                             OrderlyOrderCounts  *counts,
                             GError             **error)
 {
-  g_return_val_if_fail (self != NULL && counts != NULL, FALSE);
-  return self->vtable->count_orders (self, run_id, counts, error);
+  g_return_val_if_fail (ORDERLY_IS_STORE (self), FALSE);
+  g_return_val_if_fail (counts != NULL, FALSE);
+  memset (counts, 0, sizeof *counts);
+  return STORE_CLASS (self)->count_orders (self, run_id, counts, error);
 }
 
 /**
- * orderly_store_pending_order_ids:
+ * orderly_store_claim:
+ * @answer: (out caller-allocates): what happened; clear it with
+ *   orderly_claim_answer_clear()
  *
- * Returns: (transfer full): the ids (gint64) of @run_id's pending orders of
- *   @priority, in ascending order, or %NULL on error.
+ * Claims orders of @request->priority of @request->run_id, once the run's
+ * orders are all generated, in this order of preference: orders given back
+ * or whose lease expired, failed orders whose retry is due (requeued ones
+ * first), then fresh orders in ascending id order. See #OrderlyStore for
+ * what a claim guarantees.
+ */
+gboolean
+orderly_store_claim (OrderlyStore               *self,
+                     const OrderlyClaimRequest  *request,
+                     OrderlyClaimAnswer         *answer,
+                     GError                    **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (ORDERLY_IS_STORE (self), FALSE);
+  g_return_val_if_fail (request != NULL && request->max_orders > 0, FALSE);
+  g_return_val_if_fail (request->owner != NULL && request->lease_ms >= 0, FALSE);
+  g_return_val_if_fail (answer != NULL, FALSE);
+
+  memset (answer, 0, sizeof *answer);
+  ok = STORE_CLASS (self)->claim (self, request, answer, error);
+  g_assert (!ok || (answer->result == ORDERLY_CLAIM_TAKEN) == (answer->claim != NULL));
+  return ok;
+}
+
+void
+orderly_claim_answer_clear (OrderlyClaimAnswer *answer)
+{
+  g_clear_pointer (&answer->claim, orderly_claim_free);
+}
+
+/**
+ * orderly_store_renew_claim:
+ *
+ * Extends @claim's lease by @lease_ms from now, and updates
+ * @claim->lease_until_us. Fails with %ORDERLY_ERROR_LEASE_EXPIRED if the
+ * lease has run out already or the claim is no longer @claim->owner's.
+ */
+gboolean
+orderly_store_renew_claim (OrderlyStore  *self,
+                           OrderlyClaim  *claim,
+                           gint64         lease_ms,
+                           GError       **error)
+{
+  g_return_val_if_fail (ORDERLY_IS_STORE (self), FALSE);
+  g_return_val_if_fail (claim != NULL, FALSE);
+  return STORE_CLASS (self)->renew_claim (self, claim, lease_ms, error);
+}
+
+/**
+ * orderly_store_complete_claim:
+ * @outcomes: (array length=n_outcomes): how the attempts on the first
+ *   @n_outcomes orders of @claim ended
+ * @next: (nullable): a claim to take in the same transaction, once the
+ *   outcomes are written
+ * @next_answer: (out caller-allocates) (optional): with @next, what that
+ *   claim gave; clear it with orderly_claim_answer_clear()
+ *
+ * Writes the outcomes and ends the claim; the orders after the first
+ * @n_outcomes go back to waiting (so 0 outcomes give the whole claim
+ * back). A processed order is stored with its observations; a failed one
+ * is delayed until its @retry_at_us, or failed for good. Refused with
+ * %ORDERLY_ERROR_LEASE_EXPIRED, writing and claiming nothing, if the lease
+ * ran out. A worker that goes on asks for its next orders with @next: one
+ * transaction per batch instead of two.
+ */
+gboolean
+orderly_store_complete_claim (OrderlyStore               *self,
+                              const OrderlyClaim         *claim,
+                              const OrderlyOrderOutcome  *outcomes,
+                              guint                       n_outcomes,
+                              const OrderlyClaimRequest  *next,
+                              OrderlyClaimAnswer         *next_answer,
+                              GError                    **error)
+{
+  OrderlyClaimAnswer answer = { 0 };
+  gboolean ok;
+
+  g_return_val_if_fail (ORDERLY_IS_STORE (self), FALSE);
+  g_return_val_if_fail (claim != NULL, FALSE);
+  g_return_val_if_fail (n_outcomes <= claim->n_orders, FALSE);
+  g_return_val_if_fail (outcomes != NULL || n_outcomes == 0, FALSE);
+  g_return_val_if_fail (next == NULL || (next->max_orders > 0 && next->owner != NULL), FALSE);
+
+  ok = STORE_CLASS (self)->complete_claim (self, claim, outcomes, n_outcomes, next,
+                                           next != NULL ? &answer : NULL, error);
+  g_assert (!ok || next == NULL || (answer.result == ORDERLY_CLAIM_TAKEN) == (answer.claim != NULL));
+  if (next_answer != NULL)
+    *next_answer = answer;
+  else
+    orderly_claim_answer_clear (&answer);
+  return ok;
+}
+
+/**
+ * orderly_store_release_claims:
+ * @expired_only: only claims whose lease has run out; otherwise every claim
+ *   of the run (for a store that is not shared, after a crash)
+ * @max_orders: stop once claims holding this many orders were given back
+ *   (a claim is given back whole); 0 for no limit
+ * @released: (out) (optional): how many orders went back to waiting
+ *
+ * Gives claimed orders back to the queue.
+ */
+gboolean
+orderly_store_release_claims (OrderlyStore  *self,
+                              gint64         run_id,
+                              gboolean       expired_only,
+                              gint64         max_orders,
+                              gint64        *released,
+                              GError       **error)
+{
+  gint64 count = 0;
+
+  g_return_val_if_fail (ORDERLY_IS_STORE (self), FALSE);
+  g_return_val_if_fail (max_orders >= 0, FALSE);
+  if (!STORE_CLASS (self)->release_claims (self, run_id, expired_only, max_orders, &count, error))
+    return FALSE;
+  if (released != NULL)
+    *released = count;
+  return TRUE;
+}
+
+/**
+ * orderly_store_retry_failed:
+ * @max_orders: 0 for all
+ * @requeued: (out) (optional): how many failed orders went back to waiting
+ *
+ * Puts orders that failed for good back in the queue, VIP ones first,
+ * each with a fresh set of attempts.
+ */
+gboolean
+orderly_store_retry_failed (OrderlyStore  *self,
+                            gint64         run_id,
+                            gint64         max_orders,
+                            gint64        *requeued,
+                            GError       **error)
+{
+  gint64 count = 0;
+
+  g_return_val_if_fail (ORDERLY_IS_STORE (self), FALSE);
+  g_return_val_if_fail (max_orders >= 0, FALSE);
+  if (!STORE_CLASS (self)->retry_failed (self, run_id, max_orders, &count, error))
+    return FALSE;
+  if (requeued != NULL)
+    *requeued = count;
+  return TRUE;
+}
+
+/**
+ * orderly_store_clean:
+ * @state: %ORDERLY_JOB_STATE_COMPLETED or %ORDERLY_JOB_STATE_FAILED
+ * @finished_before_us: only orders that settled before this time
+ * @limit: at most this many orders, at least 1
+ * @removed: (out) (optional): how many orders were deleted
+ *
+ * Deletes settled orders of @run_id from the store, oldest first. They stay
+ * counted as processed or failed (in the counters' removed fields).
+ */
+gboolean
+orderly_store_clean (OrderlyStore     *self,
+                     gint64            run_id,
+                     OrderlyJobState   state,
+                     gint64            finished_before_us,
+                     gint64            limit,
+                     gint64           *removed,
+                     GError          **error)
+{
+  gint64 count = 0;
+
+  g_return_val_if_fail (ORDERLY_IS_STORE (self), FALSE);
+  g_return_val_if_fail (state == ORDERLY_JOB_STATE_COMPLETED || state == ORDERLY_JOB_STATE_FAILED,
+                        FALSE);
+  g_return_val_if_fail (limit > 0, FALSE);
+  if (!STORE_CLASS (self)->clean (self, run_id, state, finished_before_us, limit, &count, error))
+    return FALSE;
+  if (removed != NULL)
+    *removed = count;
+  return TRUE;
+}
+
+/**
+ * orderly_store_list_jobs:
+ * @state: any state but %ORDERLY_JOB_STATE_PAUSED
+ * @offset: how many orders of the list to skip
+ * @limit: the page size, at most 10000
+ * @with_data: whether to fill the order's data fields
+ *
+ * One page of @run_id's orders in @state, VIP before NORMAL. Waiting orders
+ * come in the order they will be claimed, active ones oldest claim first,
+ * delayed ones soonest retry first, completed and failed ones most recent
+ * first. Each page is an indexed query: its cost depends on @offset + @limit,
+ * not on the size of the run.
+ *
+ * Returns: (transfer full) (element-type OrderlyJob): the page, or %NULL on
+ *   error
+ */
+GPtrArray *
+orderly_store_list_jobs (OrderlyStore     *self,
+                         gint64            run_id,
+                         OrderlyJobState   state,
+                         gint64            offset,
+                         guint             limit,
+                         gboolean          with_data,
+                         GError          **error)
+{
+  g_return_val_if_fail (ORDERLY_IS_STORE (self), NULL);
+  g_return_val_if_fail (state != ORDERLY_JOB_STATE_PAUSED, NULL);
+  g_return_val_if_fail (offset >= 0, NULL);
+  g_return_val_if_fail (limit <= 10000, NULL);
+  return STORE_CLASS (self)->list_jobs (self, run_id, state, offset, limit, with_data, error);
+}
+
+/**
+ * orderly_store_get_wait_histogram:
+ * @histogram: (out caller-allocates): how long @run_id's processed orders of
+ *   @priority waited, from creation to processing
+ */
+gboolean
+orderly_store_get_wait_histogram (OrderlyStore          *self,
+                                  gint64                 run_id,
+                                  OrderlyPriority        priority,
+                                  OrderlyWaitHistogram  *histogram,
+                                  GError               **error)
+{
+  g_return_val_if_fail (ORDERLY_IS_STORE (self), FALSE);
+  g_return_val_if_fail (histogram != NULL, FALSE);
+  memset (histogram, 0, sizeof *histogram);
+  return STORE_CLASS (self)->get_wait_histogram (self, run_id, priority, histogram, error);
+}
+
+/**
+ * orderly_store_verify_run:
+ * @check: (out caller-allocates): what the stored rows say; free with
+ *   orderly_run_check_clear()
+ *
+ * Checks @run_id's rules on its stored rows themselves, not on counters:
+ * it reads every order of the run once, so it takes time on a large run.
+ * Fills the figures; orderly_run_check_judge() turns them into a verdict.
+ */
+gboolean
+orderly_store_verify_run (OrderlyStore     *self,
+                          gint64            run_id,
+                          OrderlyRunCheck  *check,
+                          GError          **error)
+{
+  g_return_val_if_fail (ORDERLY_IS_STORE (self), FALSE);
+  g_return_val_if_fail (check != NULL, FALSE);
+  memset (check, 0, sizeof *check);
+  return STORE_CLASS (self)->verify_run (self, run_id, check, error);
+}
+
+gboolean
+orderly_store_append_samples (OrderlyStore            *self,
+                              gint64                   run_id,
+                              const OrderlyRunSample  *samples,
+                              guint                    n_samples,
+                              GError                 **error)
+{
+  g_return_val_if_fail (ORDERLY_IS_STORE (self), FALSE);
+  g_return_val_if_fail (samples != NULL || n_samples == 0, FALSE);
+  if (n_samples == 0)
+    return TRUE;
+  return STORE_CLASS (self)->append_samples (self, run_id, samples, n_samples, error);
+}
+
+/**
+ * orderly_store_list_samples:
+ *
+ * Returns: (transfer full) (element-type OrderlyRunSample): @run_id's
+ *   throughput series, oldest first, or %NULL on error
  */
 GArray *
-orderly_store_pending_order_ids (OrderlyStore     *self,
-                                 gint64            run_id,
-                                 OrderlyPriority   priority,
-                                 GError          **error)
+orderly_store_list_samples (OrderlyStore  *self,
+                            gint64         run_id,
+                            GError       **error)
 {
-  g_return_val_if_fail (self != NULL, NULL);
-  return self->vtable->pending_order_ids (self, run_id, priority, error);
+  g_return_val_if_fail (ORDERLY_IS_STORE (self), NULL);
+  return STORE_CLASS (self)->list_samples (self, run_id, error);
 }
 
 /**
@@ -165,8 +517,10 @@ orderly_store_append_logs (OrderlyStore      *self,
                            guint              keep,
                            GError           **error)
 {
-  g_return_val_if_fail (self != NULL, FALSE);
-  return self->vtable->append_logs (self, records, n_records, keep, error);
+  g_return_val_if_fail (ORDERLY_IS_STORE (self), FALSE);
+  if (n_records == 0)
+    return TRUE;
+  return STORE_CLASS (self)->append_logs (self, records, n_records, keep, error);
 }
 
 /**
@@ -179,16 +533,110 @@ orderly_store_recent_logs (OrderlyStore  *self,
                            guint          n_lines,
                            GError       **error)
 {
-  g_return_val_if_fail (self != NULL, NULL);
-  return self->vtable->recent_logs (self, n_lines, error);
+  g_return_val_if_fail (ORDERLY_IS_STORE (self), NULL);
+  return STORE_CLASS (self)->recent_logs (self, n_lines, error);
 }
 
+/**
+ * orderly_store_check:
+ *
+ * Reads from the store, to tell whether it answers.
+ */
 gboolean
 orderly_store_check (OrderlyStore  *self,
                      GError       **error)
 {
-  g_return_val_if_fail (self != NULL, FALSE);
-  return self->vtable->check (self, error);
+  g_return_val_if_fail (ORDERLY_IS_STORE (self), FALSE);
+  return STORE_CLASS (self)->check (self, error);
+}
+
+/**
+ * orderly_claim_new:
+ *
+ * Returns: (transfer full): a claim with room for @n_orders orders, for a
+ *   backend to fill
+ */
+OrderlyClaim *
+orderly_claim_new (guint n_orders)
+{
+  OrderlyClaim *claim = g_new0 (OrderlyClaim, 1);
+
+  claim->n_orders = n_orders;
+  claim->order_ids = g_new0 (gint64, MAX (n_orders, 1));
+  claim->created_at_us = g_new0 (gint64, MAX (n_orders, 1));
+  claim->attempts_made = g_new0 (guint, MAX (n_orders, 1));
+  return claim;
+}
+
+void
+orderly_claim_free (OrderlyClaim *claim)
+{
+  if (claim == NULL)
+    return;
+  g_free (claim->owner);
+  g_free (claim->order_ids);
+  g_free (claim->created_at_us);
+  g_free (claim->attempts_made);
+  g_free (claim);
+}
+
+void
+orderly_job_free (OrderlyJob *job)
+{
+  if (job == NULL)
+    return;
+  g_free (job->failed_reason);
+  g_free (job->customer);
+  g_free (job->observations);
+  g_free (job);
+}
+
+void
+orderly_run_check_clear (OrderlyRunCheck *check)
+{
+  g_clear_pointer (&check->message, g_free);
+}
+
+/**
+ * orderly_run_check_judge:
+ * @run_complete: whether the run ended done, so that every order must be
+ *   settled
+ *
+ * Sets @check's state and message from its figures.
+ */
+void
+orderly_run_check_judge (OrderlyRunCheck *check,
+                         gboolean         run_complete)
+{
+  g_autoptr(GString) problems = g_string_new (NULL);
+
+  g_clear_pointer (&check->message, g_free);
+  if (check->conflicts > 0)
+    g_string_append_printf (problems, "%" G_GINT64_FORMAT " orders have conflicting results. ",
+                            check->conflicts);
+  if (run_complete && check->unsettled > 0)
+    g_string_append_printf (problems, "%" G_GINT64_FORMAT " orders were never processed. ",
+                            check->unsettled);
+  if (check->vip_last_settled_us > 0 && check->normal_first_attempt_us > 0 &&
+      check->normal_first_attempt_us < check->vip_last_settled_us)
+    g_string_append_printf (problems,
+                            "A NORMAL order was processed %.3f ms before the last VIP order settled. ",
+                            (check->vip_last_settled_us - check->normal_first_attempt_us) / 1000.0);
+
+  if (problems->len > 0)
+    {
+      g_string_truncate (problems, problems->len - 1);
+      check->state = ORDERLY_RUN_CHECK_FAILED;
+      check->message = g_string_free (g_steal_pointer (&problems), FALSE);
+    }
+  else
+    {
+      check->state = ORDERLY_RUN_CHECK_PASSED;
+      check->message = g_strdup_printf ("%" G_GINT64_FORMAT " orders each processed once%s; "
+                                        "no NORMAL order before the last VIP one",
+                                        check->processed,
+                                        check->failed > 0 ? " or failed for good" : "");
+    }
 }
 
 OrderlyRunRecord *
@@ -198,6 +646,7 @@ orderly_run_record_copy (const OrderlyRunRecord *run)
 
   *copy = *run;
   copy->error_message = g_strdup (run->error_message);
+  copy->check_message = g_strdup (run->check_message);
   return copy;
 }
 
@@ -205,6 +654,7 @@ void
 orderly_run_record_clear (OrderlyRunRecord *run)
 {
   g_clear_pointer (&run->error_message, g_free);
+  g_clear_pointer (&run->check_message, g_free);
 }
 
 void

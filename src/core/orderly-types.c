@@ -64,6 +64,44 @@ orderly_priority_to_string (OrderlyPriority priority)
   return priority == ORDERLY_PRIORITY_VIP ? "VIP" : "NORMAL";
 }
 
+static const char * const job_state_names[] = {
+  [ORDERLY_JOB_STATE_WAITING] = "waiting",
+  [ORDERLY_JOB_STATE_ACTIVE] = "active",
+  [ORDERLY_JOB_STATE_COMPLETED] = "completed",
+  [ORDERLY_JOB_STATE_FAILED] = "failed",
+  [ORDERLY_JOB_STATE_DELAYED] = "delayed",
+  [ORDERLY_JOB_STATE_PAUSED] = "paused",
+};
+
+/**
+ * orderly_job_state_to_string:
+ *
+ * Returns: the state's name in a job queue's words: "waiting", "active", …
+ */
+const char *
+orderly_job_state_to_string (OrderlyJobState state)
+{
+  g_return_val_if_fail (state < G_N_ELEMENTS (job_state_names), "waiting");
+  return job_state_names[state];
+}
+
+gboolean
+orderly_job_state_from_string (const char      *string,
+                               OrderlyJobState *state)
+{
+  g_return_val_if_fail (state != NULL, FALSE);
+
+  for (guint i = 0; string != NULL && i < G_N_ELEMENTS (job_state_names); i++)
+    {
+      if (g_str_equal (string, job_state_names[i]))
+        {
+          *state = i;
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
 static const char * const level_names[] = { "log", "warn", "error" };
 
 const char *

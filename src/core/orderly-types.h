@@ -37,6 +37,31 @@ typedef enum
   ORDERLY_PRIORITY_NORMAL,
 } OrderlyPriority;
 
+/**
+ * OrderlyJobState:
+ * @ORDERLY_JOB_STATE_WAITING: generated and not yet claimed (or given back)
+ * @ORDERLY_JOB_STATE_ACTIVE: in a worker's claim
+ * @ORDERLY_JOB_STATE_COMPLETED: processed
+ * @ORDERLY_JOB_STATE_FAILED: failed on its last allowed attempt
+ * @ORDERLY_JOB_STATE_DELAYED: failed an attempt, waiting for its retry
+ * @ORDERLY_JOB_STATE_PAUSED: waiting while its run is paused or interrupted
+ *
+ * Where an order is in the queue, in the words of a job queue. The store
+ * knows the first five; an order is paused when it waits in a run that does
+ * not go on.
+ */
+typedef enum
+{
+  ORDERLY_JOB_STATE_WAITING,
+  ORDERLY_JOB_STATE_ACTIVE,
+  ORDERLY_JOB_STATE_COMPLETED,
+  ORDERLY_JOB_STATE_FAILED,
+  ORDERLY_JOB_STATE_DELAYED,
+  ORDERLY_JOB_STATE_PAUSED,
+} OrderlyJobState;
+
+#define ORDERLY_N_JOB_STATES (ORDERLY_JOB_STATE_PAUSED + 1)
+
 typedef enum
 {
   ORDERLY_LOG_LEVEL_LOG,
@@ -59,6 +84,8 @@ typedef enum
  * @ORDERLY_ERROR_UNAUTHORIZED: the caller did not prove who it is
  * @ORDERLY_ERROR_NOT_FOUND: no such thing
  * @ORDERLY_ERROR_TOO_LARGE: a request is larger than allowed
+ * @ORDERLY_ERROR_LEASE_EXPIRED: a claim's lease ran out before its results
+ *   were written; another worker may have the orders now
  */
 typedef enum
 {
@@ -73,6 +100,7 @@ typedef enum
   ORDERLY_ERROR_UNAUTHORIZED,
   ORDERLY_ERROR_NOT_FOUND,
   ORDERLY_ERROR_TOO_LARGE,
+  ORDERLY_ERROR_LEASE_EXPIRED,
 } OrderlyError;
 
 /* Bounds a run request must respect. */
@@ -89,6 +117,10 @@ gboolean     orderly_phase_is_active      (OrderlyPhase     phase);
 gboolean     orderly_phase_is_terminal    (OrderlyPhase     phase);
 
 const char  *orderly_priority_to_string   (OrderlyPriority  priority);
+
+const char  *orderly_job_state_to_string  (OrderlyJobState  state);
+gboolean     orderly_job_state_from_string (const char     *string,
+                                            OrderlyJobState *state);
 
 const char  *orderly_log_level_to_string  (OrderlyLogLevel  level);
 gboolean     orderly_log_level_from_string (const char     *string,

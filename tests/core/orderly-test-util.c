@@ -117,3 +117,27 @@ orderly_test_integrity_ok (const char *db_path)
   sqlite3_close (db);
   return ok;
 }
+
+static OrderlyStore *
+sqlite_open (const char  *data_dir,
+             GError     **error)
+{
+  g_autofree char *path = g_build_filename (data_dir, "orderly.db", NULL);
+
+  return orderly_sqlite_store_new (path, error);
+}
+
+static gint64
+sqlite_query_int (const char *data_dir,
+                  const char *sql)
+{
+  g_autofree char *path = g_build_filename (data_dir, "orderly.db", NULL);
+
+  return orderly_test_query_int (path, sql);
+}
+
+const OrderlyTestBackend orderly_test_backends[] = {
+  { "sqlite", sqlite_open, sqlite_query_int },
+};
+
+const guint orderly_test_n_backends = G_N_ELEMENTS (orderly_test_backends);

@@ -17,4 +17,21 @@ gint64         orderly_test_query_int       (const char    *db_path,
 
 gboolean       orderly_test_integrity_ok    (const char    *db_path);
 
+/*
+ * The store backends the store and queue tests run on, each test once per
+ * backend. A backend opens a store in a test's data directory, and answers
+ * a query (one integer) on what it stored there.
+ */
+typedef struct
+{
+  const char    *name;
+  OrderlyStore *(*open)      (const char  *data_dir,
+                              GError     **error);
+  gint64        (*query_int) (const char  *data_dir,
+                              const char  *sql);
+} OrderlyTestBackend;
+
+extern const OrderlyTestBackend orderly_test_backends[];
+extern const guint              orderly_test_n_backends;
+
 G_END_DECLS

@@ -39,7 +39,7 @@ test_store_migrate_v1 (void)
   g_autoptr(OrderlyStore) store = NULL;
   g_autofree char *command = NULL;
   OrderlyOrderCounts counts;
-  g_autoptr(GArray) pending = NULL;
+  g_autoptr(GPtrArray) pending = NULL;
 
   /* A database as the first schema version wrote it. */
   command = g_strdup_printf (
@@ -69,15 +69,16 @@ test_store_migrate_v1 (void)
 
   store = orderly_sqlite_store_new (path, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (orderly_test_query_int (path, "PRAGMA user_version"), ==, 2);
+  g_assert_cmpint (orderly_test_query_int (path, "PRAGMA user_version"), ==, ORDERLY_SQLITE_SCHEMA_VERSION);
   g_assert_true (orderly_store_count_orders (store, 1, &counts, &error));
-  g_assert_cmpint (counts.vip_total, ==, 1);
-  g_assert_cmpint (counts.vip_processed, ==, 1);
-  g_assert_cmpint (counts.normal_total, ==, 2);
-  g_assert_cmpint (counts.normal_processed, ==, 1);
-  pending = orderly_store_pending_order_ids (store, 1, ORDERLY_PRIORITY_NORMAL, &error);
+  g_assert_cmpint (counts.priority[ORDERLY_PRIORITY_VIP].generated, ==, 1);
+  g_assert_cmpint (counts.priority[ORDERLY_PRIORITY_VIP].completed, ==, 1);
+  g_assert_cmpint (counts.priority[ORDERLY_PRIORITY_NORMAL].generated, ==, 2);
+  g_assert_cmpint (counts.priority[ORDERLY_PRIORITY_NORMAL].completed, ==, 1);
+  g_assert_cmpint (counts.priority[ORDERLY_PRIORITY_NORMAL].waiting, ==, 1);
+  pending = orderly_store_list_jobs (store, 1, ORDERLY_JOB_STATE_WAITING, 0, 10, FALSE, &error);
   g_assert_cmpuint (pending->len, ==, 1);
-  g_assert_cmpint (g_array_index (pending, gint64, 0), ==, 3);
+  g_assert_cmpint (((OrderlyJob *) pending->pdata[0])->id, ==, 3);
   g_clear_pointer (&store, orderly_store_unref);
   g_assert_cmpint (orderly_test_query_int (path, "SELECT worker FROM orders_view WHERE id = 1"), ==, 2);
   g_assert_true (orderly_test_integrity_ok (path));
@@ -137,7 +138,7 @@ test_store_read_only (void)
 
   store = orderly_sqlite_store_new_full (path, ORDERLY_SQLITE_STORE_READ_ONLY, &error);
   g_assert_no_error (error);
-  g_assert_false (orderly_store_create_run (store, &run, &error));
+  g_assert_false (orderly_store_begin_run (store, &run, &error));
   g_assert_error (error, ORDERLY_ERROR, ORDERLY_ERROR_READ_ONLY);
   g_assert_nonnull (strstr (error->message, "read-only"));
   g_clear_pointer (&store, orderly_store_unref);
@@ -155,53 +156,6 @@ test_store_missing_dir (void)
   g_assert_null (store);
   g_assert_error (error, ORDERLY_ERROR, ORDERLY_ERROR_READ_ONLY);
   g_assert_nonnull (strstr (error->message, "Cannot open"));
-}
-
-static void
-test_store_batch_atomic (void)
-{
-  g_autofree char *dir = orderly_test_make_data_dir ();
-  g_autofree char *path = g_build_filename (dir, "orderly.db", NULL);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(OrderlyStore) store = orderly_sqlite_store_new (path, &error);
-  OrderlyOrder orders[3] = {
-    { .id = 1, .run_id = 1, .customer = "A" },
-    { .id = 2, .run_id = 1, .customer = "B" },
-    { .id = 1, .run_id = 1, .customer = "duplicate" },
-  };
-
-  g_assert_no_error (error);
-  /* The third row clashes: none of the batch may stay. */
-  g_assert_false (orderly_store_insert_orders (store, orders, 3, &error));
-  g_assert_error (error, ORDERLY_ERROR, ORDERLY_ERROR_STORAGE);
-  g_clear_pointer (&store, orderly_store_unref);
-  g_assert_cmpint (orderly_test_query_int (path, "SELECT count(*) FROM orders"), ==, 0);
-  orderly_test_remove_dir (dir);
-}
-
-static void
-test_store_claim_once (void)
-{
-  g_autofree char *dir = orderly_test_make_data_dir ();
-  g_autofree char *path = g_build_filename (dir, "orderly.db", NULL);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(OrderlyStore) store = orderly_sqlite_store_new (path, &error);
-  OrderlyOrder orders[2] = { { .id = 1, .run_id = 1, .customer = "A", .priority = ORDERLY_PRIORITY_NORMAL },
-                             { .id = 2, .run_id = 1, .customer = "B", .priority = ORDERLY_PRIORITY_NORMAL } };
-  OrderlyOrderResult first[1] = { { .id = 1, .priority = ORDERLY_PRIORITY_NORMAL, .observations = "first", .processed_at_us = 1, .worker_id = 1 } };
-  OrderlyOrderResult again[2] = { { .id = 1, .priority = ORDERLY_PRIORITY_NORMAL, .observations = "second", .processed_at_us = 2, .worker_id = 2 },
-                                  { .id = 2, .priority = ORDERLY_PRIORITY_NORMAL, .observations = "second", .processed_at_us = 2, .worker_id = 2 } };
-  guint claimed = 0;
-
-  g_assert_true (orderly_store_insert_orders (store, orders, 2, &error));
-  g_assert_true (orderly_store_process_orders (store, first, 1, &claimed, &error));
-  g_assert_cmpuint (claimed, ==, 1);
-  g_assert_true (orderly_store_process_orders (store, again, 2, &claimed, &error));
-  g_assert_cmpuint (claimed, ==, 1);
-  g_clear_pointer (&store, orderly_store_unref);
-  g_assert_cmpint (orderly_test_query_int (path, "SELECT worker FROM orders_view WHERE id = 1"), ==, 1);
-  g_assert_cmpint (orderly_test_query_int (path, "SELECT worker FROM orders_view WHERE id = 2"), ==, 2);
-  orderly_test_remove_dir (dir);
 }
 
 static void
@@ -359,8 +313,6 @@ main (int   argc,
   g_test_add_func ("/orderly/store/newer-schema", test_store_newer_schema);
   g_test_add_func ("/orderly/store/read-only", test_store_read_only);
   g_test_add_func ("/orderly/store/missing-dir", test_store_missing_dir);
-  g_test_add_func ("/orderly/store/batch-atomic", test_store_batch_atomic);
-  g_test_add_func ("/orderly/store/claim-once", test_store_claim_once);
   g_test_add_func ("/orderly/tokens/file", test_tokens_file);
   g_test_add_func ("/orderly/tokens/equal", test_tokens_equal);
   g_test_add_func ("/orderly/config/parse", test_config_parse);

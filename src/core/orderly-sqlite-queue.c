@@ -1,0 +1,1708 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "orderly-store"
+
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "orderly-sqlite-store-private.h"
+
+/*
+ * The queue of the SQLite backend: orders, claims, counters and listings,
+ * over the tables that schema version 3 describes. Every function here runs
+ * with the store's lock held (see the LOCKED wrappers in
+ * orderly-sqlite-store.c) and is one transaction.
+ */
+
+/* A claim taken over, split or given back never holds more than this. */
+#define MAX_CLAIM 10000
+
+static const char * const orders_table[] = { "vip_orders", "normal_orders" };
+static const char * const results_table[] = { "vip_results", "normal_results" };
+
+static sqlite3_stmt *
+prepare_printf (OrderlySqliteStore  *self,
+                GError             **error,
+                const char          *format,
+                ...) G_GNUC_PRINTF (3, 4);
+
+static sqlite3_stmt *
+prepare_printf (OrderlySqliteStore  *self,
+                GError             **error,
+                const char          *format,
+                ...)
+{
+  g_autofree char *sql = NULL;
+  va_list args;
+
+  va_start (args, format);
+  sql = g_strdup_vprintf (format, args);
+  va_end (args);
+  return _orderly_sqlite_prepare (self, sql, error);
+}
+
+/* One row of a batch: on failure the whole transaction is rolled back. */
+static gboolean
+step_in_batch (OrderlySqliteStore  *self,
+               sqlite3_stmt        *statement,
+               GError             **error)
+{
+  if (!_orderly_sqlite_step_done (self, statement, error))
+    {
+      _orderly_sqlite_rollback (self);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+_orderly_sqlite_insert_orders (OrderlySqliteStore  *self,
+                               const OrderlyOrder  *orders,
+                               guint                n_orders,
+                               GError             **error)
+{
+  sqlite3_stmt *insert[2] = { self->stmts[STMT_INSERT_VIP_ORDER],
+                              self->stmts[STMT_INSERT_NORMAL_ORDER] };
+  gint64 counted[2] = { 0, 0 };
+  gint64 run_id = orders[0].run_id;
+
+  if (!_orderly_sqlite_begin (self, error))
+    return FALSE;
+  for (guint i = 0; i < n_orders; i++)
+    {
+      const OrderlyOrder *order = &orders[i];
+      sqlite3_stmt *s = insert[order->priority == ORDERLY_PRIORITY_VIP ? 0 : 1];
+
+      g_assert (order->run_id == run_id);
+      sqlite3_bind_int64 (s, 1, order->id);
+      sqlite3_bind_int64 (s, 2, order->run_id);
+      sqlite3_bind_text (s, 3, order->customer, -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (s, 4, order->amount_cents);
+      sqlite3_bind_int64 (s, 5, order->created_at_us);
+      if (!step_in_batch (self, s, error))
+        return FALSE;
+      counted[order->priority == ORDERLY_PRIORITY_VIP ? 0 : 1]++;
+    }
+  for (guint p = 0; p < 2; p++)
+    {
+      sqlite3_stmt *s;
+
+      if (counted[p] == 0)
+        continue;
+      s = _orderly_sqlite_stmt (self, STMT_COUNT_GENERATED);
+      sqlite3_bind_int64 (s, 1, run_id);
+      sqlite3_bind_int (s, 2, p);
+      sqlite3_bind_int64 (s, 3, counted[p]);
+      if (!step_in_batch (self, s, error))
+        return FALSE;
+    }
+  return _orderly_sqlite_commit (self, error);
+}
+
+/* Reads the counters; @found says whether the run has any. */
+static gboolean
+read_counts (OrderlySqliteStore  *self,
+             gint64               run_id,
+             OrderlyOrderCounts  *counts,
+             gint64              *next_id,
+             gboolean            *found,
+             GError             **error)
+{
+  sqlite3_stmt *s;
+  int rc;
+
+  memset (counts, 0, sizeof *counts);
+  *found = FALSE;
+  s = _orderly_sqlite_stmt (self, STMT_READ_COUNTS);
+  sqlite3_bind_int64 (s, 1, run_id);
+  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
+    {
+      int p = sqlite3_column_int (s, 0) == ORDERLY_PRIORITY_VIP ? 0 : 1;
+      OrderlyPriorityCounts *c = &counts->priority[p];
+
+      c->generated = sqlite3_column_int64 (s, 1);
+      c->delayed = sqlite3_column_int64 (s, 2);
+      c->completed = sqlite3_column_int64 (s, 3);
+      c->failed = sqlite3_column_int64 (s, 4);
+      c->completed_removed = sqlite3_column_int64 (s, 5);
+      c->failed_removed = sqlite3_column_int64 (s, 6);
+      c->first_attempt_us = sqlite3_column_int64 (s, 7);
+      c->last_settled_us = sqlite3_column_int64 (s, 8);
+      if (next_id != NULL)
+        next_id[p] = sqlite3_column_int64 (s, 9);
+      *found = TRUE;
+    }
+  sqlite3_reset (s);
+  if (rc != SQLITE_DONE)
+    {
+      _orderly_sqlite_set_error (self, rc, error);
+      return FALSE;
+    }
+
+  s = _orderly_sqlite_stmt (self, STMT_ACTIVE_COUNTS);
+  sqlite3_bind_int64 (s, 1, run_id);
+  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
+    counts->priority[sqlite3_column_int (s, 0) == ORDERLY_PRIORITY_VIP ? 0 : 1].active =
+      sqlite3_column_int64 (s, 1);
+  sqlite3_reset (s);
+  if (rc != SQLITE_DONE)
+    {
+      _orderly_sqlite_set_error (self, rc, error);
+      return FALSE;
+    }
+
+  for (guint p = 0; p < 2; p++)
+    {
+      OrderlyPriorityCounts *c = &counts->priority[p];
+
+      c->waiting = MAX (c->generated - c->active - c->delayed - c->completed - c->failed -
+                        c->completed_removed - c->failed_removed, 0);
+    }
+  return TRUE;
+}
+
+gboolean
+_orderly_sqlite_count_orders (OrderlySqliteStore  *self,
+                              gint64               run_id,
+                              OrderlyOrderCounts  *counts,
+                              GError             **error)
+{
+  gboolean found;
+
+  return read_counts (self, run_id, counts, NULL, &found, error);
+}
+
+static OrderlyClaim *
+new_claim (gint64           run_id,
+           OrderlyPriority  priority,
+           gboolean         retry,
+           const char      *owner,
+           gint64           now,
+           gint64           lease_ms)
+{
+  OrderlyClaim *claim = orderly_claim_new (0);
+
+  claim->run_id = run_id;
+  claim->priority = priority;
+  claim->retry = retry;
+  claim->owner = g_strdup (owner);
+  claim->claimed_at_us = now;
+  claim->lease_until_us = now + lease_ms * 1000;
+  return claim;
+}
+
+static void
+claim_append (OrderlyClaim *claim,
+              gint64        id,
+              gint64        created_at,
+              guint         attempts,
+              guint        *allocated)
+{
+  if (claim->n_orders == *allocated)
+    {
+      *allocated = MAX (*allocated * 2, 64);
+      claim->order_ids = g_renew (gint64, claim->order_ids, *allocated);
+      claim->created_at_us = g_renew (gint64, claim->created_at_us, *allocated);
+      claim->attempts_made = g_renew (guint, claim->attempts_made, *allocated);
+    }
+  claim->order_ids[claim->n_orders] = id;
+  claim->created_at_us[claim->n_orders] = created_at;
+  claim->attempts_made[claim->n_orders] = attempts;
+  claim->n_orders++;
+}
+
+/* Reads fresh orders into @claim from a statement whose columns are
+ * (id, created_at). */
+static gboolean
+read_fresh (OrderlySqliteStore  *self,
+            sqlite3_stmt        *s,
+            OrderlyClaim        *claim,
+            GError             **error)
+{
+  guint allocated = claim->n_orders;
+  int rc;
+
+  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
+    claim_append (claim, sqlite3_column_int64 (s, 0), sqlite3_column_int64 (s, 1), 0, &allocated);
+  sqlite3_reset (s);
+  if (rc != SQLITE_DONE)
+    {
+      _orderly_sqlite_set_error (self, rc, error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+read_range (OrderlySqliteStore  *self,
+            OrderlyClaim        *claim,
+            gint64               first_id,
+            gint64               last_id,
+            guint                limit,
+            GError             **error)
+{
+  sqlite3_stmt *s = _orderly_sqlite_stmt (self, claim->priority == ORDERLY_PRIORITY_VIP
+                                                ? STMT_RANGE_VIP : STMT_RANGE_NORMAL);
+
+  sqlite3_bind_int64 (s, 1, first_id);
+  sqlite3_bind_int64 (s, 2, last_id);
+  sqlite3_bind_int64 (s, 3, claim->run_id);
+  sqlite3_bind_int64 (s, 4, limit);
+  return read_fresh (self, s, claim, error);
+}
+
+/* Members of a retry claim: its failures rows, in id order. */
+static gboolean
+read_retry_members (OrderlySqliteStore  *self,
+                    OrderlyClaim        *claim,
+                    gint64               claim_id,
+                    GError             **error)
+{
+  sqlite3_stmt *s;
+  guint allocated = claim->n_orders;
+  int rc;
+
+  s = prepare_printf (self, error,
+                      "SELECT f.id, o.created_at, f.attempts FROM failures f JOIN %s o ON o.id = f.id "
+                      "WHERE f.claim_id = ?1 ORDER BY f.id", orders_table[claim->priority]);
+  if (s == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (s, 1, claim_id);
+  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
+    claim_append (claim, sqlite3_column_int64 (s, 0), sqlite3_column_int64 (s, 1),
+                  (guint) sqlite3_column_int (s, 2), &allocated);
+  return _orderly_sqlite_finish_rows (self, s, rc, error);
+}
+
+static gboolean
+insert_claim_row (OrderlySqliteStore  *self,
+                  OrderlyClaim        *claim,
+                  GError             **error)
+{
+  sqlite3_stmt *s = _orderly_sqlite_stmt (self, STMT_INSERT_CLAIM);
+
+  sqlite3_bind_int64 (s, 1, claim->run_id);
+  sqlite3_bind_int (s, 2, claim->priority);
+  sqlite3_bind_int (s, 3, claim->retry);
+  sqlite3_bind_int64 (s, 4, claim->order_ids[0]);
+  sqlite3_bind_int64 (s, 5, claim->order_ids[claim->n_orders - 1]);
+  sqlite3_bind_int64 (s, 6, claim->n_orders);
+  sqlite3_bind_text (s, 7, claim->owner, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (s, 8, claim->claimed_at_us);
+  sqlite3_bind_int64 (s, 9, claim->lease_until_us);
+  if (!_orderly_sqlite_step_done (self, s, error))
+    return FALSE;
+  claim->id = sqlite3_last_insert_rowid (self->db);
+  return TRUE;
+}
+
+static gboolean
+exec_printf (OrderlySqliteStore  *self,
+             GError             **error,
+             const char          *format,
+             ...) G_GNUC_PRINTF (3, 4);
+
+static gboolean
+exec_printf (OrderlySqliteStore  *self,
+             GError             **error,
+             const char          *format,
+             ...)
+{
+  g_autofree char *sql = NULL;
+  va_list args;
+
+  va_start (args, format);
+  sql = g_strdup_vprintf (format, args);
+  va_end (args);
+  return _orderly_sqlite_exec (self, sql, error);
+}
+
+/*
+ * A claim that was given back (no owner) or whose lease ran out, taken over
+ * under a new id, so that a late writer of the old one finds nothing. A
+ * range larger than @max_orders is split: the rest stays given back.
+ */
+static gboolean
+take_over (OrderlySqliteStore  *self,
+           OrderlyClaim        *claim,
+           gint64               old_id,
+           gint64               first_id,
+           gint64               last_id,
+           gint64               n_orders,
+           guint                max_orders,
+           GError             **error)
+{
+  if (claim->retry)
+    {
+      if (!read_retry_members (self, claim, old_id, error))
+        return FALSE;
+      if (claim->n_orders == 0)
+        return exec_printf (self, error, "DELETE FROM claims WHERE id = %" G_GINT64_FORMAT, old_id);
+      return insert_claim_row (self, claim, error) &&
+             exec_printf (self, error,
+                          "UPDATE failures SET claim_id = %" G_GINT64_FORMAT ", state_at = %"
+                          G_GINT64_FORMAT " WHERE claim_id = %" G_GINT64_FORMAT ";"
+                          "DELETE FROM claims WHERE id = %" G_GINT64_FORMAT,
+                          claim->id, claim->claimed_at_us, old_id, old_id);
+    }
+
+  if (!read_range (self, claim, first_id, last_id, max_orders, error))
+    return FALSE;
+  if (claim->n_orders == 0)
+    return exec_printf (self, error, "DELETE FROM claims WHERE id = %" G_GINT64_FORMAT, old_id);
+  if (!insert_claim_row (self, claim, error))
+    return FALSE;
+  if ((gint64) claim->n_orders < n_orders && claim->order_ids[claim->n_orders - 1] < last_id)
+    return exec_printf (self, error,
+                        "UPDATE claims SET first_id = %" G_GINT64_FORMAT ", n_orders = %" G_GINT64_FORMAT
+                        ", owner = NULL, claimed_at = 0, lease_until = 0 WHERE id = %" G_GINT64_FORMAT,
+                        claim->order_ids[claim->n_orders - 1] + 1, n_orders - claim->n_orders, old_id);
+  return exec_printf (self, error, "DELETE FROM claims WHERE id = %" G_GINT64_FORMAT, old_id);
+}
+
+static gboolean
+claim_given_back (OrderlySqliteStore  *self,
+                  OrderlyClaim        *claim,
+                  guint                max_orders,
+                  gboolean            *taken,
+                  GError             **error)
+{
+  sqlite3_stmt *s = _orderly_sqlite_stmt (self, STMT_GIVEN_BACK);
+  gint64 old_id = 0, first_id = 0, last_id = 0, n_orders = 0;
+  int rc;
+
+  *taken = FALSE;
+  sqlite3_bind_int64 (s, 1, claim->run_id);
+  sqlite3_bind_int (s, 2, claim->priority);
+  sqlite3_bind_int64 (s, 3, claim->claimed_at_us);
+  rc = sqlite3_step (s);
+  if (rc == SQLITE_ROW)
+    {
+      old_id = sqlite3_column_int64 (s, 0);
+      claim->retry = sqlite3_column_int (s, 1) != 0;
+      first_id = sqlite3_column_int64 (s, 2);
+      last_id = sqlite3_column_int64 (s, 3);
+      n_orders = sqlite3_column_int64 (s, 4);
+      rc = SQLITE_DONE;
+    }
+  sqlite3_reset (s);
+  if (rc != SQLITE_DONE)
+    {
+      _orderly_sqlite_set_error (self, rc, error);
+      return FALSE;
+    }
+  if (old_id == 0)
+    return TRUE;
+  if (!take_over (self, claim, old_id, first_id, last_id, n_orders, max_orders, error))
+    return FALSE;
+  *taken = claim->n_orders > 0;
+  return TRUE;
+}
+
+typedef struct
+{
+  gint64 id;
+  gint64 created_at;
+  guint  attempts;
+} Member;
+
+static int
+compare_members (gconstpointer a,
+                 gconstpointer b)
+{
+  const Member *x = a, *y = b;
+
+  return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Members in id order, as every claim keeps them. */
+static void
+sort_members (OrderlyClaim *claim)
+{
+  g_autofree Member *members = g_new (Member, claim->n_orders);
+
+  for (guint i = 0; i < claim->n_orders; i++)
+    members[i] = (Member) { claim->order_ids[i], claim->created_at_us[i], claim->attempts_made[i] };
+  qsort (members, claim->n_orders, sizeof (Member), compare_members);
+  for (guint i = 0; i < claim->n_orders; i++)
+    {
+      claim->order_ids[i] = members[i].id;
+      claim->created_at_us[i] = members[i].created_at;
+      claim->attempts_made[i] = members[i].attempts;
+    }
+}
+
+/* Failed orders due again: requeued ones first, then delayed ones whose
+ * time has come, soonest first. */
+static gboolean
+claim_retries (OrderlySqliteStore  *self,
+               OrderlyClaim        *claim,
+               guint                max_orders,
+               gboolean            *taken,
+               GError             **error)
+{
+  static const int states[] = { FAILURE_WAITING, FAILURE_DELAYED };
+  guint allocated = 0;
+  guint from_delayed = 0;
+  sqlite3_stmt *s;
+
+  *taken = FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (states) && claim->n_orders < max_orders; i++)
+    {
+      guint before = claim->n_orders;
+      int rc;
+
+      s = _orderly_sqlite_stmt (self, claim->priority == ORDERLY_PRIORITY_VIP
+                                      ? STMT_RETRIES_VIP : STMT_RETRIES_NORMAL);
+      sqlite3_bind_int64 (s, 1, claim->run_id);
+      sqlite3_bind_int (s, 2, states[i]);
+      sqlite3_bind_int64 (s, 3, states[i] == FAILURE_WAITING ? G_MAXINT64 : claim->claimed_at_us);
+      sqlite3_bind_int64 (s, 4, max_orders - claim->n_orders);
+      while ((rc = sqlite3_step (s)) == SQLITE_ROW)
+        claim_append (claim, sqlite3_column_int64 (s, 0), sqlite3_column_int64 (s, 1),
+                      (guint) sqlite3_column_int (s, 2), &allocated);
+      sqlite3_reset (s);
+      if (rc != SQLITE_DONE)
+        {
+          _orderly_sqlite_set_error (self, rc, error);
+          return FALSE;
+        }
+      if (states[i] == FAILURE_DELAYED)
+        from_delayed = claim->n_orders - before;
+    }
+  if (claim->n_orders == 0)
+    return TRUE;
+
+  sort_members (claim);
+  if (!insert_claim_row (self, claim, error))
+    return FALSE;
+  for (guint i = 0; i < claim->n_orders; i++)
+    {
+      s = _orderly_sqlite_stmt (self, STMT_MARK_RETRY);
+      sqlite3_bind_int64 (s, 1, claim->order_ids[i]);
+      sqlite3_bind_int (s, 2, FAILURE_ACTIVE);
+      sqlite3_bind_int64 (s, 3, claim->claimed_at_us);
+      sqlite3_bind_int64 (s, 4, claim->id);
+      if (!_orderly_sqlite_step_done (self, s, error))
+        return FALSE;
+    }
+  if (from_delayed > 0 &&
+      !exec_printf (self, error,
+                    "UPDATE queue_counts SET delayed = delayed - %u WHERE run_id = %" G_GINT64_FORMAT
+                    " AND priority = %d", from_delayed, claim->run_id, claim->priority))
+    return FALSE;
+  *taken = TRUE;
+  return TRUE;
+}
+
+static gboolean
+claim_fresh (OrderlySqliteStore  *self,
+             OrderlyClaim        *claim,
+             gint64               next_id,
+             guint                max_orders,
+             gboolean            *taken,
+             GError             **error)
+{
+  sqlite3_stmt *s = _orderly_sqlite_stmt (self, claim->priority == ORDERLY_PRIORITY_VIP
+                                                ? STMT_FRESH_VIP : STMT_FRESH_NORMAL);
+
+  *taken = FALSE;
+  sqlite3_bind_int64 (s, 1, next_id);
+  sqlite3_bind_int64 (s, 2, claim->run_id);
+  sqlite3_bind_int64 (s, 3, max_orders);
+  if (!read_fresh (self, s, claim, error))
+    return FALSE;
+  if (claim->n_orders == 0)
+    return TRUE;
+  if (!insert_claim_row (self, claim, error))
+    return FALSE;
+  s = _orderly_sqlite_stmt (self, STMT_SET_NEXT_ID);
+  sqlite3_bind_int64 (s, 1, claim->run_id);
+  sqlite3_bind_int (s, 2, claim->priority);
+  sqlite3_bind_int64 (s, 3, claim->order_ids[claim->n_orders - 1] + 1);
+  if (!_orderly_sqlite_step_done (self, s, error))
+    return FALSE;
+  *taken = TRUE;
+  return TRUE;
+}
+
+/* How long until something of @priority may be claimable: the soonest due
+ * retry or lease end. */
+static gint64
+wait_hint (OrderlySqliteStore *self,
+           gint64              run_id,
+           OrderlyPriority     priority,
+           gint64              now)
+{
+  g_autofree char *sql = NULL;
+  gint64 soonest;
+
+  sql = g_strdup_printf ("SELECT min (at) FROM ("
+                         "SELECT min (state_at) AS at FROM failures WHERE run_id = %" G_GINT64_FORMAT
+                         " AND priority = %d AND state = %d UNION ALL "
+                         "SELECT min (lease_until) FROM claims WHERE run_id = %" G_GINT64_FORMAT
+                         " AND priority = %d AND owner IS NOT NULL)",
+                         run_id, priority, FAILURE_DELAYED, run_id, priority);
+  soonest = _orderly_sqlite_query_int (self, sql, NULL);
+  return soonest > now ? soonest - now : 0;
+}
+
+/* Claims inside the caller's transaction; a claim that takes nothing
+ * writes nothing. */
+static gboolean
+claim_in_transaction (OrderlySqliteStore         *self,
+                      const OrderlyClaimRequest  *request,
+                      gint64                      now,
+                      OrderlyClaimAnswer         *answer,
+                      GError                    **error)
+{
+  g_autoptr(OrderlyClaim) claim = NULL;
+  OrderlyOrderCounts counts;
+  gint64 next_id[2] = { 0, 0 };
+  guint max_orders = MIN (request->max_orders, MAX_CLAIM);
+  gboolean found, taken = FALSE;
+  int p = request->priority == ORDERLY_PRIORITY_VIP ? 0 : 1;
+
+  memset (answer, 0, sizeof *answer);
+  if (!read_counts (self, request->run_id, &counts, next_id, &found, error))
+    return FALSE;
+  if (request->priority == ORDERLY_PRIORITY_NORMAL &&
+      ORDERLY_COUNTS_UNSETTLED (&counts.priority[ORDERLY_PRIORITY_VIP]) > 0)
+    {
+      answer->result = ORDERLY_CLAIM_BLOCKED;
+      return TRUE;
+    }
+
+  claim = new_claim (request->run_id, request->priority, FALSE, request->owner, now, request->lease_ms);
+  if (found)
+    {
+      if (!claim_given_back (self, claim, max_orders, &taken, error))
+        return FALSE;
+      if (!taken)
+        {
+          claim->retry = TRUE;
+          if (!claim_retries (self, claim, max_orders, &taken, error))
+            return FALSE;
+        }
+      if (!taken)
+        {
+          claim->retry = FALSE;
+          if (!claim_fresh (self, claim, next_id[p], max_orders, &taken, error))
+            return FALSE;
+        }
+    }
+
+  if (taken)
+    {
+      answer->result = ORDERLY_CLAIM_TAKEN;
+      answer->claim = g_steal_pointer (&claim);
+    }
+  else if (found && ORDERLY_COUNTS_UNSETTLED (&counts.priority[p]) > 0)
+    {
+      answer->result = ORDERLY_CLAIM_LATER;
+      answer->wait_us = wait_hint (self, request->run_id, request->priority, now);
+    }
+  else
+    answer->result = ORDERLY_CLAIM_DRAINED;
+  return TRUE;
+}
+
+gboolean
+_orderly_sqlite_claim (OrderlySqliteStore         *self,
+                       const OrderlyClaimRequest  *request,
+                       OrderlyClaimAnswer         *answer,
+                       GError                    **error)
+{
+  if (!_orderly_sqlite_begin (self, error))
+    return FALSE;
+  if (!claim_in_transaction (self, request, g_get_real_time (), answer, error))
+    {
+      _orderly_sqlite_rollback (self);
+      return FALSE;
+    }
+  if (answer->result != ORDERLY_CLAIM_TAKEN)
+    {
+      _orderly_sqlite_rollback (self);
+      return TRUE;
+    }
+  if (!_orderly_sqlite_commit (self, error))
+    {
+      orderly_claim_answer_clear (answer);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+set_lease_error (const OrderlyClaim  *claim,
+                 GError             **error)
+{
+  g_set_error (error, ORDERLY_ERROR, ORDERLY_ERROR_LEASE_EXPIRED,
+               "The lease on claim %" G_GINT64_FORMAT " (%u %s orders) ran out before its "
+               "results were written; they were not written", claim->id, claim->n_orders,
+               orderly_priority_to_string (claim->priority));
+}
+
+gboolean
+_orderly_sqlite_renew_claim (OrderlySqliteStore  *self,
+                             OrderlyClaim        *claim,
+                             gint64               lease_ms,
+                             GError             **error)
+{
+  g_autofree char *sql = NULL;
+  gint64 now = g_get_real_time ();
+  sqlite3_stmt *s;
+
+  s = _orderly_sqlite_prepare (self,
+                               "UPDATE claims SET lease_until = ?3 WHERE id = ?1 AND owner = ?2 "
+                               "AND lease_until > ?4", error);
+  if (s == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (s, 1, claim->id);
+  sqlite3_bind_text (s, 2, claim->owner, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (s, 3, now + lease_ms * 1000);
+  sqlite3_bind_int64 (s, 4, now);
+  if (!_orderly_sqlite_step_done (self, s, error))
+    {
+      sqlite3_finalize (s);
+      return FALSE;
+    }
+  sqlite3_finalize (s);
+  if (sqlite3_changes (self->db) != 1)
+    {
+      set_lease_error (claim, error);
+      return FALSE;
+    }
+  claim->lease_until_us = now + lease_ms * 1000;
+  return TRUE;
+}
+
+/* The lease is checked inside the transaction that writes the outcomes. */
+static gboolean
+lease_holds (OrderlySqliteStore  *self,
+             const OrderlyClaim  *claim,
+             gint64               now,
+             GError             **error)
+{
+  sqlite3_stmt *s = _orderly_sqlite_stmt (self, STMT_FIND_CLAIM);
+  gboolean holds = FALSE;
+  int rc;
+
+  sqlite3_bind_int64 (s, 1, claim->id);
+  rc = sqlite3_step (s);
+  if (rc == SQLITE_ROW)
+    holds = g_strcmp0 ((const char *) sqlite3_column_text (s, 0), claim->owner) == 0 &&
+            sqlite3_column_int64 (s, 1) > now &&
+            sqlite3_column_int64 (s, 2) == claim->n_orders &&
+            sqlite3_column_int64 (s, 3) == claim->claimed_at_us;
+  else if (rc != SQLITE_DONE)
+    {
+      sqlite3_reset (s);
+      _orderly_sqlite_set_error (self, rc, error);
+      return FALSE;
+    }
+  sqlite3_reset (s);
+  if (!holds)
+    set_lease_error (claim, error);
+  return holds;
+}
+
+/* Ends a retry claim's failures row on success: returns when the order's
+ * first attempt ended, and when it first failed for good (0: never). */
+static gboolean
+remove_failure (OrderlySqliteStore  *self,
+                gint64               id,
+                gint64              *first_attempt_at,
+                gint64              *settled_at,
+                GError             **error)
+{
+  sqlite3_stmt *s = _orderly_sqlite_stmt (self, STMT_DELETE_FAILURE);
+  int rc;
+
+  *first_attempt_at = 0;
+  *settled_at = 0;
+  sqlite3_bind_int64 (s, 1, id);
+  rc = sqlite3_step (s);
+  if (rc == SQLITE_ROW)
+    {
+      *first_attempt_at = sqlite3_column_int64 (s, 0);
+      *settled_at = sqlite3_column_int64 (s, 1);
+      rc = sqlite3_step (s);
+    }
+  sqlite3_reset (s);
+  if (rc != SQLITE_DONE)
+    {
+      _orderly_sqlite_set_error (self, rc, error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Stores a failed attempt; @first_settlement says whether it settled the
+ * order for the first time. */
+static gboolean
+write_failure (OrderlySqliteStore         *self,
+               const OrderlyClaim         *claim,
+               guint                       i,
+               const OrderlyOrderOutcome  *outcome,
+               gboolean                   *first_settlement,
+               GError                    **error)
+{
+  gboolean delayed = outcome->retry_at_us > 0;
+  int state = delayed ? FAILURE_DELAYED : FAILURE_FAILED;
+  gint64 state_at = delayed ? outcome->retry_at_us : outcome->finished_at_us;
+  sqlite3_stmt *s;
+  int rc;
+
+  *first_settlement = !delayed;
+  if (!claim->retry)
+    {
+      s = _orderly_sqlite_stmt (self, STMT_INSERT_FAILURE);
+      sqlite3_bind_int64 (s, 1, claim->order_ids[i]);
+      sqlite3_bind_int64 (s, 2, claim->run_id);
+      sqlite3_bind_int (s, 3, claim->priority);
+      sqlite3_bind_int (s, 4, state);
+      sqlite3_bind_int64 (s, 5, state_at);
+      sqlite3_bind_int (s, 6, claim->attempts_made[i] + 1);
+      sqlite3_bind_int64 (s, 7, outcome->finished_at_us);
+      sqlite3_bind_text (s, 8, outcome->failure, -1, SQLITE_STATIC);
+      if (!delayed)
+        sqlite3_bind_int64 (s, 9, outcome->finished_at_us);
+      return _orderly_sqlite_step_done (self, s, error);
+    }
+
+  s = _orderly_sqlite_stmt (self, STMT_UPDATE_FAILURE);
+  sqlite3_bind_int64 (s, 1, claim->order_ids[i]);
+  sqlite3_bind_int (s, 2, state);
+  sqlite3_bind_int64 (s, 3, state_at);
+  sqlite3_bind_int (s, 4, claim->attempts_made[i] + 1);
+  sqlite3_bind_int64 (s, 5, outcome->finished_at_us);
+  sqlite3_bind_text (s, 6, outcome->failure, -1, SQLITE_STATIC);
+  sqlite3_bind_int (s, 7, !delayed);
+  rc = sqlite3_step (s);
+  if (rc == SQLITE_ROW)
+    {
+      /* Settled before if the kept time is an earlier one. */
+      if (!delayed)
+        *first_settlement = sqlite3_column_int64 (s, 0) == outcome->finished_at_us;
+      rc = sqlite3_step (s);
+    }
+  sqlite3_reset (s);
+  if (rc != SQLITE_DONE)
+    {
+      _orderly_sqlite_set_error (self, rc, error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The run's histogram of waits with @buckets added, to store. */
+static GBytes *
+add_waits (OrderlySqliteStore  *self,
+           const OrderlyClaim  *claim,
+           const guint32       *buckets,
+           GError             **error)
+{
+  sqlite3_stmt *s = _orderly_sqlite_stmt (self, STMT_READ_WAITS);
+  g_autofree guint64 *counts = g_new0 (guint64, ORDERLY_WAIT_BUCKETS);
+  int rc;
+
+  sqlite3_bind_int64 (s, 1, claim->run_id);
+  sqlite3_bind_int (s, 2, claim->priority);
+  rc = sqlite3_step (s);
+  if (rc == SQLITE_ROW)
+    {
+      const guint64 *stored = sqlite3_column_blob (s, 0);
+      int size = sqlite3_column_bytes (s, 0);
+
+      for (guint b = 0; stored != NULL && b < ORDERLY_WAIT_BUCKETS && (b + 1) * 8 <= (guint) size; b++)
+        counts[b] = GUINT64_FROM_LE (stored[b]);
+      rc = SQLITE_DONE;
+    }
+  sqlite3_reset (s);
+  if (rc != SQLITE_DONE)
+    {
+      _orderly_sqlite_set_error (self, rc, error);
+      return NULL;
+    }
+  for (guint b = 0; b < ORDERLY_WAIT_BUCKETS; b++)
+    counts[b] = GUINT64_TO_LE (GUINT64_FROM_LE (counts[b]) + buckets[b]);
+  return g_bytes_new_take (g_steal_pointer (&counts), ORDERLY_WAIT_BUCKETS * sizeof (guint64));
+}
+
+gboolean
+_orderly_sqlite_complete_claim (OrderlySqliteStore         *self,
+                                const OrderlyClaim         *claim,
+                                const OrderlyOrderOutcome  *outcomes,
+                                guint                       n_outcomes,
+                                const OrderlyClaimRequest  *next,
+                                OrderlyClaimAnswer         *next_answer,
+                                GError                    **error)
+{
+  g_autoptr(GBytes) waits = NULL;
+  sqlite3_stmt *insert = self->stmts[claim->priority == ORDERLY_PRIORITY_VIP
+                                     ? STMT_INSERT_VIP_RESULT : STMT_INSERT_NORMAL_RESULT];
+  guint32 buckets[ORDERLY_WAIT_BUCKETS] = { 0 };
+  gint64 completed = 0, delayed = 0, failed = 0;
+  gint64 first_attempt = 0, last_settled = 0;
+  gint64 now = g_get_real_time ();
+  guint rest = claim->n_orders - n_outcomes;
+  sqlite3_stmt *s;
+
+  if (!_orderly_sqlite_begin (self, error))
+    return FALSE;
+  if (!lease_holds (self, claim, now, error))
+    {
+      _orderly_sqlite_rollback (self);
+      return FALSE;
+    }
+
+  for (guint i = 0; i < n_outcomes; i++)
+    {
+      const OrderlyOrderOutcome *outcome = &outcomes[i];
+      gint64 finished = outcome->finished_at_us;
+
+      if (first_attempt == 0 || finished < first_attempt)
+        first_attempt = finished;
+      if (outcome->failure == NULL)
+        {
+          gint64 first_at = 0, settled_at = 0;
+
+          if (claim->retry && !remove_failure (self, claim->order_ids[i], &first_at, &settled_at, error))
+            goto failed;
+          sqlite3_bind_int64 (insert, 1, claim->order_ids[i]);
+          sqlite3_bind_text (insert, 2, outcome->observations, -1, SQLITE_STATIC);
+          sqlite3_bind_int64 (insert, 3, finished);
+          sqlite3_bind_int (insert, 4, outcome->worker_id);
+          sqlite3_bind_int (insert, 5, claim->attempts_made[i] + 1);
+          if (first_at > 0)
+            sqlite3_bind_int64 (insert, 6, first_at);
+          else
+            sqlite3_bind_null (insert, 6);
+          if (settled_at > 0)
+            sqlite3_bind_int64 (insert, 7, settled_at);
+          else
+            sqlite3_bind_null (insert, 7);
+          if (!_orderly_sqlite_step_done (self, insert, error))
+            goto failed;
+          buckets[orderly_wait_histogram_bucket (finished - claim->created_at_us[i])]++;
+          completed++;
+          if (settled_at == 0)
+            last_settled = MAX (last_settled, finished);
+        }
+      else
+        {
+          gboolean first_settlement;
+
+          if (!write_failure (self, claim, i, outcome, &first_settlement, error))
+            goto failed;
+          if (outcome->retry_at_us > 0)
+            delayed++;
+          else
+            failed++;
+          if (first_settlement)
+            last_settled = MAX (last_settled, finished);
+        }
+    }
+
+  /* What was not attempted goes back to the queue. */
+  if (claim->retry && rest > 0)
+    {
+      if (!exec_printf (self, error,
+                        "UPDATE failures SET state = %d, state_at = %" G_GINT64_FORMAT
+                        ", claim_id = NULL WHERE claim_id = %" G_GINT64_FORMAT,
+                        FAILURE_DELAYED, now, claim->id))
+        goto failed;
+      delayed += rest;
+    }
+  if (!claim->retry && rest > 0)
+    {
+      if (!exec_printf (self, error,
+                        "UPDATE claims SET first_id = %" G_GINT64_FORMAT ", n_orders = %u, owner = NULL, "
+                        "claimed_at = 0, lease_until = 0 WHERE id = %" G_GINT64_FORMAT,
+                        claim->order_ids[n_outcomes], rest, claim->id))
+        goto failed;
+    }
+  else
+    {
+      s = _orderly_sqlite_stmt (self, STMT_DELETE_CLAIM);
+      sqlite3_bind_int64 (s, 1, claim->id);
+      if (!_orderly_sqlite_step_done (self, s, error))
+        goto failed;
+    }
+
+  if (completed > 0 && (waits = add_waits (self, claim, buckets, error)) == NULL)
+    goto failed;
+  if (completed + delayed + failed > 0)
+    {
+      s = _orderly_sqlite_stmt (self, STMT_COUNT_OUTCOMES);
+      sqlite3_bind_int64 (s, 1, claim->run_id);
+      sqlite3_bind_int (s, 2, claim->priority);
+      sqlite3_bind_int64 (s, 3, completed);
+      sqlite3_bind_int64 (s, 4, delayed);
+      sqlite3_bind_int64 (s, 5, failed);
+      sqlite3_bind_int64 (s, 6, first_attempt);
+      sqlite3_bind_int64 (s, 7, last_settled);
+      if (waits != NULL)
+        sqlite3_bind_blob (s, 8, g_bytes_get_data (waits, NULL), (int) g_bytes_get_size (waits),
+                           SQLITE_STATIC);
+      if (!_orderly_sqlite_step_done (self, s, error))
+        goto failed;
+    }
+  if (next != NULL && !claim_in_transaction (self, next, now, next_answer, error))
+    goto failed;
+  if (!_orderly_sqlite_commit (self, error))
+    {
+      if (next_answer != NULL)
+        orderly_claim_answer_clear (next_answer);
+      return FALSE;
+    }
+  return TRUE;
+
+failed:
+  _orderly_sqlite_rollback (self);
+  if (next_answer != NULL)
+    orderly_claim_answer_clear (next_answer);
+  return FALSE;
+}
+
+gboolean
+_orderly_sqlite_release_claims (OrderlySqliteStore  *self,
+                                gint64               run_id,
+                                gboolean             expired_only,
+                                gint64               max_orders,
+                                gint64              *released,
+                                GError             **error)
+{
+  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GArray) retries = g_array_new (FALSE, FALSE, sizeof (gint64));
+  gint64 now = g_get_real_time ();
+  gint64 delayed[2] = { 0, 0 };
+  gint64 total = 0;
+  sqlite3_stmt *s;
+  int rc;
+
+  *released = 0;
+  if (!_orderly_sqlite_begin (self, error))
+    return FALSE;
+  s = _orderly_sqlite_prepare (self,
+                               "SELECT id, priority, retry, n_orders FROM claims WHERE run_id = ?1 "
+                               "AND owner IS NOT NULL AND lease_until <= ?2 ORDER BY id", error);
+  if (s == NULL)
+    goto failed;
+  sqlite3_bind_int64 (s, 1, run_id);
+  sqlite3_bind_int64 (s, 2, expired_only ? now : G_MAXINT64);
+  while ((rc = sqlite3_step (s)) == SQLITE_ROW && (max_orders == 0 || total < max_orders))
+    {
+      gint64 id = sqlite3_column_int64 (s, 0);
+      gint64 n = sqlite3_column_int64 (s, 3);
+
+      if (sqlite3_column_int (s, 2))
+        {
+          g_array_append_val (retries, id);
+          delayed[sqlite3_column_int (s, 1) == ORDERLY_PRIORITY_VIP ? 0 : 1] += n;
+        }
+      else
+        g_array_append_val (ids, id);
+      total += n;
+    }
+  if (rc == SQLITE_ROW)
+    rc = SQLITE_DONE;
+  if (!_orderly_sqlite_finish_rows (self, s, rc, error))
+    goto failed;
+
+  for (guint i = 0; i < ids->len; i++)
+    if (!exec_printf (self, error,
+                      "UPDATE claims SET owner = NULL, claimed_at = 0, lease_until = 0 WHERE id = %"
+                      G_GINT64_FORMAT, g_array_index (ids, gint64, i)))
+      goto failed;
+  for (guint i = 0; i < retries->len; i++)
+    if (!exec_printf (self, error,
+                      "UPDATE failures SET state = %d, state_at = %" G_GINT64_FORMAT ", claim_id = NULL "
+                      "WHERE claim_id = %" G_GINT64_FORMAT ";"
+                      "DELETE FROM claims WHERE id = %" G_GINT64_FORMAT,
+                      FAILURE_DELAYED, now, g_array_index (retries, gint64, i),
+                      g_array_index (retries, gint64, i)))
+      goto failed;
+  for (guint p = 0; p < 2; p++)
+    if (delayed[p] > 0 &&
+        !exec_printf (self, error,
+                      "UPDATE queue_counts SET delayed = delayed + %" G_GINT64_FORMAT
+                      " WHERE run_id = %" G_GINT64_FORMAT " AND priority = %u", delayed[p], run_id, p))
+      goto failed;
+  if (!_orderly_sqlite_commit (self, error))
+    return FALSE;
+  *released = total;
+  return TRUE;
+
+failed:
+  _orderly_sqlite_rollback (self);
+  return FALSE;
+}
+
+gboolean
+_orderly_sqlite_retry_failed (OrderlySqliteStore  *self,
+                              gint64               run_id,
+                              gint64               max_orders,
+                              gint64              *requeued,
+                              GError             **error)
+{
+  gint64 now = g_get_real_time ();
+  gint64 total = 0;
+
+  *requeued = 0;
+  if (!_orderly_sqlite_begin (self, error))
+    return FALSE;
+  for (guint p = 0; p < 2 && (max_orders == 0 || total < max_orders); p++)
+    {
+      gint64 changed;
+
+      if (!exec_printf (self, error,
+                        "UPDATE failures SET state = %d, state_at = %" G_GINT64_FORMAT ", attempts = 0 "
+                        "WHERE id IN (SELECT id FROM failures WHERE run_id = %" G_GINT64_FORMAT
+                        " AND priority = %u AND state = %d ORDER BY state_at LIMIT %" G_GINT64_FORMAT ")",
+                        FAILURE_WAITING, now, run_id, p, FAILURE_FAILED,
+                        max_orders > 0 ? max_orders - total : G_MAXINT64))
+        goto failed;
+      changed = sqlite3_changes64 (self->db);
+      if (changed > 0 &&
+          !exec_printf (self, error,
+                        "UPDATE queue_counts SET failed = failed - %" G_GINT64_FORMAT
+                        " WHERE run_id = %" G_GINT64_FORMAT " AND priority = %u", changed, run_id, p))
+        goto failed;
+      total += changed;
+    }
+  if (!_orderly_sqlite_commit (self, error))
+    return FALSE;
+  *requeued = total;
+  return TRUE;
+
+failed:
+  _orderly_sqlite_rollback (self);
+  return FALSE;
+}
+
+/* Deletes one order's row and the row that settled it. */
+static gboolean
+delete_settled (OrderlySqliteStore  *self,
+                sqlite3_stmt        *delete_order,
+                sqlite3_stmt        *delete_outcome,
+                gint64               id,
+                GError             **error)
+{
+  sqlite3_bind_int64 (delete_order, 1, id);
+  sqlite3_bind_int64 (delete_outcome, 1, id);
+  return _orderly_sqlite_step_done (self, delete_order, error) &&
+         _orderly_sqlite_step_done (self, delete_outcome, error);
+}
+
+/*
+ * Completed orders are removed in id order, which is the order their
+ * priority processed them in, and the scan stops at the first one settled
+ * after the cutoff; failed ones come from the index in the order they
+ * failed.
+ */
+gboolean
+_orderly_sqlite_clean (OrderlySqliteStore  *self,
+                       gint64               run_id,
+                       OrderlyJobState      state,
+                       gint64               finished_before_us,
+                       gint64               limit,
+                       gint64              *removed,
+                       GError             **error)
+{
+  gint64 total = 0;
+
+  *removed = 0;
+  if (!_orderly_sqlite_begin (self, error))
+    return FALSE;
+  for (guint p = 0; p < 2 && total < limit; p++)
+    {
+      g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+      sqlite3_stmt *select, *delete_order, *delete_outcome;
+      int rc;
+
+      if (state == ORDERLY_JOB_STATE_COMPLETED)
+        select = prepare_printf (self, error,
+                                 "SELECT r.id, r.processed_at < ?2 FROM %s r JOIN %s o ON o.id = r.id "
+                                 "WHERE o.run_id = ?1 ORDER BY r.id LIMIT ?3",
+                                 results_table[p], orders_table[p]);
+      else
+        select = prepare_printf (self, error,
+                                 "SELECT id, 1 FROM failures WHERE run_id = ?1 AND priority = %u "
+                                 "AND state = %d AND state_at < ?2 ORDER BY state_at LIMIT ?3",
+                                 p, FAILURE_FAILED);
+      if (select == NULL)
+        goto failed;
+      sqlite3_bind_int64 (select, 1, run_id);
+      sqlite3_bind_int64 (select, 2, finished_before_us);
+      sqlite3_bind_int64 (select, 3, limit - total);
+      while ((rc = sqlite3_step (select)) == SQLITE_ROW && sqlite3_column_int (select, 1))
+        {
+          gint64 id = sqlite3_column_int64 (select, 0);
+          g_array_append_val (ids, id);
+        }
+      if (rc == SQLITE_ROW)
+        rc = SQLITE_DONE;
+      if (!_orderly_sqlite_finish_rows (self, select, rc, error))
+        goto failed;
+      if (ids->len == 0)
+        continue;
+
+      delete_order = prepare_printf (self, error, "DELETE FROM %s WHERE id = ?1", orders_table[p]);
+      delete_outcome = prepare_printf (self, error, "DELETE FROM %s WHERE id = ?1",
+                                       state == ORDERLY_JOB_STATE_COMPLETED ? results_table[p] : "failures");
+      for (guint i = 0; delete_order != NULL && delete_outcome != NULL && i < ids->len; i++)
+        {
+          if (!delete_settled (self, delete_order, delete_outcome, g_array_index (ids, gint64, i), error))
+            break;
+        }
+      sqlite3_finalize (delete_order);
+      sqlite3_finalize (delete_outcome);
+      if (error != NULL && *error != NULL)
+        goto failed;
+      if (delete_order == NULL || delete_outcome == NULL)
+        goto failed;
+      if (!exec_printf (self, error,
+                        state == ORDERLY_JOB_STATE_COMPLETED
+                        ? "UPDATE queue_counts SET completed = completed - %u, completed_removed = "
+                          "completed_removed + %u WHERE run_id = %" G_GINT64_FORMAT " AND priority = %u"
+                        : "UPDATE queue_counts SET failed = failed - %u, failed_removed = "
+                          "failed_removed + %u WHERE run_id = %" G_GINT64_FORMAT " AND priority = %u",
+                        ids->len, ids->len, run_id, p))
+        goto failed;
+      total += ids->len;
+    }
+  if (!_orderly_sqlite_commit (self, error))
+    return FALSE;
+  *removed = total;
+  return TRUE;
+
+failed:
+  _orderly_sqlite_rollback (self);
+  return FALSE;
+}
+
+/* Listings ------------------------------------------------------------- */
+
+typedef struct
+{
+  OrderlySqliteStore *self;
+  gint64              run_id;
+  OrderlyPriority     priority;
+  OrderlyJobState     state;
+  gboolean            with_data;
+  gint64              offset;   /* still to skip */
+  guint               limit;    /* still to fill */
+  GPtrArray          *jobs;
+} Page;
+
+static OrderlyJob *
+page_add (Page   *page,
+          gint64  id)
+{
+  OrderlyJob *job = g_new0 (OrderlyJob, 1);
+
+  job->id = id;
+  job->priority = page->priority;
+  job->state = page->state;
+  g_ptr_array_add (page->jobs, job);
+  page->limit--;
+  return job;
+}
+
+static void
+read_order_data (OrderlyJob   *job,
+                 sqlite3_stmt *s,
+                 int           first_column,
+                 gboolean      with_data)
+{
+  job->created_at_us = sqlite3_column_int64 (s, first_column);
+  if (!with_data)
+    return;
+  job->has_data = TRUE;
+  job->customer = g_strdup ((const char *) sqlite3_column_text (s, first_column + 1));
+  job->amount_cents = sqlite3_column_int64 (s, first_column + 2);
+}
+
+/* A range of a priority's table: fresh orders, or the members of a claim. */
+static gboolean
+page_range (Page    *page,
+            gint64   first_id,
+            gint64   last_id,
+            gint64   claimed_at,
+            GError **error)
+{
+  sqlite3_stmt *s;
+  int rc;
+
+  s = prepare_printf (page->self, error,
+                      "SELECT id, created_at, customer, amount FROM %s WHERE id BETWEEN ?1 AND ?2 "
+                      "AND run_id = ?3 ORDER BY id LIMIT ?4 OFFSET ?5", orders_table[page->priority]);
+  if (s == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (s, 1, first_id);
+  sqlite3_bind_int64 (s, 2, last_id);
+  sqlite3_bind_int64 (s, 3, page->run_id);
+  sqlite3_bind_int64 (s, 4, page->limit);
+  sqlite3_bind_int64 (s, 5, page->offset);
+  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
+    {
+      OrderlyJob *job = page_add (page, sqlite3_column_int64 (s, 0));
+
+      read_order_data (job, s, 1, page->with_data);
+      job->processed_on_us = claimed_at;
+    }
+  page->offset = 0;
+  return _orderly_sqlite_finish_rows (page->self, s, rc, error);
+}
+
+/* Failures rows in @state (or of claim @claim_id), with their order. */
+static gboolean
+page_failures (Page        *page,
+               int          state,
+               gint64       claim_id,
+               const char  *order_by,
+               GError     **error)
+{
+  sqlite3_stmt *s;
+  int rc;
+
+  s = prepare_printf (page->self, error,
+                      "SELECT f.id, f.attempts, f.state_at, f.last_attempt_at, f.reason, "
+                      "o.created_at, o.customer, o.amount FROM failures f JOIN %s o ON o.id = f.id "
+                      "WHERE %s ORDER BY %s LIMIT ?4 OFFSET ?5", orders_table[page->priority],
+                      claim_id > 0 ? "f.claim_id = ?3"
+                                   : "f.run_id = ?1 AND f.priority = ?2 AND f.state = ?3",
+                      order_by);
+  if (s == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (s, 1, page->run_id);
+  sqlite3_bind_int (s, 2, page->priority);
+  if (claim_id > 0)
+    sqlite3_bind_int64 (s, 3, claim_id);
+  else
+    sqlite3_bind_int (s, 3, state);
+  sqlite3_bind_int64 (s, 4, page->limit);
+  sqlite3_bind_int64 (s, 5, page->offset);
+  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
+    {
+      OrderlyJob *job = page_add (page, sqlite3_column_int64 (s, 0));
+      gint64 state_at = sqlite3_column_int64 (s, 2);
+
+      job->attempts_made = sqlite3_column_int (s, 1);
+      job->failed_reason = g_strdup ((const char *) sqlite3_column_text (s, 4));
+      read_order_data (job, s, 5, page->with_data);
+      switch (page->state)
+        {
+        case ORDERLY_JOB_STATE_DELAYED:
+          job->retry_at_us = state_at;
+          job->processed_on_us = job->finished_on_us = sqlite3_column_int64 (s, 3);
+          break;
+        case ORDERLY_JOB_STATE_FAILED:
+          job->processed_on_us = job->finished_on_us = state_at;
+          break;
+        case ORDERLY_JOB_STATE_ACTIVE:
+          job->processed_on_us = state_at;
+          break;
+        case ORDERLY_JOB_STATE_WAITING:
+        case ORDERLY_JOB_STATE_COMPLETED:
+        case ORDERLY_JOB_STATE_PAUSED:
+        default:
+          break;
+        }
+    }
+  page->offset = 0;
+  return _orderly_sqlite_finish_rows (page->self, s, rc, error);
+}
+
+/* How many rows a query counts; for skipping whole segments. */
+static gint64
+count_rows (OrderlySqliteStore  *self,
+            GError             **error,
+            const char          *format,
+            ...) G_GNUC_PRINTF (3, 4);
+
+static gint64
+count_rows (OrderlySqliteStore  *self,
+            GError             **error,
+            const char          *format,
+            ...)
+{
+  g_autofree char *sql = NULL;
+  va_list args;
+
+  va_start (args, format);
+  sql = g_strdup_vprintf (format, args);
+  va_end (args);
+  return _orderly_sqlite_query_int (self, sql, error);
+}
+
+static gboolean
+page_waiting (Page     *page,
+              gint64    next_id,
+              GError  **error)
+{
+  sqlite3_stmt *s;
+  gint64 requeued;
+  int rc;
+
+  /* Claims given back, in id order. */
+  s = _orderly_sqlite_prepare (page->self,
+                               "SELECT first_id, last_id, n_orders FROM claims WHERE run_id = ?1 "
+                               "AND priority = ?2 AND owner IS NULL ORDER BY first_id", error);
+  if (s == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (s, 1, page->run_id);
+  sqlite3_bind_int (s, 2, page->priority);
+  while (page->limit > 0 && (rc = sqlite3_step (s)) == SQLITE_ROW)
+    {
+      gint64 n = sqlite3_column_int64 (s, 2);
+
+      if (page->offset >= n)
+        {
+          page->offset -= n;
+          continue;
+        }
+      if (!page_range (page, sqlite3_column_int64 (s, 0), sqlite3_column_int64 (s, 1), 0, error))
+        {
+          sqlite3_finalize (s);
+          return FALSE;
+        }
+    }
+  if (page->limit == 0 || rc == SQLITE_ROW)
+    rc = SQLITE_DONE;
+  if (!_orderly_sqlite_finish_rows (page->self, s, rc, error))
+    return FALSE;
+
+  /* Requeued failed orders. */
+  if (page->limit == 0)
+    return TRUE;
+  requeued = count_rows (page->self, error,
+                         "SELECT count(*) FROM failures WHERE run_id = %" G_GINT64_FORMAT
+                         " AND priority = %d AND state = %d", page->run_id, page->priority, FAILURE_WAITING);
+  if (requeued < 0)
+    return FALSE;
+  if (page->offset >= requeued)
+    page->offset -= requeued;
+  else if (!page_failures (page, FAILURE_WAITING, 0, "f.state_at, f.id", error))
+    return FALSE;
+
+  /* Fresh orders. */
+  if (page->limit == 0)
+    return TRUE;
+  return page_range (page, next_id, G_MAXINT64, 0, error);
+}
+
+static gboolean
+page_active (Page    *page,
+             GError **error)
+{
+  sqlite3_stmt *s;
+  int rc;
+
+  s = _orderly_sqlite_prepare (page->self,
+                               "SELECT id, retry, first_id, last_id, n_orders, claimed_at FROM claims "
+                               "WHERE run_id = ?1 AND priority = ?2 AND owner IS NOT NULL ORDER BY id", error);
+  if (s == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (s, 1, page->run_id);
+  sqlite3_bind_int (s, 2, page->priority);
+  while (page->limit > 0 && (rc = sqlite3_step (s)) == SQLITE_ROW)
+    {
+      gint64 n = sqlite3_column_int64 (s, 4);
+      gboolean ok;
+
+      if (page->offset >= n)
+        {
+          page->offset -= n;
+          continue;
+        }
+      if (sqlite3_column_int (s, 1))
+        ok = page_failures (page, FAILURE_ACTIVE, sqlite3_column_int64 (s, 0), "f.id", error);
+      else
+        ok = page_range (page, sqlite3_column_int64 (s, 2), sqlite3_column_int64 (s, 3),
+                         sqlite3_column_int64 (s, 5), error);
+      if (!ok)
+        {
+          sqlite3_finalize (s);
+          return FALSE;
+        }
+    }
+  if (page->limit == 0 || rc == SQLITE_ROW)
+    rc = SQLITE_DONE;
+  return _orderly_sqlite_finish_rows (page->self, s, rc, error);
+}
+
+static gboolean
+page_completed (Page    *page,
+                GError **error)
+{
+  sqlite3_stmt *s;
+  int rc;
+
+  s = prepare_printf (page->self, error,
+                      "SELECT r.id, r.processed_at, r.attempts, r.worker, r.observations, "
+                      "o.created_at, o.customer, o.amount FROM %s r JOIN %s o ON o.id = r.id "
+                      "WHERE o.run_id = ?1 ORDER BY r.id DESC LIMIT ?2 OFFSET ?3",
+                      results_table[page->priority], orders_table[page->priority]);
+  if (s == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (s, 1, page->run_id);
+  sqlite3_bind_int64 (s, 2, page->limit);
+  sqlite3_bind_int64 (s, 3, page->offset);
+  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
+    {
+      OrderlyJob *job = page_add (page, sqlite3_column_int64 (s, 0));
+
+      job->processed_on_us = job->finished_on_us = sqlite3_column_int64 (s, 1);
+      job->attempts_made = sqlite3_column_int (s, 2);
+      job->worker_id = sqlite3_column_int (s, 3);
+      read_order_data (job, s, 5, page->with_data);
+      if (page->with_data)
+        job->observations = g_strdup ((const char *) sqlite3_column_text (s, 4));
+    }
+  page->offset = 0;
+  return _orderly_sqlite_finish_rows (page->self, s, rc, error);
+}
+
+GPtrArray *
+_orderly_sqlite_list_jobs (OrderlySqliteStore  *self,
+                           gint64               run_id,
+                           OrderlyJobState      state,
+                           gint64               offset,
+                           guint                limit,
+                           gboolean             with_data,
+                           GError             **error)
+{
+  g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func ((GDestroyNotify) orderly_job_free);
+  Page page = { self, run_id, ORDERLY_PRIORITY_VIP, state, with_data, offset, limit, jobs };
+  OrderlyOrderCounts counts;
+  gint64 next_id[2] = { 0, 0 };
+  gboolean found, ok = TRUE;
+
+  /* One read transaction, so the counts and the rows agree. */
+  if (!_orderly_sqlite_exec (self, "BEGIN", error))
+    return NULL;
+  if (!read_counts (self, run_id, &counts, next_id, &found, error))
+    goto failed;
+
+  for (guint p = 0; found && p < 2 && page.limit > 0 && ok; p++)
+    {
+      const OrderlyPriorityCounts *c = &counts.priority[p];
+      gint64 in_state = 0;
+
+      switch (state)
+        {
+        case ORDERLY_JOB_STATE_WAITING: in_state = c->waiting; break;
+        case ORDERLY_JOB_STATE_ACTIVE: in_state = c->active; break;
+        case ORDERLY_JOB_STATE_COMPLETED: in_state = c->completed; break;
+        case ORDERLY_JOB_STATE_FAILED: in_state = c->failed; break;
+        case ORDERLY_JOB_STATE_DELAYED: in_state = c->delayed; break;
+        case ORDERLY_JOB_STATE_PAUSED:
+        default:
+          g_assert_not_reached ();
+        }
+      if (page.offset >= in_state)
+        {
+          page.offset -= in_state;
+          continue;
+        }
+      page.priority = p;
+      switch (state)
+        {
+        case ORDERLY_JOB_STATE_WAITING:
+          ok = page_waiting (&page, next_id[p], error);
+          break;
+        case ORDERLY_JOB_STATE_ACTIVE:
+          ok = page_active (&page, error);
+          break;
+        case ORDERLY_JOB_STATE_COMPLETED:
+          ok = page_completed (&page, error);
+          break;
+        case ORDERLY_JOB_STATE_FAILED:
+          ok = page_failures (&page, FAILURE_FAILED, 0, "f.state_at DESC, f.id DESC", error);
+          break;
+        case ORDERLY_JOB_STATE_DELAYED:
+          ok = page_failures (&page, FAILURE_DELAYED, 0, "f.state_at, f.id", error);
+          break;
+        case ORDERLY_JOB_STATE_PAUSED:
+        default:
+          g_assert_not_reached ();
+        }
+    }
+  if (!ok)
+    goto failed;
+  _orderly_sqlite_rollback (self);
+  return g_steal_pointer (&jobs);
+
+failed:
+  _orderly_sqlite_rollback (self);
+  return NULL;
+}
+
+gboolean
+_orderly_sqlite_get_wait_histogram (OrderlySqliteStore    *self,
+                                    gint64                 run_id,
+                                    OrderlyPriority        priority,
+                                    OrderlyWaitHistogram  *histogram,
+                                    GError               **error)
+{
+  sqlite3_stmt *s = _orderly_sqlite_stmt (self, STMT_READ_WAITS);
+  int rc;
+
+  sqlite3_bind_int64 (s, 1, run_id);
+  sqlite3_bind_int (s, 2, priority);
+  rc = sqlite3_step (s);
+  if (rc == SQLITE_ROW)
+    {
+      const guint64 *stored = sqlite3_column_blob (s, 0);
+      int size = sqlite3_column_bytes (s, 0);
+
+      for (guint b = 0; stored != NULL && b < ORDERLY_WAIT_BUCKETS && (b + 1) * 8 <= (guint) size; b++)
+        {
+          histogram->counts[b] = GUINT64_FROM_LE (stored[b]);
+          histogram->total += histogram->counts[b];
+        }
+      rc = SQLITE_DONE;
+    }
+  sqlite3_reset (s);
+  if (rc != SQLITE_DONE)
+    {
+      _orderly_sqlite_set_error (self, rc, error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+_orderly_sqlite_verify_run (OrderlySqliteStore  *self,
+                            gint64               run_id,
+                            OrderlyRunCheck     *check,
+                            GError             **error)
+{
+  g_autofree char *sql = NULL;
+  sqlite3_stmt *s;
+  int rc;
+
+  sql = g_strdup_printf (
+    "SELECT"
+    " (SELECT count(*) FROM vip_orders WHERE run_id = ?1) + (SELECT count(*) FROM normal_orders WHERE run_id = ?1),"
+    " (SELECT count(*) FROM vip_results r JOIN vip_orders o ON o.id = r.id WHERE o.run_id = ?1) +"
+    " (SELECT count(*) FROM normal_results r JOIN normal_orders o ON o.id = r.id WHERE o.run_id = ?1),"
+    " (SELECT count(*) FROM failures WHERE run_id = ?1 AND state = %d),"
+    " (SELECT count(*) FROM vip_results r WHERE NOT EXISTS (SELECT 1 FROM vip_orders o WHERE o.id = r.id)) +"
+    " (SELECT count(*) FROM normal_results r WHERE NOT EXISTS (SELECT 1 FROM normal_orders o WHERE o.id = r.id)) +"
+    " (SELECT count(*) FROM failures f WHERE f.run_id = ?1 AND (EXISTS (SELECT 1 FROM vip_results r WHERE r.id = f.id)"
+    "   OR EXISTS (SELECT 1 FROM normal_results r WHERE r.id = f.id))) +"
+    " (SELECT count(*) FROM vip_orders v JOIN normal_orders n ON n.id = v.id),"
+    " max (coalesce ((SELECT max (coalesce (settled_at, processed_at)) FROM vip_results), 0),"
+    "      coalesce ((SELECT max (settled_at) FROM failures WHERE run_id = ?1 AND priority = 0), 0)),"
+    " min (coalesce ((SELECT min (coalesce (first_attempt_at, processed_at)) FROM normal_results), %" G_GINT64_FORMAT "),"
+    "      coalesce ((SELECT min (first_attempt_at) FROM failures WHERE run_id = ?1 AND priority = 1), %" G_GINT64_FORMAT "))",
+    FAILURE_FAILED, G_MAXINT64, G_MAXINT64);
+
+  if (!_orderly_sqlite_exec (self, "BEGIN", error))
+    return FALSE;
+  s = _orderly_sqlite_prepare (self, sql, error);
+  if (s == NULL)
+    {
+      _orderly_sqlite_rollback (self);
+      return FALSE;
+    }
+  sqlite3_bind_int64 (s, 1, run_id);
+  rc = sqlite3_step (s);
+  if (rc == SQLITE_ROW)
+    {
+      gint64 normal_first = sqlite3_column_int64 (s, 5);
+
+      check->orders = sqlite3_column_int64 (s, 0);
+      check->processed = sqlite3_column_int64 (s, 1);
+      check->failed = sqlite3_column_int64 (s, 2);
+      check->conflicts = sqlite3_column_int64 (s, 3);
+      check->vip_last_settled_us = sqlite3_column_int64 (s, 4);
+      check->normal_first_attempt_us = normal_first == G_MAXINT64 ? 0 : normal_first;
+      check->unsettled = MAX (check->orders - check->processed - check->failed, 0);
+      rc = SQLITE_DONE;
+    }
+  if (!_orderly_sqlite_finish_rows (self, s, rc, error))
+    {
+      _orderly_sqlite_rollback (self);
+      return FALSE;
+    }
+  _orderly_sqlite_rollback (self);
+  return TRUE;
+}
+
+/*
+ * For a database from before the queue had tables of its own: counters for
+ * the orders stored, a cursor after the last processed order of each
+ * priority, and the pending orders behind it as claims given back.
+ */
+gboolean
+_orderly_sqlite_fill_queue_counts (OrderlySqliteStore  *self,
+                                   GError             **error)
+{
+  for (guint p = 0; p < 2; p++)
+    {
+      sqlite3_stmt *s;
+      gint64 run_id = 0, first = 0, last = 0, n = 0;
+      int rc;
+
+      if (!exec_printf (self, error,
+                        "INSERT OR IGNORE INTO queue_counts (run_id, priority) SELECT id, %u FROM runs;"
+                        "UPDATE queue_counts SET"
+                        " generated = (SELECT count(*) FROM %s o WHERE o.run_id = queue_counts.run_id),"
+                        " completed = (SELECT count(*) FROM %s r JOIN %s o ON o.id = r.id"
+                        "              WHERE o.run_id = queue_counts.run_id),"
+                        " next_id = coalesce ((SELECT max (r.id) + 1 FROM %s r JOIN %s o ON o.id = r.id"
+                        "                      WHERE o.run_id = queue_counts.run_id), 0)"
+                        " WHERE priority = %u AND EXISTS (SELECT 1 FROM %s o WHERE o.run_id = queue_counts.run_id)",
+                        p, orders_table[p], results_table[p], orders_table[p], results_table[p],
+                        orders_table[p], p, orders_table[p]))
+        return FALSE;
+
+      s = prepare_printf (self, error,
+                          "SELECT o.id, o.run_id, r.id IS NOT NULL FROM %s o LEFT JOIN %s r ON r.id = o.id "
+                          "JOIN queue_counts c ON c.run_id = o.run_id AND c.priority = %u "
+                          "WHERE o.id < c.next_id ORDER BY o.id",
+                          orders_table[p], results_table[p], p);
+      if (s == NULL)
+        return FALSE;
+      /* Runs of pending orders with no processed one between them. */
+      for (;;)
+        {
+          gboolean row = (rc = sqlite3_step (s)) == SQLITE_ROW;
+          gboolean processed = row && sqlite3_column_int (s, 2);
+          gint64 id = row ? sqlite3_column_int64 (s, 0) : 0;
+
+          if (n > 0 && (!row || processed || n == 4096 || sqlite3_column_int64 (s, 1) != run_id))
+            {
+              if (!exec_printf (self, error,
+                                "INSERT INTO claims (run_id, priority, retry, first_id, last_id, n_orders) "
+                                "VALUES (%" G_GINT64_FORMAT ", %u, 0, %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
+                                ", %" G_GINT64_FORMAT ")", run_id, p, first, last, n))
+                {
+                  sqlite3_finalize (s);
+                  return FALSE;
+                }
+              n = 0;
+            }
+          if (!row)
+            break;
+          if (!processed)
+            {
+              if (n == 0)
+                {
+                  first = id;
+                  run_id = sqlite3_column_int64 (s, 1);
+                }
+              last = id;
+              n++;
+            }
+        }
+      if (!_orderly_sqlite_finish_rows (self, s, rc, error))
+        return FALSE;
+    }
+  return TRUE;
+}

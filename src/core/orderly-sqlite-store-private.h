@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <sqlite3.h>
+
+#include "orderly-sqlite-store.h"
+
+G_BEGIN_DECLS
+
+/* Statements prepared once and reused; the queue's hot paths. */
+typedef enum
+{
+  STMT_INSERT_VIP_ORDER,
+  STMT_INSERT_NORMAL_ORDER,
+  STMT_INSERT_VIP_RESULT,
+  STMT_INSERT_NORMAL_RESULT,
+  STMT_COUNT_GENERATED,
+  STMT_FRESH_VIP,
+  STMT_FRESH_NORMAL,
+  STMT_RANGE_VIP,
+  STMT_RANGE_NORMAL,
+  STMT_INSERT_CLAIM,
+  STMT_SET_NEXT_ID,
+  STMT_FIND_CLAIM,
+  STMT_DELETE_CLAIM,
+  STMT_COUNT_OUTCOMES,
+  STMT_READ_COUNTS,
+  STMT_ACTIVE_COUNTS,
+  STMT_GIVEN_BACK,
+  STMT_RETRIES_VIP,
+  STMT_RETRIES_NORMAL,
+  STMT_MARK_RETRY,
+  STMT_READ_WAITS,
+  STMT_INSERT_FAILURE,
+  STMT_UPDATE_FAILURE,
+  STMT_DELETE_FAILURE,
+  STMT_INSERT_RUN,
+  STMT_UPDATE_RUN,
+  STMT_INSERT_LOG,
+  N_STMTS
+} OrderlySqliteStmt;
+
+struct _OrderlySqliteStore
+{
+  OrderlyStore   parent_instance;
+
+  /* One connection serves every thread, guarded by lock, so writers never
+   * spin in SQLite's busy handler and no connection re-reads pages another
+   * one just wrote. */
+  GMutex         lock;
+  sqlite3       *db;
+  sqlite3_stmt  *stmts[N_STMTS];
+  char          *path;
+};
+
+/* Failures rows keep an order's state in the OrderlyJobState numbering. */
+#define FAILURE_WAITING ORDERLY_JOB_STATE_WAITING
+#define FAILURE_ACTIVE  ORDERLY_JOB_STATE_ACTIVE
+#define FAILURE_FAILED  ORDERLY_JOB_STATE_FAILED
+#define FAILURE_DELAYED ORDERLY_JOB_STATE_DELAYED
+
+void           _orderly_sqlite_set_error   (OrderlySqliteStore  *self,
+                                            int                  code,
+                                            GError             **error);
+gboolean       _orderly_sqlite_exec        (OrderlySqliteStore  *self,
+                                            const char          *sql,
+                                            GError             **error);
+gboolean       _orderly_sqlite_begin       (OrderlySqliteStore  *self,
+                                            GError             **error);
+gboolean       _orderly_sqlite_commit      (OrderlySqliteStore  *self,
+                                            GError             **error);
+void           _orderly_sqlite_rollback    (OrderlySqliteStore  *self);
+sqlite3_stmt  *_orderly_sqlite_stmt        (OrderlySqliteStore  *self,
+                                            OrderlySqliteStmt    id);
+sqlite3_stmt  *_orderly_sqlite_prepare     (OrderlySqliteStore  *self,
+                                            const char          *sql,
+                                            GError             **error);
+gboolean       _orderly_sqlite_step_done   (OrderlySqliteStore  *self,
+                                            sqlite3_stmt        *statement,
+                                            GError             **error);
+gboolean       _orderly_sqlite_finish_rows (OrderlySqliteStore  *self,
+                                            sqlite3_stmt        *statement,
+                                            int                  rc,
+                                            GError             **error);
+gint64         _orderly_sqlite_query_int   (OrderlySqliteStore  *self,
+                                            const char          *sql,
+                                            GError             **error);
+gboolean       _orderly_sqlite_delete_orders (OrderlySqliteStore *self,
+                                              gint64            *deleted,
+                                              GError           **error);
+gboolean       _orderly_sqlite_fill_queue_counts (OrderlySqliteStore  *self,
+                                                  GError             **error);
+
+/* The queue, in orderly-sqlite-queue.c; called with the lock held. */
+gboolean       _orderly_sqlite_insert_orders  (OrderlySqliteStore         *self,
+                                               const OrderlyOrder         *orders,
+                                               guint                       n_orders,
+                                               GError                    **error);
+gboolean       _orderly_sqlite_count_orders   (OrderlySqliteStore         *self,
+                                               gint64                      run_id,
+                                               OrderlyOrderCounts         *counts,
+                                               GError                    **error);
+gboolean       _orderly_sqlite_claim          (OrderlySqliteStore         *self,
+                                               const OrderlyClaimRequest  *request,
+                                               OrderlyClaimAnswer         *answer,
+                                               GError                    **error);
+gboolean       _orderly_sqlite_renew_claim    (OrderlySqliteStore         *self,
+                                               OrderlyClaim               *claim,
+                                               gint64                      lease_ms,
+                                               GError                    **error);
+gboolean       _orderly_sqlite_complete_claim (OrderlySqliteStore         *self,
+                                               const OrderlyClaim         *claim,
+                                               const OrderlyOrderOutcome  *outcomes,
+                                               guint                       n_outcomes,
+                                               const OrderlyClaimRequest  *next,
+                                               OrderlyClaimAnswer         *next_answer,
+                                               GError                    **error);
+gboolean       _orderly_sqlite_release_claims (OrderlySqliteStore         *self,
+                                               gint64                      run_id,
+                                               gboolean                    expired_only,
+                                               gint64                      max_orders,
+                                               gint64                     *released,
+                                               GError                    **error);
+gboolean       _orderly_sqlite_retry_failed   (OrderlySqliteStore         *self,
+                                               gint64                      run_id,
+                                               gint64                      max_orders,
+                                               gint64                     *requeued,
+                                               GError                    **error);
+gboolean       _orderly_sqlite_clean          (OrderlySqliteStore         *self,
+                                               gint64                      run_id,
+                                               OrderlyJobState             state,
+                                               gint64                      finished_before_us,
+                                               gint64                      limit,
+                                               gint64                     *removed,
+                                               GError                    **error);
+GPtrArray     *_orderly_sqlite_list_jobs      (OrderlySqliteStore         *self,
+                                               gint64                      run_id,
+                                               OrderlyJobState             state,
+                                               gint64                      offset,
+                                               guint                       limit,
+                                               gboolean                    with_data,
+                                               GError                    **error);
+gboolean       _orderly_sqlite_get_wait_histogram (OrderlySqliteStore     *self,
+                                                   gint64                  run_id,
+                                                   OrderlyPriority         priority,
+                                                   OrderlyWaitHistogram   *histogram,
+                                                   GError                **error);
+gboolean       _orderly_sqlite_verify_run     (OrderlySqliteStore         *self,
+                                               gint64                      run_id,
+                                               OrderlyRunCheck            *check,
+                                               GError                    **error);
+
+G_END_DECLS
