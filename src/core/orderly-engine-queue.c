@@ -472,8 +472,10 @@ purge_stopped (OrderlyEngine *self,
 {
   OrderlyPurgeInfo *info = g_task_get_task_data (task);
   gboolean obliterate = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (task), "obliterate"));
+  gboolean had_work = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (task), "had-work"));
 
-  if (self->has_last_run && self->last_run.id == info->run_id)
+  /* Only the work of a run that was going, or could go on, is dropped. */
+  if (had_work && self->has_last_run && self->last_run.id == info->run_id)
     {
       for (guint p = 0; p < 2; p++)
         {
@@ -531,6 +533,8 @@ orderly_engine_purge_async (OrderlyEngine       *self,
   info->run_id = _orderly_engine_current_run_id (self);
   g_task_set_task_data (task, info, g_free);
   g_object_set_data (G_OBJECT (task), "obliterate", GINT_TO_POINTER (obliterate));
+  g_object_set_data (G_OBJECT (task), "had-work",
+                     GINT_TO_POINTER (orderly_engine_is_running (self) || self->interrupted));
   if (orderly_engine_is_running (self))
     orderly_engine_log (self, ORDERLY_LOG_LEVEL_WARN, "queue", NULL,
                         "Purge: cancelling run %" G_GINT64_FORMAT, info->run_id);

@@ -516,7 +516,7 @@ static gint64
 assign_turn (OrderlyRunner            *self,
              const OrderlyClaimAnswer *answer)
 {
-  return answer->result == ORDERLY_CLAIM_TAKEN ? self->next_turn++ : -1;
+  return answer->claim != NULL ? self->next_turn++ : -1;
 }
 
 /* Claims the next orders of the phase. VIP orders that a retry put back
@@ -705,7 +705,7 @@ worker_main (gpointer data)
       end_turn (self);
 
       orderly_claim_answer_clear (&held);
-      if (next.result == ORDERLY_CLAIM_TAKEN)
+      if (next.claim != NULL)
         held = next;
       else
         {

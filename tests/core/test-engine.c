@@ -348,9 +348,57 @@ test_engine_bad_quantity (Fixture       *fixture,
   g_assert_cmpint (orderly_test_query_int (fixture->db_path, "SELECT count(*) FROM runs"), ==, 0);
 }
 
-/* The child of the crash test: runs until it is killed. */
+/* Iterates the main loop until @done says so, or @timeout_ms pass. */
+static gboolean
+wait_until (Fixture   *fixture,
+            gboolean (*done) (Fixture *fixture),
+            guint      timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000;
+
+  while (g_get_monotonic_time () < deadline)
+    {
+      orderly_engine_flush (fixture->engine);
+      if (done (fixture))
+        return TRUE;
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  return FALSE;
+}
+
+static OrderlyEngine *
+child_engine (OrderlyStore *store,
+              gint64        work_us)
+{
+  g_autoptr(GError) error = NULL;
+  OrderlyEngine *engine = orderly_engine_new (store, &error);
+
+  g_assert_no_error (error);
+  orderly_engine_set_workers (engine, 2);
+  orderly_engine_set_work_us (engine, work_us);
+  return engine;
+}
+
+static void
+child_run_to_end (OrderlyEngine *engine)
+{
+  while (orderly_engine_is_running (engine))
+    g_main_context_iteration (NULL, TRUE);
+  orderly_engine_flush (engine);
+}
+
+/*
+ * The child of the crash tests, until it is killed:
+ * - run: runs a run;
+ * - restart: runs one run to its end, then starts the next, saying so by
+ *   creating the file DB.starting;
+ * - pause: runs a run and pauses its queue once 1000 orders are processed;
+ * - retry: runs a run whose orders fail often and are retried.
+ */
 static int
-child_main (const char *db_path,
+child_main (const char *mode,
+            const char *db_path,
             gint64      quantity,
             gint64      work_us)
 {
@@ -360,14 +408,114 @@ child_main (const char *db_path,
   OrderlyRunRequest request = { .quantity = quantity, .vip_share = 0.2, .has_seed = TRUE, .seed = 9 };
 
   g_assert_no_error (error);
-  engine = orderly_engine_new (store, &error);
-  g_assert_no_error (error);
-  orderly_engine_set_workers (engine, 2);
-  orderly_engine_set_work_us (engine, work_us);
-  g_assert_true (orderly_engine_start_run (engine, &request, NULL, &error));
+  engine = child_engine (store, work_us);
+  if (g_str_equal (mode, "restart"))
+    {
+      g_autofree char *marker = g_strconcat (db_path, ".starting", NULL);
+
+      g_assert_true (orderly_engine_start_run (engine, &request, NULL, &error));
+      child_run_to_end (engine);
+      g_assert_cmpint (orderly_status_get_phase (orderly_engine_get_status (engine)), ==, ORDERLY_PHASE_DONE);
+      request.seed = 10;
+      g_assert_true (g_file_set_contents (marker, "", 0, NULL));
+      orderly_engine_start_run_async (engine, &request, NULL, NULL, NULL);
+    }
+  else
+    {
+      if (g_str_equal (mode, "retry"))
+        {
+          orderly_engine_set_failure_rate (engine, 0.5);
+          orderly_engine_set_max_attempts (engine, 6);
+          orderly_engine_set_retry_backoff_ms (engine, 100);
+        }
+      g_assert_true (orderly_engine_start_run (engine, &request, NULL, &error));
+    }
   for (;;)
-    g_main_context_iteration (NULL, TRUE);
+    {
+      g_main_context_iteration (NULL, TRUE);
+      if (g_str_equal (mode, "pause") &&
+          orderly_status_get_data (orderly_engine_get_status (engine))->processed_total > 1000)
+        orderly_engine_pause_queue (engine);
+    }
   return 0;
+}
+
+static GPid
+spawn_child (Fixture    *fixture,
+             const char *mode,
+             gint64      quantity,
+             gint64      work_us)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *quantity_arg = g_strdup_printf ("%" G_GINT64_FORMAT, quantity);
+  g_autofree char *work_arg = g_strdup_printf ("%" G_GINT64_FORMAT, work_us);
+  g_autofree char *self_exe = g_file_read_link ("/proc/self/exe", NULL);
+  const char *argv[] = { self_exe, "--child", mode, fixture->db_path, quantity_arg, work_arg, NULL };
+  GPid pid;
+
+  g_assert_true (g_spawn_async (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+                                &pid, &error));
+  g_assert_no_error (error);
+  return pid;
+}
+
+static void
+kill_child (GPid pid)
+{
+  int status;
+
+  kill (pid, SIGKILL);
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_assert_true (WIFSIGNALED (status));
+  g_spawn_close_pid (pid);
+}
+
+/* Waits until the child's database answers @sql with more than @above. */
+static void
+wait_for_database (Fixture    *fixture,
+                   const char *sql,
+                   gint64      above)
+{
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  for (;;)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      if (g_file_test (fixture->db_path, G_FILE_TEST_EXISTS) &&
+          orderly_test_query_int (fixture->db_path,
+                                  "SELECT count(*) FROM sqlite_master WHERE name = 'queue_counts'") == 1 &&
+          orderly_test_query_int (fixture->db_path, sql) > above)
+        return;
+      g_usleep (1000);
+    }
+}
+
+/* Every order of the run processed exactly once, VIP before NORMAL, on the
+ * stored rows. */
+static void
+assert_exactly_once (Fixture *fixture,
+                     gint64   quantity)
+{
+  g_assert_cmpint (orderly_test_query_int (fixture->db_path, "SELECT count(*) FROM orders"), ==, quantity);
+  g_assert_cmpint (orderly_test_query_int (fixture->db_path, "SELECT max(id) FROM orders"), ==, quantity);
+  g_assert_cmpint (orderly_test_query_int (fixture->db_path,
+                                           "SELECT count(DISTINCT id) FROM orders_view WHERE status = 'processed' AND "
+                                           "observations IS NOT NULL AND worker IS NOT NULL"), ==, quantity);
+  g_assert_cmpint (orderly_test_query_int (fixture->db_path,
+                                           "SELECT (SELECT count(*) FROM vip_results) + "
+                                           "(SELECT count(*) FROM normal_results)"), ==, quantity);
+  g_assert_cmpint (orderly_test_query_int (fixture->db_path, "SELECT count(*) FROM failures"), ==, 0);
+  g_assert_true (orderly_test_integrity_ok (fixture->db_path));
+}
+
+/* With no failure, the last VIP order was processed before the first NORMAL. */
+static void
+assert_vip_first (Fixture *fixture)
+{
+  g_assert_cmpint (orderly_test_query_int (fixture->db_path,
+                                           "SELECT max(processed_at) FROM orders_view WHERE priority = 'VIP'"), <,
+                   orderly_test_query_int (fixture->db_path,
+                                           "SELECT min(processed_at) FROM orders_view WHERE priority = 'NORMAL'"));
 }
 
 static void
@@ -378,36 +526,14 @@ crash_and_resume (Fixture    *fixture,
                   gint64      kill_when_above)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *quantity_arg = g_strdup_printf ("%" G_GINT64_FORMAT, quantity);
-  g_autofree char *work_arg = g_strdup_printf ("%" G_GINT64_FORMAT, work_us);
-  g_autofree char *self_exe = g_file_read_link ("/proc/self/exe", NULL);
-  const char *argv[] = { self_exe, "--child",
-                         fixture->db_path, quantity_arg, work_arg, NULL };
   const OrderlyStatusData *d;
   GPid pid;
-  int status;
-  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
   gint64 processed_before, generated_before;
 
   fixture_close (fixture);
-
-  g_assert_true (g_spawn_async (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
-                                &pid, &error));
-  g_assert_no_error (error);
-  for (;;)
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      if (g_file_test (fixture->db_path, G_FILE_TEST_EXISTS) &&
-          orderly_test_query_int (fixture->db_path,
-                                  "SELECT count(*) FROM sqlite_master WHERE name = 'orders'") == 1 &&
-          orderly_test_query_int (fixture->db_path, kill_when_sql) > kill_when_above)
-        break;
-      g_usleep (1000);
-    }
-  kill (pid, SIGKILL);
-  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
-  g_assert_true (WIFSIGNALED (status));
-  g_spawn_close_pid (pid);
+  pid = spawn_child (fixture, "run", quantity, work_us);
+  wait_for_database (fixture, kill_when_sql, kill_when_above);
+  kill_child (pid);
 
   fixture_open (fixture);
   orderly_engine_flush (fixture->engine);
@@ -430,17 +556,8 @@ crash_and_resume (Fixture    *fixture,
   g_assert_cmpint (d->phase, ==, ORDERLY_PHASE_DONE);
   g_assert_cmpint (d->generated, ==, quantity);
   g_assert_cmpint (d->processed_total, ==, quantity);
-  g_assert_cmpint (orderly_test_query_int (fixture->db_path, "SELECT count(*) FROM orders"), ==, quantity);
-  g_assert_cmpint (orderly_test_query_int (fixture->db_path, "SELECT max(id) FROM orders"), ==, quantity);
-  g_assert_cmpint (orderly_test_query_int (fixture->db_path,
-                                           "SELECT count(*) FROM orders_view WHERE status = 'processed' AND "
-                                           "observations IS NOT NULL AND worker IS NOT NULL"), ==, quantity);
-  /* Every order processed before the crash kept its first result. */
-  g_assert_true (orderly_test_integrity_ok (fixture->db_path));
-  g_assert_cmpint (orderly_test_query_int (fixture->db_path,
-                                           "SELECT max(processed_at) FROM orders_view WHERE priority = 'VIP'"), <,
-                   orderly_test_query_int (fixture->db_path,
-                                           "SELECT min(processed_at) FROM orders_view WHERE priority = 'NORMAL'"));
+  assert_exactly_once (fixture, quantity);
+  assert_vip_first (fixture);
 }
 
 static void
@@ -529,12 +646,594 @@ test_engine_disk_full (Fixture       *fixture,
   g_assert_cmpint (run_to_end (fixture)->phase, ==, ORDERLY_PHASE_DONE);
 }
 
+/* Starting a run after a large one, killed at any moment: the store holds
+ * the old run whole or the new one, and the new one resumes to the end. */
+static void
+test_engine_atomic_start (Fixture       *fixture,
+                          gconstpointer  user_data)
+{
+  static const guint delays_ms[] = { 0, 1, 3, 10, 30, 100 };
+  const gint64 quantity = 200000;
+  gboolean saw_old = FALSE, saw_new = FALSE;
+
+  for (guint i = 0; i < G_N_ELEMENTS (delays_ms); i++)
+    {
+      g_autofree char *marker = g_strconcat (fixture->db_path, ".starting", NULL);
+      g_autoptr(GError) error = NULL;
+      const OrderlyStatusData *d;
+      GPid pid;
+
+      fixture_close (fixture);
+      orderly_test_remove_dir (fixture->data_dir);
+      g_assert_cmpint (g_mkdir_with_parents (fixture->data_dir, 0700), ==, 0);
+
+      pid = spawn_child (fixture, "restart", quantity, 0);
+      while (!g_file_test (marker, G_FILE_TEST_EXISTS))
+        g_usleep (500);
+      g_usleep (delays_ms[i] * 1000);
+      kill_child (pid);
+
+      fixture_open (fixture);
+      orderly_engine_flush (fixture->engine);
+      d = orderly_status_get_data (orderly_engine_get_status (fixture->engine));
+      g_test_message ("killed %u ms after the start: run %" G_GINT64_FORMAT " %s", delays_ms[i], d->run_id,
+                      orderly_phase_to_string (d->phase));
+      if (d->run_id == 1)
+        {
+          /* The old run, whole. */
+          saw_old = TRUE;
+          g_assert_cmpint (d->phase, ==, ORDERLY_PHASE_DONE);
+          g_assert_cmpint (orderly_test_query_int (fixture->db_path, "SELECT count(*) FROM runs"), ==, 1);
+          assert_exactly_once (fixture, quantity);
+          continue;
+        }
+      saw_new = TRUE;
+      g_assert_cmpint (d->run_id, ==, 2);
+      g_assert_cmpint (orderly_test_query_int (fixture->db_path,
+                                               "SELECT count(*) FROM orders WHERE run_id <> 2"), ==, 0);
+      if (d->phase == ORDERLY_PHASE_INTERRUPTED)
+        {
+          g_assert_true (orderly_engine_resume (fixture->engine, &error));
+          g_assert_no_error (error);
+        }
+      g_assert_cmpint (run_to_end (fixture)->phase, ==, ORDERLY_PHASE_DONE);
+      assert_exactly_once (fixture, quantity);
+      g_assert_cmpint (orderly_test_query_int (fixture->db_path,
+                                               "SELECT phase = 'DONE' FROM runs WHERE id = 1"), ==, 1);
+    }
+  g_test_message ("old run kept: %s, new run resumed: %s", saw_old ? "yes" : "no", saw_new ? "yes" : "no");
+}
+
+static gboolean
+claiming_stopped (Fixture *fixture)
+{
+  const OrderlyStatusData *d = orderly_status_get_data (orderly_engine_get_status (fixture->engine));
+
+  return d->paused && d->active_workers == 0;
+}
+
+static guint ticks;
+
+static void
+count_tick_cb (OrderlyEngine *engine,
+               gpointer       user_data)
+{
+  ticks++;
+}
+
+static gboolean
+five_ticks (Fixture *fixture)
+{
+  return ticks >= 5;
+}
+
+/* Lets five ticks of the engine go by: the queue has had time to move. */
+static void
+let_ticks_pass (Fixture *fixture)
+{
+  gulong handler = g_signal_connect (fixture->engine, "flushed", G_CALLBACK (count_tick_cb), NULL);
+
+  ticks = 0;
+  while (!five_ticks (fixture))
+    g_main_context_iteration (NULL, TRUE);
+  g_signal_handler_disconnect (fixture->engine, handler);
+}
+
+static gint64
+stored_processed (Fixture *fixture)
+{
+  return orderly_test_query_int (fixture->db_path,
+                                 "SELECT (SELECT count(*) FROM vip_results) + (SELECT count(*) FROM normal_results)");
+}
+
+static gint64
+live_claims (Fixture *fixture)
+{
+  return orderly_test_query_int (fixture->db_path, "SELECT count(*) FROM claims WHERE owner IS NOT NULL");
+}
+
+static void
+test_engine_pause_resume (Fixture       *fixture,
+                          gconstpointer  user_data)
+{
+  const OrderlyStatusData *d;
+  OrderlyPhase phase;
+  gint64 processed, eta;
+
+  orderly_engine_set_workers (fixture->engine, 2);
+  orderly_engine_set_work_us (fixture->engine, 200);
+  start (fixture, 20000, 0.1, 5);
+  g_assert_true (wait_until_processing (fixture));
+
+  g_assert_true (orderly_engine_pause_queue (fixture->engine));
+  g_assert_false (orderly_engine_pause_queue (fixture->engine));
+  g_assert_true (wait_until (fixture, claiming_stopped, 10000));
+  d = orderly_status_get_data (orderly_engine_get_status (fixture->engine));
+  phase = d->phase;
+  eta = d->eta_ms;
+  g_assert_true (phase == ORDERLY_PHASE_WAITING_VIP_DRAIN || phase == ORDERLY_PHASE_WAITING_NORMAL_DRAIN);
+  processed = stored_processed (fixture);
+  g_assert_cmpint (processed, <, 20000);
+  g_assert_cmpint (live_claims (fixture), ==, 0);
+
+  /* Nothing is claimed while paused; the phase and the ETA stay. */
+  let_ticks_pass (fixture);
+  g_assert_cmpint (stored_processed (fixture), ==, processed);
+  g_assert_cmpint (live_claims (fixture), ==, 0);
+  d = orderly_status_get_data (orderly_engine_get_status (fixture->engine));
+  g_assert_cmpint (d->phase, ==, phase);
+  g_assert_cmpint (d->eta_ms, ==, eta);
+  g_assert_cmpint (d->processed_total, ==, processed);
+  g_assert_true (d->paused);
+  g_assert_cmpint (orderly_test_query_int (fixture->db_path, "SELECT paused FROM runs"), ==, 1);
+
+  orderly_engine_set_work_us (fixture->engine, 0);
+  g_assert_true (orderly_engine_resume_queue (fixture->engine));
+  d = run_to_end (fixture);
+  g_assert_cmpint (d->phase, ==, ORDERLY_PHASE_DONE);
+  g_assert_false (d->paused);
+  g_assert_cmpfloat (d->paused_ms, >, 0);
+  g_assert_cmpint (d->processed_total, ==, 20000);
+  assert_exactly_once (fixture, 20000);
+  assert_vip_first (fixture);
+  /* It ended once. */
+  g_assert_cmpint (orderly_test_query_int (fixture->db_path, "SELECT count(*) FROM runs"), ==, 1);
+}
+
+/* The priority rule on the stored times: every VIP order settled
+ * (processed, or failed for good the first time) before any attempt on a
+ * NORMAL order ended. */
+static void
+assert_vip_settled_first (Fixture *fixture)
+{
+  gint64 vip_settled = orderly_test_query_int (
+    fixture->db_path,
+    "SELECT max (coalesce ((SELECT max (coalesce (settled_at, processed_at)) FROM vip_results), 0),"
+    "            coalesce ((SELECT max (settled_at) FROM failures WHERE priority = 0), 0))");
+  gint64 normal_first = orderly_test_query_int (
+    fixture->db_path,
+    "SELECT min (coalesce ((SELECT min (coalesce (first_attempt_at, processed_at)) FROM normal_results), 1e18),"
+    "            coalesce ((SELECT min (first_attempt_at) FROM failures WHERE priority = 1), 1e18))");
+
+  g_assert_cmpint (vip_settled, >, 0);
+  g_assert_cmpint (vip_settled, <=, normal_first);
+}
+
+static void
+retried_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 *retried = user_data;
+
+  *retried = orderly_engine_retry_failed_finish (ORDERLY_ENGINE (object), result, &error);
+  g_assert_no_error (error);
+}
+
+static gint64
+retry_failed (Fixture *fixture)
+{
+  gint64 retried = -1;
+
+  orderly_engine_retry_failed_async (fixture->engine, 0, NULL, retried_cb, &retried);
+  while (retried < 0)
+    g_main_context_iteration (NULL, TRUE);
+  return retried;
+}
+
+static void
+test_engine_failures (Fixture       *fixture,
+                      gconstpointer  user_data)
+{
+  const OrderlyStatusData *d;
+  gint64 failed, retried;
+
+  orderly_engine_set_workers (fixture->engine, 2);
+  orderly_engine_set_failure_rate (fixture->engine, 0.3);
+  orderly_engine_set_max_attempts (fixture->engine, 3);
+  orderly_engine_set_retry_backoff_ms (fixture->engine, 2);
+  start (fixture, 20000, 0.2, 8);
+  d = run_to_end (fixture);
+
+  g_assert_cmpint (d->phase, ==, ORDERLY_PHASE_DONE);
+  failed = d->failed_total;
+  /* 0.3 ** 3 of them: about 540. */
+  g_assert_cmpint (failed, >, 300);
+  g_assert_cmpint (failed, <, 800);
+  g_assert_cmpint (d->processed_total + failed, ==, 20000);
+  g_assert_cmpint (d->vip_failed + d->normal_failed, ==, failed);
+  g_assert_cmpint (orderly_test_query_int (fixture->db_path,
+                                           "SELECT count(*) FROM failures WHERE state = 3 AND attempts = 3 "
+                                           "AND reason LIKE 'Simulated failure on attempt 3 of 3'"), ==, failed);
+  g_assert_cmpint (orderly_test_query_int (fixture->db_path,
+                                           "SELECT count(*) FROM orders_view WHERE attempts > 1 AND status = 'processed'"),
+                   >, 1000);
+  g_assert_cmpint (stored_processed (fixture), ==, d->processed_total);
+  assert_vip_settled_first (fixture);
+
+  /* Retried without failures, the run goes on and every order is done. */
+  orderly_engine_set_failure_rate (fixture->engine, 0);
+  retried = retry_failed (fixture);
+  g_assert_cmpint (retried, ==, failed);
+  d = run_to_end (fixture);
+  g_assert_cmpint (d->phase, ==, ORDERLY_PHASE_DONE);
+  g_assert_cmpint (d->processed_total, ==, 20000);
+  g_assert_cmpint (d->failed_total, ==, 0);
+  assert_exactly_once (fixture, 20000);
+  assert_vip_settled_first (fixture);
+}
+
+static void
+test_engine_kill_paused (Fixture       *fixture,
+                         gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  const OrderlyStatusData *d;
+  gint64 processed;
+  GPid pid;
+
+  fixture_close (fixture);
+  pid = spawn_child (fixture, "pause", 20000, 300);
+  wait_for_database (fixture, "SELECT paused FROM runs", 0);
+  kill_child (pid);
+
+  fixture_open (fixture);
+  d = orderly_status_get_data (orderly_engine_get_status (fixture->engine));
+  g_assert_cmpint (d->phase, ==, ORDERLY_PHASE_INTERRUPTED);
+  g_assert_true (d->paused);
+  g_assert_true (orderly_engine_is_paused (fixture->engine));
+
+  /* Resumed, it goes on paused. */
+  processed = stored_processed (fixture);
+  orderly_engine_set_work_us (fixture->engine, 0);
+  g_assert_true (orderly_engine_resume (fixture->engine, &error));
+  g_assert_no_error (error);
+  let_ticks_pass (fixture);
+  g_assert_true (orderly_engine_is_running (fixture->engine));
+  g_assert_cmpint (stored_processed (fixture), ==, processed);
+  g_assert_cmpint (live_claims (fixture), ==, 0);
+  g_assert_true (orderly_status_get_data (orderly_engine_get_status (fixture->engine))->paused);
+
+  g_assert_true (orderly_engine_resume_queue (fixture->engine));
+  d = run_to_end (fixture);
+  g_assert_cmpint (d->phase, ==, ORDERLY_PHASE_DONE);
+  assert_exactly_once (fixture, 20000);
+  assert_vip_first (fixture);
+}
+
+static void
+test_engine_kill_retrying (Fixture       *fixture,
+                           gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  const OrderlyStatusData *d;
+  GPid pid;
+
+  fixture_close (fixture);
+  pid = spawn_child (fixture, "retry", 20000, 50);
+  wait_for_database (fixture, "SELECT count(*) FROM failures WHERE state = 4", 50);
+  kill_child (pid);
+
+  fixture_open (fixture);
+  d = orderly_status_get_data (orderly_engine_get_status (fixture->engine));
+  g_assert_cmpint (d->phase, ==, ORDERLY_PHASE_INTERRUPTED);
+  g_assert_cmpint (d->queue_delayed, >, 0);
+  orderly_engine_set_work_us (fixture->engine, 0);
+  g_assert_true (orderly_engine_resume (fixture->engine, &error));
+  g_assert_no_error (error);
+  d = run_to_end (fixture);
+  g_assert_cmpint (d->phase, ==, ORDERLY_PHASE_DONE);
+  g_assert_cmpint (d->processed_total, ==, 20000);
+  assert_exactly_once (fixture, 20000);
+  g_assert_cmpint (orderly_test_query_int (fixture->db_path,
+                                           "SELECT count(*) FROM orders_view WHERE attempts > 1"), >, 50);
+  assert_vip_settled_first (fixture);
+}
+
+static void
+page_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  OrderlyJobPage **page = user_data;
+  GError *error = NULL;
+
+  *page = orderly_engine_list_jobs_finish (ORDERLY_ENGINE (object), result, &error);
+  if (*page == NULL)
+    {
+      g_assert_nonnull (error);
+      g_error_free (error);
+      *page = g_new0 (OrderlyJobPage, 1);
+    }
+}
+
+static OrderlyJobPage *
+list_jobs (Fixture               *fixture,
+           const OrderlyJobQuery *query)
+{
+  OrderlyJobPage *page = NULL;
+
+  orderly_engine_list_jobs_async (fixture->engine, query, NULL, page_cb, &page);
+  while (page == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return page;
+}
+
+static void
+test_engine_job_listings (Fixture       *fixture,
+                          gconstpointer  user_data)
+{
+  OrderlyJobQuery query = { .states = { ORDERLY_JOB_STATE_WAITING, ORDERLY_JOB_STATE_ACTIVE,
+                                        ORDERLY_JOB_STATE_COMPLETED }, .n_states = 3,
+                            .start = 0, .end = 99, .with_data = TRUE };
+  OrderlyJobQuery paused_query = { .states = { ORDERLY_JOB_STATE_PAUSED, ORDERLY_JOB_STATE_WAITING },
+                                   .n_states = 2, .start = 10, .end = 14 };
+  OrderlyJobQuery bad = { .states = { ORDERLY_JOB_STATE_WAITING }, .n_states = 1, .start = 5, .end = 4 };
+  g_autoptr(OrderlyJobPage) page = NULL;
+  guint by_state[ORDERLY_N_JOB_STATES] = { 0 };
+
+  orderly_engine_set_workers (fixture->engine, 2);
+  orderly_engine_set_work_us (fixture->engine, 300);
+  start (fixture, 5000, 0.2, 4);
+  g_assert_true (wait_until_processing (fixture));
+
+  page = list_jobs (fixture, &query);
+  g_assert_nonnull (page->jobs);
+  g_assert_cmpint (page->counts.waiting, >, 100);
+  g_assert_cmpint (page->counts.waiting + page->counts.active + page->counts.completed +
+                   page->counts.delayed + page->counts.failed, ==, 5000);
+  for (guint i = 0; i < page->jobs->len; i++)
+    {
+      OrderlyJob *job = page->jobs->pdata[i];
+
+      by_state[job->state]++;
+      g_assert_true (job->has_data);
+      g_assert_nonnull (job->tier);
+      if (job->priority == ORDERLY_PRIORITY_VIP)
+        g_assert_cmpstr (job->tier, ==, "DIAMOND");
+      else
+        g_assert_cmpstr (job->tier, !=, "DIAMOND");
+    }
+  g_assert_cmpuint (by_state[ORDERLY_JOB_STATE_WAITING], ==, 100);
+  g_assert_cmpuint (by_state[ORDERLY_JOB_STATE_ACTIVE], <=, 100);
+  g_assert_cmpuint (by_state[ORDERLY_JOB_STATE_COMPLETED], ==, MIN (100, page->counts.completed));
+  g_clear_pointer (&page, orderly_job_page_free);
+
+  /* Paused, the waiting orders are paused ones. */
+  orderly_engine_pause_queue (fixture->engine);
+  page = list_jobs (fixture, &paused_query);
+  g_assert_true (page->counts.queue_paused);
+  g_assert_cmpint (page->counts.waiting, ==, 0);
+  g_assert_cmpint (page->counts.paused, >, 0);
+  g_assert_cmpuint (page->jobs->len, ==, 5);
+  g_assert_cmpint (((OrderlyJob *) page->jobs->pdata[0])->state, ==, ORDERLY_JOB_STATE_PAUSED);
+  g_assert_false (((OrderlyJob *) page->jobs->pdata[0])->has_data);
+  g_clear_pointer (&page, orderly_job_page_free);
+
+  page = list_jobs (fixture, &bad);
+  g_assert_null (page->jobs);
+  orderly_engine_resume_queue (fixture->engine);
+}
+
+typedef struct
+{
+  gint64           count;
+  gboolean         done;
+  GError          *error;
+  OrderlyPurgeInfo purge;
+} OpResult;
+
+static void
+clean_cb (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  OpResult *op = user_data;
+
+  op->count = orderly_engine_clean_finish (ORDERLY_ENGINE (object), result, &op->error);
+  op->done = TRUE;
+}
+
+static void
+purge_cb (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  OpResult *op = user_data;
+
+  orderly_engine_purge_finish (ORDERLY_ENGINE (object), result, &op->purge, &op->error);
+  op->done = TRUE;
+}
+
+static void
+close_cb (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  OpResult *op = user_data;
+
+  orderly_engine_close_finish (ORDERLY_ENGINE (object), result, &op->count, &op->error);
+  op->done = TRUE;
+}
+
+static void
+wait_op (OpResult *op)
+{
+  while (!op->done)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static void
+test_engine_clean_purge_close (Fixture       *fixture,
+                               gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  OpResult op = { 0 };
+  OrderlyQueueCounts counts;
+  const OrderlyStatusData *d;
+
+  start (fixture, 2000, 0.1, 3);
+  g_assert_cmpint (run_to_end (fixture)->phase, ==, ORDERLY_PHASE_DONE);
+
+  /* Clean removes settled orders; the run's figures keep them. */
+  orderly_engine_clean_async (fixture->engine, ORDERLY_JOB_STATE_COMPLETED, 0, 500, NULL, clean_cb, &op);
+  wait_op (&op);
+  g_assert_no_error (op.error);
+  g_assert_cmpint (op.count, ==, 500);
+  orderly_engine_get_queue_counts (fixture->engine, &counts);
+  g_assert_cmpint (counts.completed, ==, 1500);
+  g_assert_cmpint (orderly_status_get_data (orderly_engine_get_status (fixture->engine))->processed_total, ==, 2000);
+  g_assert_cmpint (orderly_test_query_int (fixture->db_path, "SELECT count(*) FROM orders"), ==, 1500);
+
+  /* Waiting orders are work to do: never cleaned. */
+  op = (OpResult) { 0 };
+  orderly_engine_clean_async (fixture->engine, ORDERLY_JOB_STATE_WAITING, 0, 500, NULL, clean_cb, &op);
+  wait_op (&op);
+  g_assert_error (op.error, ORDERLY_ERROR, ORDERLY_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&op.error);
+
+  /* Close lets go of a run, which stays resumable. */
+  orderly_engine_set_workers (fixture->engine, 2);
+  orderly_engine_set_work_us (fixture->engine, 300);
+  start (fixture, 20000, 0.1, 4);
+  g_assert_true (wait_until_processing (fixture));
+  op = (OpResult) { 0 };
+  orderly_engine_close_async (fixture->engine, NULL, close_cb, &op);
+  wait_op (&op);
+  g_assert_no_error (op.error);
+  g_assert_cmpint (op.count, ==, 2);
+  g_assert_cmpint (orderly_status_get_phase (orderly_engine_get_status (fixture->engine)), ==,
+                   ORDERLY_PHASE_INTERRUPTED);
+
+  /* Purge drops the waiting work: the run is not resumable any more. */
+  op = (OpResult) { 0 };
+  orderly_engine_purge_async (fixture->engine, FALSE, NULL, purge_cb, &op);
+  wait_op (&op);
+  g_assert_no_error (op.error);
+  g_assert_cmpint (op.purge.run_id, ==, 2);
+  g_assert_cmpint (op.purge.dropped, >, 0);
+  d = orderly_status_get_data (orderly_engine_get_status (fixture->engine));
+  g_assert_cmpint (d->phase, ==, ORDERLY_PHASE_ABORTED);
+  g_assert_cmpint (op.purge.dropped + d->processed_total, ==, 20000);
+  g_assert_false (orderly_engine_resume (fixture->engine, &error));
+  g_assert_error (error, ORDERLY_ERROR, ORDERLY_ERROR_NOTHING_TO_RESUME);
+
+  /* Obliterate deletes the stored orders too. */
+  op = (OpResult) { 0 };
+  orderly_engine_purge_async (fixture->engine, TRUE, NULL, purge_cb, &op);
+  wait_op (&op);
+  g_assert_no_error (op.error);
+  g_assert_cmpint (op.purge.dropped, ==, 0);
+  g_assert_cmpint (op.purge.deleted_orders, ==, 20000);
+  g_assert_cmpint (orderly_test_query_int (fixture->db_path, "SELECT count(*) FROM orders"), ==, 0);
+  g_assert_cmpint (orderly_test_query_int (fixture->db_path, "SELECT count(*) FROM runs"), ==, 2);
+}
+
+static gboolean
+first_status_seen (Fixture *fixture)
+{
+  return orderly_status_get_data (orderly_engine_get_status (fixture->engine))->run_id > 0;
+}
+
+static void
+proof_cb (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  OrderlyPriorityProof **proof = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *proof = orderly_engine_get_priority_proof_finish (ORDERLY_ENGINE (object), result, &error);
+  g_assert_no_error (error);
+}
+
+static gboolean
+checked (Fixture *fixture)
+{
+  g_autoptr(OrderlyRun) run = g_list_model_get_item (G_LIST_MODEL (orderly_engine_get_run_list (fixture->engine)), 0);
+
+  return orderly_run_get_record (run)->check_state != ORDERLY_RUN_CHECK_NONE;
+}
+
+static void
+test_engine_status_and_proof (Fixture       *fixture,
+                              gconstpointer  user_data)
+{
+  g_autoptr(OrderlyPriorityProof) proof = NULL;
+  const OrderlyStatusData *d;
+  g_autoptr(OrderlyRun) run = NULL;
+
+  orderly_engine_set_workers (fixture->engine, 2);
+  orderly_engine_set_work_us (fixture->engine, 20);
+  start (fixture, 50000, 0.1, 6);
+
+  /* The first status of a run: no time taken from before it began. */
+  g_assert_true (wait_until (fixture, first_status_seen, 10000));
+  d = orderly_status_get_data (orderly_engine_get_status (fixture->engine));
+  g_assert_cmpfloat (d->generation_ms, <, 5000);
+  g_assert_cmpfloat (d->total_ms, <, 5000);
+
+  g_assert_true (wait_until_processing (fixture));
+  d = orderly_status_get_data (orderly_engine_get_status (fixture->engine));
+  /* Progress counts processed orders against the target. */
+  g_assert_cmpfloat_with_epsilon (d->progress_percent, 100.0 * d->processed_total / 50000, 1e-9);
+  g_assert_cmpfloat (d->generation_percent, ==, 100);
+  g_assert_cmpint (d->vip_total + d->normal_total, ==, 50000);
+
+  d = run_to_end (fixture);
+  g_assert_cmpint (d->phase, ==, ORDERLY_PHASE_DONE);
+  g_assert_cmpfloat (d->progress_percent, ==, 100);
+
+  orderly_engine_get_priority_proof_async (fixture->engine, 0, NULL, proof_cb, &proof);
+  while (proof == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (proof->vip_before_normal);
+  g_assert_cmpuint (proof->vip_waits, ==, d->vip_processed);
+  g_assert_cmpuint (proof->normal_waits, ==, d->normal_processed);
+  g_assert_cmpint (proof->vip_wait_p50_us, >, 0);
+  g_assert_cmpint (proof->vip_wait_p50_us, <=, proof->vip_wait_p95_us);
+  g_assert_cmpint (proof->vip_wait_p95_us, <, proof->normal_wait_p50_us);
+  g_assert_cmpint (proof->normal_wait_p50_us, <=, proof->normal_wait_p95_us);
+  g_assert_cmpint (proof->processed, ==, 50000);
+  g_assert_cmpint (proof->unsettled, ==, 0);
+
+  /* The run's check, on its stored rows, is kept with it. */
+  g_assert_true (wait_until (fixture, checked, 30000));
+  run = g_list_model_get_item (G_LIST_MODEL (orderly_engine_get_run_list (fixture->engine)), 0);
+  g_assert_cmpint (orderly_run_get_record (run)->check_state, ==, ORDERLY_RUN_CHECK_PASSED);
+  g_assert_cmpint (orderly_test_query_int (fixture->db_path, "SELECT check_state FROM runs"), ==,
+                   ORDERLY_RUN_CHECK_PASSED);
+  g_assert_cmpint (orderly_test_query_int (fixture->db_path, "SELECT count(*) FROM run_samples"), >, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
 {
-  if (argc == 5 && g_str_equal (argv[1], "--child"))
-    return child_main (argv[2], g_ascii_strtoll (argv[3], NULL, 10), g_ascii_strtoll (argv[4], NULL, 10));
+  if (argc == 6 && g_str_equal (argv[1], "--child"))
+    return child_main (argv[2], argv[3], g_ascii_strtoll (argv[4], NULL, 10),
+                       g_ascii_strtoll (argv[5], NULL, 10));
 
   g_test_init (&argc, &argv, NULL);
 
@@ -553,6 +1252,14 @@ main (int   argc,
   ADD ("/orderly/engine/nothing-to-resume", test_engine_nothing_to_resume);
   ADD ("/orderly/engine/stale-recovered", test_engine_stale_recovered);
   ADD ("/orderly/engine/disk-full", test_engine_disk_full);
+  ADD ("/orderly/engine/atomic-start", test_engine_atomic_start);
+  ADD ("/orderly/engine/pause-resume", test_engine_pause_resume);
+  ADD ("/orderly/engine/failures", test_engine_failures);
+  ADD ("/orderly/engine/kill-paused", test_engine_kill_paused);
+  ADD ("/orderly/engine/kill-retrying", test_engine_kill_retrying);
+  ADD ("/orderly/engine/job-listings", test_engine_job_listings);
+  ADD ("/orderly/engine/clean-purge-close", test_engine_clean_purge_close);
+  ADD ("/orderly/engine/status-and-proof", test_engine_status_and_proof);
 #undef ADD
 
   return g_test_run ();
