@@ -73,6 +73,20 @@ add_int (JsonBuilder *builder,
   json_builder_add_int_value (builder, value);
 }
 
+/* {"vip": @vip, "normal": @normal} */
+static void
+add_pair (JsonBuilder *builder,
+          const char  *name,
+          gint64       vip,
+          gint64       normal)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_begin_object (builder);
+  add_int (builder, "vip", vip);
+  add_int (builder, "normal", normal);
+  json_builder_end_object (builder);
+}
+
 static void
 add_priority (JsonBuilder *builder,
               const char  *name,
@@ -117,11 +131,8 @@ orderly_json_status (OrderlyStatus *status)
 
   add_double (builder, "totalTimeMs", d->total_ms);
 
-  json_builder_set_member_name (builder, "counts");
-  json_builder_begin_object (builder);
-  add_int (builder, "vip", d->vip_total);
-  add_int (builder, "normal", d->normal_total);
-  json_builder_end_object (builder);
+  /* Processed orders per priority, as in the Node system. */
+  add_pair (builder, "counts", d->vip_processed, d->normal_processed);
 
   json_builder_set_member_name (builder, "throughput");
   json_builder_begin_object (builder);
@@ -130,6 +141,8 @@ orderly_json_status (OrderlyStatus *status)
   add_double (builder, "overall", d->throughput_overall);
   json_builder_end_object (builder);
 
+  /* The time left covers every remaining step, generation included;
+   * progressPercent is processed orders against the target. */
   json_builder_set_member_name (builder, "eta");
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "estimatedMs");
@@ -138,6 +151,7 @@ orderly_json_status (OrderlyStatus *status)
   else
     json_builder_add_null_value (builder);
   add_double (builder, "progressPercent", d->progress_percent);
+  add_time (builder, "finishAt", d->eta_ms >= 0 ? d->finish_at_us : 0);
   json_builder_end_object (builder);
 
   json_builder_set_member_name (builder, "progress");
@@ -145,7 +159,23 @@ orderly_json_status (OrderlyStatus *status)
   add_int (builder, "target", d->target);
   add_int (builder, "generated", d->generated);
   add_int (builder, "processedTotal", d->processed_total);
+  add_double (builder, "generationPercent", d->generation_percent);
+  add_int (builder, "failedTotal", d->failed_total);
   json_builder_end_object (builder);
+
+  /* Beyond the contract: the orders generated, and failed for good, per
+   * priority; the queue; the pause. */
+  add_pair (builder, "generated", d->vip_total, d->normal_total);
+  add_pair (builder, "failed", d->vip_failed, d->normal_failed);
+  json_builder_set_member_name (builder, "queue");
+  json_builder_begin_object (builder);
+  add_int (builder, "waiting", d->queue_waiting);
+  add_int (builder, "active", d->queue_active);
+  add_int (builder, "delayed", d->queue_delayed);
+  json_builder_end_object (builder);
+  json_builder_set_member_name (builder, "paused");
+  json_builder_add_boolean_value (builder, d->paused);
+  add_double (builder, "pausedMs", d->paused_ms);
 
   /* Beyond the contract: what the window shows too. */
   json_builder_set_member_name (builder, "runId");
@@ -181,7 +211,9 @@ orderly_json_progress (OrderlyStatus *status)
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "phase");
   json_builder_add_string_value (builder, orderly_phase_to_string (d->phase));
-  add_double (builder, "progress", d->progress_percent);
+  /* While generating, how far generation is; afterwards, processing. */
+  add_double (builder, "progress", d->phase == ORDERLY_PHASE_GENERATING ? d->generation_percent
+                                                                         : d->progress_percent);
   add_int (builder, "total", d->target);
   add_int (builder, "current", current);
   json_builder_set_member_name (builder, "message");
@@ -263,13 +295,26 @@ orderly_json_run (const OrderlyRunRecord *run)
                 run->normal_count);
   json_builder_end_object (builder);
   add_double (builder, "totalTimeMs", run->total_ms);
-  json_builder_set_member_name (builder, "counts");
-  json_builder_begin_object (builder);
-  add_int (builder, "vip", run->vip_total);
-  add_int (builder, "normal", run->normal_total);
-  json_builder_end_object (builder);
+  /* Processed per priority, as the status counts them; what was generated
+   * and what failed for good beside. */
+  add_pair (builder, "counts", run->vip_count, run->normal_count);
+  add_pair (builder, "generatedByPriority", run->vip_total, run->normal_total);
+  add_pair (builder, "failed", run->vip_failed, run->normal_failed);
   add_int (builder, "generated", run->generated);
   add_int (builder, "processedTotal", run->vip_count + run->normal_count);
+  add_double (builder, "pausedMs", run->paused_ms);
+  json_builder_set_member_name (builder, "check");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "state");
+  json_builder_add_string_value (builder, run->check_state == ORDERLY_RUN_CHECK_PASSED ? "passed"
+                                          : run->check_state == ORDERLY_RUN_CHECK_FAILED ? "failed"
+                                          : "none");
+  json_builder_set_member_name (builder, "message");
+  if (run->check_message != NULL)
+    json_builder_add_string_value (builder, run->check_message);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_end_object (builder);
   json_builder_set_member_name (builder, "throughput");
   json_builder_begin_object (builder);
   add_double (builder, "vip", run->vip_ms > 0 ? run->vip_count / (run->vip_ms / 1000.0) : 0);

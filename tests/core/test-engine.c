@@ -141,7 +141,9 @@ test_engine_vip_first (Fixture       *fixture,
 {
   gint64 vip_last, normal_first;
 
+  /* Chunks of a tenth of a second each: every worker gets some. */
   orderly_engine_set_workers (fixture->engine, 4);
+  orderly_engine_set_work_us (fixture->engine, 50);
   start (fixture, 20000, 0.2, 11);
   g_assert_cmpint (run_to_end (fixture)->phase, ==, ORDERLY_PHASE_DONE);
 

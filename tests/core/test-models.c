@@ -169,8 +169,9 @@ test_json_status_shape (void)
     .phase = ORDERLY_PHASE_WAITING_NORMAL_DRAIN, .target = 100, .generated = 100,
     .vip_total = 5, .normal_total = 95, .vip_processed = 5, .normal_processed = 40,
     .processed_total = 45, .generation_ms = 12.5, .vip_start_us = 1764091218123000,
-    .vip_end_us = 1764091218456000, .vip_ms = 333, .eta_ms = -1, .progress_percent = 72.5,
-    .throughput_vip = 15.015,
+    .vip_end_us = 1764091218456000, .vip_ms = 333, .eta_ms = -1, .progress_percent = 45,
+    .generation_percent = 100, .throughput_vip = 15.015, .normal_failed = 3, .failed_total = 3,
+    .queue_waiting = 50, .queue_active = 2, .queue_delayed = 1, .paused = TRUE, .paused_ms = 1500,
   };
   static const char * const top[] = {
     "phase", "generationTimeMs", "enqueueVipTimeMs", "enqueueNormalTimeMs", "processing",
@@ -190,7 +191,7 @@ test_json_status_shape (void)
 
     /* Numbers read as people write them. */
     g_assert_nonnull (strstr (text, "\"vip\":15.015,"));
-    g_assert_nonnull (strstr (text, "\"progressPercent\":72.5}"));
+    g_assert_nonnull (strstr (text, "\"progressPercent\":45,"));
   }
 
   processing = json_object_get_object_member (root, "processing");
@@ -202,16 +203,28 @@ test_json_status_shape (void)
   g_assert_true (json_object_get_null_member (json_object_get_object_member (processing, "normal"),
                                               "start"));
 
+  /* counts are processed orders; generated ones have fields of their own. */
   g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (root, "counts"), "vip"), ==, 5);
-  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (root, "counts"), "normal"), ==, 95);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (root, "counts"), "normal"), ==, 40);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (root, "generated"), "vip"), ==, 5);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (root, "generated"), "normal"),
+                   ==, 95);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (root, "failed"), "normal"), ==, 3);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (root, "queue"), "waiting"), ==, 50);
+  g_assert_true (json_object_get_boolean_member (root, "paused"));
+  g_assert_cmpfloat (json_object_get_double_member (root, "pausedMs"), ==, 1500);
   assert_members (json_object_get_object_member (root, "throughput"),
                   (const char * const[]) { "vip", "normal", "overall", NULL });
   g_assert_true (json_object_get_null_member (json_object_get_object_member (root, "eta"),
                                               "estimatedMs"));
   g_assert_cmpfloat (json_object_get_double_member (json_object_get_object_member (root, "eta"),
-                                                    "progressPercent"), ==, 72.5);
+                                                    "progressPercent"), ==, 45);
+  g_assert_true (json_object_get_null_member (json_object_get_object_member (root, "eta"), "finishAt"));
   assert_members (json_object_get_object_member (root, "progress"),
-                  (const char * const[]) { "target", "generated", "processedTotal", NULL });
+                  (const char * const[]) { "target", "generated", "processedTotal", "generationPercent",
+                                           "failedTotal", NULL });
+  g_assert_cmpfloat (json_object_get_double_member (json_object_get_object_member (root, "progress"),
+                                                    "generationPercent"), ==, 100);
   g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (root, "progress"),
                                                "processedTotal"), ==, 45);
 }

@@ -2,8 +2,8 @@
 // The status object of GET /pedidos and the `status` event, as the page reads it.
 // Every figure the page shows comes from here, so the contract's shape is read in
 // one place: `processing.*.count` are orders processed, `progress.*` the totals, and
-// the orders generated per priority travel in `generatedCounts` (older servers sent
-// them in `counts`, which now means processed, as in the Node system).
+// the orders generated per priority travel in `generated` {vip, normal} (older
+// servers sent them in `counts`, which now means processed, as in the Node system).
 
 import { STEPS } from './format.js';
 
@@ -15,7 +15,8 @@ export function readStatus (raw)
   const progress = raw?.progress ?? {};
   const vipProcessed = num(processing.vip?.count);
   const normalProcessed = num(processing.normal?.count);
-  const generated = raw?.generatedCounts ?? raw?.counts ?? {};
+  const generated = (typeof raw?.generated === 'object' && raw.generated !== null ? raw.generated : null) ??
+    raw?.counts ?? {};
   const etaMs = raw?.eta?.estimatedMs;
   const durations = {
     generate: num(raw?.generationTimeMs),
