@@ -66,6 +66,8 @@ orderly_open (Orderly  *self,
     orderly_engine_set_workers (self->engine, self->config->workers);
   if (self->config->work_us >= 0)
     orderly_engine_set_work_us (self->engine, self->config->work_us);
+  if (self->config->failure_rate >= 0)
+    orderly_engine_set_failure_rate (self->engine, self->config->failure_rate);
 
   if (!self->config->no_auth)
     {

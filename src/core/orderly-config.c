@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
+#include <string.h>
 
 #include "orderly-config.h"
 #include "orderly-types.h"
@@ -27,6 +28,7 @@ orderly_config_parse (int     *argc,
   g_autoptr(GOptionContext) context = NULL;
   g_autofree char *workers = NULL;
   g_autofree char *work_us = NULL;
+  g_autofree char *failure_rate = NULL;
   const GOptionEntry entries[] = {
     { "headless", 0, 0, G_OPTION_ARG_NONE, &self->headless,
       N_("Run without a window: engine and server only"), NULL },
@@ -40,6 +42,9 @@ orderly_config_parse (int     *argc,
       N_("Process orders with N worker threads (default: one per processor)"), N_("N") },
     { "work-us", 0, 0, G_OPTION_ARG_STRING, &work_us,
       N_("Spend US more microseconds on each order, to model a slow downstream system (default 0)"), N_("US") },
+    { "failure-rate", 0, 0, G_OPTION_ARG_STRING, &failure_rate,
+      N_("Make a share RATE of attempts fail, from 0 to 1, to model an unreliable downstream system; "
+         "failed orders are retried (default 0)"), N_("RATE") },
     { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &self->tls_cert,
       N_("Serve HTTPS and WSS with the PEM certificate in FILE"), N_("FILE") },
     { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &self->tls_key,
@@ -56,6 +61,7 @@ orderly_config_parse (int     *argc,
   self->port = -1;
   self->workers = -1;
   self->work_us = -1;
+  self->failure_rate = -1;
 
   context = g_option_context_new (NULL);
   g_option_context_set_summary (context,
@@ -97,6 +103,22 @@ orderly_config_parse (int     *argc,
           return NULL;
         }
       self->work_us = (gint64) value;
+    }
+  if (failure_rate != NULL)
+    {
+      /* Plain decimals only: no sign, exponent, hexadecimal or spaces. */
+      gboolean plain = strpbrk (failure_rate, "0123456789") != NULL &&
+                       strspn (failure_rate, "0123456789.") == strlen (failure_rate) &&
+                       strchr (failure_rate, '.') == strrchr (failure_rate, '.');
+      double value = plain ? g_ascii_strtod (failure_rate, NULL) : -1;
+
+      if (!plain || !(value >= 0 && value <= 1))
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       _("--failure-rate must be a number from 0 to 1, such as 0.05"));
+          return NULL;
+        }
+      self->failure_rate = value;
     }
   if ((self->tls_cert == NULL) != (self->tls_key == NULL))
     {

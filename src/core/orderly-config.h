@@ -16,6 +16,7 @@ typedef struct
   char     *data_dir;
   int       workers;         /* -1: not given */
   gint64    work_us;         /* -1: not given */
+  double    failure_rate;    /* < 0: not given */
   char     *tls_cert;
   char     *tls_key;
   char    **allow_origins;

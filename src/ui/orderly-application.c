@@ -79,6 +79,8 @@ apply_setting (OrderlyApplication *self,
     orderly_engine_set_work_us (self->engine, g_settings_get_uint (self->settings, key));
   else if (g_str_equal (key, "vip-share"))
     orderly_engine_set_vip_share (self->engine, g_settings_get_uint (self->settings, key) / 100.0);
+  else if (g_str_equal (key, "failure-rate"))
+    orderly_engine_set_failure_rate (self->engine, CLAMP (g_settings_get_double (self->settings, key), 0, 1));
 }
 
 static void
@@ -96,7 +98,7 @@ apply_settings (OrderlyApplication *self)
 {
   static const char * const keys[] = {
     "bind-address", "port", "allowed-origins",
-    "update-rate", "workers", "log-capacity", "work-us", "vip-share",
+    "update-rate", "workers", "log-capacity", "work-us", "vip-share", "failure-rate",
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
@@ -399,6 +401,8 @@ orderly_application_new (const OrderlyConfig *config)
         g_hash_table_add (self->command_line_keys, (gpointer) "workers");
       if (config->work_us >= 0)
         g_hash_table_add (self->command_line_keys, (gpointer) "work-us");
+      if (config->failure_rate >= 0)
+        g_hash_table_add (self->command_line_keys, (gpointer) "failure-rate");
     }
   return self;
 }

@@ -258,7 +258,8 @@ test_config_parse (void)
   g_autoptr(OrderlyConfig) config = NULL;
 
   config = parse (&error, "--headless", "--port", "0", "--bind", "0.0.0.0", "--bind", "::",
-                  "--workers", "3", "--work-us", "250", "--allow-origin", "https://a.example",
+                  "--workers", "3", "--work-us", "250", "--failure-rate", "0.05",
+                  "--allow-origin", "https://a.example",
                   "--no-auth", "--data-dir", "/tmp/x", NULL);
   g_assert_no_error (error);
   g_assert_true (config->headless);
@@ -266,6 +267,7 @@ test_config_parse (void)
   g_assert_cmpuint (g_strv_length (config->bind), ==, 2);
   g_assert_cmpint (config->workers, ==, 3);
   g_assert_cmpint (config->work_us, ==, 250);
+  g_assert_cmpfloat (config->failure_rate, ==, 0.05);
   g_assert_cmpstr (config->allow_origins[0], ==, "https://a.example");
   g_assert_true (config->no_auth);
   g_assert_cmpstr (config->data_dir, ==, "/tmp/x");
@@ -277,6 +279,7 @@ test_config_parse (void)
   g_assert_null (config->bind);
   g_assert_cmpint (config->workers, ==, -1);
   g_assert_cmpint (config->work_us, ==, -1);
+  g_assert_cmpfloat (config->failure_rate, <, 0);
   g_assert_nonnull (strstr (config->data_dir, "orderly"));
   g_clear_pointer (&config, orderly_config_free);
 
@@ -294,6 +297,15 @@ test_config_parse (void)
   config = parse (&error, "--work-us", "20000000", NULL);
   g_assert_null (config);
   g_clear_error (&error);
+  for (guint i = 0; i < 8; i++)
+    {
+      static const char * const bad[] = { "1.5", "-0.1", "half", " 0.5", "0.5x", "1e-2", "0x0.1", "." };
+
+      config = parse (&error, "--failure-rate", bad[i], NULL);
+      g_assert_null (config);
+      g_assert_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE);
+      g_clear_error (&error);
+    }
   config = parse (&error, "--tls-cert", "/x.pem", NULL);
   g_assert_null (config);
   g_clear_error (&error);
