@@ -71,51 +71,26 @@ command_get_status (OrderlyDispatcher  *self,
   return orderly_dispatcher_status_body (orderly_engine_get_status (self->engine), self->instance_id);
 }
 
-static JsonNode *
-command_start_generation (OrderlyDispatcher  *self,
-                          JsonObject         *arguments,
-                          guint              *status_code,
-                          GError            **error)
+static void
+started_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
 {
-  OrderlyRunRequest request = { .vip_share = -1 };
+  GTask *task = user_data;
+  OrderlyDispatcher *self = g_task_get_source_object (task);
   OrderlyStartInfo info = { 0 };
-  gint64 vip_percent;
-  JsonNode *force;
   g_autoptr(JsonBuilder) builder = NULL;
   g_autofree char *message = NULL;
+  GError *error = NULL;
 
-  if (arguments == NULL || !json_object_has_member (arguments, "quantity"))
+  if (!orderly_engine_start_run_finish (self->engine, result, &info, &error))
     {
-      g_set_error (error, ORDERLY_ERROR, ORDERLY_ERROR_INVALID_ARGUMENT,
-                   "quantity is required: an integer between %d and %d",
-                   ORDERLY_MIN_QUANTITY, ORDERLY_MAX_QUANTITY);
-      return NULL;
-    }
-  if (!get_int_argument (arguments, "quantity", 0, ORDERLY_MIN_QUANTITY, ORDERLY_MAX_QUANTITY,
-                         &request.quantity, error))
-    return NULL;
-  /* The share of VIP orders, in whole percent as the window asks for it. */
-  if (!get_int_argument (arguments, "vipPercent", -1, 0, 100, &vip_percent, error))
-    return NULL;
-  if (vip_percent >= 0)
-    request.vip_share = vip_percent / 100.0;
-
-  force = json_object_get_member (arguments, "force");
-  if (force != NULL && !JSON_NODE_HOLDS_NULL (force))
-    {
-      if (!JSON_NODE_HOLDS_VALUE (force) || json_node_get_value_type (force) != G_TYPE_BOOLEAN)
-        {
-          g_set_error_literal (error, ORDERLY_ERROR, ORDERLY_ERROR_INVALID_ARGUMENT,
-                               "force must be true or false");
-          return NULL;
-        }
-      request.force = json_node_get_boolean (force);
+      _orderly_dispatcher_return_error (task, error);
+      return;
     }
 
-  if (!orderly_engine_start_run (self->engine, &request, &info, error))
-    return NULL;
-
-  message = g_strdup_printf ("Started generating %" G_GINT64_FORMAT " orders", request.quantity);
+  message = g_strdup_printf ("Started generating %" G_GINT64_FORMAT " orders",
+                             (gint64) GPOINTER_TO_SIZE (g_task_get_task_data (task)));
   builder = json_builder_new ();
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "message");
@@ -129,8 +104,54 @@ command_start_generation (OrderlyDispatcher  *self,
   json_builder_set_member_name (builder, "runId");
   json_builder_add_int_value (builder, info.run_id);
   json_builder_end_object (builder);
-  *status_code = 202;
-  return json_builder_get_root (builder);
+  _orderly_dispatcher_return_answer (task, json_builder_get_root (builder), 202);
+}
+
+static void
+command_start_generation (OrderlyDispatcher *self,
+                          JsonObject        *arguments,
+                          GTask             *task)
+{
+  OrderlyRunRequest request = { .vip_share = -1 };
+  GError *error = NULL;
+  gint64 vip_percent;
+  JsonNode *force;
+
+  if (arguments == NULL || !json_object_has_member (arguments, "quantity"))
+    {
+      _orderly_dispatcher_return_error (task,
+                                        g_error_new (ORDERLY_ERROR, ORDERLY_ERROR_INVALID_ARGUMENT,
+                                                     "quantity is required: an integer between %d and %d",
+                                                     ORDERLY_MIN_QUANTITY, ORDERLY_MAX_QUANTITY));
+      return;
+    }
+  if (!get_int_argument (arguments, "quantity", 0, ORDERLY_MIN_QUANTITY, ORDERLY_MAX_QUANTITY,
+                         &request.quantity, &error) ||
+      /* The share of VIP orders, in whole percent as the window asks for it. */
+      !get_int_argument (arguments, "vipPercent", -1, 0, 100, &vip_percent, &error))
+    {
+      _orderly_dispatcher_return_error (task, error);
+      return;
+    }
+  if (vip_percent >= 0)
+    request.vip_share = vip_percent / 100.0;
+
+  force = json_object_get_member (arguments, "force");
+  if (force != NULL && !JSON_NODE_HOLDS_NULL (force))
+    {
+      if (!JSON_NODE_HOLDS_VALUE (force) || json_node_get_value_type (force) != G_TYPE_BOOLEAN)
+        {
+          _orderly_dispatcher_return_error (task,
+                                            g_error_new_literal (ORDERLY_ERROR,
+                                                                 ORDERLY_ERROR_INVALID_ARGUMENT,
+                                                                 "force must be true or false"));
+          return;
+        }
+      request.force = json_node_get_boolean (force);
+    }
+
+  g_task_set_task_data (task, GSIZE_TO_POINTER (request.quantity), NULL);
+  orderly_engine_start_run_async (self->engine, &request, NULL, started_cb, task);
 }
 
 static JsonNode *
@@ -146,52 +167,87 @@ message_and_phase (const char   *message,
   return node;
 }
 
-static JsonNode *
-command_cancel_operation (OrderlyDispatcher  *self,
-                          JsonObject         *arguments,
-                          guint              *status_code,
-                          GError            **error)
+static void
+cancelled_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
 {
-  gboolean was_running = orderly_engine_is_running (self->engine);
-  OrderlyPhase phase = orderly_engine_cancel (self->engine);
+  gboolean was_running = FALSE;
+  OrderlyPhase phase = orderly_engine_cancel_finish (ORDERLY_ENGINE (object), result, &was_running);
 
-  return message_and_phase (was_running ? "Run cancelled" : "No run in progress", phase);
+  _orderly_dispatcher_return_answer (user_data,
+                                     message_and_phase (was_running ? "Run cancelled" : "No run in progress",
+                                                        phase),
+                                     200);
 }
 
-static JsonNode *
-command_reset_system (OrderlyDispatcher  *self,
-                      JsonObject         *arguments,
-                      guint              *status_code,
-                      GError            **error)
+static void
+command_cancel_operation (OrderlyDispatcher *self,
+                          JsonObject        *arguments,
+                          GTask             *task)
+{
+  orderly_engine_cancel_async (self->engine, NULL, cancelled_cb, task);
+}
+
+static void
+reset_cb (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
 {
   OrderlyResetInfo info = { 0 };
-  JsonObject *object;
+  GError *error = NULL;
+  JsonObject *body;
   JsonNode *node;
 
-  if (!orderly_engine_reset (self->engine, &info, error))
-    return NULL;
+  if (!orderly_engine_reset_finish (ORDERLY_ENGINE (object), result, &info, &error))
+    {
+      _orderly_dispatcher_return_error (user_data, error);
+      return;
+    }
 
-  object = json_object_new ();
-  json_object_set_string_member (object, "message", "All orders and runs were deleted");
-  json_object_set_int_member (object, "deletedOrders", info.deleted_orders);
-  json_object_set_int_member (object, "deletedRuns", info.deleted_runs);
-  json_object_set_boolean_member (object, "queueCleared", TRUE);
+  body = json_object_new ();
+  json_object_set_string_member (body, "message", "All orders and runs were deleted");
+  json_object_set_int_member (body, "deletedOrders", info.deleted_orders);
+  json_object_set_int_member (body, "deletedRuns", info.deleted_runs);
+  json_object_set_boolean_member (body, "queueCleared", TRUE);
   node = json_node_new (JSON_NODE_OBJECT);
-  json_node_take_object (node, object);
-  return node;
+  json_node_take_object (node, body);
+  _orderly_dispatcher_return_answer (user_data, node, 200);
 }
 
-static JsonNode *
-command_resume_run (OrderlyDispatcher  *self,
-                    JsonObject         *arguments,
-                    guint              *status_code,
-                    GError            **error)
+static void
+command_reset_system (OrderlyDispatcher *self,
+                      JsonObject        *arguments,
+                      GTask             *task)
 {
-  if (!orderly_engine_resume (self->engine, error))
-    return NULL;
-  *status_code = 202;
-  return message_and_phase ("Run resumed",
-                            orderly_status_get_phase (orderly_engine_get_status (self->engine)));
+  orderly_engine_reset_async (self->engine, NULL, reset_cb, task);
+}
+
+static void
+resumed_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  OrderlyEngine *engine = ORDERLY_ENGINE (object);
+  GError *error = NULL;
+
+  if (!orderly_engine_resume_finish (engine, result, &error))
+    {
+      _orderly_dispatcher_return_error (user_data, error);
+      return;
+    }
+  _orderly_dispatcher_return_answer (user_data,
+                                     message_and_phase ("Run resumed",
+                                                        orderly_status_get_phase (orderly_engine_get_status (engine))),
+                                     202);
+}
+
+static void
+command_resume_run (OrderlyDispatcher *self,
+                    JsonObject        *arguments,
+                    GTask             *task)
+{
+  orderly_engine_resume_async (self->engine, NULL, resumed_cb, task);
 }
 
 static char *
@@ -370,16 +426,17 @@ command_get_clients (OrderlyDispatcher  *self,
 /* A command is one function and one row here; a REST route for it is one
  * more row in orderly-rest.c. */
 const OrderlyCommand _orderly_dispatcher_commands[] = {
-  { "get-status", ORDERLY_ROLE_VIEWER, command_get_status },
-  { "get-logs", ORDERLY_ROLE_VIEWER, command_get_logs },
-  { "get-queue-counts", ORDERLY_ROLE_VIEWER, command_get_queue_counts },
-  { "get-runs", ORDERLY_ROLE_VIEWER, command_get_runs },
-  { "get-health", ORDERLY_ROLE_NONE, command_get_health },
-  { "get-clients", ORDERLY_ROLE_OPERATOR, command_get_clients },
-  { "start-generation", ORDERLY_ROLE_OPERATOR, command_start_generation },
-  { "cancel-operation", ORDERLY_ROLE_OPERATOR, command_cancel_operation },
-  { "reset-system", ORDERLY_ROLE_OPERATOR, command_reset_system },
-  { "resume-run", ORDERLY_ROLE_OPERATOR, command_resume_run },
+  { "get-status", ORDERLY_ROLE_VIEWER, command_get_status, NULL },
+  { "get-logs", ORDERLY_ROLE_VIEWER, command_get_logs, NULL },
+  { "get-queue-counts", ORDERLY_ROLE_VIEWER, command_get_queue_counts, NULL },
+  { "get-runs", ORDERLY_ROLE_VIEWER, command_get_runs, NULL },
+  { "get-health", ORDERLY_ROLE_NONE, command_get_health, NULL },
+  { "get-clients", ORDERLY_ROLE_OPERATOR, command_get_clients, NULL },
+  /* These wait for the engine, which does their work off the main loop. */
+  { "start-generation", ORDERLY_ROLE_OPERATOR, NULL, command_start_generation },
+  { "cancel-operation", ORDERLY_ROLE_OPERATOR, NULL, command_cancel_operation },
+  { "reset-system", ORDERLY_ROLE_OPERATOR, NULL, command_reset_system },
+  { "resume-run", ORDERLY_ROLE_OPERATOR, NULL, command_resume_run },
 };
 
 const guint _orderly_dispatcher_n_commands = G_N_ELEMENTS (_orderly_dispatcher_commands);

@@ -22,12 +22,27 @@ typedef JsonNode *(*OrderlyCommandFunc) (OrderlyDispatcher  *self,
                                          guint              *status_code,
                                          GError            **error);
 
+/* Runs a command that waits for the engine: ends @task (taken) with
+ * _orderly_dispatcher_return_answer() or _orderly_dispatcher_return_error()
+ * once the engine has done the work. */
+typedef void (*OrderlyCommandAsyncFunc) (OrderlyDispatcher *self,
+                                         JsonObject        *arguments,
+                                         GTask             *task);
+
+/* A command has either @func or @async_func. */
 typedef struct
 {
-  const char         *name;
-  OrderlyRole         role;
-  OrderlyCommandFunc  func;
+  const char              *name;
+  OrderlyRole              role;
+  OrderlyCommandFunc       func;
+  OrderlyCommandAsyncFunc  async_func;
 } OrderlyCommand;
+
+void _orderly_dispatcher_return_answer (GTask    *task,
+                                        JsonNode *answer,
+                                        guint     status_code);
+void _orderly_dispatcher_return_error  (GTask    *task,
+                                        GError   *error);
 
 /* Every command, in orderly-dispatcher-commands.c. */
 extern const OrderlyCommand _orderly_dispatcher_commands[];

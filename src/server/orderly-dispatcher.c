@@ -197,34 +197,74 @@ orderly_dispatcher_check_role (OrderlyRole  needed,
                                           "an operator token is needed");
 }
 
-/**
- * orderly_dispatcher_dispatch:
- * @command: a command name, e.g. `start-generation`
- * @arguments: (nullable): a JSON object; anything else is refused with 400
- * @role: who asks
- * @status_code: (out): the HTTP status of the answer
- *
- * Runs @command. Never fails: an error is answered with the error object.
- *
- * Returns: (transfer full): the answer
- */
-JsonNode *
-orderly_dispatcher_dispatch (OrderlyDispatcher *self,
-                             const char        *command,
-                             JsonNode          *arguments,
-                             OrderlyRole        role,
-                             guint             *status_code)
+/* The answer a dispatch task returns. */
+typedef struct
 {
-  const OrderlyCommand *found;
-  g_autoptr(GError) error = NULL;
-  JsonObject *object = NULL;
-  JsonNode *answer;
-  guint status = 200;
+  JsonNode *node;
+  guint     status_code;
+} Answer;
 
-  g_return_val_if_fail (ORDERLY_IS_DISPATCHER (self), NULL);
-  g_return_val_if_fail (status_code != NULL, NULL);
+static void
+answer_free (gpointer data)
+{
+  Answer *answer = data;
 
-  found = find_command (command);
+  json_node_unref (answer->node);
+  g_free (answer);
+}
+
+/**
+ * _orderly_dispatcher_return_answer:
+ * @task: the task of orderly_dispatcher_dispatch_async()
+ * @answer: (transfer full): the answer
+ * @status_code: its HTTP status
+ *
+ * Ends @task with @answer, and unrefs it.
+ */
+void
+_orderly_dispatcher_return_answer (GTask    *task,
+                                   JsonNode *answer,
+                                   guint     status_code)
+{
+  Answer *returned = g_new (Answer, 1);
+
+  returned->node = answer;
+  returned->status_code = status_code;
+  g_task_return_pointer (task, returned, answer_free);
+  g_object_unref (task);
+}
+
+/**
+ * _orderly_dispatcher_return_error:
+ * @task: the task of orderly_dispatcher_dispatch_async()
+ * @error: (transfer full): why the command failed
+ *
+ * Ends @task with the error object for @error, and unrefs it.
+ */
+void
+_orderly_dispatcher_return_error (GTask  *task,
+                                  GError *error)
+{
+  guint status_code = orderly_dispatcher_error_to_status (error);
+
+  _orderly_dispatcher_return_answer (task, orderly_dispatcher_error_body (status_code, error->message),
+                                     status_code);
+  g_error_free (error);
+}
+
+/* The refusal of @command by name, role or arguments, or %NULL with
+ * *object set to its arguments. */
+static JsonNode *
+check_command (const OrderlyCommand  *found,
+               const char            *command,
+               JsonNode              *arguments,
+               OrderlyRole            role,
+               JsonObject           **object,
+               guint                 *status_code)
+{
+  JsonNode *refusal;
+
+  *object = NULL;
   if (found == NULL)
     {
       g_autofree char *message = g_strdup_printf ("Unknown command “%s”", command ? command : "");
@@ -233,9 +273,9 @@ orderly_dispatcher_dispatch (OrderlyDispatcher *self,
       return orderly_dispatcher_error_body (404, message);
     }
 
-  answer = orderly_dispatcher_check_role (found->role, role, status_code);
-  if (answer != NULL)
-    return answer;
+  refusal = orderly_dispatcher_check_role (found->role, role, status_code);
+  if (refusal != NULL)
+    return refusal;
 
   if (arguments != NULL && !JSON_NODE_HOLDS_NULL (arguments))
     {
@@ -244,65 +284,207 @@ orderly_dispatcher_dispatch (OrderlyDispatcher *self,
           *status_code = 400;
           return orderly_dispatcher_error_body (400, "The request body must be a JSON object");
         }
-      object = json_node_get_object (arguments);
+      *object = json_node_get_object (arguments);
     }
+  return NULL;
+}
 
+/**
+ * orderly_dispatcher_dispatch_async:
+ * @command: a command name, e.g. `start-generation`
+ * @arguments: (nullable): a JSON object; anything else is refused with 400
+ * @role: who asks
+ * @callback: called on the caller's main context with the answer
+ * @user_data: data for @callback
+ *
+ * Runs @command. A command that reads answers at once; one that waits for
+ * the engine (starting, cancelling, resetting, resuming) once the engine
+ * has done the work off the main loop, which never waits for it. Finish
+ * with orderly_dispatcher_dispatch_finish().
+ */
+void
+orderly_dispatcher_dispatch_async (OrderlyDispatcher   *self,
+                                   const char          *command,
+                                   JsonNode            *arguments,
+                                   OrderlyRole          role,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
+{
+  const OrderlyCommand *found;
+  GError *error = NULL;
+  JsonObject *object = NULL;
+  JsonNode *answer;
+  guint status = 200;
+  GTask *task;
+
+  g_return_if_fail (ORDERLY_IS_DISPATCHER (self));
+
+  task = g_task_new (self, NULL, callback, user_data);
+  g_task_set_source_tag (task, orderly_dispatcher_dispatch_async);
+
+  found = find_command (command);
+  answer = check_command (found, command, arguments, role, &object, &status);
+  if (answer != NULL)
+    {
+      _orderly_dispatcher_return_answer (task, answer, status);
+      return;
+    }
+  if (found->async_func != NULL)
+    {
+      found->async_func (self, object, task);
+      return;
+    }
   answer = found->func (self, object, &status, &error);
   if (answer == NULL)
     {
       g_assert (error != NULL);
-      *status_code = orderly_dispatcher_error_to_status (error);
-      return orderly_dispatcher_error_body (*status_code, error->message);
+      _orderly_dispatcher_return_error (task, error);
+      return;
     }
-  *status_code = status;
-  return answer;
+  _orderly_dispatcher_return_answer (task, answer, status);
 }
 
 /**
- * orderly_dispatcher_handle_event:
+ * orderly_dispatcher_dispatch_finish:
+ * @status_code: (out): the HTTP status of the answer
+ *
+ * Never fails: an error is answered with the error object.
+ *
+ * Returns: (transfer full): the answer of orderly_dispatcher_dispatch_async()
+ */
+JsonNode *
+orderly_dispatcher_dispatch_finish (OrderlyDispatcher *self,
+                                    GAsyncResult      *result,
+                                    guint             *status_code)
+{
+  Answer *answer;
+  JsonNode *node;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (status_code != NULL, NULL);
+
+  answer = g_task_propagate_pointer (G_TASK (result), NULL);
+  g_assert (answer != NULL);
+  node = g_steal_pointer (&answer->node);
+  *status_code = answer->status_code;
+  g_free (answer);
+  return node;
+}
+
+/* What goes back for one client event. */
+typedef struct
+{
+  OrderlyDispatcherReply  reply;
+  JsonNode               *answer;
+  guint                   status_code;
+} EventReply;
+
+static void
+event_reply_free (gpointer data)
+{
+  EventReply *reply = data;
+
+  g_clear_pointer (&reply->answer, json_node_unref);
+  g_free (reply);
+}
+
+static void
+event_dispatched_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  gboolean wants_ack = GPOINTER_TO_INT (g_task_get_task_data (task));
+  EventReply *reply = g_new0 (EventReply, 1);
+
+  reply->answer = orderly_dispatcher_dispatch_finish (ORDERLY_DISPATCHER (object), result,
+                                                      &reply->status_code);
+  if (wants_ack)
+    reply->reply = ORDERLY_DISPATCHER_REPLY_ACK;
+  else if (reply->status_code >= 400)
+    reply->reply = ORDERLY_DISPATCHER_REPLY_ERROR;
+  else
+    {
+      reply->reply = ORDERLY_DISPATCHER_REPLY_NONE;
+      g_clear_pointer (&reply->answer, json_node_unref);
+    }
+  g_task_return_pointer (task, reply, event_reply_free);
+}
+
+/**
+ * orderly_dispatcher_handle_event_async:
  * @event: the event's name, a command
  * @arguments: (nullable): its data
  * @role: who sent it
  * @wants_ack: whether the client asked for an answer
+ * @callback: called on the caller's main context when the reply is known
+ * @user_data: data for @callback
+ *
+ * Runs a client event of a live transport and says what goes back: the
+ * answer through the ack when asked for; otherwise an error as an `error`
+ * event, and nothing on success. A `get-status` without an ack is answered
+ * with the `status` event itself. Replies come in the order of the events
+ * for the commands that read; those that wait for the engine reply when it
+ * is done. Finish with orderly_dispatcher_handle_event_finish().
+ */
+void
+orderly_dispatcher_handle_event_async (OrderlyDispatcher   *self,
+                                       const char          *event,
+                                       JsonNode            *arguments,
+                                       OrderlyRole          role,
+                                       gboolean             wants_ack,
+                                       GAsyncReadyCallback  callback,
+                                       gpointer             user_data)
+{
+  GTask *task;
+
+  g_return_if_fail (ORDERLY_IS_DISPATCHER (self));
+
+  task = g_task_new (self, NULL, callback, user_data);
+  g_task_set_source_tag (task, orderly_dispatcher_handle_event_async);
+  g_task_set_task_data (task, GINT_TO_POINTER (wants_ack), NULL);
+
+  if (!wants_ack && g_strcmp0 (event, "get-status") == 0 && role >= ORDERLY_ROLE_VIEWER)
+    {
+      EventReply *reply = g_new0 (EventReply, 1);
+
+      reply->reply = ORDERLY_DISPATCHER_REPLY_STATUS;
+      reply->status_code = 200;
+      g_task_return_pointer (task, reply, event_reply_free);
+      g_object_unref (task);
+      return;
+    }
+  orderly_dispatcher_dispatch_async (self, event, arguments, role, event_dispatched_cb, task);
+}
+
+/**
+ * orderly_dispatcher_handle_event_finish:
  * @answer: (out) (transfer full) (optional): what to send back, for
  *   %ORDERLY_DISPATCHER_REPLY_ACK and %ORDERLY_DISPATCHER_REPLY_ERROR
  * @status_code: (out) (optional): the answer's HTTP status; 200 for the
  *   `status` event
  *
- * Runs a client event of a live transport and says what goes back: the
- * answer through the ack when asked for; otherwise an error as an `error`
- * event, and nothing on success. A `get-status` without an ack is answered
- * with the `status` event itself.
- *
- * Returns: what to send back
+ * Returns: what to send back for the event of
+ *   orderly_dispatcher_handle_event_async()
  */
 OrderlyDispatcherReply
-orderly_dispatcher_handle_event (OrderlyDispatcher  *self,
-                                 const char         *event,
-                                 JsonNode           *arguments,
-                                 OrderlyRole         role,
-                                 gboolean            wants_ack,
-                                 JsonNode          **answer,
-                                 guint              *status_code)
+orderly_dispatcher_handle_event_finish (OrderlyDispatcher  *self,
+                                        GAsyncResult       *result,
+                                        JsonNode          **answer,
+                                        guint              *status_code)
 {
-  g_autoptr(JsonNode) reply = NULL;
-  guint status = 200;
+  EventReply *reply;
+  OrderlyDispatcherReply kind;
 
-  g_return_val_if_fail (ORDERLY_IS_DISPATCHER (self), ORDERLY_DISPATCHER_REPLY_NONE);
+  g_return_val_if_fail (g_task_is_valid (result, self), ORDERLY_DISPATCHER_REPLY_NONE);
 
+  reply = g_task_propagate_pointer (G_TASK (result), NULL);
+  g_assert (reply != NULL);
+  kind = reply->reply;
   if (answer != NULL)
-    *answer = NULL;
+    *answer = g_steal_pointer (&reply->answer);
   if (status_code != NULL)
-    *status_code = status;
-  if (!wants_ack && g_strcmp0 (event, "get-status") == 0 && role >= ORDERLY_ROLE_VIEWER)
-    return ORDERLY_DISPATCHER_REPLY_STATUS;
-
-  reply = orderly_dispatcher_dispatch (self, event, arguments, role, &status);
-  if (status_code != NULL)
-    *status_code = status;
-  if (!wants_ack && status < 400)
-    return ORDERLY_DISPATCHER_REPLY_NONE;
-  if (answer != NULL)
-    *answer = g_steal_pointer (&reply);
-  return wants_ack ? ORDERLY_DISPATCHER_REPLY_ACK : ORDERLY_DISPATCHER_REPLY_ERROR;
+    *status_code = reply->status_code;
+  event_reply_free (reply);
+  return kind;
 }

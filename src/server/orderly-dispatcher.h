@@ -38,7 +38,7 @@ G_BEGIN_DECLS
  * `{statusCode, message, error}`; an unknown command is answered 404.
  *
  * Live transports (/ws, Socket.IO) hand every client event to
- * orderly_dispatcher_handle_event(), which decides what goes back: the one
+ * orderly_dispatcher_handle_event_async(), which decides what goes back: the one
  * reply envelope of every transport.
  */
 G_DECLARE_FINAL_TYPE (OrderlyDispatcher, orderly_dispatcher, ORDERLY, DISPATCHER, GObject)
@@ -66,18 +66,26 @@ typedef enum
 OrderlyDispatcher *orderly_dispatcher_new              (OrderlyEngine     *engine,
                                                         OrderlyRemote     *remote,
                                                         const char        *instance_id);
-JsonNode          *orderly_dispatcher_dispatch         (OrderlyDispatcher *self,
-                                                        const char        *command,
-                                                        JsonNode          *arguments,
-                                                        OrderlyRole        role,
-                                                        guint             *status_code);
-OrderlyDispatcherReply orderly_dispatcher_handle_event (OrderlyDispatcher *self,
-                                                        const char        *event,
-                                                        JsonNode          *arguments,
-                                                        OrderlyRole        role,
-                                                        gboolean           wants_ack,
-                                                        JsonNode         **answer,
-                                                        guint             *status_code);
+void               orderly_dispatcher_dispatch_async   (OrderlyDispatcher   *self,
+                                                        const char          *command,
+                                                        JsonNode            *arguments,
+                                                        OrderlyRole          role,
+                                                        GAsyncReadyCallback  callback,
+                                                        gpointer             user_data);
+JsonNode          *orderly_dispatcher_dispatch_finish  (OrderlyDispatcher   *self,
+                                                        GAsyncResult        *result,
+                                                        guint               *status_code);
+void               orderly_dispatcher_handle_event_async (OrderlyDispatcher   *self,
+                                                          const char          *event,
+                                                          JsonNode            *arguments,
+                                                          OrderlyRole          role,
+                                                          gboolean             wants_ack,
+                                                          GAsyncReadyCallback  callback,
+                                                          gpointer             user_data);
+OrderlyDispatcherReply orderly_dispatcher_handle_event_finish (OrderlyDispatcher  *self,
+                                                               GAsyncResult       *result,
+                                                               JsonNode          **answer,
+                                                               guint              *status_code);
 JsonNode          *orderly_dispatcher_check_role       (OrderlyRole        needed,
                                                         OrderlyRole        role,
                                                         guint             *status_code);

@@ -236,6 +236,20 @@ parse_arguments (SoupServerMessage  *msg,
 }
 
 static void
+command_answered_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(SoupServerMessage) msg = user_data;
+  g_autoptr(JsonNode) answer = NULL;
+  guint status_code = 0;
+
+  answer = orderly_dispatcher_dispatch_finish (ORDERLY_DISPATCHER (object), result, &status_code);
+  orderly_response_json (msg, status_code, answer);
+  soup_server_message_unpause (msg);
+}
+
+static void
 run_command (OrderlyRest       *self,
              SoupServerMessage *msg,
              GHashTable        *query,
@@ -243,13 +257,14 @@ run_command (OrderlyRest       *self,
              OrderlyRole        role)
 {
   g_autoptr(JsonNode) arguments = NULL;
-  g_autoptr(JsonNode) answer = NULL;
-  guint status_code = 0;
 
   if (!parse_arguments (msg, query, route, &arguments))
     return;
-  answer = orderly_dispatcher_dispatch (self->dispatcher, route->command, arguments, role, &status_code);
-  orderly_response_json (msg, status_code, answer);
+  /* The answer may come once the engine has done the work: the request
+   * waits, the main loop does not. */
+  soup_server_message_pause (msg);
+  orderly_dispatcher_dispatch_async (self->dispatcher, route->command, arguments, role,
+                                     command_answered_cb, g_object_ref (msg));
 }
 
 static void

@@ -303,6 +303,65 @@ sio_connection_cb (OrderlySioServer *server,
   peer->subscriber = orderly_hub_subscribe (self->hub, peer->client, -1, &peer_funcs, peer);
 }
 
+/* An event whose reply the dispatcher gives later. */
+typedef struct
+{
+  OrderlySocketioTransport *self;
+  OrderlySioSocket         *socket;
+  gint64                    ack_id;
+} PendingEvent;
+
+static void
+pending_event_free (PendingEvent *pending)
+{
+  g_object_unref (pending->self);
+  g_object_unref (pending->socket);
+  g_free (pending);
+}
+
+static void
+event_handled_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  PendingEvent *pending = user_data;
+  OrderlySioSocket *socket = pending->socket;
+  g_autoptr(JsonNode) answer = NULL;
+  g_autoptr(JsonArray) reply = NULL;
+  OrderlyDispatcherReply kind;
+
+  kind = orderly_dispatcher_handle_event_finish (ORDERLY_DISPATCHER (object), result, &answer, NULL);
+  /* The client may have gone meanwhile. */
+  if (peer_for_socket (socket) == NULL)
+    kind = ORDERLY_DISPATCHER_REPLY_NONE;
+
+  switch (kind)
+    {
+    case ORDERLY_DISPATCHER_REPLY_STATUS:
+      {
+        g_autoptr(OrderlyHubEvent) status = orderly_hub_dup_status_event (pending->self->hub);
+
+        orderly_sio_socket_send_encoded (socket, orderly_hub_event_get_encoded (status, encoding_quark (),
+                                                                                encode_event_cb, NULL));
+      }
+      break;
+    case ORDERLY_DISPATCHER_REPLY_ACK:
+      reply = json_array_new ();
+      json_array_add_element (reply, g_steal_pointer (&answer));
+      orderly_sio_socket_ack (socket, pending->ack_id, reply, NULL);
+      break;
+    case ORDERLY_DISPATCHER_REPLY_ERROR:
+      reply = json_array_new ();
+      json_array_add_element (reply, g_steal_pointer (&answer));
+      orderly_sio_socket_emit_args (socket, "error", reply, NULL);
+      break;
+    case ORDERLY_DISPATCHER_REPLY_NONE:
+    default:
+      break;
+    }
+  pending_event_free (pending);
+}
+
 static void
 sio_event_cb (OrderlySioServer *server,
               OrderlySioSocket *socket,
@@ -314,9 +373,8 @@ sio_event_cb (OrderlySioServer *server,
 {
   OrderlySocketioTransport *self = user_data;
   Peer *peer = peer_for_socket (socket);
-  g_autoptr(JsonNode) answer = NULL;
-  g_autoptr(JsonArray) reply = NULL;
   JsonNode *arguments = NULL;
+  PendingEvent *pending;
 
   if (peer == NULL)
     return;
@@ -324,31 +382,12 @@ sio_event_cb (OrderlySioServer *server,
   if (json_array_get_length (args) > 0 && JSON_NODE_HOLDS_OBJECT (json_array_get_element (args, 0)))
     arguments = json_array_get_element (args, 0);
 
-  switch (orderly_dispatcher_handle_event (self->dispatcher, name, arguments, peer->role,
-                                           ack_id >= 0, &answer, NULL))
-    {
-    case ORDERLY_DISPATCHER_REPLY_STATUS:
-      {
-        g_autoptr(OrderlyHubEvent) status = orderly_hub_dup_status_event (self->hub);
-
-        orderly_sio_socket_send_encoded (socket, orderly_hub_event_get_encoded (status, encoding_quark (),
-                                                                                encode_event_cb, NULL));
-      }
-      break;
-    case ORDERLY_DISPATCHER_REPLY_ACK:
-      reply = json_array_new ();
-      json_array_add_element (reply, g_steal_pointer (&answer));
-      orderly_sio_socket_ack (socket, ack_id, reply, NULL);
-      break;
-    case ORDERLY_DISPATCHER_REPLY_ERROR:
-      reply = json_array_new ();
-      json_array_add_element (reply, g_steal_pointer (&answer));
-      orderly_sio_socket_emit_args (socket, "error", reply, NULL);
-      break;
-    case ORDERLY_DISPATCHER_REPLY_NONE:
-    default:
-      break;
-    }
+  pending = g_new0 (PendingEvent, 1);
+  pending->self = g_object_ref (self);
+  pending->socket = g_object_ref (socket);
+  pending->ack_id = ack_id;
+  orderly_dispatcher_handle_event_async (self->dispatcher, name, arguments, peer->role, ack_id >= 0,
+                                         event_handled_cb, pending);
 }
 
 /* Every request meets the gate's Host and Origin rules first; the token is

@@ -238,14 +238,71 @@ log_refusal (OrderlyWsClient *self,
              status_code);
 }
 
+/* An event whose reply the dispatcher gives later. */
+typedef struct
+{
+  OrderlyWsClient *self;
+  char            *event;
+  JsonNode        *id;
+} PendingEvent;
+
+static void
+pending_event_free (PendingEvent *pending)
+{
+  g_object_unref (pending->self);
+  g_free (pending->event);
+  g_clear_pointer (&pending->id, json_node_unref);
+  g_free (pending);
+}
+
+static void
+event_handled_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  PendingEvent *pending = user_data;
+  OrderlyWsClient *self = pending->self;
+  g_autoptr(JsonNode) answer = NULL;
+  guint status_code = 0;
+  OrderlyDispatcherReply kind;
+
+  kind = orderly_dispatcher_handle_event_finish (ORDERLY_DISPATCHER (object), result, &answer, &status_code);
+  /* The client may have gone meanwhile. */
+  if (!is_open (self))
+    kind = ORDERLY_DISPATCHER_REPLY_NONE;
+
+  switch (kind)
+    {
+    case ORDERLY_DISPATCHER_REPLY_STATUS:
+      {
+        g_autoptr(OrderlyHubEvent) status = orderly_hub_dup_status_event (self->hub);
+
+        send_bytes (self, orderly_hub_event_get_frame (status));
+      }
+      break;
+    case ORDERLY_DISPATCHER_REPLY_ERROR:
+      log_refusal (self, pending->event, status_code);
+      send_reply (self, "error", NULL, answer);
+      break;
+    case ORDERLY_DISPATCHER_REPLY_ACK:
+      if (status_code >= 400)
+        log_refusal (self, pending->event, status_code);
+      send_reply (self, "ack", pending->id, answer);
+      break;
+    case ORDERLY_DISPATCHER_REPLY_NONE:
+    default:
+      break;
+    }
+  pending_event_free (pending);
+}
+
 static void
 handle_command (OrderlyWsClient *self,
                 const char      *event,
                 JsonNode        *id,
                 JsonNode        *data)
 {
-  g_autoptr(JsonNode) answer = NULL;
-  guint status_code = 0;
+  PendingEvent *pending;
 
   if (g_str_equal (event, "ping"))
     {
@@ -260,29 +317,12 @@ handle_command (OrderlyWsClient *self,
   if (g_str_equal (event, "pong"))
     return;
 
-  switch (orderly_dispatcher_handle_event (self->dispatcher, event, data, self->role, id != NULL,
-                                           &answer, &status_code))
-    {
-    case ORDERLY_DISPATCHER_REPLY_STATUS:
-      {
-        g_autoptr(OrderlyHubEvent) status = orderly_hub_dup_status_event (self->hub);
-
-        send_bytes (self, orderly_hub_event_get_frame (status));
-      }
-      break;
-    case ORDERLY_DISPATCHER_REPLY_ERROR:
-      log_refusal (self, event, status_code);
-      send_reply (self, "error", NULL, answer);
-      break;
-    case ORDERLY_DISPATCHER_REPLY_ACK:
-      if (status_code >= 400)
-        log_refusal (self, event, status_code);
-      send_reply (self, "ack", id, answer);
-      break;
-    case ORDERLY_DISPATCHER_REPLY_NONE:
-    default:
-      break;
-    }
+  pending = g_new0 (PendingEvent, 1);
+  pending->self = g_object_ref (self);
+  pending->event = g_strdup (event);
+  pending->id = id != NULL ? json_node_copy (id) : NULL;
+  orderly_dispatcher_handle_event_async (self->dispatcher, event, data, self->role, id != NULL,
+                                         event_handled_cb, pending);
 }
 
 static void

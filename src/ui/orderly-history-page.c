@@ -10,19 +10,17 @@
 #include "orderly-enums.h"
 #include "orderly-format.h"
 #include "orderly-phase-ribbon.h"
-#include "orderly-run-item.h"
+#include "orderly-run.h"
 
 /**
  * OrderlyHistoryPage:
  *
  * Past runs, newest first: how each ended, what it processed, its steps as
  * a ribbon scaled to the longest run shown, so that runs compare at a
- * glance, and its timings. The history is read from the store when the page
- * gets its engine, when a run starts or ends, and after a reset; the row of
- * the run that goes follows the live status in between.
+ * glance, and its timings. The rows are the engine's run list
+ * (orderly_engine_get_run_list()), which reads the store off the main loop
+ * and keeps the row of the run that goes up to date.
  */
-
-#define HISTORY_LIMIT 500
 
 struct _OrderlyHistoryPage
 {
@@ -37,7 +35,8 @@ struct _OrderlyHistoryPage
 
   /* Owned */
   OrderlyEngine  *engine;
-  GListStore     *runs;
+  GListModel     *runs;
+  GtkNoSelection *selection;
   double          longest_ms;
   gboolean        compact;
 };
@@ -174,13 +173,13 @@ unbind_steps_cb (GtkSignalListItemFactory *factory,
 static void
 update_longest (OrderlyHistoryPage *self)
 {
-  guint n_runs = g_list_model_get_n_items (G_LIST_MODEL (self->runs));
+  guint n_runs = self->runs != NULL ? g_list_model_get_n_items (self->runs) : 0;
   double longest = 0;
 
   for (guint i = 0; i < n_runs; i++)
     {
-      g_autoptr(OrderlyRunItem) item = g_list_model_get_item (G_LIST_MODEL (self->runs), i);
-      const OrderlyRunRecord *run = orderly_run_item_get_record (item);
+      g_autoptr(OrderlyRun) item = g_list_model_get_item (self->runs, i);
+      const OrderlyRunRecord *run = orderly_run_get_record (item);
 
       longest = MAX (longest, run->generation_ms + run->enqueue_vip_ms + run->vip_ms +
                               run->enqueue_normal_ms + run->normal_ms);
@@ -192,62 +191,19 @@ update_longest (OrderlyHistoryPage *self)
     }
 }
 
-/* The stored row of the run that goes is written when it ends; until then
- * its row shows the live status. */
-static void
-status_changed_cb (OrderlyHistoryPage *self,
-                   OrderlyStatus      *status)
-{
-  const OrderlyStatusData *data = orderly_status_get_data (status);
-  g_autoptr(OrderlyRunItem) first = NULL;
-
-  if (data->run_id <= 0 || g_list_model_get_n_items (G_LIST_MODEL (self->runs)) == 0)
-    return;
-  first = g_list_model_get_item (G_LIST_MODEL (self->runs), 0);
-  if (orderly_run_item_get_record (first)->id != data->run_id)
-    return;
-  orderly_run_item_follow_status (first, data);
-  update_longest (self);
-}
-
 static void
 update_stack (OrderlyHistoryPage *self)
 {
-  gboolean empty = g_list_model_get_n_items (G_LIST_MODEL (self->runs)) == 0;
+  gboolean empty = self->runs == NULL || g_list_model_get_n_items (self->runs) == 0;
 
   gtk_stack_set_visible_child_name (self->stack, empty ? "empty" : "runs");
 }
 
-void
-orderly_history_page_reload (OrderlyHistoryPage *self)
+static void
+runs_changed_cb (OrderlyHistoryPage *self)
 {
-  g_autoptr(GPtrArray) records = NULL;
-  g_autoptr(GPtrArray) items = NULL;
-  g_autoptr(GError) error = NULL;
-
-  g_return_if_fail (ORDERLY_IS_HISTORY_PAGE (self));
-
-  if (self->engine == NULL)
-    {
-      g_list_store_remove_all (self->runs);
-      update_stack (self);
-      return;
-    }
-
-  records = orderly_engine_list_runs (self->engine, HISTORY_LIMIT, &error);
-  if (records == NULL)
-    {
-      g_warning ("The run history could not be read: %s", error->message);
-      return;
-    }
-  items = g_ptr_array_new_with_free_func (g_object_unref);
-  for (guint i = 0; i < records->len; i++)
-    g_ptr_array_add (items, orderly_run_item_new (g_ptr_array_index (records, i)));
-  g_list_store_splice (self->runs, 0, g_list_model_get_n_items (G_LIST_MODEL (self->runs)),
-                       items->pdata, items->len);
   update_longest (self);
   update_stack (self);
-  status_changed_cb (self, orderly_engine_get_status (self->engine));
 }
 
 static void
@@ -259,6 +215,7 @@ orderly_history_page_dispose (GObject *object)
   gtk_widget_dispose_template (GTK_WIDGET (self), ORDERLY_TYPE_HISTORY_PAGE);
   g_clear_object (&self->engine);
   g_clear_object (&self->runs);
+  g_clear_object (&self->selection);
 
   G_OBJECT_CLASS (orderly_history_page_parent_class)->dispose (object);
 }
@@ -340,7 +297,7 @@ orderly_history_page_class_init (OrderlyHistoryPageClass *klass)
                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
-  g_type_ensure (ORDERLY_TYPE_RUN_ITEM);
+  g_type_ensure (ORDERLY_TYPE_RUN);
   g_type_ensure (ORDERLY_TYPE_PHASE_RIBBON);
   g_type_ensure (ORDERLY_TYPE_PHASE);
 
@@ -364,7 +321,6 @@ orderly_history_page_class_init (OrderlyHistoryPageClass *klass)
 static void
 orderly_history_page_init (OrderlyHistoryPage *self)
 {
-  g_autoptr(GtkNoSelection) selection = NULL;
   g_autoptr(GtkListItemFactory) steps = gtk_signal_list_item_factory_new ();
 
   gtk_widget_init_template (GTK_WIDGET (self));
@@ -374,9 +330,8 @@ orderly_history_page_init (OrderlyHistoryPage *self)
   g_signal_connect_object (steps, "unbind", G_CALLBACK (unbind_steps_cb), self, 0);
   gtk_column_view_column_set_factory (self->steps_column, steps);
 
-  self->runs = g_list_store_new (ORDERLY_TYPE_RUN_ITEM);
-  selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->runs)));
-  gtk_column_view_set_model (self->column_view, GTK_SELECTION_MODEL (selection));
+  self->selection = gtk_no_selection_new (NULL);
+  gtk_column_view_set_model (self->column_view, GTK_SELECTION_MODEL (self->selection));
   update_stack (self);
 }
 
@@ -396,38 +351,39 @@ orderly_history_page_set_engine (OrderlyHistoryPage *self,
 
   if (self->engine == engine)
     return;
-  if (self->engine != NULL)
+  if (self->runs != NULL)
     {
-      g_signal_handlers_disconnect_by_func (self->engine, orderly_history_page_reload, self);
+      g_signal_handlers_disconnect_by_func (self->runs, runs_changed_cb, self);
       g_signal_handlers_disconnect_by_func (orderly_engine_get_status (self->engine),
-                                            orderly_history_page_reload, self);
-      g_signal_handlers_disconnect_by_func (orderly_engine_get_status (self->engine),
-                                            status_changed_cb, self);
+                                            update_longest, self);
     }
   g_set_object (&self->engine, engine);
+  g_clear_object (&self->runs);
   if (engine != NULL)
     {
-      g_signal_connect_object (engine, "run-finished", G_CALLBACK (orderly_history_page_reload),
+      self->runs = g_object_ref (G_LIST_MODEL (orderly_engine_get_run_list (engine)));
+      g_signal_connect_object (self->runs, "items-changed", G_CALLBACK (runs_changed_cb),
                                self, G_CONNECT_SWAPPED);
-      g_signal_connect_object (orderly_engine_get_status (engine), "notify::run-id",
-                               G_CALLBACK (orderly_history_page_reload), self, G_CONNECT_SWAPPED);
+      /* The run that goes grows its steps as the status changes. */
       g_signal_connect_object (orderly_engine_get_status (engine), "changed",
-                               G_CALLBACK (status_changed_cb), self, G_CONNECT_SWAPPED);
+                               G_CALLBACK (update_longest), self, G_CONNECT_SWAPPED);
     }
-  orderly_history_page_reload (self);
+  gtk_no_selection_set_model (self->selection, self->runs);
+  runs_changed_cb (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ENGINE]);
 }
 
 /**
  * orderly_history_page_get_runs:
  *
- * Returns: (transfer none): the runs shown, as #OrderlyRunItem
+ * Returns: (transfer none) (nullable): the runs shown, as #OrderlyRun:
+ *   the engine's run list
  */
 GListModel *
 orderly_history_page_get_runs (OrderlyHistoryPage *self)
 {
   g_return_val_if_fail (ORDERLY_IS_HISTORY_PAGE (self), NULL);
-  return G_LIST_MODEL (self->runs);
+  return self->runs;
 }
 
 /**

@@ -15,7 +15,6 @@ OrderlyEngine *orderly_history_page_get_engine (OrderlyHistoryPage *self);
 void           orderly_history_page_set_engine (OrderlyHistoryPage *self,
                                                 OrderlyEngine      *engine);
 GListModel    *orderly_history_page_get_runs   (OrderlyHistoryPage *self);
-void           orderly_history_page_reload     (OrderlyHistoryPage *self);
 void           orderly_history_page_set_compact (OrderlyHistoryPage *self,
                                                  gboolean            compact);
 

@@ -10,7 +10,7 @@
 #include "orderly-enums.h"
 #include "orderly-format.h"
 #include "orderly-phase-ribbon.h"
-#include "orderly-run-item.h"
+#include "orderly-run.h"
 #include "orderly-throughput-chart.h"
 
 /**
@@ -246,7 +246,7 @@ format_eta (gpointer     this,
 }
 
 /* The run before this one that got to the end, to compare with. */
-static OrderlyRunItem *
+static OrderlyRun *
 find_previous_run (OrderlyOverviewPage *self,
                    gint64               run_id)
 {
@@ -254,8 +254,8 @@ find_previous_run (OrderlyOverviewPage *self,
 
   for (guint i = 0; i < n_runs; i++)
     {
-      g_autoptr(OrderlyRunItem) item = g_list_model_get_item (self->runs, i);
-      const OrderlyRunRecord *run = orderly_run_item_get_record (item);
+      g_autoptr(OrderlyRun) item = g_list_model_get_item (self->runs, i);
+      const OrderlyRunRecord *run = orderly_run_get_record (item);
 
       if (run->id < run_id && run->phase == ORDERLY_PHASE_DONE)
         return g_steal_pointer (&item);
@@ -267,7 +267,7 @@ static void
 update_report (OrderlyOverviewPage *self)
 {
   const OrderlyStatusData *data;
-  g_autoptr(OrderlyRunItem) previous = NULL;
+  g_autoptr(OrderlyRun) previous = NULL;
   g_autofree char *orders = NULL;
   g_autofree char *vip = NULL;
   g_autofree char *text = NULL;
@@ -304,7 +304,7 @@ update_report (OrderlyOverviewPage *self)
   gtk_widget_set_visible (GTK_WIDGET (self->report_change_row), previous != NULL && average > 0);
   if (previous != NULL && average > 0)
     {
-      const OrderlyRunRecord *run = orderly_run_item_get_record (previous);
+      const OrderlyRunRecord *run = orderly_run_get_record (previous);
       double before = orderly_format_average_rate (run->vip_count + run->normal_count,
                                                    run->vip_ms + run->normal_ms);
       g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, run->id);
@@ -421,7 +421,7 @@ orderly_overview_page_class_init (OrderlyOverviewPageClass *klass)
   /**
    * OrderlyOverviewPage:runs:
    *
-   * The history, newest first (#OrderlyRunItem), for the report's
+   * The history, newest first (#OrderlyRun), for the report's
    * comparison with the previous run.
    */
   properties[PROP_RUNS] =

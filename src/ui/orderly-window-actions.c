@@ -34,13 +34,26 @@ new_run_action (GtkWidget  *widget,
   gtk_menu_button_popup (self->start_button);
 }
 
+/* The engine does the work of the actions below off the main loop; the
+ * window hears back in these callbacks, holding a reference meanwhile. */
+static void
+started_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(OrderlyWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!orderly_engine_start_run_finish (ORDERLY_ENGINE (object), result, NULL, &error))
+    show_error (self, _("The run could not start"), error);
+}
+
 static void
 start_action (GtkWidget  *widget,
               const char *action_name,
               GVariant   *parameter)
 {
   OrderlyWindow *self = ORDERLY_WINDOW (widget);
-  g_autoptr(GError) error = NULL;
   OrderlyRunRequest request = { 0 };
 
   /* What was typed counts, even before the field lost the focus. */
@@ -51,11 +64,7 @@ start_action (GtkWidget  *widget,
   request.force = gtk_check_button_get_active (self->force_check);
 
   gtk_popover_popdown (self->start_popover);
-  if (!orderly_engine_start_run (self->engine, &request, NULL, &error))
-    {
-      show_error (self, _("The run could not start"), error);
-      return;
-    }
+  orderly_engine_start_run_async (self->engine, &request, NULL, started_cb, g_object_ref (self));
   gtk_check_button_set_active (self->force_check, FALSE);
   orderly_window_show_page (self, "overview");
 }
@@ -127,7 +136,19 @@ cancel_action (GtkWidget  *widget,
 {
   OrderlyWindow *self = ORDERLY_WINDOW (widget);
 
-  orderly_engine_cancel (self->engine);
+  orderly_engine_cancel_async (self->engine, NULL, NULL, NULL);
+}
+
+static void
+resumed_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(OrderlyWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!orderly_engine_resume_finish (ORDERLY_ENGINE (object), result, &error))
+    show_error (self, _("The run could not be resumed"), error);
 }
 
 static void
@@ -136,10 +157,32 @@ resume_action (GtkWidget  *widget,
                GVariant   *parameter)
 {
   OrderlyWindow *self = ORDERLY_WINDOW (widget);
-  g_autoptr(GError) error = NULL;
 
-  if (!orderly_engine_resume (self->engine, &error))
-    show_error (self, _("The run could not be resumed"), error);
+  orderly_engine_resume_async (self->engine, NULL, resumed_cb, g_object_ref (self));
+}
+
+static void
+reset_cb (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  g_autoptr(OrderlyWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *message = NULL;
+  g_autofree char *orders = NULL;
+  g_autofree char *runs = NULL;
+  OrderlyResetInfo info;
+
+  if (!orderly_engine_reset_finish (ORDERLY_ENGINE (object), result, &info, &error))
+    {
+      show_error (self, _("Nothing was deleted"), error);
+      return;
+    }
+  orders = orderly_format_count (info.deleted_orders);
+  runs = orderly_format_count (info.deleted_runs);
+  /* Translators: a confirmation after Reset, e.g. “Deleted 1,000 orders and 3 runs” */
+  message = g_strdup_printf (_("Deleted %s orders and %s runs"), orders, runs);
+  orderly_window_add_toast (self, message);
 }
 
 static void
@@ -147,26 +190,9 @@ reset_response_cb (OrderlyWindow    *self,
                    const char       *response,
                    AdwMessageDialog *dialog)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *message = NULL;
-  g_autofree char *orders = NULL;
-  g_autofree char *runs = NULL;
-  OrderlyResetInfo info;
-
   if (g_strcmp0 (response, "reset") != 0)
     return;
-
-  if (!orderly_engine_reset (self->engine, &info, &error))
-    {
-      show_error (self, _("Nothing was deleted"), error);
-      return;
-    }
-  orderly_history_page_reload (self->history_page);
-  orders = orderly_format_count (info.deleted_orders);
-  runs = orderly_format_count (info.deleted_runs);
-  /* Translators: a confirmation after Reset, e.g. “Deleted 1,000 orders and 3 runs” */
-  message = g_strdup_printf (_("Deleted %s orders and %s runs"), orders, runs);
-  orderly_window_add_toast (self, message);
+  orderly_engine_reset_async (self->engine, NULL, reset_cb, g_object_ref (self));
 }
 
 static void

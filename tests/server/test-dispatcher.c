@@ -47,6 +47,16 @@ fixture_teardown (Fixture       *fixture,
   g_free (fixture->data_dir);
 }
 
+static void
+got_result_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
 static JsonNode *
 dispatch (Fixture     *fixture,
           const char  *command,
@@ -55,8 +65,12 @@ dispatch (Fixture     *fixture,
           guint       *status)
 {
   g_autoptr(JsonNode) args = arguments ? json_from_string (arguments, NULL) : NULL;
+  g_autoptr(GAsyncResult) result = NULL;
 
-  return orderly_dispatcher_dispatch (fixture->dispatcher, command, args, role, status);
+  orderly_dispatcher_dispatch_async (fixture->dispatcher, command, args, role, got_result_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return orderly_dispatcher_dispatch_finish (fixture->dispatcher, result, status);
 }
 
 static void
@@ -225,9 +239,13 @@ handle (Fixture     *fixture,
         guint       *status)
 {
   g_autoptr(JsonNode) args = arguments ? json_from_string (arguments, NULL) : NULL;
+  g_autoptr(GAsyncResult) result = NULL;
 
-  return orderly_dispatcher_handle_event (fixture->dispatcher, event, args, role, wants_ack,
-                                          answer, status);
+  orderly_dispatcher_handle_event_async (fixture->dispatcher, event, args, role, wants_ack,
+                                         got_result_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return orderly_dispatcher_handle_event_finish (fixture->dispatcher, result, answer, status);
 }
 
 /* What a live transport sends back for each client event. */

@@ -11,6 +11,12 @@
 #include "orderly-throughput-chart.h"
 #include "orderly-ui-test-util.h"
 
+static gboolean
+history_empty (gpointer history)
+{
+  return g_list_model_get_n_items (orderly_history_page_get_runs (history)) == 0;
+}
+
 /* The window is created, shown and drawn, and starts on an empty state. */
 static void
 test_window_draws (OrderlyUiFixture *fixture,
@@ -128,7 +134,9 @@ test_window_run_to_done (OrderlyUiFixture *fixture,
   orderly_ui_spin (20);
   g_assert_nonnull (find_message_dialog ());
   adw_message_dialog_response (find_message_dialog (), "reset");
-  orderly_ui_spin (50);
+  /* The reset happens off the main loop. */
+  g_assert_true (orderly_ui_wait_until (history_empty, history, 10000));
+  orderly_ui_spin (20);
   g_assert_cmpuint (g_list_model_get_n_items (orderly_history_page_get_runs (history)), ==, 0);
   g_assert_cmpstr (gtk_stack_get_visible_child_name (stack), ==, "empty");
 }
