@@ -21,13 +21,13 @@ static const char * const orders_table[] = { "vip_orders", "normal_orders" };
 static const char * const results_table[] = { "vip_results", "normal_results" };
 
 static sqlite3_stmt *
-prepare_printf (OrderlySqliteStore  *self,
+prepare_printf (OrderlySqliteConn   *self,
                 GError             **error,
                 const char          *format,
                 ...) G_GNUC_PRINTF (3, 4);
 
 static sqlite3_stmt *
-prepare_printf (OrderlySqliteStore  *self,
+prepare_printf (OrderlySqliteConn   *self,
                 GError             **error,
                 const char          *format,
                 ...)
@@ -43,7 +43,7 @@ prepare_printf (OrderlySqliteStore  *self,
 
 /* One row of a batch: on failure the whole transaction is rolled back. */
 static gboolean
-step_in_batch (OrderlySqliteStore  *self,
+step_in_batch (OrderlySqliteConn   *self,
                sqlite3_stmt        *statement,
                GError             **error)
 {
@@ -56,7 +56,7 @@ step_in_batch (OrderlySqliteStore  *self,
 }
 
 gboolean
-_orderly_sqlite_insert_orders (OrderlySqliteStore  *self,
+_orderly_sqlite_insert_orders (OrderlySqliteConn   *self,
                                const OrderlyOrder  *orders,
                                guint                n_orders,
                                GError             **error)
@@ -101,7 +101,7 @@ _orderly_sqlite_insert_orders (OrderlySqliteStore  *self,
 
 /* Reads the counters; @found says whether the run has any. */
 static gboolean
-read_counts (OrderlySqliteStore  *self,
+read_counts (OrderlySqliteConn   *self,
              gint64               run_id,
              OrderlyOrderCounts  *counts,
              gint64              *next_id,
@@ -162,7 +162,7 @@ read_counts (OrderlySqliteStore  *self,
 }
 
 gboolean
-_orderly_sqlite_count_orders (OrderlySqliteStore  *self,
+_orderly_sqlite_count_orders (OrderlySqliteConn   *self,
                               gint64               run_id,
                               OrderlyOrderCounts  *counts,
                               GError             **error)
@@ -214,7 +214,7 @@ claim_append (OrderlyClaim *claim,
 /* Reads fresh orders into @claim from a statement whose columns are
  * (id, created_at). */
 static gboolean
-read_fresh (OrderlySqliteStore  *self,
+read_fresh (OrderlySqliteConn   *self,
             sqlite3_stmt        *s,
             OrderlyClaim        *claim,
             GError             **error)
@@ -234,7 +234,7 @@ read_fresh (OrderlySqliteStore  *self,
 }
 
 static gboolean
-read_range (OrderlySqliteStore  *self,
+read_range (OrderlySqliteConn   *self,
             OrderlyClaim        *claim,
             gint64               first_id,
             gint64               last_id,
@@ -253,7 +253,7 @@ read_range (OrderlySqliteStore  *self,
 
 /* Members of a retry claim: its failures rows, in id order. */
 static gboolean
-read_retry_members (OrderlySqliteStore  *self,
+read_retry_members (OrderlySqliteConn   *self,
                     OrderlyClaim        *claim,
                     gint64               claim_id,
                     GError             **error)
@@ -275,7 +275,7 @@ read_retry_members (OrderlySqliteStore  *self,
 }
 
 static gboolean
-insert_claim_row (OrderlySqliteStore  *self,
+insert_claim_row (OrderlySqliteConn   *self,
                   OrderlyClaim        *claim,
                   GError             **error)
 {
@@ -297,13 +297,13 @@ insert_claim_row (OrderlySqliteStore  *self,
 }
 
 static gboolean
-exec_printf (OrderlySqliteStore  *self,
+exec_printf (OrderlySqliteConn   *self,
              GError             **error,
              const char          *format,
              ...) G_GNUC_PRINTF (3, 4);
 
 static gboolean
-exec_printf (OrderlySqliteStore  *self,
+exec_printf (OrderlySqliteConn   *self,
              GError             **error,
              const char          *format,
              ...)
@@ -323,7 +323,7 @@ exec_printf (OrderlySqliteStore  *self,
  * range larger than @max_orders is split: the rest stays given back.
  */
 static gboolean
-take_over (OrderlySqliteStore  *self,
+take_over (OrderlySqliteConn   *self,
            OrderlyClaim        *claim,
            gint64               old_id,
            gint64               first_id,
@@ -361,7 +361,7 @@ take_over (OrderlySqliteStore  *self,
 }
 
 static gboolean
-claim_given_back (OrderlySqliteStore  *self,
+claim_given_back (OrderlySqliteConn   *self,
                   OrderlyClaim        *claim,
                   guint                max_orders,
                   gboolean            *taken,
@@ -435,7 +435,7 @@ sort_members (OrderlyClaim *claim)
 /* Failed orders due again: requeued ones first, then delayed ones whose
  * time has come, soonest first. */
 static gboolean
-claim_retries (OrderlySqliteStore  *self,
+claim_retries (OrderlySqliteConn   *self,
                OrderlyClaim        *claim,
                guint                max_orders,
                gboolean            *taken,
@@ -496,7 +496,7 @@ claim_retries (OrderlySqliteStore  *self,
 }
 
 static gboolean
-claim_fresh (OrderlySqliteStore  *self,
+claim_fresh (OrderlySqliteConn   *self,
              OrderlyClaim        *claim,
              gint64               next_id,
              guint                max_orders,
@@ -529,7 +529,7 @@ claim_fresh (OrderlySqliteStore  *self,
 /* How long until something of @priority may be claimable: the soonest due
  * retry or lease end. */
 static gint64
-wait_hint (OrderlySqliteStore *self,
+wait_hint (OrderlySqliteConn  *self,
            gint64              run_id,
            OrderlyPriority     priority,
            gint64              now)
@@ -550,7 +550,7 @@ wait_hint (OrderlySqliteStore *self,
 /* Claims inside the caller's transaction; a claim that takes nothing
  * writes nothing. */
 static gboolean
-claim_in_transaction (OrderlySqliteStore         *self,
+claim_in_transaction (OrderlySqliteConn          *self,
                       const OrderlyClaimRequest  *request,
                       gint64                      now,
                       OrderlyClaimAnswer         *answer,
@@ -608,7 +608,7 @@ claim_in_transaction (OrderlySqliteStore         *self,
 }
 
 gboolean
-_orderly_sqlite_claim (OrderlySqliteStore         *self,
+_orderly_sqlite_claim (OrderlySqliteConn          *self,
                        const OrderlyClaimRequest  *request,
                        OrderlyClaimAnswer         *answer,
                        GError                    **error)
@@ -644,7 +644,7 @@ set_lease_error (const OrderlyClaim  *claim,
 }
 
 gboolean
-_orderly_sqlite_renew_claim (OrderlySqliteStore  *self,
+_orderly_sqlite_renew_claim (OrderlySqliteConn   *self,
                              OrderlyClaim        *claim,
                              gint64               lease_ms,
                              GError             **error)
@@ -679,7 +679,7 @@ _orderly_sqlite_renew_claim (OrderlySqliteStore  *self,
 
 /* The lease is checked inside the transaction that writes the outcomes. */
 static gboolean
-lease_holds (OrderlySqliteStore  *self,
+lease_holds (OrderlySqliteConn   *self,
              const OrderlyClaim  *claim,
              gint64               now,
              GError             **error)
@@ -710,7 +710,7 @@ lease_holds (OrderlySqliteStore  *self,
 /* Ends a retry claim's failures row on success: returns when the order's
  * first attempt ended, and when it first failed for good (0: never). */
 static gboolean
-remove_failure (OrderlySqliteStore  *self,
+remove_failure (OrderlySqliteConn   *self,
                 gint64               id,
                 gint64              *first_attempt_at,
                 gint64              *settled_at,
@@ -741,7 +741,7 @@ remove_failure (OrderlySqliteStore  *self,
 /* Stores a failed attempt; @first_settlement says whether it settled the
  * order for the first time. */
 static gboolean
-write_failure (OrderlySqliteStore         *self,
+write_failure (OrderlySqliteConn          *self,
                const OrderlyClaim         *claim,
                guint                       i,
                const OrderlyOrderOutcome  *outcome,
@@ -798,7 +798,7 @@ write_failure (OrderlySqliteStore         *self,
 
 /* The run's histogram of waits with @buckets added, to store. */
 static GBytes *
-add_waits (OrderlySqliteStore  *self,
+add_waits (OrderlySqliteConn   *self,
            const OrderlyClaim  *claim,
            const guint32       *buckets,
            GError             **error)
@@ -831,7 +831,7 @@ add_waits (OrderlySqliteStore  *self,
 }
 
 gboolean
-_orderly_sqlite_complete_claim (OrderlySqliteStore         *self,
+_orderly_sqlite_complete_claim (OrderlySqliteConn          *self,
                                 const OrderlyClaim         *claim,
                                 const OrderlyOrderOutcome  *outcomes,
                                 guint                       n_outcomes,
@@ -967,7 +967,7 @@ failed:
 }
 
 gboolean
-_orderly_sqlite_release_claims (OrderlySqliteStore  *self,
+_orderly_sqlite_release_claims (OrderlySqliteConn   *self,
                                 gint64               run_id,
                                 gboolean             expired_only,
                                 gint64               max_orders,
@@ -1041,7 +1041,7 @@ failed:
 }
 
 gboolean
-_orderly_sqlite_retry_failed (OrderlySqliteStore  *self,
+_orderly_sqlite_retry_failed (OrderlySqliteConn   *self,
                               gint64               run_id,
                               gint64               max_orders,
                               gint64              *requeued,
@@ -1084,7 +1084,7 @@ failed:
 
 /* Deletes one order's row and the row that settled it. */
 static gboolean
-delete_settled (OrderlySqliteStore  *self,
+delete_settled (OrderlySqliteConn   *self,
                 sqlite3_stmt        *delete_order,
                 sqlite3_stmt        *delete_outcome,
                 gint64               id,
@@ -1103,7 +1103,7 @@ delete_settled (OrderlySqliteStore  *self,
  * failed.
  */
 gboolean
-_orderly_sqlite_clean (OrderlySqliteStore  *self,
+_orderly_sqlite_clean (OrderlySqliteConn   *self,
                        gint64               run_id,
                        OrderlyJobState      state,
                        gint64               finished_before_us,
@@ -1187,7 +1187,7 @@ failed:
 
 typedef struct
 {
-  OrderlySqliteStore *self;
+  OrderlySqliteConn  *self;
   gint64              run_id;
   OrderlyPriority     priority;
   OrderlyJobState     state;
@@ -1318,13 +1318,13 @@ page_failures (Page        *page,
 
 /* How many rows a query counts; for skipping whole segments. */
 static gint64
-count_rows (OrderlySqliteStore  *self,
+count_rows (OrderlySqliteConn   *self,
             GError             **error,
             const char          *format,
             ...) G_GNUC_PRINTF (3, 4);
 
 static gint64
-count_rows (OrderlySqliteStore  *self,
+count_rows (OrderlySqliteConn   *self,
             GError             **error,
             const char          *format,
             ...)
@@ -1467,7 +1467,7 @@ page_completed (Page    *page,
 }
 
 GPtrArray *
-_orderly_sqlite_list_jobs (OrderlySqliteStore  *self,
+_orderly_sqlite_list_jobs (OrderlySqliteConn   *self,
                            gint64               run_id,
                            OrderlyJobState      state,
                            gint64               offset,
@@ -1542,7 +1542,7 @@ failed:
 }
 
 gboolean
-_orderly_sqlite_get_wait_histogram (OrderlySqliteStore    *self,
+_orderly_sqlite_get_wait_histogram (OrderlySqliteConn     *self,
                                     gint64                 run_id,
                                     OrderlyPriority        priority,
                                     OrderlyWaitHistogram  *histogram,
@@ -1576,7 +1576,7 @@ _orderly_sqlite_get_wait_histogram (OrderlySqliteStore    *self,
 }
 
 gboolean
-_orderly_sqlite_verify_run (OrderlySqliteStore  *self,
+_orderly_sqlite_verify_run (OrderlySqliteConn   *self,
                             gint64               run_id,
                             OrderlyRunCheck     *check,
                             GError             **error)
@@ -1640,7 +1640,7 @@ _orderly_sqlite_verify_run (OrderlySqliteStore  *self,
  * priority, and the pending orders behind it as claims given back.
  */
 gboolean
-_orderly_sqlite_fill_queue_counts (OrderlySqliteStore  *self,
+_orderly_sqlite_fill_queue_counts (OrderlySqliteConn   *self,
                                    GError             **error)
 {
   for (guint p = 0; p < 2; p++)

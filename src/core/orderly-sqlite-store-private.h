@@ -40,17 +40,28 @@ typedef enum
   N_STMTS
 } OrderlySqliteStmt;
 
+/* A connection with its statements, prepared once and reused. */
+typedef struct
+{
+  sqlite3      *db;
+  sqlite3_stmt *stmts[N_STMTS];
+  const char   *path;
+} OrderlySqliteConn;
+
 struct _OrderlySqliteStore
 {
-  OrderlyStore   parent_instance;
+  OrderlyStore       parent_instance;
 
-  /* One connection serves every thread, guarded by lock, so writers never
-   * spin in SQLite's busy handler and no connection re-reads pages another
-   * one just wrote. */
-  GMutex         lock;
-  sqlite3       *db;
-  sqlite3_stmt  *stmts[N_STMTS];
-  char          *path;
+  /* Every write goes through one connection, guarded by lock, so writers
+   * never spin in SQLite's busy handler. Listings, counts and checks read
+   * through a second one, guarded by reader_lock: in WAL mode they see the
+   * last commit without waiting for the write under way, and a long read
+   * (a run's check) holds up no writer. */
+  GMutex             lock;
+  OrderlySqliteConn  writer;
+  GMutex             reader_lock;
+  OrderlySqliteConn  reader;
+  char              *path;
 };
 
 /* Failures rows keep an order's state in the OrderlyJobState numbering. */
@@ -59,93 +70,93 @@ struct _OrderlySqliteStore
 #define FAILURE_FAILED  ORDERLY_JOB_STATE_FAILED
 #define FAILURE_DELAYED ORDERLY_JOB_STATE_DELAYED
 
-void           _orderly_sqlite_set_error   (OrderlySqliteStore  *self,
+void           _orderly_sqlite_set_error   (OrderlySqliteConn   *self,
                                             int                  code,
                                             GError             **error);
-gboolean       _orderly_sqlite_exec        (OrderlySqliteStore  *self,
+gboolean       _orderly_sqlite_exec        (OrderlySqliteConn   *self,
                                             const char          *sql,
                                             GError             **error);
-gboolean       _orderly_sqlite_begin       (OrderlySqliteStore  *self,
+gboolean       _orderly_sqlite_begin       (OrderlySqliteConn   *self,
                                             GError             **error);
-gboolean       _orderly_sqlite_commit      (OrderlySqliteStore  *self,
+gboolean       _orderly_sqlite_commit      (OrderlySqliteConn   *self,
                                             GError             **error);
-void           _orderly_sqlite_rollback    (OrderlySqliteStore  *self);
-sqlite3_stmt  *_orderly_sqlite_stmt        (OrderlySqliteStore  *self,
+void           _orderly_sqlite_rollback    (OrderlySqliteConn   *self);
+sqlite3_stmt  *_orderly_sqlite_stmt        (OrderlySqliteConn   *self,
                                             OrderlySqliteStmt    id);
-sqlite3_stmt  *_orderly_sqlite_prepare     (OrderlySqliteStore  *self,
+sqlite3_stmt  *_orderly_sqlite_prepare     (OrderlySqliteConn   *self,
                                             const char          *sql,
                                             GError             **error);
-gboolean       _orderly_sqlite_step_done   (OrderlySqliteStore  *self,
+gboolean       _orderly_sqlite_step_done   (OrderlySqliteConn   *self,
                                             sqlite3_stmt        *statement,
                                             GError             **error);
-gboolean       _orderly_sqlite_finish_rows (OrderlySqliteStore  *self,
+gboolean       _orderly_sqlite_finish_rows (OrderlySqliteConn   *self,
                                             sqlite3_stmt        *statement,
                                             int                  rc,
                                             GError             **error);
-gint64         _orderly_sqlite_query_int   (OrderlySqliteStore  *self,
+gint64         _orderly_sqlite_query_int   (OrderlySqliteConn   *self,
                                             const char          *sql,
                                             GError             **error);
-gboolean       _orderly_sqlite_delete_orders (OrderlySqliteStore *self,
+gboolean       _orderly_sqlite_delete_orders (OrderlySqliteConn  *self,
                                               gint64            *deleted,
                                               GError           **error);
-gboolean       _orderly_sqlite_fill_queue_counts (OrderlySqliteStore  *self,
+gboolean       _orderly_sqlite_fill_queue_counts (OrderlySqliteConn   *self,
                                                   GError             **error);
 
 /* The queue, in orderly-sqlite-queue.c; called with the lock held. */
-gboolean       _orderly_sqlite_insert_orders  (OrderlySqliteStore         *self,
+gboolean       _orderly_sqlite_insert_orders  (OrderlySqliteConn          *self,
                                                const OrderlyOrder         *orders,
                                                guint                       n_orders,
                                                GError                    **error);
-gboolean       _orderly_sqlite_count_orders   (OrderlySqliteStore         *self,
+gboolean       _orderly_sqlite_count_orders   (OrderlySqliteConn          *self,
                                                gint64                      run_id,
                                                OrderlyOrderCounts         *counts,
                                                GError                    **error);
-gboolean       _orderly_sqlite_claim          (OrderlySqliteStore         *self,
+gboolean       _orderly_sqlite_claim          (OrderlySqliteConn          *self,
                                                const OrderlyClaimRequest  *request,
                                                OrderlyClaimAnswer         *answer,
                                                GError                    **error);
-gboolean       _orderly_sqlite_renew_claim    (OrderlySqliteStore         *self,
+gboolean       _orderly_sqlite_renew_claim    (OrderlySqliteConn          *self,
                                                OrderlyClaim               *claim,
                                                gint64                      lease_ms,
                                                GError                    **error);
-gboolean       _orderly_sqlite_complete_claim (OrderlySqliteStore         *self,
+gboolean       _orderly_sqlite_complete_claim (OrderlySqliteConn          *self,
                                                const OrderlyClaim         *claim,
                                                const OrderlyOrderOutcome  *outcomes,
                                                guint                       n_outcomes,
                                                const OrderlyClaimRequest  *next,
                                                OrderlyClaimAnswer         *next_answer,
                                                GError                    **error);
-gboolean       _orderly_sqlite_release_claims (OrderlySqliteStore         *self,
+gboolean       _orderly_sqlite_release_claims (OrderlySqliteConn          *self,
                                                gint64                      run_id,
                                                gboolean                    expired_only,
                                                gint64                      max_orders,
                                                gint64                     *released,
                                                GError                    **error);
-gboolean       _orderly_sqlite_retry_failed   (OrderlySqliteStore         *self,
+gboolean       _orderly_sqlite_retry_failed   (OrderlySqliteConn          *self,
                                                gint64                      run_id,
                                                gint64                      max_orders,
                                                gint64                     *requeued,
                                                GError                    **error);
-gboolean       _orderly_sqlite_clean          (OrderlySqliteStore         *self,
+gboolean       _orderly_sqlite_clean          (OrderlySqliteConn          *self,
                                                gint64                      run_id,
                                                OrderlyJobState             state,
                                                gint64                      finished_before_us,
                                                gint64                      limit,
                                                gint64                     *removed,
                                                GError                    **error);
-GPtrArray     *_orderly_sqlite_list_jobs      (OrderlySqliteStore         *self,
+GPtrArray     *_orderly_sqlite_list_jobs      (OrderlySqliteConn          *self,
                                                gint64                      run_id,
                                                OrderlyJobState             state,
                                                gint64                      offset,
                                                guint                       limit,
                                                gboolean                    with_data,
                                                GError                    **error);
-gboolean       _orderly_sqlite_get_wait_histogram (OrderlySqliteStore     *self,
+gboolean       _orderly_sqlite_get_wait_histogram (OrderlySqliteConn      *self,
                                                    gint64                  run_id,
                                                    OrderlyPriority         priority,
                                                    OrderlyWaitHistogram   *histogram,
                                                    GError                **error);
-gboolean       _orderly_sqlite_verify_run     (OrderlySqliteStore         *self,
+gboolean       _orderly_sqlite_verify_run     (OrderlySqliteConn          *self,
                                                gint64                      run_id,
                                                OrderlyRunCheck            *check,
                                                GError                    **error);

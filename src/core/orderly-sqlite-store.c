@@ -354,7 +354,7 @@ set_error_from_code (GError     **error,
 }
 
 void
-_orderly_sqlite_set_error (OrderlySqliteStore  *self,
+_orderly_sqlite_set_error (OrderlySqliteConn   *self,
                            int                  code,
                            GError             **error)
 {
@@ -362,7 +362,7 @@ _orderly_sqlite_set_error (OrderlySqliteStore  *self,
 }
 
 gboolean
-_orderly_sqlite_exec (OrderlySqliteStore  *self,
+_orderly_sqlite_exec (OrderlySqliteConn   *self,
                       const char          *sql,
                       GError             **error)
 {
@@ -377,14 +377,14 @@ _orderly_sqlite_exec (OrderlySqliteStore  *self,
 }
 
 gboolean
-_orderly_sqlite_begin (OrderlySqliteStore  *self,
+_orderly_sqlite_begin (OrderlySqliteConn   *self,
                        GError             **error)
 {
   return _orderly_sqlite_exec (self, "BEGIN IMMEDIATE", error);
 }
 
 gboolean
-_orderly_sqlite_commit (OrderlySqliteStore  *self,
+_orderly_sqlite_commit (OrderlySqliteConn   *self,
                         GError             **error)
 {
   if (!_orderly_sqlite_exec (self, "COMMIT", error))
@@ -396,14 +396,14 @@ _orderly_sqlite_commit (OrderlySqliteStore  *self,
 }
 
 void
-_orderly_sqlite_rollback (OrderlySqliteStore *self)
+_orderly_sqlite_rollback (OrderlySqliteConn  *self)
 {
   if (!sqlite3_get_autocommit (self->db))
     sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 sqlite3_stmt *
-_orderly_sqlite_stmt (OrderlySqliteStore *self,
+_orderly_sqlite_stmt (OrderlySqliteConn  *self,
                       OrderlySqliteStmt   id)
 {
   sqlite3_reset (self->stmts[id]);
@@ -412,7 +412,7 @@ _orderly_sqlite_stmt (OrderlySqliteStore *self,
 }
 
 gboolean
-_orderly_sqlite_step_done (OrderlySqliteStore  *self,
+_orderly_sqlite_step_done (OrderlySqliteConn   *self,
                            sqlite3_stmt        *statement,
                            GError             **error)
 {
@@ -432,7 +432,7 @@ _orderly_sqlite_step_done (OrderlySqliteStore  *self,
 /* Ends a read loop over a statement of its own: %TRUE if it stopped at the
  * last row. */
 gboolean
-_orderly_sqlite_finish_rows (OrderlySqliteStore  *self,
+_orderly_sqlite_finish_rows (OrderlySqliteConn   *self,
                              sqlite3_stmt        *statement,
                              int                  rc,
                              GError             **error)
@@ -447,7 +447,7 @@ _orderly_sqlite_finish_rows (OrderlySqliteStore  *self,
 }
 
 sqlite3_stmt *
-_orderly_sqlite_prepare (OrderlySqliteStore  *self,
+_orderly_sqlite_prepare (OrderlySqliteConn   *self,
                          const char          *sql,
                          GError             **error)
 {
@@ -464,7 +464,7 @@ _orderly_sqlite_prepare (OrderlySqliteStore  *self,
 
 /* The first column of the first row; 0 without rows, -1 on error. */
 gint64
-_orderly_sqlite_query_int (OrderlySqliteStore  *self,
+_orderly_sqlite_query_int (OrderlySqliteConn   *self,
                            const char          *sql,
                            GError             **error)
 {
@@ -519,7 +519,7 @@ orderly_sqlite_store_apply_pragmas (gpointer sqlite_db)
 }
 
 static gboolean
-migrate (OrderlySqliteStore  *self,
+migrate (OrderlySqliteConn   *self,
          GError             **error)
 {
   gint64 version = _orderly_sqlite_query_int (self, "PRAGMA user_version", error);
@@ -569,6 +569,18 @@ orderly_sqlite_store_is_shared (OrderlyStore *store)
   return FALSE;
 }
 
+/* The prologue of a vfunc that writes: the writer connection, locked. */
+#define WRITER(store) \
+  OrderlySqliteStore *owner = ORDERLY_SQLITE_STORE (store); \
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&owner->lock); \
+  OrderlySqliteConn *self = &owner->writer
+
+/* ... and one that only reads: the reader connection. */
+#define READER(store) \
+  OrderlySqliteStore *owner = ORDERLY_SQLITE_STORE (store); \
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&owner->reader_lock); \
+  OrderlySqliteConn *self = &owner->reader
+
 static void
 bind_phase (sqlite3_stmt *s,
             int           column,
@@ -582,8 +594,7 @@ orderly_sqlite_store_begin_run (OrderlyStore      *store,
                                 OrderlyRunRecord  *run,
                                 GError           **error)
 {
-  OrderlySqliteStore *self = ORDERLY_SQLITE_STORE (store);
-  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  WRITER (store);
   g_autofree char *close_runs = NULL;
   g_autofree char *counts = NULL;
   sqlite3_stmt *s;
@@ -635,8 +646,7 @@ orderly_sqlite_store_save_run (OrderlyStore            *store,
                                const OrderlyRunRecord  *run,
                                GError                 **error)
 {
-  OrderlySqliteStore *self = ORDERLY_SQLITE_STORE (store);
-  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  WRITER (store);
   sqlite3_stmt *s = _orderly_sqlite_stmt (self, STMT_UPDATE_RUN);
 
   sqlite3_bind_int64 (s, 1, run->id);
@@ -725,8 +735,7 @@ orderly_sqlite_store_list_runs (OrderlyStore  *store,
                                 guint          limit,
                                 GError       **error)
 {
-  OrderlySqliteStore *self = ORDERLY_SQLITE_STORE (store);
-  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  READER (store);
   g_autoptr(GPtrArray) runs = g_ptr_array_new_with_free_func ((GDestroyNotify) orderly_run_record_free);
   sqlite3_stmt *s;
   int rc;
@@ -749,7 +758,7 @@ orderly_sqlite_store_list_runs (OrderlyStore  *store,
 }
 
 static gboolean
-count_and_delete (OrderlySqliteStore  *self,
+count_and_delete (OrderlySqliteConn   *self,
                   const char          *table,
                   gint64              *deleted,
                   GError             **error)
@@ -769,7 +778,7 @@ count_and_delete (OrderlySqliteStore  *self,
 
 /* Every order with its queue state, inside the caller's transaction. */
 gboolean
-_orderly_sqlite_delete_orders (OrderlySqliteStore  *self,
+_orderly_sqlite_delete_orders (OrderlySqliteConn   *self,
                                gint64              *deleted,
                                GError             **error)
 {
@@ -795,8 +804,7 @@ orderly_sqlite_store_clear_orders (OrderlyStore  *store,
                                    gint64        *deleted,
                                    GError       **error)
 {
-  OrderlySqliteStore *self = ORDERLY_SQLITE_STORE (store);
-  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  WRITER (store);
   gint64 count = 0;
 
   if (!_orderly_sqlite_begin (self, error))
@@ -820,8 +828,7 @@ orderly_sqlite_store_reset (OrderlyStore  *store,
                             gint64        *deleted_runs,
                             GError       **error)
 {
-  OrderlySqliteStore *self = ORDERLY_SQLITE_STORE (store);
-  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  WRITER (store);
   static const char * const history[] = { "queue_counts", "run_samples" };
   gint64 orders = 0, runs = 0;
 
@@ -850,12 +857,17 @@ failed:
   return FALSE;
 }
 
-/* The queue's entry points take the lock here and do their work in
+/* The queue's entry points take a connection here and do their work in
  * orderly-sqlite-queue.c. */
 #define LOCKED(call) \
   G_STMT_START { \
-    OrderlySqliteStore *self = ORDERLY_SQLITE_STORE (store); \
-    G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock); \
+    WRITER (store); \
+    return call; \
+  } G_STMT_END
+
+#define READING(call) \
+  G_STMT_START { \
+    READER (store); \
     return call; \
   } G_STMT_END
 
@@ -874,7 +886,7 @@ orderly_sqlite_store_count_orders (OrderlyStore        *store,
                                    OrderlyOrderCounts  *counts,
                                    GError             **error)
 {
-  LOCKED (_orderly_sqlite_count_orders (self, run_id, counts, error));
+  READING (_orderly_sqlite_count_orders (self, run_id, counts, error));
 }
 
 static gboolean
@@ -949,7 +961,7 @@ orderly_sqlite_store_list_jobs (OrderlyStore     *store,
                                 gboolean          with_data,
                                 GError          **error)
 {
-  LOCKED (_orderly_sqlite_list_jobs (self, run_id, state, offset, limit, with_data, error));
+  READING (_orderly_sqlite_list_jobs (self, run_id, state, offset, limit, with_data, error));
 }
 
 static gboolean
@@ -959,7 +971,7 @@ orderly_sqlite_store_get_wait_histogram (OrderlyStore          *store,
                                          OrderlyWaitHistogram  *histogram,
                                          GError               **error)
 {
-  LOCKED (_orderly_sqlite_get_wait_histogram (self, run_id, priority, histogram, error));
+  READING (_orderly_sqlite_get_wait_histogram (self, run_id, priority, histogram, error));
 }
 
 static gboolean
@@ -968,10 +980,11 @@ orderly_sqlite_store_verify_run (OrderlyStore     *store,
                                  OrderlyRunCheck  *check,
                                  GError          **error)
 {
-  LOCKED (_orderly_sqlite_verify_run (self, run_id, check, error));
+  READING (_orderly_sqlite_verify_run (self, run_id, check, error));
 }
 
 #undef LOCKED
+#undef READING
 
 static gboolean
 orderly_sqlite_store_append_samples (OrderlyStore            *store,
@@ -980,8 +993,7 @@ orderly_sqlite_store_append_samples (OrderlyStore            *store,
                                      guint                    n_samples,
                                      GError                 **error)
 {
-  OrderlySqliteStore *self = ORDERLY_SQLITE_STORE (store);
-  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  WRITER (store);
   g_autoptr(GError) local_error = NULL;
   sqlite3_stmt *s;
 
@@ -1021,8 +1033,7 @@ orderly_sqlite_store_list_samples (OrderlyStore  *store,
                                    gint64         run_id,
                                    GError       **error)
 {
-  OrderlySqliteStore *self = ORDERLY_SQLITE_STORE (store);
-  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  READER (store);
   g_autoptr(GArray) samples = g_array_new (FALSE, TRUE, sizeof (OrderlyRunSample));
   sqlite3_stmt *s;
   int rc;
@@ -1056,8 +1067,7 @@ orderly_sqlite_store_append_logs (OrderlyStore      *store,
                                   guint              keep,
                                   GError           **error)
 {
-  OrderlySqliteStore *self = ORDERLY_SQLITE_STORE (store);
-  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  WRITER (store);
   sqlite3_stmt *s = self->stmts[STMT_INSERT_LOG];
 
   if (!_orderly_sqlite_begin (self, error))
@@ -1105,8 +1115,7 @@ orderly_sqlite_store_recent_logs (OrderlyStore  *store,
                                   guint          n_lines,
                                   GError       **error)
 {
-  OrderlySqliteStore *self = ORDERLY_SQLITE_STORE (store);
-  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  READER (store);
   g_autoptr(GPtrArray) records = g_ptr_array_new_with_free_func ((GDestroyNotify) orderly_log_record_free);
   sqlite3_stmt *s;
   int rc;
@@ -1139,10 +1148,18 @@ static gboolean
 orderly_sqlite_store_check (OrderlyStore  *store,
                             GError       **error)
 {
-  OrderlySqliteStore *self = ORDERLY_SQLITE_STORE (store);
-  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  READER (store);
 
   return _orderly_sqlite_query_int (self, "SELECT count(*) FROM runs", error) >= 0;
+}
+
+static void
+close_connection (OrderlySqliteConn *conn)
+{
+  for (guint i = 0; i < N_STMTS; i++)
+    sqlite3_finalize (conn->stmts[i]);
+  if (conn->db != NULL)
+    sqlite3_close_v2 (conn->db);
 }
 
 static void
@@ -1150,10 +1167,9 @@ orderly_sqlite_store_finalize (GObject *object)
 {
   OrderlySqliteStore *self = (OrderlySqliteStore *) object;
 
-  for (guint i = 0; i < N_STMTS; i++)
-    sqlite3_finalize (self->stmts[i]);
-  if (self->db != NULL)
-    sqlite3_close_v2 (self->db);
+  close_connection (&self->reader);
+  close_connection (&self->writer);
+  g_mutex_clear (&self->reader_lock);
   g_mutex_clear (&self->lock);
   g_free (self->path);
 
@@ -1196,16 +1212,22 @@ static void
 orderly_sqlite_store_init (OrderlySqliteStore *self)
 {
   g_mutex_init (&self->lock);
+  g_mutex_init (&self->reader_lock);
 }
 
+/* Opens the writer (@reader FALSE), which checks and migrates the schema,
+ * or the reader, on a schema already current. */
 static gboolean
-open_database (OrderlySqliteStore       *self,
-               OrderlySqliteStoreFlags   flags,
-               GError                  **error)
+open_connection (OrderlySqliteConn        *self,
+                 OrderlySqliteStoreFlags   flags,
+                 gboolean                  reader,
+                 GError                  **error)
 {
   int open_flags = SQLITE_OPEN_NOMUTEX;
   int rc;
 
+  if (reader)
+    flags |= ORDERLY_SQLITE_STORE_READ_ONLY;
   if (flags & ORDERLY_SQLITE_STORE_READ_ONLY)
     open_flags |= SQLITE_OPEN_READONLY;
   else
@@ -1225,7 +1247,12 @@ open_database (OrderlySqliteStore       *self,
   if (_orderly_sqlite_query_int (self, "SELECT count(*) FROM sqlite_master", error) < 0)
     return FALSE;
 
-  if (!(flags & ORDERLY_SQLITE_STORE_READ_ONLY))
+  if (reader)
+    {
+      /* A smaller cache: it serves pages of listings and checks. */
+      sqlite3_exec (self->db, "PRAGMA cache_size = -8192; PRAGMA temp_store = MEMORY;", NULL, NULL, NULL);
+    }
+  else if (!(flags & ORDERLY_SQLITE_STORE_READ_ONLY))
     {
       g_autofree char *mode = NULL;
       sqlite3_stmt *s;
@@ -1274,6 +1301,17 @@ open_database (OrderlySqliteStore       *self,
   return TRUE;
 }
 
+static gboolean
+open_database (OrderlySqliteStore       *self,
+               OrderlySqliteStoreFlags   flags,
+               GError                  **error)
+{
+  self->writer.path = self->path;
+  self->reader.path = self->path;
+  return open_connection (&self->writer, flags, FALSE, error) &&
+         open_connection (&self->reader, flags, TRUE, error);
+}
+
 /**
  * orderly_sqlite_store_new_full:
  * @path: the database file; created when missing
@@ -1318,18 +1356,18 @@ void
 orderly_sqlite_store_set_size_limit (OrderlyStore *store,
                                      gint64        max_bytes)
 {
-  OrderlySqliteStore *self;
+  OrderlySqliteStore *owner;
   G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = NULL;
   g_autofree char *sql = NULL;
   gint64 page_size;
 
   g_return_if_fail (ORDERLY_IS_SQLITE_STORE (store));
 
-  self = ORDERLY_SQLITE_STORE (store);
-  locker = g_mutex_locker_new (&self->lock);
-  page_size = _orderly_sqlite_query_int (self, "PRAGMA page_size", NULL);
+  owner = ORDERLY_SQLITE_STORE (store);
+  locker = g_mutex_locker_new (&owner->lock);
+  page_size = _orderly_sqlite_query_int (&owner->writer, "PRAGMA page_size", NULL);
   sql = g_strdup_printf ("PRAGMA max_page_count = %" G_GINT64_FORMAT,
                          max_bytes > 0 && page_size > 0 ? MAX (max_bytes / page_size, 1)
                                                         : (gint64) G_MAXUINT32 - 1);
-  sqlite3_exec (self->db, sql, NULL, NULL, NULL);
+  sqlite3_exec (owner->writer.db, sql, NULL, NULL, NULL);
 }
