@@ -208,7 +208,32 @@ void             orderly_engine_log              (OrderlyEngine            *self
                                                   const char               *format,
                                                   ...) G_GNUC_PRINTF (5, 6);
 
-/* The queue: orderly-engine-queue.c */
+/*
+ * The queue, in orderly-engine-queue.c. A job of a job queue is an order
+ * here; its states are those of #OrderlyJobState.
+ *
+ * - pause / resume: no worker claims orders while the queue is paused (one
+ *   holding some finishes the order under way, stores it and gives the rest
+ *   back), generation stops between batches, the phase stays and the ETA
+ *   stands still; resume goes on where it was. The pause is stored with the
+ *   run, so a paused run that crashes resumes paused.
+ * - retry-failed: orders that failed for good go back to the queue, VIP ones
+ *   first, with a fresh set of attempts, and are processed by the run (which
+ *   goes on again if it was done).
+ * - recover-stuck: orders held under leases that ran out go back to the
+ *   queue; a late result from their old worker is refused.
+ * - clean: settled orders (completed or failed) are deleted from the store,
+ *   oldest first, with a grace period and a limit; they stay counted in the
+ *   run's figures. Work still to do is never cleaned.
+ * - purge: the waiting work is dropped: the run in progress is cancelled, an
+ *   interrupted one closed, so no waiting, delayed or paused order is
+ *   processed; with obliterate every stored order is deleted too (the
+ *   history of runs stays).
+ * - close: this instance lets go of the queue, as at a clean exit: its
+ *   workers stop, the run stays resumable.
+ * - listings and counts: pages of one state from indexed queries, and the
+ *   totals per state, whatever the size of the run.
+ */
 gboolean         orderly_engine_pause_queue      (OrderlyEngine            *self);
 gboolean         orderly_engine_resume_queue     (OrderlyEngine            *self);
 void             orderly_engine_list_jobs_async  (OrderlyEngine            *self,
