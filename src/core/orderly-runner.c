@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "orderly-generator.h"
-#include "orderly-json.h"
+#include "orderly-json-writer.h"
 #include "orderly-runner.h"
 
 #define GENERATE_BATCH 16384
@@ -114,24 +114,25 @@ phase_ms_locked (OrderlyRunner *self)
   return self->phase_base_ms + (work_clock_locked (self) - self->phase_start_work) / 1000.0;
 }
 
+/* {"runId": …, "phase": …}: the data of the run's log lines. */
 static char *
 run_data (OrderlyRunner *self,
           const char    *phase)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) node = NULL;
+  GString *out = g_string_sized_new (48);
+  OrderlyJsonWriter writer;
 
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "runId");
-  json_builder_add_int_value (builder, self->record.id);
+  orderly_json_writer_init (&writer, out);
+  orderly_json_writer_begin_object (&writer);
+  orderly_json_writer_member (&writer, "runId");
+  orderly_json_writer_int (&writer, self->record.id);
   if (phase != NULL)
     {
-      json_builder_set_member_name (builder, "phase");
-      json_builder_add_string_value (builder, phase);
+      orderly_json_writer_member (&writer, "phase");
+      orderly_json_writer_string (&writer, phase);
     }
-  json_builder_end_object (builder);
-  node = json_builder_get_root (builder);
-  return orderly_json_to_string (node);
+  orderly_json_writer_end_object (&writer);
+  return g_string_free (out, FALSE);
 }
 
 static void
