@@ -332,3 +332,242 @@ orderly_json_run (const OrderlyRunRecord *run)
 
   return json_builder_get_root (builder);
 }
+
+static void
+add_ms_or_null (JsonBuilder *builder,
+                const char  *name,
+                gint64       time_us)
+{
+  json_builder_set_member_name (builder, name);
+  if (time_us > 0)
+    json_builder_add_int_value (builder, time_us / 1000);
+  else
+    json_builder_add_null_value (builder);
+}
+
+/**
+ * orderly_json_queue_counts:
+ *
+ * Returns: (transfer full): `{waiting, active, completed, failed, delayed,
+ *   paused}` with paused the queue's flag, as a job queue's status reads
+ *   (GET /pedidos/queue/status), and pausedOrders beside it
+ */
+JsonNode *
+orderly_json_queue_counts (const OrderlyQueueCounts *counts)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  add_int (builder, "waiting", counts->waiting);
+  add_int (builder, "active", counts->active);
+  add_int (builder, "completed", counts->completed);
+  add_int (builder, "failed", counts->failed);
+  add_int (builder, "delayed", counts->delayed);
+  json_builder_set_member_name (builder, "paused");
+  json_builder_add_boolean_value (builder, counts->queue_paused);
+  add_int (builder, "pausedOrders", counts->paused);
+  json_builder_end_object (builder);
+  return json_builder_get_root (builder);
+}
+
+/**
+ * orderly_json_job:
+ *
+ * One order as a job of a job queue: `{id, name, state, timestamp,
+ * processedOn, finishedOn, attemptsMade, failedReason, data}` (times in
+ * milliseconds since the epoch, or null), data (the order, in the Node
+ * system's words) only when @job has it.
+ *
+ * Returns: (transfer full): the job
+ */
+JsonNode *
+orderly_json_job (const OrderlyJob *job)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, job->id);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "id");
+  json_builder_add_string_value (builder, id);
+  json_builder_set_member_name (builder, "name");
+  json_builder_add_string_value (builder, "processOrder");
+  json_builder_set_member_name (builder, "state");
+  json_builder_add_string_value (builder, orderly_job_state_to_string (job->state));
+  add_int (builder, "timestamp", job->created_at_us / 1000);
+  add_ms_or_null (builder, "processedOn", job->processed_on_us);
+  add_ms_or_null (builder, "finishedOn", job->finished_on_us);
+  add_int (builder, "attemptsMade", job->attempts_made);
+  if (job->failed_reason != NULL)
+    {
+      json_builder_set_member_name (builder, "failedReason");
+      json_builder_add_string_value (builder, job->failed_reason);
+    }
+  if (job->retry_at_us > 0)
+    add_ms_or_null (builder, "retryAt", job->retry_at_us);
+  if (job->has_data)
+    {
+      json_builder_set_member_name (builder, "data");
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "id");
+      json_builder_add_string_value (builder, id);
+      json_builder_set_member_name (builder, "cliente");
+      json_builder_add_string_value (builder, job->customer != NULL ? job->customer : "");
+      json_builder_set_member_name (builder, "valor");
+      json_builder_add_double_value (builder, job->amount_cents / 100.0);
+      json_builder_set_member_name (builder, "tier");
+      if (job->tier != NULL)
+        json_builder_add_string_value (builder, job->tier);
+      else
+        json_builder_add_null_value (builder);
+      json_builder_set_member_name (builder, "observacoes");
+      if (job->observations != NULL)
+        json_builder_add_string_value (builder, job->observations);
+      else
+        json_builder_add_null_value (builder);
+      json_builder_set_member_name (builder, "priority");
+      json_builder_add_string_value (builder, orderly_priority_to_string (job->priority));
+      json_builder_set_member_name (builder, "status");
+      json_builder_add_string_value (builder, job->state == ORDERLY_JOB_STATE_COMPLETED ? "processado"
+                                                                                       : "pendente");
+      add_time (builder, "createdAt", job->created_at_us);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_object (builder);
+  return json_builder_get_root (builder);
+}
+
+/**
+ * orderly_json_job_page:
+ *
+ * Returns: (transfer full): `{total, types, range: {start, end}, jobs}` as
+ *   a job queue lists jobs (GET /pedidos/queue/jobs): total is the number of
+ *   jobs in the answer; counts, beside, has every state's total
+ */
+JsonNode *
+orderly_json_job_page (const OrderlyJobPage  *page,
+                       const OrderlyJobQuery *query)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  guint n_jobs = page->jobs != NULL ? page->jobs->len : 0;
+
+  json_builder_begin_object (builder);
+  add_int (builder, "total", n_jobs);
+  json_builder_set_member_name (builder, "types");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < query->n_states; i++)
+    json_builder_add_string_value (builder, orderly_job_state_to_string (query->states[i]));
+  json_builder_end_array (builder);
+  json_builder_set_member_name (builder, "range");
+  json_builder_begin_object (builder);
+  add_int (builder, "start", query->start);
+  add_int (builder, "end", query->end);
+  json_builder_end_object (builder);
+  json_builder_set_member_name (builder, "jobs");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < n_jobs; i++)
+    json_builder_add_value (builder, orderly_json_job (g_ptr_array_index (page->jobs, i)));
+  json_builder_end_array (builder);
+  json_builder_set_member_name (builder, "counts");
+  json_builder_add_value (builder, orderly_json_queue_counts (&page->counts));
+  json_builder_end_object (builder);
+  return json_builder_get_root (builder);
+}
+
+static void
+add_wait (JsonBuilder *builder,
+          const char  *name,
+          gint64       p50_us,
+          gint64       p95_us,
+          guint64      samples)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "medianMs");
+  if (p50_us >= 0)
+    json_builder_add_double_value (builder, round_to (p50_us / 1000.0, 0.001));
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "p95Ms");
+  if (p95_us >= 0)
+    json_builder_add_double_value (builder, round_to (p95_us / 1000.0, 0.001));
+  else
+    json_builder_add_null_value (builder);
+  add_int (builder, "orders", (gint64) samples);
+  json_builder_end_object (builder);
+}
+
+/**
+ * orderly_json_priority_proof:
+ *
+ * Returns: (transfer full): `{runId, wait: {vip, normal: {medianMs, p95Ms,
+ *   orders}}, vipBeforeNormal, vipLastSettledAt, normalFirstAttemptAt,
+ *   orders: {generated, processed, failed, unsettled}, check: {state,
+ *   message}}`
+ */
+JsonNode *
+orderly_json_priority_proof (const OrderlyPriorityProof *proof)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  add_int (builder, "runId", proof->run_id);
+  json_builder_set_member_name (builder, "wait");
+  json_builder_begin_object (builder);
+  add_wait (builder, "vip", proof->vip_wait_p50_us, proof->vip_wait_p95_us, proof->vip_waits);
+  add_wait (builder, "normal", proof->normal_wait_p50_us, proof->normal_wait_p95_us, proof->normal_waits);
+  json_builder_end_object (builder);
+  json_builder_set_member_name (builder, "vipBeforeNormal");
+  json_builder_add_boolean_value (builder, proof->vip_before_normal);
+  add_time (builder, "vipLastSettledAt", proof->vip_last_settled_us);
+  add_time (builder, "normalFirstAttemptAt", proof->normal_first_attempt_us);
+  json_builder_set_member_name (builder, "orders");
+  json_builder_begin_object (builder);
+  add_int (builder, "generated", proof->generated);
+  add_int (builder, "processed", proof->processed);
+  add_int (builder, "failed", proof->failed);
+  add_int (builder, "unsettled", proof->unsettled);
+  json_builder_end_object (builder);
+  json_builder_set_member_name (builder, "check");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "state");
+  json_builder_add_string_value (builder, proof->check_state == ORDERLY_RUN_CHECK_PASSED ? "passed"
+                                          : proof->check_state == ORDERLY_RUN_CHECK_FAILED ? "failed"
+                                          : "none");
+  json_builder_set_member_name (builder, "message");
+  if (proof->check_message != NULL)
+    json_builder_add_string_value (builder, proof->check_message);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_end_object (builder);
+  json_builder_end_object (builder);
+  return json_builder_get_root (builder);
+}
+
+/**
+ * orderly_json_samples:
+ * @samples: (element-type OrderlyRunSample): a run's throughput series
+ *
+ * Returns: (transfer full): `[{time, generated, vipProcessed,
+ *   normalProcessed, failed}]`, time in milliseconds since the epoch
+ */
+JsonNode *
+orderly_json_samples (GArray *samples)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < samples->len; i++)
+    {
+      const OrderlyRunSample *sample = &g_array_index (samples, OrderlyRunSample, i);
+
+      json_builder_begin_object (builder);
+      add_int (builder, "time", sample->time_us / 1000);
+      add_int (builder, "generated", sample->generated);
+      add_int (builder, "vipProcessed", sample->vip_processed);
+      add_int (builder, "normalProcessed", sample->normal_processed);
+      add_int (builder, "failed", sample->failed);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+  return json_builder_get_root (builder);
+}

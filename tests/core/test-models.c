@@ -254,6 +254,54 @@ test_json_progress_shape (void)
 }
 
 static void
+test_json_job_shape (void)
+{
+  OrderlyJob *job = g_new0 (OrderlyJob, 1);
+  OrderlyJobQuery query = { .states = { ORDERLY_JOB_STATE_FAILED }, .n_states = 1, .start = 0, .end = 9 };
+  g_autoptr(OrderlyJobPage) page = g_new0 (OrderlyJobPage, 1);
+  g_autoptr(JsonNode) node = NULL;
+  JsonObject *root, *first, *data;
+  static const char * const keys[] = {
+    "id", "name", "state", "timestamp", "processedOn", "finishedOn", "attemptsMade", "data", NULL
+  };
+  static const char * const data_keys[] = {
+    "id", "cliente", "valor", "tier", "observacoes", "priority", "status", "createdAt", NULL
+  };
+
+  *job = (OrderlyJob) { .id = 42, .priority = ORDERLY_PRIORITY_VIP, .state = ORDERLY_JOB_STATE_FAILED,
+                        .created_at_us = 1764091218123000, .finished_on_us = 1764091219000000,
+                        .processed_on_us = 1764091219000000, .attempts_made = 3, .has_data = TRUE,
+                        .tier = "DIAMOND", .amount_cents = 123456 };
+  job->customer = g_strdup ("Ana Lima");
+  job->failed_reason = g_strdup ("Simulated failure on attempt 3 of 3");
+  page->jobs = g_ptr_array_new_with_free_func ((GDestroyNotify) orderly_job_free);
+  g_ptr_array_add (page->jobs, job);
+  page->counts = (OrderlyQueueCounts) { .waiting = 5, .failed = 1, .queue_paused = TRUE };
+
+  node = orderly_json_job_page (page, &query);
+  root = json_node_get_object (node);
+  assert_members (root, (const char * const[]) { "total", "types", "range", "jobs", NULL });
+  g_assert_cmpint (json_object_get_int_member (root, "total"), ==, 1);
+  g_assert_cmpstr (json_array_get_string_element (json_object_get_array_member (root, "types"), 0), ==,
+                   "failed");
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (root, "range"), "end"), ==, 9);
+  first = json_array_get_object_element (json_object_get_array_member (root, "jobs"), 0);
+  assert_members (first, keys);
+  g_assert_cmpstr (json_object_get_string_member (first, "id"), ==, "42");
+  g_assert_cmpstr (json_object_get_string_member (first, "name"), ==, "processOrder");
+  g_assert_cmpint (json_object_get_int_member (first, "timestamp"), ==, 1764091218123);
+  g_assert_cmpint (json_object_get_int_member (first, "attemptsMade"), ==, 3);
+  g_assert_cmpstr (json_object_get_string_member (first, "failedReason"), ==,
+                   "Simulated failure on attempt 3 of 3");
+  data = json_object_get_object_member (first, "data");
+  assert_members (data, data_keys);
+  g_assert_cmpfloat (json_object_get_double_member (data, "valor"), ==, 1234.56);
+  g_assert_cmpstr (json_object_get_string_member (data, "priority"), ==, "VIP");
+  g_assert_cmpstr (json_object_get_string_member (data, "status"), ==, "pendente");
+  g_assert_true (json_object_get_boolean_member (json_object_get_object_member (root, "counts"), "paused"));
+}
+
+static void
 test_json_log_shape (void)
 {
   g_autoptr(OrderlyLogEntry) entry =
@@ -308,6 +356,7 @@ main (int   argc,
   g_test_add_func ("/orderly/json/status", test_json_status_shape);
   g_test_add_func ("/orderly/json/progress", test_json_progress_shape);
   g_test_add_func ("/orderly/json/log", test_json_log_shape);
+  g_test_add_func ("/orderly/json/job", test_json_job_shape);
   g_test_add_func ("/orderly/status/notify", test_status_notify);
 
   return g_test_run ();
