@@ -45,6 +45,9 @@ struct _OrderlyRunner
   /* Signalled on a pause or resume, a cancel, the end of a claim and a
    * worker leaving. */
   GCond                    wake_cond;
+  /* Counts the wakes, so that a worker that asked the store before one
+   * happened does not sleep through it. */
+  guint64                  wake_seq;
   OrderlyRunRecord         record;
   OrderlyOrderCounts       counts;
   gint64                   generated;
@@ -90,6 +93,25 @@ static gint64
 now_mono (void)
 {
   return g_get_monotonic_time ();
+}
+
+/* With the lock held. */
+static void
+wake_locked (OrderlyRunner *self)
+{
+  self->wake_seq++;
+  g_cond_broadcast (&self->wake_cond);
+}
+
+static guint64
+wake_seq (OrderlyRunner *self)
+{
+  guint64 seq;
+
+  g_mutex_lock (&self->lock);
+  seq = self->wake_seq;
+  g_mutex_unlock (&self->lock);
+  return seq;
 }
 
 static gboolean
@@ -467,7 +489,7 @@ fail_run (OrderlyRunner *self,
   g_mutex_lock (&self->lock);
   if (self->record.error_message == NULL)
     self->record.error_message = g_strdup (error->message);
-  g_cond_broadcast (&self->wake_cond);
+  wake_locked (self);
   g_mutex_unlock (&self->lock);
   g_atomic_int_set (&self->failed, 1);
   g_atomic_int_set (&self->cancelled, 1);
@@ -618,7 +640,7 @@ set_busy (OrderlyRunner *self,
   else
     {
       self->busy_workers--;
-      g_cond_broadcast (&self->wake_cond);
+      wake_locked (self);
     }
   g_mutex_unlock (&self->lock);
 }
@@ -661,6 +683,7 @@ worker_main (gpointer data)
       OrderlyClaimAnswer next = { 0 };
       OrderlyClaimRequest request;
       gboolean going_on;
+      guint64 seq;
       gint n;
 
       if (held.claim == NULL)
@@ -671,6 +694,7 @@ worker_main (gpointer data)
           g_mutex_unlock (&self->lock);
           if (is_cancelled (self))
             break;
+          seq = wake_seq (self);
           if (!take_claim (self, chunk, &held, &turn, &error))
             {
               fail_run (self, error);
@@ -680,10 +704,13 @@ worker_main (gpointer data)
             break;
           if (held.result != ORDERLY_CLAIM_TAKEN)
             {
+              /* Until a claim ends somewhere, or a retry falls due. */
+              gint64 until = now_mono () + CLAMP (held.wait_us, 1000, LATER_WAIT_MAX_US);
+
               g_mutex_lock (&self->lock);
-              if (!is_cancelled (self))
-                g_cond_wait_until (&self->wake_cond, &self->lock,
-                                   now_mono () + CLAMP (held.wait_us, 1000, LATER_WAIT_MAX_US));
+              while (self->wake_seq == seq && !is_cancelled (self) &&
+                     g_cond_wait_until (&self->wake_cond, &self->lock, until))
+                ;
               g_mutex_unlock (&self->lock);
               continue;
             }
@@ -725,7 +752,7 @@ worker_main (gpointer data)
 
   g_mutex_lock (&self->lock);
   self->workers_left--;
-  g_cond_broadcast (&self->wake_cond);
+  wake_locked (self);
   g_mutex_unlock (&self->lock);
 
   g_free (texts);
@@ -766,7 +793,7 @@ drain_queue (OrderlyRunner    *self,
           /* The workers see it and stop. */
           g_atomic_int_set (&self->cancelled, 1);
           g_mutex_lock (&self->lock);
-          g_cond_broadcast (&self->wake_cond);
+          wake_locked (self);
           g_mutex_unlock (&self->lock);
         }
       g_mutex_lock (&self->lock);
@@ -1132,7 +1159,7 @@ static void
 wake (OrderlyRunner *self)
 {
   g_mutex_lock (&self->lock);
-  g_cond_broadcast (&self->wake_cond);
+  wake_locked (self);
   g_mutex_unlock (&self->lock);
 }
 
@@ -1181,7 +1208,7 @@ orderly_runner_set_paused (OrderlyRunner *self,
           self->paused_us += now - self->paused_since;
           self->paused_since = 0;
         }
-      g_cond_broadcast (&self->wake_cond);
+      wake_locked (self);
     }
   g_mutex_unlock (&self->lock);
 }
