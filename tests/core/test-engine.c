@@ -1152,6 +1152,77 @@ test_engine_clean_purge_close (Fixture       *fixture,
   g_assert_cmpint (orderly_test_query_int (fixture->db_path, "SELECT count(*) FROM runs"), ==, 2);
 }
 
+static void
+recovered_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 *recovered = user_data;
+
+  *recovered = orderly_engine_recover_stuck_finish (ORDERLY_ENGINE (object), result, &error);
+  g_assert_no_error (error);
+}
+
+static gboolean
+none_active (Fixture *fixture)
+{
+  OrderlyQueueCounts counts;
+
+  orderly_engine_get_queue_counts (fixture->engine, &counts);
+  return counts.active == 0;
+}
+
+/* A claim left by a worker that hung: recover-stuck puts its orders back,
+ * and the run still processes every order once. */
+static void
+test_engine_recover_stuck (Fixture       *fixture,
+                           gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  OrderlyClaimRequest request = { 0, ORDERLY_PRIORITY_VIP, 50, "a-hung-instance", 0 };
+  OrderlyClaimAnswer answer;
+  OrderlyQueueCounts counts;
+  gint64 recovered = -1;
+
+  orderly_engine_set_workers (fixture->engine, 2);
+  orderly_engine_set_work_us (fixture->engine, 200);
+  start (fixture, 20000, 0.2, 12);
+  g_assert_true (wait_until_processing (fixture));
+  orderly_engine_pause_queue (fixture->engine);
+  g_assert_true (wait_until (fixture, claiming_stopped, 10000));
+
+  request.run_id = orderly_status_get_data (orderly_engine_get_status (fixture->engine))->run_id;
+  g_assert_true (orderly_store_claim (fixture->store, &request, &answer, &error));
+  if (answer.result != ORDERLY_CLAIM_TAKEN)
+    {
+      request.priority = ORDERLY_PRIORITY_NORMAL;
+      g_assert_true (orderly_store_claim (fixture->store, &request, &answer, &error));
+    }
+  g_assert_cmpint (answer.result, ==, ORDERLY_CLAIM_TAKEN);
+  g_assert_cmpint (live_claims (fixture), ==, 1);
+
+  orderly_engine_recover_stuck_async (fixture->engine, 0, NULL, recovered_cb, &recovered);
+  while (recovered < 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpint (recovered, ==, answer.claim->n_orders);
+  g_assert_cmpint (live_claims (fixture), ==, 0);
+  g_assert_true (wait_until (fixture, none_active, 10000));
+  orderly_engine_get_queue_counts (fixture->engine, &counts);
+  g_assert_cmpint (counts.active, ==, 0);
+  g_assert_cmpint (counts.paused, >, 0);
+
+  /* The hung worker comes back too late: refused. */
+  g_assert_false (orderly_store_complete_claim (fixture->store, answer.claim, NULL, 0, NULL, NULL, &error));
+  g_assert_error (error, ORDERLY_ERROR, ORDERLY_ERROR_LEASE_EXPIRED);
+  orderly_claim_answer_clear (&answer);
+
+  orderly_engine_set_work_us (fixture->engine, 0);
+  orderly_engine_resume_queue (fixture->engine);
+  g_assert_cmpint (run_to_end (fixture)->phase, ==, ORDERLY_PHASE_DONE);
+  assert_exactly_once (fixture, 20000);
+}
+
 static gboolean
 first_status_seen (Fixture *fixture)
 {
@@ -1261,6 +1332,7 @@ main (int   argc,
   ADD ("/orderly/engine/kill-retrying", test_engine_kill_retrying);
   ADD ("/orderly/engine/job-listings", test_engine_job_listings);
   ADD ("/orderly/engine/clean-purge-close", test_engine_clean_purge_close);
+  ADD ("/orderly/engine/recover-stuck", test_engine_recover_stuck);
   ADD ("/orderly/engine/status-and-proof", test_engine_status_and_proof);
 #undef ADD
 

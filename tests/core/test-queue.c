@@ -379,6 +379,62 @@ test_lease_expired (Fixture       *fixture,
 }
 
 static void
+test_complete_and_claim (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autoptr(OrderlyClaim) first = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 run_id = make_run (fixture, 250, 0);
+  OrderlyClaimRequest next = { run_id, ORDERLY_PRIORITY_NORMAL, 100, OWNER, LEASE_MS };
+  g_autofree OrderlyOrderOutcome *outcomes = g_new0 (OrderlyOrderOutcome, 100);
+  OrderlyClaimAnswer answer;
+
+  for (guint i = 0; i < 100; i++)
+    outcomes[i] = (OrderlyOrderOutcome) { .finished_at_us = g_get_real_time (), .worker_id = 1,
+                                          .observations = "done" };
+
+  /* Storing a claim's outcomes takes the next orders in the same step. */
+  first = claim (fixture, run_id, ORDERLY_PRIORITY_NORMAL, 100, LEASE_MS, ORDERLY_CLAIM_TAKEN);
+  g_assert_true (orderly_store_complete_claim (fixture->store, first, outcomes, 100, &next, &answer, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (answer.result, ==, ORDERLY_CLAIM_TAKEN);
+  g_assert_cmpint (answer.claim->order_ids[0], >, first->order_ids[99]);
+  g_assert_cmpint (counts_of (fixture, run_id).priority[ORDERLY_PRIORITY_NORMAL].completed, ==, 100);
+  g_assert_cmpint (counts_of (fixture, run_id).priority[ORDERLY_PRIORITY_NORMAL].active, ==, 100);
+  g_clear_pointer (&first, orderly_claim_free);
+  first = g_steal_pointer (&answer.claim);
+
+  /* The last ones: the next claim finds nothing left. */
+  orderly_claim_free (claim (fixture, run_id, ORDERLY_PRIORITY_NORMAL, 100, LEASE_MS, ORDERLY_CLAIM_TAKEN));
+  g_assert_true (orderly_store_release_claims (fixture->store, run_id, FALSE, 0, NULL, &error));
+  g_clear_pointer (&first, orderly_claim_free);
+  first = claim (fixture, run_id, ORDERLY_PRIORITY_NORMAL, 200, LEASE_MS, ORDERLY_CLAIM_TAKEN);
+  g_assert_cmpuint (first->n_orders, ==, 100);
+  {
+    OrderlyClaim *last = claim (fixture, run_id, ORDERLY_PRIORITY_NORMAL, 100, LEASE_MS, ORDERLY_CLAIM_TAKEN);
+
+    g_assert_cmpuint (last->n_orders, ==, 50);
+    complete_all (fixture, last);
+    orderly_claim_free (last);
+  }
+  g_assert_true (orderly_store_complete_claim (fixture->store, first, outcomes, 100, &next, &answer, &error));
+  g_assert_cmpint (answer.result, ==, ORDERLY_CLAIM_DRAINED);
+  g_assert_null (answer.claim);
+  g_assert_cmpint (counts_of (fixture, run_id).priority[ORDERLY_PRIORITY_NORMAL].completed, ==, 250);
+
+  /* Refused under an expired lease: nothing written, nothing claimed. */
+  g_clear_pointer (&first, orderly_claim_free);
+  run_id = make_run (fixture, 50, 0);
+  next.run_id = run_id;
+  first = claim (fixture, run_id, ORDERLY_PRIORITY_NORMAL, 20, 0, ORDERLY_CLAIM_TAKEN);
+  g_assert_false (orderly_store_complete_claim (fixture->store, first, outcomes, 20, &next, &answer, &error));
+  g_assert_error (error, ORDERLY_ERROR, ORDERLY_ERROR_LEASE_EXPIRED);
+  g_assert_null (answer.claim);
+  g_assert_cmpint (counts_of (fixture, run_id).priority[ORDERLY_PRIORITY_NORMAL].completed, ==, 0);
+  g_assert_cmpint (counts_of (fixture, run_id).priority[ORDERLY_PRIORITY_NORMAL].active, ==, 20);
+}
+
+static void
 test_partial (Fixture       *fixture,
               gconstpointer  data)
 {
@@ -727,6 +783,7 @@ main (int   argc,
         { "claim-in-order", test_claim_in_order },
         { "normal-blocked", test_normal_blocked },
         { "lease-expired", test_lease_expired },
+        { "complete-and-claim", test_complete_and_claim },
         { "partial", test_partial },
         { "failures-and-retries", test_failures_and_retries },
         { "retry-later", test_retry_later },
