@@ -677,34 +677,42 @@ _orderly_sqlite_renew_claim (OrderlySqliteConn   *self,
   return TRUE;
 }
 
-/* The lease is checked inside the transaction that writes the outcomes. */
+/*
+ * Ends @claim's row, first thing in the transaction that writes its
+ * outcomes: deleted, or for a fresh claim with @rest orders not attempted,
+ * given back holding those from @first_rest on. Only the claim as it was
+ * taken (same id, owner, time and size) under a live lease matches; anything
+ * else is refused, before a single outcome is written.
+ */
 static gboolean
-lease_holds (OrderlySqliteConn   *self,
-             const OrderlyClaim  *claim,
-             gint64               now,
-             GError             **error)
+end_claim_row (OrderlySqliteConn   *self,
+               const OrderlyClaim  *claim,
+               gint64               now,
+               guint                rest,
+               gint64               first_rest,
+               GError             **error)
 {
-  sqlite3_stmt *s = _orderly_sqlite_stmt (self, STMT_FIND_CLAIM);
-  gboolean holds = FALSE;
-  int rc;
+  gboolean give_back = !claim->retry && rest > 0;
+  sqlite3_stmt *s = _orderly_sqlite_stmt (self, give_back ? STMT_GIVE_BACK_REST : STMT_END_CLAIM);
 
   sqlite3_bind_int64 (s, 1, claim->id);
-  rc = sqlite3_step (s);
-  if (rc == SQLITE_ROW)
-    holds = g_strcmp0 ((const char *) sqlite3_column_text (s, 0), claim->owner) == 0 &&
-            sqlite3_column_int64 (s, 1) > now &&
-            sqlite3_column_int64 (s, 2) == claim->n_orders &&
-            sqlite3_column_int64 (s, 3) == claim->claimed_at_us;
-  else if (rc != SQLITE_DONE)
+  sqlite3_bind_text (s, 2, claim->owner, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (s, 3, claim->claimed_at_us);
+  sqlite3_bind_int64 (s, 4, claim->n_orders);
+  sqlite3_bind_int64 (s, 5, now);
+  if (give_back)
     {
-      sqlite3_reset (s);
-      _orderly_sqlite_set_error (self, rc, error);
+      sqlite3_bind_int64 (s, 6, first_rest);
+      sqlite3_bind_int64 (s, 7, rest);
+    }
+  if (!_orderly_sqlite_step_done (self, s, error))
+    return FALSE;
+  if (sqlite3_changes (self->db) != 1)
+    {
+      set_lease_error (claim, error);
       return FALSE;
     }
-  sqlite3_reset (s);
-  if (!holds)
-    set_lease_error (claim, error);
-  return holds;
+  return TRUE;
 }
 
 /* Ends a retry claim's failures row on success: returns when the order's
@@ -851,7 +859,7 @@ _orderly_sqlite_complete_claim (OrderlySqliteConn          *self,
 
   if (!_orderly_sqlite_begin (self, error))
     return FALSE;
-  if (!lease_holds (self, claim, now, error))
+  if (!end_claim_row (self, claim, now, rest, rest > 0 ? claim->order_ids[n_outcomes] : 0, error))
     {
       _orderly_sqlite_rollback (self);
       return FALSE;
@@ -914,21 +922,6 @@ _orderly_sqlite_complete_claim (OrderlySqliteConn          *self,
                         FAILURE_DELAYED, now, claim->id))
         goto failed;
       delayed += rest;
-    }
-  if (!claim->retry && rest > 0)
-    {
-      if (!exec_printf (self, error,
-                        "UPDATE claims SET first_id = %" G_GINT64_FORMAT ", n_orders = %u, owner = NULL, "
-                        "claimed_at = 0, lease_until = 0 WHERE id = %" G_GINT64_FORMAT,
-                        claim->order_ids[n_outcomes], rest, claim->id))
-        goto failed;
-    }
-  else
-    {
-      s = _orderly_sqlite_stmt (self, STMT_DELETE_CLAIM);
-      sqlite3_bind_int64 (s, 1, claim->id);
-      if (!_orderly_sqlite_step_done (self, s, error))
-        goto failed;
     }
 
   if (completed > 0 && (waits = add_waits (self, claim, buckets, error)) == NULL)

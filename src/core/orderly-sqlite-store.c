@@ -46,10 +46,12 @@ static const char * const stmt_sql[N_STMTS] = {
     "lease_until) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
   [STMT_SET_NEXT_ID] =
     "UPDATE queue_counts SET next_id = ?3 WHERE run_id = ?1 AND priority = ?2",
-  [STMT_FIND_CLAIM] =
-    "SELECT owner, lease_until, n_orders, claimed_at FROM claims WHERE id = ?1",
-  [STMT_DELETE_CLAIM] =
-    "DELETE FROM claims WHERE id = ?1",
+  [STMT_END_CLAIM] =
+    "DELETE FROM claims WHERE id = ?1 AND owner = ?2 AND claimed_at = ?3 AND n_orders = ?4 "
+    "AND lease_until > ?5",
+  [STMT_GIVE_BACK_REST] =
+    "UPDATE claims SET first_id = ?6, n_orders = ?7, owner = NULL, claimed_at = 0, lease_until = 0 "
+    "WHERE id = ?1 AND owner = ?2 AND claimed_at = ?3 AND n_orders = ?4 AND lease_until > ?5",
   [STMT_COUNT_OUTCOMES] =
     "UPDATE queue_counts SET completed = completed + ?3, delayed = delayed + ?4, failed = failed + ?5, "
     "first_attempt_at = CASE WHEN ?6 > 0 AND (first_attempt_at = 0 OR ?6 < first_attempt_at) THEN ?6 "
