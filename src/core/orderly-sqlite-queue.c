@@ -848,8 +848,10 @@ _orderly_sqlite_complete_claim (OrderlySqliteConn          *self,
                                 GError                    **error)
 {
   g_autoptr(GBytes) waits = NULL;
-  sqlite3_stmt *insert = self->stmts[claim->priority == ORDERLY_PRIORITY_VIP
-                                     ? STMT_INSERT_VIP_RESULT : STMT_INSERT_NORMAL_RESULT];
+  gboolean vip = claim->priority == ORDERLY_PRIORITY_VIP;
+  sqlite3_stmt *first_insert = self->stmts[vip ? STMT_INSERT_VIP_RESULT : STMT_INSERT_NORMAL_RESULT];
+  sqlite3_stmt *retried_insert = self->stmts[vip ? STMT_INSERT_VIP_RETRIED : STMT_INSERT_NORMAL_RETRIED];
+  sqlite3_stmt *insert;
   guint32 buckets[ORDERLY_WAIT_BUCKETS] = { 0 };
   gint64 completed = 0, delayed = 0, failed = 0;
   gint64 first_attempt = 0, last_settled = 0;
@@ -878,19 +880,31 @@ _orderly_sqlite_complete_claim (OrderlySqliteConn          *self,
 
           if (claim->retry && !remove_failure (self, claim->order_ids[i], &first_at, &settled_at, error))
             goto failed;
-          sqlite3_bind_int64 (insert, 1, claim->order_ids[i]);
-          sqlite3_bind_text (insert, 2, outcome->observations, -1, SQLITE_STATIC);
-          sqlite3_bind_int64 (insert, 3, finished);
-          sqlite3_bind_int (insert, 4, outcome->worker_id);
-          sqlite3_bind_int (insert, 5, claim->attempts_made[i] + 1);
-          if (first_at > 0)
-            sqlite3_bind_int64 (insert, 6, first_at);
+          if (claim->attempts_made[i] == 0 && first_at == 0 && settled_at == 0)
+            {
+              insert = first_insert;
+              sqlite3_bind_int64 (insert, 1, claim->order_ids[i]);
+              sqlite3_bind_text (insert, 2, outcome->observations, -1, SQLITE_STATIC);
+              sqlite3_bind_int64 (insert, 3, finished);
+              sqlite3_bind_int (insert, 4, outcome->worker_id);
+            }
           else
-            sqlite3_bind_null (insert, 6);
-          if (settled_at > 0)
-            sqlite3_bind_int64 (insert, 7, settled_at);
-          else
-            sqlite3_bind_null (insert, 7);
+            {
+              insert = retried_insert;
+              sqlite3_bind_int64 (insert, 1, claim->order_ids[i]);
+              sqlite3_bind_text (insert, 2, outcome->observations, -1, SQLITE_STATIC);
+              sqlite3_bind_int64 (insert, 3, finished);
+              sqlite3_bind_int (insert, 4, outcome->worker_id);
+              sqlite3_bind_int (insert, 5, claim->attempts_made[i] + 1);
+              if (first_at > 0)
+                sqlite3_bind_int64 (insert, 6, first_at);
+              else
+                sqlite3_bind_null (insert, 6);
+              if (settled_at > 0)
+                sqlite3_bind_int64 (insert, 7, settled_at);
+              else
+                sqlite3_bind_null (insert, 7);
+            }
           if (!_orderly_sqlite_step_done (self, insert, error))
             goto failed;
           buckets[orderly_wait_histogram_bucket (finished - claim->created_at_us[i])]++;

@@ -22,6 +22,7 @@
 static gint64 orders = 1000000;
 static int repeat = 3;
 static int workers = 0;
+static gboolean engine_only = FALSE;
 
 typedef struct
 {
@@ -251,6 +252,7 @@ main (int   argc,
     { "orders", 'n', 0, G_OPTION_ARG_INT64, &orders, "Orders per run (default 1000000)", "N" },
     { "repeat", 'r', 0, G_OPTION_ARG_INT, &repeat, "Runs of each (default 3)", "R" },
     { "workers", 'w', 0, G_OPTION_ARG_INT, &workers, "Worker threads (default: processors)", "W" },
+    { "engine-only", 0, 0, G_OPTION_ARG_NONE, &engine_only, "Skip the raw SQLite loop (for profiling)", NULL },
     { NULL }
   };
   g_autofree double *total = NULL, *gen = NULL, *vip = NULL, *normal = NULL, *enq = NULL,
@@ -287,7 +289,7 @@ main (int   argc,
     {
       EngineResult r = run_engine ();
 
-      raw[i] = run_raw ();
+      raw[i] = engine_only ? 0 : run_raw ();
       total[i] = r.total_ms;
       gen[i] = r.generation_ms;
       vip[i] = r.vip_ms;
