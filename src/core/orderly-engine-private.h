@@ -88,6 +88,10 @@ GTask   *_orderly_engine_task_new          (OrderlyEngine             *self,
 void     _orderly_engine_save_run_later    (OrderlyEngine             *self,
                                             const OrderlyRunRecord    *record);
 void     _orderly_engine_notify_paused     (OrderlyEngine             *self);
+gboolean _orderly_engine_propagate_struct  (GAsyncResult              *result,
+                                            gpointer                   out,
+                                            gsize                      size,
+                                            GError                   **error);
 void     _orderly_engine_current_record    (OrderlyEngine             *self,
                                             OrderlyRunRecord          *record);
 

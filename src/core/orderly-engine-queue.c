@@ -13,7 +13,7 @@
  */
 
 /* What a worker thread needs to know about the current run. */
-typedef struct
+typedef struct _QueueWork
 {
   OrderlyStore     *store;
   gint64            run_id;
@@ -25,6 +25,10 @@ typedef struct
   gint64            grace_ms;
   gint64            limit;
   OrderlyRunRecord *record;
+  /* For the operations that count what they did. */
+  gboolean        (*op) (struct _QueueWork *work,
+                         gint64            *count,
+                         GError           **error);
 } QueueWork;
 
 static void
@@ -290,6 +294,37 @@ return_count (GTask  *task,
   g_task_return_pointer (task, result, g_free);
 }
 
+/* On a worker thread: runs the work's operation, if there is a run. */
+static void
+count_thread (GTask        *task,
+              gpointer      source_object,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  QueueWork *work = task_data;
+  gint64 count = 0;
+  GError *error = NULL;
+
+  if (work->run_id > 0 && !work->op (work, &count, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  return_count (task, count);
+}
+
+/* Runs @op on a worker thread; @done gets its count, and @task. */
+static void
+run_count (OrderlyEngine       *self,
+           GTask               *task,
+           QueueWork           *work,
+           gboolean           (*op) (QueueWork *, gint64 *, GError **),
+           GAsyncReadyCallback  done)
+{
+  work->op = op;
+  run_work (self, task, work, count_thread, done);
+}
+
 /* Ends an operation that returns a count: the counts change at once. */
 static QueueResult *
 finish_count (OrderlyEngine  *self,
@@ -326,24 +361,13 @@ propagate_count (OrderlyEngine  *self,
   return count;
 }
 
-static void
-clean_thread (GTask        *task,
-              gpointer      source_object,
-              gpointer      task_data,
-              GCancellable *cancellable)
+static gboolean
+clean_op (QueueWork  *work,
+          gint64     *removed,
+          GError    **error)
 {
-  QueueWork *work = task_data;
-  gint64 removed = 0;
-  GError *error = NULL;
-
-  if (work->run_id > 0 &&
-      !orderly_store_clean (work->store, work->run_id, work->state,
-                            g_get_real_time () - work->grace_ms * 1000, work->limit, &removed, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  return_count (task, removed);
+  return orderly_store_clean (work->store, work->run_id, work->state,
+                              g_get_real_time () - work->grace_ms * 1000, work->limit, removed, error);
 }
 
 static void
@@ -414,7 +438,7 @@ orderly_engine_clean_async (OrderlyEngine       *self,
   work->state = state;
   work->grace_ms = grace_ms;
   work->limit = limit;
-  run_work (self, task, work, clean_thread, clean_done_cb);
+  run_count (self, task, work, clean_op, clean_done_cb);
 }
 
 /**
@@ -430,22 +454,12 @@ orderly_engine_clean_finish (OrderlyEngine  *self,
   return propagate_count (self, result, error);
 }
 
-static void
-clear_orders_thread (GTask        *task,
-                     gpointer      source_object,
-                     gpointer      task_data,
-                     GCancellable *cancellable)
+static gboolean
+clear_orders_op (QueueWork  *work,
+                 gint64     *deleted,
+                 GError    **error)
 {
-  QueueWork *work = task_data;
-  gint64 deleted = 0;
-  GError *error = NULL;
-
-  if (!orderly_store_clear_orders (work->store, &deleted, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  return_count (task, deleted);
+  return orderly_store_clear_orders (work->store, deleted, error);
 }
 
 static void
@@ -500,7 +514,7 @@ purge_stopped (OrderlyEngine *self,
                         " that were still to do will not be processed", info->dropped, info->run_id);
   if (obliterate)
     {
-      run_work (self, task, queue_work_new (self), clear_orders_thread, purge_done_cb);
+      run_count (self, task, queue_work_new (self), clear_orders_op, purge_done_cb);
       return;
     }
   g_task_return_pointer (task, g_memdup2 (info, sizeof *info), g_free);
@@ -551,16 +565,8 @@ orderly_engine_purge_finish (OrderlyEngine     *self,
                              OrderlyPurgeInfo  *info,
                              GError           **error)
 {
-  g_autofree OrderlyPurgeInfo *done = NULL;
-
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  done = g_task_propagate_pointer (G_TASK (result), error);
-  if (done == NULL)
-    return FALSE;
-  if (info != NULL)
-    *info = *done;
-  return TRUE;
+  return _orderly_engine_propagate_struct (result, info, sizeof *info, error);
 }
 
 static void
@@ -620,23 +626,12 @@ orderly_engine_close_finish (OrderlyEngine  *self,
   return TRUE;
 }
 
-static void
-retry_failed_thread (GTask        *task,
-                     gpointer      source_object,
-                     gpointer      task_data,
-                     GCancellable *cancellable)
+static gboolean
+retry_failed_op (QueueWork  *work,
+                 gint64     *requeued,
+                 GError    **error)
 {
-  QueueWork *work = task_data;
-  gint64 requeued = 0;
-  GError *error = NULL;
-
-  if (work->run_id > 0 &&
-      !orderly_store_retry_failed (work->store, work->run_id, work->limit, &requeued, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  return_count (task, requeued);
+  return orderly_store_retry_failed (work->store, work->run_id, work->limit, requeued, error);
 }
 
 static void
@@ -711,7 +706,7 @@ orderly_engine_retry_failed_async (OrderlyEngine       *self,
     }
   work = queue_work_new (self);
   work->limit = max_orders;
-  run_work (self, task, work, retry_failed_thread, retry_failed_done_cb);
+  run_count (self, task, work, retry_failed_op, retry_failed_done_cb);
 }
 
 /**
@@ -728,23 +723,12 @@ orderly_engine_retry_failed_finish (OrderlyEngine  *self,
   return propagate_count (self, result, error);
 }
 
-static void
-recover_stuck_thread (GTask        *task,
-                      gpointer      source_object,
-                      gpointer      task_data,
-                      GCancellable *cancellable)
+static gboolean
+recover_stuck_op (QueueWork  *work,
+                  gint64     *released,
+                  GError    **error)
 {
-  QueueWork *work = task_data;
-  gint64 released = 0;
-  GError *error = NULL;
-
-  if (work->run_id > 0 &&
-      !orderly_store_release_claims (work->store, work->run_id, TRUE, work->limit, &released, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  return_count (task, released);
+  return orderly_store_release_claims (work->store, work->run_id, TRUE, work->limit, released, error);
 }
 
 static void
@@ -795,7 +779,7 @@ orderly_engine_recover_stuck_async (OrderlyEngine       *self,
     }
   work = queue_work_new (self);
   work->limit = max_orders;
-  run_work (self, task, work, recover_stuck_thread, recover_stuck_done_cb);
+  run_count (self, task, work, recover_stuck_op, recover_stuck_done_cb);
 }
 
 /**

@@ -968,6 +968,27 @@ _orderly_engine_task_new (OrderlyEngine       *self,
   return task;
 }
 
+/**
+ * _orderly_engine_propagate_struct:
+ * @out: (optional): where to copy the struct @result holds
+ *
+ * Ends a task that returns a struct by pointer.
+ */
+gboolean
+_orderly_engine_propagate_struct (GAsyncResult  *result,
+                                  gpointer       out,
+                                  gsize          size,
+                                  GError       **error)
+{
+  g_autofree gpointer done = g_task_propagate_pointer (G_TASK (result), error);
+
+  if (done == NULL)
+    return FALSE;
+  if (out != NULL)
+    memcpy (out, done, size);
+  return TRUE;
+}
+
 static void
 save_run_thread (GTask        *task,
                  gpointer      source_object,
@@ -1257,16 +1278,8 @@ orderly_engine_start_run_finish (OrderlyEngine     *self,
                                  OrderlyStartInfo  *info,
                                  GError           **error)
 {
-  g_autofree OrderlyStartInfo *started = NULL;
-
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  started = g_task_propagate_pointer (G_TASK (result), error);
-  if (started == NULL)
-    return FALSE;
-  if (info != NULL)
-    *info = *started;
-  return TRUE;
+  return _orderly_engine_propagate_struct (result, info, sizeof *info, error);
 }
 
 /* The synchronous forms run the asynchronous ones to their end on the
@@ -1488,16 +1501,8 @@ orderly_engine_reset_finish (OrderlyEngine     *self,
                              OrderlyResetInfo  *info,
                              GError           **error)
 {
-  g_autofree OrderlyResetInfo *done = NULL;
-
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  done = g_task_propagate_pointer (G_TASK (result), error);
-  if (done == NULL)
-    return FALSE;
-  if (info != NULL)
-    *info = *done;
-  return TRUE;
+  return _orderly_engine_propagate_struct (result, info, sizeof *info, error);
 }
 
 /**
@@ -1568,12 +1573,8 @@ orderly_engine_resume_finish (OrderlyEngine  *self,
                               GAsyncResult   *result,
                               GError        **error)
 {
-  g_autofree OrderlyStartInfo *started = NULL;
-
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  started = g_task_propagate_pointer (G_TASK (result), error);
-  return started != NULL;
+  return _orderly_engine_propagate_struct (result, NULL, 0, error);
 }
 
 /**

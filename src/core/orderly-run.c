@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "orderly-enums.h"
+#include "orderly-fields.h"
 #include "orderly-run.h"
 
 /**
@@ -50,42 +51,33 @@ enum {
   N_PROPS
 };
 
-typedef enum { FIELD_INT64, FIELD_DOUBLE, FIELD_UINT, FIELD_INT, FIELD_PHASE, FIELD_STRING } FieldType;
+#define F(prop, name, type, member) ORDERLY_FIELD_DEFINE (prop, name, type, OrderlyRunRecord, member)
 
-typedef struct
-{
-  const char *name;
-  FieldType   type;
-  gsize       offset;
-} Field;
-
-#define F(prop, name, type, member) [prop] = { name, type, G_STRUCT_OFFSET (OrderlyRunRecord, member) }
-
-static const Field fields[N_PROPS] = {
-  F (PROP_ID, "id", FIELD_INT64, id),
-  F (PROP_QUANTITY, "quantity", FIELD_INT64, quantity),
-  F (PROP_PHASE, "phase", FIELD_PHASE, phase),
-  F (PROP_WORKERS, "workers", FIELD_UINT, workers),
-  F (PROP_STARTED_AT_US, "started-at-us", FIELD_INT64, started_at_us),
-  F (PROP_FINISHED_AT_US, "finished-at-us", FIELD_INT64, finished_at_us),
-  F (PROP_GENERATION_MS, "generation-ms", FIELD_DOUBLE, generation_ms),
-  F (PROP_ENQUEUE_VIP_MS, "enqueue-vip-ms", FIELD_DOUBLE, enqueue_vip_ms),
-  F (PROP_ENQUEUE_NORMAL_MS, "enqueue-normal-ms", FIELD_DOUBLE, enqueue_normal_ms),
-  F (PROP_VIP_MS, "vip-ms", FIELD_DOUBLE, vip_ms),
-  F (PROP_VIP_COUNT, "vip-count", FIELD_INT64, vip_count),
-  F (PROP_NORMAL_MS, "normal-ms", FIELD_DOUBLE, normal_ms),
-  F (PROP_NORMAL_COUNT, "normal-count", FIELD_INT64, normal_count),
-  F (PROP_TOTAL_MS, "total-ms", FIELD_DOUBLE, total_ms),
-  F (PROP_VIP_SHARE, "vip-share", FIELD_DOUBLE, vip_share),
-  F (PROP_GENERATED, "generated", FIELD_INT64, generated),
-  F (PROP_VIP_TOTAL, "vip-total", FIELD_INT64, vip_total),
-  F (PROP_NORMAL_TOTAL, "normal-total", FIELD_INT64, normal_total),
-  F (PROP_VIP_FAILED, "vip-failed", FIELD_INT64, vip_failed),
-  F (PROP_NORMAL_FAILED, "normal-failed", FIELD_INT64, normal_failed),
-  F (PROP_PAUSED_MS, "paused-ms", FIELD_DOUBLE, paused_ms),
-  F (PROP_CHECK_STATE, "check-state", FIELD_INT, check_state),
-  F (PROP_ERROR_MESSAGE, "error-message", FIELD_STRING, error_message),
-  F (PROP_CHECK_MESSAGE, "check-message", FIELD_STRING, check_message),
+static const OrderlyField fields[N_PROPS] = {
+  F (PROP_ID, "id", INT64, id),
+  F (PROP_QUANTITY, "quantity", INT64, quantity),
+  F (PROP_PHASE, "phase", PHASE, phase),
+  F (PROP_WORKERS, "workers", UINT, workers),
+  F (PROP_STARTED_AT_US, "started-at-us", INT64, started_at_us),
+  F (PROP_FINISHED_AT_US, "finished-at-us", INT64, finished_at_us),
+  F (PROP_GENERATION_MS, "generation-ms", DOUBLE, generation_ms),
+  F (PROP_ENQUEUE_VIP_MS, "enqueue-vip-ms", DOUBLE, enqueue_vip_ms),
+  F (PROP_ENQUEUE_NORMAL_MS, "enqueue-normal-ms", DOUBLE, enqueue_normal_ms),
+  F (PROP_VIP_MS, "vip-ms", DOUBLE, vip_ms),
+  F (PROP_VIP_COUNT, "vip-count", INT64, vip_count),
+  F (PROP_NORMAL_MS, "normal-ms", DOUBLE, normal_ms),
+  F (PROP_NORMAL_COUNT, "normal-count", INT64, normal_count),
+  F (PROP_TOTAL_MS, "total-ms", DOUBLE, total_ms),
+  F (PROP_VIP_SHARE, "vip-share", DOUBLE, vip_share),
+  F (PROP_GENERATED, "generated", INT64, generated),
+  F (PROP_VIP_TOTAL, "vip-total", INT64, vip_total),
+  F (PROP_NORMAL_TOTAL, "normal-total", INT64, normal_total),
+  F (PROP_VIP_FAILED, "vip-failed", INT64, vip_failed),
+  F (PROP_NORMAL_FAILED, "normal-failed", INT64, normal_failed),
+  F (PROP_PAUSED_MS, "paused-ms", DOUBLE, paused_ms),
+  F (PROP_CHECK_STATE, "check-state", INT, check_state),
+  F (PROP_ERROR_MESSAGE, "error-message", STRING, error_message),
+  F (PROP_CHECK_MESSAGE, "check-message", STRING, check_message),
 };
 
 #undef F
@@ -93,8 +85,6 @@ static const Field fields[N_PROPS] = {
 G_DEFINE_FINAL_TYPE (OrderlyRun, orderly_run, G_TYPE_OBJECT)
 
 static GParamSpec *properties[N_PROPS];
-
-#define FIELD_PTR(record, field) ((guint8 *) (record) + (field)->offset)
 
 static void
 orderly_run_finalize (GObject *object)
@@ -113,38 +103,13 @@ orderly_run_get_property (GObject    *object,
                           GParamSpec *pspec)
 {
   OrderlyRun *self = ORDERLY_RUN (object);
-  gpointer ptr;
 
   if (prop_id == 0 || prop_id >= N_PROPS)
     {
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       return;
     }
-
-  ptr = FIELD_PTR (&self->record, &fields[prop_id]);
-  switch (fields[prop_id].type)
-    {
-    case FIELD_INT64:
-      g_value_set_int64 (value, *(gint64 *) ptr);
-      break;
-    case FIELD_DOUBLE:
-      g_value_set_double (value, *(double *) ptr);
-      break;
-    case FIELD_UINT:
-      g_value_set_uint (value, *(guint *) ptr);
-      break;
-    case FIELD_INT:
-      g_value_set_int (value, *(int *) ptr);
-      break;
-    case FIELD_PHASE:
-      g_value_set_enum (value, *(OrderlyPhase *) ptr);
-      break;
-    case FIELD_STRING:
-      g_value_set_string (value, *(char **) ptr);
-      break;
-    default:
-      g_assert_not_reached ();
-    }
+  orderly_field_get_value (&fields[prop_id], &self->record, value);
 }
 
 static void
@@ -162,24 +127,25 @@ orderly_run_class_init (OrderlyRunClass *klass)
 
       switch (fields[i].type)
         {
-        case FIELD_INT64:
+        case ORDERLY_FIELD_INT64:
           properties[i] = g_param_spec_int64 (name, NULL, NULL, G_MININT64, G_MAXINT64, 0, flags);
           break;
-        case FIELD_DOUBLE:
+        case ORDERLY_FIELD_DOUBLE:
           properties[i] = g_param_spec_double (name, NULL, NULL, -G_MAXDOUBLE, G_MAXDOUBLE, 0, flags);
           break;
-        case FIELD_UINT:
+        case ORDERLY_FIELD_UINT:
           properties[i] = g_param_spec_uint (name, NULL, NULL, 0, G_MAXUINT, 0, flags);
           break;
-        case FIELD_INT:
+        case ORDERLY_FIELD_INT:
           properties[i] = g_param_spec_int (name, NULL, NULL, G_MININT, G_MAXINT, 0, flags);
           break;
-        case FIELD_PHASE:
+        case ORDERLY_FIELD_PHASE:
           properties[i] = g_param_spec_enum (name, NULL, NULL, ORDERLY_TYPE_PHASE, ORDERLY_PHASE_IDLE, flags);
           break;
-        case FIELD_STRING:
+        case ORDERLY_FIELD_STRING:
           properties[i] = g_param_spec_string (name, NULL, NULL, NULL, flags);
           break;
+        case ORDERLY_FIELD_BOOLEAN:
         default:
           g_assert_not_reached ();
         }
@@ -249,45 +215,7 @@ orderly_run_update (OrderlyRun             *self,
   g_object_freeze_notify (G_OBJECT (self));
   for (guint i = 1; i < N_PROPS; i++)
     {
-      const Field *field = &fields[i];
-      gpointer old = FIELD_PTR (&self->record, field);
-      gconstpointer new = FIELD_PTR (record, field);
-      gboolean differs;
-
-      switch (field->type)
-        {
-        case FIELD_INT64:
-          differs = *(gint64 *) old != *(const gint64 *) new;
-          *(gint64 *) old = *(const gint64 *) new;
-          break;
-        case FIELD_DOUBLE:
-          differs = *(double *) old != *(const double *) new;
-          *(double *) old = *(const double *) new;
-          break;
-        case FIELD_UINT:
-          differs = *(guint *) old != *(const guint *) new;
-          *(guint *) old = *(const guint *) new;
-          break;
-        case FIELD_INT:
-          differs = *(int *) old != *(const int *) new;
-          *(int *) old = *(const int *) new;
-          break;
-        case FIELD_PHASE:
-          differs = *(OrderlyPhase *) old != *(const OrderlyPhase *) new;
-          *(OrderlyPhase *) old = *(const OrderlyPhase *) new;
-          break;
-        case FIELD_STRING:
-          differs = g_strcmp0 (*(char **) old, *(char * const *) new) != 0;
-          if (differs)
-            {
-              g_free (*(char **) old);
-              *(char **) old = g_strdup (*(char * const *) new);
-            }
-          break;
-        default:
-          g_assert_not_reached ();
-        }
-      if (differs)
+      if (orderly_field_copy (&fields[i], &self->record, record))
         {
           g_object_notify_by_pspec (G_OBJECT (self), properties[i]);
           changed = TRUE;

@@ -1323,33 +1323,12 @@ page_failures (Page        *page,
   return _orderly_sqlite_finish_rows (page->self, s, rc, error);
 }
 
-/* How many rows a query counts; for skipping whole segments. */
-static gint64
-count_rows (OrderlySqliteConn   *self,
-            GError             **error,
-            const char          *format,
-            ...) G_GNUC_PRINTF (3, 4);
-
-static gint64
-count_rows (OrderlySqliteConn   *self,
-            GError             **error,
-            const char          *format,
-            ...)
-{
-  g_autofree char *sql = NULL;
-  va_list args;
-
-  va_start (args, format);
-  sql = g_strdup_vprintf (format, args);
-  va_end (args);
-  return _orderly_sqlite_query_int (self, sql, error);
-}
-
 static gboolean
 page_waiting (Page     *page,
               gint64    next_id,
               GError  **error)
 {
+  g_autofree char *sql = NULL;
   sqlite3_stmt *s;
   gint64 requeued;
   int rc;
@@ -1385,9 +1364,9 @@ page_waiting (Page     *page,
   /* Requeued failed orders. */
   if (page->limit == 0)
     return TRUE;
-  requeued = count_rows (page->self, error,
-                         "SELECT count(*) FROM failures WHERE run_id = %" G_GINT64_FORMAT
+  sql = g_strdup_printf ("SELECT count(*) FROM failures WHERE run_id = %" G_GINT64_FORMAT
                          " AND priority = %d AND state = %d", page->run_id, page->priority, FAILURE_WAITING);
+  requeued = _orderly_sqlite_query_int (page->self, sql, error);
   if (requeued < 0)
     return FALSE;
   if (page->offset >= requeued)

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "orderly-enums.h"
+#include "orderly-fields.h"
 #include "orderly-status.h"
 
 /**
@@ -18,8 +19,8 @@
 struct _OrderlyStatus
 {
   GObject           parent_instance;
+  /* Its string (error_message) is the status's own copy. */
   OrderlyStatusData data;
-  char             *error_message;
 };
 
 enum {
@@ -71,57 +72,48 @@ enum {
   N_SIGNALS
 };
 
-typedef enum { FIELD_INT64, FIELD_DOUBLE, FIELD_UINT, FIELD_BOOLEAN, FIELD_PHASE, FIELD_STRING } FieldType;
+#define F(prop, name, type, member) ORDERLY_FIELD_DEFINE (prop, name, type, OrderlyStatusData, member)
 
-typedef struct
-{
-  const char *name;
-  FieldType   type;
-  gsize       offset;
-} Field;
-
-#define F(prop, name, type, member) [prop] = { name, type, G_STRUCT_OFFSET (OrderlyStatusData, member) }
-
-static const Field fields[N_PROPS] = {
-  F (PROP_PHASE, "phase", FIELD_PHASE, phase),
-  F (PROP_RUN_ID, "run-id", FIELD_INT64, run_id),
-  F (PROP_TARGET, "target", FIELD_INT64, target),
-  F (PROP_GENERATED, "generated", FIELD_INT64, generated),
-  F (PROP_VIP_TOTAL, "vip-total", FIELD_INT64, vip_total),
-  F (PROP_NORMAL_TOTAL, "normal-total", FIELD_INT64, normal_total),
-  F (PROP_VIP_PROCESSED, "vip-processed", FIELD_INT64, vip_processed),
-  F (PROP_NORMAL_PROCESSED, "normal-processed", FIELD_INT64, normal_processed),
-  F (PROP_PROCESSED_TOTAL, "processed-total", FIELD_INT64, processed_total),
-  F (PROP_GENERATION_MS, "generation-ms", FIELD_DOUBLE, generation_ms),
-  F (PROP_ENQUEUE_VIP_MS, "enqueue-vip-ms", FIELD_DOUBLE, enqueue_vip_ms),
-  F (PROP_ENQUEUE_NORMAL_MS, "enqueue-normal-ms", FIELD_DOUBLE, enqueue_normal_ms),
-  F (PROP_VIP_START_US, "vip-start-us", FIELD_INT64, vip_start_us),
-  F (PROP_VIP_END_US, "vip-end-us", FIELD_INT64, vip_end_us),
-  F (PROP_VIP_MS, "vip-ms", FIELD_DOUBLE, vip_ms),
-  F (PROP_NORMAL_START_US, "normal-start-us", FIELD_INT64, normal_start_us),
-  F (PROP_NORMAL_END_US, "normal-end-us", FIELD_INT64, normal_end_us),
-  F (PROP_NORMAL_MS, "normal-ms", FIELD_DOUBLE, normal_ms),
-  F (PROP_TOTAL_MS, "total-ms", FIELD_DOUBLE, total_ms),
-  F (PROP_THROUGHPUT_VIP, "throughput-vip", FIELD_DOUBLE, throughput_vip),
-  F (PROP_THROUGHPUT_NORMAL, "throughput-normal", FIELD_DOUBLE, throughput_normal),
-  F (PROP_THROUGHPUT_OVERALL, "throughput-overall", FIELD_DOUBLE, throughput_overall),
-  F (PROP_ETA_MS, "eta-ms", FIELD_INT64, eta_ms),
-  F (PROP_PROGRESS_PERCENT, "progress-percent", FIELD_DOUBLE, progress_percent),
-  F (PROP_STARTED_AT_US, "started-at-us", FIELD_INT64, started_at_us),
-  F (PROP_FINISHED_AT_US, "finished-at-us", FIELD_INT64, finished_at_us),
-  F (PROP_WORKERS, "workers", FIELD_UINT, workers),
-  F (PROP_QUEUE_WAITING, "queue-waiting", FIELD_INT64, queue_waiting),
-  F (PROP_ACTIVE_WORKERS, "active-workers", FIELD_UINT, active_workers),
-  F (PROP_ERROR_MESSAGE, "error-message", FIELD_STRING, error_message),
-  F (PROP_VIP_FAILED, "vip-failed", FIELD_INT64, vip_failed),
-  F (PROP_NORMAL_FAILED, "normal-failed", FIELD_INT64, normal_failed),
-  F (PROP_FAILED_TOTAL, "failed-total", FIELD_INT64, failed_total),
-  F (PROP_QUEUE_ACTIVE, "queue-active", FIELD_INT64, queue_active),
-  F (PROP_QUEUE_DELAYED, "queue-delayed", FIELD_INT64, queue_delayed),
-  F (PROP_PAUSED, "paused", FIELD_BOOLEAN, paused),
-  F (PROP_PAUSED_MS, "paused-ms", FIELD_DOUBLE, paused_ms),
-  F (PROP_GENERATION_PERCENT, "generation-percent", FIELD_DOUBLE, generation_percent),
-  F (PROP_FINISH_AT_US, "finish-at-us", FIELD_INT64, finish_at_us),
+static const OrderlyField fields[N_PROPS] = {
+  F (PROP_PHASE, "phase", PHASE, phase),
+  F (PROP_RUN_ID, "run-id", INT64, run_id),
+  F (PROP_TARGET, "target", INT64, target),
+  F (PROP_GENERATED, "generated", INT64, generated),
+  F (PROP_VIP_TOTAL, "vip-total", INT64, vip_total),
+  F (PROP_NORMAL_TOTAL, "normal-total", INT64, normal_total),
+  F (PROP_VIP_PROCESSED, "vip-processed", INT64, vip_processed),
+  F (PROP_NORMAL_PROCESSED, "normal-processed", INT64, normal_processed),
+  F (PROP_PROCESSED_TOTAL, "processed-total", INT64, processed_total),
+  F (PROP_GENERATION_MS, "generation-ms", DOUBLE, generation_ms),
+  F (PROP_ENQUEUE_VIP_MS, "enqueue-vip-ms", DOUBLE, enqueue_vip_ms),
+  F (PROP_ENQUEUE_NORMAL_MS, "enqueue-normal-ms", DOUBLE, enqueue_normal_ms),
+  F (PROP_VIP_START_US, "vip-start-us", INT64, vip_start_us),
+  F (PROP_VIP_END_US, "vip-end-us", INT64, vip_end_us),
+  F (PROP_VIP_MS, "vip-ms", DOUBLE, vip_ms),
+  F (PROP_NORMAL_START_US, "normal-start-us", INT64, normal_start_us),
+  F (PROP_NORMAL_END_US, "normal-end-us", INT64, normal_end_us),
+  F (PROP_NORMAL_MS, "normal-ms", DOUBLE, normal_ms),
+  F (PROP_TOTAL_MS, "total-ms", DOUBLE, total_ms),
+  F (PROP_THROUGHPUT_VIP, "throughput-vip", DOUBLE, throughput_vip),
+  F (PROP_THROUGHPUT_NORMAL, "throughput-normal", DOUBLE, throughput_normal),
+  F (PROP_THROUGHPUT_OVERALL, "throughput-overall", DOUBLE, throughput_overall),
+  F (PROP_ETA_MS, "eta-ms", INT64, eta_ms),
+  F (PROP_PROGRESS_PERCENT, "progress-percent", DOUBLE, progress_percent),
+  F (PROP_STARTED_AT_US, "started-at-us", INT64, started_at_us),
+  F (PROP_FINISHED_AT_US, "finished-at-us", INT64, finished_at_us),
+  F (PROP_WORKERS, "workers", UINT, workers),
+  F (PROP_QUEUE_WAITING, "queue-waiting", INT64, queue_waiting),
+  F (PROP_ACTIVE_WORKERS, "active-workers", UINT, active_workers),
+  F (PROP_ERROR_MESSAGE, "error-message", STRING, error_message),
+  F (PROP_VIP_FAILED, "vip-failed", INT64, vip_failed),
+  F (PROP_NORMAL_FAILED, "normal-failed", INT64, normal_failed),
+  F (PROP_FAILED_TOTAL, "failed-total", INT64, failed_total),
+  F (PROP_QUEUE_ACTIVE, "queue-active", INT64, queue_active),
+  F (PROP_QUEUE_DELAYED, "queue-delayed", INT64, queue_delayed),
+  F (PROP_PAUSED, "paused", BOOLEAN, paused),
+  F (PROP_PAUSED_MS, "paused-ms", DOUBLE, paused_ms),
+  F (PROP_GENERATION_PERCENT, "generation-percent", DOUBLE, generation_percent),
+  F (PROP_FINISH_AT_US, "finish-at-us", INT64, finish_at_us),
 };
 
 #undef F
@@ -131,14 +123,13 @@ G_DEFINE_FINAL_TYPE (OrderlyStatus, orderly_status, G_TYPE_OBJECT)
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
-#define FIELD_PTR(data, field) ((guint8 *) (data) + (field)->offset)
-
 static void
 orderly_status_finalize (GObject *object)
 {
   OrderlyStatus *self = (OrderlyStatus *) object;
 
-  g_clear_pointer (&self->error_message, g_free);
+  for (guint i = 1; i < N_PROPS; i++)
+    orderly_field_clear (&fields[i], &self->data);
 
   G_OBJECT_CLASS (orderly_status_parent_class)->finalize (object);
 }
@@ -150,40 +141,13 @@ orderly_status_get_property (GObject    *object,
                              GParamSpec *pspec)
 {
   OrderlyStatus *self = ORDERLY_STATUS (object);
-  const Field *field;
-  gpointer ptr;
 
   if (prop_id == 0 || prop_id >= N_PROPS)
     {
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       return;
     }
-
-  field = &fields[prop_id];
-  ptr = FIELD_PTR (&self->data, field);
-  switch (field->type)
-    {
-    case FIELD_INT64:
-      g_value_set_int64 (value, *(gint64 *) ptr);
-      break;
-    case FIELD_DOUBLE:
-      g_value_set_double (value, *(double *) ptr);
-      break;
-    case FIELD_UINT:
-      g_value_set_uint (value, *(guint *) ptr);
-      break;
-    case FIELD_BOOLEAN:
-      g_value_set_boolean (value, *(gboolean *) ptr);
-      break;
-    case FIELD_PHASE:
-      g_value_set_enum (value, *(OrderlyPhase *) ptr);
-      break;
-    case FIELD_STRING:
-      g_value_set_string (value, self->error_message);
-      break;
-    default:
-      g_assert_not_reached ();
-    }
+  orderly_field_get_value (&fields[prop_id], &self->data, value);
 }
 
 static void
@@ -197,29 +161,29 @@ orderly_status_class_init (OrderlyStatusClass *klass)
 
   for (guint i = 1; i < N_PROPS; i++)
     {
-      const Field *field = &fields[i];
+      const OrderlyField *field = &fields[i];
 
       switch (field->type)
         {
-        case FIELD_INT64:
+        case ORDERLY_FIELD_INT64:
           properties[i] = g_param_spec_int64 (field->name, NULL, NULL,
                                               -1, G_MAXINT64, i == PROP_ETA_MS ? -1 : 0, flags);
           break;
-        case FIELD_DOUBLE:
+        case ORDERLY_FIELD_DOUBLE:
           properties[i] = g_param_spec_double (field->name, NULL, NULL,
                                                0, G_MAXDOUBLE, 0, flags);
           break;
-        case FIELD_UINT:
+        case ORDERLY_FIELD_UINT:
           properties[i] = g_param_spec_uint (field->name, NULL, NULL, 0, G_MAXUINT, 0, flags);
           break;
-        case FIELD_BOOLEAN:
+        case ORDERLY_FIELD_BOOLEAN:
           properties[i] = g_param_spec_boolean (field->name, NULL, NULL, FALSE, flags);
           break;
-        case FIELD_PHASE:
+        case ORDERLY_FIELD_PHASE:
           properties[i] = g_param_spec_enum (field->name, NULL, NULL, ORDERLY_TYPE_PHASE,
                                              ORDERLY_PHASE_IDLE, flags);
           break;
-        case FIELD_STRING:
+        case ORDERLY_FIELD_STRING:
           properties[i] = g_param_spec_string (field->name, NULL, NULL, NULL, flags);
           break;
         default:
@@ -287,46 +251,7 @@ orderly_status_update (OrderlyStatus           *self,
   g_object_freeze_notify (G_OBJECT (self));
   for (guint i = 1; i < N_PROPS; i++)
     {
-      const Field *field = &fields[i];
-      gpointer old = FIELD_PTR (&self->data, field);
-      gconstpointer new = FIELD_PTR (data, field);
-      gboolean differs;
-
-      switch (field->type)
-        {
-        case FIELD_INT64:
-          differs = *(gint64 *) old != *(const gint64 *) new;
-          *(gint64 *) old = *(const gint64 *) new;
-          break;
-        case FIELD_DOUBLE:
-          differs = *(double *) old != *(const double *) new;
-          *(double *) old = *(const double *) new;
-          break;
-        case FIELD_UINT:
-          differs = *(guint *) old != *(const guint *) new;
-          *(guint *) old = *(const guint *) new;
-          break;
-        case FIELD_BOOLEAN:
-          differs = !*(gboolean *) old != !*(const gboolean *) new;
-          *(gboolean *) old = !!*(const gboolean *) new;
-          break;
-        case FIELD_PHASE:
-          differs = *(OrderlyPhase *) old != *(const OrderlyPhase *) new;
-          *(OrderlyPhase *) old = *(const OrderlyPhase *) new;
-          break;
-        case FIELD_STRING:
-          differs = g_strcmp0 (self->error_message, data->error_message) != 0;
-          if (differs)
-            {
-              g_free (self->error_message);
-              self->error_message = g_strdup (data->error_message);
-            }
-          self->data.error_message = self->error_message;
-          break;
-        default:
-          g_assert_not_reached ();
-        }
-      if (differs)
+      if (orderly_field_copy (&fields[i], &self->data, data))
         {
           g_object_notify_by_pspec (G_OBJECT (self), properties[i]);
           changed = TRUE;
