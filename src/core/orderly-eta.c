@@ -43,6 +43,13 @@ orderly_eta_add (OrderlyEta *self,
       /* Time stands still while paused: keep the samples from before. */
       if (work_ms <= self->work_ms[last])
         return;
+      /* Until the step makes its first progress (its threads starting, the
+       * store clearing the last run), the rate is not measured yet. */
+      if (self->count == 1 && done == self->done[last])
+        {
+          self->work_ms[last] = work_ms;
+          return;
+        }
     }
   if (self->count == ORDERLY_ETA_SAMPLES)
     {

@@ -13,9 +13,13 @@
  * 2. Pause: the time from a pause request until no worker holds a claim,
  *    over several pauses deep in a run; the baseline is the time a cancel
  *    takes to stop the workers, in the same run.
+ * 3. ETA: at points of a run with a simulated cost per order, the time the
+ *    status says is left, against the time that was left in fact; the
+ *    baseline is the estimate the engine made before, the work done so far
+ *    (generation and processing counted alike) over the time elapsed.
  *
  *   bench-queue [--orders 1000000,10000000] [--runs R] [--pauses P]
- *               [--failure-rate F] [--workers W]
+ *               [--failure-rate F] [--workers W] [--eta-orders N]
  */
 #include "config.h"
 
@@ -31,6 +35,7 @@ static int runs = 1;
 static int pauses = 10;
 static double failure_rate = 0.01;
 static int workers = 0;
+static gint64 eta_orders = 200000;
 
 static const OrderlyJobState states[] = {
   ORDERLY_JOB_STATE_WAITING, ORDERLY_JOB_STATE_ACTIVE, ORDERLY_JOB_STATE_COMPLETED,
@@ -262,6 +267,86 @@ bench_pause (gint64  orders,
   remove_dir (dir);
 }
 
+typedef struct
+{
+  const char *what;
+  gint64      at_us;
+  gint64      eta_ms;
+  gint64      old_eta_ms;
+} EtaPoint;
+
+/* The estimate the engine made before: a run is twice its quantity in
+ * work, done at the average rate since it began. */
+static gint64
+old_eta_ms (const OrderlyStatusData *d)
+{
+  gint64 done = d->generated + d->processed_total;
+  gint64 total = 2 * d->target;
+
+  if (done <= 0 || d->total_ms <= 0)
+    return -1;
+  return (gint64) ((total - done) / (done / d->total_ms));
+}
+
+static void
+bench_eta (gint64 orders)
+{
+  g_autofree char *dir = fresh_dir ();
+  g_autofree char *path = g_build_filename (dir, "orderly.db", NULL);
+  g_autoptr(GError) error = NULL;
+  OrderlyRunRequest request = { .quantity = orders, .vip_share = 0.05, .has_seed = TRUE, .seed = 3 };
+  static const struct { const char *what; double generated, processed; } marks[] = {
+    { "50 % generated", 0.5, 0 }, { "10 % processed", 1, 0.1 }, { "25 % processed", 1, 0.25 },
+    { "50 % processed", 1, 0.5 }, { "75 % processed", 1, 0.75 }, { "90 % processed", 1, 0.9 },
+  };
+  EtaPoint points[G_N_ELEMENTS (marks)];
+  guint next = 0;
+  gint64 end_us;
+
+  {
+    g_autoptr(OrderlyStore) store = orderly_sqlite_store_new (path, &error);
+    g_autoptr(OrderlyEngine) engine = NULL;
+
+    g_assert_no_error (error);
+    engine = new_engine (store);
+    orderly_engine_set_work_us (engine, 100);
+    if (!orderly_engine_start_run (engine, &request, NULL, &error))
+      g_error ("%s", error->message);
+    while (orderly_engine_is_running (engine))
+      {
+        g_main_context_iteration (NULL, TRUE);
+        if (next < G_N_ELEMENTS (marks))
+          {
+            const OrderlyStatusData *d = orderly_status_get_data (orderly_engine_get_status (engine));
+
+            if (d->target > 0 && d->eta_ms >= 0 &&
+                d->generated >= marks[next].generated * d->target &&
+                d->processed_total >= marks[next].processed * d->target)
+              {
+                points[next] = (EtaPoint) { marks[next].what, g_get_monotonic_time (), d->eta_ms,
+                                            old_eta_ms (d) };
+                next++;
+              }
+          }
+      }
+    end_us = g_get_monotonic_time ();
+    orderly_engine_shutdown (engine);
+  }
+  remove_dir (dir);
+
+  g_print ("  %-16s %12s %14s %8s %18s %8s\n", "point", "left (ms)", "ETA now (ms)", "ratio",
+           "ETA before (ms)", "ratio");
+  for (guint i = 0; i < next; i++)
+    {
+      double left = (end_us - points[i].at_us) / 1000.0;
+
+      g_print ("  %-16s %12.0f %14" G_GINT64_FORMAT " %8.2f %18" G_GINT64_FORMAT " %8.2f\n",
+               points[i].what, left, points[i].eta_ms, points[i].eta_ms / left,
+               points[i].old_eta_ms, points[i].old_eta_ms / left);
+    }
+  g_print ("  a ratio of 1 is exact; under 1, the estimate was too short\n");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -274,6 +359,7 @@ main (int   argc,
     { "pauses", 'p', 0, G_OPTION_ARG_INT, &pauses, "Pauses timed (default 10)", "P" },
     { "failure-rate", 'f', 0, G_OPTION_ARG_DOUBLE, &failure_rate, "Failure rate (default 0.01)", "F" },
     { "workers", 'w', 0, G_OPTION_ARG_INT, &workers, "Worker threads (default: processors)", "W" },
+    { "eta-orders", 0, 0, G_OPTION_ARG_INT64, &eta_orders, "Orders of the ETA run (default 200000; 0 skips it)", "N" },
     { NULL }
   };
   g_auto(GStrv) sizes = NULL;
@@ -348,5 +434,11 @@ main (int   argc,
     g_print ("  baseline, cancel until the workers stopped: %.2f ms\n", percentile (cancel_ms, 0.5));
     g_print ("  target: under 200 ms\n");
   }
+
+  if (eta_orders > 0)
+    {
+      g_print ("\nETA, a run of %" G_GINT64_FORMAT " orders at 100 us each:\n", eta_orders);
+      bench_eta (eta_orders);
+    }
   return 0;
 }
