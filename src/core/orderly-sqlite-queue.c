@@ -246,8 +246,7 @@ read_range (OrderlySqliteConn   *self,
 
   sqlite3_bind_int64 (s, 1, first_id);
   sqlite3_bind_int64 (s, 2, last_id);
-  sqlite3_bind_int64 (s, 3, claim->run_id);
-  sqlite3_bind_int64 (s, 4, limit);
+  sqlite3_bind_int64 (s, 3, limit);
   return read_fresh (self, s, claim, error);
 }
 
@@ -508,8 +507,7 @@ claim_fresh (OrderlySqliteConn   *self,
 
   *taken = FALSE;
   sqlite3_bind_int64 (s, 1, next_id);
-  sqlite3_bind_int64 (s, 2, claim->run_id);
-  sqlite3_bind_int64 (s, 3, max_orders);
+  sqlite3_bind_int64 (s, 2, max_orders);
   if (!read_fresh (self, s, claim, error))
     return FALSE;
   if (claim->n_orders == 0)

@@ -37,16 +37,17 @@ static const char * const stmt_sql[N_STMTS] = {
     "settled_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
   [STMT_COUNT_GENERATED] =
     "UPDATE queue_counts SET generated = generated + ?3 WHERE run_id = ?1 AND priority = ?2",
+  /* The orders tables hold one run's orders (begin_run empties them), and
+   * orders are only claimed for a run that has its queue_counts rows: the
+   * claim reads need no run_id test on every row. */
   [STMT_FRESH_VIP] =
-    "SELECT id, created_at FROM vip_orders WHERE id >= ?1 AND run_id = ?2 ORDER BY id LIMIT ?3",
+    "SELECT id, created_at FROM vip_orders WHERE id >= ?1 ORDER BY id LIMIT ?2",
   [STMT_FRESH_NORMAL] =
-    "SELECT id, created_at FROM normal_orders WHERE id >= ?1 AND run_id = ?2 ORDER BY id LIMIT ?3",
+    "SELECT id, created_at FROM normal_orders WHERE id >= ?1 ORDER BY id LIMIT ?2",
   [STMT_RANGE_VIP] =
-    "SELECT id, created_at FROM vip_orders WHERE id BETWEEN ?1 AND ?2 AND run_id = ?3 "
-    "ORDER BY id LIMIT ?4",
+    "SELECT id, created_at FROM vip_orders WHERE id BETWEEN ?1 AND ?2 ORDER BY id LIMIT ?3",
   [STMT_RANGE_NORMAL] =
-    "SELECT id, created_at FROM normal_orders WHERE id BETWEEN ?1 AND ?2 AND run_id = ?3 "
-    "ORDER BY id LIMIT ?4",
+    "SELECT id, created_at FROM normal_orders WHERE id BETWEEN ?1 AND ?2 ORDER BY id LIMIT ?3",
   [STMT_INSERT_CLAIM] =
     "INSERT INTO claims (run_id, priority, retry, first_id, last_id, n_orders, owner, claimed_at, "
     "lease_until) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
