@@ -50,6 +50,8 @@ typedef struct
   const char   *path;
 } OrderlySqliteConn;
 
+typedef struct _OrderlySqliteCheckpointer OrderlySqliteCheckpointer;
+
 struct _OrderlySqliteStore
 {
   OrderlyStore       parent_instance;
@@ -63,6 +65,8 @@ struct _OrderlySqliteStore
   OrderlySqliteConn  writer;
   GMutex             reader_lock;
   OrderlySqliteConn  reader;
+  /* The writer's checkpoints, on a thread of their own. */
+  OrderlySqliteCheckpointer *checkpointer;
   char              *path;
 };
 
@@ -103,6 +107,11 @@ gboolean       _orderly_sqlite_delete_orders (OrderlySqliteConn  *self,
                                               GError           **error);
 gboolean       _orderly_sqlite_fill_queue_counts (OrderlySqliteConn   *self,
                                                   GError             **error);
+
+OrderlySqliteCheckpointer *_orderly_sqlite_checkpointer_start (sqlite3                    *writer,
+                                                               const char                 *path,
+                                                               GError                    **error);
+void           _orderly_sqlite_checkpointer_stop (OrderlySqliteCheckpointer *self);
 
 /* The queue, in orderly-sqlite-queue.c; called with the lock held. */
 gboolean       _orderly_sqlite_insert_orders  (OrderlySqliteConn          *self,

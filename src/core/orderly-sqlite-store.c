@@ -1193,6 +1193,7 @@ orderly_sqlite_store_finalize (GObject *object)
 {
   OrderlySqliteStore *self = (OrderlySqliteStore *) object;
 
+  g_clear_pointer (&self->checkpointer, _orderly_sqlite_checkpointer_stop);
   close_connection (&self->reader);
   close_connection (&self->writer);
   g_mutex_clear (&self->reader_lock);
@@ -1334,8 +1335,16 @@ open_database (OrderlySqliteStore       *self,
 {
   self->writer.path = self->path;
   self->reader.path = self->path;
-  return open_connection (&self->writer, flags, FALSE, error) &&
-         open_connection (&self->reader, flags, TRUE, error);
+  if (!open_connection (&self->writer, flags, FALSE, error) ||
+      !open_connection (&self->reader, flags, TRUE, error))
+    return FALSE;
+  if (!(flags & ORDERLY_SQLITE_STORE_READ_ONLY))
+    {
+      self->checkpointer = _orderly_sqlite_checkpointer_start (self->writer.db, self->path, error);
+      if (self->checkpointer == NULL)
+        return FALSE;
+    }
+  return TRUE;
 }
 
 /**
