@@ -11,8 +11,8 @@
  *    more). Printed: p50 and p99 per state and part; the baseline is the
  *    same pages on the same store once the run is over (nothing writing).
  * 2. Pause: the time from a pause request until no worker holds a claim,
- *    over several pauses deep in a run; the baseline is the time a cancel
- *    takes to stop the workers, in the same run.
+ *    over several pauses deep in a run of the largest size; the baseline
+ *    is the time a cancel takes to stop the workers, in the same run.
  * 3. ETA: at points of a run with a simulated cost per order, the time the
  *    status says is left, against the time that was left in fact; the
  *    baseline is the estimate the engine made before, the work done so far
@@ -247,7 +247,7 @@ bench_pause (gint64  orders,
         g_array_append_val (pause_ms, ms);
         orderly_engine_resume_queue (engine);
         while (orderly_engine_is_running (engine) &&
-               orderly_status_get_data (orderly_engine_get_status (engine))->processed_total < before + orders / (4 * pauses))
+               orderly_status_get_data (orderly_engine_get_status (engine))->processed_total < before + orders / (3 * pauses))
           {
             g_main_context_iteration (NULL, FALSE);
             orderly_engine_flush (engine);
@@ -425,7 +425,9 @@ main (int   argc,
   {
     g_autoptr(GArray) pause_ms = g_array_new (FALSE, FALSE, sizeof (double));
     g_autoptr(GArray) cancel_ms = g_array_new (FALSE, FALSE, sizeof (double));
-    gint64 orders = g_ascii_strtoll (sizes[0], NULL, 10);
+    /* The largest run: the pauses and the cancel after them need a run
+     * that lasts at full speed. */
+    gint64 orders = g_ascii_strtoll (sizes[g_strv_length (sizes) - 1], NULL, 10);
 
     g_print ("\npause, %d times deep in a run of %" G_GINT64_FORMAT " orders (full speed):\n", pauses, orders);
     bench_pause (orders, pause_ms, cancel_ms);
