@@ -532,6 +532,8 @@ fill_request (OrderlyRunner       *self,
   request->max_orders = chunk;
   request->owner = self->owner;
   request->lease_ms = self->options.lease_ms;
+  /* The worker reads its orders once it no longer holds the others up. */
+  request->load_later = TRUE;
 }
 
 /* With the claim lock held: the turn of a claim just taken, if it was. */
@@ -717,7 +719,10 @@ worker_main (gpointer data)
           set_busy (self, TRUE);
         }
 
-      n = work_on (self, held.claim, worker->worker_id, outcomes, texts, &error);
+      if (!orderly_store_load_claim (self->store, held.claim, &error))
+        n = -1;
+      else
+        n = work_on (self, held.claim, worker->worker_id, outcomes, texts, &error);
       if (!wait_for_turn (self, turn))
         {
           orderly_claim_answer_clear (&held);

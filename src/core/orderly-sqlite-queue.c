@@ -250,6 +250,85 @@ read_range (OrderlySqliteConn   *self,
   return read_fresh (self, s, claim, error);
 }
 
+/* Reserves the first @limit orders from @first_id to @last_id for @claim,
+ * without reading them: orderly_store_load_claim() does. */
+static gboolean
+reserve_range (OrderlySqliteConn   *self,
+               OrderlyClaim        *claim,
+               gint64               first_id,
+               gint64               last_id,
+               guint                limit,
+               GError             **error)
+{
+  gboolean vip = claim->priority == ORDERLY_PRIORITY_VIP;
+  sqlite3_stmt *s = _orderly_sqlite_stmt (self, vip ? STMT_NTH_VIP : STMT_NTH_NORMAL);
+  gint64 n_orders = limit;
+  int rc;
+
+  sqlite3_bind_int64 (s, 1, first_id);
+  sqlite3_bind_int64 (s, 2, last_id);
+  sqlite3_bind_int64 (s, 3, limit - 1);
+  rc = sqlite3_step (s);
+  if (rc == SQLITE_ROW)
+    {
+      last_id = sqlite3_column_int64 (s, 0);
+      rc = SQLITE_DONE;
+    }
+  else if (rc == SQLITE_DONE)
+    {
+      sqlite3_reset (s);
+      s = _orderly_sqlite_stmt (self, vip ? STMT_TAIL_VIP : STMT_TAIL_NORMAL);
+      sqlite3_bind_int64 (s, 1, first_id);
+      sqlite3_bind_int64 (s, 2, last_id);
+      rc = sqlite3_step (s);
+      if (rc == SQLITE_ROW)
+        {
+          n_orders = sqlite3_column_int64 (s, 0);
+          last_id = sqlite3_column_int64 (s, 1);
+          rc = SQLITE_DONE;
+        }
+    }
+  sqlite3_reset (s);
+  if (rc != SQLITE_DONE)
+    {
+      _orderly_sqlite_set_error (self, rc, error);
+      return FALSE;
+    }
+  if (n_orders > 0)
+    {
+      claim->n_orders = (guint) n_orders;
+      claim->first_id = first_id;
+      claim->last_id = last_id;
+      claim->members_pending = TRUE;
+    }
+  return TRUE;
+}
+
+gboolean
+_orderly_sqlite_load_claim (OrderlySqliteConn   *self,
+                            OrderlyClaim        *claim,
+                            GError             **error)
+{
+  guint n_orders = claim->n_orders;
+
+  claim->n_orders = 0;
+  if (!read_range (self, claim, claim->first_id, claim->last_id, n_orders, error))
+    {
+      claim->n_orders = n_orders;
+      return FALSE;
+    }
+  if (claim->n_orders != n_orders)
+    {
+      g_set_error (error, ORDERLY_ERROR, ORDERLY_ERROR_CORRUPT,
+                   "Claim %" G_GINT64_FORMAT " holds %u orders, of which %u are stored",
+                   claim->id, n_orders, claim->n_orders);
+      claim->n_orders = n_orders;
+      return FALSE;
+    }
+  claim->members_pending = FALSE;
+  return TRUE;
+}
+
 /* Members of a retry claim: its failures rows, in id order. */
 static gboolean
 read_retry_members (OrderlySqliteConn   *self,
@@ -280,11 +359,16 @@ insert_claim_row (OrderlySqliteConn   *self,
 {
   sqlite3_stmt *s = _orderly_sqlite_stmt (self, STMT_INSERT_CLAIM);
 
+  if (!claim->members_pending)
+    {
+      claim->first_id = claim->order_ids[0];
+      claim->last_id = claim->order_ids[claim->n_orders - 1];
+    }
   sqlite3_bind_int64 (s, 1, claim->run_id);
   sqlite3_bind_int (s, 2, claim->priority);
   sqlite3_bind_int (s, 3, claim->retry);
-  sqlite3_bind_int64 (s, 4, claim->order_ids[0]);
-  sqlite3_bind_int64 (s, 5, claim->order_ids[claim->n_orders - 1]);
+  sqlite3_bind_int64 (s, 4, claim->first_id);
+  sqlite3_bind_int64 (s, 5, claim->last_id);
   sqlite3_bind_int64 (s, 6, claim->n_orders);
   sqlite3_bind_text (s, 7, claim->owner, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (s, 8, claim->claimed_at_us);
@@ -329,6 +413,7 @@ take_over (OrderlySqliteConn   *self,
            gint64               last_id,
            gint64               n_orders,
            guint                max_orders,
+           gboolean             load_later,
            GError             **error)
 {
   if (claim->retry)
@@ -345,17 +430,18 @@ take_over (OrderlySqliteConn   *self,
                           claim->id, claim->claimed_at_us, old_id, old_id);
     }
 
-  if (!read_range (self, claim, first_id, last_id, max_orders, error))
+  if (!(load_later ? reserve_range (self, claim, first_id, last_id, max_orders, error)
+                   : read_range (self, claim, first_id, last_id, max_orders, error)))
     return FALSE;
   if (claim->n_orders == 0)
     return exec_printf (self, error, "DELETE FROM claims WHERE id = %" G_GINT64_FORMAT, old_id);
   if (!insert_claim_row (self, claim, error))
     return FALSE;
-  if ((gint64) claim->n_orders < n_orders && claim->order_ids[claim->n_orders - 1] < last_id)
+  if ((gint64) claim->n_orders < n_orders && claim->last_id < last_id)
     return exec_printf (self, error,
                         "UPDATE claims SET first_id = %" G_GINT64_FORMAT ", n_orders = %" G_GINT64_FORMAT
                         ", owner = NULL, claimed_at = 0, lease_until = 0 WHERE id = %" G_GINT64_FORMAT,
-                        claim->order_ids[claim->n_orders - 1] + 1, n_orders - claim->n_orders, old_id);
+                        claim->last_id + 1, n_orders - claim->n_orders, old_id);
   return exec_printf (self, error, "DELETE FROM claims WHERE id = %" G_GINT64_FORMAT, old_id);
 }
 
@@ -363,6 +449,7 @@ static gboolean
 claim_given_back (OrderlySqliteConn   *self,
                   OrderlyClaim        *claim,
                   guint                max_orders,
+                  gboolean             load_later,
                   gboolean            *taken,
                   GError             **error)
 {
@@ -392,7 +479,7 @@ claim_given_back (OrderlySqliteConn   *self,
     }
   if (old_id == 0)
     return TRUE;
-  if (!take_over (self, claim, old_id, first_id, last_id, n_orders, max_orders, error))
+  if (!take_over (self, claim, old_id, first_id, last_id, n_orders, max_orders, load_later, error))
     return FALSE;
   *taken = claim->n_orders > 0;
   return TRUE;
@@ -499,17 +586,27 @@ claim_fresh (OrderlySqliteConn   *self,
              OrderlyClaim        *claim,
              gint64               next_id,
              guint                max_orders,
+             gboolean             load_later,
              gboolean            *taken,
              GError             **error)
 {
-  sqlite3_stmt *s = _orderly_sqlite_stmt (self, claim->priority == ORDERLY_PRIORITY_VIP
-                                                ? STMT_FRESH_VIP : STMT_FRESH_NORMAL);
+  sqlite3_stmt *s;
 
   *taken = FALSE;
-  sqlite3_bind_int64 (s, 1, next_id);
-  sqlite3_bind_int64 (s, 2, max_orders);
-  if (!read_fresh (self, s, claim, error))
-    return FALSE;
+  if (load_later)
+    {
+      if (!reserve_range (self, claim, next_id, G_MAXINT64, max_orders, error))
+        return FALSE;
+    }
+  else
+    {
+      s = _orderly_sqlite_stmt (self, claim->priority == ORDERLY_PRIORITY_VIP
+                                      ? STMT_FRESH_VIP : STMT_FRESH_NORMAL);
+      sqlite3_bind_int64 (s, 1, next_id);
+      sqlite3_bind_int64 (s, 2, max_orders);
+      if (!read_fresh (self, s, claim, error))
+        return FALSE;
+    }
   if (claim->n_orders == 0)
     return TRUE;
   if (!insert_claim_row (self, claim, error))
@@ -517,7 +614,7 @@ claim_fresh (OrderlySqliteConn   *self,
   s = _orderly_sqlite_stmt (self, STMT_SET_NEXT_ID);
   sqlite3_bind_int64 (s, 1, claim->run_id);
   sqlite3_bind_int (s, 2, claim->priority);
-  sqlite3_bind_int64 (s, 3, claim->order_ids[claim->n_orders - 1] + 1);
+  sqlite3_bind_int64 (s, 3, claim->last_id + 1);
   if (!_orderly_sqlite_step_done (self, s, error))
     return FALSE;
   *taken = TRUE;
@@ -574,7 +671,7 @@ claim_in_transaction (OrderlySqliteConn          *self,
   claim = new_claim (request->run_id, request->priority, FALSE, request->owner, now, request->lease_ms);
   if (found)
     {
-      if (!claim_given_back (self, claim, max_orders, &taken, error))
+      if (!claim_given_back (self, claim, max_orders, request->load_later, &taken, error))
         return FALSE;
       if (!taken)
         {
@@ -585,7 +682,7 @@ claim_in_transaction (OrderlySqliteConn          *self,
       if (!taken)
         {
           claim->retry = FALSE;
-          if (!claim_fresh (self, claim, next_id[p], max_orders, &taken, error))
+          if (!claim_fresh (self, claim, next_id[p], max_orders, request->load_later, &taken, error))
             return FALSE;
         }
     }

@@ -48,6 +48,17 @@ static const char * const stmt_sql[N_STMTS] = {
     "SELECT id, created_at FROM vip_orders WHERE id BETWEEN ?1 AND ?2 ORDER BY id LIMIT ?3",
   [STMT_RANGE_NORMAL] =
     "SELECT id, created_at FROM normal_orders WHERE id BETWEEN ?1 AND ?2 ORDER BY id LIMIT ?3",
+  /* A reservation: the last of the first ?3 + 1 orders of a range, which
+   * skips the others without reading them; or, for a range that holds
+   * fewer, how many it holds and the last. */
+  [STMT_NTH_VIP] =
+    "SELECT id FROM vip_orders WHERE id BETWEEN ?1 AND ?2 ORDER BY id LIMIT 1 OFFSET ?3",
+  [STMT_NTH_NORMAL] =
+    "SELECT id FROM normal_orders WHERE id BETWEEN ?1 AND ?2 ORDER BY id LIMIT 1 OFFSET ?3",
+  [STMT_TAIL_VIP] =
+    "SELECT count(*), max(id) FROM vip_orders WHERE id BETWEEN ?1 AND ?2",
+  [STMT_TAIL_NORMAL] =
+    "SELECT count(*), max(id) FROM normal_orders WHERE id BETWEEN ?1 AND ?2",
   [STMT_INSERT_CLAIM] =
     "INSERT INTO claims (run_id, priority, retry, first_id, last_id, n_orders, owner, claimed_at, "
     "lease_until) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -925,6 +936,14 @@ orderly_sqlite_store_renew_claim (OrderlyStore  *store,
 }
 
 static gboolean
+orderly_sqlite_store_load_claim (OrderlyStore  *store,
+                                 OrderlyClaim  *claim,
+                                 GError       **error)
+{
+  READING (_orderly_sqlite_load_claim (self, claim, error));
+}
+
+static gboolean
 orderly_sqlite_store_complete_claim (OrderlyStore               *store,
                                      const OrderlyClaim         *claim,
                                      const OrderlyOrderOutcome  *outcomes,
@@ -1220,6 +1239,7 @@ orderly_sqlite_store_class_init (OrderlySqliteStoreClass *klass)
   store_class->insert_orders = orderly_sqlite_store_insert_orders;
   store_class->count_orders = orderly_sqlite_store_count_orders;
   store_class->claim = orderly_sqlite_store_claim;
+  store_class->load_claim = orderly_sqlite_store_load_claim;
   store_class->renew_claim = orderly_sqlite_store_renew_claim;
   store_class->complete_claim = orderly_sqlite_store_complete_claim;
   store_class->release_claims = orderly_sqlite_store_release_claims;

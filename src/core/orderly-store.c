@@ -40,6 +40,11 @@
  * - No lists in memory. Claims, counts and listings come from queries over
  *   indexed data, in bounded memory whatever the size of the run: a claim
  *   holds at most the orders asked for, a listing at most a page.
+ * - Reading later. For a request with @load_later, a backend may answer a
+ *   claim that only reserves its orders (@members_pending, with their count
+ *   and id range), which orderly_store_load_claim() reads afterwards, when
+ *   the claimant no longer holds other claimants up. The reservation is the
+ *   claim: it is exclusive from the moment it is answered.
  * - Counts at once. orderly_store_count_orders() costs the same for a run of
  *   ten orders or fifty million: the counts are kept up to date by the same
  *   transactions that change them.
@@ -251,6 +256,30 @@ void
 orderly_claim_answer_clear (OrderlyClaimAnswer *answer)
 {
   g_clear_pointer (&answer->claim, orderly_claim_free);
+}
+
+/**
+ * orderly_store_load_claim:
+ *
+ * Reads the orders of a claim taken with @load_later: their ids, creation
+ * times and attempts, for the ids from @claim->first_id to
+ * @claim->last_id. Does nothing for a claim whose orders are read.
+ */
+gboolean
+orderly_store_load_claim (OrderlyStore  *self,
+                          OrderlyClaim  *claim,
+                          GError       **error)
+{
+  g_return_val_if_fail (ORDERLY_IS_STORE (self), FALSE);
+  g_return_val_if_fail (claim != NULL, FALSE);
+
+  if (!claim->members_pending)
+    return TRUE;
+  g_return_val_if_fail (STORE_CLASS (self)->load_claim != NULL, FALSE);
+  if (!STORE_CLASS (self)->load_claim (self, claim, error))
+    return FALSE;
+  g_assert (!claim->members_pending);
+  return TRUE;
 }
 
 /**

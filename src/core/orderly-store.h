@@ -121,6 +121,12 @@ typedef struct
  * @order_ids: (array length=n_orders): in ascending order
  * @created_at_us: (array length=n_orders): each order's creation time
  * @attempts_made: (array length=n_orders): attempts before this claim
+ * @first_id: the lowest id the claim's orders may have
+ * @last_id: the highest
+ * @members_pending: the claim holds @n_orders orders with ids from
+ *   @first_id to @last_id, but @order_ids, @created_at_us and
+ *   @attempts_made are still to read, with orderly_store_load_claim(); only
+ *   for a request with @load_later
  *
  * Orders of one run and one priority that one worker holds for a while.
  */
@@ -137,6 +143,9 @@ typedef struct
   gint64          *order_ids;
   gint64          *created_at_us;
   guint           *attempts_made;
+  gint64           first_id;
+  gint64           last_id;
+  gboolean         members_pending;
 } OrderlyClaim;
 
 /**
@@ -161,6 +170,9 @@ typedef enum
  * @max_orders: at most this many orders, at least 1
  * @owner: the claiming instance's id
  * @lease_ms: how long the claim stays valid without a renewal
+ * @load_later: the claimant reads the claim's orders itself, with
+ *   orderly_store_load_claim(), once it no longer holds other claimants
+ *   up; a backend may return them read all the same
  *
  * What a claimant asks for.
  */
@@ -171,6 +183,7 @@ typedef struct
   guint            max_orders;
   const char      *owner;
   gint64           lease_ms;
+  gboolean         load_later;
 } OrderlyClaimRequest;
 
 /**
@@ -387,9 +400,12 @@ struct _OrderlyStoreClass
                                   GError                    **error);
   gboolean    (*check)           (OrderlyStore               *self,
                                   GError                    **error);
+  gboolean    (*load_claim)      (OrderlyStore               *self,
+                                  OrderlyClaim               *claim,
+                                  GError                    **error);
 
   /*< private >*/
-  gpointer padding[8];
+  gpointer padding[7];
 };
 
 OrderlyStore     *orderly_store_ref                (OrderlyStore               *self);
@@ -422,6 +438,9 @@ gboolean          orderly_store_count_orders       (OrderlyStore               *
 gboolean          orderly_store_claim              (OrderlyStore               *self,
                                                     const OrderlyClaimRequest  *request,
                                                     OrderlyClaimAnswer         *answer,
+                                                    GError                    **error);
+gboolean          orderly_store_load_claim         (OrderlyStore               *self,
+                                                    OrderlyClaim               *claim,
                                                     GError                    **error);
 gboolean          orderly_store_renew_claim        (OrderlyStore               *self,
                                                     OrderlyClaim               *claim,

@@ -464,6 +464,89 @@ test_partial (Fixture       *fixture,
   g_assert_cmpint (counts_of (fixture, run_id).priority[ORDERLY_PRIORITY_NORMAL].completed, ==, 100);
 }
 
+/* A claim asked with load_later, its orders read afterwards. */
+static OrderlyClaim *
+claim_later (Fixture         *fixture,
+             gint64           run_id,
+             OrderlyPriority  priority,
+             guint            max_orders)
+{
+  g_autoptr(GError) error = NULL;
+  OrderlyClaimRequest request = { run_id, priority, max_orders, OWNER, LEASE_MS, TRUE };
+  OrderlyClaimAnswer answer;
+  OrderlyClaim *taken;
+  guint n_orders;
+
+  g_assert_true (orderly_store_claim (fixture->store, &request, &answer, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (answer.result, ==, ORDERLY_CLAIM_TAKEN);
+  taken = answer.claim;
+  n_orders = taken->n_orders;
+  g_assert_cmpuint (n_orders, >, 0);
+  g_assert_cmpuint (n_orders, <=, max_orders);
+  /* Reserved: it counts as active before its orders are read. */
+  g_assert_cmpint (counts_of (fixture, run_id).priority[priority].active, >=, n_orders);
+
+  g_assert_true (orderly_store_load_claim (fixture->store, taken, &error));
+  g_assert_no_error (error);
+  g_assert_false (taken->members_pending);
+  g_assert_cmpuint (taken->n_orders, ==, n_orders);
+  for (guint i = 0; i < n_orders; i++)
+    {
+      g_assert_cmpint (taken->order_ids[i], >=, taken->first_id);
+      g_assert_cmpint (taken->order_ids[i], <=, taken->last_id);
+      g_assert_cmpint (taken->created_at_us[i], >, 0);
+      if (i > 0)
+        g_assert_cmpint (taken->order_ids[i - 1], <, taken->order_ids[i]);
+    }
+  return taken;
+}
+
+/* Claims whose orders are read later hold the same orders as claims read
+ * at once: fresh ones in id order, and what a partial claim gave back,
+ * split as asked. */
+static void
+test_load_later (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  g_autoptr(OrderlyClaim) first = NULL;
+  g_autoptr(OrderlyClaim) part = NULL;
+  g_autoptr(OrderlyClaim) rest = NULL;
+  g_autoptr(OrderlyClaim) next = NULL;
+  g_autoptr(GPtrArray) active = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 run_id = make_run (fixture, 1000, 0.3);
+
+  first = claim_later (fixture, run_id, ORDERLY_PRIORITY_VIP, 100);
+  g_assert_cmpuint (first->n_orders, ==, 100);
+  active = list (fixture, run_id, ORDERLY_JOB_STATE_ACTIVE, 0, 200, FALSE);
+  g_assert_cmpuint (active->len, ==, 100);
+  for (guint i = 0; i < 100; i++)
+    g_assert_cmpint (job_id (active, i), ==, first->order_ids[i]);
+
+  complete (fixture, first, 40, NULL, 0, NULL, &error);
+  g_assert_no_error (error);
+  part = claim_later (fixture, run_id, ORDERLY_PRIORITY_VIP, 25);
+  g_assert_cmpuint (part->n_orders, ==, 25);
+  for (guint i = 0; i < 25; i++)
+    g_assert_cmpint (part->order_ids[i], ==, first->order_ids[40 + i]);
+  rest = claim_later (fixture, run_id, ORDERLY_PRIORITY_VIP, 100);
+  g_assert_cmpuint (rest->n_orders, ==, 35);
+  for (guint i = 0; i < 35; i++)
+    g_assert_cmpint (rest->order_ids[i], ==, first->order_ids[65 + i]);
+
+  next = claim_later (fixture, run_id, ORDERLY_PRIORITY_VIP, 1000);
+  g_assert_cmpint (next->order_ids[0], >, first->order_ids[99]);
+  g_assert_cmpint (next->n_orders + 100, ==,
+                   counts_of (fixture, run_id).priority[ORDERLY_PRIORITY_VIP].generated);
+  complete_all (fixture, part);
+  complete_all (fixture, rest);
+  complete_all (fixture, next);
+  g_assert_cmpint (counts_of (fixture, run_id).priority[ORDERLY_PRIORITY_VIP].completed, ==,
+                   counts_of (fixture, run_id).priority[ORDERLY_PRIORITY_VIP].generated);
+  orderly_claim_free (claim (fixture, run_id, ORDERLY_PRIORITY_VIP, 10, LEASE_MS, ORDERLY_CLAIM_DRAINED));
+}
+
 static void
 test_failures_and_retries (Fixture       *fixture,
                            gconstpointer  data)
@@ -785,6 +868,7 @@ main (int   argc,
         { "lease-expired", test_lease_expired },
         { "complete-and-claim", test_complete_and_claim },
         { "partial", test_partial },
+        { "load-later", test_load_later },
         { "failures-and-retries", test_failures_and_retries },
         { "retry-later", test_retry_later },
         { "release-claims", test_release_claims },

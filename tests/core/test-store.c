@@ -30,6 +30,52 @@ test_store_schema (void)
   orderly_test_remove_dir (dir);
 }
 
+/* The log of writes is copied back into the database once it holds 1,024
+ * pages, by the store's checkpointing thread: the database file grows
+ * while nothing more is written. */
+static void
+test_store_checkpoints (void)
+{
+  g_autofree char *dir = orderly_test_make_data_dir ();
+  g_autofree char *path = g_build_filename (dir, "orderly.db", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OrderlyStore) store = orderly_sqlite_store_new (path, &error);
+  g_autofree char *data = NULL;
+  gint64 deadline;
+  GStatBuf st;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  g_assert_cmpint (st.st_size, <, 1024 * 1024);
+
+  /* 80 MiB of log lines: more than 1,024 pages of 64 KiB in the log. */
+  data = g_strnfill (64 * 1024, 'x');
+  data[0] = '"';
+  data[64 * 1024 - 1] = '"';
+  for (guint batch = 0; batch < 40; batch++)
+    {
+      OrderlyLogRecord *records[32];
+
+      for (guint i = 0; i < G_N_ELEMENTS (records); i++)
+        records[i] = orderly_log_record_new (ORDERLY_LOG_LEVEL_LOG, "test", "padding", data);
+      g_assert_true (orderly_store_append_logs (store, records, G_N_ELEMENTS (records), 0, &error));
+      g_assert_no_error (error);
+      for (guint i = 0; i < G_N_ELEMENTS (records); i++)
+        orderly_log_record_free (records[i]);
+    }
+
+  /* Each write went to the log; the database file grows only as the log
+   * is copied into it. */
+  deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  while (g_stat (path, &st) == 0 && st.st_size < 32 * 1024 * 1024)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (10 * 1000);
+    }
+  g_clear_pointer (&store, orderly_store_unref);
+  orderly_test_remove_dir (dir);
+}
+
 static void
 test_store_migrate_v1 (void)
 {
@@ -320,6 +366,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/orderly/store/schema", test_store_schema);
+  g_test_add_func ("/orderly/store/checkpoints", test_store_checkpoints);
   g_test_add_func ("/orderly/store/migrate-v1", test_store_migrate_v1);
   g_test_add_func ("/orderly/store/corrupt", test_store_corrupt);
   g_test_add_func ("/orderly/store/newer-schema", test_store_newer_schema);
