@@ -9,24 +9,24 @@
  * Copying the write-ahead log back into the database (a checkpoint) takes
  * 0.05–0.4 s for 1,024 pages: done by the committing thread, as SQLite
  * does by default, it stalls whoever commits then, a worker in the middle
- * of a run. Here a thread of its own does it, on a connection of its own:
+ * of a run. Here a thread of its own does most of it, on a connection of
+ * its own, while the writer goes on appending to the log:
  *
- * - each time the log has grown by SOFT_PAGES, a passive checkpoint, while
- *   the writer goes on appending;
- * - past RESTART_PAGES, a passive one, then a restarting one: a log being
- *   appended to never starts over after passive ones, and the restarting
- *   one, which holds the writer back while it runs, has only the pages
- *   written meanwhile left to copy;
- * - past HARD_PAGES, should that thread fall behind, the writer
- *   checkpoints itself: the log stays bounded.
+ * - each time the log has grown by SOFT_PAGES, the thread runs a passive
+ *   checkpoint;
+ * - a log being appended to never starts over after those, as pages come
+ *   in while they run: past RESTART_PAGES, once the thread is idle, the
+ *   writer copies the pages that came in since (a fraction of the log)
+ *   itself, and the log starts over at its next write; should a reader
+ *   hold the start back, it tries again RETRY_PAGES later;
+ * - past HARD_PAGES the writer checkpoints whatever the thread is doing:
+ *   the log stays bounded.
  */
 
 #define SOFT_PAGES    1024
-#define RESTART_PAGES (3 * SOFT_PAGES)
+#define RESTART_PAGES (4 * SOFT_PAGES)
 #define HARD_PAGES    (8 * SOFT_PAGES)
-
-/* How long the restarting checkpoint waits for the writer and readers. */
-#define RESTART_WAIT_MS 250
+#define RETRY_PAGES   64
 
 struct _OrderlySqliteCheckpointer
 {
@@ -34,12 +34,14 @@ struct _OrderlySqliteCheckpointer
   GMutex    lock;
   GCond     cond;
   gboolean  wanted;
-  gboolean  restart;
   gboolean  stopping;
+  gint      busy;          /* atomic: the thread is checkpointing */
   sqlite3  *db;
   sqlite3  *writer;
-  /* The log's size when a checkpoint was last asked for; the writer's. */
-  int       mark;
+  /* The log's size when the thread was last asked, and when the writer
+   * last checkpointed; the writer's. */
+  int       asked_at;
+  int       copied_at;
 };
 
 static gpointer
@@ -50,22 +52,17 @@ checkpointer_main (gpointer data)
   g_mutex_lock (&self->lock);
   for (;;)
     {
-      gboolean restart;
-
       while (!self->wanted && !self->stopping)
         g_cond_wait (&self->cond, &self->lock);
       if (self->stopping)
         break;
-      restart = self->restart;
       self->wanted = FALSE;
-      self->restart = FALSE;
+      g_atomic_int_set (&self->busy, 1);
       g_mutex_unlock (&self->lock);
-      /* PASSIVE copies what no reader still needs and waits for nobody;
-       * RESTART then copies the rest with the writer held back. */
+      /* PASSIVE: copies what no reader still needs, waits for nobody. */
       sqlite3_wal_checkpoint_v2 (self->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-      if (restart)
-        sqlite3_wal_checkpoint_v2 (self->db, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
       g_mutex_lock (&self->lock);
+      g_atomic_int_set (&self->busy, self->wanted);
     }
   g_mutex_unlock (&self->lock);
   return NULL;
@@ -80,23 +77,25 @@ wal_hook_cb (gpointer    data,
 {
   OrderlySqliteCheckpointer *self = data;
 
-  /* Once for every SOFT_PAGES the log grows by, counted from where it
-   * started over or from the last checkpoint asked for. */
-  if (n_pages < self->mark)
-    self->mark = 0;
-  if (n_pages - self->mark < SOFT_PAGES)
-    return SQLITE_OK;
-  self->mark = n_pages;
-
-  if (n_pages >= HARD_PAGES)
+  if (n_pages < self->asked_at || n_pages < self->copied_at)
     {
+      /* The log started over. */
+      self->asked_at = 0;
+      self->copied_at = 0;
+    }
+
+  if (n_pages - self->copied_at >= RETRY_PAGES &&
+      ((n_pages >= RESTART_PAGES && !g_atomic_int_get (&self->busy)) || n_pages >= HARD_PAGES))
+    {
+      self->copied_at = n_pages;
       sqlite3_wal_checkpoint_v2 (db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     }
-  else
+  else if (n_pages - self->asked_at >= SOFT_PAGES)
     {
+      self->asked_at = n_pages;
       g_mutex_lock (&self->lock);
       self->wanted = TRUE;
-      self->restart = n_pages >= RESTART_PAGES;
+      g_atomic_int_set (&self->busy, 1);
       g_cond_signal (&self->cond);
       g_mutex_unlock (&self->lock);
     }
@@ -130,7 +129,6 @@ _orderly_sqlite_checkpointer_start (sqlite3     *writer,
       _orderly_sqlite_checkpointer_stop (self);
       return NULL;
     }
-  sqlite3_busy_timeout (self->db, RESTART_WAIT_MS);
   /* A first read, which finds the database in WAL mode: until then a
    * checkpoint on this connection would do nothing. */
   rc = sqlite3_exec (self->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
@@ -161,7 +159,7 @@ void
 _orderly_sqlite_checkpointer_stop (OrderlySqliteCheckpointer *self)
 {
   if (self->writer != NULL)
-    sqlite3_wal_autocheckpoint (self->writer, SOFT_PAGES);
+    sqlite3_wal_autocheckpoint (self->writer, 1024);
   if (self->thread != NULL)
     {
       g_mutex_lock (&self->lock);
