@@ -744,7 +744,6 @@ _orderly_sqlite_renew_claim (OrderlySqliteConn   *self,
                              gint64               lease_ms,
                              GError             **error)
 {
-  g_autofree char *sql = NULL;
   gint64 now = g_get_real_time ();
   sqlite3_stmt *s;
 
