@@ -252,12 +252,21 @@ static void
 update_status (OrderlyEngine *self)
 {
   OrderlyStatusData data;
+  OrderlyRunnerSnapshot snapshot;
+  gboolean started = FALSE;
 
+  /* A run shows once it has begun in the store, its row and id there, as
+   * the run list has it; until then the status stays what it was. */
   if (self->runner != NULL)
     {
-      OrderlyRunnerSnapshot snapshot;
-
       orderly_runner_snapshot (self->runner, &snapshot);
+      started = snapshot.begun || orderly_runner_is_finished (self->runner);
+      if (!started)
+        orderly_run_record_clear (&snapshot.record);
+    }
+
+  if (started)
+    {
       fill_status (&data, &snapshot.record, &snapshot.counts, snapshot.record.phase);
       data.active_workers = snapshot.busy_workers;
       data.paused = snapshot.paused;

@@ -323,6 +323,59 @@ test_engine_force (Fixture       *fixture,
 }
 
 static void
+started_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  OrderlyStartInfo *info = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (orderly_engine_start_run_finish (ORDERLY_ENGINE (object), result, info, &error));
+  g_assert_no_error (error);
+}
+
+/* The status shows a run only once the run list has it: a client that
+ * reads the history when the phase changes finds the run there. Checked at
+ * every status while the next run starts, which first empties the store of
+ * the previous run's orders. */
+static void
+test_engine_start_shows_run (Fixture       *fixture,
+                             gconstpointer  user_data)
+{
+  OrderlyRunRequest request = { .quantity = 1000, .vip_share = 0.1 };
+  OrderlyRunList *runs = orderly_engine_get_run_list (fixture->engine);
+  OrderlyStartInfo info = { 0 };
+  gint64 first_run;
+  guint checked = 0;
+
+  start (fixture, 100000, 0.1, 9);
+  g_assert_cmpint (run_to_end (fixture)->phase, ==, ORDERLY_PHASE_DONE);
+  first_run = orderly_status_get_data (orderly_engine_get_status (fixture->engine))->run_id;
+
+  orderly_engine_start_run_async (fixture->engine, &request, NULL, started_cb, &info);
+  while (info.run_id == 0 || orderly_status_get_data (orderly_engine_get_status (fixture->engine))->run_id == first_run)
+    {
+      const OrderlyStatusData *d;
+
+      orderly_engine_flush (fixture->engine);
+      d = orderly_status_get_data (orderly_engine_get_status (fixture->engine));
+      if (d->phase != ORDERLY_PHASE_DONE)
+        {
+          g_assert_cmpint (d->run_id, >, first_run);
+          g_assert_nonnull (orderly_run_list_find (runs, d->run_id));
+        }
+      else
+        g_assert_cmpint (d->run_id, ==, first_run);
+      checked++;
+      g_main_context_iteration (NULL, FALSE);
+    }
+  g_assert_cmpuint (checked, >, 0);
+  g_assert_cmpint (orderly_status_get_data (orderly_engine_get_status (fixture->engine))->run_id, ==, info.run_id);
+  g_assert_nonnull (orderly_run_list_find (runs, info.run_id));
+  g_assert_cmpint (run_to_end (fixture)->phase, ==, ORDERLY_PHASE_DONE);
+}
+
+static void
 test_engine_bad_quantity (Fixture       *fixture,
                           gconstpointer  user_data)
 {
@@ -1318,6 +1371,7 @@ main (int   argc,
   ADD ("/orderly/engine/cancel", test_engine_cancel);
   ADD ("/orderly/engine/reset", test_engine_reset);
   ADD ("/orderly/engine/force", test_engine_force);
+  ADD ("/orderly/engine/start-shows-run", test_engine_start_shows_run);
   ADD ("/orderly/engine/bad-quantity", test_engine_bad_quantity);
   ADD ("/orderly/engine/crash-processing", test_engine_crash_processing);
   ADD ("/orderly/engine/crash-generating", test_engine_crash_generating);
