@@ -11,19 +11,17 @@
 /* The commands themselves: what each one reads from its arguments, asks of
  * the engine and answers. */
 
-#define DEFAULT_LOG_LINES 500
-#define MAX_LOG_LINES     10000
 #define DEFAULT_RUNS      100
 #define MAX_RUNS          1000
 
-static gboolean
-get_int_argument (JsonObject  *arguments,
-                  const char  *name,
-                  gint64       fallback,
-                  gint64       min,
-                  gint64       max,
-                  gint64      *value,
-                  GError     **error)
+gboolean
+_orderly_dispatcher_get_int_argument (JsonObject  *arguments,
+                                      const char  *name,
+                                      gint64       fallback,
+                                      gint64       min,
+                                      gint64       max,
+                                      gint64      *value,
+                                      GError     **error)
 {
   JsonNode *node;
   double number;
@@ -62,6 +60,64 @@ get_int_argument (JsonObject  *arguments,
   return TRUE;
 }
 
+gboolean
+_orderly_dispatcher_get_boolean_argument (JsonObject  *arguments,
+                                          const char  *name,
+                                          gboolean     fallback,
+                                          gboolean    *value,
+                                          GError     **error)
+{
+  JsonNode *node;
+
+  if (arguments == NULL || (node = json_object_get_member (arguments, name)) == NULL ||
+      JSON_NODE_HOLDS_NULL (node))
+    {
+      *value = fallback;
+      return TRUE;
+    }
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_BOOLEAN)
+    {
+      g_set_error (error, ORDERLY_ERROR, ORDERLY_ERROR_INVALID_ARGUMENT,
+                   "%s must be true or false", name);
+      return FALSE;
+    }
+  *value = json_node_get_boolean (node);
+  return TRUE;
+}
+
+/* Returns: (transfer full): a node holding @object (taken) */
+JsonNode *
+_orderly_dispatcher_take_object (JsonObject *object)
+{
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+
+  json_node_take_object (node, object);
+  return node;
+}
+
+/* A time in microseconds since the epoch as ISO 8601, or null. */
+void
+_orderly_dispatcher_set_time (JsonObject *object,
+                              const char *name,
+                              gint64      time_us)
+{
+  g_autofree char *iso = orderly_json_iso8601 (time_us);
+
+  if (iso != NULL)
+    json_object_set_string_member (object, name, iso);
+  else
+    json_object_set_null_member (object, name);
+}
+
+/* A measure to three decimals: milliseconds to the microsecond, rates. */
+void
+_orderly_dispatcher_set_number (JsonObject *object,
+                                const char *name,
+                                double      value)
+{
+  json_object_set_double_member (object, name, round (value * 1000) / 1000);
+}
+
 static JsonNode *
 command_get_status (OrderlyDispatcher  *self,
                     JsonObject         *arguments,
@@ -71,84 +127,90 @@ command_get_status (OrderlyDispatcher  *self,
   return orderly_dispatcher_status_body (orderly_engine_get_status (self->engine), self->instance_id);
 }
 
+/* A run that a crash interrupted is waiting for /resume: starting anew
+ * closes it, unless the caller asked not to. */
+static gboolean
+check_interrupted (OrderlyDispatcher  *self,
+                   gboolean            close_interrupted,
+                   GError            **error)
+{
+  const OrderlyStatusData *d = orderly_status_get_data (orderly_engine_get_status (self->engine));
+
+  if (close_interrupted || d->phase != ORDERLY_PHASE_INTERRUPTED)
+    return TRUE;
+  g_set_error (error, ORDERLY_ERROR, ORDERLY_ERROR_BUSY,
+               "Run %" G_GINT64_FORMAT " was interrupted and can be resumed; resume it, or "
+               "start with force or autoForceIfStale to close it", d->run_id);
+  return FALSE;
+}
+
 static void
 started_cb (GObject      *object,
             GAsyncResult *result,
             gpointer      user_data)
 {
   GTask *task = user_data;
-  OrderlyDispatcher *self = g_task_get_source_object (task);
+  gint64 quantity = GPOINTER_TO_SIZE (g_task_get_task_data (task));
   OrderlyStartInfo info = { 0 };
-  g_autoptr(JsonBuilder) builder = NULL;
   g_autofree char *message = NULL;
+  JsonObject *answer;
+  JsonNode *node;
   GError *error = NULL;
 
-  if (!orderly_engine_start_run_finish (self->engine, result, &info, &error))
+  if (!orderly_engine_start_run_finish (ORDERLY_ENGINE (object), result, &info, &error))
     {
       _orderly_dispatcher_return_error (task, error);
       return;
     }
-
-  message = g_strdup_printf ("Started generating %" G_GINT64_FORMAT " orders",
-                             (gint64) GPOINTER_TO_SIZE (g_task_get_task_data (task)));
-  builder = json_builder_new ();
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "message");
-  json_builder_add_string_value (builder, message);
-  json_builder_set_member_name (builder, "phase");
-  json_builder_add_string_value (builder, orderly_phase_to_string (info.phase));
-  json_builder_set_member_name (builder, "forced");
-  json_builder_add_boolean_value (builder, info.forced);
-  json_builder_set_member_name (builder, "staleRecovered");
-  json_builder_add_boolean_value (builder, info.stale_recovered);
-  json_builder_set_member_name (builder, "runId");
-  json_builder_add_int_value (builder, info.run_id);
-  json_builder_end_object (builder);
-  _orderly_dispatcher_return_answer (task, json_builder_get_root (builder), 202);
+  message = g_strdup_printf ("Started run %" G_GINT64_FORMAT ": generating %" G_GINT64_FORMAT " orders",
+                             info.run_id, quantity);
+  answer = json_object_new ();
+  json_object_set_string_member (answer, "message", message);
+  json_object_set_string_member (answer, "phase", orderly_phase_to_string (info.phase));
+  json_object_set_boolean_member (answer, "forced", info.forced);
+  json_object_set_boolean_member (answer, "staleRecovered", info.stale_recovered);
+  json_object_set_int_member (answer, "runId", info.run_id);
+  json_object_set_int_member (answer, "quantity", quantity);
+  node = json_node_new (JSON_NODE_OBJECT);
+  json_node_take_object (node, answer);
+  _orderly_dispatcher_return_answer (task, node, 202);
 }
 
 static void
-command_start_generation (OrderlyDispatcher *self,
-                          JsonObject        *arguments,
-                          GTask             *task)
+command_start_generation (OrderlyDispatcher   *self,
+                          JsonObject          *arguments,
+                          GTask               *task)
 {
   OrderlyRunRequest request = { .vip_share = -1 };
+  gboolean close_interrupted, return_on_active;
   GError *error = NULL;
   gint64 vip_percent;
-  JsonNode *force;
 
   if (arguments == NULL || !json_object_has_member (arguments, "quantity"))
     {
-      _orderly_dispatcher_return_error (task,
-                                        g_error_new (ORDERLY_ERROR, ORDERLY_ERROR_INVALID_ARGUMENT,
-                                                     "quantity is required: an integer between %d and %d",
-                                                     ORDERLY_MIN_QUANTITY, ORDERLY_MAX_QUANTITY));
+      _orderly_dispatcher_return_error (task, g_error_new (ORDERLY_ERROR, ORDERLY_ERROR_INVALID_ARGUMENT,
+                                                           "quantity is required: an integer between %d and %d",
+                                                           ORDERLY_MIN_QUANTITY, ORDERLY_MAX_QUANTITY));
       return;
     }
-  if (!get_int_argument (arguments, "quantity", 0, ORDERLY_MIN_QUANTITY, ORDERLY_MAX_QUANTITY,
-                         &request.quantity, &error) ||
+  /* returnOnActive only chose, in the Node system, between a 409 and a 500
+   * for a run in progress: here it is always the 409. */
+  if (!_orderly_dispatcher_get_int_argument (arguments, "quantity", 0, ORDERLY_MIN_QUANTITY,
+                                             ORDERLY_MAX_QUANTITY, &request.quantity, &error) ||
       /* The share of VIP orders, in whole percent as the window asks for it. */
-      !get_int_argument (arguments, "vipPercent", -1, 0, 100, &vip_percent, &error))
+      !_orderly_dispatcher_get_int_argument (arguments, "vipPercent", -1, 0, 100, &vip_percent, &error) ||
+      !_orderly_dispatcher_get_boolean_argument (arguments, "force", FALSE, &request.force, &error) ||
+      !_orderly_dispatcher_get_boolean_argument (arguments, "autoForceIfStale", TRUE, &close_interrupted,
+                                                 &error) ||
+      !_orderly_dispatcher_get_boolean_argument (arguments, "returnOnActive", TRUE, &return_on_active,
+                                                 &error) ||
+      !check_interrupted (self, close_interrupted || request.force, &error))
     {
       _orderly_dispatcher_return_error (task, error);
       return;
     }
   if (vip_percent >= 0)
     request.vip_share = vip_percent / 100.0;
-
-  force = json_object_get_member (arguments, "force");
-  if (force != NULL && !JSON_NODE_HOLDS_NULL (force))
-    {
-      if (!JSON_NODE_HOLDS_VALUE (force) || json_node_get_value_type (force) != G_TYPE_BOOLEAN)
-        {
-          _orderly_dispatcher_return_error (task,
-                                            g_error_new_literal (ORDERLY_ERROR,
-                                                                 ORDERLY_ERROR_INVALID_ARGUMENT,
-                                                                 "force must be true or false"));
-          return;
-        }
-      request.force = json_node_get_boolean (force);
-    }
 
   g_task_set_task_data (task, GSIZE_TO_POINTER (request.quantity), NULL);
   orderly_engine_start_run_async (self->engine, &request, NULL, started_cb, task);
@@ -167,26 +229,127 @@ message_and_phase (const char   *message,
   return node;
 }
 
+/* A cancel under way: answered when the workers have stopped, or when
+ * waitTimeoutMs runs out first, whichever comes first. */
+typedef struct
+{
+  GTask               *task;
+  OrderlyEngine       *engine;
+  gint64               run_id;
+  gint64               started_us;
+  gboolean             reset_logs;
+  guint                timeout_source;
+} Cancelling;
+
+static void
+answer_cancel (Cancelling *cancelling,
+               gboolean    still_active)
+{
+  const OrderlyStatusData *d = orderly_status_get_data (orderly_engine_get_status (cancelling->engine));
+  gint64 left = MAX (d->generated - d->processed_total - d->failed_total, 0);
+  g_autofree char *message = NULL;
+  JsonObject *object = json_object_new ();
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+
+  if (still_active)
+    message = g_strdup_printf ("Run %" G_GINT64_FORMAT " is being cancelled; its workers had not "
+                               "stopped yet", cancelling->run_id);
+  else
+    message = g_strdup_printf ("Run %" G_GINT64_FORMAT " cancelled: %" G_GINT64_FORMAT
+                               " orders not yet processed will not be", cancelling->run_id, left);
+  json_object_set_string_member (object, "message", message);
+  json_object_set_string_member (object, "phase", orderly_phase_to_string (d->phase));
+  json_object_set_boolean_member (object, "aborted", TRUE);
+  json_object_set_boolean_member (object, "queuePaused", orderly_engine_is_paused (cancelling->engine));
+  json_object_set_int_member (object, "removedPending", left);
+  json_object_set_boolean_member (object, "purged", !still_active);
+  json_object_set_boolean_member (object, "logsReset", cancelling->reset_logs && !still_active);
+  json_object_set_int_member (object, "waitedForStopMs",
+                              (g_get_monotonic_time () - cancelling->started_us) / 1000);
+  json_object_set_boolean_member (object, "stillActive", still_active);
+  json_object_set_int_member (object, "runId", cancelling->run_id);
+  json_node_take_object (node, object);
+  _orderly_dispatcher_return_answer (g_steal_pointer (&cancelling->task), node, 200);
+}
+
+static gboolean
+cancel_timed_out_cb (gpointer user_data)
+{
+  Cancelling *cancelling = user_data;
+
+  cancelling->timeout_source = 0;
+  answer_cancel (cancelling, TRUE);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 cancelled_cb (GObject      *object,
               GAsyncResult *result,
               gpointer      user_data)
 {
-  gboolean was_running = FALSE;
-  OrderlyPhase phase = orderly_engine_cancel_finish (ORDERLY_ENGINE (object), result, &was_running);
+  Cancelling *cancelling = user_data;
 
-  _orderly_dispatcher_return_answer (user_data,
-                                     message_and_phase (was_running ? "Run cancelled" : "No run in progress",
-                                                        phase),
-                                     200);
+  orderly_engine_cancel_finish (ORDERLY_ENGINE (object), result, NULL);
+  if (cancelling->reset_logs)
+    orderly_log_store_clear (orderly_engine_get_log_store (cancelling->engine));
+  if (cancelling->task != NULL)
+    {
+      g_clear_handle_id (&cancelling->timeout_source, g_source_remove);
+      answer_cancel (cancelling, FALSE);
+    }
+  g_object_unref (cancelling->engine);
+  g_free (cancelling);
 }
 
+/* Options of the Node system's cancel: resetLogs empties the log;
+ * waitTimeoutMs bounds the wait for the workers. Cancelling always takes the
+ * run's remaining orders off the queue (purge and removePending), and the
+ * phase reads ABORTED afterwards, as the Node system's status shows it
+ * (resetPhaseToIdle); a new run may start at once. pollIntervalMs has no
+ * use: the engine says when its workers have stopped. */
 static void
-command_cancel_operation (OrderlyDispatcher *self,
-                          JsonObject        *arguments,
-                          GTask             *task)
+command_cancel_operation (OrderlyDispatcher   *self,
+                          JsonObject          *arguments,
+                          GTask               *task)
 {
-  orderly_engine_cancel_async (self->engine, NULL, cancelled_cb, task);
+  const OrderlyStatusData *d = orderly_status_get_data (orderly_engine_get_status (self->engine));
+  gboolean reset_logs, unused;
+  gint64 wait_ms, poll_ms;
+  Cancelling *cancelling;
+  GError *error = NULL;
+
+  if (!_orderly_dispatcher_get_boolean_argument (arguments, "resetLogs", FALSE, &reset_logs, &error) ||
+      !_orderly_dispatcher_get_boolean_argument (arguments, "purge", TRUE, &unused, &error) ||
+      !_orderly_dispatcher_get_boolean_argument (arguments, "removePending", TRUE, &unused, &error) ||
+      !_orderly_dispatcher_get_boolean_argument (arguments, "resetPhaseToIdle", TRUE, &unused, &error) ||
+      !_orderly_dispatcher_get_int_argument (arguments, "waitTimeoutMs", 10000, 0, G_MAXINT32, &wait_ms,
+                                             &error) ||
+      !_orderly_dispatcher_get_int_argument (arguments, "pollIntervalMs", 500, 0, G_MAXINT32, &poll_ms,
+                                             &error))
+    {
+      _orderly_dispatcher_return_error (task, error);
+      return;
+    }
+
+  if (!orderly_engine_is_running (self->engine))
+    {
+      JsonNode *node = message_and_phase ("No run in progress", d->phase);
+
+      json_object_set_boolean_member (json_node_get_object (node), "aborted", FALSE);
+      json_object_set_boolean_member (json_node_get_object (node), "queuePaused",
+                                      orderly_engine_is_paused (self->engine));
+      _orderly_dispatcher_return_answer (task, node, 200);
+      return;
+    }
+
+  cancelling = g_new0 (Cancelling, 1);
+  cancelling->task = task;
+  cancelling->engine = g_object_ref (self->engine);
+  cancelling->run_id = d->run_id;
+  cancelling->started_us = g_get_monotonic_time ();
+  cancelling->reset_logs = reset_logs;
+  cancelling->timeout_source = g_timeout_add (wait_ms, cancel_timed_out_cb, cancelling);
+  orderly_engine_cancel_async (self->engine, NULL, cancelled_cb, cancelling);
 }
 
 static void
@@ -196,7 +359,7 @@ reset_cb (GObject      *object,
 {
   OrderlyResetInfo info = { 0 };
   GError *error = NULL;
-  JsonObject *body;
+  JsonObject *answer;
   JsonNode *node;
 
   if (!orderly_engine_reset_finish (ORDERLY_ENGINE (object), result, &info, &error))
@@ -204,21 +367,20 @@ reset_cb (GObject      *object,
       _orderly_dispatcher_return_error (user_data, error);
       return;
     }
-
-  body = json_object_new ();
-  json_object_set_string_member (body, "message", "All orders and runs were deleted");
-  json_object_set_int_member (body, "deletedOrders", info.deleted_orders);
-  json_object_set_int_member (body, "deletedRuns", info.deleted_runs);
-  json_object_set_boolean_member (body, "queueCleared", TRUE);
+  answer = json_object_new ();
+  json_object_set_string_member (answer, "message", "All orders and runs were deleted");
+  json_object_set_int_member (answer, "deletedOrders", info.deleted_orders);
+  json_object_set_int_member (answer, "deletedRuns", info.deleted_runs);
+  json_object_set_boolean_member (answer, "queueCleared", TRUE);
   node = json_node_new (JSON_NODE_OBJECT);
-  json_node_take_object (node, body);
+  json_node_take_object (node, answer);
   _orderly_dispatcher_return_answer (user_data, node, 200);
 }
 
 static void
-command_reset_system (OrderlyDispatcher *self,
-                      JsonObject        *arguments,
-                      GTask             *task)
+command_reset_system (OrderlyDispatcher   *self,
+                      JsonObject          *arguments,
+                      GTask               *task)
 {
   orderly_engine_reset_async (self->engine, NULL, reset_cb, task);
 }
@@ -237,100 +399,32 @@ resumed_cb (GObject      *object,
       return;
     }
   _orderly_dispatcher_return_answer (user_data,
-                                     message_and_phase ("Run resumed",
-                                                        orderly_status_get_phase (orderly_engine_get_status (engine))),
-                                     202);
+                                 message_and_phase ("Run resumed",
+                                                    orderly_status_get_phase (orderly_engine_get_status (engine))),
+                                 202);
 }
 
 static void
-command_resume_run (OrderlyDispatcher *self,
-                    JsonObject        *arguments,
-                    GTask             *task)
+command_resume_run (OrderlyDispatcher   *self,
+                    JsonObject          *arguments,
+                    GTask               *task)
 {
   orderly_engine_resume_async (self->engine, NULL, resumed_cb, task);
 }
 
-static char *
-format_line (OrderlyLogEntry *entry)
-{
-  g_autofree char *time = orderly_json_iso8601 (orderly_log_entry_get_timestamp (entry) * 1000);
-
-  return g_strdup_printf ("[%s] %s", time != NULL ? time : "", orderly_log_entry_get_message (entry));
-}
-
-static JsonObject *
-queue_counts_object (OrderlyDispatcher *self)
+/**
+ * _orderly_dispatcher_queue_counts:
+ *
+ * Returns: (transfer full): the run's orders in the words of a job queue,
+ *   with `paused` the queue's flag
+ */
+JsonNode *
+_orderly_dispatcher_queue_counts (OrderlyDispatcher *self)
 {
   OrderlyQueueCounts counts = { 0 };
-  JsonObject *object = json_object_new ();
 
   orderly_engine_get_queue_counts (self->engine, &counts);
-  json_object_set_int_member (object, "waiting", counts.waiting);
-  json_object_set_int_member (object, "active", counts.active);
-  json_object_set_int_member (object, "completed", counts.completed);
-  json_object_set_int_member (object, "failed", counts.failed);
-  json_object_set_int_member (object, "delayed", counts.delayed);
-  json_object_set_int_member (object, "paused", counts.paused);
-  return object;
-}
-
-static JsonNode *
-command_get_logs (OrderlyDispatcher  *self,
-                  JsonObject         *arguments,
-                  guint              *status_code,
-                  GError            **error)
-{
-  GListModel *model = G_LIST_MODEL (orderly_engine_get_log_store (self->engine));
-  const OrderlyStatusData *d = orderly_status_get_data (orderly_engine_get_status (self->engine));
-  guint n_items = g_list_model_get_n_items (model);
-  gint64 lines;
-  JsonArray *process_log, *by_level[3];
-  JsonObject *object, *logs, *stats;
-  JsonNode *node;
-
-  if (!get_int_argument (arguments, "lines", DEFAULT_LOG_LINES, 1, MAX_LOG_LINES, &lines, error))
-    return NULL;
-
-  process_log = json_array_new ();
-  for (guint i = 0; i < G_N_ELEMENTS (by_level); i++)
-    by_level[i] = json_array_new ();
-  for (guint i = n_items > lines ? n_items - lines : 0; i < n_items; i++)
-    {
-      g_autoptr(OrderlyLogEntry) entry = g_list_model_get_item (model, i);
-      OrderlyLogLevel level = orderly_log_entry_get_level (entry);
-      char *line = format_line (entry);
-
-      json_array_add_element (process_log, orderly_json_log_entry (entry));
-      if ((guint) level < G_N_ELEMENTS (by_level))
-        json_array_add_string_element (by_level[level], line);
-      g_free (line);
-    }
-
-  logs = json_object_new ();
-  json_object_set_array_member (logs, "logMessages", by_level[ORDERLY_LOG_LEVEL_LOG]);
-  json_object_set_array_member (logs, "warnMessages", by_level[ORDERLY_LOG_LEVEL_WARN]);
-  json_object_set_array_member (logs, "errorMessages", by_level[ORDERLY_LOG_LEVEL_ERROR]);
-
-  stats = json_object_new ();
-  json_object_set_string_member (stats, "phase", orderly_phase_to_string (d->phase));
-  json_object_set_int_member (stats, "totalOrders", d->vip_total + d->normal_total);
-  json_object_set_int_member (stats, "target", d->target);
-  json_object_set_int_member (stats, "generated", d->generated);
-  json_object_set_int_member (stats, "processed", d->processed_total);
-  json_object_set_int_member (stats, "vipProcessed", d->vip_processed);
-  json_object_set_int_member (stats, "normalProcessed", d->normal_processed);
-  json_object_set_double_member (stats, "progressPercent", round (d->progress_percent * 1000) / 1000);
-  json_object_set_double_member (stats, "throughput", round (d->throughput_overall * 1000) / 1000);
-  json_object_set_int_member (stats, "logLines", n_items);
-
-  object = json_object_new ();
-  json_object_set_array_member (object, "processLog", process_log);
-  json_object_set_object_member (object, "queueStatus", queue_counts_object (self));
-  json_object_set_object_member (object, "logs", logs);
-  json_object_set_object_member (object, "quickStats", stats);
-  node = json_node_new (JSON_NODE_OBJECT);
-  json_node_take_object (node, object);
-  return node;
+  return orderly_json_queue_counts (&counts);
 }
 
 static JsonNode *
@@ -339,9 +433,22 @@ command_get_queue_counts (OrderlyDispatcher  *self,
                           guint              *status_code,
                           GError            **error)
 {
-  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+  return _orderly_dispatcher_queue_counts (self);
+}
 
-  json_node_take_object (node, queue_counts_object (self));
+/* A run with the Node system's summary fields beside Orderly's. */
+static JsonNode *
+run_json (const OrderlyRunRecord *run)
+{
+  JsonNode *node = orderly_json_run (run);
+  JsonObject *object = json_node_get_object (node);
+
+  json_object_set_int_member (object, "runId", run->id);
+  _orderly_dispatcher_set_time (object, "createdAt", run->started_at_us);
+  _orderly_dispatcher_set_number (object, "processingTimeVIPMs", run->vip_ms);
+  _orderly_dispatcher_set_number (object, "processingTimeNormalMs", run->normal_ms);
+  json_object_set_int_member (object, "totalProcessedVIP", run->vip_count);
+  json_object_set_int_member (object, "totalProcessedNormal", run->normal_count);
   return node;
 }
 
@@ -352,11 +459,12 @@ command_get_runs (OrderlyDispatcher  *self,
                   GError            **error)
 {
   g_autoptr(GPtrArray) runs = NULL;
+  JsonObject *object;
   JsonArray *array;
   JsonNode *node;
   gint64 limit;
 
-  if (!get_int_argument (arguments, "limit", DEFAULT_RUNS, 1, MAX_RUNS, &limit, error))
+  if (!_orderly_dispatcher_get_int_argument (arguments, "limit", DEFAULT_RUNS, 1, MAX_RUNS, &limit, error))
     return NULL;
   runs = orderly_engine_list_runs (self->engine, limit, error);
   if (runs == NULL)
@@ -364,29 +472,12 @@ command_get_runs (OrderlyDispatcher  *self,
 
   array = json_array_sized_new (runs->len);
   for (guint i = 0; i < runs->len; i++)
-    json_array_add_element (array, orderly_json_run (runs->pdata[i]));
-  node = json_node_new (JSON_NODE_ARRAY);
-  json_node_take_array (node, array);
-  return node;
-}
-
-static JsonNode *
-command_get_health (OrderlyDispatcher  *self,
-                    JsonObject         *arguments,
-                    guint              *status_code,
-                    GError            **error)
-{
-  JsonObject *object = json_object_new ();
-  JsonObject *services = json_object_new ();
-  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
-  g_autofree char *now = orderly_json_iso8601 (g_get_real_time ());
-  double uptime = (g_get_monotonic_time () - self->started_us) / (double) G_USEC_PER_SEC;
-
-  json_object_set_string_member (object, "status", "ok");
-  json_object_set_string_member (object, "timestamp", now);
-  json_object_set_double_member (object, "uptime", round (uptime * 1000) / 1000);
-  json_object_set_string_member (services, "database", "connected");
-  json_object_set_object_member (object, "services", services);
+    json_array_add_element (array, run_json (runs->pdata[i]));
+  object = json_object_new ();
+  json_object_set_int_member (object, "limit", limit);
+  json_object_set_int_member (object, "count", runs->len);
+  json_object_set_array_member (object, "runs", array);
+  node = json_node_new (JSON_NODE_OBJECT);
   json_node_take_object (node, object);
   return node;
 }
@@ -426,17 +517,15 @@ command_get_clients (OrderlyDispatcher  *self,
 /* A command is one function and one row here; a REST route for it is one
  * more row in orderly-rest.c. */
 const OrderlyCommand _orderly_dispatcher_commands[] = {
-  { "get-status", ORDERLY_ROLE_VIEWER, command_get_status, NULL },
-  { "get-logs", ORDERLY_ROLE_VIEWER, command_get_logs, NULL },
-  { "get-queue-counts", ORDERLY_ROLE_VIEWER, command_get_queue_counts, NULL },
-  { "get-runs", ORDERLY_ROLE_VIEWER, command_get_runs, NULL },
-  { "get-health", ORDERLY_ROLE_NONE, command_get_health, NULL },
-  { "get-clients", ORDERLY_ROLE_OPERATOR, command_get_clients, NULL },
+  { "get-status", ORDERLY_ROLE_VIEWER, command_get_status },
+  { "get-queue-counts", ORDERLY_ROLE_VIEWER, command_get_queue_counts },
+  { "get-runs", ORDERLY_ROLE_VIEWER, command_get_runs },
+  { "get-clients", ORDERLY_ROLE_OPERATOR, command_get_clients },
   /* These wait for the engine, which does their work off the main loop. */
-  { "start-generation", ORDERLY_ROLE_OPERATOR, NULL, command_start_generation },
-  { "cancel-operation", ORDERLY_ROLE_OPERATOR, NULL, command_cancel_operation },
-  { "reset-system", ORDERLY_ROLE_OPERATOR, NULL, command_reset_system },
-  { "resume-run", ORDERLY_ROLE_OPERATOR, NULL, command_resume_run },
+  { "start-generation", ORDERLY_ROLE_OPERATOR, .async_func = command_start_generation },
+  { "cancel-operation", ORDERLY_ROLE_OPERATOR, .async_func = command_cancel_operation },
+  { "reset-system", ORDERLY_ROLE_OPERATOR, .async_func = command_reset_system },
+  { "resume-run", ORDERLY_ROLE_OPERATOR, .async_func = command_resume_run },
 };
 
 const guint _orderly_dispatcher_n_commands = G_N_ELEMENTS (_orderly_dispatcher_commands);

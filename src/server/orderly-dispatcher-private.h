@@ -44,8 +44,32 @@ void _orderly_dispatcher_return_answer (GTask    *task,
 void _orderly_dispatcher_return_error  (GTask    *task,
                                         GError   *error);
 
-/* Every command, in orderly-dispatcher-commands.c. */
+/* Every command: Orderly's in orderly-dispatcher-commands.c, those only
+ * the Node system's routes use in orderly-dispatcher-node.c. */
 extern const OrderlyCommand _orderly_dispatcher_commands[];
 extern const guint          _orderly_dispatcher_n_commands;
+extern const OrderlyCommand _orderly_dispatcher_node_commands[];
+extern const guint          _orderly_dispatcher_n_node_commands;
+
+gboolean  _orderly_dispatcher_get_int_argument     (JsonObject         *arguments,
+                                                    const char         *name,
+                                                    gint64              fallback,
+                                                    gint64              min,
+                                                    gint64              max,
+                                                    gint64             *value,
+                                                    GError            **error);
+gboolean  _orderly_dispatcher_get_boolean_argument (JsonObject         *arguments,
+                                                    const char         *name,
+                                                    gboolean            fallback,
+                                                    gboolean           *value,
+                                                    GError            **error);
+JsonNode *_orderly_dispatcher_queue_counts         (OrderlyDispatcher  *self);
+JsonNode *_orderly_dispatcher_take_object          (JsonObject         *object);
+void      _orderly_dispatcher_set_time             (JsonObject         *object,
+                                                    const char         *name,
+                                                    gint64              time_us);
+void      _orderly_dispatcher_set_number           (JsonObject         *object,
+                                                    const char         *name,
+                                                    double              value);
 
 G_END_DECLS

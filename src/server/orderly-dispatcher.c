@@ -151,6 +151,11 @@ find_command (const char *name)
       if (g_str_equal (_orderly_dispatcher_commands[i].name, name))
         return &_orderly_dispatcher_commands[i];
     }
+  for (guint i = 0; i < _orderly_dispatcher_n_node_commands; i++)
+    {
+      if (g_str_equal (_orderly_dispatcher_node_commands[i].name, name))
+        return &_orderly_dispatcher_node_commands[i];
+    }
   return NULL;
 }
 
@@ -344,6 +349,55 @@ orderly_dispatcher_dispatch_async (OrderlyDispatcher   *self,
   _orderly_dispatcher_return_answer (task, answer, status);
 }
 
+/* The events by which the Node system's gateway answered its four client
+ * events: sent to the client that asked, once the command has succeeded. */
+static JsonNode *
+dup_notice (const char  *event,
+            JsonNode    *answer,
+            const char **name)
+{
+  static const struct
+  {
+    const char *event;
+    const char *notice;
+    const char *message;
+  } notices[] = {
+    { "get-status", "status-request-acknowledged", "Status request received" },
+    { "start-generation", "generation-started", NULL },
+    { "cancel-operation", "operation-cancelled", "Operation cancellation requested" },
+    { "reset-system", "system-reset", "System reset initiated" },
+  };
+  JsonObject *object;
+  JsonNode *node;
+
+  for (guint i = 0; i < G_N_ELEMENTS (notices); i++)
+    {
+      if (g_strcmp0 (event, notices[i].event) != 0)
+        continue;
+      object = json_object_new ();
+      if (notices[i].message == NULL)
+        {
+          gint64 quantity = json_object_get_int_member_with_default (json_node_get_object (answer),
+                                                                     "quantity", 0);
+          g_autofree char *message = g_strdup_printf ("Starting generation of %" G_GINT64_FORMAT " orders",
+                                                      quantity);
+
+          json_object_set_int_member (object, "quantity", quantity);
+          json_object_set_string_member (object, "message", message);
+        }
+      else
+        {
+          json_object_set_string_member (object, "message", notices[i].message);
+        }
+      json_object_set_int_member (object, "timestamp", g_get_real_time () / 1000);
+      node = json_node_new (JSON_NODE_OBJECT);
+      json_node_take_object (node, object);
+      *name = notices[i].notice;
+      return node;
+    }
+  return NULL;
+}
+
 /**
  * orderly_dispatcher_dispatch_finish:
  * @status_code: (out): the HTTP status of the answer
@@ -377,6 +431,8 @@ typedef struct
   OrderlyDispatcherReply  reply;
   JsonNode               *answer;
   guint                   status_code;
+  const char             *notice_name;
+  JsonNode               *notice;
 } EventReply;
 
 static void
@@ -385,7 +441,24 @@ event_reply_free (gpointer data)
   EventReply *reply = data;
 
   g_clear_pointer (&reply->answer, json_node_unref);
+  g_clear_pointer (&reply->notice, json_node_unref);
   g_free (reply);
+}
+
+/* The client event a task handles. */
+typedef struct
+{
+  char     *event;
+  gboolean  wants_ack;
+} Event;
+
+static void
+event_free (gpointer data)
+{
+  Event *event = data;
+
+  g_free (event->event);
+  g_free (event);
 }
 
 static void
@@ -394,12 +467,17 @@ event_dispatched_cb (GObject      *object,
                      gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  gboolean wants_ack = GPOINTER_TO_INT (g_task_get_task_data (task));
+  Event *event = g_task_get_task_data (task);
   EventReply *reply = g_new0 (EventReply, 1);
 
   reply->answer = orderly_dispatcher_dispatch_finish (ORDERLY_DISPATCHER (object), result,
                                                       &reply->status_code);
-  if (wants_ack)
+  if (reply->status_code < 400)
+    reply->notice = dup_notice (event->event, reply->answer, &reply->notice_name);
+  if (reply->notice != NULL && JSON_NODE_HOLDS_OBJECT (reply->answer))
+    json_object_set_boolean_member (json_node_get_object (reply->answer), "acknowledged", TRUE);
+
+  if (event->wants_ack)
     reply->reply = ORDERLY_DISPATCHER_REPLY_ACK;
   else if (reply->status_code >= 400)
     reply->reply = ORDERLY_DISPATCHER_REPLY_ERROR;
@@ -423,9 +501,12 @@ event_dispatched_cb (GObject      *object,
  * Runs a client event of a live transport and says what goes back: the
  * answer through the ack when asked for; otherwise an error as an `error`
  * event, and nothing on success. A `get-status` without an ack is answered
- * with the `status` event itself. Replies come in the order of the events
- * for the commands that read; those that wait for the engine reply when it
- * is done. Finish with orderly_dispatcher_handle_event_finish().
+ * with the `status` event itself. Before that, for the Node system's four
+ * client events that succeeded, its reply event; an ack that answers one of
+ * them also says `acknowledged: true`, as its acks did, beside the real
+ * answer. Replies come in the order of the events for the commands that
+ * read; those that wait for the engine reply when it is done. Finish with
+ * orderly_dispatcher_handle_event_finish().
  */
 void
 orderly_dispatcher_handle_event_async (OrderlyDispatcher   *self,
@@ -436,13 +517,17 @@ orderly_dispatcher_handle_event_async (OrderlyDispatcher   *self,
                                        GAsyncReadyCallback  callback,
                                        gpointer             user_data)
 {
+  Event *handled;
   GTask *task;
 
   g_return_if_fail (ORDERLY_IS_DISPATCHER (self));
 
   task = g_task_new (self, NULL, callback, user_data);
   g_task_set_source_tag (task, orderly_dispatcher_handle_event_async);
-  g_task_set_task_data (task, GINT_TO_POINTER (wants_ack), NULL);
+  handled = g_new0 (Event, 1);
+  handled->event = g_strdup (event);
+  handled->wants_ack = wants_ack;
+  g_task_set_task_data (task, handled, event_free);
 
   if (!wants_ack && g_strcmp0 (event, "get-status") == 0 && role >= ORDERLY_ROLE_VIEWER)
     {
@@ -450,6 +535,7 @@ orderly_dispatcher_handle_event_async (OrderlyDispatcher   *self,
 
       reply->reply = ORDERLY_DISPATCHER_REPLY_STATUS;
       reply->status_code = 200;
+      reply->notice = dup_notice (event, NULL, &reply->notice_name);
       g_task_return_pointer (task, reply, event_reply_free);
       g_object_unref (task);
       return;
@@ -463,6 +549,12 @@ orderly_dispatcher_handle_event_async (OrderlyDispatcher   *self,
  *   %ORDERLY_DISPATCHER_REPLY_ACK and %ORDERLY_DISPATCHER_REPLY_ERROR
  * @status_code: (out) (optional): the answer's HTTP status; 200 for the
  *   `status` event
+ * @notice_name: (out) (transfer none) (optional): the name of @notice
+ * @notice: (out) (transfer full) (optional): an event to send the client
+ *   before the reply, or %NULL: for `get-status`, `start-generation`,
+ *   `cancel-operation` and `reset-system` that succeeded, the Node system's
+ *   `status-request-acknowledged`, `generation-started`,
+ *   `operation-cancelled` and `system-reset`
  *
  * Returns: what to send back for the event of
  *   orderly_dispatcher_handle_event_async()
@@ -471,7 +563,9 @@ OrderlyDispatcherReply
 orderly_dispatcher_handle_event_finish (OrderlyDispatcher  *self,
                                         GAsyncResult       *result,
                                         JsonNode          **answer,
-                                        guint              *status_code)
+                                        guint              *status_code,
+                                        const char        **notice_name,
+                                        JsonNode          **notice)
 {
   EventReply *reply;
   OrderlyDispatcherReply kind;
@@ -485,6 +579,10 @@ orderly_dispatcher_handle_event_finish (OrderlyDispatcher  *self,
     *answer = g_steal_pointer (&reply->answer);
   if (status_code != NULL)
     *status_code = reply->status_code;
+  if (notice_name != NULL)
+    *notice_name = reply->notice != NULL ? reply->notice_name : NULL;
+  if (notice != NULL)
+    *notice = g_steal_pointer (&reply->notice);
   event_reply_free (reply);
   return kind;
 }

@@ -85,7 +85,9 @@ void               orderly_dispatcher_handle_event_async (OrderlyDispatcher   *s
 OrderlyDispatcherReply orderly_dispatcher_handle_event_finish (OrderlyDispatcher  *self,
                                                                GAsyncResult       *result,
                                                                JsonNode          **answer,
-                                                               guint              *status_code);
+                                                               guint              *status_code,
+                                                               const char        **notice_name,
+                                                               JsonNode          **notice);
 JsonNode          *orderly_dispatcher_check_role       (OrderlyRole        needed,
                                                         OrderlyRole        role,
                                                         guint             *status_code);

@@ -269,7 +269,15 @@ origin_is_allowed (OrderlyGate       *self,
   const char *host = soup_message_headers_get_one (headers, "Host");
   g_autofree char *own = NULL;
 
-  if (origin == NULL || origin_is_listed (self, origin))
+  if (origin == NULL)
+    {
+      /* A browser sends no Origin on a cross-site navigation or image, but
+       * says where the request comes from. */
+      const char *site = soup_message_headers_get_one (headers, "Sec-Fetch-Site");
+
+      return site == NULL || g_str_equal (site, "same-origin") || g_str_equal (site, "none");
+    }
+  if (origin_is_listed (self, origin))
     return TRUE;
   if (host == NULL)
     return FALSE;
@@ -487,7 +495,7 @@ orderly_gate_check_request (OrderlyGate       *self,
 
   if (!orderly_gate_check_host (self, msg))
     return FALSE;
-  if ((upgrade || changes_state (msg)) &&
+  if ((upgrade || changes_state (msg) || (flags & ORDERLY_GATE_CHANGES_STATE)) &&
       !origin_is_allowed (self, msg, soup_message_headers_get_one (headers, "Origin")))
     {
       orderly_gate_log_refusal (self, msg, "foreign Origin");
@@ -559,10 +567,28 @@ orderly_gate_add_cors_headers (OrderlyGate       *self,
   soup_message_headers_replace (response, "Access-Control-Allow-Credentials", "true");
 }
 
+/* A list of header names (RFC 9110 tokens, commas, spaces), short enough
+ * to echo back. */
+static gboolean
+is_header_list (const char *list)
+{
+  static const char *const token_extra = "!#$%&'*+-.^_`|~";
+
+  if (list == NULL || *list == '\0' || strlen (list) > 1024)
+    return FALSE;
+  for (const char *c = list; *c != '\0'; c++)
+    {
+      if (!g_ascii_isalnum (*c) && strchr (token_extra, *c) == NULL && *c != ',' && *c != ' ')
+        return FALSE;
+    }
+  return TRUE;
+}
+
 /**
  * orderly_gate_answer_preflight:
  *
- * Answers a CORS preflight: 204 for an allowed origin, 403 otherwise.
+ * Answers a CORS preflight: 204 for an allowed origin, allowing the headers
+ * it asks for; 403 otherwise.
  */
 void
 orderly_gate_answer_preflight (OrderlyGate       *self,
@@ -570,6 +596,7 @@ orderly_gate_answer_preflight (OrderlyGate       *self,
 {
   SoupMessageHeaders *request = soup_server_message_get_request_headers (msg);
   SoupMessageHeaders *response = soup_server_message_get_response_headers (msg);
+  const char *requested;
 
   g_return_if_fail (ORDERLY_IS_GATE (self));
 
@@ -579,9 +606,11 @@ orderly_gate_answer_preflight (OrderlyGate       *self,
       return;
     }
   orderly_response_add_headers (msg, ORDERLY_RESPONSE_API);
-  soup_message_headers_replace (response, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+  soup_message_headers_replace (response, "Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS");
+  requested = soup_message_headers_get_list (request, "Access-Control-Request-Headers");
   soup_message_headers_replace (response, "Access-Control-Allow-Headers",
-                                "Authorization, Content-Type");
+                                is_header_list (requested) ? requested : "Authorization, Content-Type");
+  soup_message_headers_append (response, "Vary", "Access-Control-Request-Headers");
   soup_message_headers_replace (response, "Access-Control-Max-Age", "600");
   soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
 }

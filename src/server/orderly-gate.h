@@ -19,12 +19,15 @@ G_BEGIN_DECLS
  * @ORDERLY_GATE_HANDSHAKE: only Host and Origin are checked; the client shows
  *   its token later, in its own protocol (Socket.IO's CONNECT), and the
  *   transport hands it to orderly_gate_check_token()
+ * @ORDERLY_GATE_CHANGES_STATE: a GET that changes state: its Origin is
+ *   checked as a POST's
  */
 typedef enum
 {
-  ORDERLY_GATE_DEFAULT   = 0,
-  ORDERLY_GATE_OPEN      = 1 << 0,
-  ORDERLY_GATE_HANDSHAKE = 1 << 1,
+  ORDERLY_GATE_DEFAULT       = 0,
+  ORDERLY_GATE_OPEN          = 1 << 0,
+  ORDERLY_GATE_HANDSHAKE     = 1 << 1,
+  ORDERLY_GATE_CHANGES_STATE = 1 << 2,
 } OrderlyGateFlags;
 
 /**

@@ -107,10 +107,18 @@ orderly_hub_init (OrderlyHub *self)
   g_queue_init (&self->replay);
 }
 
+/* What every `status` and `progress` event carries, as the Node system
+ * sends them: the payload version, a monotonic clock in milliseconds, and
+ * the time as milliseconds since the epoch. */
 static char *
-now_iso8601 (void)
+stamp_event_json (JsonNode *node)
 {
-  return orderly_json_iso8601 (g_get_real_time ());
+  JsonObject *object = json_node_get_object (node);
+
+  json_object_set_int_member (object, "version", 2);
+  json_object_set_double_member (object, "monoMs", g_get_monotonic_time () / 1000.0);
+  json_object_set_int_member (object, "timestamp", g_get_real_time () / 1000);
+  return orderly_json_to_string (node);
 }
 
 static char *
@@ -118,17 +126,15 @@ build_status_json (OrderlyHub *self)
 {
   g_autoptr(JsonNode) node = orderly_dispatcher_status_body (self->status, self->instance_id);
 
-  return orderly_json_to_string (node);
+  return stamp_event_json (node);
 }
 
 static char *
 build_progress_json (OrderlyHub *self)
 {
   g_autoptr(JsonNode) node = orderly_json_progress (self->status);
-  g_autofree char *now = now_iso8601 ();
 
-  json_object_set_string_member (json_node_get_object (node), "timestamp", now);
-  return orderly_json_to_string (node);
+  return stamp_event_json (node);
 }
 
 static char *
@@ -309,14 +315,13 @@ static char *
 build_metrics_json (OrderlyHub *self)
 {
   const OrderlyStatusData *d = orderly_status_get_data (self->status);
-  g_autofree char *now = now_iso8601 ();
   GString *out = g_string_sized_new (256);
   OrderlyJsonWriter writer;
 
   orderly_json_writer_init (&writer, out);
   orderly_json_writer_begin_object (&writer);
   orderly_json_writer_member (&writer, "timestamp");
-  orderly_json_writer_string (&writer, now);
+  orderly_json_writer_int (&writer, g_get_real_time () / 1000);
   orderly_json_writer_member (&writer, "phase");
   orderly_json_writer_string (&writer, orderly_phase_to_string (d->phase));
   orderly_json_writer_member (&writer, "processedTotal");
@@ -448,7 +453,6 @@ get_tail_event (OrderlyHub *self)
 static char *
 build_connected_json (OrderlyClient *client)
 {
-  g_autofree char *now = now_iso8601 ();
   GString *out = g_string_sized_new (128);
   OrderlyJsonWriter writer;
 
@@ -457,7 +461,7 @@ build_connected_json (OrderlyClient *client)
   orderly_json_writer_member (&writer, "message");
   orderly_json_writer_string (&writer, "Connected to Orderly");
   orderly_json_writer_member (&writer, "timestamp");
-  orderly_json_writer_string (&writer, now);
+  orderly_json_writer_int (&writer, g_get_real_time () / 1000);
   orderly_json_writer_member (&writer, "clientId");
   orderly_json_writer_string (&writer, orderly_client_get_id (client));
   orderly_json_writer_end_object (&writer);

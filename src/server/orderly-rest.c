@@ -6,11 +6,13 @@
 #include "orderly-login.h"
 #include "orderly-response.h"
 #include "orderly-rest.h"
+#include "orderly-rest-params.h"
 #include "orderly-server-limits.h"
 #include "orderly-web.h"
 
 #define BODY_KEY      "orderly-body"
 #define TOO_LARGE_KEY "orderly-too-large"
+#define ROUTE_KEY     "orderly-rest-route"
 
 struct _OrderlyRest
 {
@@ -27,21 +29,41 @@ typedef void (*ServeFunc) (OrderlyRest       *self,
                            SoupServerMessage *msg,
                            OrderlyRole        role);
 
+/* Flags of a route. */
+enum
+{
+  /* A POST whose JSON body holds the command's arguments. */
+  ROUTE_JSON_BODY     = 1 << 0,
+  /* Success is answered as NestJS does: 201 to a POST, 200 to a GET. */
+  ROUTE_NEST_STATUS   = 1 << 1,
+  /* A GET that changes state: the gate checks its Origin as a POST's, HEAD
+   * is not answered, and the answer says `method: "GET"`. */
+  ROUTE_CHANGING_GET  = 1 << 2,
+};
+
 /* One route: a dispatcher command, or a route that answers itself. */
 typedef struct
 {
-  const char  *method;          /* GET answers HEAD too; POST takes a JSON body */
-  const char  *path;
-  const char  *command;         /* the dispatcher command, or NULL for @serve */
-  const char  *query_argument;  /* a query parameter passed to the command */
-  ServeFunc    serve;
-  OrderlyRole  role;            /* who may use a @serve route */
+  const char             *method;   /* GET answers HEAD too */
+  const char             *path;
+  const char             *command;  /* the dispatcher command, or NULL for @serve */
+  const OrderlyRestParam *params;   /* query parameters passed to the command */
+  guint                   flags;
+  const char             *member;   /* answer only this member of the command's answer */
+  ServeFunc               serve;
+  OrderlyRole             role;     /* who may use a @serve route */
 } Route;
 
 static void serve_page     (OrderlyRest *self, SoupServerMessage *msg, OrderlyRole role);
 static void serve_session  (OrderlyRest *self, SoupServerMessage *msg, OrderlyRole role);
 static void serve_openapi  (OrderlyRest *self, SoupServerMessage *msg, OrderlyRole role);
 static void serve_metrics  (OrderlyRest *self, SoupServerMessage *msg, OrderlyRole role);
+
+#define PARAMS(...) ((const OrderlyRestParam[]) { __VA_ARGS__, { NULL } })
+#define INT(name, fallback) { name, ORDERLY_REST_PARAM_INT, fallback }
+#define CLAMPED(name, fallback, min, max) { name, ORDERLY_REST_PARAM_INT, fallback, TRUE, min, max }
+#define BOOLEAN(name, fallback) { name, ORDERLY_REST_PARAM_BOOLEAN, fallback }
+#define STRING(name, fallback) { name, ORDERLY_REST_PARAM_STRING, fallback }
 
 static const Route routes[] = {
   /* The dashboard, what it asks about its session, the API description:
@@ -52,18 +74,44 @@ static const Route routes[] = {
   { "GET", "/openapi.json", .serve = serve_openapi },
   { "GET", "/metrics", .serve = serve_metrics, .role = ORDERLY_ROLE_VIEWER },
 
-  /* Commands; the dispatcher says who may use each. */
-  { "GET", "/pedidos", "get-status" },
-  { "GET", "/pedidos/logs", "get-logs", "lines" },
+  /* Orderly's own routes; the dispatcher says who may use each. */
   { "GET", "/queue/counts", "get-queue-counts" },
-  { "GET", "/runs", "get-runs", "limit" },
+  { "GET", "/runs", "get-runs", PARAMS (INT ("limit", NULL)), .member = "runs" },
   { "GET", "/clients", "get-clients" },
+  { "POST", "/generate", "start-generation", .flags = ROUTE_JSON_BODY },
+  { "POST", "/cancel", "cancel-operation", .flags = ROUTE_JSON_BODY },
+  { "POST", "/reset", "reset-system", .flags = ROUTE_JSON_BODY },
+  { "POST", "/resume", "resume-run", .flags = ROUTE_JSON_BODY },
+
+  /* The Node system's routes, with its query parameters and defaults. */
+  { "GET", "/pedidos", "get-status" },
+  { "POST", "/pedidos/generate", "start-generation",
+    PARAMS (INT ("quantity", "1000000"), BOOLEAN ("force", "false"),
+            BOOLEAN ("autoForceIfStale", "true"), BOOLEAN ("returnOnActive", "true")),
+    ROUTE_NEST_STATUS },
+  { "GET", "/pedidos/generate", "start-generation",
+    PARAMS (INT ("quantity", "1000000"), BOOLEAN ("force", "false"),
+            BOOLEAN ("autoForceIfStale", "true"), BOOLEAN ("returnOnActive", "true")),
+    ROUTE_NEST_STATUS | ROUTE_CHANGING_GET },
+  { "POST", "/pedidos/cancel", "cancel-operation",
+    PARAMS (BOOLEAN ("purge", "true"), BOOLEAN ("removePending", "true"),
+            BOOLEAN ("resetLogs", "false"), INT ("waitTimeoutMs", "10000"),
+            INT ("pollIntervalMs", "500"), BOOLEAN ("resetPhaseToIdle", "true")),
+    ROUTE_NEST_STATUS },
+  { "POST", "/pedidos/reset", "reset-system", .flags = ROUTE_NEST_STATUS },
+  { "GET", "/pedidos/logs", "get-logs", PARAMS (INT ("lines", "500")) },
+  { "GET", "/pedidos/runs", "get-runs", PARAMS (CLAMPED ("limit", "20", 1, 200)) },
+  { "GET", "/pedidos/health/queue", "get-queue-health" },
+  { "GET", "/orders", "get-orders" },
+  { "GET", "/health/live", "get-liveness" },
   { "GET", "/health/ready", "get-health" },
-  { "POST", "/generate", "start-generation" },
-  { "POST", "/cancel", "cancel-operation" },
-  { "POST", "/reset", "reset-system" },
-  { "POST", "/resume", "resume-run" },
 };
+
+#undef PARAMS
+#undef INT
+#undef CLAMPED
+#undef BOOLEAN
+#undef STRING
 
 static void
 orderly_rest_finalize (GObject *object)
@@ -108,7 +156,8 @@ find_route (const char *method,
         continue;
       *path_known = TRUE;
       if (g_str_equal (routes[i].method, method) ||
-          (g_str_equal (method, "HEAD") && g_str_equal (routes[i].method, "GET")))
+          (g_str_equal (method, "HEAD") && g_str_equal (routes[i].method, "GET") &&
+           !(routes[i].flags & ROUTE_CHANGING_GET)))
         return &routes[i];
     }
   return NULL;
@@ -185,8 +234,9 @@ body_too_large (SoupServerMessage *msg)
          soup_message_headers_get_content_length (headers) > ORDERLY_SERVER_MAX_BODY;
 }
 
-/* The command's arguments: the JSON body of a POST, or the route's query
- * parameter. FALSE when @msg has been answered with an error. */
+/* The command's arguments: the JSON body of a POST that takes one, or the
+ * route's query parameters. FALSE when @msg has been answered with an
+ * error. */
 static gboolean
 parse_arguments (SoupServerMessage  *msg,
                  GHashTable         *query,
@@ -195,7 +245,7 @@ parse_arguments (SoupServerMessage  *msg,
 {
   *arguments = NULL;
 
-  if (g_str_equal (route->method, "POST"))
+  if (route->flags & ROUTE_JSON_BODY)
     {
       g_autoptr(GBytes) body = NULL;
       g_autoptr(JsonParser) parser = NULL;
@@ -222,17 +272,39 @@ parse_arguments (SoupServerMessage  *msg,
         }
       *arguments = json_node_ref (json_parser_get_root (parser));
     }
-  else if (route->query_argument != NULL && query != NULL &&
-           g_hash_table_lookup (query, route->query_argument) != NULL)
+  else if (route->params != NULL)
     {
-      JsonObject *object = json_object_new ();
+      g_autoptr(GError) error = NULL;
 
-      json_object_set_string_member (object, route->query_argument,
-                                     g_hash_table_lookup (query, route->query_argument));
-      *arguments = json_node_new (JSON_NODE_OBJECT);
-      json_node_take_object (*arguments, object);
+      *arguments = orderly_rest_params_parse (route->params, query, &error);
+      if (*arguments == NULL)
+        {
+          orderly_response_error (msg, 400, error->message);
+          return FALSE;
+        }
     }
   return TRUE;
+}
+
+/* The answer as the route gives it: one member of it, the status codes of
+ * NestJS, the method of a GET that changes state. */
+static JsonNode *
+shape_answer (const Route *route,
+              JsonNode    *answer,
+              guint       *status_code)
+{
+  JsonObject *object = JSON_NODE_HOLDS_OBJECT (answer) ? json_node_get_object (answer) : NULL;
+
+  if (*status_code >= 300 || object == NULL)
+    return json_node_ref (answer);
+
+  if (route->flags & ROUTE_NEST_STATUS)
+    *status_code = g_str_equal (route->method, "POST") ? 201 : 200;
+  if (route->flags & ROUTE_CHANGING_GET)
+    json_object_set_string_member (object, "method", "GET");
+  if (route->member != NULL && json_object_has_member (object, route->member))
+    return json_object_dup_member (object, route->member);
+  return json_node_ref (answer);
 }
 
 static void
@@ -241,11 +313,14 @@ command_answered_cb (GObject      *object,
                      gpointer      user_data)
 {
   g_autoptr(SoupServerMessage) msg = user_data;
+  const Route *route = g_object_get_data (G_OBJECT (msg), ROUTE_KEY);
   g_autoptr(JsonNode) answer = NULL;
+  g_autoptr(JsonNode) body = NULL;
   guint status_code = 0;
 
   answer = orderly_dispatcher_dispatch_finish (ORDERLY_DISPATCHER (object), result, &status_code);
-  orderly_response_json (msg, status_code, answer);
+  body = shape_answer (route, answer, &status_code);
+  orderly_response_json (msg, status_code, body);
   soup_server_message_unpause (msg);
 }
 
@@ -262,6 +337,7 @@ run_command (OrderlyRest       *self,
     return;
   /* The answer may come once the engine has done the work: the request
    * waits, the main loop does not. */
+  g_object_set_data (G_OBJECT (msg), ROUTE_KEY, (gpointer) route);
   soup_server_message_pause (msg);
   orderly_dispatcher_dispatch_async (self->dispatcher, route->command, arguments, role,
                                      command_answered_cb, g_object_ref (msg));
@@ -302,6 +378,7 @@ server_cb (SoupServer        *server,
   const char *method = soup_server_message_get_method (msg);
   OrderlyRole role = ORDERLY_ROLE_NONE;
   const Route *route;
+  OrderlyGateFlags flags;
   gboolean path_known;
   gboolean open;
 
@@ -326,8 +403,10 @@ server_cb (SoupServer        *server,
   route = find_route (method, path, &path_known);
   open = route != NULL ? route_role (route) == ORDERLY_ROLE_NONE
                        : is_get (method) && orderly_web_has_file (path);
-  if (!orderly_gate_check_request (self->gate, msg, query,
-                                   open ? ORDERLY_GATE_OPEN : ORDERLY_GATE_DEFAULT, &role))
+  flags = open ? ORDERLY_GATE_OPEN : ORDERLY_GATE_DEFAULT;
+  if (route != NULL && (route->flags & ROUTE_CHANGING_GET))
+    flags |= ORDERLY_GATE_CHANGES_STATE;
+  if (!orderly_gate_check_request (self->gate, msg, query, flags, &role))
     {
       orderly_metrics_set_route (msg, "refused");
       return;

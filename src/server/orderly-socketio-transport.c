@@ -327,14 +327,27 @@ event_handled_cb (GObject      *object,
   PendingEvent *pending = user_data;
   OrderlySioSocket *socket = pending->socket;
   g_autoptr(JsonNode) answer = NULL;
+  g_autoptr(JsonNode) notice = NULL;
   g_autoptr(JsonArray) reply = NULL;
+  const char *notice_name = NULL;
   OrderlyDispatcherReply kind;
 
-  kind = orderly_dispatcher_handle_event_finish (ORDERLY_DISPATCHER (object), result, &answer, NULL);
+  kind = orderly_dispatcher_handle_event_finish (ORDERLY_DISPATCHER (object), result, &answer, NULL,
+                                                 &notice_name, &notice);
   /* The client may have gone meanwhile. */
   if (peer_for_socket (socket) == NULL)
-    kind = ORDERLY_DISPATCHER_REPLY_NONE;
+    {
+      kind = ORDERLY_DISPATCHER_REPLY_NONE;
+      g_clear_pointer (&notice, json_node_unref);
+    }
 
+  if (notice != NULL)
+    {
+      g_autoptr(JsonArray) notice_args = json_array_new ();
+
+      json_array_add_element (notice_args, g_steal_pointer (&notice));
+      orderly_sio_socket_emit_args (socket, notice_name, notice_args, NULL);
+    }
   switch (kind)
     {
     case ORDERLY_DISPATCHER_REPLY_STATUS:

@@ -263,13 +263,18 @@ event_handled_cb (GObject      *object,
   PendingEvent *pending = user_data;
   OrderlyWsClient *self = pending->self;
   g_autoptr(JsonNode) answer = NULL;
+  g_autoptr(JsonNode) notice = NULL;
+  const char *notice_name = NULL;
   guint status_code = 0;
   OrderlyDispatcherReply kind;
 
-  kind = orderly_dispatcher_handle_event_finish (ORDERLY_DISPATCHER (object), result, &answer, &status_code);
+  kind = orderly_dispatcher_handle_event_finish (ORDERLY_DISPATCHER (object), result, &answer, &status_code,
+                                                 &notice_name, &notice);
   /* The client may have gone meanwhile. */
   if (!is_open (self))
     kind = ORDERLY_DISPATCHER_REPLY_NONE;
+  else if (notice != NULL)
+    send_reply (self, notice_name, NULL, notice);
 
   switch (kind)
     {

@@ -140,7 +140,7 @@ test_dispatcher_roles (Fixture       *fixture,
     g_autoptr(JsonNode) clients = dispatch (fixture, "get-clients", NULL, ORDERLY_ROLE_VIEWER, &status);
 
     assert_error (clients, status, 403, "Forbidden");
-    g_assert_cmpstr (json_object_get_string_member (json_node_get_object (health), "status"), ==, "ok");
+    g_assert_cmpstr (json_object_get_string_member (json_node_get_object (health), "status"), ==, "ready");
   }
 }
 
@@ -220,13 +220,39 @@ test_dispatcher_run (Fixture       *fixture,
 
   runs = dispatch (fixture, "get-runs", NULL, ORDERLY_ROLE_VIEWER, &status);
   g_assert_cmpuint (status, ==, 200);
-  g_assert_cmpuint (json_array_get_length (json_node_get_array (runs)), ==, 2);
+  object = json_node_get_object (runs);
+  g_assert_cmpint (json_object_get_int_member (object, "count"), ==, 2);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (object, "runs")), ==, 2);
 
   reset_done = dispatch (fixture, "reset-system", NULL, ORDERLY_ROLE_OPERATOR, &status);
   g_assert_cmpuint (status, ==, 200);
   object = json_node_get_object (reset_done);
   g_assert_cmpint (json_object_get_int_member (object, "deletedRuns"), ==, 2);
   g_assert_true (json_object_get_boolean_member (object, "queueCleared"));
+}
+
+/* A client event as a live transport hands it over, with the notice the
+ * client gets first. */
+static OrderlyDispatcherReply
+handle_with_notice (Fixture     *fixture,
+                    const char  *event,
+                    const char  *arguments,
+                    OrderlyRole  role,
+                    gboolean     wants_ack,
+                    JsonNode   **answer,
+                    guint       *status,
+                    const char **notice_name,
+                    JsonNode   **notice)
+{
+  g_autoptr(JsonNode) args = arguments ? json_from_string (arguments, NULL) : NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+
+  orderly_dispatcher_handle_event_async (fixture->dispatcher, event, args, role, wants_ack,
+                                         got_result_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return orderly_dispatcher_handle_event_finish (fixture->dispatcher, result, answer, status,
+                                                 notice_name, notice);
 }
 
 static OrderlyDispatcherReply
@@ -238,14 +264,7 @@ handle (Fixture     *fixture,
         JsonNode   **answer,
         guint       *status)
 {
-  g_autoptr(JsonNode) args = arguments ? json_from_string (arguments, NULL) : NULL;
-  g_autoptr(GAsyncResult) result = NULL;
-
-  orderly_dispatcher_handle_event_async (fixture->dispatcher, event, args, role, wants_ack,
-                                         got_result_cb, &result);
-  while (result == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  return orderly_dispatcher_handle_event_finish (fixture->dispatcher, result, answer, status);
+  return handle_with_notice (fixture, event, arguments, role, wants_ack, answer, status, NULL, NULL);
 }
 
 /* What a live transport sends back for each client event. */
@@ -290,6 +309,76 @@ test_dispatcher_replies (Fixture       *fixture,
   g_assert_cmpuint (status, ==, 200);
 }
 
+static void
+assert_notice (const char *name,
+               JsonNode   *notice,
+               const char *expected,
+               const char *message)
+{
+  JsonObject *object;
+
+  g_assert_cmpstr (name, ==, expected);
+  g_assert_nonnull (notice);
+  object = json_node_get_object (notice);
+  g_assert_cmpstr (json_object_get_string_member (object, "message"), ==, message);
+  g_assert_true (json_node_get_value_type (json_object_get_member (object, "timestamp")) == G_TYPE_INT64);
+  g_assert_cmpint (json_object_get_int_member (object, "timestamp"), >, 1600000000000);
+}
+
+/* The Node system's four client events get its reply events, once they have
+ * really been done, and acks that say acknowledged beside the real answer. */
+static void
+test_dispatcher_notices (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autoptr(JsonNode) answer = NULL;
+  g_autoptr(JsonNode) notice = NULL;
+  const char *name = NULL;
+  guint status = 0;
+
+  g_assert_cmpint (handle_with_notice (fixture, "get-status", NULL, ORDERLY_ROLE_VIEWER, FALSE, &answer,
+                                       &status, &name, &notice), ==, ORDERLY_DISPATCHER_REPLY_STATUS);
+  assert_notice (name, notice, "status-request-acknowledged", "Status request received");
+  g_clear_pointer (&notice, json_node_unref);
+  g_assert_cmpint (handle_with_notice (fixture, "get-status", NULL, ORDERLY_ROLE_VIEWER, TRUE, &answer,
+                                       &status, &name, &notice), ==, ORDERLY_DISPATCHER_REPLY_ACK);
+  assert_notice (name, notice, "status-request-acknowledged", "Status request received");
+  g_assert_true (json_object_get_boolean_member (json_node_get_object (answer), "acknowledged"));
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (answer), "phase"), ==, "IDLE");
+  g_clear_pointer (&notice, json_node_unref);
+  g_clear_pointer (&answer, json_node_unref);
+
+  /* Refused: no notice, no acknowledgement. */
+  g_assert_cmpint (handle_with_notice (fixture, "start-generation", "{\"quantity\":5}", ORDERLY_ROLE_VIEWER,
+                                       TRUE, &answer, &status, &name, &notice), ==, ORDERLY_DISPATCHER_REPLY_ACK);
+  g_assert_null (notice);
+  g_assert_null (name);
+  g_assert_false (json_object_has_member (json_node_get_object (answer), "acknowledged"));
+  g_clear_pointer (&answer, json_node_unref);
+
+  orderly_engine_set_work_us (fixture->engine, 200);
+  g_assert_cmpint (handle_with_notice (fixture, "start-generation", "{\"quantity\":5000}", ORDERLY_ROLE_OPERATOR,
+                                       TRUE, &answer, &status, &name, &notice), ==, ORDERLY_DISPATCHER_REPLY_ACK);
+  assert_notice (name, notice, "generation-started", "Starting generation of 5000 orders");
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (notice), "quantity"), ==, 5000);
+  g_assert_true (json_object_get_boolean_member (json_node_get_object (answer), "acknowledged"));
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (answer), "quantity"), ==, 5000);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (answer), "runId"), >, 0);
+  g_clear_pointer (&notice, json_node_unref);
+  g_clear_pointer (&answer, json_node_unref);
+
+  g_assert_cmpint (handle_with_notice (fixture, "cancel-operation", NULL, ORDERLY_ROLE_OPERATOR, FALSE, &answer,
+                                       &status, &name, &notice), ==, ORDERLY_DISPATCHER_REPLY_NONE);
+  assert_notice (name, notice, "operation-cancelled", "Operation cancellation requested");
+  g_assert_false (orderly_engine_is_running (fixture->engine));
+  g_clear_pointer (&notice, json_node_unref);
+
+  g_assert_cmpint (handle_with_notice (fixture, "reset-system", NULL, ORDERLY_ROLE_OPERATOR, TRUE, &answer,
+                                       &status, &name, &notice), ==, ORDERLY_DISPATCHER_REPLY_ACK);
+  assert_notice (name, notice, "system-reset", "System reset initiated");
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (answer), "deletedRuns"), ==, 1);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -301,6 +390,7 @@ main (int   argc,
   g_test_add ("/orderly/dispatcher/bad-input", Fixture, NULL, fixture_setup, test_dispatcher_bad_input, fixture_teardown);
   g_test_add ("/orderly/dispatcher/replies", Fixture, NULL, fixture_setup, test_dispatcher_replies, fixture_teardown);
   g_test_add ("/orderly/dispatcher/run", Fixture, NULL, fixture_setup, test_dispatcher_run, fixture_teardown);
+  g_test_add ("/orderly/dispatcher/notices", Fixture, NULL, fixture_setup, test_dispatcher_notices, fixture_teardown);
 
   return g_test_run ();
 }

@@ -176,7 +176,9 @@ test_rest_run (ServerFixture *fixture,
   logs = server_fixture_request (fixture, "GET", "/pedidos/logs?lines=2", TEST_VIEWER_TOKEN, NULL, &status);
   g_assert_cmpuint (status, ==, 200);
   object = object_of (logs);
-  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (object, "processLog")), ==, 2);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (object, "entries")), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (object, "processLog"),
+                                                  "phase"), ==, "ABORTED");
   g_assert_true (json_object_has_member (object, "queueStatus"));
   g_assert_true (json_object_has_member (object, "quickStats"));
   object = json_object_get_object_member (object, "logs");
@@ -254,7 +256,8 @@ test_rest_open_routes (ServerFixture *fixture,
   JsonObject *object = object_of (health);
 
   g_assert_cmpuint (status, ==, 200);
-  g_assert_cmpstr (json_object_get_string_member (object, "status"), ==, "ok");
+  g_assert_cmpstr (json_object_get_string_member (object, "status"), ==, "ready");
+  g_assert_true (json_object_has_member (object, "ts"));
   g_assert_true (json_object_has_member (object, "timestamp"));
   g_assert_true (json_object_has_member (object, "uptime"));
   g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (object, "services"),
