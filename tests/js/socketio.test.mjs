@@ -105,7 +105,7 @@ function checkWholeRun(recorder, quantity) {
   assert.equal(names[1], 'status');
   const connected = recorder.events[0].data;
   assert.equal(typeof connected.clientId, 'string');
-  assert.equal(typeof connected.timestamp, 'string');
+  assert.equal(typeof connected.timestamp, 'number');
   assert.ok(names.includes('progress'), 'progress events');
   const logs = recorder.events.filter((e) => e.name === 'log').map((e) => e.data);
   assert.ok(logs.length >= 3, `log events: ${logs.length}`);
