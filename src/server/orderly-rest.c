@@ -6,7 +6,6 @@
 #include "orderly-login.h"
 #include "orderly-response.h"
 #include "orderly-rest.h"
-#include "orderly-rest-params.h"
 #include "orderly-server-limits.h"
 #include "orderly-web.h"
 
@@ -503,4 +502,33 @@ orderly_rest_new (SoupServer        *server,
   soup_server_add_early_handler (server, NULL, early_cb, g_object_ref (self), g_object_unref);
   soup_server_add_handler (server, NULL, server_cb, g_object_ref (self), g_object_unref);
   return self;
+}
+
+/**
+ * orderly_rest_get_route:
+ * @position: from 0
+ * @method: (out) (optional): its method
+ * @path: (out) (optional): its path
+ * @params: (out) (optional) (nullable): its query parameters, ending with a
+ *   %NULL name
+ *
+ * One row of the route table, for what describes the API.
+ *
+ * Returns: %FALSE past the last route
+ */
+gboolean
+orderly_rest_get_route (guint                    position,
+                        const char             **method,
+                        const char             **path,
+                        const OrderlyRestParam **params)
+{
+  if (position >= G_N_ELEMENTS (routes))
+    return FALSE;
+  if (method != NULL)
+    *method = routes[position].method;
+  if (path != NULL)
+    *path = routes[position].path;
+  if (params != NULL)
+    *params = routes[position].params;
+  return TRUE;
 }

@@ -6,6 +6,7 @@
 #include "orderly-dispatcher.h"
 #include "orderly-gate.h"
 #include "orderly-metrics.h"
+#include "orderly-rest-params.h"
 
 G_BEGIN_DECLS
 
@@ -23,9 +24,13 @@ G_BEGIN_DECLS
  */
 G_DECLARE_FINAL_TYPE (OrderlyRest, orderly_rest, ORDERLY, REST, GObject)
 
-OrderlyRest *orderly_rest_new (SoupServer        *server,
-                               OrderlyGate       *gate,
-                               OrderlyDispatcher *dispatcher,
-                               OrderlyMetrics    *metrics);
+OrderlyRest *orderly_rest_new       (SoupServer              *server,
+                                     OrderlyGate             *gate,
+                                     OrderlyDispatcher       *dispatcher,
+                                     OrderlyMetrics          *metrics);
+gboolean     orderly_rest_get_route (guint                    position,
+                                     const char             **method,
+                                     const char             **path,
+                                     const OrderlyRestParam **params);
 
 G_END_DECLS
