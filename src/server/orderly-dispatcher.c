@@ -144,17 +144,25 @@ orderly_dispatcher_status_body (OrderlyStatus *status,
 static const OrderlyCommand *
 find_command (const char *name)
 {
+  const struct
+  {
+    const OrderlyCommand *commands;
+    guint                 n_commands;
+  } tables[] = {
+    { _orderly_dispatcher_commands, _orderly_dispatcher_n_commands },
+    { _orderly_dispatcher_queue_commands, _orderly_dispatcher_n_queue_commands },
+    { _orderly_dispatcher_node_commands, _orderly_dispatcher_n_node_commands },
+  };
+
   if (name == NULL)
     return NULL;
-  for (guint i = 0; i < _orderly_dispatcher_n_commands; i++)
+  for (guint t = 0; t < G_N_ELEMENTS (tables); t++)
     {
-      if (g_str_equal (_orderly_dispatcher_commands[i].name, name))
-        return &_orderly_dispatcher_commands[i];
-    }
-  for (guint i = 0; i < _orderly_dispatcher_n_node_commands; i++)
-    {
-      if (g_str_equal (_orderly_dispatcher_node_commands[i].name, name))
-        return &_orderly_dispatcher_node_commands[i];
+      for (guint i = 0; i < tables[t].n_commands; i++)
+        {
+          if (g_str_equal (tables[t].commands[i].name, name))
+            return &tables[t].commands[i];
+        }
     }
   return NULL;
 }

@@ -16,23 +16,37 @@ G_BEGIN_DECLS
  * Every command of the API, by name, whatever transport it came by. REST,
  * /ws and Socket.IO only translate to and from it.
  *
- * Commands and their arguments (a JSON object, or %NULL):
+ * Commands and their arguments (a JSON object, or %NULL), with the REST
+ * routes that run them:
  *
- * | command            | arguments          | role     | REST route              |
- * |--------------------|--------------------|----------|-------------------------|
- * | `get-status`       |                    | viewer   | GET /pedidos            |
- * | `get-logs`         | `{lines}`          | viewer   | GET /pedidos/logs       |
- * | `get-queue-counts` |                    | viewer   | GET /queue/counts       |
- * | `get-runs`         | `{limit}`          | viewer   | GET /runs               |
- * | `get-health`       |                    | none     | GET /health/ready       |
- * | `get-clients`      |                    | operator | GET /clients            |
- * | `start-generation` | `{quantity,force}` | operator | POST /generate          |
- * | `cancel-operation` |                    | operator | POST /cancel            |
- * | `reset-system`     |                    | operator | POST /reset             |
- * | `resume-run`       |                    | operator | POST /resume            |
+ * | command                 | arguments                        | role     | REST route                                 |
+ * |-------------------------|----------------------------------|----------|--------------------------------------------|
+ * | `get-status`            |                                  | viewer   | GET /pedidos                               |
+ * | `get-logs`              | `{lines}`                        | viewer   | GET /pedidos/logs                          |
+ * | `get-runs`              | `{limit}`                        | viewer   | GET /runs, GET /pedidos/runs               |
+ * | `get-queue-counts`      |                                  | viewer   | GET /queue/counts, GET /pedidos/queue/status |
+ * | `get-queue-health`      |                                  | viewer   | GET /pedidos/health/queue                  |
+ * | `get-orders`            |                                  | viewer   | GET /orders                                |
+ * | `get-health`            |                                  | none     | GET /health/ready                          |
+ * | `get-liveness`          |                                  | none     | GET /health/live                           |
+ * | `get-clients`           |                                  | operator | GET /clients                               |
+ * | `start-generation`      | `{quantity, force, autoForceIfStale, returnOnActive}` | operator | POST /generate, POST and GET /pedidos/generate |
+ * | `cancel-operation`      | `{purge, removePending, resetLogs, waitTimeoutMs, pollIntervalMs, resetPhaseToIdle}` | operator | POST /cancel, POST /pedidos/cancel |
+ * | `reset-system`          |                                  | operator | POST /reset, POST /pedidos/reset           |
+ * | `resume-run`            |                                  | operator | POST /resume                               |
+ * | `pause-queue`           |                                  | operator | POST /pedidos/queue/pause                  |
+ * | `resume-queue`          |                                  | operator | POST /pedidos/queue/resume                 |
+ * | `clean-queue`           | `{state, grace, limit}`          | operator | POST /pedidos/queue/clean                  |
+ * | `purge-queue`           | `{obliterate}`                   | operator | POST /pedidos/queue/purge                  |
+ * | `close-queue`           |                                  | operator | POST /pedidos/queue/close                  |
+ * | `retry-failed`          |                                  | operator | POST /pedidos/queue/retry-failed           |
+ * | `recover-stuck`         | `{maxJobs}`                      | operator | POST /pedidos/queue/recover-stuck          |
+ * | `list-jobs`             | `{types, start, end, includeData}` | viewer | GET /pedidos/queue/jobs                    |
+ * | `get-queue-diagnostics` |                                  | viewer   | GET /diagnostics/queue                     |
  *
- * A command is a function and a row of the table in
- * orderly-dispatcher-commands.c.
+ * A command is a function and a row of a table: Orderly's in
+ * orderly-dispatcher-commands.c, the queue's in orderly-dispatcher-queue.c,
+ * the Node system's own in orderly-dispatcher-node.c.
  *
  * The answer is the REST body with its HTTP status, or the error object
  * `{statusCode, message, error}`; an unknown command is answered 404.
