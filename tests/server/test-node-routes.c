@@ -269,6 +269,71 @@ test_node_openapi (ServerFixture *fixture,
     }
 }
 
+static gboolean
+is_number_member (JsonObject *object,
+                  const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  return node != NULL && JSON_NODE_HOLDS_VALUE (node) &&
+         (json_node_get_value_type (node) == G_TYPE_INT64 || json_node_get_value_type (node) == G_TYPE_DOUBLE);
+}
+
+/* /ws keeps its envelope and carries the Node system's payloads: numeric
+ * timestamps, version 2 and monoMs, its reply events before the reply. */
+static void
+test_node_ws_payloads (ServerFixture *fixture,
+                       gconstpointer  data)
+{
+  g_autoptr(TestWs) ws = test_ws_connect (fixture, "/ws", TEST_OPERATOR_TOKEN, NULL);
+  g_autoptr(JsonNode) connected = NULL;
+  g_autoptr(JsonNode) status = NULL;
+  g_autoptr(JsonNode) acknowledged = NULL;
+  g_autoptr(JsonNode) asked = NULL;
+  g_autoptr(JsonNode) started = NULL;
+  g_autoptr(JsonNode) ack = NULL;
+  g_autoptr(JsonNode) progress = NULL;
+  JsonObject *object;
+
+  g_assert_no_error (ws->error);
+  connected = test_ws_wait_event (ws, "connected", 2000);
+  g_assert_true (is_number_member (test_event_data_object (connected), "timestamp"));
+  status = test_ws_wait_event (ws, "status", 2000);
+  object = test_event_data_object (status);
+  g_assert_true (is_number_member (object, "timestamp"));
+  g_assert_true (is_number_member (object, "monoMs"));
+  g_assert_cmpint (json_object_get_int_member (object, "version"), ==, 2);
+
+  test_ws_send (ws, "{\"event\":\"get-status\"}");
+  acknowledged = test_ws_next (ws, 2000);
+  g_assert_cmpstr (test_event_name (acknowledged), ==, "status-request-acknowledged");
+  g_assert_cmpstr (json_object_get_string_member (test_event_data_object (acknowledged), "message"), ==,
+                   "Status request received");
+  asked = test_ws_next (ws, 2000);
+  g_assert_cmpstr (test_event_name (asked), ==, "status");
+
+  orderly_engine_set_work_us (fixture->engine, 100);
+  test_ws_send (ws, "{\"event\":\"start-generation\",\"id\":7,\"data\":{\"quantity\":2000}}");
+  started = test_ws_wait_event (ws, "generation-started", 5000);
+  g_assert_nonnull (started);
+  object = test_event_data_object (started);
+  g_assert_cmpint (json_object_get_int_member (object, "quantity"), ==, 2000);
+  g_assert_cmpstr (json_object_get_string_member (object, "message"), ==, "Starting generation of 2000 orders");
+  ack = test_ws_next (ws, 2000);
+  g_assert_cmpstr (test_event_name (ack), ==, "ack");
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (ack), "id"), ==, 7);
+  object = test_event_data_object (ack);
+  g_assert_true (json_object_get_boolean_member (object, "acknowledged"));
+  g_assert_cmpint (json_object_get_int_member (object, "runId"), >, 0);
+
+  progress = test_ws_wait_event (ws, "progress", 5000);
+  object = test_event_data_object (progress);
+  g_assert_true (is_number_member (object, "timestamp"));
+  g_assert_true (is_number_member (object, "monoMs"));
+  g_assert_cmpint (json_object_get_int_member (object, "version"), ==, 2);
+  server_fixture_wait_phase (fixture, orderly_phase_is_terminal, 30000);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -280,6 +345,7 @@ main (int   argc,
   ADD ("/orderly/node-routes/changing-get", test_node_changing_get, FIXTURE_DEFAULT);
   ADD ("/orderly/node-routes/preflight", test_node_preflight, FIXTURE_DEFAULT);
   ADD ("/orderly/node-routes/openapi", test_node_openapi, FIXTURE_DEFAULT);
+  ADD ("/orderly/node-routes/ws-payloads", test_node_ws_payloads, FIXTURE_DEFAULT);
 
   return g_test_run ();
 }
