@@ -176,7 +176,7 @@ command_get_health (OrderlyDispatcher  *self,
   double uptime = (g_get_monotonic_time () - self->started_us) / (double) G_USEC_PER_SEC;
 
   _orderly_dispatcher_set_time (object, "timestamp", g_get_real_time ());
-  json_object_set_double_member (object, "uptime", round (uptime * 1000) / 1000);
+  _orderly_dispatcher_set_number (object, "uptime", uptime);
   json_object_set_string_member (services, "database", "connected");
   json_object_set_object_member (object, "services", services);
   return _orderly_dispatcher_take_object (object);

@@ -245,6 +245,23 @@ server_fixture_send (ServerFixture *fixture,
 }
 
 /* Returns the parsed body, or NULL when it is not JSON. */
+/* Sends @msg and returns its status, the body dropped. */
+guint
+server_fixture_send_status (ServerFixture *fixture,
+                            SoupMessage   *msg)
+{
+  G_GNUC_UNUSED g_autoptr(GBytes) body = server_fixture_send (fixture, msg);
+
+  return soup_message_get_status (msg);
+}
+
+const char *
+test_response_header (SoupMessage *msg,
+                      const char  *name)
+{
+  return soup_message_headers_get_one (soup_message_get_response_headers (msg), name);
+}
+
 JsonNode *
 server_fixture_request (ServerFixture *fixture,
                         const char    *method,

@@ -65,6 +65,10 @@ SoupMessage *server_fixture_message    (ServerFixture  *fixture,
                                         const char     *body);
 GBytes     *server_fixture_send        (ServerFixture  *fixture,
                                         SoupMessage    *msg);
+guint       server_fixture_send_status (ServerFixture  *fixture,
+                                        SoupMessage    *msg);
+const char *test_response_header       (SoupMessage    *msg,
+                                        const char     *name);
 JsonNode   *server_fixture_request     (ServerFixture  *fixture,
                                         const char     *method,
                                         const char     *path,

@@ -15,22 +15,6 @@
 #define ADD(path, func, flags) \
   g_test_add (path, ServerFixture, GUINT_TO_POINTER (flags), server_fixture_setup, func, server_fixture_teardown)
 
-static const char *
-header (SoupMessage *msg,
-        const char  *name)
-{
-  return soup_message_headers_get_one (soup_message_get_response_headers (msg), name);
-}
-
-static guint
-send_status (ServerFixture *fixture,
-             SoupMessage   *msg)
-{
-  G_GNUC_UNUSED g_autoptr(GBytes) body = server_fixture_send (fixture, msg);
-
-  return soup_message_get_status (msg);
-}
-
 static JsonObject *
 parse (const OrderlyRestParam  *params,
        const char              *query_string,
@@ -159,7 +143,7 @@ test_node_changing_get (ServerFixture *fixture,
       if (refused[i].header != NULL)
         soup_message_headers_replace (soup_message_get_request_headers (msg), refused[i].header, refused[i].value);
       g_test_message ("%s with %s: %s", refused[i].method, refused[i].header, refused[i].value);
-      g_assert_cmpuint (send_status (fixture, msg), ==, refused[i].status);
+      g_assert_cmpuint (server_fixture_send_status (fixture, msg), ==, refused[i].status);
       g_assert_false (orderly_engine_is_running (fixture->engine));
     }
 
@@ -168,7 +152,7 @@ test_node_changing_get (ServerFixture *fixture,
   soup_message_headers_replace (soup_message_get_request_headers (started), "Sec-Fetch-Site", "cross-site");
   body = server_fixture_send (fixture, started);
   g_assert_cmpuint (soup_message_get_status (started), ==, 200);
-  g_assert_cmpstr (header (started, "Access-Control-Allow-Origin"), ==, "http://localhost:3000");
+  g_assert_cmpstr (test_response_header (started, "Access-Control-Allow-Origin"), ==, "http://localhost:3000");
   answer = json_from_string (g_bytes_get_data (body, NULL), NULL);
   g_assert_cmpstr (json_object_get_string_member (json_node_get_object (answer), "method"), ==, "GET");
   g_assert_cmpint (json_object_get_int_member (json_node_get_object (answer), "quantity"), ==, 100000);
@@ -204,10 +188,10 @@ test_node_preflight (ServerFixture *fixture,
       soup_message_headers_replace (request, "Access-Control-Request-Method", "GET");
       if (cases[i].requested != NULL)
         soup_message_headers_replace (request, "Access-Control-Request-Headers", cases[i].requested);
-      g_assert_cmpuint (send_status (fixture, msg), ==, 204);
-      g_assert_cmpstr (header (msg, "Access-Control-Allow-Origin"), ==, "http://localhost:3000");
-      g_assert_cmpstr (header (msg, "Access-Control-Allow-Headers"), ==, cases[i].allowed);
-      g_assert_nonnull (strstr (header (msg, "Access-Control-Allow-Methods"), "POST"));
+      g_assert_cmpuint (server_fixture_send_status (fixture, msg), ==, 204);
+      g_assert_cmpstr (test_response_header (msg, "Access-Control-Allow-Origin"), ==, "http://localhost:3000");
+      g_assert_cmpstr (test_response_header (msg, "Access-Control-Allow-Headers"), ==, cases[i].allowed);
+      g_assert_nonnull (strstr (test_response_header (msg, "Access-Control-Allow-Methods"), "POST"));
     }
 }
 

@@ -32,22 +32,6 @@ assert_error_body (JsonNode *node,
   g_assert_true (json_object_has_member (object, "error"));
 }
 
-static const char *
-header (SoupMessage *msg,
-        const char  *name)
-{
-  return soup_message_headers_get_one (soup_message_get_response_headers (msg), name);
-}
-
-static guint
-send_status (ServerFixture *fixture,
-             SoupMessage   *msg)
-{
-  G_GNUC_UNUSED g_autoptr(GBytes) body = server_fixture_send (fixture, msg);
-
-  return soup_message_get_status (msg);
-}
-
 static void
 test_rest_listening (ServerFixture *fixture,
                      gconstpointer  data)
@@ -287,9 +271,9 @@ test_rest_open_routes (ServerFixture *fixture,
 
     g_assert_nonnull (strstr (page_text, "<html"));
   }
-  g_assert_true (g_str_has_prefix (header (page, "Content-Type"), "text/html"));
-  g_assert_nonnull (strstr (header (page, "Content-Security-Policy"), "frame-ancestors 'none'"));
-  g_assert_cmpstr (header (page, "X-Content-Type-Options"), ==, "nosniff");
+  g_assert_true (g_str_has_prefix (test_response_header (page, "Content-Type"), "text/html"));
+  g_assert_nonnull (strstr (test_response_header (page, "Content-Security-Policy"), "frame-ancestors 'none'"));
+  g_assert_cmpstr (test_response_header (page, "X-Content-Type-Options"), ==, "nosniff");
 }
 
 static void
@@ -333,7 +317,7 @@ test_rest_clients_and_metrics (ServerFixture *fixture,
   metrics = server_fixture_message (fixture, "GET", "/metrics", TEST_VIEWER_TOKEN, NULL);
   text = server_fixture_send (fixture, metrics);
   g_assert_cmpuint (soup_message_get_status (metrics), ==, 200);
-  g_assert_true (g_str_has_prefix (header (metrics, "Content-Type"), "text/plain"));
+  g_assert_true (g_str_has_prefix (test_response_header (metrics, "Content-Type"), "text/plain"));
   exposition = g_strndup (g_bytes_get_data (text, NULL), g_bytes_get_size (text));
   for (guint i = 0; i < G_N_ELEMENTS (families); i++)
     {
@@ -346,7 +330,7 @@ test_rest_clients_and_metrics (ServerFixture *fixture,
   {
     g_autoptr(SoupMessage) anonymous = server_fixture_message (fixture, "GET", "/metrics", NULL, NULL);
 
-    g_assert_cmpuint (send_status (fixture, anonymous), ==, 401);
+    g_assert_cmpuint (server_fixture_send_status (fixture, anonymous), ==, 401);
   }
 }
 
@@ -385,10 +369,10 @@ test_rest_auth (ServerFixture *fixture,
   {
     g_autoptr(SoupMessage) msg = server_fixture_message (fixture, "GET", "/pedidos", TEST_VIEWER_TOKEN, NULL);
 
-    g_assert_cmpuint (send_status (fixture, msg), ==, 200);
-    g_assert_cmpstr (header (msg, "X-Content-Type-Options"), ==, "nosniff");
-    g_assert_cmpstr (header (msg, "Cache-Control"), ==, "no-store");
-    g_assert_nonnull (strstr (header (msg, "Content-Security-Policy"), "frame-ancestors 'none'"));
+    g_assert_cmpuint (server_fixture_send_status (fixture, msg), ==, 200);
+    g_assert_cmpstr (test_response_header (msg, "X-Content-Type-Options"), ==, "nosniff");
+    g_assert_cmpstr (test_response_header (msg, "Cache-Control"), ==, "no-store");
+    g_assert_nonnull (strstr (test_response_header (msg, "Content-Security-Policy"), "frame-ancestors 'none'"));
   }
 }
 
@@ -404,8 +388,8 @@ test_rest_login_cookie (ServerFixture *fixture,
   g_autofree char *value = NULL;
 
   soup_message_add_flags (login, SOUP_MESSAGE_NO_REDIRECT);
-  g_assert_cmpuint (send_status (fixture, login), ==, 303);
-  g_assert_cmpstr (header (login, "Location"), ==, "./");
+  g_assert_cmpuint (server_fixture_send_status (fixture, login), ==, 303);
+  g_assert_cmpstr (test_response_header (login, "Location"), ==, "./");
   cookie = soup_message_headers_get_list (soup_message_get_response_headers (login), "Set-Cookie");
   g_assert_nonnull (cookie);
   g_assert_true (g_str_has_prefix (cookie, "orderly_session=" TEST_VIEWER_TOKEN ";"));
@@ -413,7 +397,7 @@ test_rest_login_cookie (ServerFixture *fixture,
   g_assert_nonnull (strstr (cookie, "SameSite=Strict"));
 
   soup_message_add_flags (bad, SOUP_MESSAGE_NO_REDIRECT);
-  g_assert_cmpuint (send_status (fixture, bad), ==, 303);
+  g_assert_cmpuint (server_fixture_send_status (fixture, bad), ==, 303);
   g_assert_null (soup_message_headers_get_one (soup_message_get_response_headers (bad), "Set-Cookie"));
 
   /* A stale cookie does not keep the page away; the page then asks for a
@@ -426,14 +410,14 @@ test_rest_login_cookie (ServerFixture *fixture,
     soup_message_headers_replace (soup_message_get_request_headers (page), "Cookie", "orderly_session=stale");
     soup_message_headers_replace (soup_message_get_request_headers (session), "Cookie", "orderly_session=stale");
     soup_message_headers_replace (soup_message_get_request_headers (pedidos), "Cookie", "orderly_session=stale");
-    g_assert_cmpuint (send_status (fixture, page), ==, 200);
-    g_assert_cmpuint (send_status (fixture, session), ==, 200);
-    g_assert_cmpuint (send_status (fixture, pedidos), ==, 401);
+    g_assert_cmpuint (server_fixture_send_status (fixture, page), ==, 200);
+    g_assert_cmpuint (server_fixture_send_status (fixture, session), ==, 200);
+    g_assert_cmpuint (server_fixture_send_status (fixture, pedidos), ==, 401);
   }
 
   value = g_strdup_printf ("orderly_session=%s", TEST_VIEWER_TOKEN);
   soup_message_headers_replace (soup_message_get_request_headers (with_cookie), "Cookie", value);
-  g_assert_cmpuint (send_status (fixture, with_cookie), ==, 200);
+  g_assert_cmpuint (server_fixture_send_status (fixture, with_cookie), ==, 200);
 }
 
 static void
@@ -469,7 +453,7 @@ test_rest_origin_and_host (ServerFixture *fixture,
       g_autoptr(SoupMessage) msg = server_fixture_message (fixture, "GET", "/pedidos", TEST_OPERATOR_TOKEN, NULL);
 
       soup_message_headers_replace (soup_message_get_request_headers (msg), "Host", i ? machine_local : machine);
-      g_assert_cmpuint (send_status (fixture, msg), ==, 200);
+      g_assert_cmpuint (server_fixture_send_status (fixture, msg), ==, 200);
     }
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
@@ -483,7 +467,7 @@ test_rest_origin_and_host (ServerFixture *fixture,
         soup_message_headers_replace (headers, "Host", cases[i].host);
       g_test_message ("%s %s Origin %s Host %s", cases[i].method, cases[i].path, cases[i].origin,
                       cases[i].host);
-      g_assert_cmpuint (send_status (fixture, msg), ==, cases[i].status);
+      g_assert_cmpuint (server_fixture_send_status (fixture, msg), ==, cases[i].status);
     }
 
   /* A WebSocket from a foreign page is refused; from the server's own page it is not. */
@@ -510,24 +494,24 @@ test_rest_cors (ServerFixture *fixture,
   orderly_remote_set_allowed_origins (fixture->remote, allowed);
 
   soup_message_headers_replace (soup_message_get_request_headers (listed), "Origin", "https://dash.example.org");
-  g_assert_cmpuint (send_status (fixture, listed), ==, 200);
-  g_assert_cmpstr (header (listed, "Access-Control-Allow-Origin"), ==, "https://dash.example.org");
-  g_assert_cmpstr (header (listed, "Access-Control-Allow-Credentials"), ==, "true");
+  g_assert_cmpuint (server_fixture_send_status (fixture, listed), ==, 200);
+  g_assert_cmpstr (test_response_header (listed, "Access-Control-Allow-Origin"), ==, "https://dash.example.org");
+  g_assert_cmpstr (test_response_header (listed, "Access-Control-Allow-Credentials"), ==, "true");
 
   soup_message_headers_replace (soup_message_get_request_headers (foreign), "Origin", "https://evil.example");
-  g_assert_cmpuint (send_status (fixture, foreign), ==, 200);
-  g_assert_null (header (foreign, "Access-Control-Allow-Origin"));
+  g_assert_cmpuint (server_fixture_send_status (fixture, foreign), ==, 200);
+  g_assert_null (test_response_header (foreign, "Access-Control-Allow-Origin"));
 
   soup_message_headers_replace (soup_message_get_request_headers (preflight), "Origin", "https://dash.example.org");
   soup_message_headers_replace (soup_message_get_request_headers (preflight), "Access-Control-Request-Method", "POST");
-  g_assert_cmpuint (send_status (fixture, preflight), ==, 204);
-  g_assert_cmpstr (header (preflight, "Access-Control-Allow-Origin"), ==, "https://dash.example.org");
-  g_assert_nonnull (strstr (header (preflight, "Access-Control-Allow-Headers"), "Authorization"));
-  g_assert_cmpstr (header (preflight, "Access-Control-Allow-Origin"), !=, "*");
+  g_assert_cmpuint (server_fixture_send_status (fixture, preflight), ==, 204);
+  g_assert_cmpstr (test_response_header (preflight, "Access-Control-Allow-Origin"), ==, "https://dash.example.org");
+  g_assert_nonnull (strstr (test_response_header (preflight, "Access-Control-Allow-Headers"), "Authorization"));
+  g_assert_cmpstr (test_response_header (preflight, "Access-Control-Allow-Origin"), !=, "*");
 
   soup_message_headers_replace (soup_message_get_request_headers (foreign_preflight), "Origin", "https://evil.example");
-  g_assert_cmpuint (send_status (fixture, foreign_preflight), ==, 403);
-  g_assert_null (header (foreign_preflight, "Access-Control-Allow-Origin"));
+  g_assert_cmpuint (server_fixture_send_status (fixture, foreign_preflight), ==, 403);
+  g_assert_null (test_response_header (foreign_preflight, "Access-Control-Allow-Origin"));
 
   /* Engine.IO's polling follows the same rule; "*" never goes out. */
   for (guint i = 0; i < 2; i++)
@@ -537,15 +521,15 @@ test_rest_cors (ServerFixture *fixture,
 
       soup_message_headers_replace (soup_message_get_request_headers (poll), "Origin",
                                     i == 0 ? "https://dash.example.org" : "https://evil.example");
-      g_assert_cmpuint (send_status (fixture, poll), ==, 200);
+      g_assert_cmpuint (server_fixture_send_status (fixture, poll), ==, 200);
       if (i == 0)
         {
-          g_assert_cmpstr (header (poll, "Access-Control-Allow-Origin"), ==, "https://dash.example.org");
-          g_assert_cmpstr (header (poll, "Access-Control-Allow-Credentials"), ==, "true");
+          g_assert_cmpstr (test_response_header (poll, "Access-Control-Allow-Origin"), ==, "https://dash.example.org");
+          g_assert_cmpstr (test_response_header (poll, "Access-Control-Allow-Credentials"), ==, "true");
         }
       else
         {
-          g_assert_null (header (poll, "Access-Control-Allow-Origin"));
+          g_assert_null (test_response_header (poll, "Access-Control-Allow-Origin"));
         }
     }
 }
@@ -643,7 +627,7 @@ test_rest_login_limit (ServerFixture *fixture,
 
       soup_message_headers_replace (soup_message_get_request_headers (other), "Authorization",
                                     "Bearer " TEST_OPERATOR_TOKEN);
-      g_assert_cmpuint (send_status (fixture, other), ==, 200);
+      g_assert_cmpuint (server_fixture_send_status (fixture, other), ==, 200);
     }
 
   /* Still blocked just before the block time has passed, let in after. */
@@ -686,7 +670,7 @@ test_rest_body_limit (ServerFixture *fixture,
     g_autoptr(GInputStream) stream = g_memory_input_stream_new_from_data (g_strdup (large), strlen (large), g_free);
 
     soup_message_set_request_body (chunked, "application/json", stream, -1);
-    g_assert_cmpuint (send_status (fixture, chunked), ==, 413);
+    g_assert_cmpuint (server_fixture_send_status (fixture, chunked), ==, 413);
   }
 
   body = g_strdup_printf ("{\"quantity\": 10%s}", fits);
@@ -732,7 +716,7 @@ test_rest_tls (ServerFixture *fixture,
   /* The session cookie is Secure over https. */
   login = server_fixture_message (fixture, "GET", "/?token=" TEST_VIEWER_TOKEN, NULL, NULL);
   soup_message_add_flags (login, SOUP_MESSAGE_NO_REDIRECT);
-  g_assert_cmpuint (send_status (fixture, login), ==, 303);
+  g_assert_cmpuint (server_fixture_send_status (fixture, login), ==, 303);
   g_assert_nonnull (strstr (soup_message_headers_get_list (soup_message_get_response_headers (login),
                                                            "Set-Cookie"), "; Secure"));
 }
