@@ -3,8 +3,6 @@
 
 #include "config.h"
 
-#include <math.h>
-
 #include "orderly-dispatcher-private.h"
 #include "orderly-json.h"
 
