@@ -293,8 +293,8 @@ parse_job_query (JsonObject       *arguments,
 
   if (arguments != NULL && json_object_has_member (arguments, "types"))
     types = json_object_get_string_member_with_default (arguments, "types", "");
-  if (!_orderly_dispatcher_get_int_argument (arguments, "start", 0, 0, G_MAXINT64, &query->start, error) ||
-      !_orderly_dispatcher_get_int_argument (arguments, "end", 50, 0, G_MAXINT64, &query->end, error) ||
+  if (!_orderly_dispatcher_get_int_argument (arguments, "start", 0, 0, G_MAXINT32, &query->start, error) ||
+      !_orderly_dispatcher_get_int_argument (arguments, "end", 50, 0, G_MAXINT32, &query->end, error) ||
       !_orderly_dispatcher_get_boolean_argument (arguments, "includeData", TRUE, &query->with_data, error))
     return FALSE;
 

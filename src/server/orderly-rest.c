@@ -472,6 +472,9 @@ early_cb (SoupServer        *server,
   if (encoding == SOUP_ENCODING_CONTENT_LENGTH &&
       soup_message_headers_get_content_length (headers) > ORDERLY_SERVER_MAX_BODY)
     {
+      OrderlyRest *self = user_data;
+
+      orderly_gate_add_cors_headers (self->gate, msg);
       orderly_metrics_set_route (msg, "too-large");
       orderly_response_close_connection (msg);
       orderly_response_error (msg, 413, "The request body is larger than 64 KiB");

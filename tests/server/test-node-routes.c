@@ -193,6 +193,22 @@ test_node_preflight (ServerFixture *fixture,
       g_assert_cmpstr (test_response_header (msg, "Access-Control-Allow-Headers"), ==, cases[i].allowed);
       g_assert_nonnull (strstr (test_response_header (msg, "Access-Control-Allow-Methods"), "POST"));
     }
+
+  /* Refusals are readable by the allowed origin too, even one made at the
+   * headers. */
+  {
+    g_autofree char *large = g_strnfill (70 * 1024, ' ');
+    g_autoptr(SoupMessage) msg = server_fixture_message (fixture, "POST", "/generate", TEST_OPERATOR_TOKEN, large);
+    g_autoptr(SoupMessage) refused = server_fixture_message (fixture, "POST", "/pedidos/reset", TEST_VIEWER_TOKEN,
+                                                             NULL);
+
+    soup_message_headers_replace (soup_message_get_request_headers (msg), "Origin", "http://localhost:3000");
+    g_assert_cmpuint (server_fixture_send_status (fixture, msg), ==, 413);
+    g_assert_cmpstr (test_response_header (msg, "Access-Control-Allow-Origin"), ==, "http://localhost:3000");
+    soup_message_headers_replace (soup_message_get_request_headers (refused), "Origin", "http://localhost:3000");
+    g_assert_cmpuint (server_fixture_send_status (fixture, refused), ==, 403);
+    g_assert_cmpstr (test_response_header (refused, "Access-Control-Allow-Origin"), ==, "http://localhost:3000");
+  }
 }
 
 /* Every route of the table is in /openapi.json with its method and its
