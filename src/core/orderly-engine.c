@@ -1096,7 +1096,11 @@ begun_idle_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* On the runner's thread. */
+/* On the runner's thread. The news always goes through a source on the
+ * engine's context: g_main_context_invoke() would run begun_idle_cb() right
+ * here, on this thread, whenever that context is the global default one
+ * and nobody holds it at the moment, and the engine's models would then
+ * change under the main thread's feet. */
 static void
 runner_begun_cb (gint64        run_id,
                  const GError *error,
@@ -1104,12 +1108,15 @@ runner_begun_cb (gint64        run_id,
 {
   GTask *task = user_data;
   Begun *begun = g_new0 (Begun, 1);
+  g_autoptr(GSource) source = g_idle_source_new ();
 
   begun->task = task;
   begun->run_id = run_id;
   begun->error = error != NULL ? g_error_copy (error) : NULL;
-  g_main_context_invoke_full (g_task_get_context (task), G_PRIORITY_DEFAULT, begun_idle_cb,
-                              begun, begun_free);
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, begun_idle_cb, begun, begun_free);
+  g_source_set_static_name (source, "[orderly] run begun");
+  g_source_attach (source, g_task_get_context (task));
 }
 
 /**

@@ -375,6 +375,62 @@ test_engine_start_shows_run (Fixture       *fixture,
   g_assert_cmpint (run_to_end (fixture)->phase, ==, ORDERLY_PHASE_DONE);
 }
 
+typedef struct
+{
+  GThread *main_thread;
+  guint    off_thread;
+} ThreadCheck;
+
+/* Connected swapped, to signals of any signature. */
+static void
+on_main_thread_cb (ThreadCheck *check)
+{
+  if (g_thread_self () != check->main_thread)
+    check->off_thread++;
+}
+
+/* The engine's models (status, run list, logs) change on the thread of its
+ * main context only, even when that context sits idle, owned by no one,
+ * while a run begins: the run's thread hands its news over and never acts
+ * on the context itself. */
+static void
+test_engine_models_on_main_thread (Fixture       *fixture,
+                                   gconstpointer  user_data)
+{
+  OrderlyRunRequest request = { .quantity = 200000, .vip_share = 0.1 };
+  OrderlyRunList *runs = orderly_engine_get_run_list (fixture->engine);
+  ThreadCheck check = { .main_thread = g_thread_self () };
+  OrderlyStartInfo info = { 0 };
+  gint64 deadline;
+
+  g_signal_connect_swapped (fixture->engine, "flushed", G_CALLBACK (on_main_thread_cb), &check);
+  g_signal_connect_swapped (runs, "items-changed", G_CALLBACK (on_main_thread_cb), &check);
+  g_signal_connect_swapped (orderly_engine_get_status (fixture->engine), "notify",
+                            G_CALLBACK (on_main_thread_cb), &check);
+  g_signal_connect_swapped (orderly_engine_get_log_store (fixture->engine), "items-changed",
+                            G_CALLBACK (on_main_thread_cb), &check);
+
+  orderly_engine_set_work_us (fixture->engine, 50);
+  orderly_engine_start_run_async (fixture->engine, &request, NULL, started_cb, &info);
+  /* Not iterating: the run begins and generates while the context is free. */
+  deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  while (orderly_test_query_int (fixture->db_path, "SELECT count(*) FROM orders") == 0 &&
+         g_get_monotonic_time () < deadline)
+    g_usleep (1000);
+  g_assert_cmpint (orderly_test_query_int (fixture->db_path, "SELECT count(*) FROM orders"), >, 0);
+
+  while (info.run_id == 0)
+    g_main_context_iteration (NULL, TRUE);
+  orderly_engine_cancel (fixture->engine);
+  g_assert_nonnull (orderly_run_list_find (runs, info.run_id));
+  g_assert_cmpuint (check.off_thread, ==, 0);
+
+  g_signal_handlers_disconnect_by_data (fixture->engine, &check);
+  g_signal_handlers_disconnect_by_data (runs, &check);
+  g_signal_handlers_disconnect_by_data (orderly_engine_get_status (fixture->engine), &check);
+  g_signal_handlers_disconnect_by_data (orderly_engine_get_log_store (fixture->engine), &check);
+}
+
 static void
 test_engine_bad_quantity (Fixture       *fixture,
                           gconstpointer  user_data)
@@ -1372,6 +1428,7 @@ main (int   argc,
   ADD ("/orderly/engine/reset", test_engine_reset);
   ADD ("/orderly/engine/force", test_engine_force);
   ADD ("/orderly/engine/start-shows-run", test_engine_start_shows_run);
+  ADD ("/orderly/engine/models-on-main-thread", test_engine_models_on_main_thread);
   ADD ("/orderly/engine/bad-quantity", test_engine_bad_quantity);
   ADD ("/orderly/engine/crash-processing", test_engine_crash_processing);
   ADD ("/orderly/engine/crash-generating", test_engine_crash_generating);
