@@ -1419,6 +1419,22 @@ orderly_engine_cancel (OrderlyEngine *self)
   return orderly_engine_cancel_finish (self, wait_for (self, &result), NULL);
 }
 
+/* What a reset did, and the history after it. */
+typedef struct
+{
+  OrderlyResetInfo  info;
+  GPtrArray        *runs;
+} ResetResult;
+
+static void
+reset_result_free (gpointer data)
+{
+  ResetResult *result = data;
+
+  g_clear_pointer (&result->runs, g_ptr_array_unref);
+  g_free (result);
+}
+
 static void
 reset_thread (GTask        *task,
               gpointer      source_object,
@@ -1426,16 +1442,20 @@ reset_thread (GTask        *task,
               GCancellable *cancellable)
 {
   OrderlyEngine *self = source_object;
-  OrderlyResetInfo *info = g_new0 (OrderlyResetInfo, 1);
+  ResetResult *result = g_new0 (ResetResult, 1);
   GError *error = NULL;
 
-  if (!orderly_store_reset (self->store, &info->deleted_orders, &info->deleted_runs, &error))
+  /* The history is read in the same go, so that the reset answers only
+   * once the run list no longer shows what it deleted. */
+  if (!orderly_store_reset (self->store, &result->info.deleted_orders, &result->info.deleted_runs,
+                            &error) ||
+      (result->runs = orderly_store_list_runs (self->store, ORDERLY_RUN_LIST_LIMIT, &error)) == NULL)
     {
-      g_free (info);
+      reset_result_free (result);
       g_task_return_error (task, error);
       return;
     }
-  g_task_return_pointer (task, info, g_free);
+  g_task_return_pointer (task, result, reset_result_free);
 }
 
 static void
@@ -1445,12 +1465,12 @@ reset_done_cb (GObject      *object,
 {
   OrderlyEngine *self = ORDERLY_ENGINE (object);
   g_autoptr(GTask) task = user_data;
-  OrderlyResetInfo *info;
+  ResetResult *done;
   GError *error = NULL;
 
   self->busy = NULL;
-  info = g_task_propagate_pointer (G_TASK (result), &error);
-  if (info == NULL)
+  done = g_task_propagate_pointer (G_TASK (result), &error);
+  if (done == NULL)
     {
       g_task_return_error (task, error);
       return;
@@ -1460,12 +1480,13 @@ reset_done_cb (GObject      *object,
   memset (&self->last_counts, 0, sizeof self->last_counts);
   self->has_last_run = FALSE;
   self->interrupted = FALSE;
+  orderly_run_list_set_records (self->run_list, done->runs);
   orderly_engine_log (self, ORDERLY_LOG_LEVEL_WARN, "engine", NULL,
                       "Reset: %" G_GINT64_FORMAT " orders and %" G_GINT64_FORMAT " runs deleted",
-                      info->deleted_orders, info->deleted_runs);
+                      done->info.deleted_orders, done->info.deleted_runs);
   orderly_engine_flush (self);
-  orderly_run_list_refresh (self->run_list);
-  g_task_return_pointer (task, info, g_free);
+  g_task_return_pointer (task, g_memdup2 (&done->info, sizeof done->info), g_free);
+  reset_result_free (done);
 }
 
 /**

@@ -24,6 +24,10 @@ struct _OrderlyRunList
   GCancellable *cancellable;
   gboolean      loading;
   gboolean      again;
+  /* Counts the changes made without a refresh: a refresh that read the
+   * store before one of them is older than the list and is read again. */
+  guint         changes;
+  guint         changes_at_refresh;
 };
 
 enum {
@@ -161,6 +165,9 @@ orderly_run_list_new (OrderlyStore *store)
   return self;
 }
 
+static void set_records (OrderlyRunList *self,
+                         GPtrArray      *records);
+
 static void
 set_loading (OrderlyRunList *self,
              gboolean        loading)
@@ -176,18 +183,28 @@ set_loading (OrderlyRunList *self,
  * @records: (element-type OrderlyRunRecord): runs, newest first
  *
  * Makes the list hold @records: runs it has already keep their objects and
- * are updated, new ones are added, missing ones removed.
+ * are updated, new ones are added, missing ones removed. A refresh under
+ * way, which may have read the store before @records were, does not undo
+ * this: it reads the store again.
  */
 void
 orderly_run_list_set_records (OrderlyRunList *self,
                               GPtrArray      *records)
 {
+  g_return_if_fail (ORDERLY_IS_RUN_LIST (self));
+  g_return_if_fail (records != NULL);
+
+  self->changes++;
+  set_records (self, records);
+}
+
+static void
+set_records (OrderlyRunList *self,
+             GPtrArray      *records)
+{
   g_autoptr(GPtrArray) runs = NULL;
   gboolean same_ids;
   guint old_len;
-
-  g_return_if_fail (ORDERLY_IS_RUN_LIST (self));
-  g_return_if_fail (records != NULL);
 
   runs = g_ptr_array_new_full (records->len, g_object_unref);
   same_ids = records->len == self->runs->len;
@@ -245,8 +262,10 @@ refresh_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
 
   records = g_task_propagate_pointer (G_TASK (result), &error);
-  if (records != NULL)
-    orderly_run_list_set_records (self, records);
+  if (records != NULL && self->changes != self->changes_at_refresh)
+    self->again = TRUE;
+  else if (records != NULL)
+    set_records (self, records);
   else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     g_warning ("The run history could not be read: %s", error->message);
 
@@ -264,6 +283,7 @@ start_refresh (OrderlyRunList *self)
 {
   g_autoptr(GTask) task = g_task_new (self, self->cancellable, refresh_cb, NULL);
 
+  self->changes_at_refresh = self->changes;
   g_task_set_source_tag (task, start_refresh);
   g_task_set_task_data (task, g_object_ref (self->store), g_object_unref);
   g_task_run_in_thread (task, list_runs_thread);
@@ -338,6 +358,7 @@ orderly_run_list_update (OrderlyRunList         *self,
       orderly_run_update (run, record);
       return;
     }
+  self->changes++;
   g_ptr_array_insert (self->runs, 0, orderly_run_new (record));
   g_list_model_items_changed (G_LIST_MODEL (self), 0, 0, 1);
   if (self->runs->len > ORDERLY_RUN_LIST_LIMIT)

@@ -269,6 +269,8 @@ test_engine_reset (Fixture       *fixture,
                    gconstpointer  user_data)
 {
   g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) listed = NULL;
+  OrderlyRunList *runs = orderly_engine_get_run_list (fixture->engine);
   OrderlyResetInfo info = { 0 };
 
   orderly_engine_set_work_us (fixture->engine, 300);
@@ -281,10 +283,21 @@ test_engine_reset (Fixture       *fixture,
   g_assert_true (orderly_engine_is_running (fixture->engine));
 
   orderly_engine_cancel (fixture->engine);
+  /* A reset answers once the history no longer shows what it deleted. */
+  while (orderly_run_list_get_loading (runs))
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (runs)), ==, 1);
   g_assert_true (orderly_engine_reset (fixture->engine, &info, &error));
   g_assert_no_error (error);
   g_assert_cmpint (info.deleted_orders, ==, 20000);
   g_assert_cmpint (info.deleted_runs, ==, 1);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (runs)), ==, 0);
+  listed = orderly_engine_list_runs (fixture->engine, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (listed->len, ==, 0);
+  while (orderly_run_list_get_loading (runs))
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (runs)), ==, 0);
   g_assert_cmpint (orderly_status_get_phase (orderly_engine_get_status (fixture->engine)), ==,
                    ORDERLY_PHASE_IDLE);
   g_assert_cmpint (orderly_test_query_int (fixture->db_path, "SELECT count(*) FROM orders"), ==, 0);

@@ -4,6 +4,7 @@
 #include "orderly-engine.h"
 #include "orderly-json.h"
 #include "orderly-log-store.h"
+#include "orderly-run-list.h"
 #include "orderly-test-util.h"
 
 typedef struct
@@ -345,6 +346,49 @@ test_status_notify (void)
   g_assert_cmpstr (orderly_status_describe (status), ==, "Generating orders");
 }
 
+/* A refresh of the run list that read the store before a change the list
+ * was given directly (a reset's) does not undo it: it reads again. */
+static void
+test_run_list_stale_refresh (void)
+{
+  g_autofree char *dir = orderly_test_make_data_dir ();
+  g_autofree char *path = g_build_filename (dir, "orderly.db", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OrderlyStore) store = orderly_sqlite_store_new (path, &error);
+  g_autoptr(OrderlyRunList) list = NULL;
+  g_autoptr(GPtrArray) none = g_ptr_array_new ();
+  OrderlyRunRecord run = { .quantity = 10, .phase = ORDERLY_PHASE_GENERATING };
+  gint64 deadline;
+
+  g_assert_no_error (error);
+  g_assert_true (orderly_store_begin_run (store, &run, &error));
+  g_assert_no_error (error);
+  list = orderly_run_list_new (store);
+  orderly_run_list_refresh (list);
+  while (orderly_run_list_get_loading (list))
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 1);
+
+  /* The refresh has read the run and its answer waits on the main context. */
+  orderly_run_list_refresh (list);
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (!g_main_context_pending (NULL) && g_get_monotonic_time () < deadline)
+    g_usleep (1000);
+  g_assert_true (g_main_context_pending (NULL));
+  g_assert_true (orderly_store_reset (store, NULL, NULL, &error));
+  g_assert_no_error (error);
+  orderly_run_list_set_records (list, none);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 0);
+
+  while (orderly_run_list_get_loading (list))
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 0);
+
+  g_clear_object (&list);
+  g_clear_pointer (&store, orderly_store_unref);
+  orderly_test_remove_dir (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -358,6 +402,7 @@ main (int   argc,
   g_test_add_func ("/orderly/json/log", test_json_log_shape);
   g_test_add_func ("/orderly/json/job", test_json_job_shape);
   g_test_add_func ("/orderly/status/notify", test_status_notify);
+  g_test_add_func ("/orderly/run-list/stale-refresh", test_run_list_stale_refresh);
 
   return g_test_run ();
 }

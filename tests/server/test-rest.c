@@ -129,6 +129,8 @@ test_rest_run (ServerFixture *fixture,
   g_autoptr(JsonNode) runs = NULL;
   g_autoptr(JsonNode) resume = NULL;
   g_autoptr(JsonNode) reset = NULL;
+  g_autoptr(JsonNode) runs_after = NULL;
+  g_autoptr(JsonNode) node_runs = NULL;
   JsonObject *object;
 
   orderly_engine_set_work_us (fixture->engine, 500);
@@ -196,6 +198,14 @@ test_rest_run (ServerFixture *fixture,
   g_assert_cmpint (json_object_get_int_member (object, "deletedRuns"), ==, 1);
   g_assert_true (json_object_has_member (object, "deletedOrders"));
   g_assert_true (json_object_get_boolean_member (object, "queueCleared"));
+
+  /* Once the reset has answered, the history no longer lists the run. */
+  runs_after = server_fixture_request (fixture, "GET", "/runs", TEST_VIEWER_TOKEN, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (runs_after)), ==, 0);
+  node_runs = server_fixture_request (fixture, "GET", "/pedidos/runs", TEST_VIEWER_TOKEN, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_cmpint (json_object_get_int_member (object_of (node_runs), "count"), ==, 0);
 }
 
 static void
