@@ -77,7 +77,9 @@ void     _orderly_engine_when_stopped      (OrderlyEngine             *self,
 void     _orderly_engine_set_counts        (OrderlyEngine             *self,
                                             const OrderlyOrderCounts  *counts);
 gint64   _orderly_engine_current_run_id    (OrderlyEngine             *self);
+gboolean _orderly_engine_run_is_open       (OrderlyEngine             *self);
 void     _orderly_engine_queue_counts_from (const OrderlyOrderCounts  *counts,
+                                            gboolean                   open,
                                             gboolean                   paused,
                                             OrderlyQueueCounts        *queue);
 GTask   *_orderly_engine_task_new          (OrderlyEngine             *self,

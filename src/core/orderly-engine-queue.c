@@ -19,6 +19,7 @@ typedef struct _QueueWork
   gint64            run_id;
   guint64           seed;
   double            vip_share;
+  gboolean          open;
   gboolean          paused;
   OrderlyJobQuery   query;
   OrderlyJobState   state;
@@ -52,6 +53,7 @@ queue_work_new (OrderlyEngine *self)
   work->run_id = record.id;
   work->seed = record.seed;
   work->vip_share = record.vip_share;
+  work->open = _orderly_engine_run_is_open (self);
   work->paused = self->paused || (self->runner == NULL && self->interrupted);
   orderly_run_record_clear (&record);
   return work;
@@ -173,16 +175,19 @@ list_jobs_thread (GTask        *task,
       g_task_return_error (task, error);
       return;
     }
-  _orderly_engine_queue_counts_from (&counts, work->paused, &page->counts);
+  _orderly_engine_queue_counts_from (&counts, work->open, work->paused, &page->counts);
 
   for (guint i = 0; i < query->n_states; i++)
     {
       OrderlyJobState state = query->states[i];
       g_autoptr(GPtrArray) jobs = NULL;
 
-      /* While the run does not go on, its waiting orders are paused ones. */
+      /* While the run does not go on, its waiting orders are paused ones;
+       * once it has ended, its unsettled ones are no jobs at all. */
       if ((state == ORDERLY_JOB_STATE_PAUSED && !work->paused) ||
           (state == ORDERLY_JOB_STATE_WAITING && work->paused))
+        continue;
+      if (!work->open && state != ORDERLY_JOB_STATE_COMPLETED && state != ORDERLY_JOB_STATE_FAILED)
         continue;
       jobs = orderly_store_list_jobs (work->store, work->run_id,
                                       state == ORDERLY_JOB_STATE_PAUSED ? ORDERLY_JOB_STATE_WAITING : state,

@@ -101,8 +101,15 @@ per_second (gint64 count,
   return ms > 0 ? count / (ms / 1000.0) : 0;
 }
 
+/*
+ * A run's orders as a queue's jobs. The orders still to settle are work in
+ * the queue only while the run goes on or can be resumed (@open): those of
+ * a run that ended (cancelled, purged, failed) are left undone, and nothing
+ * will claim them.
+ */
 void
 _orderly_engine_queue_counts_from (const OrderlyOrderCounts *counts,
+                                   gboolean                  open,
                                    gboolean                  paused,
                                    OrderlyQueueCounts       *queue)
 {
@@ -111,11 +118,14 @@ _orderly_engine_queue_counts_from (const OrderlyOrderCounts *counts,
     {
       const OrderlyPriorityCounts *c = &counts->priority[p];
 
-      queue->waiting += c->waiting;
-      queue->active += c->active;
+      if (open)
+        {
+          queue->waiting += c->waiting;
+          queue->active += c->active;
+          queue->delayed += c->delayed;
+        }
       queue->completed += c->completed;
       queue->failed += c->failed;
-      queue->delayed += c->delayed;
     }
   if (paused)
     {
@@ -129,8 +139,11 @@ static void
 fill_status (OrderlyStatusData        *d,
              const OrderlyRunRecord   *run,
              const OrderlyOrderCounts *counts,
+             gboolean                  open,
              OrderlyPhase              phase)
 {
+  OrderlyQueueCounts queue;
+
   memset (d, 0, sizeof *d);
   d->phase = phase;
   d->eta_ms = -1;
@@ -170,12 +183,10 @@ fill_status (OrderlyStatusData        *d,
 
   if (counts != NULL)
     {
-      for (guint p = 0; p < 2; p++)
-        {
-          d->queue_waiting += counts->priority[p].waiting;
-          d->queue_active += counts->priority[p].active;
-          d->queue_delayed += counts->priority[p].delayed;
-        }
+      _orderly_engine_queue_counts_from (counts, open, FALSE, &queue);
+      d->queue_waiting = queue.waiting;
+      d->queue_active = queue.active;
+      d->queue_delayed = queue.delayed;
     }
 
   /* Progress is processed orders against the target, as the Node system
@@ -267,7 +278,7 @@ update_status (OrderlyEngine *self)
 
   if (started)
     {
-      fill_status (&data, &snapshot.record, &snapshot.counts, snapshot.record.phase);
+      fill_status (&data, &snapshot.record, &snapshot.counts, TRUE, snapshot.record.phase);
       data.active_workers = snapshot.busy_workers;
       data.paused = snapshot.paused;
       if (orderly_phase_is_active (data.phase) && !orderly_runner_is_finished (self->runner))
@@ -285,14 +296,14 @@ update_status (OrderlyEngine *self)
     }
   else if (self->has_last_run)
     {
-      fill_status (&data, &self->last_run, &self->last_counts,
+      fill_status (&data, &self->last_run, &self->last_counts, self->interrupted,
                    self->interrupted ? ORDERLY_PHASE_INTERRUPTED : self->last_run.phase);
       data.paused = self->paused;
       orderly_status_update (self->status, &data);
     }
   else
     {
-      fill_status (&data, NULL, NULL, ORDERLY_PHASE_IDLE);
+      fill_status (&data, NULL, NULL, FALSE, ORDERLY_PHASE_IDLE);
       data.paused = self->paused;
       orderly_status_update (self->status, &data);
     }
@@ -904,6 +915,14 @@ orderly_engine_is_paused (OrderlyEngine *self)
 {
   g_return_val_if_fail (ORDERLY_IS_ENGINE (self), FALSE);
   return self->paused;
+}
+
+/* Whether the current run's unsettled orders are work still to do: it goes
+ * on, or it can be resumed. */
+gboolean
+_orderly_engine_run_is_open (OrderlyEngine *self)
+{
+  return self->runner != NULL || self->interrupted;
 }
 
 gint64
@@ -1706,7 +1725,8 @@ orderly_engine_get_queue_counts (OrderlyEngine      *self,
   g_return_if_fail (counts != NULL);
 
   paused = self->paused || (self->runner == NULL && self->interrupted);
-  _orderly_engine_queue_counts_from (&self->last_counts, paused, counts);
+  _orderly_engine_queue_counts_from (&self->last_counts, _orderly_engine_run_is_open (self), paused,
+                                     counts);
   counts->queue_paused = self->paused;
 }
 

@@ -51,7 +51,10 @@ typedef struct
  *   @waiting is 0)
  * @queue_paused: whether the queue is paused
  *
- * The current run's orders in the words of a job queue.
+ * The current run's orders in the words of a job queue. Waiting, active,
+ * delayed and paused orders are work still to do: once a run has ended
+ * without settling them (cancelled, purged, failed), they are none of
+ * these, since nothing will claim them.
  */
 typedef struct
 {

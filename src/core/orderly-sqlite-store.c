@@ -838,7 +838,10 @@ orderly_sqlite_store_clear_orders (OrderlyStore  *store,
   if (!_orderly_sqlite_begin (self, error))
     return FALSE;
   if (!_orderly_sqlite_delete_orders (self, &count, error) ||
-      !_orderly_sqlite_exec (self, "UPDATE queue_counts SET delayed = 0", error))
+      !_orderly_sqlite_exec (self,
+                             "UPDATE queue_counts SET completed_removed = completed_removed + completed,"
+                             " failed_removed = failed_removed + failed, completed = 0, failed = 0,"
+                             " delayed = 0", error))
     {
       _orderly_sqlite_rollback (self);
       return FALSE;

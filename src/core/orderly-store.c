@@ -175,7 +175,10 @@ orderly_store_reset (OrderlyStore  *self,
  * @deleted: (out) (optional): how many orders were deleted
  *
  * Deletes every stored order with its queue state; the runs' rows, counts
- * and series stay, as history.
+ * and series stay, as history. The counts then hold no stored order: what
+ * was processed or failed for good counts as removed (@completed_removed,
+ * @failed_removed of #OrderlyPriorityCounts), nothing is active or delayed,
+ * and the orders never settled count as waiting, work left undone.
  */
 gboolean
 orderly_store_clear_orders (OrderlyStore  *self,

@@ -1213,6 +1213,11 @@ test_engine_clean_purge_close (Fixture       *fixture,
                                gconstpointer  user_data)
 {
   g_autoptr(GError) error = NULL;
+  OrderlyJobQuery all_query = { .states = { ORDERLY_JOB_STATE_WAITING, ORDERLY_JOB_STATE_ACTIVE,
+                                            ORDERLY_JOB_STATE_DELAYED, ORDERLY_JOB_STATE_PAUSED,
+                                            ORDERLY_JOB_STATE_COMPLETED }, .n_states = 5,
+                                .start = 0, .end = 9 };
+  OrderlyJobPage *page;
   OpResult op = { 0 };
   OrderlyQueueCounts counts;
   const OrderlyStatusData *d;
@@ -1262,8 +1267,23 @@ test_engine_clean_purge_close (Fixture       *fixture,
   g_assert_cmpint (op.purge.dropped + d->processed_total, ==, 20000);
   g_assert_false (orderly_engine_resume (fixture->engine, &error));
   g_assert_error (error, ORDERLY_ERROR, ORDERLY_ERROR_NOTHING_TO_RESUME);
+  g_clear_error (&error);
 
-  /* Obliterate deletes the stored orders too. */
+  /* The dropped orders are no work in the queue any more, whether counted
+   * or listed; what was processed is still there. */
+  orderly_engine_get_queue_counts (fixture->engine, &counts);
+  g_assert_cmpint (counts.waiting + counts.paused + counts.active + counts.delayed, ==, 0);
+  g_assert_cmpint (counts.completed, ==, d->processed_total);
+  g_assert_cmpint (d->queue_waiting + d->queue_active + d->queue_delayed, ==, 0);
+  page = list_jobs (fixture, &all_query);
+  g_assert_cmpint (page->counts.waiting + page->counts.paused + page->counts.active +
+                   page->counts.delayed, ==, 0);
+  g_assert_cmpint (page->counts.completed, ==, d->processed_total);
+  for (guint i = 0; i < page->jobs->len; i++)
+    g_assert_cmpint (((OrderlyJob *) page->jobs->pdata[i])->state, ==, ORDERLY_JOB_STATE_COMPLETED);
+  g_clear_pointer (&page, orderly_job_page_free);
+
+  /* Obliterate deletes the stored orders too: nothing is counted as stored. */
   op = (OpResult) { 0 };
   orderly_engine_purge_async (fixture->engine, TRUE, NULL, purge_cb, &op);
   wait_op (&op);
@@ -1272,6 +1292,15 @@ test_engine_clean_purge_close (Fixture       *fixture,
   g_assert_cmpint (op.purge.deleted_orders, ==, 20000);
   g_assert_cmpint (orderly_test_query_int (fixture->db_path, "SELECT count(*) FROM orders"), ==, 0);
   g_assert_cmpint (orderly_test_query_int (fixture->db_path, "SELECT count(*) FROM runs"), ==, 2);
+  orderly_engine_get_queue_counts (fixture->engine, &counts);
+  g_assert_cmpint (counts.waiting + counts.paused + counts.active + counts.delayed + counts.completed +
+                   counts.failed, ==, 0);
+  page = list_jobs (fixture, &all_query);
+  g_assert_cmpint (page->counts.completed + page->counts.failed, ==, 0);
+  g_assert_cmpuint (page->jobs->len, ==, 0);
+  d = orderly_status_get_data (orderly_engine_get_status (fixture->engine));
+  g_assert_cmpint (op.purge.dropped + d->processed_total, <=, 20000);
+  g_assert_cmpint (d->processed_total, >, 0);
 }
 
 static void

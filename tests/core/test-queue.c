@@ -759,6 +759,43 @@ test_clean (Fixture       *fixture,
   g_assert_cmpint (fixture->backend->query_int (fixture->data_dir, "SELECT count(*) FROM orders"), ==, 78);
 }
 
+/* Clearing the orders leaves the counts with no stored order in them: the
+ * settled ones count as removed, the rest as work left undone. */
+static void
+test_clear_orders (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autoptr(OrderlyClaim) taken = NULL;
+  g_autoptr(OrderlyClaim) held = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 run_id = make_run (fixture, 100, 0);
+  gint64 deleted = 0;
+  OrderlyPriorityCounts c;
+
+  taken = claim (fixture, run_id, ORDERLY_PRIORITY_NORMAL, 60, LEASE_MS, ORDERLY_CLAIM_TAKEN);
+  complete (fixture, taken, 60, (const guint[]) { 3, 0 }, g_get_real_time () + G_TIME_SPAN_HOUR,
+            (const guint[]) { 1, 2, 0 }, &error);
+  g_assert_no_error (error);
+  held = claim (fixture, run_id, ORDERLY_PRIORITY_NORMAL, 10, LEASE_MS, ORDERLY_CLAIM_TAKEN);
+  c = counts_of (fixture, run_id).priority[ORDERLY_PRIORITY_NORMAL];
+  g_assert_cmpint (c.completed, ==, 57);
+  g_assert_cmpint (c.failed, ==, 2);
+  g_assert_cmpint (c.delayed, ==, 1);
+  g_assert_cmpint (c.active, ==, 10);
+
+  g_assert_true (orderly_store_clear_orders (fixture->store, &deleted, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (deleted, ==, 100);
+  c = counts_of (fixture, run_id).priority[ORDERLY_PRIORITY_NORMAL];
+  g_assert_cmpint (c.generated, ==, 100);
+  g_assert_cmpint (c.completed + c.failed + c.delayed + c.active, ==, 0);
+  g_assert_cmpint (c.completed_removed, ==, 57);
+  g_assert_cmpint (c.failed_removed, ==, 2);
+  g_assert_cmpint (ORDERLY_COUNTS_PROCESSED (&c), ==, 57);
+  g_assert_cmpint (ORDERLY_COUNTS_FAILED (&c), ==, 2);
+  g_assert_cmpint (fixture->backend->query_int (fixture->data_dir, "SELECT count(*) FROM orders"), ==, 0);
+}
+
 static void
 test_proof (Fixture       *fixture,
             gconstpointer  data)
@@ -874,6 +911,7 @@ main (int   argc,
         { "release-claims", test_release_claims },
         { "listings", test_listings },
         { "clean", test_clean },
+        { "clear-orders", test_clear_orders },
         { "proof", test_proof },
         { "check", test_check_finds_violation },
       };
