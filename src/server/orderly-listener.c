@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
+#include "orderly-acceptor.h"
 #include "orderly-gate.h"
 #include "orderly-listener.h"
 
@@ -15,9 +16,10 @@ struct _OrderlyListener
 {
   GObject        parent_instance;
 
-  SoupServer    *server;
-  OrderlyRemote *remote;
-  gboolean       secure;
+  SoupServer      *server;
+  OrderlyRemote   *remote;
+  OrderlyAcceptor *acceptor;
+  gboolean         secure;
 
   gboolean       started;
   guint          port;
@@ -35,6 +37,7 @@ orderly_listener_dispose (GObject *object)
   if (self->remote != NULL)
     g_signal_handlers_disconnect_by_data (self->remote, self);
   g_clear_object (&self->remote);
+  g_clear_object (&self->acceptor);
   g_clear_object (&self->server);
 
   G_OBJECT_CLASS (orderly_listener_parent_class)->dispose (object);
@@ -68,7 +71,20 @@ orderly_listener_new (SoupServer    *server,
   self = g_object_new (ORDERLY_TYPE_LISTENER, NULL);
   self->server = g_object_ref (server);
   self->remote = g_object_ref (remote);
+  self->acceptor = orderly_acceptor_new (server);
   return self;
+}
+
+/**
+ * orderly_listener_get_acceptor:
+ *
+ * Returns: (transfer none): what accepts and times the connections
+ */
+OrderlyAcceptor *
+orderly_listener_get_acceptor (OrderlyListener *self)
+{
+  g_return_val_if_fail (ORDERLY_IS_LISTENER (self), NULL);
+  return self->acceptor;
 }
 
 /**
@@ -91,7 +107,7 @@ orderly_listener_set_tls_files (OrderlyListener  *self,
   certificate = g_tls_certificate_new_from_files (cert_file, key_file, error);
   if (certificate == NULL)
     return FALSE;
-  soup_server_set_tls_certificate (self->server, certificate);
+  orderly_acceptor_set_certificate (self->acceptor, certificate);
   self->secure = TRUE;
   return TRUE;
 }
@@ -292,15 +308,8 @@ listen_now (OrderlyListener  *self,
   if (sockets == NULL)
     return FALSE;
 
-  for (guint i = 0; i < sockets->len; i++)
-    {
-      if (!soup_server_listen_socket (self->server, sockets->pdata[i],
-                                      self->secure ? SOUP_SERVER_LISTEN_HTTPS : 0, error))
-        {
-          soup_server_disconnect (self->server);
-          return FALSE;
-        }
-    }
+  if (!orderly_acceptor_start (self->acceptor, sockets, error))
+    return FALSE;
   self->port = port;
   url = build_url (self, addresses->pdata[0]);
   orderly_remote_set_url (self->remote, url);
@@ -311,13 +320,7 @@ listen_now (OrderlyListener  *self,
 static void
 stop_listening (OrderlyListener *self)
 {
-  GSList *listeners = soup_server_get_listeners (self->server);
-
-  /* soup_server_disconnect() also drops plain HTTP connections; upgraded
-   * WebSockets are no longer the server's and stay open. */
-  if (listeners != NULL)
-    soup_server_disconnect (self->server);
-  g_slist_free (listeners);
+  orderly_acceptor_stop (self->acceptor);
   self->port = 0;
   orderly_remote_set_listening (self->remote, FALSE, NULL);
 }

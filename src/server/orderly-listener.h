@@ -3,6 +3,7 @@
 
 #include <libsoup/soup.h>
 
+#include "orderly-acceptor.h"
 #include "orderly-remote.h"
 
 G_BEGIN_DECLS
@@ -34,5 +35,6 @@ gboolean         orderly_listener_start         (OrderlyListener  *self,
                                                  GError          **error);
 void             orderly_listener_stop          (OrderlyListener  *self);
 guint            orderly_listener_get_port      (OrderlyListener  *self);
+OrderlyAcceptor *orderly_listener_get_acceptor  (OrderlyListener  *self);
 
 G_END_DECLS

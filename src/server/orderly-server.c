@@ -280,3 +280,19 @@ orderly_server_set_login_limit (OrderlyServer *self,
   g_return_if_fail (ORDERLY_IS_SERVER (self));
   orderly_login_limiter_set_limits (orderly_gate_get_login_limiter (self->gate), max_failures, block_ms);
 }
+
+/**
+ * orderly_server_set_http_timeouts:
+ * @header_ms: how long a request's headers may take
+ * @body_ms: how long its body may take after them
+ * @idle_ms: how long a kept-alive HTTP connection may stay silent
+ */
+void
+orderly_server_set_http_timeouts (OrderlyServer *self,
+                                  guint          header_ms,
+                                  guint          body_ms,
+                                  guint          idle_ms)
+{
+  g_return_if_fail (ORDERLY_IS_SERVER (self));
+  orderly_acceptor_set_timeouts (orderly_listener_get_acceptor (self->listener), header_ms, body_ms, idle_ms);
+}

@@ -46,5 +46,9 @@ void               orderly_server_set_max_connections (OrderlyServer  *self,
 void               orderly_server_set_login_limit     (OrderlyServer  *self,
                                                        guint           max_failures,
                                                        guint           block_ms);
+void               orderly_server_set_http_timeouts   (OrderlyServer  *self,
+                                                       guint           header_ms,
+                                                       guint           body_ms,
+                                                       guint           idle_ms);
 
 G_END_DECLS

@@ -112,6 +112,14 @@ gboolean    test_sio_wait_closed       (TestSio        *sio,
                                         guint           timeout_ms);
 void        test_sio_free              (TestSio        *sio);
 
+GSocket    *test_raw_connect           (guint           port);
+gsize       test_raw_send              (GSocket        *socket,
+                                        const char     *data,
+                                        gsize           size);
+gboolean    test_raw_read              (GSocket        *socket,
+                                        GString        *received,
+                                        gboolean        until_closed,
+                                        guint           timeout_ms);
 char       *test_raw_http              (guint           port,
                                         const char     *request,
                                         gboolean        until_closed,

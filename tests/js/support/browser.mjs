@@ -40,13 +40,19 @@ export function ensureOutputDir ()
  * Starts `orderly --headless` and resolves once it prints its listening line.
  * Returns { url, port, child, output (), stop (signal) }.
  */
-export function startServer ({ dataDir, port = 0, extraArgs = [], env = {}, timeoutMs = 20000 } = {})
+export function startServer ({ dataDir, port = 0, extraArgs = [], env = {}, timeoutMs = 20000, fdLimit = 0 } = {})
 {
   if (!existsSync(orderlyBin))
     throw new Error(`Orderly binary not found at ${orderlyBin}; build it or set ORDERLY_BIN`);
 
-  const args = ['--headless', '--port', String(port), '--data-dir', dataDir, ...extraArgs];
-  const child = spawn(orderlyBin, args, {
+  let args = ['--headless', '--port', String(port), '--data-dir', dataDir, ...extraArgs];
+  let program = orderlyBin;
+  // `fdLimit`: run it with that many file descriptors at most (soft and hard).
+  if (fdLimit > 0) {
+    args = [`--nofile=${fdLimit}:${fdLimit}`, '--', orderlyBin, ...args];
+    program = 'prlimit';
+  }
+  const child = spawn(program, args, {
     env: {
       ...process.env,
       GSETTINGS_BACKEND: process.env.GSETTINGS_BACKEND ?? 'memory',

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// `orderly --headless` against clients that hold connections without
+// finishing a request: out of file descriptors, the server keeps a reserve
+// for a health check and accepts again once descriptors are free; a
+// slowloris's requests are cut off at the header deadline while others are
+// served.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import { makeDataDir, orderlyBin, removeDataDir, startServer, waitFor } from './support/browser.mjs';
+
+const skip = existsSync(orderlyBin) ? false : `Orderly is not built: ${orderlyBin}`;
+const FD_LIMIT = 256;
+
+/** Opens a connection that sends nothing; resolves once it is connected. */
+function openSilent (port)
+{
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.on('error', () => {});
+    // Reads (and drops) what comes, so that the server's close is seen.
+    socket.resume();
+    socket.once('connect', () => resolve(socket));
+    socket.once('close', () => resolve(socket));
+  });
+}
+
+/** GET /health/live on a fresh connection; resolves to its status, or 0. */
+function health (port, timeoutMs = 2000)
+{
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    let received = '';
+    const done = (status) => { socket.destroy(); resolve(status); };
+    socket.setTimeout(timeoutMs, () => done(0));
+    socket.on('error', () => done(0));
+    socket.on('data', (chunk) => {
+      received += chunk;
+      const match = /^HTTP\/1\.1 (\d+)/.exec(received);
+      if (match)
+        done(Number(match[1]));
+    });
+    socket.on('connect', () => socket.write(`GET /health/live HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`));
+  });
+}
+
+describe('out of file descriptors', { skip }, () => {
+  let dataDir;
+  let server;
+
+  before(async () => {
+    dataDir = makeDataDir();
+    server = await startServer({ dataDir, fdLimit: FD_LIMIT });
+  });
+
+  after(async () => {
+    await server?.stop();
+    removeDataDir(dataDir);
+  });
+
+  it('answers a health check at the limit and accepts again once descriptors are free', async () => {
+    // Twice as many connections as the server may open descriptors.
+    const silent = [];
+    for (let i = 0; i < 2 * FD_LIMIT; i++)
+      silent.push(await openSilent(server.port));
+
+    await waitFor(async () => (await health(server.port)) === 200,
+                  { timeoutMs: 20000, intervalMs: 100, what: 'a health check while the descriptors are taken' });
+
+    for (const socket of silent)
+      socket.destroy();
+    // Every later client is served: the server still accepts.
+    for (let i = 0; i < 20; i++)
+      assert.equal(await health(server.port, 10000), 200);
+    assert.equal(server.child.exitCode, null);
+  });
+});
+
+describe('slowloris', { skip }, () => {
+  let dataDir;
+  let server;
+
+  before(async () => {
+    dataDir = makeDataDir();
+    server = await startServer({ dataDir });
+  });
+
+  after(async () => {
+    await server?.stop();
+    removeDataDir(dataDir);
+  });
+
+  it('closes requests whose headers never end, and serves others meanwhile', async () => {
+    const slow = [];
+    for (let i = 0; i < 1500; i++) {
+      const socket = await openSilent(server.port);
+      socket.write('GET /pedidos HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+      slow.push(socket);
+    }
+    const closed = () => slow.filter((socket) => socket.destroyed).length;
+    const timer = setInterval(() => {
+      for (const socket of slow)
+        if (!socket.destroyed)
+          socket.write('X-Slow: a\r\n');
+    }, 500);
+    try {
+      for (let i = 0; i < 10; i++)
+        assert.equal(await health(server.port, 10000), 200);
+      await waitFor(() => closed() === slow.length,
+                    { timeoutMs: 60000, intervalMs: 200, what: `the server closing all ${slow.length} slow requests` });
+    } finally {
+      clearInterval(timer);
+      for (const socket of slow)
+        socket.destroy();
+    }
+  });
+});
