@@ -6,12 +6,9 @@
 #include "orderly-login.h"
 #include "orderly-response.h"
 #include "orderly-rest.h"
-#include "orderly-server-limits.h"
 #include "orderly-web.h"
 
-#define BODY_KEY      "orderly-body"
-#define TOO_LARGE_KEY "orderly-too-large"
-#define ROUTE_KEY     "orderly-rest-route"
+#define ROUTE_KEY "orderly-rest-route"
 
 struct _OrderlyRest
 {
@@ -225,27 +222,6 @@ serve_metrics (OrderlyRest       *self,
 
 /* Commands */
 
-static GBytes *
-dup_request_body (SoupServerMessage *msg)
-{
-  GByteArray *own = g_object_get_data (G_OBJECT (msg), BODY_KEY);
-
-  if (own != NULL)
-    return g_bytes_new (own->data, own->len);
-  return soup_message_body_flatten (soup_server_message_get_request_body (msg));
-}
-
-static gboolean
-body_too_large (SoupServerMessage *msg)
-{
-  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-
-  if (GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (msg), TOO_LARGE_KEY)))
-    return TRUE;
-  return soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
-         soup_message_headers_get_content_length (headers) > ORDERLY_SERVER_MAX_BODY;
-}
-
 /* The command's arguments: the JSON body of a POST that takes one, or the
  * route's query parameters. FALSE when @msg has been answered with an
  * error. */
@@ -265,12 +241,8 @@ parse_arguments (SoupServerMessage  *msg,
       const char *data;
       gsize size;
 
-      if (body_too_large (msg))
-        {
-          orderly_response_error (msg, 413, "The request body is larger than 64 KiB");
-          return FALSE;
-        }
-      body = dup_request_body (msg);
+      /* The request guard has refused a body over the limit already. */
+      body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
       data = g_bytes_get_data (body, &size);
       if (size == 0)
         return TRUE;
@@ -441,54 +413,6 @@ server_cb (SoupServer        *server,
     orderly_response_error (msg, 404, "No such resource");
 }
 
-/* Request bodies are read into a buffer that stops growing at the limit, so
- * a huge chunked upload costs nothing but the 413. */
-static void
-got_chunk_cb (SoupServerMessage *msg,
-              GBytes            *chunk,
-              gpointer           user_data)
-{
-  GByteArray *own = g_object_get_data (G_OBJECT (msg), BODY_KEY);
-
-  if (own->len + g_bytes_get_size (chunk) > ORDERLY_SERVER_MAX_BODY)
-    {
-      g_object_set_data (G_OBJECT (msg), TOO_LARGE_KEY, GUINT_TO_POINTER (TRUE));
-      return;
-    }
-  g_byte_array_append (own, g_bytes_get_data (chunk, NULL), g_bytes_get_size (chunk));
-}
-
-/* At the headers: a body announced too large is refused before it is read. */
-static void
-early_cb (SoupServer        *server,
-          SoupServerMessage *msg,
-          const char        *path,
-          GHashTable        *query,
-          gpointer           user_data)
-{
-  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  SoupEncoding encoding = soup_message_headers_get_encoding (headers);
-
-  if (encoding == SOUP_ENCODING_CONTENT_LENGTH &&
-      soup_message_headers_get_content_length (headers) > ORDERLY_SERVER_MAX_BODY)
-    {
-      OrderlyRest *self = user_data;
-
-      orderly_gate_add_cors_headers (self->gate, msg);
-      orderly_metrics_set_route (msg, "too-large");
-      orderly_response_close_connection (msg);
-      orderly_response_error (msg, 413, "The request body is larger than 64 KiB");
-      return;
-    }
-  if (encoding == SOUP_ENCODING_CHUNKED || encoding == SOUP_ENCODING_EOF)
-    {
-      soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
-      g_object_set_data_full (G_OBJECT (msg), BODY_KEY, g_byte_array_new (),
-                              (GDestroyNotify) g_byte_array_unref);
-      g_signal_connect (msg, "got-chunk", G_CALLBACK (got_chunk_cb), NULL);
-    }
-}
-
 /**
  * orderly_rest_new:
  * @server: where to answer; the REST front takes every path no other
@@ -515,7 +439,6 @@ orderly_rest_new (SoupServer        *server,
   self->dispatcher = g_object_ref (dispatcher);
   self->metrics = g_object_ref (metrics);
   /* The server keeps what its handlers need. */
-  soup_server_add_early_handler (server, NULL, early_cb, g_object_ref (self), g_object_unref);
   soup_server_add_handler (server, NULL, server_cb, g_object_ref (self), g_object_unref);
   return self;
 }

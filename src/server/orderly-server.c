@@ -4,7 +4,9 @@
 #include "config.h"
 
 #include "orderly-listener.h"
+#include "orderly-eio-server.h"
 #include "orderly-metrics.h"
+#include "orderly-request-guard.h"
 #include "orderly-response.h"
 #include "orderly-rest.h"
 #include "orderly-server.h"
@@ -22,6 +24,7 @@ struct _OrderlyServer
   SoupServer               *soup;
   OrderlyListener          *listener;
   OrderlyGate              *gate;
+  OrderlyRequestGuard      *guard;
   OrderlyDispatcher        *dispatcher;
   OrderlyHub               *hub;
   OrderlyMetrics           *metrics;
@@ -52,6 +55,7 @@ orderly_server_dispose (GObject *object)
   g_clear_object (&self->ws);
   g_clear_object (&self->socketio);
   g_clear_object (&self->rest);
+  g_clear_object (&self->guard);
   g_clear_object (&self->metrics);
   g_clear_object (&self->listener);
   g_clear_object (&self->soup);
@@ -108,10 +112,14 @@ orderly_server_new (OrderlyEngine  *engine,
   self->remote = g_object_ref (remote);
   self->instance_id = g_uuid_string_random ();
 
-  self->soup = g_object_new (SOUP_TYPE_SERVER, "server-header", "Orderly/" PACKAGE_VERSION " ", NULL);
+  /* No versions: they would only tell an attacker what to try. */
+  self->soup = g_object_new (SOUP_TYPE_SERVER, "server-header", "Orderly", NULL);
   orderly_response_attach (self->soup);
   self->listener = orderly_listener_new (self->soup, remote);
   self->gate = orderly_gate_new (remote);
+  self->guard = orderly_request_guard_new (self->soup, self->gate);
+  /* Engine.IO's polling carries packets up to its own limit. */
+  orderly_request_guard_set_body_limit (self->guard, "/socket.io", ORDERLY_EIO_DEFAULT_MAX_PAYLOAD);
   self->dispatcher = orderly_dispatcher_new (engine, remote, self->instance_id);
   self->hub = orderly_hub_new (engine, remote, self->instance_id);
   self->metrics = orderly_metrics_new (self->soup, engine, remote, self->hub);

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "orderly-eio-server.h"
+#include "orderly-server-limits.h"
 #include "orderly-server-test-util.h"
 
 /* HTTP itself against hostile clients, through bare sockets: what a
@@ -23,6 +25,16 @@ starts_with_status (const char *response,
   g_autofree char *line = g_strdup_printf ("HTTP/1.1 %u ", status);
 
   return g_str_has_prefix (response, line);
+}
+
+static guint
+count_responses (const char *received)
+{
+  guint n = 0;
+
+  for (const char *at = strstr (received, "HTTP/1."); at != NULL; at = strstr (at + 1, "HTTP/1."))
+    n++;
+  return n;
 }
 
 /* The header, body and idle deadlines close what a slow client leaves
@@ -67,6 +79,106 @@ test_http_deadlines (ServerFixture *fixture,
   g_assert_true (test_raw_read (idle, idle_received, TRUE, WAIT_MS));
 }
 
+/* A body over the limit is refused at the headers, on every path, and
+ * none of it is read; a chunked one is cut off at the limit. */
+static void
+test_http_body_limit (ServerFixture *fixture,
+                      gconstpointer  data)
+{
+  struct {
+    const char *request_line;
+    gsize       limit;
+  } paths[] = {
+    { "POST /generate", ORDERLY_SERVER_MAX_BODY },
+    { "POST /pedidos/generate?quantity=10", ORDERLY_SERVER_MAX_BODY },
+    { "GET /ws", ORDERLY_SERVER_MAX_BODY },
+    { "POST /socket.io/?EIO=4&transport=polling&sid=none", ORDERLY_EIO_DEFAULT_MAX_PAYLOAD },
+  };
+  gsize rss_before = test_rss_kib ();
+
+  for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+    {
+      g_autofree char *announced = g_strdup_printf ("%s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
+                                                    "Authorization: Bearer " TEST_OPERATOR_TOKEN "\r\n"
+                                                    "Content-Length: 1000000000\r\n\r\n",
+                                                    paths[i].request_line, fixture->port);
+      g_autofree char *chunked = g_strdup_printf ("%s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
+                                                  "Authorization: Bearer " TEST_OPERATOR_TOKEN "\r\n"
+                                                  "Transfer-Encoding: chunked\r\n\r\n",
+                                                  paths[i].request_line, fixture->port);
+      g_autofree char *filler = g_strnfill (8192, 'x');
+      g_autofree char *chunk = g_strdup_printf ("2000\r\n%s\r\n", filler);
+      g_autoptr(GSocket) socket = test_raw_connect (fixture->port);
+      g_autoptr(GSocket) stream = test_raw_connect (fixture->port);
+      g_autoptr(GString) received = g_string_new (NULL);
+      g_autoptr(GString) stream_received = g_string_new (NULL);
+      gsize sent = 0;
+
+      g_test_message ("%s", paths[i].request_line);
+      g_assert_cmpuint (test_raw_send (socket, announced, strlen (announced)), ==, strlen (announced));
+      g_assert_true (test_raw_read (socket, received, TRUE, WAIT_MS));
+      g_assert_true (starts_with_status (received->str, 413));
+      g_assert_nonnull (strstr (received->str, "\r\nConnection: close\r\n"));
+      g_assert_nonnull (strstr (received->str, "larger than"));
+
+      /* Chunks of 8 KiB until the server has had enough: it answers once
+       * the limit is passed, not at the end of a body that never ends. */
+      g_assert_cmpuint (test_raw_send (stream, chunked, strlen (chunked)), ==, strlen (chunked));
+      while (sent < paths[i].limit + 64 * 1024 &&
+             test_raw_send (stream, chunk, strlen (chunk)) == strlen (chunk))
+        sent += 8192;
+      g_assert_true (test_raw_read (stream, stream_received, TRUE, WAIT_MS));
+      g_assert_true (starts_with_status (stream_received->str, 413));
+    }
+  /* Nothing of the 4 GB announced was kept. */
+  g_assert_cmpuint (test_rss_kib (), <, rss_before + 64 * 1024);
+}
+
+/* A request framed two ways is refused, and what would be read as a
+ * second request inside it is never answered. */
+static void
+test_http_framing (ServerFixture *fixture,
+                   gconstpointer  data)
+{
+  const char *framings[] = {
+    "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n",
+    "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n",
+    "Content-Length: +5\r\n",
+    "Content-Length: 5\r\nContent-Length: 0\r\n",
+    "Content-Length: 0x5\r\n",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (framings); i++)
+    {
+      g_autofree char *request = g_strdup_printf ("POST /pedidos/queue/pause HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
+                                                  "Authorization: Bearer " TEST_OPERATOR_TOKEN "\r\n"
+                                                  "%s\r\n"
+                                                  "0\r\n\r\n"
+                                                  "GET /health/live HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n\r\n",
+                                                  fixture->port, framings[i], fixture->port);
+      gboolean closed = FALSE;
+      g_autofree char *response = test_raw_http (fixture->port, request, TRUE, &closed);
+
+      g_test_message ("%s", framings[i]);
+      g_assert_true (closed);
+      g_assert_true (starts_with_status (response, 400));
+      g_assert_cmpuint (count_responses (response), ==, 1);
+    }
+}
+
+/* The Server header names the program, never its versions or libsoup's. */
+static void
+test_http_server_header (ServerFixture *fixture,
+                         gconstpointer  data)
+{
+  g_autofree char *request = g_strdup_printf ("GET /health/live HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
+                                              "Connection: close\r\n\r\n", fixture->port);
+  g_autofree char *response = test_raw_http (fixture->port, request, TRUE, NULL);
+
+  g_assert_true (starts_with_status (response, 200));
+  g_assert_nonnull (strstr (response, "\r\nServer: Orderly\r\n"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -74,6 +186,9 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   ADD ("/orderly/server/http/deadlines", test_http_deadlines);
+  ADD ("/orderly/server/http/body-limit", test_http_body_limit);
+  ADD ("/orderly/server/http/framing", test_http_framing);
+  ADD ("/orderly/server/http/server-header", test_http_server_header);
 
   return g_test_run ();
 }
