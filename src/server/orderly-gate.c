@@ -452,10 +452,7 @@ orderly_gate_check_token (OrderlyGate *self,
 
   *role = orderly_remote_check_token (self->remote, token);
   if (*role != ORDERLY_ROLE_NONE)
-    {
-      orderly_login_limiter_add_success (self->limiter, address);
-      return ORDERLY_GATE_ALLOWED;
-    }
+    return ORDERLY_GATE_ALLOWED;
   if (orderly_login_limiter_should_log (self->limiter, address))
     g_message ("Refused %s from %s: invalid token", what, address);
   return orderly_login_limiter_add_failure (self->limiter, address) ? ORDERLY_GATE_BLOCKED
@@ -506,7 +503,8 @@ orderly_gate_check_request (OrderlyGate       *self,
     return TRUE;
 
   token = dup_request_token (msg, query, upgrade);
-  if ((flags & ORDERLY_GATE_OPEN) && orderly_remote_get_auth_enabled (self->remote))
+  if ((flags & ORDERLY_GATE_OPEN) && !(flags & ORDERLY_GATE_TELLS_ROLE) &&
+      orderly_remote_get_auth_enabled (self->remote))
     {
       /* Loading the page is not a login attempt. */
       *role = token != NULL ? orderly_remote_check_token (self->remote, token) : ORDERLY_ROLE_NONE;
@@ -520,13 +518,16 @@ orderly_gate_check_request (OrderlyGate       *self,
     {
     case ORDERLY_GATE_ALLOWED:
       return TRUE;
+    case ORDERLY_GATE_INVALID:
+      if (flags & ORDERLY_GATE_OPEN)
+        return TRUE;
+      orderly_response_error (msg, 401, orderly_gate_verdict_message (verdict));
+      return FALSE;
     case ORDERLY_GATE_BLOCKED:
       orderly_response_error (msg, 429, orderly_gate_verdict_message (verdict));
       return FALSE;
-    case ORDERLY_GATE_INVALID:
     default:
-      orderly_response_error (msg, 401, orderly_gate_verdict_message (verdict));
-      return FALSE;
+      g_return_val_if_reached (FALSE);
     }
 }
 

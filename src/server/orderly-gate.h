@@ -21,6 +21,10 @@ G_BEGIN_DECLS
  *   transport hands it to orderly_gate_check_token()
  * @ORDERLY_GATE_CHANGES_STATE: a GET that changes state: its Origin is
  *   checked as a POST's
+ * @ORDERLY_GATE_TELLS_ROLE: with %ORDERLY_GATE_OPEN, a route that says which
+ *   role the token gives (`/session`): a token that is not valid counts as
+ *   a failed login, and a blocked address is answered 429, else anyone
+ *   could guess tokens there
  */
 typedef enum
 {
@@ -28,6 +32,7 @@ typedef enum
   ORDERLY_GATE_OPEN          = 1 << 0,
   ORDERLY_GATE_HANDSHAKE     = 1 << 1,
   ORDERLY_GATE_CHANGES_STATE = 1 << 2,
+  ORDERLY_GATE_TELLS_ROLE    = 1 << 3,
 } OrderlyGateFlags;
 
 /**

@@ -5,14 +5,19 @@
 
 #include "orderly-login-limiter.h"
 
-/* Beyond this many addresses, forgotten ones are pruned first. */
+/* The addresses it remembers at most. When they are all taken, forgotten
+ * ones make room first, then the one that failed longest ago among those
+ * not blocked; a blocked address is never forgotten before its time. */
 #define MAX_ADDRESSES 10000
 
 typedef struct
 {
-  guint  failures;
-  gint64 last_failure_us;
-  gboolean logged;
+  char     *address;
+  guint     failures;
+  gint64    last_failure_us;
+  gboolean  logged;
+  gboolean  in_blocked;
+  GList     link;           /* in one of the two queues below */
 } Attempts;
 
 struct _OrderlyLoginLimiter
@@ -20,6 +25,10 @@ struct _OrderlyLoginLimiter
   GObject     parent_instance;
 
   GHashTable       *addresses;   /* address → Attempts */
+  /* Attempts by last failure, oldest first: those not blocked, and those
+   * blocked, so that making room never looks at a blocked one. */
+  GQueue            free_order;
+  GQueue            blocked_order;
   guint             max_failures;
   gint64            block_us;
   OrderlyClockFunc  clock;
@@ -27,6 +36,15 @@ struct _OrderlyLoginLimiter
 };
 
 G_DEFINE_FINAL_TYPE (OrderlyLoginLimiter, orderly_login_limiter, G_TYPE_OBJECT)
+
+static void
+attempts_free (gpointer data)
+{
+  Attempts *attempts = data;
+
+  g_free (attempts->address);
+  g_free (attempts);
+}
 
 static gint64
 monotonic_clock (gpointer user_data)
@@ -59,7 +77,7 @@ orderly_login_limiter_class_init (OrderlyLoginLimiterClass *klass)
 static void
 orderly_login_limiter_init (OrderlyLoginLimiter *self)
 {
-  self->addresses = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->addresses = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, attempts_free);
   self->max_failures = ORDERLY_LOGIN_LIMITER_DEFAULT_FAILURES;
   self->block_us = ORDERLY_LOGIN_LIMITER_DEFAULT_BLOCK_MS * (gint64) 1000;
   self->clock = monotonic_clock;
@@ -109,16 +127,53 @@ blocked (OrderlyLoginLimiter *self,
 }
 
 static gboolean
-is_stale (gpointer key,
-          gpointer value,
-          gpointer user_data)
+is_stale (OrderlyLoginLimiter *self,
+          Attempts            *attempts,
+          gint64               now)
 {
-  OrderlyLoginLimiter *self = user_data;
-  Attempts *attempts = value;
-
-  return now (self) - attempts->last_failure_us > self->block_us;
+  return now - attempts->last_failure_us > self->block_us;
 }
 
+static void
+forget (OrderlyLoginLimiter *self,
+        Attempts            *attempts)
+{
+  g_queue_unlink (attempts->in_blocked ? &self->blocked_order : &self->free_order, &attempts->link);
+  g_hash_table_remove (self->addresses, attempts->address);
+}
+
+static void
+forget_stale (OrderlyLoginLimiter *self,
+              GQueue              *queue,
+              gint64               now)
+{
+  Attempts *oldest;
+
+  while ((oldest = g_queue_peek_head (queue)) != NULL && is_stale (self, oldest, now))
+    forget (self, oldest);
+}
+
+/* Makes room for one more address. Returns FALSE when every address
+ * remembered is blocked. */
+static gboolean
+make_room (OrderlyLoginLimiter *self)
+{
+  gint64 time_us = now (self);
+
+  if (g_hash_table_size (self->addresses) < MAX_ADDRESSES)
+    return TRUE;
+  forget_stale (self, &self->free_order, time_us);
+  forget_stale (self, &self->blocked_order, time_us);
+  if (g_hash_table_size (self->addresses) < MAX_ADDRESSES)
+    return TRUE;
+  if (self->free_order.length == 0)
+    return FALSE;
+  forget (self, g_queue_peek_head (&self->free_order));
+  return TRUE;
+}
+
+/* Returns: (nullable): what @address has tried; with @create, NULL only
+ * when there is no room for it */
 static Attempts *
 lookup (OrderlyLoginLimiter *self,
         const char          *address,
@@ -126,16 +181,14 @@ lookup (OrderlyLoginLimiter *self,
 {
   Attempts *attempts = g_hash_table_lookup (self->addresses, address ? address : "");
 
-  if (attempts == NULL && create)
+  if (attempts == NULL && create && make_room (self))
     {
-      if (g_hash_table_size (self->addresses) >= MAX_ADDRESSES)
-        {
-          g_hash_table_foreach_remove (self->addresses, is_stale, self);
-          if (g_hash_table_size (self->addresses) >= MAX_ADDRESSES)
-            g_hash_table_remove_all (self->addresses);
-        }
       attempts = g_new0 (Attempts, 1);
-      g_hash_table_insert (self->addresses, g_strdup (address ? address : ""), attempts);
+      attempts->address = g_strdup (address ? address : "");
+      attempts->link.data = attempts;
+      /* Never failed: the oldest of all. */
+      g_queue_push_head_link (&self->free_order, &attempts->link);
+      g_hash_table_insert (self->addresses, attempts->address, attempts);
     }
   return attempts;
 }
@@ -168,24 +221,18 @@ orderly_login_limiter_add_failure (OrderlyLoginLimiter *self,
 
   time_us = now (self);
   attempts = lookup (self, address, TRUE);
-  if (time_us - attempts->last_failure_us > self->block_us)
+  /* Under a flood of guesses from more addresses than it can remember,
+   * all of them blocked, a new one is refused at once. */
+  if (attempts == NULL)
+    return TRUE;
+  if (is_stale (self, attempts, time_us))
     attempts->failures = 0;
   attempts->failures++;
   attempts->last_failure_us = time_us;
-  return blocked (self, attempts, time_us);
-}
-
-void
-orderly_login_limiter_add_success (OrderlyLoginLimiter *self,
-                                   const char          *address)
-{
-  Attempts *attempts;
-
-  g_return_if_fail (ORDERLY_IS_LOGIN_LIMITER (self));
-
-  attempts = lookup (self, address, FALSE);
-  if (attempts != NULL && !blocked (self, attempts, now (self)))
-    g_hash_table_remove (self->addresses, address ? address : "");
+  g_queue_unlink (attempts->in_blocked ? &self->blocked_order : &self->free_order, &attempts->link);
+  attempts->in_blocked = blocked (self, attempts, time_us);
+  g_queue_push_tail_link (attempts->in_blocked ? &self->blocked_order : &self->free_order, &attempts->link);
+  return attempts->in_blocked;
 }
 
 /**
@@ -203,8 +250,20 @@ orderly_login_limiter_should_log (OrderlyLoginLimiter *self,
   g_return_val_if_fail (ORDERLY_IS_LOGIN_LIMITER (self), FALSE);
 
   attempts = lookup (self, address, TRUE);
-  if (attempts->logged)
+  if (attempts == NULL || attempts->logged)
     return FALSE;
   attempts->logged = TRUE;
   return TRUE;
+}
+
+/**
+ * orderly_login_limiter_get_n_addresses:
+ *
+ * Returns: how many addresses it remembers now
+ */
+guint
+orderly_login_limiter_get_n_addresses (OrderlyLoginLimiter *self)
+{
+  g_return_val_if_fail (ORDERLY_IS_LOGIN_LIMITER (self), 0);
+  return g_hash_table_size (self->addresses);
 }

@@ -23,7 +23,10 @@ typedef gint64 (*OrderlyClockFunc) (gpointer user_data);
  *
  * Counts failed logins per remote address. After too many within the block
  * time, that address (and only that one) is refused until the block time has
- * passed since its last failure.
+ * passed since its last failure. A successful login does not wipe the
+ * failures (a guesser that knows the viewer token would otherwise go on
+ * guessing the operator's), and no number of other addresses can push a
+ * blocked one out of its memory.
  */
 G_DECLARE_FINAL_TYPE (OrderlyLoginLimiter, orderly_login_limiter, ORDERLY, LOGIN_LIMITER, GObject)
 
@@ -38,9 +41,8 @@ gboolean             orderly_login_limiter_is_blocked     (OrderlyLoginLimiter *
                                                            const char          *address);
 gboolean             orderly_login_limiter_add_failure    (OrderlyLoginLimiter *self,
                                                            const char          *address);
-void                 orderly_login_limiter_add_success    (OrderlyLoginLimiter *self,
-                                                           const char          *address);
 gboolean             orderly_login_limiter_should_log     (OrderlyLoginLimiter *self,
                                                            const char          *address);
+guint                orderly_login_limiter_get_n_addresses (OrderlyLoginLimiter *self);
 
 G_END_DECLS

@@ -35,6 +35,8 @@ enum
   /* A GET that changes state: the gate checks its Origin as a POST's, HEAD
    * is not answered, and the answer says `method: "GET"`. */
   ROUTE_CHANGING_GET  = 1 << 2,
+  /* An open route whose answer says what role the token gives. */
+  ROUTE_TELLS_ROLE    = 1 << 3,
 };
 
 /* One route: a dispatcher command, or a route that answers itself. */
@@ -66,7 +68,7 @@ static const Route routes[] = {
    * open. The page's other files are found in its resources. */
   { "GET", "/", .serve = serve_page },
   { "GET", "/index.html", .serve = serve_page },
-  { "GET", "/session", .serve = serve_session },
+  { "GET", "/session", .flags = ROUTE_TELLS_ROLE, .serve = serve_session },
   { "GET", "/openapi.json", .serve = serve_openapi },
   { "GET", "/metrics", .serve = serve_metrics, .role = ORDERLY_ROLE_VIEWER },
 
@@ -390,6 +392,8 @@ server_cb (SoupServer        *server,
   flags = open ? ORDERLY_GATE_OPEN : ORDERLY_GATE_DEFAULT;
   if (route != NULL && (route->flags & ROUTE_CHANGING_GET))
     flags |= ORDERLY_GATE_CHANGES_STATE;
+  if (route != NULL && (route->flags & ROUTE_TELLS_ROLE))
+    flags |= ORDERLY_GATE_TELLS_ROLE;
   if (!orderly_gate_check_request (self->gate, msg, query, flags, &role))
     {
       orderly_metrics_set_route (msg, "refused");

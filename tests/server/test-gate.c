@@ -107,6 +107,70 @@ test_gate_tokens (void)
   g_assert_cmpint (role, ==, ORDERLY_ROLE_OPERATOR);
 }
 
+/* A login that succeeds, with the viewer token say, does not wipe the
+ * failures of the guesses around it. */
+static void
+test_gate_success_keeps_failures (void)
+{
+  g_autoptr(OrderlyRemote) remote = NULL;
+  g_autoptr(OrderlyGate) gate = new_gate (&remote);
+  OrderlyLoginLimiter *limiter = orderly_gate_get_login_limiter (gate);
+  gint64 now_us = 100 * G_USEC_PER_SEC;
+  OrderlyRole role;
+
+  orderly_login_limiter_set_clock (limiter, fake_clock, &now_us);
+  orderly_login_limiter_set_limits (limiter, 3, 60000);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_assert_cmpint (orderly_gate_check_token (gate, "10.0.0.1", "wrong", "test", &role), ==, ORDERLY_GATE_INVALID);
+      g_assert_cmpint (orderly_gate_check_token (gate, "10.0.0.1", VIEWER, "test", &role), ==, ORDERLY_GATE_ALLOWED);
+    }
+  g_assert_cmpint (orderly_gate_check_token (gate, "10.0.0.1", "wrong", "test", &role), ==, ORDERLY_GATE_BLOCKED);
+  g_assert_cmpint (orderly_gate_check_token (gate, "10.0.0.1", VIEWER, "test", &role), ==, ORDERLY_GATE_BLOCKED);
+}
+
+/* Guesses from more addresses than the limiter remembers neither unblock
+ * a blocked address nor grow its memory without bound. */
+static void
+test_gate_many_addresses (void)
+{
+  g_autoptr(OrderlyRemote) remote = NULL;
+  g_autoptr(OrderlyGate) gate = new_gate (&remote);
+  OrderlyLoginLimiter *limiter = orderly_gate_get_login_limiter (gate);
+  gint64 now_us = 100 * G_USEC_PER_SEC;
+  OrderlyRole role;
+
+  orderly_login_limiter_set_clock (limiter, fake_clock, &now_us);
+  orderly_login_limiter_set_limits (limiter, 2, 60000);
+  for (guint i = 0; i < 2; i++)
+    orderly_gate_check_token (gate, "10.0.0.1", "wrong", "test", &role);
+  g_assert_cmpint (orderly_gate_check_token (gate, "10.0.0.1", OPERATOR, "test", &role), ==, ORDERLY_GATE_BLOCKED);
+
+  for (guint i = 0; i < 25000; i++)
+    {
+      g_autofree char *address = g_strdup_printf ("10.%u.%u.%u", (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff);
+
+      now_us += 1000;
+      orderly_gate_check_token (gate, address, "wrong", "test", &role);
+    }
+  g_assert_cmpuint (orderly_login_limiter_get_n_addresses (limiter), <=, 10000);
+  g_assert_cmpint (orderly_gate_check_token (gate, "10.0.0.1", OPERATOR, "test", &role), ==, ORDERLY_GATE_BLOCKED);
+
+  /* Blocked addresses fill the memory: a new guesser is refused at once. */
+  for (guint i = 0; i < 10000; i++)
+    {
+      g_autofree char *address = g_strdup_printf ("10.200.%u.%u", (i >> 8) & 0xff, i & 0xff);
+
+      orderly_gate_check_token (gate, address, "wrong", "test", &role);
+      orderly_gate_check_token (gate, address, "wrong", "test", &role);
+    }
+  g_assert_cmpuint (orderly_login_limiter_get_n_addresses (limiter), <=, 10000);
+  g_assert_cmpint (orderly_gate_check_token (gate, "10.0.0.1", OPERATOR, "test", &role), ==, ORDERLY_GATE_BLOCKED);
+  g_assert_cmpint (orderly_gate_check_token (gate, "192.0.2.1", "wrong", "test", &role), ==, ORDERLY_GATE_BLOCKED);
+  /* Who shows a valid token is let in all the same. */
+  g_assert_cmpint (orderly_gate_check_token (gate, "192.0.2.2", OPERATOR, "test", &role), ==, ORDERLY_GATE_ALLOWED);
+}
+
 static void
 test_gate_no_auth (void)
 {
@@ -177,6 +241,8 @@ main (int   argc,
   g_test_add_func ("/orderly/gate/cookie", test_gate_cookie);
   g_test_add_func ("/orderly/gate/host-without-port", test_gate_host_without_port);
   g_test_add_func ("/orderly/gate/tokens", test_gate_tokens);
+  g_test_add_func ("/orderly/gate/success-keeps-failures", test_gate_success_keeps_failures);
+  g_test_add_func ("/orderly/gate/many-addresses", test_gate_many_addresses);
   g_test_add_func ("/orderly/gate/no-auth", test_gate_no_auth);
   g_test_add_func ("/orderly/gate/cors-origins", test_gate_cors_origins);
   g_test_add_func ("/orderly/gate/connections", test_gate_connections);

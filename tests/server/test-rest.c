@@ -614,12 +614,18 @@ test_rest_login_limit (ServerFixture *fixture,
 
   orderly_login_limiter_set_clock (limiter, fake_clock, &now_us);
   orderly_server_set_login_limit (fixture->server, 3, 60000);
-  for (guint i = 0; i < 2; i++)
-    {
-      g_autoptr(JsonNode) bad = server_fixture_request (fixture, "GET", "/pedidos", "wrong", NULL, &status);
+  {
+    g_autoptr(JsonNode) bad = server_fixture_request (fixture, "GET", "/pedidos", "wrong", NULL, &status);
 
-      assert_error_body (bad, status, 401);
-    }
+    assert_error_body (bad, status, 401);
+  }
+  {
+    /* /session says which role a token gives: a guess there counts too. */
+    g_autoptr(JsonNode) guess = server_fixture_request (fixture, "GET", "/session", "wrong", NULL, &status);
+
+    g_assert_cmpuint (status, ==, 200);
+    g_assert_cmpstr (json_object_get_string_member (object_of (guess), "role"), ==, "none");
+  }
   {
     g_autoptr(JsonNode) third = server_fixture_request (fixture, "GET", "/pedidos", "wrong", NULL, &status);
     g_autoptr(JsonNode) good = NULL;
@@ -628,6 +634,11 @@ test_rest_login_limit (ServerFixture *fixture,
     /* Blocked means blocked, even with the right token, for this address only. */
     good = server_fixture_request (fixture, "GET", "/pedidos", TEST_OPERATOR_TOKEN, NULL, &status);
     assert_error_body (good, status, 429);
+  }
+  {
+    g_autoptr(JsonNode) guess = server_fixture_request (fixture, "GET", "/session", "wrong", NULL, &status);
+
+    assert_error_body (guess, status, 429);
   }
 
   if (probe != NULL && g_socket_connect (probe, address6, NULL, NULL))
