@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "orderly-dispatcher-private.h"
+#include "orderly-integer.h"
 #include "orderly-json.h"
 
 /* The commands themselves: what each one reads from its arguments, asks of
@@ -39,12 +40,10 @@ _orderly_dispatcher_get_int_argument (JsonObject  *arguments,
     number = json_node_get_double (node);
   else if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
     {
-      const char *text = json_node_get_string (node);
-      char *end = NULL;
+      gint64 parsed = 0;
 
-      number = g_ascii_strtod (text, &end);
-      if (end == text || *end != '\0')
-        number = NAN;
+      /* Digits only: no space, sign, hex or exponent. */
+      number = orderly_integer_parse (json_node_get_string (node), &parsed) == ORDERLY_INTEGER_OK ? parsed : NAN;
     }
   else
     number = NAN;

@@ -348,6 +348,29 @@ orderly_gate_check_host (OrderlyGate       *self,
   return FALSE;
 }
 
+/**
+ * orderly_gate_check_origin:
+ *
+ * For a request that changes state, a login included: it must come from
+ * the server's own origin or an allowed one.
+ *
+ * Returns: %FALSE if it comes from elsewhere; it is then answered 403
+ */
+gboolean
+orderly_gate_check_origin (OrderlyGate       *self,
+                           SoupServerMessage *msg)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+
+  g_return_val_if_fail (ORDERLY_IS_GATE (self), FALSE);
+
+  if (origin_is_allowed (self, msg, soup_message_headers_get_one (headers, "Origin")))
+    return TRUE;
+  orderly_gate_log_refusal (self, msg, "foreign Origin");
+  orderly_response_error (msg, 403, "Requests from this Origin are not allowed");
+  return FALSE;
+}
+
 /* Tokens */
 
 /**
@@ -477,7 +500,6 @@ orderly_gate_check_request (OrderlyGate       *self,
                             OrderlyGateFlags   flags,
                             OrderlyRole       *role)
 {
-  SoupMessageHeaders *headers;
   gboolean upgrade;
   g_autofree char *token = NULL;
   g_autofree char *what = NULL;
@@ -487,18 +509,13 @@ orderly_gate_check_request (OrderlyGate       *self,
   g_return_val_if_fail (role != NULL, FALSE);
 
   *role = ORDERLY_ROLE_NONE;
-  headers = soup_server_message_get_request_headers (msg);
   upgrade = orderly_gate_is_upgrade_request (msg);
 
   if (!orderly_gate_check_host (self, msg))
     return FALSE;
   if ((upgrade || changes_state (msg) || (flags & ORDERLY_GATE_CHANGES_STATE)) &&
-      !origin_is_allowed (self, msg, soup_message_headers_get_one (headers, "Origin")))
-    {
-      orderly_gate_log_refusal (self, msg, "foreign Origin");
-      orderly_response_error (msg, 403, "Requests from this Origin are not allowed");
-      return FALSE;
-    }
+      !orderly_gate_check_origin (self, msg))
+    return FALSE;
   if (flags & ORDERLY_GATE_HANDSHAKE)
     return TRUE;
 

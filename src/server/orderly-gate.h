@@ -83,6 +83,8 @@ gboolean             orderly_gate_check_request         (OrderlyGate        *sel
                                                          OrderlyRole        *role);
 gboolean             orderly_gate_check_host            (OrderlyGate        *self,
                                                          SoupServerMessage  *msg);
+gboolean             orderly_gate_check_origin          (OrderlyGate        *self,
+                                                         SoupServerMessage  *msg);
 OrderlyGateVerdict   orderly_gate_check_token           (OrderlyGate        *self,
                                                          const char         *address,
                                                          const char         *token,

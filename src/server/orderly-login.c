@@ -25,7 +25,9 @@ orderly_login_sign_in (OrderlyGate       *gate,
 
   g_return_if_fail (ORDERLY_IS_GATE (gate));
 
-  if (!orderly_gate_check_host (gate, msg))
+  /* A page elsewhere must not sign the browser in with a token of its
+   * own choosing (login CSRF). */
+  if (!orderly_gate_check_host (gate, msg) || !orderly_gate_check_origin (gate, msg))
     return;
 
   verdict = orderly_gate_check_token (gate, soup_server_message_get_remote_host (msg), token,

@@ -241,6 +241,17 @@ got_chunk_cb (SoupServerMessage   *msg,
     refuse_too_large (self, msg, limit);
 }
 
+static gboolean
+has_encoded_nul (const char *text)
+{
+  for (const char *at = text != NULL ? strchr (text, '%') : NULL; at != NULL; at = strchr (at + 1, '%'))
+    {
+      if (at[1] == '0' && at[2] == '0')
+        return TRUE;
+    }
+  return FALSE;
+}
+
 static void
 got_headers_cb (SoupServerMessage   *msg,
                 OrderlyRequestGuard *self)
@@ -248,8 +259,17 @@ got_headers_cb (SoupServerMessage   *msg,
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   const char *length = soup_message_headers_get_list (headers, "Content-Length");
   const char *encoding = soup_message_headers_get_list (headers, "Transfer-Encoding");
+  GUri *uri = soup_server_message_get_uri (msg);
   gsize limit = body_limit_for (self, msg);
   gint64 value = 0;
+
+  /* An encoded NUL ends the text where C reads it: `token=valid%00junk`
+   * would read as the valid token. No URL of ours has one. */
+  if (has_encoded_nul (g_uri_get_path (uri)) || has_encoded_nul (g_uri_get_query (uri)))
+    {
+      refuse (self, msg, 400, "The address contains an encoded NUL (%00)");
+      return;
+    }
 
   /* Two framings: a proxy in front may read the other one, and what this
    * server takes for the next request would be hidden inside the body. */

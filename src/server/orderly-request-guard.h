@@ -20,7 +20,9 @@ G_BEGIN_DECLS
  * - a Content-Length over the path's body limit: 413, and the body is
  *   never read;
  * - a chunked body is counted as it comes and refused with 413 once it
- *   passes the limit.
+ *   passes the limit;
+ * - an encoded NUL (`%00`) in the path or query, which would cut a token
+ *   short where C reads it: 400.
  *
  * A refused request is answered on the spot and its connection closed, so
  * nothing after it on that connection is read as another request.

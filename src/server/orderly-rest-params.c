@@ -3,6 +3,7 @@
 
 #include "config.h"
 
+#include "orderly-integer.h"
 #include "orderly-rest-params.h"
 #include "orderly-types.h"
 
@@ -13,18 +14,7 @@ static gboolean
 parse_int (const char *text,
            gint64     *value)
 {
-  const char *digits = text[0] == '-' ? text + 1 : text;
-  char *end = NULL;
-
-  if (*digits == '\0')
-    return FALSE;
-  for (const char *c = digits; *c != '\0'; c++)
-    {
-      if (!g_ascii_isdigit (*c))
-        return FALSE;
-    }
-  *value = g_ascii_strtoll (text, &end, 10);
-  return TRUE;
+  return orderly_integer_parse (text, value) != ORDERLY_INTEGER_MALFORMED;
 }
 
 static gboolean

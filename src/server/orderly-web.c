@@ -37,7 +37,10 @@ resource_path_for (const char *path)
 {
   if (g_str_equal (path, "/"))
     path = "/index.html";
-  if (strstr (path, "/../") != NULL || g_str_has_suffix (path, "/.."))
+  /* GResource finds "/index.html/" and "//index.html" as the file; they
+   * are not its name. */
+  if (strstr (path, "/../") != NULL || g_str_has_suffix (path, "/..") || g_str_has_suffix (path, "/") ||
+      strstr (path, "//") != NULL)
     return NULL;
   return g_strconcat (WEB_PREFIX, path, NULL);
 }

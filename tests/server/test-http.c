@@ -166,6 +166,33 @@ test_http_framing (ServerFixture *fixture,
     }
 }
 
+/* A token followed by an encoded NUL is not read as the token before it,
+ * wherever a URL carries one. */
+static void
+test_http_encoded_nul (ServerFixture *fixture,
+                       gconstpointer  data)
+{
+  const char *paths[] = {
+    "/?token=" TEST_OPERATOR_TOKEN "%00junk",
+    "/ws?token=" TEST_OPERATOR_TOKEN "%00junk",
+    "/socket.io/?EIO=4&transport=polling&token=" TEST_OPERATOR_TOKEN "%00junk",
+    "/pedidos%00",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+    {
+      g_autofree char *request = g_strdup_printf ("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
+                                                  "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                                                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                                  "Sec-WebSocket-Version: 13\r\n\r\n", paths[i], fixture->port);
+      g_autofree char *response = test_raw_http (fixture->port, request, TRUE, NULL);
+
+      g_test_message ("GET %s", paths[i]);
+      g_assert_true (starts_with_status (response, 400));
+      g_assert_null (strstr (response, "Set-Cookie"));
+    }
+}
+
 /* The Server header names the program, never its versions or libsoup's. */
 static void
 test_http_server_header (ServerFixture *fixture,
@@ -189,6 +216,7 @@ main (int   argc,
   ADD ("/orderly/server/http/body-limit", test_http_body_limit);
   ADD ("/orderly/server/http/framing", test_http_framing);
   ADD ("/orderly/server/http/server-header", test_http_server_header);
+  ADD ("/orderly/server/http/encoded-nul", test_http_encoded_nul);
 
   return g_test_run ();
 }

@@ -215,6 +215,9 @@ test_rest_bad_requests (ServerFixture *fixture,
   const char *bodies[] = {
     "{\"quantity\": 0}", "{\"quantity\": 50000001}", "{\"quantity\": \"x\"}", "{}", "",
     "{\"quantity\": 10", "[10]",
+    /* A quantity written as text is digits and nothing else. */
+    "{\"quantity\": \"0x10\"}", "{\"quantity\": \" 7\"}", "{\"quantity\": \"1e3\"}",
+    "{\"quantity\": \"+5\"}", "{\"quantity\": \"99999999999999999999\"}", "{\"quantity\": \"7 \"}",
   };
   guint status = 0;
 
@@ -226,6 +229,32 @@ test_rest_bad_requests (ServerFixture *fixture,
       assert_error_body (answer, status, 400);
     }
 
+  {
+    const char *paths[] = {
+      "/pedidos/generate?quantity=0x10", "/pedidos/generate?quantity=+5", "/pedidos/generate?quantity=%207",
+      "/pedidos/generate?quantity=1e3",
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+      {
+        g_autoptr(JsonNode) answer = server_fixture_request (fixture, "POST", paths[i], TEST_OPERATOR_TOKEN,
+                                                             NULL, &status);
+
+        assert_error_body (answer, status, 400);
+      }
+  }
+  {
+    /* The dashboard's files under their own names only. */
+    const char *paths[] = { "/index.html/", "//index.html", "/app.css/" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+      {
+        G_GNUC_UNUSED g_autoptr(JsonNode) answer = server_fixture_request (fixture, "GET", paths[i], NULL, NULL, &status);
+
+        g_test_message ("GET %s", paths[i]);
+        g_assert_cmpuint (status, ==, 404);
+      }
+  }
   {
     g_autoptr(JsonNode) missing = server_fixture_request (fixture, "GET", "/nothing-here",
                                                           TEST_OPERATOR_TOKEN, NULL, &status);
@@ -409,6 +438,23 @@ test_rest_login_cookie (ServerFixture *fixture,
   soup_message_add_flags (bad, SOUP_MESSAGE_NO_REDIRECT);
   g_assert_cmpuint (server_fixture_send_status (fixture, bad), ==, 303);
   g_assert_null (soup_message_headers_get_one (soup_message_get_response_headers (bad), "Set-Cookie"));
+
+  /* A page elsewhere cannot sign the browser in with a token of its own
+   * (login CSRF). */
+  {
+    const char *headers[][2] = { { "Origin", "http://evil.example" }, { "Sec-Fetch-Site", "cross-site" } };
+
+    for (guint i = 0; i < G_N_ELEMENTS (headers); i++)
+      {
+        g_autoptr(SoupMessage) forged = server_fixture_message (fixture, "GET", "/?token=" TEST_VIEWER_TOKEN,
+                                                                NULL, NULL);
+
+        soup_message_headers_replace (soup_message_get_request_headers (forged), headers[i][0], headers[i][1]);
+        soup_message_add_flags (forged, SOUP_MESSAGE_NO_REDIRECT);
+        g_assert_cmpuint (server_fixture_send_status (fixture, forged), ==, 403);
+        g_assert_null (soup_message_headers_get_one (soup_message_get_response_headers (forged), "Set-Cookie"));
+      }
+  }
 
   /* A stale cookie does not keep the page away; the page then asks for a
    * token, and data stays closed. */
