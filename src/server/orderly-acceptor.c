@@ -624,9 +624,9 @@ orderly_acceptor_start (OrderlyAcceptor  *self,
   g_return_val_if_fail (sockets != NULL, FALSE);
   g_return_val_if_fail (self->sockets == NULL, FALSE);
 
+  self->max_open = compute_max_open ();
   if (!add_placeholder_listener (self, error))
     return FALSE;
-  self->max_open = compute_max_open ();
   self->sockets = g_ptr_array_new_with_free_func (g_object_unref);
   for (guint i = 0; i < sockets->len; i++)
     {
@@ -690,4 +690,23 @@ orderly_acceptor_get_n_open (OrderlyAcceptor *self)
 {
   g_return_val_if_fail (ORDERLY_IS_ACCEPTOR (self), 0);
   return self->all.length;
+}
+
+/**
+ * orderly_acceptor_get_max_lasting:
+ *
+ * Returns: how many long-lived connections (WebSockets, Socket.IO
+ *   sessions) may be open at once, so that plain HTTP requests still find
+ *   a descriptor; %G_MAXUINT without a limit
+ */
+guint
+orderly_acceptor_get_max_lasting (OrderlyAcceptor *self)
+{
+  g_return_val_if_fail (ORDERLY_IS_ACCEPTOR (self), 0);
+
+  if (self->max_open >= G_MAXINT)
+    return G_MAXUINT;
+  if (self->max_open <= 2 * ORDERLY_ACCEPTOR_HTTP_HEADROOM)
+    return MAX (self->max_open / 2, 1);
+  return self->max_open - ORDERLY_ACCEPTOR_HTTP_HEADROOM;
 }

@@ -8,6 +8,10 @@ G_BEGIN_DECLS
 /* Descriptors kept free for everything that is not a client connection:
  * the database, the files the engine writes, the window's own. */
 #define ORDERLY_ACCEPTOR_FD_RESERVE        64
+/* Of the connections it may open, these are kept for plain HTTP requests
+ * (a health check, the REST API): long-lived ones (WebSockets, Socket.IO)
+ * may not take them. */
+#define ORDERLY_ACCEPTOR_HTTP_HEADROOM     64
 /* A request's headers must be in this long after the connection opened,
  * or after the first byte of a later request on it. */
 #define ORDERLY_ACCEPTOR_HEADER_TIMEOUT_MS 5000
@@ -48,6 +52,7 @@ void             orderly_acceptor_set_timeouts    (OrderlyAcceptor   *self,
                                                    guint              idle_ms);
 guint            orderly_acceptor_get_max_open    (OrderlyAcceptor   *self);
 guint            orderly_acceptor_get_n_open      (OrderlyAcceptor   *self);
+guint            orderly_acceptor_get_max_lasting (OrderlyAcceptor   *self);
 
 GSocket         *orderly_acceptor_get_socket      (SoupServerMessage *msg);
 

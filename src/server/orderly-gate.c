@@ -23,6 +23,7 @@ struct _OrderlyGate
 
   guint                reserved_connections;
   guint                max_connections;
+  guint                descriptor_cap;
 };
 
 G_DEFINE_FINAL_TYPE (OrderlyGate, orderly_gate, G_TYPE_OBJECT)
@@ -101,6 +102,7 @@ orderly_gate_init (OrderlyGate *self)
 {
   self->limiter = orderly_login_limiter_new ();
   self->max_connections = ORDERLY_SERVER_MAX_CONNECTIONS;
+  self->descriptor_cap = G_MAXUINT;
   self->origins = g_new0 (char *, 1);
 }
 
@@ -673,7 +675,7 @@ gboolean
 orderly_gate_has_connection_left (OrderlyGate *self)
 {
   g_return_val_if_fail (ORDERLY_IS_GATE (self), FALSE);
-  return self->reserved_connections < self->max_connections;
+  return self->reserved_connections < MIN (self->max_connections, self->descriptor_cap);
 }
 
 /**
@@ -687,4 +689,20 @@ orderly_gate_set_max_connections (OrderlyGate *self,
 {
   g_return_if_fail (ORDERLY_IS_GATE (self));
   self->max_connections = max_connections;
+}
+
+/**
+ * orderly_gate_set_descriptor_cap:
+ * @cap: how many live connections the file descriptors allow, beside the
+ *   ones kept for plain HTTP; %G_MAXUINT for no cap
+ *
+ * Lowers the live-connection budget below orderly_gate_set_max_connections()
+ * when the process may open fewer descriptors.
+ */
+void
+orderly_gate_set_descriptor_cap (OrderlyGate *self,
+                                 guint        cap)
+{
+  g_return_if_fail (ORDERLY_IS_GATE (self));
+  self->descriptor_cap = cap;
 }

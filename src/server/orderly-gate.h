@@ -112,5 +112,7 @@ void                 orderly_gate_release_connection    (OrderlyGate        *sel
 void                 orderly_gate_set_max_connections   (OrderlyGate        *self,
                                                          guint               max_connections);
 gboolean             orderly_gate_has_connection_left   (OrderlyGate        *self);
+void                 orderly_gate_set_descriptor_cap    (OrderlyGate        *self,
+                                                         guint               cap);
 
 G_END_DECLS

@@ -171,6 +171,10 @@ orderly_server_start (OrderlyServer  *self,
    * address as soon as there is one. */
   listening = orderly_listener_start (self->listener, error);
   self->started = TRUE;
+  /* WebSockets and Socket.IO sessions may not take the descriptors a
+   * health check needs. */
+  orderly_gate_set_descriptor_cap (self->gate,
+                                   orderly_acceptor_get_max_lasting (orderly_listener_get_acceptor (self->listener)));
   orderly_ws_transport_start (self->ws);
   if (!listening)
     return FALSE;

@@ -8,7 +8,9 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
-import { makeDataDir, orderlyBin, removeDataDir, startServer, waitFor } from './support/browser.mjs';
+import {
+  makeDataDir, orderlyBin, removeDataDir, startServer, waitFor, OPERATOR_TOKEN,
+} from './support/browser.mjs';
 
 const skip = existsSync(orderlyBin) ? false : `Orderly is not built: ${orderlyBin}`;
 const FD_LIMIT = 256;
@@ -45,6 +47,30 @@ function health (port, timeoutMs = 2000)
   });
 }
 
+/** Opens /ws with the operator token; resolves to { socket, status } once
+ * the answer's status line is in (0 without one). */
+function openWebSocket (port)
+{
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    let received = '';
+    const timer = setTimeout(() => resolve({ socket, status: 0 }), 10000);
+    socket.on('error', () => {});
+    socket.on('data', (chunk) => {
+      received += chunk;
+      const match = /^HTTP\/1\.1 (\d+)/.exec(received);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ socket, status: Number(match[1]) });
+      }
+    });
+    socket.once('close', () => { clearTimeout(timer); resolve({ socket, status: 0 }); });
+    socket.on('connect', () => socket.write(`GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\n` +
+      'Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n' +
+      `Authorization: Bearer ${OPERATOR_TOKEN}\r\n\r\n`));
+  });
+}
+
 describe('out of file descriptors', { skip }, () => {
   let dataDir;
   let server;
@@ -70,6 +96,17 @@ describe('out of file descriptors', { skip }, () => {
 
     for (const socket of silent)
       socket.destroy();
+    // WebSockets, which the server cannot close to make room, leave it
+    // descriptors for plain requests too.
+    const upgraded = [];
+    for (let i = 0; i < FD_LIMIT; i++)
+      upgraded.push(await openWebSocket(server.port));
+    assert.ok(upgraded.some((ws) => ws.status === 101));
+    assert.ok(upgraded.some((ws) => ws.status === 503));
+    assert.equal(await health(server.port, 10000), 200);
+    for (const ws of upgraded)
+      ws.socket.destroy();
+
     // Every later client is served: the server still accepts.
     for (let i = 0; i < 20; i++)
       assert.equal(await health(server.port, 10000), 200);

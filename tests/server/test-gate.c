@@ -230,6 +230,13 @@ test_gate_connections (void)
   g_assert_true (orderly_gate_reserve_connection (gate));
   orderly_gate_release_connection (gate);
   orderly_gate_release_connection (gate);
+
+  /* Fewer descriptors than the budget: they are the limit. */
+  orderly_gate_set_max_connections (gate, 10);
+  orderly_gate_set_descriptor_cap (gate, 1);
+  g_assert_true (orderly_gate_reserve_connection (gate));
+  g_assert_false (orderly_gate_has_connection_left (gate));
+  orderly_gate_release_connection (gate);
 }
 
 int
