@@ -57,10 +57,22 @@ G_DEFINE_FINAL_TYPE (OrderlyOverviewPage, orderly_overview_page, ADW_TYPE_BIN)
 
 static GParamSpec *properties[N_PROPS];
 
+/* A run on hold reads as such, whatever step it holds in: the ribbon
+ * shows which. */
+static gboolean
+is_paused (OrderlyPhase phase,
+           gboolean     paused)
+{
+  return paused && orderly_phase_is_active (phase);
+}
+
 static char *
 format_phase (gpointer     this,
-              OrderlyPhase phase)
+              OrderlyPhase phase,
+              gboolean     paused)
 {
+  if (is_paused (phase, paused))
+    return g_strdup (_("Paused"));
   return g_strdup (orderly_format_phase (phase));
 }
 
@@ -127,6 +139,56 @@ format_of (gpointer this,
 
   /* Translators: orders processed out of a total, e.g. “250 of 1,000” */
   return g_strdup_printf (_("%s of %s"), done_text, total_text);
+}
+
+/* “1,234 of 50,000”, and “· 12 failed” once some failed for good. */
+static char *
+format_priority (gpointer this,
+                 gint64   processed,
+                 gint64   total,
+                 gint64   failed)
+{
+  g_autofree char *of = format_of (this, processed, total);
+  g_autofree char *count = NULL;
+
+  if (failed <= 0)
+    return g_steal_pointer (&of);
+  count = orderly_format_count (failed);
+  /* Translators: orders processed of a priority and those that failed, e.g. “1,234 of 50,000 · 12 failed” */
+  return g_strdup_printf (_("%s · %s failed"), of, count);
+}
+
+static gboolean
+has_failures (gpointer this,
+              gint64   failed,
+              gint64   delayed)
+{
+  return failed > 0 || delayed > 0;
+}
+
+static char *
+format_failures (gpointer this,
+                 gint64   failed,
+                 gint64   delayed)
+{
+  g_autofree char *failed_text = orderly_format_count (failed);
+  g_autofree char *delayed_text = orderly_format_count (delayed);
+  g_autofree char *gone = NULL;
+  g_autofree char *waiting = NULL;
+
+  /* Translators: orders that failed every attempt, e.g. “12 failed for good” */
+  gone = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s failed for good", "%s failed for good", failed),
+                          failed_text);
+  if (delayed <= 0)
+    return g_steal_pointer (&gone);
+  /* Translators: orders that failed an attempt and will be tried again, e.g. “30 waiting for a retry” */
+  waiting = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s waiting for a retry", "%s waiting for a retry",
+                                          delayed),
+                             delayed_text);
+  if (failed <= 0)
+    return g_steal_pointer (&waiting);
+  /* Translators: “12 failed for good · 30 waiting for a retry” */
+  return g_strdup_printf (_("%s · %s"), gone, waiting);
 }
 
 static char *
@@ -212,13 +274,23 @@ format_eta (gpointer     this,
             gint64       eta_ms,
             OrderlyPhase phase,
             gint64       processed,
-            double       total_ms)
+            double       total_ms,
+            gboolean     paused)
 {
   g_autofree char *left = NULL;
   g_autofree char *finish = NULL;
   g_autofree char *count = NULL;
   g_autofree char *duration = NULL;
 
+  /* On hold the clock time would run away: only the work left. */
+  if (is_paused (phase, paused))
+    {
+      if (eta_ms < 0)
+        return g_strdup (_("Paused"));
+      duration = orderly_format_duration_ms (MAX (eta_ms, 1000));
+      /* Translators: a paused run, e.g. “Paused · 12.5 s of work left” */
+      return g_strdup_printf (_("Paused · %s of work left"), duration);
+    }
   if (orderly_phase_is_active (phase))
     {
       left = orderly_format_eta_ms (eta_ms);
@@ -338,7 +410,7 @@ update_phase (OrderlyOverviewPage *self)
   empty = data->phase == ORDERLY_PHASE_IDLE && data->run_id == 0;
   gtk_stack_set_visible_child_name (self->stack, empty ? "empty" : "status");
 
-  style = orderly_format_phase_style (data->phase);
+  style = is_paused (data->phase, data->paused) ? "warning" : orderly_format_phase_style (data->phase);
   if (g_strcmp0 (style, self->phase_style) != 0)
     {
       if (self->phase_style != NULL)
@@ -455,6 +527,10 @@ orderly_overview_page_class_init (OrderlyOverviewPageClass *klass)
   gtk_widget_class_bind_template_child_full (widget_class, "ribbon", FALSE, 0);
   gtk_widget_class_bind_template_child_full (widget_class, "scroller", FALSE, 0);
   gtk_widget_class_bind_template_child_full (widget_class, "enqueue_vip_row", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "vip_row", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "normal_row", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "failed_row", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "retry_failed_button", FALSE, 0);
   gtk_widget_class_bind_template_callback (widget_class, format_phase);
   gtk_widget_class_bind_template_callback (widget_class, phase_is_interrupted);
   gtk_widget_class_bind_template_callback (widget_class, is_not_empty);
@@ -463,6 +539,9 @@ orderly_overview_page_class_init (OrderlyOverviewPageClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, fraction_of);
   gtk_widget_class_bind_template_callback (widget_class, format_of);
   gtk_widget_class_bind_template_callback (widget_class, format_count_caption);
+  gtk_widget_class_bind_template_callback (widget_class, format_priority);
+  gtk_widget_class_bind_template_callback (widget_class, has_failures);
+  gtk_widget_class_bind_template_callback (widget_class, format_failures);
   gtk_widget_class_bind_template_callback (widget_class, format_duration);
   gtk_widget_class_bind_template_callback (widget_class, format_step);
   gtk_widget_class_bind_template_callback (widget_class, format_span);
@@ -502,6 +581,8 @@ orderly_overview_page_set_status (OrderlyOverviewPage *self,
       g_signal_connect_object (status, "notify::phase", G_CALLBACK (update_phase),
                                self, G_CONNECT_SWAPPED);
       g_signal_connect_object (status, "notify::run-id", G_CALLBACK (update_phase),
+                               self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (status, "notify::paused", G_CALLBACK (update_phase),
                                self, G_CONNECT_SWAPPED);
     }
   update_phase (self);

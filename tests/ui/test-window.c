@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <libsoup/soup.h>
+#include <string.h>
 
 #include "orderly-history-page.h"
 #include "orderly-logs-page.h"
@@ -612,7 +613,8 @@ count_suggested (GtkWidget *window)
 }
 
 /* One suggested action per state: the first visit's Start a Run…, New Run
- * once a run ended, none while one goes, Resume for an interrupted run. */
+ * once a run ended, none while one goes, Resume for a paused queue and for
+ * an interrupted run. */
 static void
 test_window_suggested_action (OrderlyUiFixture *fixture,
                               gconstpointer     user_data)
@@ -621,6 +623,10 @@ test_window_suggested_action (OrderlyUiFixture *fixture,
   GtkWidget *start_button = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "start_button");
   OrderlyOverviewPage *overview = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "overview_page");
   GtkWidget *resume = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE, "resume_button");
+  GtkWidget *pause_button = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "pause_button");
+  GtkWidget *resume_queue_button = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "resume_queue_button");
+  GtkLabel *phase_label = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE, "phase_label");
+  GtkLabel *eta_label = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE, "eta_label");
   GtkAdjustment *quantity = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "quantity_adjustment");
 
   g_assert_cmpuint (count_suggested (window), ==, 1);
@@ -637,6 +643,25 @@ test_window_suggested_action (OrderlyUiFixture *fixture,
   gtk_adjustment_set_value (quantity, 50000);
   g_assert_true (gtk_widget_activate_action (window, "win.start", NULL));
   g_assert_cmpuint (count_suggested (window), ==, 0);
+  g_assert_true (gtk_widget_get_mapped (pause_button));
+  g_assert_false (gtk_widget_get_mapped (resume_queue_button));
+
+  /* Paused: Resume is the one, and the headline says so. */
+  g_assert_true (gtk_widget_activate_action (window, "win.pause-queue", NULL));
+  g_assert_true (orderly_engine_is_paused (fixture->engine));
+  g_assert_cmpuint (count_suggested (window), ==, 1);
+  g_assert_true (gtk_widget_get_mapped (resume_queue_button));
+  g_assert_true (gtk_widget_has_css_class (resume_queue_button, "suggested-action"));
+  g_assert_false (gtk_widget_get_mapped (pause_button));
+  g_assert_false (gtk_widget_has_css_class (start_button, "suggested-action"));
+  g_assert_cmpstr (gtk_label_get_label (phase_label), ==, "Paused");
+  g_assert_true (g_str_has_prefix (gtk_label_get_label (eta_label), "Paused"));
+
+  g_assert_true (gtk_widget_activate_action (window, "win.resume-queue", NULL));
+  g_assert_false (orderly_engine_is_paused (fixture->engine));
+  g_assert_cmpuint (count_suggested (window), ==, 0);
+  g_assert_true (gtk_widget_get_mapped (pause_button));
+  g_assert_cmpstr (gtk_label_get_label (phase_label), !=, "Paused");
 
   /* Interrupted: Resume is the one. */
   orderly_engine_shutdown (fixture->engine);
@@ -645,6 +670,73 @@ test_window_suggested_action (OrderlyUiFixture *fixture,
   g_assert_cmpuint (count_suggested (window), ==, 1);
   g_assert_true (gtk_widget_get_mapped (resume));
   g_assert_false (gtk_widget_has_css_class (start_button, "suggested-action"));
+}
+
+static gboolean
+failures_settled (gpointer engine)
+{
+  const OrderlyStatusData *data = orderly_status_get_data (orderly_engine_get_status (engine));
+
+  return !orderly_engine_is_running (engine) && data->queue_delayed == 0;
+}
+
+static gboolean
+no_failures (gpointer engine)
+{
+  const OrderlyStatusData *data = orderly_status_get_data (orderly_engine_get_status (engine));
+
+  return !orderly_engine_is_running (engine) && data->failed_total == 0 &&
+         data->processed_total == data->target;
+}
+
+/* Orders that failed for good show beside their priority and in a row of
+ * their own, whose Retry Failed puts them back and the run processes them. */
+static void
+test_window_failures (OrderlyUiFixture *fixture,
+                      gconstpointer     user_data)
+{
+  GtkWidget *window = GTK_WIDGET (fixture->window);
+  OrderlyOverviewPage *overview = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "overview_page");
+  GtkWidget *failed_row = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE, "failed_row");
+  GtkWidget *retry = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE, "retry_failed_button");
+  AdwActionRow *vip_row = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE, "vip_row");
+  AdwActionRow *normal_row = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE, "normal_row");
+  GtkAdjustment *quantity = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "quantity_adjustment");
+  const OrderlyStatusData *data = orderly_status_get_data (orderly_engine_get_status (fixture->engine));
+  g_autofree char *failed_text = NULL;
+
+  g_assert_false (gtk_widget_get_visible (failed_row));
+  g_assert_false (gtk_widget_get_sensitive (retry));
+
+  orderly_engine_set_failure_rate (fixture->engine, 0.3);
+  orderly_engine_set_max_attempts (fixture->engine, 1);
+  gtk_adjustment_set_value (quantity, 2000);
+  g_assert_true (gtk_widget_activate_action (window, "win.start", NULL));
+  g_assert_true (orderly_ui_wait_until (failures_settled, fixture->engine, 60000));
+  orderly_engine_flush (fixture->engine);
+  g_assert_true (orderly_ui_wait_for_frames (window, 2, 5000));
+
+  g_assert_cmpint (data->failed_total, >, 0);
+  g_assert_cmpint (data->failed_total, ==, data->vip_failed + data->normal_failed);
+  g_assert_cmpint (data->processed_total + data->failed_total, ==, 2000);
+  g_assert_true (gtk_widget_get_visible (failed_row));
+  failed_text = g_strdup_printf ("%" G_GINT64_FORMAT " failed for good", data->failed_total);
+  g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (failed_row)), ==, failed_text);
+  if (data->vip_failed > 0)
+    g_assert_nonnull (strstr (adw_action_row_get_subtitle (vip_row), " failed"));
+  if (data->normal_failed > 0)
+    g_assert_nonnull (strstr (adw_action_row_get_subtitle (normal_row), " failed"));
+  g_assert_true (gtk_widget_get_sensitive (retry));
+
+  orderly_engine_set_failure_rate (fixture->engine, 0);
+  gtk_widget_activate (retry);
+  g_assert_true (orderly_ui_wait_until (no_failures, fixture->engine, 60000));
+  orderly_engine_flush (fixture->engine);
+  g_assert_true (orderly_ui_wait_for_frames (window, 2, 5000));
+  g_assert_cmpint (orderly_status_get_phase (orderly_engine_get_status (fixture->engine)), ==,
+                   ORDERLY_PHASE_DONE);
+  g_assert_false (gtk_widget_get_visible (failed_row));
+  g_assert_false (gtk_widget_get_sensitive (retry));
 }
 
 static gboolean
@@ -1051,6 +1143,7 @@ main (int   argc,
   ADD ("close-asks", test_window_close_asks);
   ADD ("port-busy", test_window_port_busy);
   ADD ("suggested-action", test_window_suggested_action);
+  ADD ("failures", test_window_failures);
   ADD ("new-run-popover", test_window_new_run_popover);
   ADD ("narrow", test_window_narrow);
   g_test_add ("/orderly/window/preferences-in-effect", OrderlyUiFixture, in_effect_command_line,
