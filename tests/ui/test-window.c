@@ -831,7 +831,7 @@ open_preferences (OrderlyUiFixture *fixture)
 }
 
 static const char * const in_effect_command_line[] = {
-  "orderly", "--work-us", "20", "--port", "0", NULL
+  "orderly", "--work-us", "20", "--failure-rate", "0.25", "--port", "0", NULL
 };
 
 /* Preferences show the values in effect: what the command line gave, marked
@@ -845,8 +845,8 @@ test_window_preferences_in_effect (OrderlyUiFixture *fixture,
   g_autoptr(GSettings) settings = g_object_ref (orderly_application_get_settings (fixture->app));
   g_autofree char *listening = NULL;
   GtkWindow *preferences;
-  GtkAdjustment *work_us;
-  AdwActionRow *work_us_row, *port_row;
+  GtkAdjustment *work_us, *failure_rate;
+  AdwActionRow *work_us_row, *failure_rate_row, *port_row;
   guint stored;
 
   server = orderly_server_new (fixture->engine, fixture->remote, &error);
@@ -859,6 +859,8 @@ test_window_preferences_in_effect (OrderlyUiFixture *fixture,
   preferences = open_preferences (fixture);
   work_us = orderly_ui_get_child (preferences, G_OBJECT_TYPE (preferences), "work_us_adjustment");
   work_us_row = orderly_ui_get_child (preferences, G_OBJECT_TYPE (preferences), "work_us_row");
+  failure_rate = orderly_ui_get_child (preferences, G_OBJECT_TYPE (preferences), "failure_rate_adjustment");
+  failure_rate_row = orderly_ui_get_child (preferences, G_OBJECT_TYPE (preferences), "failure_rate_row");
   port_row = orderly_ui_get_child (preferences, G_OBJECT_TYPE (preferences), "port_row");
 
   /* Shown, not stored: what is stored is what earlier tests of this process left. */
@@ -878,6 +880,21 @@ test_window_preferences_in_effect (OrderlyUiFixture *fixture,
   gtk_adjustment_set_value (work_us, 40);
   orderly_ui_spin (50);
   g_assert_cmpint (orderly_engine_get_work_us (fixture->engine), ==, 40);
+
+  /* The failure rate too, in percent, stored as a share. */
+  g_assert_cmpfloat (orderly_engine_get_failure_rate (fixture->engine), ==, 0.25);
+  g_assert_cmpfloat (gtk_adjustment_get_value (failure_rate), ==, 25);
+  g_assert_cmpfloat (g_settings_get_double (settings, "failure-rate"), !=, 0.25);
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (failure_rate_row),
+                            "Set by --failure-rate on the command line"));
+  gtk_adjustment_set_value (failure_rate, 10);
+  orderly_ui_spin (50);
+  g_assert_cmpfloat_with_epsilon (g_settings_get_double (settings, "failure-rate"), 0.1, 1e-9);
+  g_assert_cmpfloat_with_epsilon (orderly_engine_get_failure_rate (fixture->engine), 0.1, 1e-9);
+  g_assert_null (strstr (adw_action_row_get_subtitle (failure_rate_row), "command line"));
+  gtk_adjustment_set_value (failure_rate, 0);
+  orderly_ui_spin (50);
+  g_assert_cmpfloat (orderly_engine_get_failure_rate (fixture->engine), ==, 0);
 
   gtk_window_destroy (preferences);
   orderly_ui_spin (20);
