@@ -7,6 +7,7 @@
 
 #include <glib/gi18n.h>
 
+#include "orderly-engine.h"
 #include "orderly-enums.h"
 #include "orderly-format.h"
 #include "orderly-phase-ribbon.h"
@@ -19,9 +20,12 @@
  * The run at a glance: its phase, what it processed of its target, its
  * steps as a ribbon, per-priority progress, throughput and a chart of it,
  * the timings of each step, and once it is done a report that compares it
- * with the run before. Every live value is bound to #OrderlyStatus in the
- * template; the code here picks between the empty state and the status,
- * colours the phase and writes the report.
+ * with the run before and shows how it kept its priority: the waits of VIP
+ * and Normal orders, whether every Normal order came after the last VIP one,
+ * and the engine's check that each order was processed once. Every live
+ * value is bound to #OrderlyStatus in the template; the code here picks
+ * between the empty state and the status, colours the phase and writes the
+ * report.
  */
 
 struct _OrderlyOverviewPage
@@ -38,18 +42,32 @@ struct _OrderlyOverviewPage
   GtkLabel      *report_peak_label;
   AdwActionRow  *report_change_row;
   GtkLabel      *report_change_label;
+  AdwActionRow  *report_priority_row;
+  GtkLabel      *report_priority_label;
+  GtkWidget     *report_vip_wait_row;
+  GtkLabel      *report_vip_wait_label;
+  GtkWidget     *report_normal_wait_row;
+  GtkLabel      *report_normal_wait_label;
+  AdwActionRow  *report_once_row;
+  GtkLabel      *report_once_label;
   OrderlyThroughputChart *chart;
 
   /* Owned */
   OrderlyStatus *status;
   GListModel    *runs;
+  OrderlyEngine *engine;
   const char    *phase_style;
+  OrderlyPriorityProof *proof;
+  GCancellable  *proof_cancellable;
+  gint64         proof_run_id;      /* asked for, or shown */
+  OrderlyRun    *checked_run;       /* watched until its check is stored */
 };
 
 enum {
   PROP_0,
   PROP_STATUS,
   PROP_RUNS,
+  PROP_ENGINE,
   N_PROPS
 };
 
@@ -335,6 +353,149 @@ find_previous_run (OrderlyOverviewPage *self,
   return NULL;
 }
 
+static OrderlyRun *
+find_run (OrderlyOverviewPage *self,
+          gint64               run_id)
+{
+  guint n_items = self->runs != NULL ? g_list_model_get_n_items (self->runs) : 0;
+
+  for (guint i = 0; i < n_items; i++)
+    {
+      g_autoptr(OrderlyRun) item = g_list_model_get_item (self->runs, i);
+
+      if (orderly_run_get_record (item)->id == run_id)
+        return g_steal_pointer (&item);
+    }
+  return NULL;
+}
+
+static void
+show_proof (OrderlyOverviewPage *self)
+{
+  const OrderlyPriorityProof *proof = self->proof;
+  g_autofree char *vip_wait = NULL;
+  g_autofree char *normal_wait = NULL;
+  gboolean known = proof != NULL;
+
+  gtk_widget_set_visible (GTK_WIDGET (self->report_priority_row), known);
+  gtk_widget_set_visible (GTK_WIDGET (self->report_once_row), known);
+  gtk_widget_set_visible (self->report_vip_wait_row, known);
+  gtk_widget_set_visible (self->report_normal_wait_row, known);
+  if (!known)
+    return;
+
+  if (proof->vip_before_normal)
+    {
+      gtk_label_set_label (self->report_priority_label, _("Kept"));
+      adw_action_row_set_subtitle (self->report_priority_row,
+                                   _("No Normal order was processed before the last VIP one"));
+    }
+  else
+    {
+      gtk_label_set_label (self->report_priority_label, _("Not Kept"));
+      adw_action_row_set_subtitle (self->report_priority_row,
+                                   _("A Normal order was processed before the last VIP one"));
+    }
+  gtk_widget_remove_css_class (GTK_WIDGET (self->report_priority_label), proof->vip_before_normal ? "error" : "success");
+  gtk_widget_add_css_class (GTK_WIDGET (self->report_priority_label), proof->vip_before_normal ? "success" : "error");
+
+  vip_wait = orderly_format_wait_us (proof->vip_wait_p50_us, proof->vip_wait_p95_us);
+  normal_wait = orderly_format_wait_us (proof->normal_wait_p50_us, proof->normal_wait_p95_us);
+  gtk_label_set_label (self->report_vip_wait_label, vip_wait);
+  gtk_label_set_label (self->report_normal_wait_label, normal_wait);
+
+  gtk_widget_remove_css_class (GTK_WIDGET (self->report_once_label), "success");
+  gtk_widget_remove_css_class (GTK_WIDGET (self->report_once_label), "error");
+  switch (proof->check_state)
+    {
+    case ORDERLY_RUN_CHECK_PASSED:
+      gtk_label_set_label (self->report_once_label, _("Checked"));
+      gtk_widget_add_css_class (GTK_WIDGET (self->report_once_label), "success");
+      adw_action_row_set_subtitle (self->report_once_row,
+                                   _("The stored orders show each one processed exactly once"));
+      break;
+    case ORDERLY_RUN_CHECK_FAILED:
+      gtk_label_set_label (self->report_once_label, _("Check Failed"));
+      gtk_widget_add_css_class (GTK_WIDGET (self->report_once_label), "error");
+      adw_action_row_set_subtitle (self->report_once_row, proof->check_message != NULL ? proof->check_message : "");
+      break;
+    case ORDERLY_RUN_CHECK_NONE:
+    default:
+      gtk_label_set_label (self->report_once_label, _("Checking…"));
+      adw_action_row_set_subtitle (self->report_once_row, _("The stored orders are being checked"));
+      break;
+    }
+}
+
+static void request_proof (OrderlyOverviewPage *self,
+                           gint64               run_id);
+
+static void
+check_state_changed_cb (OrderlyOverviewPage *self)
+{
+  g_autoptr(OrderlyRun) run = g_steal_pointer (&self->checked_run);
+
+  g_signal_handlers_disconnect_by_data (run, self);
+  request_proof (self, orderly_run_get_record (run)->id);
+}
+
+static void
+proof_cb (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  g_autoptr(OrderlyOverviewPage) self = user_data;
+  g_autoptr(GError) error = NULL;
+  OrderlyPriorityProof *proof;
+
+  proof = orderly_engine_get_priority_proof_finish (ORDERLY_ENGINE (object), result, &error);
+  if (proof == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_debug ("No priority proof for run %" G_GINT64_FORMAT ": %s", self->proof_run_id, error->message);
+      return;
+    }
+  g_clear_pointer (&self->proof, orderly_priority_proof_free);
+  self->proof = proof;
+  show_proof (self);
+
+  /* The check of the stored rows runs once the run has ended: ask again
+   * when its result is stored. */
+  if (proof->check_state == ORDERLY_RUN_CHECK_NONE && self->checked_run == NULL)
+    {
+      self->checked_run = find_run (self, proof->run_id);
+      if (self->checked_run != NULL)
+        g_signal_connect_object (self->checked_run, "notify::check-state",
+                                 G_CALLBACK (check_state_changed_cb), self, G_CONNECT_SWAPPED);
+    }
+}
+
+static void
+request_proof (OrderlyOverviewPage *self,
+               gint64               run_id)
+{
+  if (self->engine == NULL)
+    return;
+  g_cancellable_cancel (self->proof_cancellable);
+  g_clear_object (&self->proof_cancellable);
+  self->proof_cancellable = g_cancellable_new ();
+  self->proof_run_id = run_id;
+  orderly_engine_get_priority_proof_async (self->engine, run_id, self->proof_cancellable,
+                                           proof_cb, g_object_ref (self));
+}
+
+static void
+forget_proof (OrderlyOverviewPage *self)
+{
+  g_cancellable_cancel (self->proof_cancellable);
+  g_clear_object (&self->proof_cancellable);
+  g_clear_pointer (&self->proof, orderly_priority_proof_free);
+  if (self->checked_run != NULL)
+    g_signal_handlers_disconnect_by_data (self->checked_run, self);
+  g_clear_object (&self->checked_run);
+  self->proof_run_id = 0;
+}
+
 static void
 update_report (OrderlyOverviewPage *self)
 {
@@ -348,14 +509,29 @@ update_report (OrderlyOverviewPage *self)
   if (self->status == NULL || orderly_status_get_phase (self->status) != ORDERLY_PHASE_DONE)
     {
       gtk_widget_set_visible (GTK_WIDGET (self->report_group), FALSE);
+      forget_proof (self);
       return;
     }
   data = orderly_status_get_data (self->status);
+  if (self->proof_run_id != data->run_id)
+    {
+      forget_proof (self);
+      show_proof (self);
+      request_proof (self, data->run_id);
+    }
 
   orders = orderly_format_count (data->processed_total);
   vip = orderly_format_count (data->vip_processed);
-  /* Translators: “1,000,000 processed, 50,114 of them VIP” */
-  text = g_strdup_printf (_("%s processed, %s of them VIP"), orders, vip);
+  if (data->failed_total > 0)
+    {
+      g_autofree char *failed = orderly_format_count (data->failed_total);
+
+      /* Translators: “1,000,000 processed, 50,114 of them VIP, 12 failed” */
+      text = g_strdup_printf (_("%s processed, %s of them VIP, %s failed"), orders, vip, failed);
+    }
+  else
+    /* Translators: “1,000,000 processed, 50,114 of them VIP” */
+    text = g_strdup_printf (_("%s processed, %s of them VIP"), orders, vip);
   gtk_label_set_label (self->report_orders_label, text);
   g_clear_pointer (&text, g_free);
 
@@ -427,6 +603,8 @@ orderly_overview_page_dispose (GObject *object)
 
   adw_bin_set_child (ADW_BIN (self), NULL);
   gtk_widget_dispose_template (GTK_WIDGET (self), ORDERLY_TYPE_OVERVIEW_PAGE);
+  forget_proof (self);
+  g_clear_object (&self->engine);
   g_clear_object (&self->status);
   if (self->runs != NULL)
     g_signal_handlers_disconnect_by_data (self->runs, self);
@@ -451,6 +629,9 @@ orderly_overview_page_get_property (GObject    *object,
     case PROP_RUNS:
       g_value_set_object (value, self->runs);
       break;
+    case PROP_ENGINE:
+      g_value_set_object (value, self->engine);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -471,6 +652,14 @@ orderly_overview_page_set_property (GObject      *object,
       break;
     case PROP_RUNS:
       orderly_overview_page_set_runs (self, g_value_get_object (value));
+      break;
+    case PROP_ENGINE:
+      if (g_set_object (&self->engine, g_value_get_object (value)))
+        {
+          forget_proof (self);
+          update_report (self);
+          g_object_notify_by_pspec (object, pspec);
+        }
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -499,6 +688,10 @@ orderly_overview_page_class_init (OrderlyOverviewPageClass *klass)
   properties[PROP_RUNS] =
     g_param_spec_object ("runs", NULL, NULL, G_TYPE_LIST_MODEL,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* Where the report asks how the run kept its priority. */
+  properties[PROP_ENGINE] =
+    g_param_spec_object ("engine", NULL, NULL, ORDERLY_TYPE_ENGINE,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (ORDERLY_TYPE_STATUS);
@@ -516,6 +709,14 @@ orderly_overview_page_class_init (OrderlyOverviewPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, OrderlyOverviewPage, report_peak_label);
   gtk_widget_class_bind_template_child (widget_class, OrderlyOverviewPage, report_change_row);
   gtk_widget_class_bind_template_child (widget_class, OrderlyOverviewPage, report_change_label);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyOverviewPage, report_priority_row);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyOverviewPage, report_priority_label);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyOverviewPage, report_vip_wait_row);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyOverviewPage, report_vip_wait_label);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyOverviewPage, report_normal_wait_row);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyOverviewPage, report_normal_wait_label);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyOverviewPage, report_once_row);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyOverviewPage, report_once_label);
   gtk_widget_class_bind_template_child (widget_class, OrderlyOverviewPage, chart);
   /* Reachable by name for tests and accessibility checks; no field needed. */
   gtk_widget_class_bind_template_child_full (widget_class, "progress_bar", FALSE, 0);

@@ -172,12 +172,32 @@ describe('web dashboard', { timeout: 600000 }, () => {
     assert.equal(await page.locator('#report-change-stat').isVisible(), false);
     assert.deepEqual(await suggestedButtons(page), ['Start Run'], 'one suggested action once done');
 
+    // How the run kept its priority, from GET /runs/{id}/proof, and the check of its rows.
+    await waitFor(async () => (await page.locator('#report-once').textContent()) === 'Checked',
+      { timeoutMs: 30000, what: 'the check of the stored rows in the report' });
+    const { status: proofStatus, data: proof } = await rest(server, `runs/${data.runId}/proof`);
+    assert.equal(proofStatus, 200);
+    assert.equal(proof.vipBeforeNormal, true);
+    assert.equal(proof.check.state, 'passed');
+    assert.equal(await page.locator('#report-priority').textContent(), 'Kept');
+    assert.match(await page.locator('#report-vip-wait').textContent(), /^[\d.,<\s]+(ms|s) median · [\d.,<\s]+(ms|s) p95$/);
+    assert.match(await page.locator('#report-normal-wait').textContent(), / median · .* p95$/);
+
     // The run is in the history, with what it processed and its steps.
     await waitFor(async () => (await page.locator('#history-body tr').count()) >= 1, { what: 'a row in the history' });
     const row = page.locator('#history-body tr').first();
     assert.match(await row.textContent(), /Done/);
     assert.equal(await row.locator('td.processed').textContent(), '5,000');
     assert.ok(await row.locator('.ribbon .segment.normal').isVisible(), 'the row has a ribbon');
+
+    // ...and the throughput series the run kept, from GET /runs/{id}/samples.
+    const { data: series } = await rest(server, `runs/${data.runId}/samples`);
+    assert.ok(series.count >= 2, `the run kept its series (${series.count} samples)`);
+    const sparkline = row.locator('td.series svg.sparkline');
+    await waitFor(async () => Number(await sparkline.getAttribute('data-points')) > 0,
+      { what: 'the row to draw the run\'s series' });
+    assert.ok(Number(await sparkline.getAttribute('data-peak')) > 0);
+    assert.match(await sparkline.getAttribute('aria-label'), /^Throughput over the run, peak [\d,.]+ orders\/s$/);
     const times = await page.locator('#log-list time').allTextContents();
     assert.ok(times.length > 0 && times.every((time) => /^\d\d:\d\d:\d\d\.\d{3}$/.test(time)),
       `log times read as in the window: ${times[0]}`);

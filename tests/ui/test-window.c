@@ -88,6 +88,12 @@ action_enabled (GtkWidget  *window,
   return gtk_widget_get_sensitive (orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, button));
 }
 
+static gboolean
+label_reads_checked (gpointer label)
+{
+  return g_strcmp0 (gtk_label_get_label (label), "Checked") == 0;
+}
+
 /* Starting a run through the window's action takes it, and what the
  * overview shows, to DONE. */
 static void
@@ -103,6 +109,11 @@ test_window_run_to_done (OrderlyUiFixture *fixture,
   GtkAdjustment *quantity = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "quantity_adjustment");
   OrderlyHistoryPage *history = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "history_page");
   OrderlyStatus *status = orderly_engine_get_status (fixture->engine);
+  GtkLabel *priority_label = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE, "report_priority_label");
+  GtkLabel *vip_wait_label = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE, "report_vip_wait_label");
+  GtkLabel *normal_wait_label = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE,
+                                                      "report_normal_wait_label");
+  GtkLabel *once_label = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE, "report_once_label");
 
   g_assert_true (action_enabled (window, "win.start"));
   g_assert_false (action_enabled (window, "win.cancel"));
@@ -129,6 +140,14 @@ test_window_run_to_done (OrderlyUiFixture *fixture,
 
   /* The finished run is in the history. */
   g_assert_cmpuint (g_list_model_get_n_items (orderly_history_page_get_runs (history)), ==, 1);
+
+  /* The report says how the run kept its priority, from the stored times,
+   * and once the stored rows are checked, that each order went once. */
+  g_assert_true (orderly_ui_wait_until (label_reads_checked, once_label, 20000));
+  g_assert_cmpstr (gtk_label_get_label (priority_label), ==, "Kept");
+  g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (priority_label), "success"));
+  g_assert_nonnull (strstr (gtk_label_get_label (vip_wait_label), " median · "));
+  g_assert_nonnull (strstr (gtk_label_get_label (normal_wait_label), " p95"));
 
   /* Reset asks first, then empties the history and the overview. */
   g_assert_true (gtk_widget_activate_action (window, "win.reset", NULL));

@@ -3,7 +3,7 @@
 // It says everything as the window does (format.js), and reads the status in one place
 // (status.js).
 
-import { ApiError, getClients, getRuns, getSession, getStatus, request } from './api.js';
+import { ApiError, getClients, getRunProof, getRunSamples, getRuns, getSession, getStatus, request } from './api.js';
 import { ThroughputChart } from './chart.js';
 import { renderClients } from './clients.js';
 import * as format from './format.js';
@@ -102,6 +102,9 @@ const share = (done, total) => (total > 0 ? (done / total) * 100 : 0);
 // "12.5 s left · done by 19:55:10" while the run goes; what it did once it ended.
 function etaLine (view)
 {
+  // On hold the clock time would run away: only the work left.
+  if (format.isPaused(view.phase, view.paused))
+    return view.etaMs === null ? 'Paused' : `Paused · ${format.duration(Math.max(view.etaMs, 1000))} of work left`;
   if (format.isRunning(view.phase)) {
     const left = format.eta(view.etaMs);
     if (view.etaMs === null)
@@ -136,10 +139,12 @@ function renderStatus ()
   const phase = view.phase;
   const firstVisit = view.runId === null && phase === 'IDLE';
 
+  const paused = format.isPaused(phase, view.paused);
   const badge = $('phase');
-  badge.textContent = format.phaseLabel(phase);
+  badge.textContent = paused ? 'Paused' : format.phaseLabel(phase);
   badge.dataset.phase = phase;
-  badge.dataset.kind = format.phaseKind(phase);
+  badge.dataset.paused = String(paused);
+  badge.dataset.kind = paused ? 'warning' : format.phaseKind(phase);
 
   // The first visit: an empty state rather than a wall of zeros.
   $('dashboard-view').classList.toggle('first-visit', firstVisit);
@@ -175,7 +180,12 @@ function renderStatus ()
     setProgress(`${priority}-progress`, share(figures.processed, figures.generated));
     $(`${priority}-throughput`).textContent = format.rate(figures.rate);
     $(`rate-${priority}`).textContent = format.rate(figures.rate);
+    const failedCount = $(`${priority}-failed`);
+    failedCount.hidden = !(figures.failed > 0);
+    setValue(`${priority}-failed`, figures.failed, ` · ${format.number(figures.failed)} failed`);
   }
+  $('failed-row').hidden = !(view.failedTotal > 0 || view.delayed > 0);
+  setValue('failed-text', view.failedTotal, format.failures(view.failedTotal, view.delayed));
 
   const timing = (id, key, stepPhase) => {
     const ms = view.durations[key];
@@ -199,10 +209,14 @@ function renderReport ()
   const view = state.view;
   const done = view?.phase === 'DONE';
   $('report-card').hidden = !done;
+  if (view)
+    followProof(view);
   if (!done)
     return;
   const average = format.averageRate(view.processed, view.durations.vip + view.durations.normal);
-  $('report-orders').textContent = `${format.number(view.processed)} processed, ${format.number(view.vip.processed)} of them VIP`;
+  const failed = view.failedTotal > 0 ? `, ${format.number(view.failedTotal)} failed` : '';
+  $('report-orders').textContent =
+    `${format.number(view.processed)} processed, ${format.number(view.vip.processed)} of them VIP${failed}`;
   $('report-time').textContent = format.duration(view.totalMs);
   $('report-average').textContent = format.rate(average);
   $('report-peak').textContent = format.rate(chart?.peakRate ?? 0);
@@ -213,6 +227,65 @@ function renderReport ()
     $('report-change-title').textContent = `Compared with Run ${previous.id} (${format.rate(before)})`;
     $('report-change').textContent = format.change(average, before);
   }
+}
+
+// How the finished run kept its priority, from its stored times (GET /runs/{id}/proof);
+// asked again until the engine's check of the stored rows is in.
+const proof = { runId: null, data: null, timer: 0, tries: 0 };
+const PROOF_RETRY_MS = 1000;
+const PROOF_TRIES = 30;
+
+async function loadProof (runId)
+{
+  clearTimeout(proof.timer);
+  let data = null;
+  try {
+    data = await getRunProof(runId);
+  } catch {
+    data = null;
+  }
+  if (proof.runId !== runId)
+    return;
+  proof.data = data;
+  renderProof();
+  if ((!data || data.check?.state === 'none') && ++proof.tries < PROOF_TRIES)
+    proof.timer = setTimeout(() => loadProof(runId), PROOF_RETRY_MS);
+}
+
+function renderProof ()
+{
+  const data = proof.data;
+  $('report-proof').hidden = !data;
+  if (!data)
+    return;
+  const kept = data.vipBeforeNormal === true;
+  const priority = $('report-priority');
+  priority.textContent = kept ? 'Kept' : 'Not Kept';
+  priority.dataset.kind = kept ? 'success' : 'error';
+  $('report-priority-detail').textContent = kept
+    ? 'No Normal order was processed before the last VIP one'
+    : 'A Normal order was processed before the last VIP one';
+  $('report-vip-wait').textContent = format.wait(data.wait?.vip?.medianMs, data.wait?.vip?.p95Ms);
+  $('report-normal-wait').textContent = format.wait(data.wait?.normal?.medianMs, data.wait?.normal?.p95Ms);
+  const once = $('report-once');
+  const state = data.check?.state;
+  once.dataset.kind = state === 'passed' ? 'success' : state === 'failed' ? 'error' : '';
+  once.textContent = state === 'passed' ? 'Checked' : state === 'failed' ? 'Check Failed' : 'Checking…';
+  $('report-once-detail').textContent = state === 'passed'
+    ? 'The stored orders show each one processed exactly once'
+    : state === 'failed' ? (data.check.message ?? '') : 'The stored orders are being checked';
+}
+
+function followProof (view)
+{
+  const runId = view.phase === 'DONE' ? view.runId : null;
+  if (runId === proof.runId)
+    return;
+  clearTimeout(proof.timer);
+  Object.assign(proof, { runId, data: null, tries: 0 });
+  renderProof();
+  if (runId !== null)
+    loadProof(runId);
 }
 
 function noticePhaseChange (phase)
@@ -266,11 +339,12 @@ function applyProgress (progress)
 /* Controls */
 
 // One suggested action per state: Start Run when nothing goes, Resume Run for an
-// interrupted run, none while a run goes.
+// interrupted run, Resume for a paused queue, none while a run goes.
 function updateControls ()
 {
   const phase = state.view?.phase ?? 'IDLE';
   const running = format.isRunning(phase);
+  const paused = format.isPaused(phase, state.view?.paused);
   const interrupted = phase === 'INTERRUPTED';
   const force = $('force').checked;
   // Nothing can be sent while the server is out of reach.
@@ -278,6 +352,14 @@ function updateControls ()
   $('force-row').hidden = !running;
   $('start-button').disabled = blocked || (running && !force);
   $('start-button').classList.toggle('suggested', !running && !interrupted);
+  $('pause-button').hidden = !running || paused;
+  $('pause-button').disabled = blocked;
+  $('resume-queue-button').hidden = !paused;
+  $('resume-queue-button').disabled = blocked;
+  // A cancelled or failed run does not go on: nothing would process them.
+  const retry = $('retry-failed-button');
+  retry.hidden = state.role !== 'operator';
+  retry.disabled = blocked || !(state.view?.failedTotal > 0) || phase === 'ABORTED' || phase === 'ERROR';
   $('cancel-button').disabled = blocked || !running;
   $('reset-button').disabled = blocked || running;
   $('resume-button').hidden = !interrupted;
@@ -366,6 +448,16 @@ function setupControls ()
     if (await command('resume-run', 'resume', {}, 'Run resumed.'))
       $('restart-banner').hidden = true;
   });
+  $('pause-button').addEventListener('click', () => command('pause-queue', 'pedidos/queue/pause', {}, 'Processing paused.'));
+  $('resume-queue-button').addEventListener('click', () =>
+    command('resume-queue', 'pedidos/queue/resume', {}, 'Processing resumed.'));
+  $('retry-failed-button').addEventListener('click', () => command('retry-failed', 'pedidos/queue/retry-failed', {},
+    (answer) => {
+      const count = Number(answer?.retried ?? answer?.data?.retried);
+      if (!Number.isFinite(count))
+        return 'The failed orders are back in the queue.';
+      return `${format.number(count)} failed ${count === 1 ? 'order is' : 'orders are'} back in the queue.`;
+    }));
   const dialog = $('reset-dialog');
   $('reset-button').addEventListener('click', () => dialog.showModal());
   dialog.addEventListener('close', () => {
@@ -626,7 +718,7 @@ async function boot ()
     follow: $('log-follow'),
   });
   chart = new ThroughputChart($('throughput-chart'));
-  history = new HistoryView({ body: $('history-body'), empty: $('history-empty') });
+  history = new HistoryView({ body: $('history-body'), empty: $('history-empty'), loadSeries: getRunSamples });
   ribbon = createRibbon({ large: true });
   $('ribbon-slot').replaceWith(ribbon);
   $('clients-refresh').addEventListener('click', refreshClients);
