@@ -430,13 +430,30 @@ show_proof (OrderlyOverviewPage *self)
 static void request_proof (OrderlyOverviewPage *self,
                            gint64               run_id);
 
+/* The check of the stored rows runs once the run has ended: the proof is
+ * asked for again once the run list has its verdict. */
 static void
-check_state_changed_cb (OrderlyOverviewPage *self)
+refresh_proof (OrderlyOverviewPage *self)
 {
-  g_autoptr(OrderlyRun) run = g_steal_pointer (&self->checked_run);
+  g_autoptr(OrderlyRun) run = NULL;
 
-  g_signal_handlers_disconnect_by_data (run, self);
-  request_proof (self, orderly_run_get_record (run)->id);
+  if (self->proof == NULL || self->proof->check_state != ORDERLY_RUN_CHECK_NONE)
+    return;
+  run = find_run (self, self->proof->run_id);
+  if (run != NULL && orderly_run_get_record (run)->check_state != ORDERLY_RUN_CHECK_NONE)
+    {
+      if (self->checked_run != NULL)
+        g_signal_handlers_disconnect_by_data (self->checked_run, self);
+      g_clear_object (&self->checked_run);
+      request_proof (self, self->proof->run_id);
+    }
+  else if (run != NULL && self->checked_run != run)
+    {
+      if (self->checked_run != NULL)
+        g_signal_handlers_disconnect_by_data (self->checked_run, self);
+      g_set_object (&self->checked_run, run);
+      g_signal_connect_object (run, "notify::check-state", G_CALLBACK (refresh_proof), self, G_CONNECT_SWAPPED);
+    }
 }
 
 static void
@@ -458,16 +475,7 @@ proof_cb (GObject      *object,
   g_clear_pointer (&self->proof, orderly_priority_proof_free);
   self->proof = proof;
   show_proof (self);
-
-  /* The check of the stored rows runs once the run has ended: ask again
-   * when its result is stored. */
-  if (proof->check_state == ORDERLY_RUN_CHECK_NONE && self->checked_run == NULL)
-    {
-      self->checked_run = find_run (self, proof->run_id);
-      if (self->checked_run != NULL)
-        g_signal_connect_object (self->checked_run, "notify::check-state",
-                                 G_CALLBACK (check_state_changed_cb), self, G_CONNECT_SWAPPED);
-    }
+  refresh_proof (self);
 }
 
 static void
@@ -519,6 +527,8 @@ update_report (OrderlyOverviewPage *self)
       show_proof (self);
       request_proof (self, data->run_id);
     }
+  else
+    refresh_proof (self);
 
   orders = orderly_format_count (data->processed_total);
   vip = orderly_format_count (data->vip_processed);

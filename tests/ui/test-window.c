@@ -9,6 +9,7 @@
 #include "orderly-overview-page.h"
 #include "orderly-remote-page.h"
 #include "orderly-server.h"
+#include "orderly-sparkline.h"
 #include "orderly-throughput-chart.h"
 #include "orderly-ui-test-util.h"
 
@@ -88,6 +89,28 @@ action_enabled (GtkWidget  *window,
   return gtk_widget_get_sensitive (orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, button));
 }
 
+static OrderlySparkline *
+find_drawn_sparkline (GtkWidget *widget)
+{
+  if (ORDERLY_IS_SPARKLINE (widget) && orderly_sparkline_get_n_points (ORDERLY_SPARKLINE (widget)) > 0)
+    return ORDERLY_SPARKLINE (widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      OrderlySparkline *found = find_drawn_sparkline (child);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+has_drawn_sparkline (gpointer widget)
+{
+  return find_drawn_sparkline (widget) != NULL;
+}
+
 static gboolean
 label_reads_checked (gpointer label)
 {
@@ -148,6 +171,14 @@ test_window_run_to_done (OrderlyUiFixture *fixture,
   g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (priority_label), "success"));
   g_assert_nonnull (strstr (gtk_label_get_label (vip_wait_label), " median · "));
   g_assert_nonnull (strstr (gtk_label_get_label (normal_wait_label), " p95"));
+
+  /* The history draws the throughput series the run kept. */
+  g_assert_true (gtk_widget_activate_action (window, "win.show-page", "s", "history"));
+  g_assert_true (orderly_ui_wait_until (has_drawn_sparkline, history, 10000));
+  g_assert_cmpfloat (orderly_sparkline_get_peak_rate (find_drawn_sparkline (GTK_WIDGET (history))), >, 0);
+  g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (GTK_WIDGET (find_drawn_sparkline (GTK_WIDGET (history)))),
+                            "orders/s"));
+  g_assert_true (gtk_widget_activate_action (window, "win.show-page", "s", "overview"));
 
   /* Reset asks first, then empties the history and the overview. */
   g_assert_true (gtk_widget_activate_action (window, "win.reset", NULL));
