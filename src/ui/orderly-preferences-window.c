@@ -45,7 +45,6 @@ struct _OrderlyPreferencesWindow
   GtkAdjustment        *log_capacity_adjustment;
   GtkSpinButton        *work_us_spin;
   GtkSpinButton        *log_capacity_spin;
-  GtkButton            *regenerate_button;
 
   /* Owned */
   OrderlyApplication   *application;
@@ -130,48 +129,6 @@ origins_apply_cb (OrderlyPreferencesWindow *self,
       g_strv_builder_add (builder, parts[i]);
   origins = g_strv_builder_end (builder);
   g_settings_set_strv (self->settings, "allowed-origins", (const char * const *) origins);
-}
-
-static void
-regenerate_response_cb (OrderlyPreferencesWindow *self,
-                        const char               *response,
-                        AdwMessageDialog         *dialog)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (g_strcmp0 (response, "regenerate") != 0)
-    return;
-
-  if (!orderly_remote_regenerate_tokens (self->remote, &error))
-    {
-      g_autofree char *message = g_strdup_printf (_("The tokens were not changed: %s"), error->message);
-
-      adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self), adw_toast_new (message));
-      return;
-    }
-  adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self),
-                                    adw_toast_new (_("New tokens are in use; share the new links")));
-}
-
-static void
-regenerate_clicked_cb (OrderlyPreferencesWindow *self,
-                       GtkButton                *button)
-{
-  AdwMessageDialog *dialog;
-
-  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self),
-                                                       _("Regenerate Access Tokens?"),
-                                                       _("Remote dashboards opened with the current links lose access and need the new links.")));
-  adw_message_dialog_add_responses (dialog,
-                                    "cancel", _("_Cancel"),
-                                    "regenerate", _("_Regenerate"),
-                                    NULL);
-  adw_message_dialog_set_response_appearance (dialog, "regenerate", ADW_RESPONSE_DESTRUCTIVE);
-  adw_message_dialog_set_default_response (dialog, "cancel");
-  adw_message_dialog_set_close_response (dialog, "cancel");
-  g_signal_connect_object (dialog, "response", G_CALLBACK (regenerate_response_cb),
-                           self, G_CONNECT_SWAPPED);
-  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 static const char *
@@ -421,9 +378,6 @@ orderly_preferences_window_constructed (GObject *object)
   g_signal_connect_object (self->bind_row, "notify::selected", G_CALLBACK (update_exposure_warning),
                            self, G_CONNECT_SWAPPED);
   update_exposure_warning (self);
-
-  gtk_widget_set_sensitive (GTK_WIDGET (self->regenerate_button),
-                            self->remote != NULL && orderly_remote_get_auth_enabled (self->remote));
 }
 
 static void
@@ -516,9 +470,7 @@ orderly_preferences_window_class_init (OrderlyPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, OrderlyPreferencesWindow, log_capacity_adjustment);
   gtk_widget_class_bind_template_child (widget_class, OrderlyPreferencesWindow, work_us_spin);
   gtk_widget_class_bind_template_child (widget_class, OrderlyPreferencesWindow, log_capacity_spin);
-  gtk_widget_class_bind_template_child (widget_class, OrderlyPreferencesWindow, regenerate_button);
   gtk_widget_class_bind_template_callback (widget_class, origins_apply_cb);
-  gtk_widget_class_bind_template_callback (widget_class, regenerate_clicked_cb);
 }
 
 static void

@@ -414,6 +414,60 @@ is_set (gpointer data)
   return *(gpointer *) data != NULL;
 }
 
+static void
+read_cb (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  GBytes **body = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
+  g_assert_no_error (error);
+}
+
+static gboolean
+dialog_shown (gpointer data)
+{
+  return find_message_dialog () != NULL;
+}
+
+static void
+connect_client (SoupSession              *session,
+                const char               *url,
+                SoupWebsocketConnection **connection)
+{
+  g_autoptr(SoupMessage) message = soup_message_new ("GET", url);
+
+  soup_message_headers_replace (soup_message_get_request_headers (message), "User-Agent",
+                                "orderly-ui-test/1.0");
+  soup_session_websocket_connect_async (session, message, NULL, NULL, G_PRIORITY_DEFAULT, NULL,
+                                        websocket_connected_cb, connection);
+  g_assert_true (orderly_ui_wait_until (is_set, connection, 10000));
+}
+
+static gboolean
+is_closed (gpointer connection)
+{
+  return soup_websocket_connection_get_state (connection) == SOUP_WEBSOCKET_STATE_CLOSED;
+}
+
+static GtkWidget *
+find_disconnect_button (GtkWidget *widget)
+{
+  if (GTK_IS_BUTTON (widget) && gtk_widget_has_css_class (widget, "disconnect"))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_disconnect_button (child);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
 static gboolean
 list_has_row (gpointer data)
 {
@@ -442,6 +496,9 @@ test_window_remote_clients (OrderlyUiFixture *fixture,
   g_autoptr(SoupWebsocketConnection) connection = NULL;
   g_autofree char *ws_url = NULL;
   const OrderlyTokens *tokens = orderly_remote_get_tokens (fixture->remote);
+  GtkWidget *rotate = orderly_ui_get_child (remote_page, ORDERLY_TYPE_REMOTE_PAGE, "rotate_tokens_button");
+  g_autofree char *old_token = NULL;
+  GtkWidget *disconnect;
   GtkListBoxRow *row;
 
   orderly_remote_set_port (fixture->remote, 0);
@@ -477,6 +534,47 @@ test_window_remote_clients (OrderlyUiFixture *fixture,
   /* It leaves the list when it disconnects. */
   soup_websocket_connection_close (connection, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
   g_assert_true (orderly_ui_wait_until (list_is_empty, list, 10000));
+  g_clear_object (&connection);
+  g_clear_object (&message);
+
+  /* The operator ends a client's connection from its row. */
+  connect_client (session, ws_url, &connection);
+  g_assert_true (orderly_ui_wait_until (list_has_row, list, 10000));
+  g_assert_true (orderly_ui_wait_for_frames (window, 2, 5000));
+  disconnect = find_disconnect_button (GTK_WIDGET (gtk_list_box_get_row_at_index (list, 0)));
+  g_assert_nonnull (disconnect);
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (disconnect), ==, "Disconnect");
+  gtk_widget_activate (disconnect);
+  g_assert_true (orderly_ui_wait_until (is_closed, connection, 10000));
+  g_assert_cmpint (soup_websocket_connection_get_close_code (connection), ==, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
+  g_assert_true (orderly_ui_wait_until (list_is_empty, list, 10000));
+  g_clear_object (&connection);
+
+  /* Replacing the tokens asks first, then ends every session of the old
+   * ones, and the old token no longer gets in. */
+  old_token = g_strdup (tokens->viewer_token);
+  connect_client (session, ws_url, &connection);
+  g_assert_true (orderly_ui_wait_until (list_has_row, list, 10000));
+  g_assert_true (gtk_widget_is_sensitive (rotate));
+  gtk_widget_activate (rotate);
+  g_assert_true (orderly_ui_wait_until (dialog_shown, NULL, 5000));
+  adw_message_dialog_response (find_message_dialog (), "replace");
+  g_assert_true (orderly_ui_wait_until (is_closed, connection, 10000));
+  g_assert_true (orderly_ui_wait_until (list_is_empty, list, 10000));
+  g_assert_cmpstr (orderly_remote_get_tokens (fixture->remote)->viewer_token, !=, old_token);
+  g_clear_object (&connection);
+  {
+    g_autofree char *status_url = g_strdup_printf ("http://127.0.0.1:%u/pedidos", orderly_server_get_port (server));
+    g_autoptr(SoupMessage) status = soup_message_new ("GET", status_url);
+    g_autofree char *bearer = g_strdup_printf ("Bearer %s", old_token);
+    g_autoptr(GBytes) body = NULL;
+
+    /* The server answers on this main loop. */
+    soup_message_headers_replace (soup_message_get_request_headers (status), "Authorization", bearer);
+    soup_session_send_and_read_async (session, status, G_PRIORITY_DEFAULT, NULL, read_cb, &body);
+    g_assert_true (orderly_ui_wait_until (is_set, &body, 10000));
+    g_assert_cmpuint (soup_message_get_status (status), ==, SOUP_STATUS_UNAUTHORIZED);
+  }
 
   orderly_server_stop (server);
   g_object_run_dispose (G_OBJECT (server));
