@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The dashboard's queue controls in Chromium against a server whose orders sometimes
-// fail: Pause and Resume with one suggested action each, failed counts per priority
-// and Retry Failed; then what a finished run keeps: its priority proof in the report
-// and its throughput series in the history.
+// The dashboard's operator controls beyond a run, in Chromium against the real server:
+// Pause and Resume with one suggested action each, failed counts per priority and
+// Retry Failed on a server whose orders sometimes fail; disconnecting a client and
+// replacing the access tokens, which ends the sessions of the old ones.
 
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   DESKTOP, OPERATOR_TOKEN, VIEWER_TOKEN,
@@ -135,5 +137,78 @@ describe('web dashboard queue controls', { timeout: 300000 }, () => {
     const { status: code } = await rest(server, 'pedidos/queue/pause', { token: VIEWER_TOKEN, method: 'POST' });
     assert.equal(code, 403, 'pausing needs an operator');
     await viewer.context.close();
+  });
+});
+
+describe('web dashboard remote access', { timeout: 180000 }, () => {
+  let dataDir;
+  let server;
+  let browser;
+
+  before(async () => {
+    dataDir = makeDataDir();
+    // Tokens from the data directory, not the environment, so that they can be replaced.
+    writeFileSync(join(dataDir, 'tokens.ini'), `[tokens]\noperator=${OPERATOR_TOKEN}\nviewer=${VIEWER_TOKEN}\n`,
+      { mode: 0o600 });
+    server = await startServer({ dataDir, env: { ORDERLY_OPERATOR_TOKEN: '', ORDERLY_VIEWER_TOKEN: '' } });
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    if (dataDir)
+      removeDataDir(dataDir);
+  });
+
+  test('an operator disconnects a client, then replaces the tokens, which ends the old sessions', async () => {
+    const operator = await openPage(browser, { viewport: DESKTOP });
+    const viewer = await openPage(browser, { viewport: DESKTOP });
+    const { page } = operator;
+    await signIn(page, server, OPERATOR_TOKEN);
+    await signIn(viewer.page, server, VIEWER_TOKEN);
+    await waitFor(async () => (await viewer.page.locator('#connection').getAttribute('data-state')) === 'live',
+      { what: 'the viewer page to go live' });
+    assert.equal(await viewer.page.locator('#tokens-row').isVisible(), false, 'a viewer cannot replace tokens');
+
+    // The viewer's row has Disconnect; this page's own row has not.
+    const viewerRow = page.locator('#clients-list li', { hasText: /^.*Viewer · / });
+    await waitFor(async () => {
+      await page.click('#clients-refresh');
+      return (await viewerRow.count()) === 1;
+    }, { what: 'the viewer in the client list' });
+    assert.equal(await page.locator('#clients-list li', { hasText: 'This Device' }).locator('.client-disconnect').count(), 0);
+    const viewerId = await viewerRow.getAttribute('data-client');
+    await viewerRow.locator('.client-disconnect').click();
+    await page.locator('.toast', { hasText: / disconnected\./ }).waitFor();
+    await waitFor(async () => !(await rest(server, 'clients')).data.some((client) => client.id === viewerId),
+      { what: 'the viewer\'s connection to end' });
+
+    // Replacing asks first, then shows the new links.
+    await page.click('#rotate-tokens-button');
+    await page.locator('#rotate-dialog').waitFor({ state: 'visible' });
+    await page.click('#rotate-confirm');
+    await page.locator('#links-dialog').waitFor({ state: 'visible' });
+    const operatorLink = new URL(await page.locator('#new-operator-link').inputValue());
+    const viewerLink = new URL(await page.locator('#new-viewer-link').inputValue());
+    const newToken = operatorLink.searchParams.get('token');
+    assert.ok(newToken && newToken !== OPERATOR_TOKEN, 'a new operator token');
+    assert.ok(viewerLink.searchParams.get('token') !== VIEWER_TOKEN, 'a new viewer token');
+    assert.equal((await rest(server, 'pedidos')).status, 401, 'the old operator token is refused');
+    assert.equal((await rest(server, 'pedidos', { token: VIEWER_TOKEN })).status, 401, 'the old viewer token too');
+    assert.equal((await rest(server, 'pedidos', { token: newToken })).status, 200);
+    await screenshot(page, 'dashboard-desktop-new-tokens.png', { fullPage: false });
+
+    // The viewer's session has ended: its page asks for a token.
+    await viewer.page.locator('#login-token').waitFor({ state: 'visible', timeout: 30000 });
+
+    // Continue signs this page in with the new operator link.
+    await page.click('#links-continue');
+    await page.locator('#dashboard-view').waitFor({ state: 'visible' });
+    await waitFor(async () => (await page.locator('#role-badge').textContent()) === 'Operator' &&
+                              (await page.locator('#connection').getAttribute('data-state')) === 'live',
+      { what: 'the page signed in again with the new token' });
+    await viewer.context.close();
+    await operator.context.close();
   });
 });

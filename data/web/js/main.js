@@ -28,6 +28,7 @@ const state = {
   lastPhase: null,
   clientId: null,     // this page's own connection, from the `connected` event
   restartedAt: 0,
+  tokensReplaced: false,  // the page's session ended with the old tokens
 };
 
 const live = new LiveConnection();
@@ -491,7 +492,7 @@ async function refreshClients ()
   if (state.role !== 'operator' || $('dashboard-view').hidden)
     return;
   try {
-    const shown = renderClients($('clients-list'), await getClients(), state.clientId);
+    const shown = renderClients($('clients-list'), await getClients(), state.clientId, disconnectClient);
     $('clients-empty').textContent = 'No remote clients are connected.';
     $('clients-empty').hidden = shown > 0;
   } catch (error) {
@@ -503,6 +504,71 @@ async function refreshClients ()
     $('clients-empty').textContent = `The list of clients could not be loaded. ${error.message}`;
   }
   clientsTimer = setTimeout(refreshClients, CLIENTS_REFRESH_MS);
+}
+
+// The client can come back with its link: to keep it out, replace the tokens.
+async function disconnectClient (client, name)
+{
+  if (await command('disconnect-client', `clients/${encodeURIComponent(client.id)}/disconnect`, { id: client.id },
+    `${name} disconnected.`))
+    refreshClients();
+}
+
+// New tokens: every session of the old ones ends, this page's too once it has the
+// answer. The new links are shown to copy, then the page signs in with the operator one.
+async function rotateTokens ()
+{
+  if (state.busy)
+    return;
+  state.busy = true;
+  updateControls();
+  let answer;
+  try {
+    answer = await request('tokens/rotate', { method: 'POST', body: {} });
+  } catch (error) {
+    toast(error instanceof ApiError ? `The tokens were not replaced: ${error.message}` : String(error), { error: true });
+    return;
+  } finally {
+    state.busy = false;
+    updateControls();
+  }
+  state.tokensReplaced = true;
+  live.stop();
+  clearTimeout(clientsTimer);
+  const link = (token) => new URL(`./?token=${encodeURIComponent(token)}`, document.baseURI).href;
+  $('new-operator-link').value = answer?.operatorToken ? link(answer.operatorToken) : (answer?.operatorUrl ?? '');
+  $('new-viewer-link').value = answer?.viewerToken ? link(answer.viewerToken) : (answer?.viewerUrl ?? '');
+  $('links-dialog').showModal();
+}
+
+function setupTokens ()
+{
+  const confirm = $('rotate-dialog');
+  $('rotate-tokens-button').addEventListener('click', () => confirm.showModal());
+  confirm.addEventListener('close', () => {
+    if (confirm.returnValue === 'confirm')
+      rotateTokens();
+    confirm.returnValue = '';
+  });
+  for (const button of document.querySelectorAll('#links-dialog [data-copy]')) {
+    button.addEventListener('click', async () => {
+      const field = $(button.dataset.copy);
+      field.select();
+      try {
+        await navigator.clipboard.writeText(field.value);
+        toast('Link copied.');
+      } catch {
+        toast('Select the link and copy it.', { error: true });
+      }
+    });
+  }
+  $('links-dialog').addEventListener('close', () => {
+    const next = $('new-operator-link').value;
+    if (next)
+      location.assign(next);
+    else
+      showLogin('The access tokens were replaced. Sign in with the new operator link.');
+  });
 }
 
 /* Connection */
@@ -556,7 +622,10 @@ function setupLive ()
     retryAt = Date.now() + event.detail.delayMs;
     renderConnection();
   });
-  live.addEventListener('unauthorized', () => showLogin('Your session has expired. Sign in again.'));
+  live.addEventListener('unauthorized', () => {
+    if (!state.tokensReplaced)
+      showLogin('Your session has expired. Sign in again.');
+  });
   live.addEventListener('restarted', () => {
     const time = format.clockTime(Date.now());
     $('restart-banner-text').textContent = `Orderly restarted (noticed at ${time}). The figures below come from the new instance.`;
@@ -722,8 +791,12 @@ async function boot ()
   ribbon = createRibbon({ large: true });
   $('ribbon-slot').replaceWith(ribbon);
   $('clients-refresh').addEventListener('click', refreshClients);
-  if (operator)
+  if (operator) {
     setupControls();
+    setupTokens();
+  }
+  // Without authentication there are no tokens to replace.
+  $('tokens-row').hidden = !operator || !session.auth;
   setupLive();
 
   showView('dashboard');
