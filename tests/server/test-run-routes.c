@@ -42,6 +42,7 @@ run_to_done (ServerFixture *fixture,
                                                         body, &status);
 
   g_assert_cmpuint (status, ==, 202);
+  g_assert_nonnull (started);
   server_fixture_wait_phase (fixture, is_done, 60000);
   g_assert_true (test_wait_for (run_checked, fixture, 30000));
 }
