@@ -496,6 +496,19 @@ describe('web dashboard', { timeout: 600000 }, () => {
     await waitFor(async () => (await page.locator('#log-list > li').count()) > logsBefore,
       { timeoutMs: 10000, what: 'new log lines while polling' });
     assert.equal(await connectionOf(page), 'polling', 'still polling: the socket stayed blocked');
+    // Polled lines keep their categories and levels, as GET /pedidos/logs gives them.
+    const polled = await page.locator('#log-list > li:not([data-level="note"])').evaluateAll((rows) => rows.map((row) => ({
+      category: row.querySelector('.log-category').textContent,
+      level: row.dataset.level,
+      text: row.querySelector('.log-message').textContent,
+    })));
+    const { data: restLogs } = await rest(server, 'pedidos/logs?lines=500');
+    for (const line of polled.slice(-5)) {
+      const entry = restLogs.entries.find((candidate) => candidate.message === line.text);
+      assert.ok(entry, `"${line.text}" is a line of GET /pedidos/logs`);
+      assert.equal(line.category, entry.category, `"${line.text}" keeps its category`);
+      assert.ok(line.category.length > 0);
+    }
 
     // Reconnection attempts back off: about 1 s, then 1-2 s, then 2-4 s.
     await waitFor(() => attempts.length >= 4, { timeoutMs: 20000, what: 'four connection attempts' });
