@@ -60,6 +60,7 @@ struct _OrderlyOverviewPage
   OrderlyPriorityProof *proof;
   GCancellable  *proof_cancellable;
   gint64         proof_run_id;      /* asked for, or shown */
+  gint64         series_run_id;     /* whose stored series the chart was given */
   OrderlyRun    *checked_run;       /* watched until its check is stored */
 };
 
@@ -579,6 +580,40 @@ update_report (OrderlyOverviewPage *self)
 }
 
 static void
+series_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(OrderlyOverviewPage) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) samples = orderly_engine_list_samples_finish (ORDERLY_ENGINE (object), result, &error);
+
+  if (samples == NULL)
+    {
+      g_debug ("No throughput series for run %" G_GINT64_FORMAT ": %s", self->series_run_id, error->message);
+      return;
+    }
+  if (self->status != NULL && orderly_status_get_data (self->status)->run_id == self->series_run_id)
+    {
+      orderly_throughput_chart_load_samples (self->chart, self->series_run_id, samples);
+      update_report (self);
+    }
+}
+
+/* A run that ended before the page could follow it (the window opened
+ * after it, or after a restart) is drawn from the series it kept. */
+static void
+load_ended_series (OrderlyOverviewPage     *self,
+                   const OrderlyStatusData *data)
+{
+  if (self->engine == NULL || data->run_id <= 0 || self->series_run_id == data->run_id ||
+      !orderly_phase_is_terminal (data->phase) || orderly_throughput_chart_get_n_samples (self->chart) >= 2)
+    return;
+  self->series_run_id = data->run_id;
+  orderly_engine_list_samples_async (self->engine, data->run_id, NULL, series_cb, g_object_ref (self));
+}
+
+static void
 update_phase (OrderlyOverviewPage *self)
 {
   const OrderlyStatusData *data;
@@ -593,6 +628,7 @@ update_phase (OrderlyOverviewPage *self)
     }
 
   data = orderly_status_get_data (self->status);
+  load_ended_series (self, data);
   empty = data->phase == ORDERLY_PHASE_IDLE && data->run_id == 0;
   gtk_stack_set_visible_child_name (self->stack, empty ? "empty" : "status");
 
@@ -667,7 +703,8 @@ orderly_overview_page_set_property (GObject      *object,
       if (g_set_object (&self->engine, g_value_get_object (value)))
         {
           forget_proof (self);
-          update_report (self);
+          self->series_run_id = 0;
+          update_phase (self);
           g_object_notify_by_pspec (object, pspec);
         }
       break;

@@ -353,6 +353,10 @@ describe('web dashboard', { timeout: 600000 }, () => {
     await signIn(phone.page, server, OPERATOR_TOKEN);
     await waitFor(async () => (await phaseOf(phone.page)) === 'DONE', { what: 'the phone page to show the run' });
     await waitFor(async () => (await phone.page.locator('#log-list > li').count()) > 0, { what: 'logs on the phone' });
+    // Opened after the run ended, the page draws it from the series it kept.
+    await waitFor(async () => (await phone.page.locator('#throughput-chart').getAttribute('data-axis')) === 'ended',
+      { what: 'the finished run\'s curve on a page opened after it' });
+    assert.ok(Number(await phone.page.locator('#throughput-chart').getAttribute('data-top')) > 0);
     const width = await phone.page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= PHONE.width, `nothing overflows the phone screen sideways (page is ${width}px wide)`);
     await screenshot(phone.page, 'dashboard-phone.png');

@@ -112,6 +112,12 @@ has_drawn_sparkline (gpointer widget)
 }
 
 static gboolean
+chart_has_curve (gpointer chart)
+{
+  return orderly_throughput_chart_get_n_samples (chart) >= 2;
+}
+
+static gboolean
 label_reads_checked (gpointer label)
 {
   return g_strcmp0 (gtk_label_get_label (label), "Checked") == 0;
@@ -171,6 +177,20 @@ test_window_run_to_done (OrderlyUiFixture *fixture,
   g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (priority_label), "success"));
   g_assert_nonnull (strstr (gtk_label_get_label (vip_wait_label), " median · "));
   g_assert_nonnull (strstr (gtk_label_get_label (normal_wait_label), " p95"));
+
+  /* A page that opens after the run, as after a restart, draws it from the
+   * series it kept. */
+  {
+    OrderlyOverviewPage *later = g_object_ref_sink (g_object_new (ORDERLY_TYPE_OVERVIEW_PAGE,
+                                                                  "engine", fixture->engine,
+                                                                  "status", status, NULL));
+    OrderlyThroughputChart *later_chart = orderly_ui_get_child (later, ORDERLY_TYPE_OVERVIEW_PAGE, "chart");
+
+    g_assert_true (orderly_ui_wait_until (chart_has_curve, later_chart, 10000));
+    g_assert_cmpfloat (orderly_throughput_chart_get_rate (later_chart, 1), >=, 0);
+    g_object_run_dispose (G_OBJECT (later));
+    g_object_unref (later);
+  }
 
   /* The history draws the throughput series the run kept. */
   g_assert_true (gtk_widget_activate_action (window, "win.show-page", "s", "history"));

@@ -303,6 +303,24 @@ function noticePhaseChange (phase)
     refreshHistory();
 }
 
+// A run that ended before the page could follow it is drawn from the series it kept.
+let curveRequested = null;
+
+async function loadEndedCurve (view)
+{
+  const ended = ['DONE', 'ABORTED', 'ERROR', 'INTERRUPTED'].includes(view.phase);
+  if (!chart || !ended || view.runId === null || chart.hasCurve || curveRequested === view.runId)
+    return;
+  curveRequested = view.runId;
+  try {
+    const answer = await getRunSamples(view.runId);
+    if (state.view?.runId === view.runId && chart.loadStored(view.runId, answer?.samples))
+      renderReport();
+  } catch {
+    curveRequested = null;
+  }
+}
+
 function applyStatus (status, message)
 {
   if (!status || typeof status !== 'object' || !status.phase)
@@ -314,6 +332,7 @@ function applyStatus (status, message)
   else if (typeof status.message === 'string' && status.message)
     state.message = status.message;
   chart?.add(state.view);
+  loadEndedCurve(state.view);
   history?.follow(state.view);
   renderStatus();
 }
@@ -633,6 +652,7 @@ function setupLive ()
     state.restartedAt = Date.now();
     state.message = '';
     chart?.reset();
+    curveRequested = null;
     logView?.note('Orderly restarted.');
     refreshHistory();
   });
