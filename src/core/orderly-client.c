@@ -10,7 +10,9 @@
  *
  * One connected remote client as the operator sees it: where from, over which
  * transport, with which role, since when, and how many messages it was sent
- * or had to drop. The server owns the connection; this is its public face.
+ * or had to drop. The server owns the connection; this is its public face,
+ * and the way to ask for its end: orderly_client_disconnect() emits
+ * #OrderlyClient::disconnect-requested, which the server acts on.
  */
 
 struct _OrderlyClient
@@ -39,9 +41,15 @@ enum {
   N_PROPS
 };
 
+enum {
+  DISCONNECT_REQUESTED,
+  N_SIGNALS
+};
+
 G_DEFINE_FINAL_TYPE (OrderlyClient, orderly_client, G_TYPE_OBJECT)
 
 static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
 
 static void
 orderly_client_finalize (GObject *object)
@@ -116,6 +124,19 @@ orderly_client_class_init (OrderlyClientClass *klass)
   properties[PROP_MESSAGES_DROPPED] =
     g_param_spec_uint64 ("messages-dropped", NULL, NULL, 0, G_MAXUINT64, 0, flags);
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * OrderlyClient::disconnect-requested:
+   * @reason: why, in words the client is told
+   *
+   * Someone asked to end the client's connection. The server ends it (its
+   * live feed closes it with a policy violation, which keeps Socket.IO
+   * clients from reconnecting by themselves) and the client then leaves
+   * #OrderlyRemote:clients.
+   */
+  signals[DISCONNECT_REQUESTED] =
+    g_signal_new ("disconnect-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 static void
@@ -237,4 +258,20 @@ orderly_client_set_counters (OrderlyClient *self,
       self->messages_dropped = messages_dropped;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MESSAGES_DROPPED]);
     }
+}
+
+/**
+ * orderly_client_disconnect:
+ * @reason: why, told to the client
+ *
+ * Asks the server to end the client's connection.
+ */
+void
+orderly_client_disconnect (OrderlyClient *self,
+                           const char    *reason)
+{
+  g_return_if_fail (ORDERLY_IS_CLIENT (self));
+  g_return_if_fail (reason != NULL);
+
+  g_signal_emit (self, signals[DISCONNECT_REQUESTED], 0, reason);
 }

@@ -27,5 +27,7 @@ guint64        orderly_client_get_messages_dropped (OrderlyClient *self);
 void           orderly_client_set_counters         (OrderlyClient *self,
                                                     guint64        messages_sent,
                                                     guint64        messages_dropped);
+void           orderly_client_disconnect           (OrderlyClient *self,
+                                                    const char    *reason);
 
 G_END_DECLS

@@ -229,10 +229,24 @@ orderly_remote_check_token (OrderlyRemote *self,
   return orderly_tokens_check (self->tokens, token);
 }
 
+/**
+ * orderly_remote_regenerate_tokens:
+ *
+ * Replaces both access tokens with new ones, stored in tokens.ini: the old
+ * ones are refused from then on, and the connected clients that signed in
+ * with them are disconnected.
+ *
+ * Returns: %FALSE with @error set when the tokens cannot change
+ *   (authentication off, tokens from the environment, a file that cannot be
+ *   written); then nothing changed
+ */
 gboolean
 orderly_remote_regenerate_tokens (OrderlyRemote  *self,
                                   GError        **error)
 {
+  g_autoptr(GPtrArray) ended = NULL;
+  guint n_clients;
+
   g_return_val_if_fail (ORDERLY_IS_REMOTE (self), FALSE);
 
   if (self->tokens == NULL)
@@ -245,6 +259,15 @@ orderly_remote_regenerate_tokens (OrderlyRemote  *self,
     return FALSE;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_OPERATOR_URL]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VIEWER_URL]);
+
+  /* Every session is one of the old tokens'. The list changes as clients
+   * leave it. */
+  n_clients = g_list_model_get_n_items (G_LIST_MODEL (self->clients));
+  ended = g_ptr_array_new_full (n_clients, g_object_unref);
+  for (guint i = 0; i < n_clients; i++)
+    g_ptr_array_add (ended, g_list_model_get_item (G_LIST_MODEL (self->clients), i));
+  for (guint i = 0; i < ended->len; i++)
+    orderly_client_disconnect (ended->pdata[i], "The access tokens were replaced");
   return TRUE;
 }
 
@@ -416,6 +439,32 @@ orderly_remote_get_clients (OrderlyRemote *self)
 {
   g_return_val_if_fail (ORDERLY_IS_REMOTE (self), NULL);
   return G_LIST_MODEL (self->clients);
+}
+
+/**
+ * orderly_remote_find_client:
+ * @id: a client's id
+ *
+ * Returns: (transfer none) (nullable): the connected client with @id
+ */
+OrderlyClient *
+orderly_remote_find_client (OrderlyRemote *self,
+                            const char    *id)
+{
+  guint n_clients;
+
+  g_return_val_if_fail (ORDERLY_IS_REMOTE (self), NULL);
+  g_return_val_if_fail (id != NULL, NULL);
+
+  n_clients = g_list_model_get_n_items (G_LIST_MODEL (self->clients));
+  for (guint i = 0; i < n_clients; i++)
+    {
+      g_autoptr(OrderlyClient) client = g_list_model_get_item (G_LIST_MODEL (self->clients), i);
+
+      if (g_strcmp0 (orderly_client_get_id (client), id) == 0)
+        return client;
+    }
+  return NULL;
 }
 
 void

@@ -40,6 +40,8 @@ const char * const  *orderly_remote_get_allowed_origins (OrderlyRemote       *se
 void                 orderly_remote_set_allowed_origins (OrderlyRemote       *self,
                                                          const char * const  *origins);
 GListModel          *orderly_remote_get_clients         (OrderlyRemote       *self);
+OrderlyClient       *orderly_remote_find_client         (OrderlyRemote       *self,
+                                                         const char          *id);
 void                 orderly_remote_add_client          (OrderlyRemote       *self,
                                                          OrderlyClient       *client);
 void                 orderly_remote_remove_client       (OrderlyRemote       *self,

@@ -481,36 +481,103 @@ command_get_runs (OrderlyDispatcher  *self,
   return node;
 }
 
-static JsonNode *
-command_get_clients (OrderlyDispatcher  *self,
-                     JsonObject         *arguments,
-                     guint              *status_code,
-                     GError            **error)
+/* The run a command names by `runId`: an existing one, 0 for the current
+ * run. 0 with @error set when there is none. */
+static gint64
+find_run (OrderlyDispatcher  *self,
+          JsonObject         *arguments,
+          GError            **error)
 {
-  GListModel *clients = orderly_remote_get_clients (self->remote);
-  guint n_items = g_list_model_get_n_items (clients);
-  JsonArray *array = json_array_sized_new (n_items);
-  JsonNode *node = json_node_new (JSON_NODE_ARRAY);
+  gint64 run_id;
 
-  for (guint i = 0; i < n_items; i++)
+  if (!_orderly_dispatcher_get_int_argument (arguments, "runId", 0, 0, G_MAXINT64, &run_id, error))
+    return 0;
+  if (run_id == 0)
+    run_id = orderly_status_get_data (orderly_engine_get_status (self->engine))->run_id;
+  if (run_id == 0)
     {
-      g_autoptr(OrderlyClient) client = g_list_model_get_item (clients, i);
-      JsonObject *object = json_object_new ();
-      g_autofree char *since = orderly_json_iso8601 (orderly_client_get_since (client));
-
-      json_object_set_string_member (object, "id", orderly_client_get_id (client));
-      json_object_set_string_member (object, "address", orderly_client_get_address (client));
-      json_object_set_string_member (object, "transport", orderly_client_get_transport (client));
-      json_object_set_string_member (object, "role", orderly_client_get_role (client));
-      json_object_set_string_member (object, "userAgent", orderly_client_get_user_agent (client));
-      json_object_set_string_member (object, "since", since);
-      json_object_set_int_member (object, "messagesSent", orderly_client_get_messages_sent (client));
-      json_object_set_int_member (object, "messagesDropped",
-                                  orderly_client_get_messages_dropped (client));
-      json_array_add_object_element (array, object);
+      g_set_error_literal (error, ORDERLY_ERROR, ORDERLY_ERROR_NOT_FOUND, "There is no run yet");
+      return 0;
     }
-  json_node_take_array (node, array);
-  return node;
+  if (orderly_run_list_find (orderly_engine_get_run_list (self->engine), run_id) == NULL)
+    {
+      g_set_error (error, ORDERLY_ERROR, ORDERLY_ERROR_NOT_FOUND, "There is no run %" G_GINT64_FORMAT, run_id);
+      return 0;
+    }
+  return run_id;
+}
+
+static void
+proof_cb (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  g_autoptr(OrderlyPriorityProof) proof = NULL;
+  GError *error = NULL;
+
+  proof = orderly_engine_get_priority_proof_finish (ORDERLY_ENGINE (object), result, &error);
+  if (proof == NULL)
+    {
+      _orderly_dispatcher_return_error (user_data, error);
+      return;
+    }
+  _orderly_dispatcher_return_answer (user_data, orderly_json_priority_proof (proof), 200);
+}
+
+static void
+command_get_run_proof (OrderlyDispatcher *self,
+                       JsonObject        *arguments,
+                       GTask             *task)
+{
+  GError *error = NULL;
+  gint64 run_id = find_run (self, arguments, &error);
+
+  if (run_id == 0)
+    {
+      _orderly_dispatcher_return_error (task, error);
+      return;
+    }
+  orderly_engine_get_priority_proof_async (self->engine, run_id, NULL, proof_cb, task);
+}
+
+static void
+samples_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  GTask *task = user_data;
+  g_autoptr(GArray) samples = NULL;
+  JsonObject *answer;
+  GError *error = NULL;
+
+  samples = orderly_engine_list_samples_finish (ORDERLY_ENGINE (object), result, &error);
+  if (samples == NULL)
+    {
+      _orderly_dispatcher_return_error (task, error);
+      return;
+    }
+  answer = json_object_new ();
+  json_object_set_int_member (answer, "runId", GPOINTER_TO_SIZE (g_task_get_task_data (task)));
+  json_object_set_int_member (answer, "count", samples->len);
+  json_object_set_member (answer, "samples", orderly_json_samples (samples));
+  _orderly_dispatcher_return_answer (task, _orderly_dispatcher_take_object (answer), 200);
+}
+
+static void
+command_get_run_samples (OrderlyDispatcher *self,
+                         JsonObject        *arguments,
+                         GTask             *task)
+{
+  GError *error = NULL;
+  gint64 run_id = find_run (self, arguments, &error);
+
+  if (run_id == 0)
+    {
+      _orderly_dispatcher_return_error (task, error);
+      return;
+    }
+  g_task_set_task_data (task, GSIZE_TO_POINTER (run_id), NULL);
+  orderly_engine_list_samples_async (self->engine, run_id, NULL, samples_cb, task);
 }
 
 /* A command is one function and one row here; a REST route for it is one
@@ -519,8 +586,9 @@ const OrderlyCommand _orderly_dispatcher_commands[] = {
   { "get-status", ORDERLY_ROLE_VIEWER, command_get_status },
   { "get-queue-counts", ORDERLY_ROLE_VIEWER, command_get_queue_counts },
   { "get-runs", ORDERLY_ROLE_VIEWER, command_get_runs },
-  { "get-clients", ORDERLY_ROLE_OPERATOR, command_get_clients },
   /* These wait for the engine, which does their work off the main loop. */
+  { "get-run-proof", ORDERLY_ROLE_VIEWER, .async_func = command_get_run_proof },
+  { "get-run-samples", ORDERLY_ROLE_VIEWER, .async_func = command_get_run_samples },
   { "start-generation", ORDERLY_ROLE_OPERATOR, .async_func = command_start_generation },
   { "cancel-operation", ORDERLY_ROLE_OPERATOR, .async_func = command_cancel_operation },
   { "reset-system", ORDERLY_ROLE_OPERATOR, .async_func = command_reset_system },

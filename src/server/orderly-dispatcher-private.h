@@ -45,12 +45,15 @@ void _orderly_dispatcher_return_error  (GTask    *task,
                                         GError   *error);
 
 /* Every command: Orderly's in orderly-dispatcher-commands.c, the queue's
- * in orderly-dispatcher-queue.c, and those only the Node system's routes
- * use in orderly-dispatcher-node.c. */
+ * in orderly-dispatcher-queue.c, remote access in
+ * orderly-dispatcher-remote.c, and those only the Node system's routes use
+ * in orderly-dispatcher-node.c. */
 extern const OrderlyCommand _orderly_dispatcher_commands[];
 extern const guint          _orderly_dispatcher_n_commands;
 extern const OrderlyCommand _orderly_dispatcher_queue_commands[];
 extern const guint          _orderly_dispatcher_n_queue_commands;
+extern const OrderlyCommand _orderly_dispatcher_remote_commands[];
+extern const guint          _orderly_dispatcher_n_remote_commands;
 extern const OrderlyCommand _orderly_dispatcher_node_commands[];
 extern const guint          _orderly_dispatcher_n_node_commands;
 

@@ -151,6 +151,7 @@ find_command (const char *name)
   } tables[] = {
     { _orderly_dispatcher_commands, _orderly_dispatcher_n_commands },
     { _orderly_dispatcher_queue_commands, _orderly_dispatcher_n_queue_commands },
+    { _orderly_dispatcher_remote_commands, _orderly_dispatcher_n_remote_commands },
     { _orderly_dispatcher_node_commands, _orderly_dispatcher_n_node_commands },
   };
 

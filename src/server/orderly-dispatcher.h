@@ -29,7 +29,11 @@ G_BEGIN_DECLS
  * | `get-orders`            |                                  | viewer   | GET /orders                                |
  * | `get-health`            |                                  | none     | GET /health/ready                          |
  * | `get-liveness`          |                                  | none     | GET /health/live                           |
+ * | `get-run-proof`         | `{runId}`                        | viewer   | GET /runs/{runId}/proof                    |
+ * | `get-run-samples`       | `{runId}`                        | viewer   | GET /runs/{runId}/samples                  |
  * | `get-clients`           |                                  | operator | GET /clients                               |
+ * | `disconnect-client`     | `{id}`                           | operator | POST /clients/{id}/disconnect              |
+ * | `rotate-tokens`         |                                  | operator | POST /tokens/rotate                        |
  * | `start-generation`      | `{quantity, force, autoForceIfStale, returnOnActive}` | operator | POST /generate, POST and GET /pedidos/generate |
  * | `cancel-operation`      | `{purge, removePending, resetLogs, waitTimeoutMs, pollIntervalMs, resetPhaseToIdle}` | operator | POST /cancel, POST /pedidos/cancel |
  * | `reset-system`          |                                  | operator | POST /reset, POST /pedidos/reset           |
@@ -46,7 +50,8 @@ G_BEGIN_DECLS
  *
  * A command is a function and a row of a table: Orderly's in
  * orderly-dispatcher-commands.c, the queue's in orderly-dispatcher-queue.c,
- * the Node system's own in orderly-dispatcher-node.c.
+ * remote access in orderly-dispatcher-remote.c, the Node system's own in
+ * orderly-dispatcher-node.c. A runId of 0 (or none) is the current run.
  *
  * The answer is the REST body with its HTTP status, or the error object
  * `{statusCode, message, error}`; an unknown command is answered 404.

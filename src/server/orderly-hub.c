@@ -468,6 +468,59 @@ build_connected_json (OrderlyClient *client)
   return g_string_free (out, FALSE);
 }
 
+/* A disconnection asked for (orderly_client_disconnect()): done once the
+ * main loop is idle, so that the reply to the command that asked for it,
+ * which may go to this very client, is sent first. */
+typedef struct
+{
+  OrderlySubscriber *subscriber;
+  char              *reason;
+} Disconnection;
+
+static void
+disconnection_free (gpointer data)
+{
+  Disconnection *disconnection = data;
+
+  g_object_unref (disconnection->subscriber);
+  g_free (disconnection->reason);
+  g_free (disconnection);
+}
+
+static gboolean
+disconnect_cb (gpointer data)
+{
+  Disconnection *disconnection = data;
+
+  _orderly_subscriber_close (disconnection->subscriber, 1008, disconnection->reason);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+disconnect_requested_cb (OrderlyClient *client,
+                         const char    *reason,
+                         gpointer       user_data)
+{
+  OrderlyHub *self = user_data;
+
+  for (guint i = 0; i < self->subscribers->len; i++)
+    {
+      OrderlySubscriber *subscriber = self->subscribers->pdata[i];
+      Disconnection *disconnection;
+
+      if (orderly_subscriber_get_client (subscriber) != client)
+        continue;
+      orderly_engine_log (self->engine, ORDERLY_LOG_LEVEL_WARN, "server", NULL,
+                          "Disconnecting client %s (%s, %s): %s", orderly_client_get_id (client),
+                          orderly_client_get_address (client), orderly_client_get_transport (client),
+                          reason);
+      disconnection = g_new0 (Disconnection, 1);
+      disconnection->subscriber = g_object_ref (subscriber);
+      disconnection->reason = g_strdup (reason);
+      g_idle_add_full (G_PRIORITY_LOW, disconnect_cb, disconnection, disconnection_free);
+    }
+}
+
 static gboolean
 can_replay (OrderlyHub *self,
             gint64      since)
@@ -509,6 +562,7 @@ orderly_hub_subscribe (OrderlyHub                   *self,
   subscriber = _orderly_subscriber_new (client, funcs, transport, self->queue_lines);
   g_ptr_array_add (self->subscribers, subscriber);
   orderly_remote_add_client (self->remote, client);
+  g_signal_connect (client, "disconnect-requested", G_CALLBACK (disconnect_requested_cb), self);
 
   connected = orderly_hub_event_new (ORDERLY_HUB_EVENT_CONNECTED,
                                      orderly_hub_event_get_seq (self->status_event),
@@ -551,6 +605,8 @@ orderly_hub_unsubscribe (OrderlyHub        *self,
   self->retired_sent += orderly_subscriber_get_messages_sent (subscriber);
   self->retired_dropped += orderly_subscriber_get_messages_dropped (subscriber);
   _orderly_subscriber_detach (subscriber);
+  g_signal_handlers_disconnect_by_func (orderly_subscriber_get_client (subscriber),
+                                        disconnect_requested_cb, self);
   orderly_remote_remove_client (self->remote, orderly_subscriber_get_client (subscriber));
   g_ptr_array_remove_fast (self->subscribers, subscriber);
 }

@@ -3,6 +3,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include "orderly-integer.h"
 #include "orderly-rest-params.h"
 #include "orderly-types.h"
@@ -81,4 +83,57 @@ orderly_rest_params_parse (const OrderlyRestParam  *params,
   node = json_node_new (JSON_NODE_OBJECT);
   json_node_set_object (node, arguments);
   return node;
+}
+
+/**
+ * orderly_rest_path_match:
+ * @pattern: a route's path, where a segment `{name}` stands for any one
+ *   segment
+ * @path: the request's path
+ * @captures: (nullable): where each `{name}` segment of @path goes, as a
+ *   string member `name`, percent-decoded
+ *
+ * Returns: whether @path is one of @pattern's; a segment that does not
+ *   decode to text without `/` or NUL matches nothing
+ */
+gboolean
+orderly_rest_path_match (const char *pattern,
+                         const char *path,
+                         JsonObject *captures)
+{
+  gboolean segment_start = FALSE;
+
+  g_return_val_if_fail (pattern != NULL, FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  while (*pattern != '\0' && *path != '\0')
+    {
+      if (segment_start && pattern[0] == '{')
+        {
+          const char *name_end = strchr (pattern, '}');
+          gsize length = strcspn (path, "/");
+          g_autofree char *raw = g_strndup (path, length);
+          g_autofree char *value = g_uri_unescape_string (raw, "/");
+
+          g_assert (name_end != NULL);
+          if (length == 0 || value == NULL)
+            return FALSE;
+          if (captures != NULL)
+            {
+              g_autofree char *name = g_strndup (pattern + 1, name_end - pattern - 1);
+
+              json_object_set_string_member (captures, name, value);
+            }
+          pattern = name_end + 1;
+          path += length;
+          segment_start = FALSE;
+          continue;
+        }
+      if (*pattern != *path)
+        return FALSE;
+      segment_start = *pattern == '/';
+      pattern++;
+      path++;
+    }
+  return *pattern == '\0' && *path == '\0';
 }

@@ -48,5 +48,8 @@ typedef struct
 JsonNode *orderly_rest_params_parse (const OrderlyRestParam  *params,
                                      GHashTable              *query,
                                      GError                 **error);
+gboolean  orderly_rest_path_match   (const char              *pattern,
+                                     const char              *path,
+                                     JsonObject              *captures);
 
 G_END_DECLS

@@ -39,7 +39,9 @@ enum
   ROUTE_TELLS_ROLE    = 1 << 3,
 };
 
-/* One route: a dispatcher command, or a route that answers itself. */
+/* One route: a dispatcher command, or a route that answers itself. A
+ * segment `{name}` of its path is a parameter: the command's argument
+ * `name`. */
 typedef struct
 {
   const char             *method;   /* GET answers HEAD too */
@@ -75,7 +77,11 @@ static const Route routes[] = {
   /* Orderly's own routes; the dispatcher says who may use each. */
   { "GET", "/queue/counts", "get-queue-counts" },
   { "GET", "/runs", "get-runs", PARAMS (INT ("limit", NULL)), .member = "runs" },
+  { "GET", "/runs/{runId}/proof", "get-run-proof" },
+  { "GET", "/runs/{runId}/samples", "get-run-samples" },
   { "GET", "/clients", "get-clients" },
+  { "POST", "/clients/{id}/disconnect", "disconnect-client" },
+  { "POST", "/tokens/rotate", "rotate-tokens" },
   { "POST", "/generate", "start-generation", .flags = ROUTE_JSON_BODY },
   { "POST", "/cancel", "cancel-operation", .flags = ROUTE_JSON_BODY },
   { "POST", "/reset", "reset-system", .flags = ROUTE_JSON_BODY },
@@ -163,7 +169,7 @@ find_route (const char *method,
   *path_known = FALSE;
   for (guint i = 0; i < G_N_ELEMENTS (routes); i++)
     {
-      if (!g_str_equal (routes[i].path, path))
+      if (!orderly_rest_path_match (routes[i].path, path, NULL))
         continue;
       *path_known = TRUE;
       if (g_str_equal (routes[i].method, method) ||
@@ -224,17 +230,13 @@ serve_metrics (OrderlyRest       *self,
 
 /* Commands */
 
-/* The command's arguments: the JSON body of a POST that takes one, or the
- * route's query parameters. FALSE when @msg has been answered with an
- * error. */
+/* The JSON body of a POST that takes one, or the route's query parameters. */
 static gboolean
-parse_arguments (SoupServerMessage  *msg,
-                 GHashTable         *query,
-                 const Route        *route,
-                 JsonNode          **arguments)
+parse_body_or_query (SoupServerMessage  *msg,
+                     GHashTable         *query,
+                     const Route        *route,
+                     JsonNode          **arguments)
 {
-  *arguments = NULL;
-
   if (route->flags & ROUTE_JSON_BODY)
     {
       g_autoptr(GBytes) body = NULL;
@@ -268,6 +270,45 @@ parse_arguments (SoupServerMessage  *msg,
           orderly_response_error (msg, 400, error->message);
           return FALSE;
         }
+    }
+  return TRUE;
+}
+
+/* The command's arguments: the JSON body of a POST that takes one, or the
+ * route's query parameters; and the segments of its path that are
+ * parameters, which win over a body's members of the same name. FALSE
+ * when @msg has been answered with an error. */
+static gboolean
+parse_arguments (SoupServerMessage  *msg,
+                 GHashTable         *query,
+                 const Route        *route,
+                 JsonNode          **arguments)
+{
+  g_autoptr(JsonObject) captures = json_object_new ();
+
+  *arguments = NULL;
+  if (!parse_body_or_query (msg, query, route, arguments))
+    return FALSE;
+  orderly_rest_path_match (route->path, g_uri_get_path (soup_server_message_get_uri (msg)), captures);
+  if (json_object_get_size (captures) == 0)
+    return TRUE;
+  if (*arguments == NULL)
+    {
+      *arguments = json_node_new (JSON_NODE_OBJECT);
+      json_node_set_object (*arguments, captures);
+    }
+  else if (JSON_NODE_HOLDS_OBJECT (*arguments))
+    {
+      /* A parsed body is sealed: the arguments are a new object. */
+      JsonObject *body = json_node_get_object (*arguments);
+      g_autoptr(GList) body_names = json_object_get_members (body);
+
+      for (GList *l = body_names; l != NULL; l = l->next)
+        if (!json_object_has_member (captures, l->data))
+          json_object_set_member (captures, l->data, json_object_dup_member (body, l->data));
+      json_node_unref (*arguments);
+      *arguments = json_node_new (JSON_NODE_OBJECT);
+      json_node_set_object (*arguments, captures);
     }
   return TRUE;
 }

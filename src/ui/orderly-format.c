@@ -219,6 +219,29 @@ orderly_format_change (double now,
   return g_strdup_printf (_("%.0f%% slower"), -change);
 }
 
+/**
+ * orderly_format_wait_us:
+ * @p50_us: the median wait, -1 when there is none
+ * @p95_us: the 95th percentile
+ *
+ * Returns: (transfer full): how long orders waited from creation to
+ *   processing: “12 ms median · 40 ms p95”
+ */
+char *
+orderly_format_wait_us (gint64 p50_us,
+                        gint64 p95_us)
+{
+  g_autofree char *median = NULL;
+  g_autofree char *p95 = NULL;
+
+  if (p50_us < 0)
+    return g_strdup (NOT_YET);
+  median = orderly_format_duration_ms (MAX (p50_us, 1) / 1000.0);
+  p95 = orderly_format_duration_ms (MAX (p95_us, 1) / 1000.0);
+  /* Translators: how long orders waited, e.g. “12 ms median · 40 ms p95” */
+  return g_strdup_printf (_("%s median · %s p95"), median, p95);
+}
+
 static char *
 format_local (gint64      time_us,
               const char *format)

@@ -17,6 +17,8 @@ double      orderly_format_average_rate (gint64       processed,
                                          double       processing_ms);
 char       *orderly_format_change       (double       now,
                                          double       before);
+char       *orderly_format_wait_us      (gint64       p50_us,
+                                         gint64       p95_us);
 char       *orderly_format_clock_us     (gint64       time_us);
 char       *orderly_format_date_us      (gint64       time_us);
 char       *orderly_format_log_time_ms  (gint64       timestamp_ms);

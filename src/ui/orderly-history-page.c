@@ -11,13 +11,15 @@
 #include "orderly-format.h"
 #include "orderly-phase-ribbon.h"
 #include "orderly-run.h"
+#include "orderly-sparkline.h"
 
 /**
  * OrderlyHistoryPage:
  *
  * Past runs, newest first: how each ended, what it processed, its steps as
  * a ribbon scaled to the longest run shown, so that runs compare at a
- * glance, and its timings. The rows are the engine's run list
+ * glance, its timings, and the throughput series a finished run kept, read
+ * from the store once and kept here. The rows are the engine's run list
  * (orderly_engine_get_run_list()), which reads the store off the main loop
  * and keeps the row of the run that goes up to date.
  */
@@ -32,11 +34,14 @@ struct _OrderlyHistoryPage
   GtkColumnViewColumn *started_column;
   GtkColumnViewColumn *steps_column;
   GtkColumnViewColumn *rate_column;
+  GtkColumnViewColumn *series_column;
 
   /* Owned */
   OrderlyEngine  *engine;
   GListModel     *runs;
   GtkNoSelection *selection;
+  GHashTable     *series;          /* run id → GArray of OrderlyRunSample, NULL while read */
+  GCancellable   *cancellable;
   double          longest_ms;
   gboolean        compact;
 };
@@ -170,6 +175,130 @@ unbind_steps_cb (GtkSignalListItemFactory *factory,
   g_binding_group_set_source (g_object_get_data (ribbon, "bindings"), NULL);
 }
 
+/* The series column: what a finished run kept, read once per run. */
+typedef struct
+{
+  OrderlyHistoryPage *self;
+  gint64              run_id;
+} SeriesRequest;
+
+static void
+show_series (OrderlyHistoryPage *self,
+             OrderlySparkline   *sparkline,
+             OrderlyRun         *run);
+
+static void
+series_free (gpointer samples)
+{
+  if (samples != NULL)
+    g_array_unref (samples);
+}
+
+static void
+series_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autofree SeriesRequest *request = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) samples = orderly_engine_list_samples_finish (ORDERLY_ENGINE (object), result, &error);
+  OrderlyHistoryPage *self = request->self;
+  gint64 run_id = request->run_id;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (samples == NULL)
+    {
+      g_debug ("No throughput series for run %" G_GINT64_FORMAT ": %s", run_id, error->message);
+      samples = g_array_new (FALSE, FALSE, sizeof (OrderlyRunSample));
+    }
+  g_hash_table_insert (self->series, g_memdup2 (&run_id, sizeof run_id), g_array_ref (samples));
+  /* Redraw the rows that show it. */
+  for (guint i = 0; self->runs != NULL && i < g_list_model_get_n_items (self->runs); i++)
+    {
+      g_autoptr(OrderlyRun) item = g_list_model_get_item (self->runs, i);
+
+      if (orderly_run_get_record (item)->id == run_id)
+        {
+          g_list_model_items_changed (G_LIST_MODEL (self->selection), i, 1, 1);
+          break;
+        }
+    }
+}
+
+static void
+show_series (OrderlyHistoryPage *self,
+             OrderlySparkline   *sparkline,
+             OrderlyRun         *run)
+{
+  const OrderlyRunRecord *record = run != NULL ? orderly_run_get_record (run) : NULL;
+  SeriesRequest *request;
+  gpointer samples = NULL;
+
+  if (record == NULL || !orderly_phase_is_terminal (record->phase) || self->engine == NULL)
+    {
+      orderly_sparkline_set_samples (sparkline, NULL);
+      return;
+    }
+  if (g_hash_table_lookup_extended (self->series, &record->id, NULL, &samples))
+    {
+      orderly_sparkline_set_samples (sparkline, samples);
+      return;
+    }
+  orderly_sparkline_set_samples (sparkline, NULL);
+  g_hash_table_insert (self->series, g_memdup2 (&record->id, sizeof record->id), NULL);
+  request = g_new0 (SeriesRequest, 1);
+  request->self = self;
+  request->run_id = record->id;
+  orderly_engine_list_samples_async (self->engine, record->id, self->cancellable, series_cb, request);
+}
+
+static void
+setup_series_cb (GtkSignalListItemFactory *factory,
+                 GtkListItem              *list_item,
+                 OrderlyHistoryPage       *self)
+{
+  GtkWidget *sparkline = orderly_sparkline_new ();
+
+  gtk_widget_set_valign (sparkline, GTK_ALIGN_CENTER);
+  gtk_widget_set_size_request (sparkline, 100, 24);
+  gtk_list_item_set_child (list_item, sparkline);
+}
+
+static void
+run_phase_changed_cb (OrderlyRun  *run,
+                      GParamSpec  *pspec,
+                      GtkListItem *list_item)
+{
+  OrderlyHistoryPage *self = g_object_get_data (G_OBJECT (list_item), "history-page");
+
+  show_series (self, ORDERLY_SPARKLINE (gtk_list_item_get_child (list_item)), run);
+}
+
+static void
+bind_series_cb (GtkSignalListItemFactory *factory,
+                GtkListItem              *list_item,
+                OrderlyHistoryPage       *self)
+{
+  OrderlyRun *run = gtk_list_item_get_item (list_item);
+
+  /* The run that goes gets its series once it has ended. */
+  g_object_set_data (G_OBJECT (list_item), "history-page", self);
+  g_signal_connect_object (run, "notify::phase", G_CALLBACK (run_phase_changed_cb), list_item, 0);
+  show_series (self, ORDERLY_SPARKLINE (gtk_list_item_get_child (list_item)), run);
+}
+
+static void
+unbind_series_cb (GtkSignalListItemFactory *factory,
+                  GtkListItem              *list_item,
+                  OrderlyHistoryPage       *self)
+{
+  OrderlyRun *run = gtk_list_item_get_item (list_item);
+
+  if (run != NULL)
+    g_signal_handlers_disconnect_by_func (run, run_phase_changed_cb, list_item);
+}
+
 static void
 update_longest (OrderlyHistoryPage *self)
 {
@@ -202,6 +331,9 @@ update_stack (OrderlyHistoryPage *self)
 static void
 runs_changed_cb (OrderlyHistoryPage *self)
 {
+  /* After Delete All, run ids start again. */
+  if (self->runs == NULL || g_list_model_get_n_items (self->runs) == 0)
+    g_hash_table_remove_all (self->series);
   update_longest (self);
   update_stack (self);
 }
@@ -213,9 +345,12 @@ orderly_history_page_dispose (GObject *object)
 
   adw_bin_set_child (ADW_BIN (self), NULL);
   gtk_widget_dispose_template (GTK_WIDGET (self), ORDERLY_TYPE_HISTORY_PAGE);
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
   g_clear_object (&self->engine);
   g_clear_object (&self->runs);
   g_clear_object (&self->selection);
+  g_clear_pointer (&self->series, g_hash_table_unref);
 
   G_OBJECT_CLASS (orderly_history_page_parent_class)->dispose (object);
 }
@@ -294,7 +429,7 @@ orderly_history_page_class_init (OrderlyHistoryPageClass *klass)
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_RUNS] =
     g_param_spec_object ("runs", NULL, NULL, G_TYPE_LIST_MODEL,
-                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (ORDERLY_TYPE_RUN);
@@ -307,6 +442,7 @@ orderly_history_page_class_init (OrderlyHistoryPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, OrderlyHistoryPage, started_column);
   gtk_widget_class_bind_template_child (widget_class, OrderlyHistoryPage, steps_column);
   gtk_widget_class_bind_template_child (widget_class, OrderlyHistoryPage, rate_column);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyHistoryPage, series_column);
   gtk_widget_class_bind_template_child_full (widget_class, "scroller", FALSE, 0);
   gtk_widget_class_bind_template_callback (widget_class, format_id);
   gtk_widget_class_bind_template_callback (widget_class, format_date);
@@ -322,6 +458,7 @@ static void
 orderly_history_page_init (OrderlyHistoryPage *self)
 {
   g_autoptr(GtkListItemFactory) steps = gtk_signal_list_item_factory_new ();
+  g_autoptr(GtkListItemFactory) series = gtk_signal_list_item_factory_new ();
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
@@ -329,6 +466,13 @@ orderly_history_page_init (OrderlyHistoryPage *self)
   g_signal_connect_object (steps, "bind", G_CALLBACK (bind_steps_cb), self, 0);
   g_signal_connect_object (steps, "unbind", G_CALLBACK (unbind_steps_cb), self, 0);
   gtk_column_view_column_set_factory (self->steps_column, steps);
+
+  self->series = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, series_free);
+  self->cancellable = g_cancellable_new ();
+  g_signal_connect_object (series, "setup", G_CALLBACK (setup_series_cb), self, 0);
+  g_signal_connect_object (series, "bind", G_CALLBACK (bind_series_cb), self, 0);
+  g_signal_connect_object (series, "unbind", G_CALLBACK (unbind_series_cb), self, 0);
+  gtk_column_view_column_set_factory (self->series_column, series);
 
   self->selection = gtk_no_selection_new (NULL);
   gtk_column_view_set_model (self->column_view, GTK_SELECTION_MODEL (self->selection));
@@ -371,6 +515,7 @@ orderly_history_page_set_engine (OrderlyHistoryPage *self,
   gtk_no_selection_set_model (self->selection, self->runs);
   runs_changed_cb (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ENGINE]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNS]);
 }
 
 /**
@@ -406,5 +551,6 @@ orderly_history_page_set_compact (OrderlyHistoryPage *self,
   gtk_column_view_column_set_visible (self->started_column, !compact);
   gtk_column_view_column_set_visible (self->steps_column, !compact);
   gtk_column_view_column_set_visible (self->rate_column, !compact);
+  gtk_column_view_column_set_visible (self->series_column, !compact);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_COMPACT]);
 }

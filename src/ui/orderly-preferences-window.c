@@ -39,11 +39,12 @@ struct _OrderlyPreferencesWindow
   GtkAdjustment        *workers_adjustment;
   AdwActionRow         *work_us_row;
   GtkAdjustment        *work_us_adjustment;
+  AdwActionRow         *failure_rate_row;
+  GtkAdjustment        *failure_rate_adjustment;
   GtkAdjustment        *update_rate_adjustment;
   GtkAdjustment        *log_capacity_adjustment;
   GtkSpinButton        *work_us_spin;
   GtkSpinButton        *log_capacity_spin;
-  GtkButton            *regenerate_button;
 
   /* Owned */
   OrderlyApplication   *application;
@@ -130,48 +131,6 @@ origins_apply_cb (OrderlyPreferencesWindow *self,
   g_settings_set_strv (self->settings, "allowed-origins", (const char * const *) origins);
 }
 
-static void
-regenerate_response_cb (OrderlyPreferencesWindow *self,
-                        const char               *response,
-                        AdwMessageDialog         *dialog)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (g_strcmp0 (response, "regenerate") != 0)
-    return;
-
-  if (!orderly_remote_regenerate_tokens (self->remote, &error))
-    {
-      g_autofree char *message = g_strdup_printf (_("The tokens were not changed: %s"), error->message);
-
-      adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self), adw_toast_new (message));
-      return;
-    }
-  adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self),
-                                    adw_toast_new (_("New tokens are in use; share the new links")));
-}
-
-static void
-regenerate_clicked_cb (OrderlyPreferencesWindow *self,
-                       GtkButton                *button)
-{
-  AdwMessageDialog *dialog;
-
-  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self),
-                                                       _("Regenerate Access Tokens?"),
-                                                       _("Remote dashboards opened with the current links lose access and need the new links.")));
-  adw_message_dialog_add_responses (dialog,
-                                    "cancel", _("_Cancel"),
-                                    "regenerate", _("_Regenerate"),
-                                    NULL);
-  adw_message_dialog_set_response_appearance (dialog, "regenerate", ADW_RESPONSE_DESTRUCTIVE);
-  adw_message_dialog_set_default_response (dialog, "cancel");
-  adw_message_dialog_set_close_response (dialog, "cancel");
-  g_signal_connect_object (dialog, "response", G_CALLBACK (regenerate_response_cb),
-                           self, G_CONNECT_SWAPPED);
-  gtk_window_present (GTK_WINDOW (dialog));
-}
-
 static const char *
 command_line_option (const char *key)
 {
@@ -183,6 +142,8 @@ command_line_option (const char *key)
     return "--allow-origin";
   if (g_str_equal (key, "port"))
     return "--port";
+  if (g_str_equal (key, "failure-rate"))
+    return "--failure-rate";
   return "--workers";
 }
 
@@ -196,6 +157,42 @@ override_note (const char *key)
 static void
 update_subtitles (OrderlyPreferencesWindow *self);
 
+/* The failure rate is stored as a share from 0 to 1 and shown in percent. */
+static gboolean
+percent_get_mapping (GValue   *value,
+                     GVariant *variant,
+                     gpointer  user_data)
+{
+  g_value_set_double (value, g_variant_get_double (variant) * 100.);
+  return TRUE;
+}
+
+static GVariant *
+percent_set_mapping (const GValue       *value,
+                     const GVariantType *expected_type,
+                     gpointer            user_data)
+{
+  return g_variant_new_double (CLAMP (g_value_get_double (value) / 100., 0., 1.));
+}
+
+static gboolean
+is_percent_key (const char *key)
+{
+  return g_str_equal (key, "failure-rate");
+}
+
+static void
+bind_key (OrderlyPreferencesWindow *self,
+          const char               *key,
+          GtkAdjustment            *adjustment)
+{
+  if (is_percent_key (key))
+    g_settings_bind_with_mapping (self->settings, key, adjustment, "value", G_SETTINGS_BIND_DEFAULT,
+                                  percent_get_mapping, percent_set_mapping, NULL, NULL);
+  else
+    g_settings_bind (self->settings, key, adjustment, "value", G_SETTINGS_BIND_DEFAULT);
+}
+
 static void
 override_changed_cb (GtkAdjustment *adjustment,
                      Override      *override)
@@ -206,8 +203,11 @@ override_changed_cb (GtkAdjustment *adjustment,
   /* The operator's choice now: stored, then bound like the others. The
    * handler goes first, and @override with it. */
   g_signal_handler_disconnect (adjustment, override->handler);
-  g_settings_set_uint (self->settings, key, (guint) gtk_adjustment_get_value (adjustment));
-  g_settings_bind (self->settings, key, adjustment, "value", G_SETTINGS_BIND_DEFAULT);
+  if (is_percent_key (key))
+    g_settings_set_double (self->settings, key, CLAMP (gtk_adjustment_get_value (adjustment) / 100., 0., 1.));
+  else
+    g_settings_set_uint (self->settings, key, (guint) gtk_adjustment_get_value (adjustment));
+  bind_key (self, key, adjustment);
   update_subtitles (self);
 }
 
@@ -228,7 +228,7 @@ bind_number (OrderlyPreferencesWindow *self,
 
   if (!orderly_application_get_command_line_key (self->application, key))
     {
-      g_settings_bind (self->settings, key, adjustment, "value", G_SETTINGS_BIND_DEFAULT);
+      bind_key (self, key, adjustment);
       return;
     }
   gtk_adjustment_set_value (adjustment, in_effect);
@@ -259,6 +259,9 @@ update_subtitles (OrderlyPreferencesWindow *self)
   g_autofree char *workers_hint = NULL;
   g_autofree char *workers_note = NULL;
   g_autofree char *work_note = NULL;
+  g_autofree char *failure_hint = NULL;
+  g_autofree char *failure_note = NULL;
+  guint attempts;
   g_autofree char *bind_note = NULL;
   g_autofree char *text = NULL;
   const char *url = orderly_remote_get_url (self->remote);
@@ -294,6 +297,21 @@ update_subtitles (OrderlyPreferencesWindow *self)
     work_note = override_note ("work-us");
   text = join_lines (_("Extra time spent on each order, to model slow downstream systems"), work_note);
   adw_action_row_set_subtitle (self->work_us_row, text);
+  g_clear_pointer (&text, g_free);
+
+  if (orderly_application_get_command_line_key (self->application, "failure-rate"))
+    failure_note = override_note ("failure-rate");
+  /* Translators: %u is how many times an order is tried before it counts as failed */
+  attempts = orderly_engine_get_max_attempts (self->engine);
+  failure_hint = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                               "Share of attempts that fail, to model an unreliable downstream "
+                                               "system; an order is tried %u time before it counts as failed",
+                                               "Share of attempts that fail, to model an unreliable downstream "
+                                               "system; an order is tried %u times before it counts as failed",
+                                               attempts),
+                                  attempts);
+  text = join_lines (failure_hint, failure_note);
+  adw_action_row_set_subtitle (self->failure_rate_row, text);
   g_clear_pointer (&text, g_free);
 
   if (orderly_application_get_command_line_key (self->application, "bind-address"))
@@ -340,6 +358,8 @@ orderly_preferences_window_constructed (GObject *object)
   bind_number (self, "port", self->port_adjustment, orderly_remote_get_port (self->remote));
   bind_number (self, "workers", self->workers_adjustment, orderly_engine_get_workers (self->engine));
   bind_number (self, "work-us", self->work_us_adjustment, orderly_engine_get_work_us (self->engine));
+  bind_number (self, "failure-rate", self->failure_rate_adjustment,
+               orderly_engine_get_failure_rate (self->engine) * 100.);
   g_settings_bind (self->settings, "update-rate", self->update_rate_adjustment, "value",
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "log-capacity", self->log_capacity_adjustment, "value",
@@ -358,9 +378,6 @@ orderly_preferences_window_constructed (GObject *object)
   g_signal_connect_object (self->bind_row, "notify::selected", G_CALLBACK (update_exposure_warning),
                            self, G_CONNECT_SWAPPED);
   update_exposure_warning (self);
-
-  gtk_widget_set_sensitive (GTK_WIDGET (self->regenerate_button),
-                            self->remote != NULL && orderly_remote_get_auth_enabled (self->remote));
 }
 
 static void
@@ -447,13 +464,13 @@ orderly_preferences_window_class_init (OrderlyPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, OrderlyPreferencesWindow, workers_adjustment);
   gtk_widget_class_bind_template_child (widget_class, OrderlyPreferencesWindow, work_us_row);
   gtk_widget_class_bind_template_child (widget_class, OrderlyPreferencesWindow, work_us_adjustment);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyPreferencesWindow, failure_rate_row);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyPreferencesWindow, failure_rate_adjustment);
   gtk_widget_class_bind_template_child (widget_class, OrderlyPreferencesWindow, update_rate_adjustment);
   gtk_widget_class_bind_template_child (widget_class, OrderlyPreferencesWindow, log_capacity_adjustment);
   gtk_widget_class_bind_template_child (widget_class, OrderlyPreferencesWindow, work_us_spin);
   gtk_widget_class_bind_template_child (widget_class, OrderlyPreferencesWindow, log_capacity_spin);
-  gtk_widget_class_bind_template_child (widget_class, OrderlyPreferencesWindow, regenerate_button);
   gtk_widget_class_bind_template_callback (widget_class, origins_apply_cb);
-  gtk_widget_class_bind_template_callback (widget_class, regenerate_clicked_cb);
 }
 
 static void

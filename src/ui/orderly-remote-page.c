@@ -13,8 +13,9 @@
  * OrderlyRemotePage:
  *
  * Remote access at a glance: where the embedded server listens, the
- * dashboard links (operator and viewer) to copy or open, and the clients
- * connected right now with their traffic, all bound to #OrderlyRemote.
+ * dashboard links (operator and viewer) to copy or open, replacing the
+ * access tokens behind them, and the clients connected right now with their
+ * traffic, each of which can be disconnected, all bound to #OrderlyRemote.
  */
 
 struct _OrderlyRemotePage
@@ -163,6 +164,7 @@ create_client_row (gpointer item,
   GtkWidget *counters = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
   GtkWidget *sent = gtk_label_new (NULL);
   GtkWidget *dropped = gtk_label_new (NULL);
+  GtkWidget *disconnect;
   g_autofree char *name = orderly_format_user_agent (orderly_client_get_user_agent (client));
 
   gtk_widget_add_css_class (row, "client");
@@ -202,6 +204,15 @@ create_client_row (gpointer item,
   gtk_box_append (GTK_BOX (counters), sent);
   gtk_box_append (GTK_BOX (counters), dropped);
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), counters);
+
+  disconnect = gtk_button_new_from_icon_name ("window-close-symbolic");
+  gtk_widget_set_valign (disconnect, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (disconnect, "flat");
+  gtk_widget_add_css_class (disconnect, "disconnect");
+  gtk_widget_set_tooltip_text (disconnect, _("Disconnect"));
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (disconnect), "remote.disconnect-client");
+  gtk_actionable_set_action_target (GTK_ACTIONABLE (disconnect), "s", orderly_client_get_id (client));
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), disconnect);
 
   return row;
 }
@@ -250,6 +261,74 @@ link_action (GtkWidget  *widget,
     open_link (self, orderly_remote_dup_viewer_url (self->remote));
 }
 
+/* The client can come back with its link: to keep it out, replace the
+ * tokens. */
+static void
+disconnect_client_action (GtkWidget  *widget,
+                          const char *action_name,
+                          GVariant   *parameter)
+{
+  OrderlyRemotePage *self = ORDERLY_REMOTE_PAGE (widget);
+  OrderlyClient *client;
+  g_autofree char *name = NULL;
+  g_autofree char *message = NULL;
+
+  if (self->remote == NULL)
+    return;
+  client = orderly_remote_find_client (self->remote, g_variant_get_string (parameter, NULL));
+  if (client == NULL)
+    return;
+  name = orderly_format_user_agent (orderly_client_get_user_agent (client));
+  orderly_client_disconnect (client, "Disconnected by the operator");
+  /* Translators: after disconnecting a remote client, e.g. “Firefox on Linux disconnected” */
+  message = g_strdup_printf (_("%s disconnected"), name);
+  gtk_widget_activate_action (widget, "win.toast", "s", message);
+}
+
+static void
+rotate_response_cb (OrderlyRemotePage *self,
+                    const char        *response,
+                    AdwMessageDialog  *dialog)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *message = NULL;
+
+  if (g_strcmp0 (response, "replace") != 0 || self->remote == NULL)
+    return;
+  if (!orderly_remote_regenerate_tokens (self->remote, &error))
+    {
+      /* Translators: %s says why the access tokens stayed as they were */
+      message = g_strdup_printf (_("The tokens were not replaced: %s"), error->message);
+      gtk_widget_activate_action (GTK_WIDGET (self), "win.toast", "s", message);
+      return;
+    }
+  gtk_widget_activate_action (GTK_WIDGET (self), "win.toast", "s",
+                              _("New tokens are in use: share the new links"));
+}
+
+static void
+rotate_tokens_action (GtkWidget  *widget,
+                      const char *action_name,
+                      GVariant   *parameter)
+{
+  OrderlyRemotePage *self = ORDERLY_REMOTE_PAGE (widget);
+  GtkRoot *root = gtk_widget_get_root (widget);
+  AdwMessageDialog *dialog;
+
+  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                                       _("Replace Access Tokens?"),
+                                                       _("Dashboards and clients signed in with the current links are disconnected and need the new links.")));
+  adw_message_dialog_add_responses (dialog,
+                                    "cancel", _("_Cancel"),
+                                    "replace", _("_Replace"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (dialog, "replace", ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (dialog, "cancel");
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (rotate_response_cb), self, G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 static void
 update_actions (OrderlyRemotePage *self)
 {
@@ -259,6 +338,9 @@ update_actions (OrderlyRemotePage *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "remote.open-operator-link", has_url);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "remote.copy-viewer-link", has_url);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "remote.open-viewer-link", has_url);
+  /* Without authentication there are no tokens to replace. */
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "remote.rotate-tokens",
+                                 self->remote != NULL && orderly_remote_get_auth_enabled (self->remote));
 }
 
 static void
@@ -332,6 +414,7 @@ orderly_remote_page_class_init (OrderlyRemotePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, OrderlyRemotePage, client_list);
   gtk_widget_class_bind_template_child_full (widget_class, "address_row", FALSE, 0);
   gtk_widget_class_bind_template_child_full (widget_class, "choose_port_button", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "rotate_tokens_button", FALSE, 0);
   gtk_widget_class_bind_template_callback (widget_class, is_not_listening);
   gtk_widget_class_bind_template_callback (widget_class, format_address);
   gtk_widget_class_bind_template_callback (widget_class, format_exposure);
@@ -341,6 +424,8 @@ orderly_remote_page_class_init (OrderlyRemotePageClass *klass)
   gtk_widget_class_install_action (widget_class, "remote.open-operator-link", NULL, link_action);
   gtk_widget_class_install_action (widget_class, "remote.copy-viewer-link", NULL, link_action);
   gtk_widget_class_install_action (widget_class, "remote.open-viewer-link", NULL, link_action);
+  gtk_widget_class_install_action (widget_class, "remote.disconnect-client", "s", disconnect_client_action);
+  gtk_widget_class_install_action (widget_class, "remote.rotate-tokens", NULL, rotate_tokens_action);
 }
 
 static void

@@ -9,6 +9,7 @@
 #include <math.h>
 
 #include "orderly-format.h"
+#include "orderly-store.h"
 
 /**
  * OrderlyThroughputChart:
@@ -26,6 +27,9 @@
  * the others. The y axis has round ticks scaled to the processing rates.
  * While the run goes, the right edge is now; once it ended, the axis shows
  * when it started and ended. No update for a few seconds leaves a gap.
+ *
+ * A window that opens after a run ended, after a restart for instance,
+ * draws that run from the series it kept (orderly_throughput_chart_load_samples()).
  */
 
 #define SPAN_US        (5 * 60 * G_USEC_PER_SEC)
@@ -229,6 +233,50 @@ status_changed_cb (OrderlyThroughputChart *self,
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
+/**
+ * orderly_throughput_chart_load_samples:
+ * @run_id: the run the samples are of
+ * @samples: (element-type OrderlyRunSample): the series the run kept,
+ *   oldest first (orderly_engine_list_samples_async())
+ *
+ * Draws a run that ended before the chart could follow it. A chart that
+ * already has a curve of @run_id keeps it.
+ */
+void
+orderly_throughput_chart_load_samples (OrderlyThroughputChart *self,
+                                       gint64                  run_id,
+                                       GArray                 *samples)
+{
+  gint64 wall_offset_us;
+
+  g_return_if_fail (ORDERLY_IS_THROUGHPUT_CHART (self));
+  g_return_if_fail (samples != NULL);
+
+  if ((self->run_id == run_id && self->samples->len >= 2) || samples->len < 2)
+    return;
+  forget_run (self, run_id);
+  wall_offset_us = g_get_real_time () - g_get_monotonic_time ();
+  self->wall_offset_us = wall_offset_us;
+  self->active = FALSE;
+  for (guint i = 0; i < samples->len; i++)
+    {
+      const OrderlyRunSample *stored = &g_array_index (samples, OrderlyRunSample, i);
+      Sample sample;
+
+      sample.time_us = stored->time_us - wall_offset_us;
+      sample.counts[SERIES_VIP] = stored->vip_processed;
+      sample.counts[SERIES_NORMAL] = stored->normal_processed;
+      if (self->samples->len > 0 &&
+          sample.time_us <= g_array_index (self->samples, Sample, self->samples->len - 1).time_us)
+        continue;
+      if (self->first_us == 0)
+        self->first_us = sample.time_us;
+      g_array_append_val (self->samples, sample);
+      update_peak (self);
+    }
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
 /* A round step for @n_ticks ticks up to @max: 1, 2 or 5 times a power of 10. */
 static double
 nice_step (double max,
@@ -358,7 +406,7 @@ draw_cb (GtkDrawingArea *area,
                         : g_array_index (self->samples, Sample, self->samples->len - 1).time_us;
   start_us = MAX (self->first_us, end_us - SPAN_US);
   /* A run that goes has room to grow into; a finished one fills the width. */
-  span_us = MAX (end_us - start_us, self->active ? MIN_SPAN_US : G_USEC_PER_SEC / 10);
+  span_us = MAX (end_us - start_us, self->active ? MIN_SPAN_US : 1);
 
   /* Rates over two seconds while the run goes; once a short run ended,
    * over a thirtieth of what the chart spans, so that a phase of a second

@@ -16,6 +16,9 @@ OrderlyStatus *orderly_throughput_chart_get_status     (OrderlyThroughputChart *
 void           orderly_throughput_chart_set_status     (OrderlyThroughputChart *self,
                                                         OrderlyStatus          *status);
 guint          orderly_throughput_chart_get_n_samples  (OrderlyThroughputChart *self);
+void           orderly_throughput_chart_load_samples   (OrderlyThroughputChart *self,
+                                                        gint64                  run_id,
+                                                        GArray                 *samples);
 double         orderly_throughput_chart_get_peak_rate  (OrderlyThroughputChart *self);
 double         orderly_throughput_chart_get_rate       (OrderlyThroughputChart *self,
                                                         guint                   series);

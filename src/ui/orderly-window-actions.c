@@ -162,6 +162,61 @@ resume_action (GtkWidget  *widget,
 }
 
 static void
+pause_queue_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *parameter)
+{
+  OrderlyWindow *self = ORDERLY_WINDOW (widget);
+
+  orderly_engine_pause_queue (self->engine);
+}
+
+static void
+resume_queue_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  OrderlyWindow *self = ORDERLY_WINDOW (widget);
+
+  orderly_engine_resume_queue (self->engine);
+}
+
+static void
+retried_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(OrderlyWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *count = NULL;
+  g_autofree char *message = NULL;
+  gint64 requeued;
+
+  requeued = orderly_engine_retry_failed_finish (ORDERLY_ENGINE (object), result, &error);
+  if (requeued < 0)
+    {
+      show_error (self, _("The failed orders were not retried"), error);
+      return;
+    }
+  count = orderly_format_count (requeued);
+  /* Translators: a confirmation after Retry Failed, e.g. “12 failed orders are back in the queue” */
+  message = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s failed order is back in the queue",
+                                          "%s failed orders are back in the queue", requeued),
+                             count);
+  orderly_window_add_toast (self, message);
+}
+
+static void
+retry_failed_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  OrderlyWindow *self = ORDERLY_WINDOW (widget);
+
+  orderly_engine_retry_failed_async (self->engine, 0, NULL, retried_cb, g_object_ref (self));
+}
+
+static void
 reset_cb (GObject      *object,
           GAsyncResult *result,
           gpointer      user_data)
@@ -245,11 +300,23 @@ toast_action (GtkWidget  *widget,
   orderly_window_add_toast (ORDERLY_WINDOW (widget), g_variant_get_string (parameter, NULL));
 }
 
+static void
+set_suggested (GtkWidget *widget,
+               gboolean   suggested)
+{
+  if (suggested)
+    gtk_widget_add_css_class (widget, "suggested-action");
+  else
+    gtk_widget_remove_css_class (widget, "suggested-action");
+}
+
 void
 _orderly_window_update_actions (OrderlyWindow *self)
 {
+  const OrderlyStatusData *data;
   OrderlyPhase phase;
   gboolean running;
+  gboolean paused;
   gboolean force;
 
   g_assert (ORDERLY_IS_WINDOW (self));
@@ -257,8 +324,10 @@ _orderly_window_update_actions (OrderlyWindow *self)
   if (self->engine == NULL)
     return;
 
-  phase = orderly_status_get_phase (orderly_engine_get_status (self->engine));
+  data = orderly_status_get_data (orderly_engine_get_status (self->engine));
+  phase = data->phase;
   running = orderly_engine_is_running (self->engine);
+  paused = orderly_engine_is_paused (self->engine);
   force = gtk_check_button_get_active (self->force_check);
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.start", !running || force);
@@ -266,15 +335,23 @@ _orderly_window_update_actions (OrderlyWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.reset", !running);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.resume",
                                  !running && phase == ORDERLY_PHASE_INTERRUPTED);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.pause-queue", running && !paused);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.resume-queue", paused);
+  /* A cancelled or failed run does not go on: nothing would process them. */
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.retry-failed",
+                                 data->failed_total > 0 && phase != ORDERLY_PHASE_ABORTED &&
+                                 phase != ORDERLY_PHASE_ERROR);
+  gtk_widget_set_visible (self->pause_button, running && !paused);
+  gtk_widget_set_visible (self->resume_queue_button, paused);
 
   /* One suggested action per state: New Run when nothing is going, except
    * on the first visit, where the overview's own button is the one; Resume
-   * when a run was interrupted; none while a run goes. */
-  if (!running && phase != ORDERLY_PHASE_INTERRUPTED &&
-      !(phase == ORDERLY_PHASE_IDLE && orderly_status_get_data (orderly_engine_get_status (self->engine))->run_id == 0))
-    gtk_widget_add_css_class (GTK_WIDGET (self->start_button), "suggested-action");
-  else
-    gtk_widget_remove_css_class (GTK_WIDGET (self->start_button), "suggested-action");
+   * when a run was interrupted, or when the queue is paused; none while a
+   * run goes. */
+  set_suggested (GTK_WIDGET (self->start_button),
+                 !running && !paused && phase != ORDERLY_PHASE_INTERRUPTED &&
+                 !(phase == ORDERLY_PHASE_IDLE && data->run_id == 0));
+  set_suggested (self->resume_queue_button, paused && phase != ORDERLY_PHASE_INTERRUPTED);
 }
 
 void
@@ -288,6 +365,9 @@ _orderly_window_class_add_actions (OrderlyWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.choose-port", NULL, choose_port_action);
   gtk_widget_class_install_action (widget_class, "win.cancel", NULL, cancel_action);
   gtk_widget_class_install_action (widget_class, "win.resume", NULL, resume_action);
+  gtk_widget_class_install_action (widget_class, "win.pause-queue", NULL, pause_queue_action);
+  gtk_widget_class_install_action (widget_class, "win.resume-queue", NULL, resume_queue_action);
+  gtk_widget_class_install_action (widget_class, "win.retry-failed", NULL, retry_failed_action);
   gtk_widget_class_install_action (widget_class, "win.reset", NULL, reset_action);
   gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);
   gtk_widget_class_install_action (widget_class, "win.show-page", "s", show_page_action);

@@ -19,6 +19,8 @@ struct _OrderlyWindow
   AdwViewSwitcherTitle *switcher_title;
   AdwViewSwitcherBar   *switcher_bar;
   GtkMenuButton        *start_button;
+  GtkWidget            *pause_button;
+  GtkWidget            *resume_queue_button;
   GtkPopover           *start_popover;
   GtkSpinButton        *quantity_spin;
   GtkAdjustment        *quantity_adjustment;

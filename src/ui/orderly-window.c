@@ -197,6 +197,10 @@ attach_application (OrderlyWindow *self)
                            G_CALLBACK (_orderly_window_update_actions), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->engine, "notify::running",
                            G_CALLBACK (_orderly_window_update_actions), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->engine, "notify::paused",
+                           G_CALLBACK (_orderly_window_update_actions), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (orderly_engine_get_status (self->engine), "notify::failed-total",
+                           G_CALLBACK (_orderly_window_update_actions), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->force_check, "notify::active",
                            G_CALLBACK (_orderly_window_update_actions), self, G_CONNECT_SWAPPED);
   _orderly_window_update_actions (self);
@@ -325,6 +329,8 @@ orderly_window_class_init (OrderlyWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, OrderlyWindow, switcher_title);
   gtk_widget_class_bind_template_child (widget_class, OrderlyWindow, switcher_bar);
   gtk_widget_class_bind_template_child (widget_class, OrderlyWindow, start_button);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyWindow, pause_button);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyWindow, resume_queue_button);
   gtk_widget_class_bind_template_child (widget_class, OrderlyWindow, start_popover);
   gtk_widget_class_bind_template_child (widget_class, OrderlyWindow, quantity_spin);
   gtk_widget_class_bind_template_child (widget_class, OrderlyWindow, quantity_adjustment);

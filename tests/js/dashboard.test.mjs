@@ -172,12 +172,32 @@ describe('web dashboard', { timeout: 600000 }, () => {
     assert.equal(await page.locator('#report-change-stat').isVisible(), false);
     assert.deepEqual(await suggestedButtons(page), ['Start Run'], 'one suggested action once done');
 
+    // How the run kept its priority, from GET /runs/{id}/proof, and the check of its rows.
+    await waitFor(async () => (await page.locator('#report-once').textContent()) === 'Checked',
+      { timeoutMs: 30000, what: 'the check of the stored rows in the report' });
+    const { status: proofStatus, data: proof } = await rest(server, `runs/${data.runId}/proof`);
+    assert.equal(proofStatus, 200);
+    assert.equal(proof.vipBeforeNormal, true);
+    assert.equal(proof.check.state, 'passed');
+    assert.equal(await page.locator('#report-priority').textContent(), 'Kept');
+    assert.match(await page.locator('#report-vip-wait').textContent(), /^[\d.,<\s]+(ms|s) median · [\d.,<\s]+(ms|s) p95$/);
+    assert.match(await page.locator('#report-normal-wait').textContent(), / median · .* p95$/);
+
     // The run is in the history, with what it processed and its steps.
     await waitFor(async () => (await page.locator('#history-body tr').count()) >= 1, { what: 'a row in the history' });
     const row = page.locator('#history-body tr').first();
     assert.match(await row.textContent(), /Done/);
     assert.equal(await row.locator('td.processed').textContent(), '5,000');
     assert.ok(await row.locator('.ribbon .segment.normal').isVisible(), 'the row has a ribbon');
+
+    // ...and the throughput series the run kept, from GET /runs/{id}/samples.
+    const { data: series } = await rest(server, `runs/${data.runId}/samples`);
+    assert.ok(series.count >= 2, `the run kept its series (${series.count} samples)`);
+    const sparkline = row.locator('td.series svg.sparkline');
+    await waitFor(async () => Number(await sparkline.getAttribute('data-points')) > 0,
+      { what: 'the row to draw the run\'s series' });
+    assert.ok(Number(await sparkline.getAttribute('data-peak')) > 0);
+    assert.match(await sparkline.getAttribute('aria-label'), /^Throughput over the run, peak [\d,.]+ orders\/s$/);
     const times = await page.locator('#log-list time').allTextContents();
     assert.ok(times.length > 0 && times.every((time) => /^\d\d:\d\d:\d\d\.\d{3}$/.test(time)),
       `log times read as in the window: ${times[0]}`);
@@ -333,6 +353,10 @@ describe('web dashboard', { timeout: 600000 }, () => {
     await signIn(phone.page, server, OPERATOR_TOKEN);
     await waitFor(async () => (await phaseOf(phone.page)) === 'DONE', { what: 'the phone page to show the run' });
     await waitFor(async () => (await phone.page.locator('#log-list > li').count()) > 0, { what: 'logs on the phone' });
+    // Opened after the run ended, the page draws it from the series it kept.
+    await waitFor(async () => (await phone.page.locator('#throughput-chart').getAttribute('data-axis')) === 'ended',
+      { what: 'the finished run\'s curve on a page opened after it' });
+    assert.ok(Number(await phone.page.locator('#throughput-chart').getAttribute('data-top')) > 0);
     const width = await phone.page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= PHONE.width, `nothing overflows the phone screen sideways (page is ${width}px wide)`);
     await screenshot(phone.page, 'dashboard-phone.png');
@@ -476,6 +500,19 @@ describe('web dashboard', { timeout: 600000 }, () => {
     await waitFor(async () => (await page.locator('#log-list > li').count()) > logsBefore,
       { timeoutMs: 10000, what: 'new log lines while polling' });
     assert.equal(await connectionOf(page), 'polling', 'still polling: the socket stayed blocked');
+    // Polled lines keep their categories and levels, as GET /pedidos/logs gives them.
+    const polled = await page.locator('#log-list > li:not([data-level="note"])').evaluateAll((rows) => rows.map((row) => ({
+      category: row.querySelector('.log-category').textContent,
+      level: row.dataset.level,
+      text: row.querySelector('.log-message').textContent,
+    })));
+    const { data: restLogs } = await rest(server, 'pedidos/logs?lines=500');
+    for (const line of polled.slice(-5)) {
+      const entry = restLogs.entries.find((candidate) => candidate.message === line.text);
+      assert.ok(entry, `"${line.text}" is a line of GET /pedidos/logs`);
+      assert.equal(line.category, entry.category, `"${line.text}" keeps its category`);
+      assert.ok(line.category.length > 0);
+    }
 
     // Reconnection attempts back off: about 1 s, then 1-2 s, then 2-4 s.
     await waitFor(() => attempts.length >= 4, { timeoutMs: 20000, what: 'four connection attempts' });

@@ -34,7 +34,7 @@ server_fixture_setup (ServerFixture *fixture,
       tokens = g_new0 (OrderlyTokens, 1);
       tokens->operator_token = g_strdup (TEST_OPERATOR_TOKEN);
       tokens->viewer_token = g_strdup (TEST_VIEWER_TOKEN);
-      tokens->from_environment = TRUE;
+      tokens->from_environment = !(flags & FIXTURE_TOKENS_FILE);
     }
   fixture->remote = orderly_remote_new (tokens, fixture->data_dir);
   orderly_remote_set_port (fixture->remote, 0);

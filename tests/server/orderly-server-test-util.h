@@ -15,6 +15,8 @@ typedef enum
   FIXTURE_DEFAULT = 0,
   FIXTURE_NO_AUTH = 1 << 0,
   FIXTURE_TLS     = 1 << 1,
+  /* Tokens in the data dir's tokens.ini, which can be replaced. */
+  FIXTURE_TOKENS_FILE = 1 << 2,
 } FixtureFlags;
 
 /* A server on 127.0.0.1 and ::1, port 0, with its own data dir, and a

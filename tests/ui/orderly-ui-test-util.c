@@ -39,6 +39,8 @@ orderly_ui_fixture_set_up (OrderlyUiFixture *fixture,
         orderly_engine_set_workers (fixture->engine, fixture->config->workers);
       if (fixture->config->work_us >= 0)
         orderly_engine_set_work_us (fixture->engine, fixture->config->work_us);
+      if (fixture->config->failure_rate >= 0)
+        orderly_engine_set_failure_rate (fixture->engine, fixture->config->failure_rate);
       orderly_remote_set_port (fixture->remote, orderly_config_get_port (fixture->config));
     }
   fixture->app = orderly_application_new (fixture->config);

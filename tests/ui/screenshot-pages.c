@@ -7,8 +7,9 @@
 /*
  * A tool, not a test: renders every page of the window to PNG files so that
  * people can look at them, in light and dark style, wide and at 360 px, on
- * the first visit, during a run and once a run is done, with the banner of
- * a server that could not listen, and the preferences.
+ * the first visit, during a run, paused, once a run is done and once one
+ * ended with failed orders, with the banner of a server that could not
+ * listen, and the preferences.
  *
  * Usage: screenshot-pages [DIRECTORY]   (default: ./screenshots)
  * `meson compile -C _build screenshots` runs it into _build/screenshots
@@ -41,6 +42,14 @@ run_half_done (gpointer engine)
   const OrderlyStatusData *data = orderly_status_get_data (orderly_engine_get_status (engine));
 
   return data->phase == ORDERLY_PHASE_WAITING_NORMAL_DRAIN && data->normal_processed > 20000;
+}
+
+static gboolean
+failures_settled (gpointer engine)
+{
+  const OrderlyStatusData *data = orderly_status_get_data (orderly_engine_get_status (engine));
+
+  return !orderly_engine_is_running (engine) && data->queue_delayed == 0;
 }
 
 static void
@@ -193,6 +202,12 @@ take_screenshots (OrderlyUiFixture *fixture,
   gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.start", NULL);
   g_assert_true (orderly_ui_wait_until (run_half_done, fixture->engine, 120000));
   shoot_all (fixture, "running");
+  /* Paused: the headline, the time line and the one suggested action. */
+  orderly_engine_pause_queue (fixture->engine);
+  g_assert_true (orderly_ui_wait_for_frames (GTK_WIDGET (fixture->window), 4, 10000));
+  shoot (fixture, "paused", "light", &shots[0]);
+  shoot (fixture, "paused", "light", &shots[4]);
+  orderly_engine_resume_queue (fixture->engine);
   orderly_engine_cancel (fixture->engine);
   g_assert_true (orderly_ui_wait_until (orderly_ui_phase_finished, fixture->engine, 30000));
 
@@ -201,6 +216,19 @@ take_screenshots (OrderlyUiFixture *fixture,
   run_to_end (fixture, 60000);
   shoot_all (fixture, "done");
   shoot_preferences (fixture);
+
+  /* A run whose downstream failed now and then: the Failed row and Retry Failed. */
+  orderly_engine_set_failure_rate (fixture->engine, 0.1);
+  orderly_engine_set_retry_backoff_ms (fixture->engine, 20);
+  run_to_end (fixture, 20000);
+  g_assert_true (orderly_ui_wait_until (failures_settled, fixture->engine, 60000));
+  orderly_engine_flush (fixture->engine);
+  shoot (fixture, "failures", "light", &shots[0]);
+  shoot (fixture, "failures", "light", &shots[3]);
+  adw_style_manager_set_color_scheme (style_manager, ADW_COLOR_SCHEME_FORCE_DARK);
+  shoot (fixture, "failures", "dark", &shots[4]);
+  adw_style_manager_set_color_scheme (style_manager, ADW_COLOR_SCHEME_FORCE_LIGHT);
+  orderly_engine_set_failure_rate (fixture->engine, 0);
 
   while (g_list_model_get_n_items (orderly_remote_get_clients (fixture->remote)) > 0)
     {

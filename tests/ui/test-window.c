@@ -2,12 +2,14 @@
 #include "config.h"
 
 #include <libsoup/soup.h>
+#include <string.h>
 
 #include "orderly-history-page.h"
 #include "orderly-logs-page.h"
 #include "orderly-overview-page.h"
 #include "orderly-remote-page.h"
 #include "orderly-server.h"
+#include "orderly-sparkline.h"
 #include "orderly-throughput-chart.h"
 #include "orderly-ui-test-util.h"
 
@@ -87,6 +89,40 @@ action_enabled (GtkWidget  *window,
   return gtk_widget_get_sensitive (orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, button));
 }
 
+static OrderlySparkline *
+find_drawn_sparkline (GtkWidget *widget)
+{
+  if (ORDERLY_IS_SPARKLINE (widget) && orderly_sparkline_get_n_points (ORDERLY_SPARKLINE (widget)) > 0)
+    return ORDERLY_SPARKLINE (widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      OrderlySparkline *found = find_drawn_sparkline (child);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+has_drawn_sparkline (gpointer widget)
+{
+  return find_drawn_sparkline (widget) != NULL;
+}
+
+static gboolean
+chart_has_curve (gpointer chart)
+{
+  return orderly_throughput_chart_get_n_samples (chart) >= 2;
+}
+
+static gboolean
+label_reads_checked (gpointer label)
+{
+  return g_strcmp0 (gtk_label_get_label (label), "Checked") == 0;
+}
+
 /* Starting a run through the window's action takes it, and what the
  * overview shows, to DONE. */
 static void
@@ -102,6 +138,11 @@ test_window_run_to_done (OrderlyUiFixture *fixture,
   GtkAdjustment *quantity = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "quantity_adjustment");
   OrderlyHistoryPage *history = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "history_page");
   OrderlyStatus *status = orderly_engine_get_status (fixture->engine);
+  GtkLabel *priority_label = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE, "report_priority_label");
+  GtkLabel *vip_wait_label = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE, "report_vip_wait_label");
+  GtkLabel *normal_wait_label = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE,
+                                                      "report_normal_wait_label");
+  GtkLabel *once_label = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE, "report_once_label");
 
   g_assert_true (action_enabled (window, "win.start"));
   g_assert_false (action_enabled (window, "win.cancel"));
@@ -128,6 +169,36 @@ test_window_run_to_done (OrderlyUiFixture *fixture,
 
   /* The finished run is in the history. */
   g_assert_cmpuint (g_list_model_get_n_items (orderly_history_page_get_runs (history)), ==, 1);
+
+  /* The report says how the run kept its priority, from the stored times,
+   * and once the stored rows are checked, that each order went once. */
+  g_assert_true (orderly_ui_wait_until (label_reads_checked, once_label, 20000));
+  g_assert_cmpstr (gtk_label_get_label (priority_label), ==, "Kept");
+  g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (priority_label), "success"));
+  g_assert_nonnull (strstr (gtk_label_get_label (vip_wait_label), " median · "));
+  g_assert_nonnull (strstr (gtk_label_get_label (normal_wait_label), " p95"));
+
+  /* A page that opens after the run, as after a restart, draws it from the
+   * series it kept. */
+  {
+    OrderlyOverviewPage *later = g_object_ref_sink (g_object_new (ORDERLY_TYPE_OVERVIEW_PAGE,
+                                                                  "engine", fixture->engine,
+                                                                  "status", status, NULL));
+    OrderlyThroughputChart *later_chart = orderly_ui_get_child (later, ORDERLY_TYPE_OVERVIEW_PAGE, "chart");
+
+    g_assert_true (orderly_ui_wait_until (chart_has_curve, later_chart, 10000));
+    g_assert_cmpfloat (orderly_throughput_chart_get_rate (later_chart, 1), >=, 0);
+    g_object_run_dispose (G_OBJECT (later));
+    g_object_unref (later);
+  }
+
+  /* The history draws the throughput series the run kept. */
+  g_assert_true (gtk_widget_activate_action (window, "win.show-page", "s", "history"));
+  g_assert_true (orderly_ui_wait_until (has_drawn_sparkline, history, 10000));
+  g_assert_cmpfloat (orderly_sparkline_get_peak_rate (find_drawn_sparkline (GTK_WIDGET (history))), >, 0);
+  g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (GTK_WIDGET (find_drawn_sparkline (GTK_WIDGET (history)))),
+                            "orders/s"));
+  g_assert_true (gtk_widget_activate_action (window, "win.show-page", "s", "overview"));
 
   /* Reset asks first, then empties the history and the overview. */
   g_assert_true (gtk_widget_activate_action (window, "win.reset", NULL));
@@ -363,6 +434,60 @@ is_set (gpointer data)
   return *(gpointer *) data != NULL;
 }
 
+static void
+read_cb (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  GBytes **body = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
+  g_assert_no_error (error);
+}
+
+static gboolean
+dialog_shown (gpointer data)
+{
+  return find_message_dialog () != NULL;
+}
+
+static void
+connect_client (SoupSession              *session,
+                const char               *url,
+                SoupWebsocketConnection **connection)
+{
+  g_autoptr(SoupMessage) message = soup_message_new ("GET", url);
+
+  soup_message_headers_replace (soup_message_get_request_headers (message), "User-Agent",
+                                "orderly-ui-test/1.0");
+  soup_session_websocket_connect_async (session, message, NULL, NULL, G_PRIORITY_DEFAULT, NULL,
+                                        websocket_connected_cb, connection);
+  g_assert_true (orderly_ui_wait_until (is_set, connection, 10000));
+}
+
+static gboolean
+is_closed (gpointer connection)
+{
+  return soup_websocket_connection_get_state (connection) == SOUP_WEBSOCKET_STATE_CLOSED;
+}
+
+static GtkWidget *
+find_disconnect_button (GtkWidget *widget)
+{
+  if (GTK_IS_BUTTON (widget) && gtk_widget_has_css_class (widget, "disconnect"))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_disconnect_button (child);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
 static gboolean
 list_has_row (gpointer data)
 {
@@ -391,6 +516,9 @@ test_window_remote_clients (OrderlyUiFixture *fixture,
   g_autoptr(SoupWebsocketConnection) connection = NULL;
   g_autofree char *ws_url = NULL;
   const OrderlyTokens *tokens = orderly_remote_get_tokens (fixture->remote);
+  GtkWidget *rotate = orderly_ui_get_child (remote_page, ORDERLY_TYPE_REMOTE_PAGE, "rotate_tokens_button");
+  g_autofree char *old_token = NULL;
+  GtkWidget *disconnect;
   GtkListBoxRow *row;
 
   orderly_remote_set_port (fixture->remote, 0);
@@ -426,6 +554,47 @@ test_window_remote_clients (OrderlyUiFixture *fixture,
   /* It leaves the list when it disconnects. */
   soup_websocket_connection_close (connection, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
   g_assert_true (orderly_ui_wait_until (list_is_empty, list, 10000));
+  g_clear_object (&connection);
+  g_clear_object (&message);
+
+  /* The operator ends a client's connection from its row. */
+  connect_client (session, ws_url, &connection);
+  g_assert_true (orderly_ui_wait_until (list_has_row, list, 10000));
+  g_assert_true (orderly_ui_wait_for_frames (window, 2, 5000));
+  disconnect = find_disconnect_button (GTK_WIDGET (gtk_list_box_get_row_at_index (list, 0)));
+  g_assert_nonnull (disconnect);
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (disconnect), ==, "Disconnect");
+  gtk_widget_activate (disconnect);
+  g_assert_true (orderly_ui_wait_until (is_closed, connection, 10000));
+  g_assert_cmpint (soup_websocket_connection_get_close_code (connection), ==, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
+  g_assert_true (orderly_ui_wait_until (list_is_empty, list, 10000));
+  g_clear_object (&connection);
+
+  /* Replacing the tokens asks first, then ends every session of the old
+   * ones, and the old token no longer gets in. */
+  old_token = g_strdup (tokens->viewer_token);
+  connect_client (session, ws_url, &connection);
+  g_assert_true (orderly_ui_wait_until (list_has_row, list, 10000));
+  g_assert_true (gtk_widget_is_sensitive (rotate));
+  gtk_widget_activate (rotate);
+  g_assert_true (orderly_ui_wait_until (dialog_shown, NULL, 5000));
+  adw_message_dialog_response (find_message_dialog (), "replace");
+  g_assert_true (orderly_ui_wait_until (is_closed, connection, 10000));
+  g_assert_true (orderly_ui_wait_until (list_is_empty, list, 10000));
+  g_assert_cmpstr (orderly_remote_get_tokens (fixture->remote)->viewer_token, !=, old_token);
+  g_clear_object (&connection);
+  {
+    g_autofree char *status_url = g_strdup_printf ("http://127.0.0.1:%u/pedidos", orderly_server_get_port (server));
+    g_autoptr(SoupMessage) status = soup_message_new ("GET", status_url);
+    g_autofree char *bearer = g_strdup_printf ("Bearer %s", old_token);
+    g_autoptr(GBytes) body = NULL;
+
+    /* The server answers on this main loop. */
+    soup_message_headers_replace (soup_message_get_request_headers (status), "Authorization", bearer);
+    soup_session_send_and_read_async (session, status, G_PRIORITY_DEFAULT, NULL, read_cb, &body);
+    g_assert_true (orderly_ui_wait_until (is_set, &body, 10000));
+    g_assert_cmpuint (soup_message_get_status (status), ==, SOUP_STATUS_UNAUTHORIZED);
+  }
 
   orderly_server_stop (server);
   g_object_run_dispose (G_OBJECT (server));
@@ -612,7 +781,8 @@ count_suggested (GtkWidget *window)
 }
 
 /* One suggested action per state: the first visit's Start a Run…, New Run
- * once a run ended, none while one goes, Resume for an interrupted run. */
+ * once a run ended, none while one goes, Resume for a paused queue and for
+ * an interrupted run. */
 static void
 test_window_suggested_action (OrderlyUiFixture *fixture,
                               gconstpointer     user_data)
@@ -621,6 +791,10 @@ test_window_suggested_action (OrderlyUiFixture *fixture,
   GtkWidget *start_button = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "start_button");
   OrderlyOverviewPage *overview = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "overview_page");
   GtkWidget *resume = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE, "resume_button");
+  GtkWidget *pause_button = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "pause_button");
+  GtkWidget *resume_queue_button = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "resume_queue_button");
+  GtkLabel *phase_label = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE, "phase_label");
+  GtkLabel *eta_label = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE, "eta_label");
   GtkAdjustment *quantity = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "quantity_adjustment");
 
   g_assert_cmpuint (count_suggested (window), ==, 1);
@@ -637,6 +811,25 @@ test_window_suggested_action (OrderlyUiFixture *fixture,
   gtk_adjustment_set_value (quantity, 50000);
   g_assert_true (gtk_widget_activate_action (window, "win.start", NULL));
   g_assert_cmpuint (count_suggested (window), ==, 0);
+  g_assert_true (gtk_widget_get_mapped (pause_button));
+  g_assert_false (gtk_widget_get_mapped (resume_queue_button));
+
+  /* Paused: Resume is the one, and the headline says so. */
+  g_assert_true (gtk_widget_activate_action (window, "win.pause-queue", NULL));
+  g_assert_true (orderly_engine_is_paused (fixture->engine));
+  g_assert_cmpuint (count_suggested (window), ==, 1);
+  g_assert_true (gtk_widget_get_mapped (resume_queue_button));
+  g_assert_true (gtk_widget_has_css_class (resume_queue_button, "suggested-action"));
+  g_assert_false (gtk_widget_get_mapped (pause_button));
+  g_assert_false (gtk_widget_has_css_class (start_button, "suggested-action"));
+  g_assert_cmpstr (gtk_label_get_label (phase_label), ==, "Paused");
+  g_assert_true (g_str_has_prefix (gtk_label_get_label (eta_label), "Paused"));
+
+  g_assert_true (gtk_widget_activate_action (window, "win.resume-queue", NULL));
+  g_assert_false (orderly_engine_is_paused (fixture->engine));
+  g_assert_cmpuint (count_suggested (window), ==, 0);
+  g_assert_true (gtk_widget_get_mapped (pause_button));
+  g_assert_cmpstr (gtk_label_get_label (phase_label), !=, "Paused");
 
   /* Interrupted: Resume is the one. */
   orderly_engine_shutdown (fixture->engine);
@@ -645,6 +838,73 @@ test_window_suggested_action (OrderlyUiFixture *fixture,
   g_assert_cmpuint (count_suggested (window), ==, 1);
   g_assert_true (gtk_widget_get_mapped (resume));
   g_assert_false (gtk_widget_has_css_class (start_button, "suggested-action"));
+}
+
+static gboolean
+failures_settled (gpointer engine)
+{
+  const OrderlyStatusData *data = orderly_status_get_data (orderly_engine_get_status (engine));
+
+  return !orderly_engine_is_running (engine) && data->queue_delayed == 0;
+}
+
+static gboolean
+no_failures (gpointer engine)
+{
+  const OrderlyStatusData *data = orderly_status_get_data (orderly_engine_get_status (engine));
+
+  return !orderly_engine_is_running (engine) && data->failed_total == 0 &&
+         data->processed_total == data->target;
+}
+
+/* Orders that failed for good show beside their priority and in a row of
+ * their own, whose Retry Failed puts them back and the run processes them. */
+static void
+test_window_failures (OrderlyUiFixture *fixture,
+                      gconstpointer     user_data)
+{
+  GtkWidget *window = GTK_WIDGET (fixture->window);
+  OrderlyOverviewPage *overview = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "overview_page");
+  GtkWidget *failed_row = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE, "failed_row");
+  GtkWidget *retry = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE, "retry_failed_button");
+  AdwActionRow *vip_row = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE, "vip_row");
+  AdwActionRow *normal_row = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE, "normal_row");
+  GtkAdjustment *quantity = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "quantity_adjustment");
+  const OrderlyStatusData *data = orderly_status_get_data (orderly_engine_get_status (fixture->engine));
+  g_autofree char *failed_text = NULL;
+
+  g_assert_false (gtk_widget_get_visible (failed_row));
+  g_assert_false (gtk_widget_get_sensitive (retry));
+
+  orderly_engine_set_failure_rate (fixture->engine, 0.3);
+  orderly_engine_set_max_attempts (fixture->engine, 1);
+  gtk_adjustment_set_value (quantity, 2000);
+  g_assert_true (gtk_widget_activate_action (window, "win.start", NULL));
+  g_assert_true (orderly_ui_wait_until (failures_settled, fixture->engine, 60000));
+  orderly_engine_flush (fixture->engine);
+  g_assert_true (orderly_ui_wait_for_frames (window, 2, 5000));
+
+  g_assert_cmpint (data->failed_total, >, 0);
+  g_assert_cmpint (data->failed_total, ==, data->vip_failed + data->normal_failed);
+  g_assert_cmpint (data->processed_total + data->failed_total, ==, 2000);
+  g_assert_true (gtk_widget_get_visible (failed_row));
+  failed_text = g_strdup_printf ("%" G_GINT64_FORMAT " failed for good", data->failed_total);
+  g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (failed_row)), ==, failed_text);
+  if (data->vip_failed > 0)
+    g_assert_nonnull (strstr (adw_action_row_get_subtitle (vip_row), " failed"));
+  if (data->normal_failed > 0)
+    g_assert_nonnull (strstr (adw_action_row_get_subtitle (normal_row), " failed"));
+  g_assert_true (gtk_widget_get_sensitive (retry));
+
+  orderly_engine_set_failure_rate (fixture->engine, 0);
+  gtk_widget_activate (retry);
+  g_assert_true (orderly_ui_wait_until (no_failures, fixture->engine, 60000));
+  orderly_engine_flush (fixture->engine);
+  g_assert_true (orderly_ui_wait_for_frames (window, 2, 5000));
+  g_assert_cmpint (orderly_status_get_phase (orderly_engine_get_status (fixture->engine)), ==,
+                   ORDERLY_PHASE_DONE);
+  g_assert_false (gtk_widget_get_visible (failed_row));
+  g_assert_false (gtk_widget_get_sensitive (retry));
 }
 
 static gboolean
@@ -739,7 +999,7 @@ open_preferences (OrderlyUiFixture *fixture)
 }
 
 static const char * const in_effect_command_line[] = {
-  "orderly", "--work-us", "20", "--port", "0", NULL
+  "orderly", "--work-us", "20", "--failure-rate", "0.25", "--port", "0", NULL
 };
 
 /* Preferences show the values in effect: what the command line gave, marked
@@ -753,8 +1013,8 @@ test_window_preferences_in_effect (OrderlyUiFixture *fixture,
   g_autoptr(GSettings) settings = g_object_ref (orderly_application_get_settings (fixture->app));
   g_autofree char *listening = NULL;
   GtkWindow *preferences;
-  GtkAdjustment *work_us;
-  AdwActionRow *work_us_row, *port_row;
+  GtkAdjustment *work_us, *failure_rate;
+  AdwActionRow *work_us_row, *failure_rate_row, *port_row;
   guint stored;
 
   server = orderly_server_new (fixture->engine, fixture->remote, &error);
@@ -767,6 +1027,8 @@ test_window_preferences_in_effect (OrderlyUiFixture *fixture,
   preferences = open_preferences (fixture);
   work_us = orderly_ui_get_child (preferences, G_OBJECT_TYPE (preferences), "work_us_adjustment");
   work_us_row = orderly_ui_get_child (preferences, G_OBJECT_TYPE (preferences), "work_us_row");
+  failure_rate = orderly_ui_get_child (preferences, G_OBJECT_TYPE (preferences), "failure_rate_adjustment");
+  failure_rate_row = orderly_ui_get_child (preferences, G_OBJECT_TYPE (preferences), "failure_rate_row");
   port_row = orderly_ui_get_child (preferences, G_OBJECT_TYPE (preferences), "port_row");
 
   /* Shown, not stored: what is stored is what earlier tests of this process left. */
@@ -786,6 +1048,21 @@ test_window_preferences_in_effect (OrderlyUiFixture *fixture,
   gtk_adjustment_set_value (work_us, 40);
   orderly_ui_spin (50);
   g_assert_cmpint (orderly_engine_get_work_us (fixture->engine), ==, 40);
+
+  /* The failure rate too, in percent, stored as a share. */
+  g_assert_cmpfloat (orderly_engine_get_failure_rate (fixture->engine), ==, 0.25);
+  g_assert_cmpfloat (gtk_adjustment_get_value (failure_rate), ==, 25);
+  g_assert_cmpfloat (g_settings_get_double (settings, "failure-rate"), !=, 0.25);
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (failure_rate_row),
+                            "Set by --failure-rate on the command line"));
+  gtk_adjustment_set_value (failure_rate, 10);
+  orderly_ui_spin (50);
+  g_assert_cmpfloat_with_epsilon (g_settings_get_double (settings, "failure-rate"), 0.1, 1e-9);
+  g_assert_cmpfloat_with_epsilon (orderly_engine_get_failure_rate (fixture->engine), 0.1, 1e-9);
+  g_assert_null (strstr (adw_action_row_get_subtitle (failure_rate_row), "command line"));
+  gtk_adjustment_set_value (failure_rate, 0);
+  orderly_ui_spin (50);
+  g_assert_cmpfloat (orderly_engine_get_failure_rate (fixture->engine), ==, 0);
 
   gtk_window_destroy (preferences);
   orderly_ui_spin (20);
@@ -1051,6 +1328,7 @@ main (int   argc,
   ADD ("close-asks", test_window_close_asks);
   ADD ("port-busy", test_window_port_busy);
   ADD ("suggested-action", test_window_suggested_action);
+  ADD ("failures", test_window_failures);
   ADD ("new-run-popover", test_window_new_run_popover);
   ADD ("narrow", test_window_narrow);
   g_test_add ("/orderly/window/preferences-in-effect", OrderlyUiFixture, in_effect_command_line,

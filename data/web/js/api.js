@@ -89,3 +89,5 @@ export const getLogs = (lines = 500) => request(`pedidos/logs?lines=${lines}`);
 export const getSession = () => request('session');
 export const getRuns = () => request('runs');
 export const getClients = () => request('clients');
+export const getRunProof = (runId) => request(`runs/${encodeURIComponent(runId)}/proof`);
+export const getRunSamples = (runId) => request(`runs/${encodeURIComponent(runId)}/samples`);

@@ -53,6 +53,7 @@ export class ThroughputChart
   #peak = 0;
   #clockOffset = 0;   // performance.now() minus the samples' clock
   #serverClock = false;
+  #stored = false;    // the curve is a finished run's kept series, not live updates
 
   // The highest processing rate (VIP and normal) over two seconds, counted from a
   // full second of processing on: the first batches say more about batching.
@@ -70,6 +71,15 @@ export class ThroughputChart
   // otherwise when the status arrived.
   add (status)
   {
+    const running = ['GENERATING', 'ENQUEUE_VIP', 'WAITING_VIP_DRAIN', 'ENQUEUE_NORMAL', 'WAITING_NORMAL_DRAIN'].includes(status.phase);
+    // The kept series of the run shown stands until a run goes.
+    if (this.#stored && status.runId === this.#runId && !running)
+      return;
+    if (this.#stored) {
+      this.#stored = false;
+      this.#serverClock = false;
+      this.reset(status.runId);
+    }
     const arrived = performance.now();
     const fromServer = Number.isFinite(status.monoMs);
     // A status without the server's clock (a REST poll) is put on it by the last offset.
@@ -113,6 +123,33 @@ export class ThroughputChart
     if (this.#active)
       this.#clock = setTimeout(() => this.redraw(), 1000);
     this.redraw();
+  }
+
+  // Whether there is a curve to draw.
+  get hasCurve () { return this.#samples.length >= 2; }
+
+  // A run that ended before the page could follow it (the page opened later, or
+  // the server restarted), from the series it kept (GET /runs/{id}/samples):
+  // times in milliseconds since the epoch.
+  loadStored (runId, samples)
+  {
+    if (!Array.isArray(samples) || samples.length < 2 || (this.#runId === runId && this.hasCurve))
+      return false;
+    this.reset(runId);
+    this.#stored = true;
+    this.#active = false;
+    this.#wallOffset = 0;
+    clearTimeout(this.#clock);
+    for (const stored of samples) {
+      const sample = { time: Number(stored.time), vip: Number(stored.vipProcessed) || 0, normal: Number(stored.normalProcessed) || 0 };
+      const previous = this.#samples[this.#samples.length - 1];
+      if (!Number.isFinite(sample.time) || (previous && sample.time <= previous.time))
+        continue;
+      this.#samples.push(sample);
+      this.#updatePeak(sample);
+    }
+    this.redraw();
+    return true;
   }
 
   // Forgets the curve, for a new run or a restarted server.
@@ -222,7 +259,7 @@ export class ThroughputChart
 
     const end = this.#active ? performance.now() - this.#clockOffset : this.#samples[this.#samples.length - 1].time;
     const start = Math.max(this.#samples[0].time, end - SPAN_MS);
-    const span = Math.max(end - start, this.#active ? MIN_SPAN_MS : 100);
+    const span = Math.max(end - start, this.#active ? MIN_SPAN_MS : 1);
     // Two seconds while the run goes; a finished short run keeps its shape with a
     // window of a thirtieth of its span.
     const rates = this.#rates(this.#active ? RATE_WINDOW_MS : Math.min(RATE_WINDOW_MS, Math.max(RATE_WINDOW_MS / 6, span / 30)));

@@ -89,6 +89,14 @@ export function change (now, before)
   return delta > 0 ? `${Math.round(delta)}% faster` : `${Math.round(-delta)}% slower`;
 }
 
+// "12 ms median · 40 ms p95": how long orders waited from creation to processing.
+export function wait (medianMs, p95Ms)
+{
+  if (!Number.isFinite(medianMs) || medianMs === null)
+    return NOT_YET;
+  return `${duration(Math.max(medianMs, 0.001))} median · ${duration(Math.max(p95Ms ?? medianMs, 0.001))} p95`;
+}
+
 // "19:54:57".
 export function clockTime (value)
 {
@@ -182,6 +190,23 @@ export function stepDuration (ms, phase, stepPhase)
   if (!(ms > 0) && isPastStep(phase, stepPhase))
     return '< 1 ms';
   return duration(ms);
+}
+
+// "12 failed for good · 30 waiting for a retry", as the window's Failed row says it.
+export function failures (failed, delayed)
+{
+  const parts = [];
+  if (failed > 0)
+    parts.push(`${number(failed)} failed for good`);
+  if (delayed > 0)
+    parts.push(`${number(delayed)} waiting for a retry`);
+  return parts.join(' · ');
+}
+
+// A run whose queue is paused reads as such, whatever step it holds in.
+export function isPaused (phase, paused)
+{
+  return paused === true && isRunning(phase);
 }
 
 export const LEVELS = { log: 'Info', warn: 'Warning', error: 'Error', note: 'Note' };

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The history table: the same columns as the window's History page (run, started,
-// result, processed, steps, total, average rate), each run's steps as a ribbon on the
-// scale of the longest run shown, and the row of the run that goes following the
-// live status rather than what was stored when it started.
+// result, processed, steps, total, average rate, throughput), each run's steps as a
+// ribbon on the scale of the longest run shown, the throughput series each finished
+// run kept, and the row of the run that goes following the live status rather than
+// what was stored when it started.
 
 import * as format from './format.js';
 import { createRibbon, updateRibbon } from './ribbon.js';
+import { createSparkline } from './sparkline.js';
 import { readRun, stepsMs } from './status.js';
 
 const MAX_ROWS = 100;
@@ -35,11 +37,15 @@ export class HistoryView
   #runs = [];
   #live = null;
   #longest = 0;
+  #series = new Map();   // run → samples of a finished run, which no longer change
+  #loadSeries;
 
-  constructor ({ body, empty })
+  // `loadSeries(runId)` resolves to a run's samples (GET /runs/{id}/samples).
+  constructor ({ body, empty, loadSeries = null })
   {
     this.body = body;
     this.empty = empty;
+    this.#loadSeries = loadSeries;
   }
 
   get runs () { return this.#runs; }
@@ -86,10 +92,11 @@ export class HistoryView
 
   #row (run)
   {
+    const paused = this.#live?.runId === run.id && format.isPaused(run.phase, this.#live.paused);
     const badge = document.createElement('span');
     badge.className = 'phase-badge';
-    badge.dataset.kind = format.phaseKind(run.phase);
-    badge.textContent = format.phaseLabel(run.phase);
+    badge.dataset.kind = paused ? 'warning' : format.phaseKind(run.phase);
+    badge.textContent = paused ? 'Paused' : format.phaseLabel(run.phase);
     if (run.error)
       badge.title = run.error;
     const ribbon = createRibbon();
@@ -105,8 +112,32 @@ export class HistoryView
       cell('Steps', ribbon, 'steps'),
       cell('Total', format.duration(run.totalMs), 'num'),
       cell('Average Rate', format.rate(format.averageRate(run.processed, run.durations.vip + run.durations.normal)), 'num'),
+      cell('Throughput', this.#sparkline(run), 'series'),
     );
     return row;
+  }
+
+  // The finished run's series, once loaded; a request for it otherwise.
+  #sparkline (run)
+  {
+    if (format.isRunning(run.phase) || run.phase === 'IDLE' || !this.#loadSeries)
+      return format.NOT_YET;
+    // Ids start again after Delete All: a run is its id and its start.
+    const key = `${run.id}@${run.startedAt}`;
+    if (this.#series.has(key)) {
+      const samples = this.#series.get(key);
+      return samples ? createSparkline(samples) : format.NOT_YET;
+    }
+    this.#series.set(key, null);
+    this.#loadSeries(run.id).then((answer) => {
+      const list = Array.isArray(answer?.samples) ? answer.samples : [];
+      this.#series.set(key, list);
+      const stillRun = this.#runs.find((candidate) => candidate.id === run.id);
+      const row = this.body.querySelector(`tr[data-run="${run.id}"]`);
+      if (row && stillRun)
+        row.replaceWith(this.#row(stillRun));
+    }, () => this.#series.delete(key));
+    return format.NOT_YET;
   }
 
   #render ()

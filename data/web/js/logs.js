@@ -46,13 +46,14 @@ export function normalizeLog (raw, fallbackLevel = 'log')
   return { time: time ?? Date.now(), level: fallbackLevel, message, category: '' };
 }
 
-// The REST answer: `processLog` holds whole lines in order when the server fills it;
-// otherwise the three levels come apart as text and are put back in time order.
+// The REST answer: `entries` holds whole lines in order, with their levels and
+// categories, as the live events carry them; a server without it gives the three
+// levels apart as text, which are put back in time order.
 export function logsFromRest (body)
 {
-  const processLog = body?.processLog;
-  if (Array.isArray(processLog) && processLog.length > 0 && typeof processLog[0] === 'object')
-    return processLog.map((raw) => normalizeLog(raw));
+  const entries = body?.entries;
+  if (Array.isArray(entries) && entries.length > 0 && typeof entries[0] === 'object')
+    return entries.map((raw) => normalizeLog(raw));
 
   const groups = body?.logs ?? {};
   const lines = [];

@@ -3,7 +3,7 @@
 // It says everything as the window does (format.js), and reads the status in one place
 // (status.js).
 
-import { ApiError, getClients, getRuns, getSession, getStatus, request } from './api.js';
+import { ApiError, getClients, getRunProof, getRunSamples, getRuns, getSession, getStatus, request } from './api.js';
 import { ThroughputChart } from './chart.js';
 import { renderClients } from './clients.js';
 import * as format from './format.js';
@@ -28,6 +28,7 @@ const state = {
   lastPhase: null,
   clientId: null,     // this page's own connection, from the `connected` event
   restartedAt: 0,
+  tokensReplaced: false,  // the page's session ended with the old tokens
 };
 
 const live = new LiveConnection();
@@ -102,6 +103,9 @@ const share = (done, total) => (total > 0 ? (done / total) * 100 : 0);
 // "12.5 s left · done by 19:55:10" while the run goes; what it did once it ended.
 function etaLine (view)
 {
+  // On hold the clock time would run away: only the work left.
+  if (format.isPaused(view.phase, view.paused))
+    return view.etaMs === null ? 'Paused' : `Paused · ${format.duration(Math.max(view.etaMs, 1000))} of work left`;
   if (format.isRunning(view.phase)) {
     const left = format.eta(view.etaMs);
     if (view.etaMs === null)
@@ -136,10 +140,12 @@ function renderStatus ()
   const phase = view.phase;
   const firstVisit = view.runId === null && phase === 'IDLE';
 
+  const paused = format.isPaused(phase, view.paused);
   const badge = $('phase');
-  badge.textContent = format.phaseLabel(phase);
+  badge.textContent = paused ? 'Paused' : format.phaseLabel(phase);
   badge.dataset.phase = phase;
-  badge.dataset.kind = format.phaseKind(phase);
+  badge.dataset.paused = String(paused);
+  badge.dataset.kind = paused ? 'warning' : format.phaseKind(phase);
 
   // The first visit: an empty state rather than a wall of zeros.
   $('dashboard-view').classList.toggle('first-visit', firstVisit);
@@ -175,7 +181,12 @@ function renderStatus ()
     setProgress(`${priority}-progress`, share(figures.processed, figures.generated));
     $(`${priority}-throughput`).textContent = format.rate(figures.rate);
     $(`rate-${priority}`).textContent = format.rate(figures.rate);
+    const failedCount = $(`${priority}-failed`);
+    failedCount.hidden = !(figures.failed > 0);
+    setValue(`${priority}-failed`, figures.failed, ` · ${format.number(figures.failed)} failed`);
   }
+  $('failed-row').hidden = !(view.failedTotal > 0 || view.delayed > 0);
+  setValue('failed-text', view.failedTotal, format.failures(view.failedTotal, view.delayed));
 
   const timing = (id, key, stepPhase) => {
     const ms = view.durations[key];
@@ -199,10 +210,14 @@ function renderReport ()
   const view = state.view;
   const done = view?.phase === 'DONE';
   $('report-card').hidden = !done;
+  if (view)
+    followProof(view);
   if (!done)
     return;
   const average = format.averageRate(view.processed, view.durations.vip + view.durations.normal);
-  $('report-orders').textContent = `${format.number(view.processed)} processed, ${format.number(view.vip.processed)} of them VIP`;
+  const failed = view.failedTotal > 0 ? `, ${format.number(view.failedTotal)} failed` : '';
+  $('report-orders').textContent =
+    `${format.number(view.processed)} processed, ${format.number(view.vip.processed)} of them VIP${failed}`;
   $('report-time').textContent = format.duration(view.totalMs);
   $('report-average').textContent = format.rate(average);
   $('report-peak').textContent = format.rate(chart?.peakRate ?? 0);
@@ -213,6 +228,65 @@ function renderReport ()
     $('report-change-title').textContent = `Compared with Run ${previous.id} (${format.rate(before)})`;
     $('report-change').textContent = format.change(average, before);
   }
+}
+
+// How the finished run kept its priority, from its stored times (GET /runs/{id}/proof);
+// asked again until the engine's check of the stored rows is in.
+const proof = { runId: null, data: null, timer: 0, tries: 0 };
+const PROOF_RETRY_MS = 1000;
+const PROOF_TRIES = 30;
+
+async function loadProof (runId)
+{
+  clearTimeout(proof.timer);
+  let data = null;
+  try {
+    data = await getRunProof(runId);
+  } catch {
+    data = null;
+  }
+  if (proof.runId !== runId)
+    return;
+  proof.data = data;
+  renderProof();
+  if ((!data || data.check?.state === 'none') && ++proof.tries < PROOF_TRIES)
+    proof.timer = setTimeout(() => loadProof(runId), PROOF_RETRY_MS);
+}
+
+function renderProof ()
+{
+  const data = proof.data;
+  $('report-proof').hidden = !data;
+  if (!data)
+    return;
+  const kept = data.vipBeforeNormal === true;
+  const priority = $('report-priority');
+  priority.textContent = kept ? 'Kept' : 'Not Kept';
+  priority.dataset.kind = kept ? 'success' : 'error';
+  $('report-priority-detail').textContent = kept
+    ? 'No Normal order was processed before the last VIP one'
+    : 'A Normal order was processed before the last VIP one';
+  $('report-vip-wait').textContent = format.wait(data.wait?.vip?.medianMs, data.wait?.vip?.p95Ms);
+  $('report-normal-wait').textContent = format.wait(data.wait?.normal?.medianMs, data.wait?.normal?.p95Ms);
+  const once = $('report-once');
+  const state = data.check?.state;
+  once.dataset.kind = state === 'passed' ? 'success' : state === 'failed' ? 'error' : '';
+  once.textContent = state === 'passed' ? 'Checked' : state === 'failed' ? 'Check Failed' : 'Checking…';
+  $('report-once-detail').textContent = state === 'passed'
+    ? 'The stored orders show each one processed exactly once'
+    : state === 'failed' ? (data.check.message ?? '') : 'The stored orders are being checked';
+}
+
+function followProof (view)
+{
+  const runId = view.phase === 'DONE' ? view.runId : null;
+  if (runId === proof.runId)
+    return;
+  clearTimeout(proof.timer);
+  Object.assign(proof, { runId, data: null, tries: 0 });
+  renderProof();
+  if (runId !== null)
+    loadProof(runId);
 }
 
 function noticePhaseChange (phase)
@@ -229,6 +303,24 @@ function noticePhaseChange (phase)
     refreshHistory();
 }
 
+// A run that ended before the page could follow it is drawn from the series it kept.
+let curveRequested = null;
+
+async function loadEndedCurve (view)
+{
+  const ended = ['DONE', 'ABORTED', 'ERROR', 'INTERRUPTED'].includes(view.phase);
+  if (!chart || !ended || view.runId === null || chart.hasCurve || curveRequested === view.runId)
+    return;
+  curveRequested = view.runId;
+  try {
+    const answer = await getRunSamples(view.runId);
+    if (state.view?.runId === view.runId && chart.loadStored(view.runId, answer?.samples))
+      renderReport();
+  } catch {
+    curveRequested = null;
+  }
+}
+
 function applyStatus (status, message)
 {
   if (!status || typeof status !== 'object' || !status.phase)
@@ -240,6 +332,7 @@ function applyStatus (status, message)
   else if (typeof status.message === 'string' && status.message)
     state.message = status.message;
   chart?.add(state.view);
+  loadEndedCurve(state.view);
   history?.follow(state.view);
   renderStatus();
 }
@@ -266,11 +359,12 @@ function applyProgress (progress)
 /* Controls */
 
 // One suggested action per state: Start Run when nothing goes, Resume Run for an
-// interrupted run, none while a run goes.
+// interrupted run, Resume for a paused queue, none while a run goes.
 function updateControls ()
 {
   const phase = state.view?.phase ?? 'IDLE';
   const running = format.isRunning(phase);
+  const paused = format.isPaused(phase, state.view?.paused);
   const interrupted = phase === 'INTERRUPTED';
   const force = $('force').checked;
   // Nothing can be sent while the server is out of reach.
@@ -278,6 +372,14 @@ function updateControls ()
   $('force-row').hidden = !running;
   $('start-button').disabled = blocked || (running && !force);
   $('start-button').classList.toggle('suggested', !running && !interrupted);
+  $('pause-button').hidden = !running || paused;
+  $('pause-button').disabled = blocked;
+  $('resume-queue-button').hidden = !paused;
+  $('resume-queue-button').disabled = blocked;
+  // A cancelled or failed run does not go on: nothing would process them.
+  const retry = $('retry-failed-button');
+  retry.hidden = state.role !== 'operator';
+  retry.disabled = blocked || !(state.view?.failedTotal > 0) || phase === 'ABORTED' || phase === 'ERROR';
   $('cancel-button').disabled = blocked || !running;
   $('reset-button').disabled = blocked || running;
   $('resume-button').hidden = !interrupted;
@@ -366,6 +468,16 @@ function setupControls ()
     if (await command('resume-run', 'resume', {}, 'Run resumed.'))
       $('restart-banner').hidden = true;
   });
+  $('pause-button').addEventListener('click', () => command('pause-queue', 'pedidos/queue/pause', {}, 'Processing paused.'));
+  $('resume-queue-button').addEventListener('click', () =>
+    command('resume-queue', 'pedidos/queue/resume', {}, 'Processing resumed.'));
+  $('retry-failed-button').addEventListener('click', () => command('retry-failed', 'pedidos/queue/retry-failed', {},
+    (answer) => {
+      const count = Number(answer?.retried ?? answer?.data?.retried);
+      if (!Number.isFinite(count))
+        return 'The failed orders are back in the queue.';
+      return `${format.number(count)} failed ${count === 1 ? 'order is' : 'orders are'} back in the queue.`;
+    }));
   const dialog = $('reset-dialog');
   $('reset-button').addEventListener('click', () => dialog.showModal());
   dialog.addEventListener('close', () => {
@@ -399,7 +511,7 @@ async function refreshClients ()
   if (state.role !== 'operator' || $('dashboard-view').hidden)
     return;
   try {
-    const shown = renderClients($('clients-list'), await getClients(), state.clientId);
+    const shown = renderClients($('clients-list'), await getClients(), state.clientId, disconnectClient);
     $('clients-empty').textContent = 'No remote clients are connected.';
     $('clients-empty').hidden = shown > 0;
   } catch (error) {
@@ -411,6 +523,71 @@ async function refreshClients ()
     $('clients-empty').textContent = `The list of clients could not be loaded. ${error.message}`;
   }
   clientsTimer = setTimeout(refreshClients, CLIENTS_REFRESH_MS);
+}
+
+// The client can come back with its link: to keep it out, replace the tokens.
+async function disconnectClient (client, name)
+{
+  if (await command('disconnect-client', `clients/${encodeURIComponent(client.id)}/disconnect`, { id: client.id },
+    `${name} disconnected.`))
+    refreshClients();
+}
+
+// New tokens: every session of the old ones ends, this page's too once it has the
+// answer. The new links are shown to copy, then the page signs in with the operator one.
+async function rotateTokens ()
+{
+  if (state.busy)
+    return;
+  state.busy = true;
+  updateControls();
+  let answer;
+  try {
+    answer = await request('tokens/rotate', { method: 'POST', body: {} });
+  } catch (error) {
+    toast(error instanceof ApiError ? `The tokens were not replaced: ${error.message}` : String(error), { error: true });
+    return;
+  } finally {
+    state.busy = false;
+    updateControls();
+  }
+  state.tokensReplaced = true;
+  live.stop();
+  clearTimeout(clientsTimer);
+  const link = (token) => new URL(`./?token=${encodeURIComponent(token)}`, document.baseURI).href;
+  $('new-operator-link').value = answer?.operatorToken ? link(answer.operatorToken) : (answer?.operatorUrl ?? '');
+  $('new-viewer-link').value = answer?.viewerToken ? link(answer.viewerToken) : (answer?.viewerUrl ?? '');
+  $('links-dialog').showModal();
+}
+
+function setupTokens ()
+{
+  const confirm = $('rotate-dialog');
+  $('rotate-tokens-button').addEventListener('click', () => confirm.showModal());
+  confirm.addEventListener('close', () => {
+    if (confirm.returnValue === 'confirm')
+      rotateTokens();
+    confirm.returnValue = '';
+  });
+  for (const button of document.querySelectorAll('#links-dialog [data-copy]')) {
+    button.addEventListener('click', async () => {
+      const field = $(button.dataset.copy);
+      field.select();
+      try {
+        await navigator.clipboard.writeText(field.value);
+        toast('Link copied.');
+      } catch {
+        toast('Select the link and copy it.', { error: true });
+      }
+    });
+  }
+  $('links-dialog').addEventListener('close', () => {
+    const next = $('new-operator-link').value;
+    if (next)
+      location.assign(next);
+    else
+      showLogin('The access tokens were replaced. Sign in with the new operator link.');
+  });
 }
 
 /* Connection */
@@ -464,7 +641,10 @@ function setupLive ()
     retryAt = Date.now() + event.detail.delayMs;
     renderConnection();
   });
-  live.addEventListener('unauthorized', () => showLogin('Your session has expired. Sign in again.'));
+  live.addEventListener('unauthorized', () => {
+    if (!state.tokensReplaced)
+      showLogin('Your session has expired. Sign in again.');
+  });
   live.addEventListener('restarted', () => {
     const time = format.clockTime(Date.now());
     $('restart-banner-text').textContent = `Orderly restarted (noticed at ${time}). The figures below come from the new instance.`;
@@ -472,6 +652,7 @@ function setupLive ()
     state.restartedAt = Date.now();
     state.message = '';
     chart?.reset();
+    curveRequested = null;
     logView?.note('Orderly restarted.');
     refreshHistory();
   });
@@ -626,12 +807,16 @@ async function boot ()
     follow: $('log-follow'),
   });
   chart = new ThroughputChart($('throughput-chart'));
-  history = new HistoryView({ body: $('history-body'), empty: $('history-empty') });
+  history = new HistoryView({ body: $('history-body'), empty: $('history-empty'), loadSeries: getRunSamples });
   ribbon = createRibbon({ large: true });
   $('ribbon-slot').replaceWith(ribbon);
   $('clients-refresh').addEventListener('click', refreshClients);
-  if (operator)
+  if (operator) {
     setupControls();
+    setupTokens();
+  }
+  // Without authentication there are no tokens to replace.
+  $('tokens-row').hidden = !operator || !session.auth;
   setupLive();
 
   showView('dashboard');

@@ -17,6 +17,7 @@ export function readStatus (raw)
   const normalProcessed = num(processing.normal?.count);
   const generated = (typeof raw?.generated === 'object' && raw.generated !== null ? raw.generated : null) ??
     raw?.counts ?? {};
+  const failed = raw?.failed ?? {};
   const etaMs = raw?.eta?.estimatedMs;
   const durations = {
     generate: num(raw?.generationTimeMs),
@@ -35,6 +36,7 @@ export function readStatus (raw)
     vip: {
       generated: Math.max(num(generated.vip), vipProcessed),
       processed: vipProcessed,
+      failed: num(failed.vip),
       rate: num(raw?.throughput?.vip),
       start: processing.vip?.start ?? null,
       end: processing.vip?.end ?? null,
@@ -42,6 +44,7 @@ export function readStatus (raw)
     normal: {
       generated: Math.max(num(generated.normal), normalProcessed),
       processed: normalProcessed,
+      failed: num(failed.normal),
       rate: num(raw?.throughput?.normal),
       start: processing.normal?.start ?? null,
       end: processing.normal?.end ?? null,
@@ -52,6 +55,8 @@ export function readStatus (raw)
     etaMs: etaMs === null || etaMs === undefined || !Number.isFinite(Number(etaMs)) ? null : Number(etaMs),
     finishAt: raw?.eta?.finishAt ?? null,
     paused: raw?.paused === true || raw?.queueStatus?.paused === true,
+    failedTotal: num(progress.failedTotal ?? num(failed.vip) + num(failed.normal)),
+    delayed: num(raw?.queue?.delayed),
     error: typeof raw?.error === 'string' && raw.error ? raw.error : '',
     startedAt: raw?.startedAt ?? null,
     finishedAt: raw?.finishedAt ?? null,
