@@ -65,6 +65,7 @@ struct _OrderlyRunner
   guint                    busy_workers;
   guint                    workers_left;
   gint64                   claims_lost;
+  gint64                   processed_here;
   OrderlyPriority          phase_priority;
   gint64                   last_refresh;
   gint64                   last_sample;
@@ -210,6 +211,9 @@ save_record (OrderlyRunner  *self,
   OrderlyRunRecord copy;
   gboolean ok;
 
+  /* The run's row is its owner's: a helper's timings are its own. */
+  if (self->options.helper)
+    return TRUE;
   g_mutex_lock (&self->lock);
   fill_record_locked (self, &copy);
   self->saved_paused = copy.paused;
@@ -731,9 +735,14 @@ worker_main (gpointer data)
         }
       going_on = !is_cancelled (self) && !is_paused (self);
       fill_request (self, self->phase_priority, chunk, &request);
-      if (n >= 0)
-        orderly_store_complete_claim (self->store, held.claim, outcomes, (guint) n,
-                                      going_on ? &request : NULL, &next, &error);
+      if (n >= 0 &&
+          orderly_store_complete_claim (self->store, held.claim, outcomes, (guint) n,
+                                        going_on ? &request : NULL, &next, &error))
+        {
+          g_mutex_lock (&self->lock);
+          self->processed_here += n;
+          g_mutex_unlock (&self->lock);
+        }
       turn = error == NULL ? assign_turn (self, &next) : -1;
       end_turn (self);
 
@@ -1277,6 +1286,7 @@ orderly_runner_snapshot (OrderlyRunner         *self,
   snapshot->paused = self->paused;
   snapshot->busy_workers = self->busy_workers;
   snapshot->claims_lost = self->claims_lost;
+  snapshot->processed_here = self->processed_here;
 
   /* Before the run has begun, its clocks have not started. */
   if (snapshot->begun && !g_atomic_int_get (&self->finished))

@@ -20,15 +20,18 @@ gboolean       orderly_test_integrity_ok    (const char    *db_path);
 /*
  * The store backends the store and queue tests run on, each test once per
  * backend. A backend opens a store in a test's data directory, and answers
- * a query (one integer) on what it stored there.
+ * a query (one integer) on what it stored there. A backend that needs a
+ * server the test run does not have says why (unavailable), and its cases
+ * are skipped with that message.
  */
 typedef struct
 {
   const char    *name;
-  OrderlyStore *(*open)      (const char  *data_dir,
-                              GError     **error);
-  gint64        (*query_int) (const char  *data_dir,
-                              const char  *sql);
+  OrderlyStore *(*open)        (const char  *data_dir,
+                                GError     **error);
+  gint64        (*query_int)   (const char  *data_dir,
+                                const char  *sql);
+  const char   *(*unavailable) (void);
 } OrderlyTestBackend;
 
 extern const OrderlyTestBackend orderly_test_backends[];
