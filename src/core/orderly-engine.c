@@ -411,6 +411,7 @@ static void
 collect_finished_runner (OrderlyEngine *self)
 {
   OrderlyRunnerSnapshot snapshot;
+  gboolean helped = self->helping;
 
   orderly_runner_join (self->runner);
   orderly_runner_snapshot (self->runner, &snapshot);
@@ -430,7 +431,8 @@ collect_finished_runner (OrderlyEngine *self)
   self->interrupted = orderly_phase_is_active (snapshot.record.phase);
   orderly_run_list_update (self->run_list, &self->last_run);
   orderly_run_list_refresh (self->run_list);
-  if (orderly_phase_is_terminal (self->last_run.phase))
+  /* The instance that ran the run checks it, not those that helped. */
+  if (orderly_phase_is_terminal (self->last_run.phase) && !helped)
     orderly_engine_check_run_async (self, self->last_run.id, NULL, NULL, NULL);
 }
 

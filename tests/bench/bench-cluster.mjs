@@ -139,17 +139,21 @@ async function runOrderly (n)
   try { psql(uri, 'SELECT pg_stat_statements_reset ()'); } catch { /* no extension */ }
   psql(uri, 'SELECT pg_stat_reset ()');
   const before = lockStats(uri);
-  let samples = 0, lockWaiters = 0, maxLockWaiters = 0, ungranted = 0;
+  let samples = 0, lockWaiters = 0, maxLockWaiters = 0;
+  const waitsByLock = new Map();
   await getJson(instances[0], 'generate', {
     method: 'POST', headers: { 'Content-Type': 'application/json', Origin: instances[0].url },
     body: JSON.stringify({ quantity }),
   });
   const status = await waitForEnd(instances[0], () => {
-    const [waiting, notGranted] = psql(uri, "SELECT (SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'), (SELECT count(*) FROM pg_locks WHERE NOT granted)").split('\t').map(Number);
+    const rows = psql(uri, "SELECT l.locktype || coalesce (' on ' || c.relname, '') FROM pg_locks l " +
+                           'LEFT JOIN pg_class c ON c.oid = l.relation WHERE NOT l.granted');
+    const waiting = rows ? rows.split('\n') : [];
     samples++;
-    lockWaiters += waiting;
-    ungranted += notGranted;
-    maxLockWaiters = Math.max(maxLockWaiters, waiting);
+    lockWaiters += waiting.length;
+    maxLockWaiters = Math.max(maxLockWaiters, waiting.length);
+    for (const kind of waiting)
+      waitsByLock.set(kind, (waitsByLock.get(kind) ?? 0) + 1);
   });
   const after = lockStats(uri);
   const stored = psql(uri, 'SELECT (SELECT count(*) FROM vip_results) + (SELECT count(*) FROM normal_results), ' +
@@ -173,7 +177,8 @@ async function runOrderly (n)
     processedOrders: Number(stored[1]),
     instancesThatProcessed: Number(stored[2]),
     vipBeforeNormal: stored[3] === 't',
-    lockWaitSamples: `${lockWaiters} session-samples waiting on a lock in ${samples} samples (max ${maxLockWaiters} at once), ${ungranted} ungranted pg_locks rows`,
+    lockWaitSamples: `${lockWaiters} lock waits seen in ${samples} samples of pg_locks (max ${maxLockWaiters} at once)` +
+                     (waitsByLock.size ? `: ${[...waitsByLock].map(([k, n]) => `${n} ${k}`).join(', ')}` : ''),
     conflicts: after.conflicts - before.conflicts,
     deadlocks: after.deadlocks - before.deadlocks,
     topStatements,
