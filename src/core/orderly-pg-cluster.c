@@ -791,9 +791,9 @@ link_thread (gpointer data)
           if (payload != NULL)
             {
               const char *values[] = { ORDERLY_PG_CLUSTER_CHANNEL, payload };
-              g_autoptr(PGresult) result =
-                orderly_pg_connection_exec_prepared (connection, "notify", "SELECT pg_notify ($1, $2)",
-                                                     2, values, &error);
+
+              PQclear (orderly_pg_connection_exec_prepared (connection, "notify", "SELECT pg_notify ($1, $2)",
+                                                            2, values, &error));
             }
           next_publish = now + PUBLISH_INTERVAL_US;
         }
@@ -836,9 +836,9 @@ link_thread (gpointer data)
   if (connection != NULL && !orderly_pg_connection_is_broken (connection))
     {
       const char *values[] = { self->instance_id };
-      g_autoptr(PGresult) result =
-        orderly_pg_connection_exec_params (connection, "DELETE FROM instances WHERE id = $1", 1,
-                                           values, NULL);
+
+      PQclear (orderly_pg_connection_exec_params (connection, "DELETE FROM instances WHERE id = $1", 1,
+                                                  values, NULL));
     }
   g_clear_pointer (&connection, orderly_pg_connection_free);
   return NULL;

@@ -119,7 +119,6 @@ test_pg_connection_lost_idle (Fixture       *fixture,
                               gconstpointer  data)
 {
   g_autofree char *kill = NULL;
-  g_autofree char *gone = NULL;
   int pid;
 
   if (fixture->connection == NULL)
