@@ -13,22 +13,14 @@
  * The Orderly instances that share one database, this one first, as a
  * #GListModel of #OrderlyInstance. On its own (SQLite) the cluster is this
  * instance alone. With a shared database, the link to it fills in the
- * others from their heartbeats, and what each said it processed of the run
- * under way, so every instance shows the whole cluster's progress.
+ * others from their heartbeats: workers, rate, what each processed of the
+ * run under way, and whether it has gone quiet.
  */
-
-typedef struct
-{
-  gint64 run_id;
-  gint64 vip_processed;
-  gint64 normal_processed;
-} PeerProgress;
 
 struct _OrderlyCluster
 {
   GObject          parent_instance;
   GPtrArray       *instances;   /* the local one first */
-  GHashTable      *progress;    /* peer id → PeerProgress */
   gboolean         shared;
   /* The local rate: processed orders over the last second or so. */
   gint64           rate_mono;
@@ -93,7 +85,6 @@ orderly_cluster_finalize (GObject *object)
   OrderlyCluster *self = (OrderlyCluster *) object;
 
   g_clear_pointer (&self->instances, g_ptr_array_unref);
-  g_clear_pointer (&self->progress, g_hash_table_unref);
 
   G_OBJECT_CLASS (orderly_cluster_parent_class)->finalize (object);
 }
@@ -148,7 +139,6 @@ static void
 orderly_cluster_init (OrderlyCluster *self)
 {
   self->instances = g_ptr_array_new_with_free_func (g_object_unref);
-  self->progress = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 }
 
 /**
@@ -288,7 +278,6 @@ orderly_cluster_set_peers (OrderlyCluster            *self,
         kept = g_str_equal (peers[j].id, id);
       if (!kept)
         {
-          g_hash_table_remove (self->progress, id);
           g_ptr_array_remove_index (self->instances, i);
           g_list_model_items_changed (G_LIST_MODEL (self), i, 1, 0);
         }
@@ -316,59 +305,48 @@ orderly_cluster_set_peers (OrderlyCluster            *self,
 }
 
 /**
- * orderly_cluster_set_peer_progress:
+ * orderly_cluster_append_metrics:
+ * @out: a Prometheus text exposition being written
  *
- * What another instance last said it processed of run @run_id.
+ * Appends this instance's own share of the run, labelled with its id (on a
+ * cluster, each instance's /metrics tells its own), and how many instances
+ * it sees, live or quiet.
  */
 void
-orderly_cluster_set_peer_progress (OrderlyCluster *self,
-                                   const char     *id,
-                                   gint64          run_id,
-                                   gint64          vip_processed,
-                                   gint64          normal_processed)
+orderly_cluster_append_metrics (OrderlyCluster *self,
+                                GString        *out)
 {
-  PeerProgress *progress;
-
-  g_return_if_fail (ORDERLY_IS_CLUSTER (self));
-  g_return_if_fail (id != NULL);
-
-  if (g_str_equal (id, orderly_instance_get_id (orderly_cluster_get_local (self))))
-    return;
-  progress = g_hash_table_lookup (self->progress, id);
-  if (progress == NULL)
-    {
-      progress = g_new0 (PeerProgress, 1);
-      g_hash_table_insert (self->progress, g_strdup (id), progress);
-    }
-  progress->run_id = run_id;
-  progress->vip_processed = MAX (vip_processed, 0);
-  progress->normal_processed = MAX (normal_processed, 0);
-}
-
-/**
- * orderly_cluster_get_peer_processed:
- *
- * Adds up what the other instances said they processed of run @run_id.
- */
-void
-orderly_cluster_get_peer_processed (OrderlyCluster *self,
-                                    gint64          run_id,
-                                    gint64         *vip_processed,
-                                    gint64         *normal_processed)
-{
-  GHashTableIter iter;
-  PeerProgress *progress;
+  OrderlyInstance *local;
+  const char *id;
+  char number[G_ASCII_DTOSTR_BUF_SIZE];
+  guint quiet = 0;
 
   g_return_if_fail (ORDERLY_IS_CLUSTER (self));
 
-  *vip_processed = 0;
-  *normal_processed = 0;
-  g_hash_table_iter_init (&iter, self->progress);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &progress))
-    {
-      if (progress->run_id != run_id)
-        continue;
-      *vip_processed += progress->vip_processed;
-      *normal_processed += progress->normal_processed;
-    }
+  local = orderly_cluster_get_local (self);
+  id = orderly_instance_get_id (local);
+  for (guint i = 0; i < self->instances->len; i++)
+    quiet += orderly_instance_get_quiet (g_ptr_array_index (self->instances, i));
+
+  g_string_append (out, "# HELP orderly_instance_processed_orders Orders this instance processed "
+                        "in the current run.\n"
+                        "# TYPE orderly_instance_processed_orders gauge\n");
+  g_string_append_printf (out, "orderly_instance_processed_orders{instance=\"%s\"} %" G_GINT64_FORMAT "\n",
+                          id, orderly_instance_get_processed (local));
+  g_string_append (out, "# HELP orderly_instance_rate_orders_per_second Orders this instance "
+                        "processed per second, over the last second.\n"
+                        "# TYPE orderly_instance_rate_orders_per_second gauge\n");
+  g_string_append_printf (out, "orderly_instance_rate_orders_per_second{instance=\"%s\"} %s\n", id,
+                          g_ascii_dtostr (number, sizeof number, orderly_instance_get_rate (local)));
+  g_string_append (out, "# HELP orderly_instance_workers Worker threads of this instance in the run.\n"
+                        "# TYPE orderly_instance_workers gauge\n");
+  g_string_append_printf (out, "orderly_instance_workers{instance=\"%s\"} %u\n", id,
+                          orderly_instance_get_workers (local));
+  g_string_append (out, "# HELP orderly_cluster_instances Instances sharing the database, "
+                        "by health, as this one sees them.\n"
+                        "# TYPE orderly_cluster_instances gauge\n");
+  g_string_append_printf (out, "orderly_cluster_instances{instance=\"%s\",health=\"live\"} %u\n",
+                          id, self->instances->len - quiet);
+  g_string_append_printf (out, "orderly_cluster_instances{instance=\"%s\",health=\"quiet\"} %u\n",
+                          id, quiet);
 }

@@ -25,14 +25,7 @@ void             orderly_cluster_update_local       (OrderlyCluster            *
 void             orderly_cluster_set_peers          (OrderlyCluster            *self,
                                                      const OrderlyInstanceInfo *peers,
                                                      guint                      n_peers);
-void             orderly_cluster_set_peer_progress  (OrderlyCluster            *self,
-                                                     const char                *id,
-                                                     gint64                     run_id,
-                                                     gint64                     vip_processed,
-                                                     gint64                     normal_processed);
-void             orderly_cluster_get_peer_processed (OrderlyCluster            *self,
-                                                     gint64                     run_id,
-                                                     gint64                    *vip_processed,
-                                                     gint64                    *normal_processed);
+void             orderly_cluster_append_metrics     (OrderlyCluster            *self,
+                                                     GString                   *out);
 
 G_END_DECLS

@@ -47,8 +47,6 @@ typedef struct
   double   rate;
   gint64   processed;
   gint64   run_id;
-  gint64   vip_processed;
-  gint64   normal_processed;
   OrderlyPhase phase;
   gboolean dirty;
   GQueue   logs;            /* OrderlyLogRecord */
@@ -65,8 +63,6 @@ typedef struct
 {
   char      *id;
   gint64     run_id;
-  gint64     vip_processed;
-  gint64     normal_processed;
   GPtrArray *logs;          /* OrderlyLogRecord, instance set */
   char      *command;
   gint64     command_run_id;
@@ -254,9 +250,6 @@ apply_batch_cb (gpointer data)
     {
       Note *note = batch->notes->pdata[i];
 
-      if (note->run_id > 0)
-        orderly_cluster_set_peer_progress (self->cluster, note->id, note->run_id,
-                                           note->vip_processed, note->normal_processed);
       if (note->ended)
         g_hash_table_insert (self->ended_runs, g_strdup (note->id), GINT_TO_POINTER ((gint) note->run_id));
       else
@@ -346,16 +339,13 @@ publish_cb (gpointer data)
   if (self->out.workers != orderly_instance_get_workers (local) ||
       self->out.rate != orderly_instance_get_rate (local) ||
       self->out.processed != orderly_instance_get_processed (local) ||
-      self->out.run_id != d->run_id || self->out.vip_processed != d->vip_processed ||
-      self->out.normal_processed != d->normal_processed || self->out.phase != d->phase)
+      self->out.run_id != d->run_id || self->out.phase != d->phase)
     self->out.dirty = TRUE;
   self->out.phase = d->phase;
   self->out.workers = orderly_instance_get_workers (local);
   self->out.rate = orderly_instance_get_rate (local);
   self->out.processed = orderly_instance_get_processed (local);
   self->out.run_id = d->run_id;
-  self->out.vip_processed = d->vip_processed;
-  self->out.normal_processed = d->normal_processed;
   self->out.engine_idle = !orderly_engine_is_running (self->engine);
   g_mutex_unlock (&self->lock);
   if (orderly_engine_is_running (self->engine))
@@ -433,10 +423,6 @@ take_payload (OrderlyPgCluster *self)
   json_builder_add_string_value (builder, self->instance_id);
   json_builder_set_member_name (builder, "run");
   json_builder_add_int_value (builder, out.run_id);
-  json_builder_set_member_name (builder, "vip");
-  json_builder_add_int_value (builder, out.vip_processed);
-  json_builder_set_member_name (builder, "normal");
-  json_builder_add_int_value (builder, out.normal_processed);
   json_builder_set_member_name (builder, "phase");
   json_builder_add_string_value (builder, orderly_phase_to_string (out.phase));
   json_builder_set_member_name (builder, "dropped");
@@ -506,8 +492,6 @@ parse_note (OrderlyPgCluster *self,
   note = g_new0 (Note, 1);
   note->id = g_strdup (id);
   note->run_id = json_object_get_int_member_with_default (object, "run", 0);
-  note->vip_processed = json_object_get_int_member_with_default (object, "vip", 0);
-  note->normal_processed = json_object_get_int_member_with_default (object, "normal", 0);
   note->command = g_strdup (json_object_get_string_member_with_default (object, "cmd", NULL));
   {
     OrderlyPhase phase;
