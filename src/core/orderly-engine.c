@@ -428,8 +428,12 @@ collect_finished_runner (OrderlyEngine *self)
   self->last_counts = snapshot.counts;
   self->processed_here = snapshot.processed_here;
   self->has_last_run = TRUE;
-  self->interrupted = orderly_phase_is_active (snapshot.record.phase);
-  orderly_run_list_update (self->run_list, &self->last_run);
+  /* A helper's part of a run ended, not the run: it shows the run where it
+   * is until the cluster shows it as stored, and the run's row is the
+   * history's. */
+  self->interrupted = !helped && orderly_phase_is_active (snapshot.record.phase);
+  if (!helped)
+    orderly_run_list_update (self->run_list, &self->last_run);
   orderly_run_list_refresh (self->run_list);
   /* The instance that ran the run checks it, not those that helped. */
   if (orderly_phase_is_terminal (self->last_run.phase) && !helped)

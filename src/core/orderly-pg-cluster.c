@@ -56,6 +56,7 @@ typedef struct
   char    *failed_message;
   gint64   command_run_id;
   gboolean engine_idle;     /* no runner here: a run without its instance may be taken over */
+  gboolean look_now;        /* read the run again without waiting for the next heartbeat */
 } Outgoing;
 
 /* What another instance said in one notification. */
@@ -110,6 +111,8 @@ struct _OrderlyPgCluster
   gboolean        applying_command;
   gboolean        join_failed;
   gint64          owned_run_id;     /* the run this instance runs as its own */
+  gint64          helped_run_id;    /* the run this instance helps with */
+  gint64          drained_run_id;   /* a run helped with until nothing was left to claim */
   GHashTable     *ended_runs;       /* peer id → the id of its run that ended there */
   GMainContext   *context;
   char           *uri;
@@ -210,12 +213,16 @@ apply_run (OrderlyPgCluster *self,
     return;
   /* A run its instance saw fail (the server went away) is not joined, even
    * if its row says otherwise until that instance can write it. */
+  /* Nor is a run helped with until nothing was left to claim: what is left
+   * is its instance's to end. */
   if (active && !view->owned_here && view->owner_alive && phase_is_processing (record->phase) &&
+      record->id != self->drained_run_id &&
       GPOINTER_TO_INT (g_hash_table_lookup (self->ended_runs, view->owner)) != (gint) record->id)
     {
       if (orderly_engine_join_run (self->engine, record, TRUE, &error))
         {
           self->join_failed = FALSE;
+          self->helped_run_id = record->id;
           return;
         }
       if (!self->join_failed)
@@ -279,12 +286,19 @@ queue_command (OrderlyPgCluster *self,
     return;
   g_mutex_lock (&self->lock);
   g_free (self->out.command);
-  g_free (self->out.failed_message);
-  g_clear_pointer (&self->ended_runs, g_hash_table_unref);
   self->out.command = g_strdup (command);
   self->out.command_run_id = run_id;
   self->out.dirty = TRUE;
   g_mutex_unlock (&self->lock);
+}
+
+static void
+wake (OrderlyPgCluster *self)
+{
+  guint64 one = 1;
+
+  if (write (self->wake_fd, &one, sizeof one) < 0)
+    g_debug ("Could not wake the cluster thread");
 }
 
 /* A run of this instance that failed for want of the database: its row is
@@ -303,7 +317,19 @@ run_finished_cb (OrderlyPgCluster *self,
       self->out.failed_message = g_strdup (d->error_message);
       g_mutex_unlock (&self->lock);
     }
+  /* A helper's part ended: the run shows as stored from now on, read at
+   * once rather than at the next heartbeat. */
+  if (self->helped_run_id > 0 && d->run_id == self->helped_run_id)
+    {
+      if (phase != ORDERLY_PHASE_ERROR)
+        self->drained_run_id = self->helped_run_id;
+      g_mutex_lock (&self->lock);
+      self->out.look_now = TRUE;
+      g_mutex_unlock (&self->lock);
+      wake (self);
+    }
   self->owned_run_id = 0;
+  self->helped_run_id = 0;
 }
 
 static void
@@ -316,15 +342,6 @@ static void
 paused_changed_cb (OrderlyPgCluster *self)
 {
   queue_command (self, orderly_engine_is_paused (self->engine) ? "pause" : "resume");
-}
-
-static void
-wake (OrderlyPgCluster *self)
-{
-  guint64 one = 1;
-
-  if (write (self->wake_fd, &one, sizeof one) < 0)
-    g_debug ("Could not wake the cluster thread");
 }
 
 /* Main loop: this instance's state, for the next notification. */
@@ -734,6 +751,7 @@ link_thread (gpointer data)
   OrderlyPgCluster *self = data;
   OrderlyPgConnection *connection = NULL;
   gint64 next_publish = 0, next_heartbeat = 0;
+  gint64 last_ended_run = 0;
   gboolean warned = FALSE;
 
   while (!g_atomic_int_get (&self->stopping))
@@ -768,6 +786,12 @@ link_thread (gpointer data)
           warned = FALSE;
         }
 
+      g_mutex_lock (&self->lock);
+      if (self->out.look_now)
+        next_heartbeat = 0;
+      self->out.look_now = FALSE;
+      g_mutex_unlock (&self->lock);
+
       if (now >= next_publish)
         {
           g_autofree char *payload = take_payload (self);
@@ -800,9 +824,15 @@ link_thread (gpointer data)
               g_mutex_lock (&self->lock);
               idle = self->out.engine_idle;
               g_mutex_unlock (&self->lock);
-              /* A run to help with: look now rather than at the next heartbeat. */
+              /* A run to help with, or a run that ended: look now rather
+               * than at the next heartbeat. */
               if (note != NULL && note->processing && idle)
                 next_heartbeat = 0;
+              if (note != NULL && note->ended && note->run_id != last_ended_run)
+                {
+                  last_ended_run = note->run_id;
+                  next_heartbeat = 0;
+                }
               if (note != NULL)
                 g_ptr_array_add (notes, note);
               PQfreemem (notify);

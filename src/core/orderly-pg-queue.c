@@ -660,6 +660,9 @@ claim_in (Tx                         *tx,
         }
       return TRUE;
     }
+  /* The orders are read with the claim: its range is theirs. */
+  claim->first_id = claim->order_ids[0];
+  claim->last_id = claim->order_ids[claim->n_orders - 1];
   answer->result = ORDERLY_CLAIM_TAKEN;
   answer->claim = g_steal_pointer (&claim);
   return TRUE;

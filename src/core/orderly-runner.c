@@ -322,11 +322,17 @@ enter_phase (OrderlyRunner  *self,
   g_autofree char *data = NULL;
 
   g_mutex_lock (&self->lock);
-  self->record.phase = phase;
+  /* A helper joins a run in one of its processing phases and goes through
+   * the earlier ones without work: it shows the run's phase, never an
+   * earlier one, and the phase lines are the run's instance's. */
+  if (!self->options.helper || phase > self->record.phase)
+    self->record.phase = phase;
   self->phase_start_work = work_clock_locked (self);
   self->phase_base_ms = 0;
   g_mutex_unlock (&self->lock);
 
+  if (self->options.helper)
+    return TRUE;
   data = run_data (self, orderly_phase_to_string (phase));
   orderly_log_queue_printf (self->logs, ORDERLY_LOG_LEVEL_LOG, "phase", data,
                             "Phase %s", orderly_phase_to_string (phase));
@@ -913,14 +919,18 @@ finish (OrderlyRunner *self,
         const GError  *error)
 {
   g_autoptr(GError) save_error = NULL;
-  gint64 processed;
+  gint64 processed, here;
+  /* A helper's part ends, not the run: the run's instance ends it, and
+   * stores how. */
+  gboolean part_done = self->options.helper && phase != ORDERLY_PHASE_ERROR;
 
   /* The last word on the counts, from the store. */
   if (g_atomic_int_get (&self->begun) && !refresh_counts (self, &save_error))
     g_clear_error (&save_error);
 
   g_mutex_lock (&self->lock);
-  self->record.phase = phase;
+  if (!part_done)
+    self->record.phase = phase;
   if (orderly_phase_is_terminal (phase))
     self->record.finished_at_us = g_get_real_time ();
   self->record.total_ms = self->total_base_ms + work_clock_locked (self) / 1000.0;
@@ -928,6 +938,7 @@ finish (OrderlyRunner *self,
     self->record.error_message = g_strdup (error->message);
   processed = ORDERLY_COUNTS_PROCESSED (&self->counts.priority[0]) +
               ORDERLY_COUNTS_PROCESSED (&self->counts.priority[1]);
+  here = self->processed_here;
   g_mutex_unlock (&self->lock);
 
   if (g_atomic_int_get (&self->begun))
@@ -936,6 +947,17 @@ finish (OrderlyRunner *self,
       if (!save_record (self, &save_error))
         log_line (self, ORDERLY_LOG_LEVEL_ERROR, "Could not save run %" G_GINT64_FORMAT ": %s",
                   self->record.id, save_error->message);
+    }
+
+  if (part_done)
+    {
+      log_line (self, ORDERLY_LOG_LEVEL_LOG,
+                "Run %" G_GINT64_FORMAT ": %s; %" G_GINT64_FORMAT " orders processed here",
+                self->record.id, phase == ORDERLY_PHASE_DONE ? "nothing left to claim"
+                                 : phase == ORDERLY_PHASE_ABORTED ? "cancelled" : "stopped helping",
+                here);
+      g_atomic_int_set (&self->finished, 1);
+      return;
     }
 
   switch (phase)
@@ -1034,6 +1056,16 @@ runner_main (gpointer data)
       self->vip_generated = self->counts.priority[0].generated;
       self->normal_generated = self->counts.priority[1].generated;
       g_mutex_unlock (&self->lock);
+    }
+  if (self->options.helper)
+    log_line (self, ORDERLY_LOG_LEVEL_LOG, "Helping with run %" G_GINT64_FORMAT " in %s: %"
+              G_GINT64_FORMAT " of %" G_GINT64_FORMAT " orders processed, %u workers here",
+              self->record.id, orderly_phase_to_string (self->record.phase),
+              ORDERLY_COUNTS_PROCESSED (&self->counts.priority[0]) +
+              ORDERLY_COUNTS_PROCESSED (&self->counts.priority[1]),
+              self->record.quantity, self->record.workers);
+  else if (self->resume)
+    {
       log_line (self, ORDERLY_LOG_LEVEL_LOG, "Resuming run %" G_GINT64_FORMAT ": %" G_GINT64_FORMAT
                 " of %" G_GINT64_FORMAT " orders generated, %" G_GINT64_FORMAT " processed%s",
                 self->record.id, self->generated, self->record.quantity,

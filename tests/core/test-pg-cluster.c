@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "orderly-engine.h"
+#include "orderly-generator.h"
 #include "orderly-json.h"
 #include "orderly-log-entry.h"
 #include "orderly-pg-cluster.h"
@@ -25,6 +26,7 @@ typedef struct
 {
   char     *uri;
   Instance  instances[2];
+  gint64    mark_us;      /* a time on the server's clock */
 } Fixture;
 
 static void
@@ -253,6 +255,159 @@ test_pg_cluster_logs (Fixture       *fixture,
   g_assert_cmpuint (copies, ==, 1);
 }
 
+/* A run that an instance elsewhere runs, alive but slow to end it. */
+#define ELSEWHERE "owner-elsewhere"
+#define HELPED_ORDERS 6000
+
+static gint64
+begin_run_elsewhere (Fixture *fixture)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OrderlyStore) store = orderly_pg_store_new (fixture->uri, &error);
+  g_autofree OrderlyOrder *orders = g_new0 (OrderlyOrder, HELPED_ORDERS);
+  g_autofree char *sql = NULL;
+  OrderlyRunRecord run = { .seed = 5, .quantity = HELPED_ORDERS, .vip_share = 0.2,
+                           .phase = ORDERLY_PHASE_GENERATING, .workers = 2,
+                           .started_at_us = g_get_real_time (), .max_attempts = 3 };
+
+  g_assert_no_error (error);
+  g_assert_true (orderly_store_begin_run (store, &run, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < HELPED_ORDERS; i++)
+    orderly_generate_order (run.seed, run.id, i, run.vip_share, g_get_real_time (), &orders[i]);
+  g_assert_true (orderly_store_insert_orders (store, orders, HELPED_ORDERS, &error));
+  g_assert_no_error (error);
+  run.phase = ORDERLY_PHASE_WAITING_VIP_DRAIN;
+  run.generated = HELPED_ORDERS;
+  g_assert_true (orderly_store_save_run (store, &run, &error));
+  g_assert_no_error (error);
+
+  /* Its instance keeps sending heartbeats, as far as the others can tell. */
+  orderly_test_pg_exec (fixture->uri,
+                        "INSERT INTO instances (id, host, pid, workers, heartbeat_at) "
+                        "VALUES ('" ELSEWHERE "', 'elsewhere', 1, 2, now() + interval '1 hour')");
+  sql = g_strdup_printf ("UPDATE runs SET owner = '" ELSEWHERE "' WHERE id = %" G_GINT64_FORMAT, run.id);
+  orderly_test_pg_exec (fixture->uri, sql);
+  return run.id;
+}
+
+static gint64
+results_stored (Fixture *fixture)
+{
+  return orderly_test_pg_query_int (fixture->uri,
+                                    "SELECT (SELECT count(*) FROM vip_results) + "
+                                    "(SELECT count(*) FROM normal_results)");
+}
+
+/* Every order has its result, and no part goes on here. */
+static gboolean
+both_helped_to_the_end (Fixture *fixture)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (fixture->instances); i++)
+    if (orderly_engine_is_running (fixture->instances[i].engine))
+      return FALSE;
+  return results_stored (fixture) == HELPED_ORDERS;
+}
+
+static gboolean
+both_show_done (Fixture *fixture)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (fixture->instances); i++)
+    if (orderly_status_get_phase (orderly_engine_get_status (fixture->instances[i].engine)) != ORDERLY_PHASE_DONE)
+      return FALSE;
+  return TRUE;
+}
+
+/* Both instances sent two heartbeats since mark_us. */
+static gboolean
+two_heartbeats_since_mark (Fixture *fixture)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT count(*) FROM instances WHERE id <> '" ELSEWHERE "' "
+                                          "AND heartbeat_at > to_timestamp (%" G_GINT64_FORMAT " / 1e6) "
+                                          "+ interval '1.5 seconds'", fixture->mark_us);
+
+  return orderly_test_pg_query_int (fixture->uri, sql) == 2;
+}
+
+static guint
+count_lines (OrderlyEngine *engine,
+             const char    *prefix)
+{
+  GListModel *log = G_LIST_MODEL (orderly_engine_get_log_store (engine));
+  guint n = 0;
+
+  for (guint i = 0; i < g_list_model_get_n_items (log); i++)
+    {
+      g_autoptr(OrderlyLogEntry) entry = g_list_model_get_item (log, i);
+
+      if (orderly_log_entry_get_instance (entry) == NULL &&
+          g_str_has_prefix (orderly_log_entry_get_message (entry), prefix))
+        n++;
+    }
+  return n;
+}
+
+/* Instances help with a run that a live instance elsewhere runs. Once
+ * nothing is left to claim, their part is over, not the run: they show it
+ * as stored, not done, and do not join it again, until its instance ends
+ * it; then they show it done. */
+static void
+test_pg_cluster_help (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  gint64 run_id;
+  g_autofree char *done = NULL;
+  guint helped = 0;
+
+  if (fixture->uri == NULL)
+    return;
+  g_assert_true (wait_until (fixture, both_see_each_other));
+  run_id = begin_run_elsewhere (fixture);
+  g_assert_true (wait_until (fixture, both_helped_to_the_end));
+
+  for (guint i = 0; i < G_N_ELEMENTS (fixture->instances); i++)
+    {
+      OrderlyEngine *engine = fixture->instances[i].engine;
+      OrderlyRunList *runs = orderly_engine_get_run_list (engine);
+      const OrderlyStatusData *d = orderly_status_get_data (orderly_engine_get_status (engine));
+      OrderlyRun *run = orderly_run_list_find (runs, run_id);
+
+      g_assert_cmpint (d->run_id, ==, run_id);
+      g_assert_true (orderly_phase_is_active (d->phase));
+      g_assert_true (run == NULL || !orderly_phase_is_terminal (orderly_run_get_record (run)->phase));
+    }
+
+  /* Heartbeats later, they show the run as stored, and have not joined it
+   * again: one part each at most, told as a part; the run's own lines
+   * (its phases, its end) are its instance's. */
+  fixture->mark_us = orderly_test_pg_query_int (fixture->uri,
+                                                "SELECT (extract (epoch FROM now()) * 1e6)::bigint");
+  g_assert_true (wait_until (fixture, two_heartbeats_since_mark));
+  for (guint i = 0; i < G_N_ELEMENTS (fixture->instances); i++)
+    {
+      OrderlyEngine *engine = fixture->instances[i].engine;
+      const OrderlyStatusData *d = orderly_status_get_data (orderly_engine_get_status (engine));
+      guint parts = count_lines (engine, "Helping with run");
+
+      g_assert_false (orderly_engine_is_running (engine));
+      g_assert_cmpint (d->phase, ==, ORDERLY_PHASE_WAITING_VIP_DRAIN);
+      g_assert_cmpint (d->queue_waiting + d->queue_active, ==, 0);
+      g_assert_cmpuint (parts, <=, 1);
+      g_assert_cmpuint (count_lines (engine, "Phase "), ==, 0);
+      g_assert_cmpuint (count_lines (engine, "Run "), ==, parts);
+      helped += parts;
+    }
+  g_assert_cmpuint (helped, >=, 1);
+  g_assert_cmpint (orderly_test_pg_query_int (fixture->uri, "SELECT count(*) FROM runs WHERE phase = 'DONE'"), ==, 0);
+
+  /* Its instance ends it. */
+  done = g_strdup_printf ("UPDATE runs SET phase = 'DONE', finished_at = 1 WHERE id = %" G_GINT64_FORMAT, run_id);
+  orderly_test_pg_exec (fixture->uri, done);
+  g_assert_true (wait_until (fixture, both_show_done));
+  for (guint i = 0; i < G_N_ELEMENTS (fixture->instances); i++)
+    g_assert_cmpuint (count_lines (fixture->instances[i].engine, "Helping with run"), <=, 1);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -264,6 +419,7 @@ main (int   argc,
   ADD ("/orderly/pg/cluster/leave", test_pg_cluster_leave);
   ADD ("/orderly/pg/cluster/quiet", test_pg_cluster_quiet);
   ADD ("/orderly/pg/cluster/logs", test_pg_cluster_logs);
+  ADD ("/orderly/pg/cluster/help", test_pg_cluster_help);
 #undef ADD
 
   return g_test_run ();
