@@ -18,8 +18,9 @@ gint64         orderly_test_query_int       (const char    *db_path,
 gboolean       orderly_test_integrity_ok    (const char    *db_path);
 
 /*
- * The store backends the store and queue tests run on, each test once per
- * backend. A backend opens a store in a test's data directory, and answers
+ * The store backends the queue and engine tests run on, each test once per
+ * backend. A backend opens a store in a test's data directory (the same
+ * store again when opened there again), and answers
  * a query (one integer) on what it stored there. A backend that needs a
  * server the test run does not have says why (unavailable), and its cases
  * are skipped with that message.

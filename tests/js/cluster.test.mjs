@@ -216,6 +216,40 @@ describe('a cluster of three instances on one database', { skip, concurrency: 1 
       .some((i) => i.id === frozenId && !i.quiet), { what: 'the frozen instance back' });
   });
 
+  test('VIP before NORMAL across instances, VIP orders waiting for retries included', async () => {
+    const quantity = 20000;
+
+    await stopCluster(instances);
+    dropDatabase(name);
+    name = createDatabase();
+    uri = databaseUri(name);
+    instances = await startCluster(uri, 3, ['--work-us', '1000', '--failure-rate', '0.25']);
+    assert.equal((await rest(instances[2], 'generate', { method: 'POST', body: { quantity } })).status, 202);
+    assert.equal(await waitForPhase(instances, ['DONE', 'ERROR', 'ABORTED']), 'DONE');
+
+    // Exactly once: each order has one outcome, a result or a failure for good.
+    assert.equal(queryInt(uri, 'SELECT count(*) FROM orders'), quantity);
+    assert.equal(queryInt(uri, "SELECT count(*) FROM orders_view WHERE status IN ('processed', 'failed')"), quantity);
+    assert.equal(queryInt(uri, 'SELECT count(*) FROM vip_results r JOIN normal_results n ON n.id = r.id'), 0);
+    assert.equal(queryInt(uri, 'SELECT count(*) FROM failures f JOIN vip_results r ON r.id = f.id ' +
+                               'WHERE f.state = 3'), 0);
+    // VIP orders were retried, on more than one instance.
+    assert.ok(queryInt(uri, 'SELECT count(*) FROM vip_results WHERE attempts > 1') > 0, 'VIP retries');
+    assert.ok(queryInt(uri, 'SELECT count (DISTINCT instance) FROM vip_results') >= 2,
+              'VIP orders processed on several instances');
+    assert.equal(queryInt(uri, 'SELECT count (DISTINCT instance) FROM normal_results'), 3);
+
+    // The last VIP attempt, a retry or one that failed for good, came before
+    // the first NORMAL attempt on any instance.
+    const vipLast = queryInt(uri, 'SELECT greatest ((SELECT max (processed_at) FROM vip_results), ' +
+                                  '(SELECT max (last_attempt_at) FROM failures WHERE priority = 0))');
+    const normalFirst = queryInt(uri, 'SELECT least ((SELECT min (coalesce (first_attempt_at, processed_at)) ' +
+                                      'FROM normal_results), ' +
+                                      '(SELECT min (first_attempt_at) FROM failures WHERE priority = 1))');
+    assert.ok(vipLast < normalFirst, `the last VIP attempt (${vipLast}) before the first NORMAL one (${normalFirst})`);
+    assert.equal(psql(uri, 'SELECT phase FROM runs ORDER BY id DESC LIMIT 1'), 'DONE');
+  });
+
   test('the database server restarted mid-run: a clear error, then resume to DONE', async () => {
     const quantity = 60000;
 
