@@ -662,7 +662,9 @@ delete_all (OrderlyPgStore  *self,
         goto out;
     }
   else if (!orderly_pg_connection_run (connection, "TRUNCATE " ORDER_TABLES ";"
-                                       "UPDATE queue_counts SET delayed = 0", error))
+                                       "UPDATE queue_counts SET completed_removed = completed_removed + completed, "
+                                       "failed_removed = failed_removed + failed, completed = 0, failed = 0, "
+                                       "delayed = 0", error))
     goto out;
   ok = orderly_pg_connection_commit (connection, error);
 
