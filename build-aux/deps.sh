@@ -6,12 +6,12 @@
 ORDERLY_BUILD_PACKAGES=(
   build-essential pkg-config meson ninja-build gettext
   libglib2.0-dev libglib2.0-bin libgtk-4-dev libadwaita-1-dev
-  libsoup-3.0-dev libjson-glib-dev libsqlite3-dev glib-networking
+  libsoup-3.0-dev libjson-glib-dev libsqlite3-dev libpq-dev glib-networking
   desktop-file-utils appstream gsettings-desktop-schemas
 )
 ORDERLY_TEST_PACKAGES=(
   xvfb xauth dbus dbus-x11 libgtk-4-bin fonts-cantarell adwaita-icon-theme
-  clang libclang-rt-14-dev sqlite3 nodejs npm chromium openssl
+  clang libclang-rt-14-dev sqlite3 postgresql postgresql-client nodejs npm chromium openssl
 )
 
 orderly_missing_packages ()
@@ -42,6 +42,12 @@ orderly_install_packages ()
   fi
   echo "Installing: $missing"
   export DEBIAN_FRONTEND=noninteractive
+  # The tests start PostgreSQL servers of their own: the package needs no
+  # system cluster.
+  if [[ " $missing " == *" postgresql "* ]] && [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+    mkdir -p /etc/postgresql-common
+    echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.conf
+  fi
   if [ -z "${ORDERLY_APT_UPDATED:-}" ]; then
     apt-get update -q || return 1
     export ORDERLY_APT_UPDATED=1

@@ -3,7 +3,8 @@
 # Installs what the tests need, builds Orderly in _build and runs every suite:
 # the GLib tests (core, server, window, data files), the same core and server
 # tests under AddressSanitizer + UndefinedBehaviorSanitizer, the packet-decoder
-# fuzzers, and the node tests (socket.io-client, ws, the dashboard in Chromium).
+# fuzzers, and the node tests (socket.io-client, ws, the dashboard in Chromium),
+# with a throwaway PostgreSQL server for the PostgreSQL backend and the cluster.
 # The last line reads "N passed, N failed"; the exit status is non-zero on any failure.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,6 +14,7 @@ orderly_install_packages "${ORDERLY_BUILD_PACKAGES[@]}" "${ORDERLY_TEST_PACKAGES
 
 out="$top/test-output"
 mkdir -p "$out"
+
 total_passed=0
 total_failed=0
 werror=false
@@ -24,6 +26,19 @@ add_counts ()  # SUITE PASSED FAILED
   total_passed=$((total_passed + $2))
   total_failed=$((total_failed + $3))
 }
+
+# A throwaway PostgreSQL server for the PostgreSQL store, cluster and node
+# tests; stopped on the way out, whatever happens.
+pg_dir=$(mktemp -d /tmp/orderly-test-pg.XXXXXX)
+stop_pg () { build-aux/pg-test-server.sh stop "$pg_dir"; rm -rf "$pg_dir"; }
+trap stop_pg EXIT
+if ORDERLY_TEST_PG_URI=$(build-aux/pg-test-server.sh start "$pg_dir"); then
+  export ORDERLY_TEST_PG_URI ORDERLY_TEST_PG_DIR="$pg_dir"
+  export ORDERLY_TEST_PG_SERVER="$top/build-aux/pg-test-server.sh"
+else
+  echo "The PostgreSQL test server did not start" >&2
+  add_counts "postgresql server" 0 1
+fi
 
 build_dir ()  # DIR MESON-ARGS...
 {
@@ -46,14 +61,14 @@ run_meson_suite ()  # NAME DIR MESON-TEST-ARGS...
 }
 
 # 1. The main build and every GLib suite.
-if build_dir _build -Dprofile=development; then
+if build_dir _build -Dprofile=development -Dpostgresql=enabled; then
   run_meson_suite "glib" _build
 else
   add_counts "build" 0 1
 fi
 
 # 2. Core and server again under ASan + UBSan.
-if build_dir _build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dui=false; then
+if build_dir _build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dui=false -Dpostgresql=enabled; then
   ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run_meson_suite "asan+ubsan" _build-asan --suite core --suite server
 else

@@ -13,6 +13,10 @@
 #include "orderly-remote.h"
 #include "orderly-server.h"
 #include "orderly-sqlite-store.h"
+#if ORDERLY_HAVE_POSTGRESQL
+# include "orderly-pg-cluster.h"
+# include "orderly-pg-store.h"
+#endif
 
 /* How long a shutdown waits for WebSocket clients to see their close frame. */
 #define SHUTDOWN_GRACE_US (500 * G_TIME_SPAN_MILLISECOND)
@@ -26,6 +30,7 @@ typedef struct
   OrderlyConfig *config;
   OrderlyStore  *store;
   OrderlyEngine *engine;
+  GObject       *cluster_link;
   OrderlyRemote *remote;
   OrderlyServer *server;
 } Orderly;
@@ -37,6 +42,7 @@ orderly_clear (Orderly *self)
     g_object_run_dispose (G_OBJECT (self->server));
   g_clear_object (&self->server);
   g_clear_object (&self->remote);
+  g_clear_object (&self->cluster_link);
   g_clear_object (&self->engine);
   g_clear_pointer (&self->store, orderly_store_unref);
   g_clear_pointer (&self->config, orderly_config_free);
@@ -44,18 +50,65 @@ orderly_clear (Orderly *self)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Orderly, orderly_clear)
 
+/* The window's "database" setting, when its schema is installed. */
+static char *
+database_from_settings (void)
+{
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  g_autoptr(GSettingsSchema) schema = NULL;
+  g_autoptr(GSettings) settings = NULL;
+  g_autofree char *database = NULL;
+
+  if (source != NULL)
+    schema = g_settings_schema_source_lookup (source, "io.github.orderly.Orderly", TRUE);
+  if (schema == NULL || !g_settings_schema_has_key (schema, "database"))
+    return NULL;
+  settings = g_settings_new_full (schema, NULL, NULL);
+  database = g_settings_get_string (settings, "database");
+  return *database != '\0' ? g_steal_pointer (&database) : NULL;
+}
+
+/* SQLite in the data directory, or the PostgreSQL database the command line
+ * or the window's settings name. */
+static OrderlyStore *
+open_store (Orderly  *self,
+            GError  **error)
+{
+  g_autofree char *db_path = NULL;
+  g_autofree char *database = g_strdup (self->config->database);
+
+  if (database == NULL && !self->config->headless)
+    database = database_from_settings ();
+  if (database != NULL && !orderly_config_is_postgresql_uri (database))
+    {
+      g_set_error (error, ORDERLY_ERROR, ORDERLY_ERROR_INVALID_ARGUMENT,
+                   _("The database setting is not a PostgreSQL URI (postgresql://…)"));
+      return NULL;
+    }
+  if (database != NULL)
+    {
+#if ORDERLY_HAVE_POSTGRESQL
+      return orderly_pg_store_new (database, error);
+#else
+      g_set_error_literal (error, ORDERLY_ERROR, ORDERLY_ERROR_INVALID_ARGUMENT,
+                           _("This Orderly was built without PostgreSQL support"));
+      return NULL;
+#endif
+    }
+  db_path = g_build_filename (self->config->data_dir, "orderly.db", NULL);
+  return orderly_sqlite_store_new (db_path, error);
+}
+
 static gboolean
 orderly_open (Orderly  *self,
               GError  **error)
 {
-  g_autofree char *db_path = NULL;
   OrderlyTokens *tokens = NULL;
 
   if (!orderly_config_ensure_data_dir (self->config, error))
     return FALSE;
 
-  db_path = g_build_filename (self->config->data_dir, "orderly.db", NULL);
-  self->store = orderly_sqlite_store_new (db_path, error);
+  self->store = open_store (self, error);
   if (self->store == NULL)
     return FALSE;
 
@@ -68,6 +121,22 @@ orderly_open (Orderly  *self,
     orderly_engine_set_work_us (self->engine, self->config->work_us);
   if (self->config->failure_rate >= 0)
     orderly_engine_set_failure_rate (self->engine, self->config->failure_rate);
+  if (self->config->lease_ms >= 0)
+    orderly_engine_set_lease_ms (self->engine, self->config->lease_ms);
+#if ORDERLY_HAVE_POSTGRESQL
+  if (ORDERLY_IS_PG_STORE (self->store))
+    {
+      OrderlyPgStore *pg = ORDERLY_PG_STORE (self->store);
+      OrderlyPgCluster *link = orderly_pg_cluster_new (self->engine, pg, error);
+
+      if (link == NULL)
+        return FALSE;
+      self->cluster_link = G_OBJECT (link);
+      g_print ("Orderly joined the cluster on the PostgreSQL %s as %s\n",
+               orderly_pg_store_get_description (pg),
+               orderly_pg_store_get_instance_id (pg));
+    }
+#endif
 
   if (!self->config->no_auth)
     {

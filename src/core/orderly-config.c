@@ -29,6 +29,7 @@ orderly_config_parse (int     *argc,
   g_autofree char *workers = NULL;
   g_autofree char *work_us = NULL;
   g_autofree char *failure_rate = NULL;
+  g_autofree char *lease_ms = NULL;
   const GOptionEntry entries[] = {
     { "headless", 0, 0, G_OPTION_ARG_NONE, &self->headless,
       N_("Run without a window: engine and server only"), NULL },
@@ -38,6 +39,9 @@ orderly_config_parse (int     *argc,
       N_("Listen on port N (default 8080; 0 picks a free port)"), N_("N") },
     { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &self->data_dir,
       N_("Keep the database and tokens in DIR (default $XDG_DATA_HOME/orderly)"), N_("DIR") },
+    { "database", 0, 0, G_OPTION_ARG_STRING, &self->database,
+      N_("Keep orders in the PostgreSQL database at URI (postgresql://…) instead of the data "
+         "directory's SQLite file; every Orderly on one database joins its cluster"), N_("URI") },
     { "workers", 0, 0, G_OPTION_ARG_STRING, &workers,
       N_("Process orders with N worker threads (default: one per processor)"), N_("N") },
     { "work-us", 0, 0, G_OPTION_ARG_STRING, &work_us,
@@ -45,6 +49,8 @@ orderly_config_parse (int     *argc,
     { "failure-rate", 0, 0, G_OPTION_ARG_STRING, &failure_rate,
       N_("Make a share RATE of attempts fail, from 0 to 1, to model an unreliable downstream system; "
          "failed orders are retried (default 0)"), N_("RATE") },
+    { "lease-ms", 0, 0, G_OPTION_ARG_STRING, &lease_ms,
+      N_("A worker's claim on orders stays valid MS milliseconds without renewal; past it, another worker may take them (default 30000)"), N_("MS") },
     { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &self->tls_cert,
       N_("Serve HTTPS and WSS with the PEM certificate in FILE"), N_("FILE") },
     { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &self->tls_key,
@@ -62,6 +68,7 @@ orderly_config_parse (int     *argc,
   self->workers = -1;
   self->work_us = -1;
   self->failure_rate = -1;
+  self->lease_ms = -1;
 
   context = g_option_context_new (NULL);
   g_option_context_set_summary (context,
@@ -120,16 +127,47 @@ orderly_config_parse (int     *argc,
         }
       self->failure_rate = value;
     }
+  if (lease_ms != NULL)
+    {
+      guint64 value;
+
+      if (!g_ascii_string_to_unsigned (lease_ms, 10, 100, 3600 * 1000, &value, NULL))
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       _("--lease-ms must be a whole number of milliseconds between 100 and 3600000"));
+          return NULL;
+        }
+      self->lease_ms = (gint64) value;
+    }
   if ((self->tls_cert == NULL) != (self->tls_key == NULL))
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                    _("--tls-cert and --tls-key go together"));
       return NULL;
     }
+  if (self->database != NULL && !orderly_config_is_postgresql_uri (self->database))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   _("--database takes a PostgreSQL URI, postgresql://USER@HOST/DATABASE"));
+      return NULL;
+    }
   if (self->data_dir == NULL)
     self->data_dir = g_build_filename (g_get_user_data_dir (), "orderly", NULL);
 
   return g_steal_pointer (&self);
+}
+
+/**
+ * orderly_config_is_postgresql_uri:
+ *
+ * Returns: whether @database names a PostgreSQL database (`postgresql://` or
+ *   `postgres://`)
+ */
+gboolean
+orderly_config_is_postgresql_uri (const char *database)
+{
+  return database != NULL &&
+         (g_str_has_prefix (database, "postgresql://") || g_str_has_prefix (database, "postgres://"));
 }
 
 int
@@ -166,6 +204,7 @@ orderly_config_free (OrderlyConfig *self)
   g_strfreev (self->bind);
   g_strfreev (self->allow_origins);
   g_free (self->data_dir);
+  g_free (self->database);
   g_free (self->tls_cert);
   g_free (self->tls_key);
   g_free (self);

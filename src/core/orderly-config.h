@@ -14,9 +14,11 @@ typedef struct
   char    **bind;            /* NULL: IPv4 and IPv6 loopback */
   int       port;            /* -1: not given (ORDERLY_DEFAULT_PORT) */
   char     *data_dir;
+  char     *database;        /* NULL: SQLite in data_dir */
   int       workers;         /* -1: not given */
   gint64    work_us;         /* -1: not given */
   double    failure_rate;    /* < 0: not given */
+  gint64    lease_ms;        /* -1: not given */
   char     *tls_cert;
   char     *tls_key;
   char    **allow_origins;
@@ -29,6 +31,7 @@ OrderlyConfig *orderly_config_parse          (int            *argc,
                                               GError        **error);
 void           orderly_config_free           (OrderlyConfig  *self);
 int            orderly_config_get_port       (const OrderlyConfig *self);
+gboolean       orderly_config_is_postgresql_uri (const char  *database);
 gboolean       orderly_config_ensure_data_dir (OrderlyConfig *self,
                                               GError        **error);
 

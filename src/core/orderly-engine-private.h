@@ -18,6 +18,9 @@ struct _OrderlyEngine
 
   OrderlyStore        *store;
   OrderlyStatus       *status;
+  OrderlyCluster      *cluster;
+  gint64               processed_here;   /* by this instance, in the last run */
+  gboolean             helping;          /* the runner helps another instance's run */
   OrderlyLogStore     *log_store;
   OrderlyLogQueue     *log_queue;
   OrderlyRunList      *run_list;

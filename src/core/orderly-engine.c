@@ -48,6 +48,7 @@ enum {
 
 enum {
   RUN_FINISHED,
+  CANCEL_REQUESTED,
   FLUSHED,
   N_SIGNALS
 };
@@ -285,6 +286,7 @@ update_status (OrderlyEngine *self)
         estimate (self, &data);
       if (data.eta_ms >= 0)
         data.finish_at_us = g_get_real_time () + data.eta_ms * 1000;
+      orderly_cluster_update_local (self->cluster, snapshot.record.workers, snapshot.processed_here);
       if (snapshot.begun)
         {
           self->last_counts = snapshot.counts;
@@ -299,12 +301,14 @@ update_status (OrderlyEngine *self)
       fill_status (&data, &self->last_run, &self->last_counts, self->interrupted,
                    self->interrupted ? ORDERLY_PHASE_INTERRUPTED : self->last_run.phase);
       data.paused = self->paused;
+      orderly_cluster_update_local (self->cluster, 0, self->processed_here);
       orderly_status_update (self->status, &data);
     }
   else
     {
       fill_status (&data, NULL, NULL, FALSE, ORDERLY_PHASE_IDLE);
       data.paused = self->paused;
+      orderly_cluster_update_local (self->cluster, 0, 0);
       orderly_status_update (self->status, &data);
     }
 }
@@ -407,10 +411,12 @@ static void
 collect_finished_runner (OrderlyEngine *self)
 {
   OrderlyRunnerSnapshot snapshot;
+  gboolean helped = self->helping;
 
   orderly_runner_join (self->runner);
   orderly_runner_snapshot (self->runner, &snapshot);
   g_clear_pointer (&self->runner, orderly_runner_free);
+  self->helping = FALSE;
   /* A run that could not begin changed nothing. */
   if (!snapshot.begun)
     {
@@ -420,11 +426,17 @@ collect_finished_runner (OrderlyEngine *self)
   orderly_run_record_clear (&self->last_run);
   self->last_run = snapshot.record;
   self->last_counts = snapshot.counts;
+  self->processed_here = snapshot.processed_here;
   self->has_last_run = TRUE;
-  self->interrupted = orderly_phase_is_active (snapshot.record.phase);
-  orderly_run_list_update (self->run_list, &self->last_run);
+  /* A helper's part of a run ended, not the run: it shows the run where it
+   * is until the cluster shows it as stored, and the run's row is the
+   * history's. */
+  self->interrupted = !helped && orderly_phase_is_active (snapshot.record.phase);
+  if (!helped)
+    orderly_run_list_update (self->run_list, &self->last_run);
   orderly_run_list_refresh (self->run_list);
-  if (orderly_phase_is_terminal (self->last_run.phase))
+  /* The instance that ran the run checks it, not those that helped. */
+  if (orderly_phase_is_terminal (self->last_run.phase) && !helped)
     orderly_engine_check_run_async (self, self->last_run.id, NULL, NULL, NULL);
 }
 
@@ -550,6 +562,7 @@ orderly_engine_finalize (GObject *object)
   g_clear_pointer (&self->context, g_main_context_unref);
   g_atomic_rc_box_release_full (self->task_count, task_count_clear);
   g_clear_object (&self->status);
+  g_clear_object (&self->cluster);
   g_clear_object (&self->log_store);
   g_clear_object (&self->store);
   g_free (self->instance_id);
@@ -704,6 +717,15 @@ orderly_engine_class_init (OrderlyEngineClass *klass)
    * @phase: how it ended: DONE, ABORTED, ERROR, or an active phase if it was
    *   suspended
    */
+  /**
+   * OrderlyEngine::cancel-requested:
+   *
+   * Emitted when a cancel is asked for, whether a run goes on here or not:
+   * with a shared store, the run may go on elsewhere.
+   */
+  signals[CANCEL_REQUESTED] = g_signal_new ("cancel-requested", G_TYPE_FROM_CLASS (klass),
+                                            G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                            G_TYPE_NONE, 0);
   signals[RUN_FINISHED] = g_signal_new ("run-finished", G_TYPE_FROM_CLASS (klass),
                                         G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                         G_TYPE_NONE, 1, ORDERLY_TYPE_PHASE);
@@ -725,6 +747,8 @@ static void
 orderly_engine_init (OrderlyEngine *self)
 {
   self->status = orderly_status_new ();
+  self->cluster = orderly_cluster_new (NULL);
+  orderly_status_set_cluster (self->status, self->cluster);
   self->log_store = orderly_log_store_new (ORDERLY_DEFAULT_LOG_CAPACITY);
   self->log_queue = orderly_log_queue_new (LOG_QUEUE_LIMIT);
   self->log_writer = new_log_writer ();
@@ -865,6 +889,64 @@ orderly_engine_get_status (OrderlyEngine *self)
 {
   g_return_val_if_fail (ORDERLY_IS_ENGINE (self), NULL);
   return self->status;
+}
+
+/**
+ * orderly_engine_get_cluster:
+ *
+ * Returns: (transfer none): the instances that share this engine's store,
+ *   this one first
+ */
+OrderlyCluster *
+orderly_engine_get_cluster (OrderlyEngine *self)
+{
+  g_return_val_if_fail (ORDERLY_IS_ENGINE (self), NULL);
+  return self->cluster;
+}
+
+/**
+ * orderly_engine_set_cluster:
+ *
+ * Uses @cluster, whose local instance is this one, instead of the cluster of
+ * one the engine starts with.
+ */
+void
+orderly_engine_set_cluster (OrderlyEngine  *self,
+                            OrderlyCluster *cluster)
+{
+  g_return_if_fail (ORDERLY_IS_ENGINE (self));
+  g_return_if_fail (ORDERLY_IS_CLUSTER (cluster));
+
+  g_set_object (&self->cluster, cluster);
+  orderly_status_set_cluster (self->status, cluster);
+}
+
+/**
+ * orderly_engine_add_peer_logs:
+ * @records: (element-type OrderlyLogRecord) (transfer full): lines another
+ *   instance of the cluster logged (and stored), with their instance set
+ *
+ * Shows them after this instance's own lines, without storing them again.
+ */
+void
+orderly_engine_add_peer_logs (OrderlyEngine *self,
+                              GPtrArray     *records)
+{
+  g_autoptr(GPtrArray) entries = NULL;
+
+  g_return_if_fail (ORDERLY_IS_ENGINE (self));
+
+  entries = g_ptr_array_new_full (records->len, g_object_unref);
+  for (guint i = 0; i < records->len; i++)
+    {
+      OrderlyLogRecord *record = records->pdata[i];
+
+      record->id = self->next_log_id++;
+      g_ptr_array_add (entries, orderly_log_entry_new_from_record (record));
+    }
+  g_ptr_array_set_free_func (records, NULL);
+  g_ptr_array_unref (records);
+  orderly_log_store_append (self->log_store, (OrderlyLogEntry **) entries->pdata, entries->len);
 }
 
 OrderlyLogStore *
@@ -1159,6 +1241,7 @@ _orderly_engine_start_runner (OrderlyEngine           *self,
     .retry_backoff_ms = self->retry_backoff_ms,
     .lease_ms = self->lease_ms,
     .paused = self->paused,
+    .helper = self->helping,
   };
 
   self->runner = orderly_runner_start (self->store, self->log_queue, record, resume, &options,
@@ -1394,6 +1477,7 @@ orderly_engine_cancel_async (OrderlyEngine       *self,
   state = g_new0 (CancelState, 1);
   state->was_running = orderly_engine_is_running (self);
   g_task_set_task_data (task, state, g_free);
+  g_signal_emit (self, signals[CANCEL_REQUESTED], 0);
   if (state->was_running)
     orderly_engine_log (self, ORDERLY_LOG_LEVEL_WARN, "engine", NULL, "Cancel requested");
   _orderly_engine_when_stopped (self, FALSE, task, cancel_stopped);
@@ -1612,7 +1696,11 @@ orderly_engine_resume_async (OrderlyEngine       *self,
                                "A run is already in progress");
       return;
     }
-  if (!self->interrupted)
+  /* On a shared store, a run that failed (the server went away, say) can be
+   * taken up again by any instance. */
+  if (!self->interrupted &&
+      !(orderly_store_is_shared (self->store) && self->has_last_run &&
+        self->last_run.phase == ORDERLY_PHASE_ERROR))
     {
       g_task_return_new_error (task, ORDERLY_ERROR, ORDERLY_ERROR_NOTHING_TO_RESUME,
                                "There is no interrupted run to resume");
@@ -1648,6 +1736,100 @@ orderly_engine_resume (OrderlyEngine  *self,
 
   orderly_engine_resume_async (self, NULL, sync_result_cb, &result);
   return orderly_engine_resume_finish (self, wait_for (self, &result), error);
+}
+
+/**
+ * orderly_engine_is_helping:
+ *
+ * Returns: whether the run going on here is another instance's, which this
+ *   one helps with
+ */
+gboolean
+orderly_engine_is_helping (OrderlyEngine *self)
+{
+  g_return_val_if_fail (ORDERLY_IS_ENGINE (self), FALSE);
+  return self->runner != NULL && self->helping;
+}
+
+/**
+ * orderly_engine_join_run:
+ * @record: the stored row of a run of the shared store
+ * @helper: %TRUE to help the instance that runs it (claim and process its
+ *   orders, leave its row to it); %FALSE to carry it on as its own, once
+ *   that instance is gone
+ *
+ * Starts workers on a run another instance of the cluster began.
+ */
+gboolean
+orderly_engine_join_run (OrderlyEngine           *self,
+                         const OrderlyRunRecord  *record,
+                         gboolean                 helper,
+                         GError                 **error)
+{
+  g_autoptr(OrderlyRunRecord) copy = NULL;
+  gboolean ok;
+
+  g_return_val_if_fail (ORDERLY_IS_ENGINE (self), FALSE);
+  g_return_val_if_fail (record != NULL && record->id > 0, FALSE);
+
+  if (self->runner != NULL)
+    orderly_engine_flush (self);
+  if (orderly_engine_is_running (self) || self->busy != NULL)
+    {
+      g_set_error_literal (error, ORDERLY_ERROR, ORDERLY_ERROR_BUSY, "A run is already in progress");
+      return FALSE;
+    }
+  copy = orderly_run_record_copy (record);
+  copy->workers = effective_workers (self);
+  self->paused = record->paused;
+  self->helping = helper;
+  ok = _orderly_engine_start_runner (self, copy, TRUE, NULL, error);
+  if (!ok)
+    self->helping = FALSE;
+  return ok;
+}
+
+/**
+ * orderly_engine_show_run:
+ * @record: (nullable): the newest run of the shared store, or %NULL if it
+ *   has none
+ * @interrupted: whether it stopped without ending (its instance is gone)
+ *
+ * Shows a run that other instances of the cluster work on, or worked on,
+ * while none goes on here.
+ */
+void
+orderly_engine_show_run (OrderlyEngine             *self,
+                         const OrderlyRunRecord    *record,
+                         const OrderlyOrderCounts  *counts,
+                         gboolean                   interrupted)
+{
+  g_return_if_fail (ORDERLY_IS_ENGINE (self));
+
+  if (self->runner != NULL || self->busy != NULL)
+    return;
+  orderly_run_record_clear (&self->last_run);
+  self->has_last_run = record != NULL;
+  if (record != NULL)
+    {
+      self->last_run = *record;
+      self->last_run.error_message = g_strdup (record->error_message);
+      self->last_run.check_message = g_strdup (record->check_message);
+      self->last_counts = *counts;
+      if (self->paused != record->paused)
+        {
+          self->paused = record->paused;
+          _orderly_engine_notify_paused (self);
+        }
+    }
+  else
+    {
+      memset (&self->last_run, 0, sizeof self->last_run);
+      memset (&self->last_counts, 0, sizeof self->last_counts);
+    }
+  self->interrupted = interrupted;
+  self->processed_here = 0;
+  update_status (self);
 }
 
 /**

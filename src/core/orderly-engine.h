@@ -150,6 +150,20 @@ OrderlyEngine   *orderly_engine_new              (OrderlyStore             *stor
 OrderlyStore    *orderly_engine_get_store        (OrderlyEngine            *self);
 OrderlyStatus   *orderly_engine_get_status       (OrderlyEngine            *self);
 OrderlyLogStore *orderly_engine_get_log_store    (OrderlyEngine            *self);
+OrderlyCluster  *orderly_engine_get_cluster      (OrderlyEngine            *self);
+void             orderly_engine_set_cluster      (OrderlyEngine            *self,
+                                                  OrderlyCluster           *cluster);
+void             orderly_engine_add_peer_logs    (OrderlyEngine            *self,
+                                                  GPtrArray                *records);
+gboolean         orderly_engine_is_helping       (OrderlyEngine            *self);
+gboolean         orderly_engine_join_run         (OrderlyEngine            *self,
+                                                  const OrderlyRunRecord   *record,
+                                                  gboolean                  helper,
+                                                  GError                  **error);
+void             orderly_engine_show_run         (OrderlyEngine            *self,
+                                                  const OrderlyRunRecord   *record,
+                                                  const OrderlyOrderCounts *counts,
+                                                  gboolean                  interrupted);
 OrderlyRunList  *orderly_engine_get_run_list     (OrderlyEngine            *self);
 const char      *orderly_engine_get_instance_id  (OrderlyEngine            *self);
 gboolean         orderly_engine_is_running       (OrderlyEngine            *self);

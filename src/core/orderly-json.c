@@ -178,6 +178,11 @@ orderly_json_status (OrderlyStatus *status)
   add_double (builder, "pausedMs", d->paused_ms);
 
   /* Beyond the contract: what the window shows too. */
+  if (orderly_status_get_cluster (status) != NULL)
+    {
+      json_builder_set_member_name (builder, "cluster");
+      json_builder_add_value (builder, orderly_json_cluster (orderly_status_get_cluster (status)));
+    }
   json_builder_set_member_name (builder, "runId");
   if (d->run_id > 0)
     json_builder_add_int_value (builder, d->run_id);
@@ -231,7 +236,8 @@ orderly_json_progress (OrderlyStatus *status)
 /**
  * orderly_json_log_entry:
  *
- * Returns: (transfer full): `{timestamp, level, message, category, data}`
+ * Returns: (transfer full): `{timestamp, level, message, category, data}`,
+ *   and `instance` for a line from another instance of the cluster
  */
 JsonNode *
 orderly_json_log_entry (OrderlyLogEntry *entry)
@@ -257,8 +263,49 @@ orderly_json_log_entry (OrderlyLogEntry *entry)
     json_builder_add_value (builder, g_steal_pointer (&data_node));
   else
     json_builder_add_null_value (builder);
+  if (orderly_log_entry_get_instance (entry) != NULL)
+    {
+      json_builder_set_member_name (builder, "instance");
+      json_builder_add_string_value (builder, orderly_log_entry_get_instance (entry));
+    }
   json_builder_end_object (builder);
 
+  return json_builder_get_root (builder);
+}
+
+/**
+ * orderly_json_cluster:
+ *
+ * Returns: (transfer full): the cluster's instances, this one first:
+ *   `[{id, host, local, workers, rate, processed, lastHeartbeat, quiet}]`
+ */
+JsonNode *
+orderly_json_cluster (OrderlyCluster *cluster)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (cluster));
+
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(OrderlyInstance) instance = g_list_model_get_item (G_LIST_MODEL (cluster), i);
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "id");
+      json_builder_add_string_value (builder, orderly_instance_get_id (instance));
+      json_builder_set_member_name (builder, "host");
+      json_builder_add_string_value (builder, orderly_instance_get_host (instance));
+      json_builder_set_member_name (builder, "local");
+      json_builder_add_boolean_value (builder, orderly_instance_get_local (instance));
+      add_int (builder, "workers", orderly_instance_get_workers (instance));
+      add_double (builder, "rate", orderly_instance_get_rate (instance));
+      add_int (builder, "processed", orderly_instance_get_processed (instance));
+      add_time (builder, "lastHeartbeat", orderly_instance_get_heartbeat_us (instance));
+      json_builder_set_member_name (builder, "quiet");
+      json_builder_add_boolean_value (builder, orderly_instance_get_quiet (instance));
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
   return json_builder_get_root (builder);
 }
 

@@ -21,6 +21,7 @@ JsonNode *orderly_json_job_page        (const OrderlyJobPage       *page,
                                         const OrderlyJobQuery      *query);
 JsonNode *orderly_json_priority_proof  (const OrderlyPriorityProof *proof);
 JsonNode *orderly_json_samples         (GArray                     *samples);
+JsonNode *orderly_json_cluster         (OrderlyCluster         *cluster);
 char     *orderly_json_iso8601         (gint64                  time_us);
 
 G_END_DECLS

@@ -169,3 +169,16 @@ orderly_log_entry_get_data (OrderlyLogEntry *self)
   g_return_val_if_fail (ORDERLY_IS_LOG_ENTRY (self), NULL);
   return self->record->data_json;
 }
+
+/**
+ * orderly_log_entry_get_instance:
+ *
+ * Returns: (nullable): the id of the cluster instance the line came from,
+ *   or %NULL for a line of this instance
+ */
+const char *
+orderly_log_entry_get_instance (OrderlyLogEntry *self)
+{
+  g_return_val_if_fail (ORDERLY_IS_LOG_ENTRY (self), NULL);
+  return self->record->instance;
+}

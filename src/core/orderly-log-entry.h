@@ -18,5 +18,6 @@ OrderlyLogLevel  orderly_log_entry_get_level       (OrderlyLogEntry  *self);
 const char      *orderly_log_entry_get_category    (OrderlyLogEntry  *self);
 const char      *orderly_log_entry_get_message     (OrderlyLogEntry  *self);
 const char      *orderly_log_entry_get_data        (OrderlyLogEntry  *self);
+const char      *orderly_log_entry_get_instance    (OrderlyLogEntry  *self);
 
 G_END_DECLS

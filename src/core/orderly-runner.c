@@ -65,6 +65,7 @@ struct _OrderlyRunner
   guint                    busy_workers;
   guint                    workers_left;
   gint64                   claims_lost;
+  gint64                   processed_here;
   OrderlyPriority          phase_priority;
   gint64                   last_refresh;
   gint64                   last_sample;
@@ -210,6 +211,9 @@ save_record (OrderlyRunner  *self,
   OrderlyRunRecord copy;
   gboolean ok;
 
+  /* The run's row is its owner's: a helper's timings are its own. */
+  if (self->options.helper)
+    return TRUE;
   g_mutex_lock (&self->lock);
   fill_record_locked (self, &copy);
   self->saved_paused = copy.paused;
@@ -318,11 +322,17 @@ enter_phase (OrderlyRunner  *self,
   g_autofree char *data = NULL;
 
   g_mutex_lock (&self->lock);
-  self->record.phase = phase;
+  /* A helper joins a run in one of its processing phases and goes through
+   * the earlier ones without work: it shows the run's phase, never an
+   * earlier one, and the phase lines are the run's instance's. */
+  if (!self->options.helper || phase > self->record.phase)
+    self->record.phase = phase;
   self->phase_start_work = work_clock_locked (self);
   self->phase_base_ms = 0;
   g_mutex_unlock (&self->lock);
 
+  if (self->options.helper)
+    return TRUE;
   data = run_data (self, orderly_phase_to_string (phase));
   orderly_log_queue_printf (self->logs, ORDERLY_LOG_LEVEL_LOG, "phase", data,
                             "Phase %s", orderly_phase_to_string (phase));
@@ -731,9 +741,14 @@ worker_main (gpointer data)
         }
       going_on = !is_cancelled (self) && !is_paused (self);
       fill_request (self, self->phase_priority, chunk, &request);
-      if (n >= 0)
-        orderly_store_complete_claim (self->store, held.claim, outcomes, (guint) n,
-                                      going_on ? &request : NULL, &next, &error);
+      if (n >= 0 &&
+          orderly_store_complete_claim (self->store, held.claim, outcomes, (guint) n,
+                                        going_on ? &request : NULL, &next, &error))
+        {
+          g_mutex_lock (&self->lock);
+          self->processed_here += n;
+          g_mutex_unlock (&self->lock);
+        }
       turn = error == NULL ? assign_turn (self, &next) : -1;
       end_turn (self);
 
@@ -904,14 +919,18 @@ finish (OrderlyRunner *self,
         const GError  *error)
 {
   g_autoptr(GError) save_error = NULL;
-  gint64 processed;
+  gint64 processed, here;
+  /* A helper's part ends, not the run: the run's instance ends it, and
+   * stores how. */
+  gboolean part_done = self->options.helper && phase != ORDERLY_PHASE_ERROR;
 
   /* The last word on the counts, from the store. */
   if (g_atomic_int_get (&self->begun) && !refresh_counts (self, &save_error))
     g_clear_error (&save_error);
 
   g_mutex_lock (&self->lock);
-  self->record.phase = phase;
+  if (!part_done)
+    self->record.phase = phase;
   if (orderly_phase_is_terminal (phase))
     self->record.finished_at_us = g_get_real_time ();
   self->record.total_ms = self->total_base_ms + work_clock_locked (self) / 1000.0;
@@ -919,6 +938,7 @@ finish (OrderlyRunner *self,
     self->record.error_message = g_strdup (error->message);
   processed = ORDERLY_COUNTS_PROCESSED (&self->counts.priority[0]) +
               ORDERLY_COUNTS_PROCESSED (&self->counts.priority[1]);
+  here = self->processed_here;
   g_mutex_unlock (&self->lock);
 
   if (g_atomic_int_get (&self->begun))
@@ -927,6 +947,17 @@ finish (OrderlyRunner *self,
       if (!save_record (self, &save_error))
         log_line (self, ORDERLY_LOG_LEVEL_ERROR, "Could not save run %" G_GINT64_FORMAT ": %s",
                   self->record.id, save_error->message);
+    }
+
+  if (part_done)
+    {
+      log_line (self, ORDERLY_LOG_LEVEL_LOG,
+                "Run %" G_GINT64_FORMAT ": %s; %" G_GINT64_FORMAT " orders processed here",
+                self->record.id, phase == ORDERLY_PHASE_DONE ? "nothing left to claim"
+                                 : phase == ORDERLY_PHASE_ABORTED ? "cancelled" : "stopped helping",
+                here);
+      g_atomic_int_set (&self->finished, 1);
+      return;
     }
 
   switch (phase)
@@ -1025,6 +1056,16 @@ runner_main (gpointer data)
       self->vip_generated = self->counts.priority[0].generated;
       self->normal_generated = self->counts.priority[1].generated;
       g_mutex_unlock (&self->lock);
+    }
+  if (self->options.helper)
+    log_line (self, ORDERLY_LOG_LEVEL_LOG, "Helping with run %" G_GINT64_FORMAT " in %s: %"
+              G_GINT64_FORMAT " of %" G_GINT64_FORMAT " orders processed, %u workers here",
+              self->record.id, orderly_phase_to_string (self->record.phase),
+              ORDERLY_COUNTS_PROCESSED (&self->counts.priority[0]) +
+              ORDERLY_COUNTS_PROCESSED (&self->counts.priority[1]),
+              self->record.quantity, self->record.workers);
+  else if (self->resume)
+    {
       log_line (self, ORDERLY_LOG_LEVEL_LOG, "Resuming run %" G_GINT64_FORMAT ": %" G_GINT64_FORMAT
                 " of %" G_GINT64_FORMAT " orders generated, %" G_GINT64_FORMAT " processed%s",
                 self->record.id, self->generated, self->record.quantity,
@@ -1277,6 +1318,7 @@ orderly_runner_snapshot (OrderlyRunner         *self,
   snapshot->paused = self->paused;
   snapshot->busy_workers = self->busy_workers;
   snapshot->claims_lost = self->claims_lost;
+  snapshot->processed_here = self->processed_here;
 
   /* Before the run has begun, its clocks have not started. */
   if (snapshot->begun && !g_atomic_int_get (&self->finished))

@@ -23,6 +23,8 @@ typedef struct _OrderlyRunner OrderlyRunner;
  * @retry_backoff_ms: the wait before the first retry; it doubles each time
  * @lease_ms: how long a claim stays valid without renewal
  * @paused: start with the queue paused
+ * @helper: join a run that another instance of a shared store runs: claim
+ *   and process its orders, but leave its row to that instance
  */
 typedef struct
 {
@@ -33,6 +35,7 @@ typedef struct
   gint64      retry_backoff_ms;
   gint64      lease_ms;
   gboolean    paused;
+  gboolean    helper;
 } OrderlyRunnerOptions;
 
 typedef struct
@@ -43,6 +46,7 @@ typedef struct
   gboolean            paused;
   guint               busy_workers;
   gint64              claims_lost;
+  gint64              processed_here;  /* by this runner's workers */
 } OrderlyRunnerSnapshot;
 
 /**

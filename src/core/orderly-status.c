@@ -21,6 +21,7 @@ struct _OrderlyStatus
   GObject           parent_instance;
   /* Its string (error_message) is the status's own copy. */
   OrderlyStatusData data;
+  OrderlyCluster   *cluster;
 };
 
 enum {
@@ -130,6 +131,9 @@ orderly_status_finalize (GObject *object)
 
   for (guint i = 1; i < N_PROPS; i++)
     orderly_field_clear (&fields[i], &self->data);
+  if (self->cluster != NULL)
+    g_signal_handlers_disconnect_by_data (self->cluster, self);
+  g_clear_object (&self->cluster);
 
   G_OBJECT_CLASS (orderly_status_parent_class)->finalize (object);
 }
@@ -288,4 +292,42 @@ orderly_status_describe (OrderlyStatus *self)
     case ORDERLY_PHASE_INTERRUPTED: return "Run interrupted; it can be resumed";
     default: return "";
     }
+}
+
+static void
+cluster_changed_cb (OrderlyStatus *self)
+{
+  g_signal_emit (self, signals[CHANGED], 0);
+}
+
+/**
+ * orderly_status_set_cluster:
+ *
+ * The instances the status describes besides the run: a change among them
+ * is a change of the status.
+ */
+void
+orderly_status_set_cluster (OrderlyStatus  *self,
+                            OrderlyCluster *cluster)
+{
+  g_return_if_fail (ORDERLY_IS_STATUS (self));
+  g_return_if_fail (cluster == NULL || ORDERLY_IS_CLUSTER (cluster));
+
+  if (self->cluster != NULL)
+    g_signal_handlers_disconnect_by_data (self->cluster, self);
+  g_set_object (&self->cluster, cluster);
+  if (cluster != NULL)
+    g_signal_connect_swapped (cluster, "changed", G_CALLBACK (cluster_changed_cb), self);
+}
+
+/**
+ * orderly_status_get_cluster:
+ *
+ * Returns: (transfer none) (nullable): the cluster's instances
+ */
+OrderlyCluster *
+orderly_status_get_cluster (OrderlyStatus *self)
+{
+  g_return_val_if_fail (ORDERLY_IS_STATUS (self), NULL);
+  return self->cluster;
 }

@@ -3,6 +3,7 @@
 
 #include <glib-object.h>
 
+#include "orderly-cluster.h"
 #include "orderly-types.h"
 
 G_BEGIN_DECLS
@@ -68,5 +69,8 @@ OrderlyPhase             orderly_status_get_phase    (OrderlyStatus           *s
 gboolean                 orderly_status_update       (OrderlyStatus           *self,
                                                       const OrderlyStatusData *data);
 const char              *orderly_status_describe     (OrderlyStatus           *self);
+void                     orderly_status_set_cluster  (OrderlyStatus           *self,
+                                                      OrderlyCluster          *cluster);
+OrderlyCluster          *orderly_status_get_cluster  (OrderlyStatus           *self);
 
 G_END_DECLS

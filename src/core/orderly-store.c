@@ -722,5 +722,6 @@ orderly_log_record_free (OrderlyLogRecord *record)
   g_free (record->category);
   g_free (record->message);
   g_free (record->data_json);
+  g_free (record->instance);
   g_free (record);
 }

@@ -289,6 +289,7 @@ typedef struct
   char            *category;
   char            *message;
   char            *data_json;
+  char            *instance;     /* the cluster instance it came from; NULL: this one */
 } OrderlyLogRecord;
 
 #define ORDERLY_TYPE_STORE (orderly_store_get_type ())

@@ -86,6 +86,8 @@ typedef enum
  * @ORDERLY_ERROR_TOO_LARGE: a request is larger than allowed
  * @ORDERLY_ERROR_LEASE_EXPIRED: a claim's lease ran out before its results
  *   were written; another worker may have the orders now
+ * @ORDERLY_ERROR_UNAVAILABLE: the database server cannot be reached, or the
+ *   connection to it was lost
  */
 typedef enum
 {
@@ -101,6 +103,7 @@ typedef enum
   ORDERLY_ERROR_NOT_FOUND,
   ORDERLY_ERROR_TOO_LARGE,
   ORDERLY_ERROR_LEASE_EXPIRED,
+  ORDERLY_ERROR_UNAVAILABLE,
 } OrderlyError;
 
 /* Bounds a run request must respect. */

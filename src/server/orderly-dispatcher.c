@@ -110,6 +110,7 @@ orderly_dispatcher_error_to_status (const GError *error)
     case ORDERLY_ERROR_TOO_LARGE: return 413;
     case ORDERLY_ERROR_NO_SPACE: return 503;
     case ORDERLY_ERROR_READ_ONLY: return 503;
+    case ORDERLY_ERROR_UNAVAILABLE: return 503;
     case ORDERLY_ERROR_STORAGE: return 500;
     case ORDERLY_ERROR_CORRUPT: return 500;
     default: return 500;

@@ -245,6 +245,7 @@ orderly_metrics_render (OrderlyMetrics *self)
   render_orders (self, out);
   render_clients (self, out);
   render_requests (self, out);
+  orderly_cluster_append_metrics (orderly_engine_get_cluster (self->engine), out);
   g_string_append (out, "# HELP orderly_uptime_seconds Seconds since the server started.\n"
                         "# TYPE orderly_uptime_seconds gauge\n");
   g_string_append_printf (out, "orderly_uptime_seconds %s\n",

@@ -5,6 +5,10 @@
 #include <sqlite3.h>
 
 #include "orderly-test-util.h"
+#if ORDERLY_HAVE_POSTGRESQL
+# include "orderly-pg-store.h"
+# include "orderly-test-pg.h"
+#endif
 
 char *
 orderly_test_make_data_dir (void)
@@ -136,8 +140,48 @@ sqlite_query_int (const char *data_dir,
   return orderly_test_query_int (path, sql);
 }
 
+#if ORDERLY_HAVE_POSTGRESQL
+/* A database of its own on the throwaway server, named in the data
+ * directory, created on the first open there and opened again after; the
+ * server goes, with every database, when the tests end. */
+static OrderlyStore *
+pg_open (const char  *data_dir,
+         GError     **error)
+{
+  g_autofree char *path = g_build_filename (data_dir, "pg-uri", NULL);
+  g_autofree char *uri = NULL;
+
+  if (!g_file_get_contents (path, &uri, NULL, NULL))
+    {
+      uri = orderly_test_pg_create_database ();
+      g_assert_true (g_file_set_contents (path, uri, -1, NULL));
+    }
+  return orderly_pg_store_new (uri, error);
+}
+
+static gint64
+pg_query_int (const char *data_dir,
+              const char *sql)
+{
+  g_autofree char *path = g_build_filename (data_dir, "pg-uri", NULL);
+  g_autofree char *uri = NULL;
+
+  g_assert_true (g_file_get_contents (path, &uri, NULL, NULL));
+  return orderly_test_pg_query_int (uri, sql);
+}
+
+static const char *
+pg_unavailable (void)
+{
+  return orderly_test_pg_uri () == NULL ? ORDERLY_TEST_PG_MISSING : NULL;
+}
+#endif
+
 const OrderlyTestBackend orderly_test_backends[] = {
-  { "sqlite", sqlite_open, sqlite_query_int },
+  { "sqlite", sqlite_open, sqlite_query_int, NULL },
+#if ORDERLY_HAVE_POSTGRESQL
+  { "pg", pg_open, pg_query_int, pg_unavailable },
+#endif
 };
 
 const guint orderly_test_n_backends = G_N_ELEMENTS (orderly_test_backends);

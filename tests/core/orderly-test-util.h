@@ -18,17 +18,21 @@ gint64         orderly_test_query_int       (const char    *db_path,
 gboolean       orderly_test_integrity_ok    (const char    *db_path);
 
 /*
- * The store backends the store and queue tests run on, each test once per
- * backend. A backend opens a store in a test's data directory, and answers
- * a query (one integer) on what it stored there.
+ * The store backends the queue and engine tests run on, each test once per
+ * backend. A backend opens a store in a test's data directory (the same
+ * store again when opened there again), and answers
+ * a query (one integer) on what it stored there. A backend that needs a
+ * server the test run does not have says why (unavailable), and its cases
+ * are skipped with that message.
  */
 typedef struct
 {
   const char    *name;
-  OrderlyStore *(*open)      (const char  *data_dir,
-                              GError     **error);
-  gint64        (*query_int) (const char  *data_dir,
-                              const char  *sql);
+  OrderlyStore *(*open)        (const char  *data_dir,
+                                GError     **error);
+  gint64        (*query_int)   (const char  *data_dir,
+                                const char  *sql);
+  const char   *(*unavailable) (void);
 } OrderlyTestBackend;
 
 extern const OrderlyTestBackend orderly_test_backends[];

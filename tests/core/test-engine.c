@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include "orderly-engine.h"
@@ -9,20 +10,38 @@
 #include "orderly-sqlite-store.h"
 #include "orderly-test-util.h"
 
+/* Every case runs on each backend of orderly_test_backends, but those that
+ * test what only SQLite has (a size limit standing for a full disk). */
+
 typedef struct
 {
-  char          *data_dir;
-  char          *db_path;
-  OrderlyStore  *store;
-  OrderlyEngine *engine;
+  const OrderlyTestBackend *backend;
+  char                     *data_dir;
+  char                     *db_path;    /* SQLite's file */
+  OrderlyStore             *store;
+  OrderlyEngine            *engine;
 } Fixture;
+
+static gboolean
+is_sqlite (Fixture *fixture)
+{
+  return g_str_equal (fixture->backend->name, "sqlite");
+}
+
+/* One integer the test's store answers @sql with. */
+static gint64
+query_int (Fixture    *fixture,
+           const char *sql)
+{
+  return fixture->backend->query_int (fixture->data_dir, sql);
+}
 
 static void
 fixture_open (Fixture *fixture)
 {
   g_autoptr(GError) error = NULL;
 
-  fixture->store = orderly_sqlite_store_new (fixture->db_path, &error);
+  fixture->store = fixture->backend->open (fixture->data_dir, &error);
   g_assert_no_error (error);
   fixture->engine = orderly_engine_new (fixture->store, &error);
   g_assert_no_error (error);
@@ -43,6 +62,7 @@ static void
 fixture_set_up (Fixture       *fixture,
                 gconstpointer  user_data)
 {
+  fixture->backend = user_data;
   fixture->data_dir = orderly_test_make_data_dir ();
   fixture->db_path = g_build_filename (fixture->data_dir, "orderly.db", NULL);
   fixture_open (fixture);
@@ -147,17 +167,17 @@ test_engine_vip_first (Fixture       *fixture,
   start (fixture, 20000, 0.2, 11);
   g_assert_cmpint (run_to_end (fixture)->phase, ==, ORDERLY_PHASE_DONE);
 
-  vip_last = orderly_test_query_int (fixture->db_path,
+  vip_last = query_int (fixture,
                                      "SELECT max(processed_at) FROM orders_view WHERE priority = 'VIP'");
-  normal_first = orderly_test_query_int (fixture->db_path,
+  normal_first = query_int (fixture,
                                          "SELECT min(processed_at) FROM orders_view WHERE priority = 'NORMAL'");
   g_assert_cmpint (vip_last, >, 0);
   g_assert_cmpint (vip_last, <, normal_first);
-  g_assert_cmpint (orderly_test_query_int (fixture->db_path,
+  g_assert_cmpint (query_int (fixture,
                                            "SELECT count(*) FROM orders_view WHERE status = 'pending'"), ==, 0);
-  g_assert_cmpint (orderly_test_query_int (fixture->db_path,
+  g_assert_cmpint (query_int (fixture,
                                            "SELECT count(DISTINCT worker) FROM orders_view"), >, 1);
-  g_assert_cmpint (orderly_test_query_int (fixture->db_path,
+  g_assert_cmpint (query_int (fixture,
                                            "SELECT count(*) FROM orders_view WHERE observations IS NULL "
                                            "OR processed_at IS NULL OR worker IS NULL"), ==, 0);
 }
@@ -183,7 +203,7 @@ test_engine_counts (Fixture       *fixture,
   g_assert_cmpint (d->vip_processed, ==, d->vip_total);
   g_assert_cmpint (d->normal_processed, ==, d->normal_total);
   g_assert_cmpint (d->processed_total, ==, 10000);
-  g_assert_cmpint (orderly_test_query_int (fixture->db_path,
+  g_assert_cmpint (query_int (fixture,
                                            "SELECT count(*) FROM orders_view WHERE priority = 'VIP'"), ==,
                    d->vip_total);
 
@@ -222,13 +242,13 @@ test_engine_deterministic (Fixture       *fixture,
 
   start (fixture, 5000, 0.05, 42);
   run_to_end (fixture);
-  first = orderly_test_query_int (fixture->db_path, sql);
+  first = query_int (fixture, sql);
   start (fixture, 5000, 0.05, 42);
   run_to_end (fixture);
-  second = orderly_test_query_int (fixture->db_path, sql);
+  second = query_int (fixture, sql);
   start (fixture, 5000, 0.05, 43);
   run_to_end (fixture);
-  other = orderly_test_query_int (fixture->db_path, sql);
+  other = query_int (fixture, sql);
 
   g_assert_cmpint (first, ==, second);
   g_assert_cmpint (first, !=, other);
@@ -257,10 +277,10 @@ test_engine_cancel (Fixture       *fixture,
   g_assert_cmpint (d->phase, ==, ORDERLY_PHASE_ABORTED);
   g_assert_cmpint (d->processed_total, >, 0);
   g_assert_cmpint (d->processed_total, <, 50000);
-  g_assert_cmpint (orderly_test_query_int (fixture->db_path,
+  g_assert_cmpint (query_int (fixture,
                                            "SELECT count(*) FROM orders_view WHERE status = 'processed'"), ==,
                    d->processed_total);
-  g_assert_cmpint (orderly_test_query_int (fixture->db_path, "SELECT count(*) FROM orders"), ==,
+  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM orders"), ==,
                    d->generated);
 }
 
@@ -300,8 +320,8 @@ test_engine_reset (Fixture       *fixture,
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (runs)), ==, 0);
   g_assert_cmpint (orderly_status_get_phase (orderly_engine_get_status (fixture->engine)), ==,
                    ORDERLY_PHASE_IDLE);
-  g_assert_cmpint (orderly_test_query_int (fixture->db_path, "SELECT count(*) FROM orders"), ==, 0);
-  g_assert_cmpint (orderly_test_query_int (fixture->db_path, "SELECT count(*) FROM runs"), ==, 0);
+  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM orders"), ==, 0);
+  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM runs"), ==, 0);
 }
 
 static void
@@ -330,8 +350,8 @@ test_engine_force (Fixture       *fixture,
   g_assert_true (info.forced);
   g_assert_cmpint (info.run_id, >, first_run);
   g_assert_cmpint (run_to_end (fixture)->phase, ==, ORDERLY_PHASE_DONE);
-  g_assert_cmpint (orderly_test_query_int (fixture->db_path, "SELECT count(*) FROM orders"), ==, 1000);
-  g_assert_cmpint (orderly_test_query_int (fixture->db_path,
+  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM orders"), ==, 1000);
+  g_assert_cmpint (query_int (fixture,
                                            "SELECT count(*) FROM runs WHERE phase = 'ABORTED'"), ==, 1);
 }
 
@@ -427,10 +447,10 @@ test_engine_models_on_main_thread (Fixture       *fixture,
   orderly_engine_start_run_async (fixture->engine, &request, NULL, started_cb, &info);
   /* Not iterating: the run begins and generates while the context is free. */
   deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
-  while (orderly_test_query_int (fixture->db_path, "SELECT count(*) FROM orders") == 0 &&
+  while (query_int (fixture, "SELECT count(*) FROM orders") == 0 &&
          g_get_monotonic_time () < deadline)
     g_usleep (1000);
-  g_assert_cmpint (orderly_test_query_int (fixture->db_path, "SELECT count(*) FROM orders"), >, 0);
+  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM orders"), >, 0);
 
   while (info.run_id == 0)
     g_main_context_iteration (NULL, TRUE);
@@ -469,7 +489,7 @@ test_engine_bad_quantity (Fixture       *fixture,
   g_assert_false (orderly_engine_is_running (fixture->engine));
   g_assert_cmpint (orderly_status_get_phase (orderly_engine_get_status (fixture->engine)), ==,
                    ORDERLY_PHASE_IDLE);
-  g_assert_cmpint (orderly_test_query_int (fixture->db_path, "SELECT count(*) FROM runs"), ==, 0);
+  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM runs"), ==, 0);
 }
 
 /* Iterates the main loop until @done says so, or @timeout_ms pass. */
@@ -491,6 +511,10 @@ wait_until (Fixture   *fixture,
   return FALSE;
 }
 
+/* The lease of a child's claims on a shared store: a store of its own
+ * gives them back at once after a kill, a shared one when they run out. */
+#define CHILD_LEASE_MS 1500
+
 static OrderlyEngine *
 child_engine (OrderlyStore *store,
               gint64        work_us)
@@ -501,7 +525,18 @@ child_engine (OrderlyStore *store,
   g_assert_no_error (error);
   orderly_engine_set_workers (engine, 2);
   orderly_engine_set_work_us (engine, work_us);
+  if (orderly_store_is_shared (store))
+    orderly_engine_set_lease_ms (engine, CHILD_LEASE_MS);
   return engine;
+}
+
+static const OrderlyTestBackend *
+find_backend (const char *name)
+{
+  for (guint i = 0; i < orderly_test_n_backends; i++)
+    if (g_str_equal (orderly_test_backends[i].name, name))
+      return &orderly_test_backends[i];
+  g_error ("No backend %s", name);
 }
 
 static void
@@ -516,26 +551,30 @@ child_run_to_end (OrderlyEngine *engine)
  * The child of the crash tests, until it is killed:
  * - run: runs a run;
  * - restart: runs one run to its end, then starts the next, saying so by
- *   creating the file DB.starting;
+ *   creating the file "starting" in the data directory;
  * - pause: runs a run and pauses its queue once 1000 orders are processed;
  * - retry: runs a run whose orders fail often and are retried.
  */
 static int
 child_main (const char *mode,
-            const char *db_path,
+            const char *backend,
+            const char *data_dir,
             gint64      quantity,
             gint64      work_us)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(OrderlyStore) store = orderly_sqlite_store_new (db_path, &error);
+  g_autoptr(OrderlyStore) store = NULL;
   g_autoptr(OrderlyEngine) engine = NULL;
   OrderlyRunRequest request = { .quantity = quantity, .vip_share = 0.2, .has_seed = TRUE, .seed = 9 };
 
+  /* It goes with the test, should the test fail before killing it. */
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  store = find_backend (backend)->open (data_dir, &error);
   g_assert_no_error (error);
   engine = child_engine (store, work_us);
   if (g_str_equal (mode, "restart"))
     {
-      g_autofree char *marker = g_strconcat (db_path, ".starting", NULL);
+      g_autofree char *marker = g_build_filename (data_dir, "starting", NULL);
 
       g_assert_true (orderly_engine_start_run (engine, &request, NULL, &error));
       child_run_to_end (engine);
@@ -574,7 +613,8 @@ spawn_child (Fixture    *fixture,
   g_autofree char *quantity_arg = g_strdup_printf ("%" G_GINT64_FORMAT, quantity);
   g_autofree char *work_arg = g_strdup_printf ("%" G_GINT64_FORMAT, work_us);
   g_autofree char *self_exe = g_file_read_link ("/proc/self/exe", NULL);
-  const char *argv[] = { self_exe, "--child", mode, fixture->db_path, quantity_arg, work_arg, NULL };
+  const char *argv[] = { self_exe, "--child", mode, fixture->backend->name, fixture->data_dir, quantity_arg,
+                         work_arg, NULL };
   GPid pid;
 
   g_assert_true (g_spawn_async (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
@@ -594,6 +634,17 @@ kill_child (GPid pid)
   g_spawn_close_pid (pid);
 }
 
+/* The child's store has its tables. */
+static gboolean
+schema_ready (Fixture *fixture)
+{
+  if (is_sqlite (fixture))
+    return g_file_test (fixture->db_path, G_FILE_TEST_EXISTS) &&
+           query_int (fixture, "SELECT count(*) FROM sqlite_master WHERE name = 'queue_counts'") == 1;
+  return query_int (fixture, "SELECT count(*) FROM information_schema.tables "
+                             "WHERE table_name = 'queue_counts'") == 1;
+}
+
 /* Waits until the child's database answers @sql with more than @above. */
 static void
 wait_for_database (Fixture    *fixture,
@@ -605,10 +656,7 @@ wait_for_database (Fixture    *fixture,
   for (;;)
     {
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      if (g_file_test (fixture->db_path, G_FILE_TEST_EXISTS) &&
-          orderly_test_query_int (fixture->db_path,
-                                  "SELECT count(*) FROM sqlite_master WHERE name = 'queue_counts'") == 1 &&
-          orderly_test_query_int (fixture->db_path, sql) > above)
+      if (schema_ready (fixture) && query_int (fixture, sql) > above)
         return;
       g_usleep (1000);
     }
@@ -620,25 +668,26 @@ static void
 assert_exactly_once (Fixture *fixture,
                      gint64   quantity)
 {
-  g_assert_cmpint (orderly_test_query_int (fixture->db_path, "SELECT count(*) FROM orders"), ==, quantity);
-  g_assert_cmpint (orderly_test_query_int (fixture->db_path, "SELECT max(id) FROM orders"), ==, quantity);
-  g_assert_cmpint (orderly_test_query_int (fixture->db_path,
+  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM orders"), ==, quantity);
+  g_assert_cmpint (query_int (fixture, "SELECT max(id) FROM orders"), ==, quantity);
+  g_assert_cmpint (query_int (fixture,
                                            "SELECT count(DISTINCT id) FROM orders_view WHERE status = 'processed' AND "
                                            "observations IS NOT NULL AND worker IS NOT NULL"), ==, quantity);
-  g_assert_cmpint (orderly_test_query_int (fixture->db_path,
+  g_assert_cmpint (query_int (fixture,
                                            "SELECT (SELECT count(*) FROM vip_results) + "
                                            "(SELECT count(*) FROM normal_results)"), ==, quantity);
-  g_assert_cmpint (orderly_test_query_int (fixture->db_path, "SELECT count(*) FROM failures"), ==, 0);
-  g_assert_true (orderly_test_integrity_ok (fixture->db_path));
+  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM failures"), ==, 0);
+  if (is_sqlite (fixture))
+    g_assert_true (orderly_test_integrity_ok (fixture->db_path));
 }
 
 /* With no failure, the last VIP order was processed before the first NORMAL. */
 static void
 assert_vip_first (Fixture *fixture)
 {
-  g_assert_cmpint (orderly_test_query_int (fixture->db_path,
+  g_assert_cmpint (query_int (fixture,
                                            "SELECT max(processed_at) FROM orders_view WHERE priority = 'VIP'"), <,
-                   orderly_test_query_int (fixture->db_path,
+                   query_int (fixture,
                                            "SELECT min(processed_at) FROM orders_view WHERE priority = 'NORMAL'"));
 }
 
@@ -662,8 +711,8 @@ crash_and_resume (Fixture    *fixture,
   fixture_open (fixture);
   orderly_engine_flush (fixture->engine);
   d = orderly_status_get_data (orderly_engine_get_status (fixture->engine));
-  generated_before = orderly_test_query_int (fixture->db_path, "SELECT count(*) FROM orders");
-  processed_before = orderly_test_query_int (fixture->db_path,
+  generated_before = query_int (fixture, "SELECT count(*) FROM orders");
+  processed_before = query_int (fixture,
                                              "SELECT count(*) FROM orders_view WHERE status = 'processed'");
   g_test_message ("killed with %" G_GINT64_FORMAT " generated, %" G_GINT64_FORMAT " processed",
                   generated_before, processed_before);
@@ -758,7 +807,7 @@ test_engine_disk_full (Fixture       *fixture,
   g_assert_cmpint (d->phase, ==, ORDERLY_PHASE_ERROR);
   g_assert_nonnull (d->error_message);
   g_assert_nonnull (strstr (d->error_message, "disk is full"));
-  stored = orderly_test_query_int (fixture->db_path, "SELECT count(*) FROM orders");
+  stored = query_int (fixture, "SELECT count(*) FROM orders");
   /* Whole batches or nothing. */
   g_assert_cmpint (stored % 16384, ==, 0);
   g_assert_cmpint (stored, <, 200000);
@@ -782,7 +831,7 @@ test_engine_atomic_start (Fixture       *fixture,
 
   for (guint i = 0; i < G_N_ELEMENTS (delays_ms); i++)
     {
-      g_autofree char *marker = g_strconcat (fixture->db_path, ".starting", NULL);
+      g_autofree char *marker = g_build_filename (fixture->data_dir, "starting", NULL);
       g_autoptr(GError) error = NULL;
       const OrderlyStatusData *d;
       GPid pid;
@@ -790,6 +839,9 @@ test_engine_atomic_start (Fixture       *fixture,
       fixture_close (fixture);
       orderly_test_remove_dir (fixture->data_dir);
       g_assert_cmpint (g_mkdir_with_parents (fixture->data_dir, 0700), ==, 0);
+      /* A new, empty store for the child. */
+      fixture_open (fixture);
+      fixture_close (fixture);
 
       pid = spawn_child (fixture, "restart", quantity, 0);
       while (!g_file_test (marker, G_FILE_TEST_EXISTS))
@@ -807,13 +859,13 @@ test_engine_atomic_start (Fixture       *fixture,
           /* The old run, whole. */
           saw_old = TRUE;
           g_assert_cmpint (d->phase, ==, ORDERLY_PHASE_DONE);
-          g_assert_cmpint (orderly_test_query_int (fixture->db_path, "SELECT count(*) FROM runs"), ==, 1);
+          g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM runs"), ==, 1);
           assert_exactly_once (fixture, quantity);
           continue;
         }
       saw_new = TRUE;
       g_assert_cmpint (d->run_id, ==, 2);
-      g_assert_cmpint (orderly_test_query_int (fixture->db_path,
+      g_assert_cmpint (query_int (fixture,
                                                "SELECT count(*) FROM orders WHERE run_id <> 2"), ==, 0);
       if (d->phase == ORDERLY_PHASE_INTERRUPTED)
         {
@@ -822,8 +874,8 @@ test_engine_atomic_start (Fixture       *fixture,
         }
       g_assert_cmpint (run_to_end (fixture)->phase, ==, ORDERLY_PHASE_DONE);
       assert_exactly_once (fixture, quantity);
-      g_assert_cmpint (orderly_test_query_int (fixture->db_path,
-                                               "SELECT phase = 'DONE' FROM runs WHERE id = 1"), ==, 1);
+      g_assert_cmpint (query_int (fixture,
+                                               "SELECT count(*) FROM runs WHERE id = 1 AND phase = 'DONE'"), ==, 1);
     }
   g_test_message ("old run kept: %s, new run resumed: %s", saw_old ? "yes" : "no", saw_new ? "yes" : "no");
 }
@@ -866,14 +918,32 @@ let_ticks_pass (Fixture *fixture)
 static gint64
 stored_processed (Fixture *fixture)
 {
-  return orderly_test_query_int (fixture->db_path,
+  return query_int (fixture,
                                  "SELECT (SELECT count(*) FROM vip_results) + (SELECT count(*) FROM normal_results)");
 }
 
 static gint64
 live_claims (Fixture *fixture)
 {
-  return orderly_test_query_int (fixture->db_path, "SELECT count(*) FROM claims WHERE owner IS NOT NULL");
+  return query_int (fixture, "SELECT count(*) FROM claims WHERE owner IS NOT NULL");
+}
+
+/* Claims whose lease has not run out: on a shared store, those of a killed
+ * child stay stored until their leases run out and another claimant takes
+ * them over. */
+static gint64
+leased_claims (Fixture *fixture)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT count(*) FROM claims WHERE owner IS NOT NULL AND "
+                                          "lease_until > %" G_GINT64_FORMAT, g_get_real_time ());
+
+  return query_int (fixture, sql);
+}
+
+static gboolean
+no_leased_claims (Fixture *fixture)
+{
+  return leased_claims (fixture) == 0;
 }
 
 static void
@@ -909,7 +979,7 @@ test_engine_pause_resume (Fixture       *fixture,
   g_assert_cmpint (d->eta_ms, ==, eta);
   g_assert_cmpint (d->processed_total, ==, processed);
   g_assert_true (d->paused);
-  g_assert_cmpint (orderly_test_query_int (fixture->db_path, "SELECT paused FROM runs"), ==, 1);
+  g_assert_cmpint (query_int (fixture, "SELECT CAST (paused AS integer) FROM runs"), ==, 1);
 
   orderly_engine_set_work_us (fixture->engine, 0);
   g_assert_true (orderly_engine_resume_queue (fixture->engine));
@@ -921,7 +991,7 @@ test_engine_pause_resume (Fixture       *fixture,
   assert_exactly_once (fixture, 20000);
   assert_vip_first (fixture);
   /* It ended once. */
-  g_assert_cmpint (orderly_test_query_int (fixture->db_path, "SELECT count(*) FROM runs"), ==, 1);
+  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM runs"), ==, 1);
 }
 
 /* The priority rule on the stored times: every VIP order settled
@@ -930,14 +1000,14 @@ test_engine_pause_resume (Fixture       *fixture,
 static void
 assert_vip_settled_first (Fixture *fixture)
 {
-  gint64 vip_settled = orderly_test_query_int (
-    fixture->db_path,
-    "SELECT max (coalesce ((SELECT max (coalesce (settled_at, processed_at)) FROM vip_results), 0),"
-    "            coalesce ((SELECT max (settled_at) FROM failures WHERE priority = 0), 0))");
-  gint64 normal_first = orderly_test_query_int (
-    fixture->db_path,
-    "SELECT min (coalesce ((SELECT min (coalesce (first_attempt_at, processed_at)) FROM normal_results), 1e18),"
-    "            coalesce ((SELECT min (first_attempt_at) FROM failures WHERE priority = 1), 1e18))");
+  gint64 vip_settled = query_int (
+    fixture,
+    "SELECT coalesce (max (t), 0) FROM (SELECT max (coalesce (settled_at, processed_at)) AS t FROM vip_results "
+    "UNION ALL SELECT max (settled_at) FROM failures WHERE priority = 0) AS settled");
+  gint64 normal_first = query_int (
+    fixture,
+    "SELECT coalesce (min (t), 1000000000000000000) FROM (SELECT min (coalesce (first_attempt_at, processed_at)) "
+    "AS t FROM normal_results UNION ALL SELECT min (first_attempt_at) FROM failures WHERE priority = 1) AS tried");
 
   g_assert_cmpint (vip_settled, >, 0);
   g_assert_cmpint (vip_settled, <=, normal_first);
@@ -987,10 +1057,10 @@ test_engine_failures (Fixture       *fixture,
   g_assert_cmpint (failed, <, 800);
   g_assert_cmpint (d->processed_total + failed, ==, 20000);
   g_assert_cmpint (d->vip_failed + d->normal_failed, ==, failed);
-  g_assert_cmpint (orderly_test_query_int (fixture->db_path,
+  g_assert_cmpint (query_int (fixture,
                                            "SELECT count(*) FROM failures WHERE state = 3 AND attempts = 3 "
                                            "AND reason LIKE 'Simulated failure on attempt 3 of 3'"), ==, failed);
-  g_assert_cmpint (orderly_test_query_int (fixture->db_path,
+  g_assert_cmpint (query_int (fixture,
                                            "SELECT count(*) FROM orders_view WHERE attempts > 1 AND status = 'processed'"),
                    >, 1000);
   g_assert_cmpint (stored_processed (fixture), ==, d->processed_total);
@@ -1019,7 +1089,7 @@ test_engine_kill_paused (Fixture       *fixture,
 
   fixture_close (fixture);
   pid = spawn_child (fixture, "pause", 20000, 300);
-  wait_for_database (fixture, "SELECT paused FROM runs", 0);
+  wait_for_database (fixture, "SELECT count(*) FROM runs WHERE paused", 0);
   kill_child (pid);
 
   fixture_open (fixture);
@@ -1027,8 +1097,10 @@ test_engine_kill_paused (Fixture       *fixture,
   g_assert_cmpint (d->phase, ==, ORDERLY_PHASE_INTERRUPTED);
   g_assert_true (d->paused);
   g_assert_true (orderly_engine_is_paused (fixture->engine));
+  /* The child's leases run out (at once on a store of its own). */
+  g_assert_true (wait_until (fixture, no_leased_claims, 10 * CHILD_LEASE_MS));
 
-  /* Resumed, it goes on paused. */
+  /* Resumed, it goes on paused: nothing processed, nothing claimed. */
   processed = stored_processed (fixture);
   orderly_engine_set_work_us (fixture->engine, 0);
   g_assert_true (orderly_engine_resume (fixture->engine, &error));
@@ -1036,7 +1108,7 @@ test_engine_kill_paused (Fixture       *fixture,
   let_ticks_pass (fixture);
   g_assert_true (orderly_engine_is_running (fixture->engine));
   g_assert_cmpint (stored_processed (fixture), ==, processed);
-  g_assert_cmpint (live_claims (fixture), ==, 0);
+  g_assert_cmpint (leased_claims (fixture), ==, 0);
   g_assert_true (orderly_status_get_data (orderly_engine_get_status (fixture->engine))->paused);
 
   g_assert_true (orderly_engine_resume_queue (fixture->engine));
@@ -1070,7 +1142,7 @@ test_engine_kill_retrying (Fixture       *fixture,
   g_assert_cmpint (d->phase, ==, ORDERLY_PHASE_DONE);
   g_assert_cmpint (d->processed_total, ==, 20000);
   assert_exactly_once (fixture, 20000);
-  g_assert_cmpint (orderly_test_query_int (fixture->db_path,
+  g_assert_cmpint (query_int (fixture,
                                            "SELECT count(*) FROM orders_view WHERE attempts > 1"), >, 50);
   assert_vip_settled_first (fixture);
 }
@@ -1233,7 +1305,7 @@ test_engine_clean_purge_close (Fixture       *fixture,
   orderly_engine_get_queue_counts (fixture->engine, &counts);
   g_assert_cmpint (counts.completed, ==, 1500);
   g_assert_cmpint (orderly_status_get_data (orderly_engine_get_status (fixture->engine))->processed_total, ==, 2000);
-  g_assert_cmpint (orderly_test_query_int (fixture->db_path, "SELECT count(*) FROM orders"), ==, 1500);
+  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM orders"), ==, 1500);
 
   /* Waiting orders are work to do: never cleaned. */
   op = (OpResult) { 0 };
@@ -1290,8 +1362,8 @@ test_engine_clean_purge_close (Fixture       *fixture,
   g_assert_no_error (op.error);
   g_assert_cmpint (op.purge.dropped, ==, 0);
   g_assert_cmpint (op.purge.deleted_orders, ==, 20000);
-  g_assert_cmpint (orderly_test_query_int (fixture->db_path, "SELECT count(*) FROM orders"), ==, 0);
-  g_assert_cmpint (orderly_test_query_int (fixture->db_path, "SELECT count(*) FROM runs"), ==, 2);
+  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM orders"), ==, 0);
+  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM runs"), ==, 2);
   orderly_engine_get_queue_counts (fixture->engine, &counts);
   g_assert_cmpint (counts.waiting + counts.paused + counts.active + counts.delayed + counts.completed +
                    counts.failed, ==, 0);
@@ -1446,48 +1518,77 @@ test_engine_status_and_proof (Fixture       *fixture,
   g_assert_true (wait_until (fixture, checked, 30000));
   run = g_list_model_get_item (G_LIST_MODEL (orderly_engine_get_run_list (fixture->engine)), 0);
   g_assert_cmpint (orderly_run_get_record (run)->check_state, ==, ORDERLY_RUN_CHECK_PASSED);
-  g_assert_cmpint (orderly_test_query_int (fixture->db_path, "SELECT check_state FROM runs"), ==,
+  g_assert_cmpint (query_int (fixture, "SELECT check_state FROM runs"), ==,
                    ORDERLY_RUN_CHECK_PASSED);
-  g_assert_cmpint (orderly_test_query_int (fixture->db_path, "SELECT count(*) FROM run_samples"), >, 0);
+  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM run_samples"), >, 0);
+}
+
+static void
+skip_backend (gconstpointer data)
+{
+  const OrderlyTestBackend *backend = data;
+
+  g_test_skip (backend->unavailable ());
 }
 
 int
 main (int   argc,
       char *argv[])
 {
-  if (argc == 6 && g_str_equal (argv[1], "--child"))
-    return child_main (argv[2], argv[3], g_ascii_strtoll (argv[4], NULL, 10),
-                       g_ascii_strtoll (argv[5], NULL, 10));
+  if (argc == 7 && g_str_equal (argv[1], "--child"))
+    return child_main (argv[2], argv[3], argv[4], g_ascii_strtoll (argv[5], NULL, 10),
+                       g_ascii_strtoll (argv[6], NULL, 10));
 
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
-  ADD ("/orderly/engine/phases", test_engine_phases);
-  ADD ("/orderly/engine/vip-first", test_engine_vip_first);
-  ADD ("/orderly/engine/counts", test_engine_counts);
-  ADD ("/orderly/engine/deterministic", test_engine_deterministic);
-  ADD ("/orderly/engine/cancel", test_engine_cancel);
-  ADD ("/orderly/engine/reset", test_engine_reset);
-  ADD ("/orderly/engine/force", test_engine_force);
-  ADD ("/orderly/engine/start-shows-run", test_engine_start_shows_run);
-  ADD ("/orderly/engine/models-on-main-thread", test_engine_models_on_main_thread);
-  ADD ("/orderly/engine/bad-quantity", test_engine_bad_quantity);
-  ADD ("/orderly/engine/crash-processing", test_engine_crash_processing);
-  ADD ("/orderly/engine/crash-generating", test_engine_crash_generating);
-  ADD ("/orderly/engine/suspend", test_engine_suspend);
-  ADD ("/orderly/engine/nothing-to-resume", test_engine_nothing_to_resume);
-  ADD ("/orderly/engine/stale-recovered", test_engine_stale_recovered);
-  ADD ("/orderly/engine/disk-full", test_engine_disk_full);
-  ADD ("/orderly/engine/atomic-start", test_engine_atomic_start);
-  ADD ("/orderly/engine/pause-resume", test_engine_pause_resume);
-  ADD ("/orderly/engine/failures", test_engine_failures);
-  ADD ("/orderly/engine/kill-paused", test_engine_kill_paused);
-  ADD ("/orderly/engine/kill-retrying", test_engine_kill_retrying);
-  ADD ("/orderly/engine/job-listings", test_engine_job_listings);
-  ADD ("/orderly/engine/clean-purge-close", test_engine_clean_purge_close);
-  ADD ("/orderly/engine/recover-stuck", test_engine_recover_stuck);
-  ADD ("/orderly/engine/status-and-proof", test_engine_status_and_proof);
-#undef ADD
+for (guint i = 0; i < orderly_test_n_backends; i++)
+    {
+      const OrderlyTestBackend *backend = &orderly_test_backends[i];
+      static const struct
+      {
+        const char *name;
+        void (*func) (Fixture *, gconstpointer);
+        gboolean    sqlite_only;
+      } cases[] = {
+        { "phases", test_engine_phases, FALSE },
+        { "vip-first", test_engine_vip_first, FALSE },
+        { "counts", test_engine_counts, FALSE },
+        { "deterministic", test_engine_deterministic, FALSE },
+        { "cancel", test_engine_cancel, FALSE },
+        { "reset", test_engine_reset, FALSE },
+        { "force", test_engine_force, FALSE },
+        { "start-shows-run", test_engine_start_shows_run, FALSE },
+        { "models-on-main-thread", test_engine_models_on_main_thread, FALSE },
+        { "bad-quantity", test_engine_bad_quantity, FALSE },
+        { "crash-processing", test_engine_crash_processing, FALSE },
+        { "crash-generating", test_engine_crash_generating, FALSE },
+        { "suspend", test_engine_suspend, FALSE },
+        { "nothing-to-resume", test_engine_nothing_to_resume, FALSE },
+        { "stale-recovered", test_engine_stale_recovered, FALSE },
+        { "disk-full", test_engine_disk_full, TRUE },
+        { "atomic-start", test_engine_atomic_start, FALSE },
+        { "pause-resume", test_engine_pause_resume, FALSE },
+        { "failures", test_engine_failures, FALSE },
+        { "kill-paused", test_engine_kill_paused, FALSE },
+        { "kill-retrying", test_engine_kill_retrying, FALSE },
+        { "job-listings", test_engine_job_listings, FALSE },
+        { "clean-purge-close", test_engine_clean_purge_close, FALSE },
+        { "recover-stuck", test_engine_recover_stuck, FALSE },
+        { "status-and-proof", test_engine_status_and_proof, FALSE },
+      };
+
+      for (guint j = 0; j < G_N_ELEMENTS (cases); j++)
+        {
+          g_autofree char *path = g_strdup_printf ("/orderly/engine/%s/%s", backend->name, cases[j].name);
+
+          if (cases[j].sqlite_only && !g_str_equal (backend->name, "sqlite"))
+            continue;
+          if (backend->unavailable != NULL && backend->unavailable () != NULL)
+            g_test_add_data_func (path, backend, skip_backend);
+          else
+            g_test_add (path, Fixture, backend, fixture_set_up, cases[j].func, fixture_tear_down);
+        }
+    }
 
   return g_test_run ();
 }

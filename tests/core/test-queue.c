@@ -884,6 +884,14 @@ test_check_finds_violation (Fixture       *fixture,
   orderly_run_check_clear (&check);
 }
 
+static void
+skip_backend (gconstpointer data)
+{
+  const OrderlyTestBackend *backend = data;
+
+  g_test_skip (backend->unavailable ());
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -920,7 +928,10 @@ main (int   argc,
         {
           g_autofree char *path = g_strdup_printf ("/orderly/store/%s/%s", backend->name, cases[j].name);
 
-          g_test_add (path, Fixture, backend, fixture_set_up, cases[j].func, fixture_tear_down);
+          if (backend->unavailable != NULL && backend->unavailable () != NULL)
+            g_test_add_data_func (path, backend, skip_backend);
+          else
+            g_test_add (path, Fixture, backend, fixture_set_up, cases[j].func, fixture_tear_down);
         }
     }
   return g_test_run ();

@@ -8,7 +8,8 @@ without the GNOME runtime.
   X11 fallback (and the IPC that X11 needs), and the GPU;
 - the application module is built with meson from the source tree;
 - every pkg-config dependency the build asks for comes from the runtime or
-  from one of the manifest's modules.
+  from one of the manifest's modules, unless it belongs to a feature option
+  (`required: get_option('NAME')`) the manifest turns off (`-DNAME=disabled`).
 
 Usage: check-flatpak-manifest.py SOURCE_ROOT
 """
@@ -46,12 +47,14 @@ RUNTIME_PROVIDES = {
 # Names meson resolves itself, without pkg-config.
 MESON_BUILTIN = {'threads', 'dl', 'm', 'openmp', 'intl', 'iconv'}
 
-DEPENDENCY_RE = re.compile(r'''\bdependency\s*\(\s*['"]([^'"]+)['"]''')
+DEPENDENCY_RE = re.compile(r'''\bdependency\s*\(\s*['"]([^'"]+)['"]([^)]*)\)''')
+FEATURE_RE = re.compile(r'''required\s*:\s*get_option\s*\(\s*['"]([^'"]+)['"]''')
 
 
 def build_dependencies(root):
     """pkg-config names passed to dependency() by the files that build the
-    program: the top-level meson.build and every meson.build under src/."""
+    program (the top-level meson.build and every meson.build under src/),
+    each with the feature option that makes it optional, or None."""
     files = [os.path.join(root, 'meson.build')]
     for dirpath, dirnames, filenames in os.walk(os.path.join(root, 'src')):
         dirnames.sort()
@@ -63,8 +66,9 @@ def build_dependencies(root):
             text = f.read()
         # Drop comments so that a dependency mentioned in prose does not count.
         text = re.sub(r'#[^\n]*', '', text)
-        for name in DEPENDENCY_RE.findall(text):
-            found.setdefault(name, os.path.relpath(path, root))
+        for name, rest in DEPENDENCY_RE.findall(text):
+            feature = FEATURE_RE.search(rest)
+            found.setdefault(name, (os.path.relpath(path, root), feature.group(1) if feature else None))
     return found
 
 
@@ -145,8 +149,11 @@ def main():
             errors.append(f'the manifest builds {opt}, but its id is the release id')
 
     provided_by_modules = {normalized(n) for n in module_names(modules[:-1]) if n}
-    for dep, where in sorted(build_dependencies(root).items()):
+    config_opts = app.get('config-opts', [])
+    for dep, (where, feature) in sorted(build_dependencies(root).items()):
         if dep in MESON_BUILTIN or dep in RUNTIME_PROVIDES:
+            continue
+        if feature is not None and f'-D{feature}=disabled' in config_opts:
             continue
         if normalized(dep) in provided_by_modules:
             continue

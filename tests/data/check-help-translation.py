@@ -24,7 +24,7 @@ DOMAIN = 'orderly'
 SKIP = 77
 
 # Orderly's own options, which the program documents in --help.
-OPTIONS = ['--headless', '--bind', '--port', '--data-dir', '--workers', '--work-us', '--failure-rate',
+OPTIONS = ['--headless', '--bind', '--port', '--data-dir', '--database', '--workers', '--work-us', '--failure-rate', '--lease-ms',
            '--tls-cert', '--tls-key', '--allow-origin', '--no-auth', '--version']
 
 

@@ -333,6 +333,8 @@ test_rest_clients_and_metrics (ServerFixture *fixture,
     "orderly_clients{transport=\"websocket\"} 1", "orderly_clients{transport=\"socket.io/websocket\"} 1",
     "orderly_clients{transport=\"socket.io/polling\"} 0", "orderly_messages_sent_total",
     "orderly_messages_dropped_total", "orderly_http_requests_total{route=\"/clients\",code=\"403\"} 1",
+    "orderly_instance_processed_orders{instance=\"", "orderly_instance_rate_orders_per_second{instance=\"",
+    "orderly_cluster_instances{instance=\"",
   };
   JsonObject *client;
 
@@ -365,6 +367,14 @@ test_rest_clients_and_metrics (ServerFixture *fixture,
     }
   /* Every row a transport can fill, and no other. */
   g_assert_null (strstr (exposition, "transport=\"polling\""));
+  {
+    /* Labelled with the instance the status names as this one. */
+    OrderlyInstance *local = orderly_cluster_get_local (orderly_engine_get_cluster (fixture->engine));
+    g_autofree char *own = g_strdup_printf ("orderly_cluster_instances{instance=\"%s\",health=\"live\"} 1",
+                                            orderly_instance_get_id (local));
+
+    g_assert_nonnull (strstr (exposition, own));
+  }
 
   {
     g_autoptr(SoupMessage) anonymous = server_fixture_message (fixture, "GET", "/metrics", NULL, NULL);
