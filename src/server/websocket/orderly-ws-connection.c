@@ -193,13 +193,6 @@ orderly_ws_connection_accept (SoupServerMessage   *msg,
   return TRUE;
 }
 
-GIOStream *
-orderly_ws_connection_get_io_stream (OrderlyWsConnection *self)
-{
-  g_return_val_if_fail (ORDERLY_IS_WS_CONNECTION (self), NULL);
-  return self->stream;
-}
-
 /**
  * orderly_ws_connection_set_max_incoming_payload_size:
  * @max_payload: the largest message accepted, fragments joined; a larger

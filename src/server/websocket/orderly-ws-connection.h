@@ -30,7 +30,6 @@ gboolean             orderly_ws_connection_accept               (SoupServerMessa
                                                                  gpointer             user_data,
                                                                  GDestroyNotify       destroy);
 OrderlyWsConnection *orderly_ws_connection_new                  (GIOStream           *stream);
-GIOStream           *orderly_ws_connection_get_io_stream        (OrderlyWsConnection *self);
 void                 orderly_ws_connection_set_max_incoming_payload_size
                                                                 (OrderlyWsConnection *self,
                                                                  guint64              max_payload);

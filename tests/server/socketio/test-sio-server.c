@@ -281,7 +281,6 @@ test_server_polling_session (Fixture       *fixture,
   g_assert_cmpstr (g_ptr_array_index (fixture->events, 0), ==, "get-status [{\"a\":1}] 0");
   answer = request (fixture, "GET", query, NULL);
   g_assert_cmpstr (answer->body, ==, "430[{\"a\":1}]");
-  g_assert_cmpuint (orderly_sio_socket_get_received (socket), ==, 1);
 }
 
 static void
@@ -334,8 +333,6 @@ test_server_broadcast_and_queue (Fixture       *fixture,
   orderly_sio_server_broadcast_latest (fixture->sio, NULL, 1, first);
   orderly_sio_server_broadcast (fixture->sio, NULL, log);
   orderly_sio_server_broadcast_latest (fixture->sio, NULL, 1, latest);
-  g_assert_cmpuint (orderly_eio_session_get_queue_length (session_a), ==, 2);
-  g_assert_cmpuint (orderly_eio_session_get_dropped (session_a), ==, 1);
 
   {
     g_autoptr(Reply) a = request (fixture, "GET", query_a, NULL);
@@ -361,7 +358,6 @@ test_server_broadcast_and_queue (Fixture       *fixture,
     g_autoptr(Reply) a = request (fixture, "GET", query_a, NULL);
 
     g_assert_cmpstr (a->body, ==, "42[\"n\",2]\x1e" "42[\"n\",3]");
-    g_assert_cmpuint (orderly_eio_session_get_dropped (session_a), ==, 3);
   }
 }
 
@@ -373,12 +369,10 @@ test_server_held_get (Fixture       *fixture,
   g_autofree char *query = poll_query (sid);
   g_autoptr(Reply) held = NULL;
   OrderlySioSocket *socket;
-  guint64 sent;
 
   reply_free (request (fixture, "POST", query, "40"));
   reply_free (request (fixture, "GET", query, NULL));
   socket = g_ptr_array_index (fixture->sockets, 0);
-  sent = orderly_eio_session_get_sent (orderly_sio_socket_get_session (socket));
 
   held = request_start (fixture, "GET", query, NULL);
   for (int i = 0; i < 20; i++)
@@ -389,7 +383,6 @@ test_server_held_get (Fixture       *fixture,
   reply_wait (held);
   g_assert_cmpuint (held->status, ==, 200);
   g_assert_cmpstr (held->body, ==, "42[\"status\"]");
-  g_assert_cmpuint (orderly_eio_session_get_sent (orderly_sio_socket_get_session (socket)), ==, sent + 1);
 }
 
 static void
@@ -615,7 +608,6 @@ test_server_websocket_backpressure (Fixture       *fixture,
         g_main_context_iteration (NULL, FALSE);
     }
   g_assert_cmpuint (sent, <, 10000);
-  g_assert_cmpuint (orderly_eio_session_get_sent (session), ==, sent);
 }
 
 static gboolean

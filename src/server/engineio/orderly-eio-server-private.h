@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The Engine.IO server's struct, for the sessions it owns. */
+#pragma once
+
+#include "orderly-eio-heartbeat.h"
+#include "orderly-eio-server.h"
+
+G_BEGIN_DECLS
+
+/* How long a probe WebSocket may wait for the client's upgrade packet. */
+#define ORDERLY_EIO_UPGRADE_TIMEOUT_MS 10000
+
+struct _OrderlyEioServer
+{
+  GObject                parent_instance;
+
+  char                  *path;
+  SoupServer            *soup_server;
+  /* sid -> OrderlyEioSession (owned) */
+  GHashTable            *sessions;
+  OrderlyEioHeartbeat   *heartbeat;
+
+  guint                  ping_interval;
+  guint                  ping_timeout;
+  gsize                  max_payload;
+  guint                  max_queue;
+  char                 **cors_origins;
+
+  OrderlyEioRequestFunc  request_func;
+  gpointer               request_data;
+  GDestroyNotify         request_destroy;
+};
+
+G_END_DECLS
