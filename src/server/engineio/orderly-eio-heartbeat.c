@@ -14,11 +14,15 @@
  * all sessions share one source and two queues, one of sessions waiting to
  * be pinged and one of sessions owing a pong. Every deadline in a queue is
  * "now" plus the same span, so a queue stays in deadline order by appending
- * and the source only looks at the two heads. Deadlines close together are
- * served in one dispatch: when the first ping is due, those due within a
- * slack (an eighth of the interval, at most a second) go out with it, a
- * little early; timeouts wait a slack past the first one's deadline and
- * close all that are due then. A thousand sessions cost a few iterations
+ * and the source only looks at the two heads.
+ *
+ * The source wakes at the earliest deadline, never later. When a ping is
+ * due, the pings due within a slack after it (an eighth of the interval, at
+ * most a second) go out with it, a little early, which the protocol allows;
+ * a late ping it does not. The sessions pinged together owe their pongs by
+ * one deadline, so they time out together too, and a timeout is never
+ * late: a client that answers within pingTimeout is kept, one that does
+ * not is closed at pingTimeout. A thousand sessions cost a few iterations
  * a second, not one each. */
 
 enum {
@@ -30,6 +34,8 @@ enum {
 struct _OrderlyEioHeartbeat
 {
   GSource            *source;
+  OrderlyEioClockFunc clock;
+  gpointer            clock_data;
   GQueue              ping_due;
   GQueue              pong_due;
   gint64              interval_us;
@@ -45,20 +51,43 @@ slack (gint64 span)
   return MIN (span / 8, G_USEC_PER_SEC);
 }
 
+static gint64
+heartbeat_now (OrderlyEioHeartbeat *self)
+{
+  return self->clock != NULL ? self->clock (self->clock_data) : g_get_monotonic_time ();
+}
+
+/**
+ * orderly_eio_heartbeat_get_next_deadline:
+ *
+ * Returns: when the next ping or timeout is due, on the heartbeat's clock;
+ *   -1 when nothing is scheduled
+ */
+gint64
+orderly_eio_heartbeat_get_next_deadline (OrderlyEioHeartbeat *self)
+{
+  gint64 next = -1;
+
+  if (self->ping_due.head != NULL)
+    next = ((OrderlyEioBeat *) self->ping_due.head)->deadline;
+  if (self->pong_due.head != NULL)
+    {
+      gint64 timeout = ((OrderlyEioBeat *) self->pong_due.head)->deadline;
+
+      next = next < 0 ? timeout : MIN (next, timeout);
+    }
+  return next;
+}
+
 static void
 heartbeat_update_source (OrderlyEioHeartbeat *self)
 {
-  gint64 ready = -1;
+  gint64 next = orderly_eio_heartbeat_get_next_deadline (self);
 
-  if (self->ping_due.head != NULL)
-    ready = ((OrderlyEioBeat *) self->ping_due.head)->deadline;
-  if (self->pong_due.head != NULL)
-    {
-      gint64 timeout = ((OrderlyEioBeat *) self->pong_due.head)->deadline + slack (self->timeout_us);
-
-      ready = ready < 0 ? timeout : MIN (ready, timeout);
-    }
-  g_source_set_ready_time (self->source, ready);
+  /* The source runs on the main loop's clock. */
+  if (next >= 0 && self->clock != NULL)
+    next = g_get_monotonic_time () + MAX (next - heartbeat_now (self), 0);
+  g_source_set_ready_time (self->source, next);
 }
 
 /* Appends in deadline order: from the tail, since a new deadline is almost
@@ -91,13 +120,17 @@ heartbeat_unlink (OrderlyEioHeartbeat *self,
   beat->state = BEAT_IDLE;
 }
 
-static gboolean
-heartbeat_dispatch (GSource     *source,
-                    GSourceFunc  callback,
-                    gpointer     user_data)
+/**
+ * orderly_eio_heartbeat_run:
+ *
+ * Closes the sessions whose pong is overdue and pings those whose ping is
+ * due, or nearly due. The heartbeat's source calls this when the next
+ * deadline comes.
+ */
+void
+orderly_eio_heartbeat_run (OrderlyEioHeartbeat *self)
 {
-  OrderlyEioHeartbeat *self = user_data;
-  gint64 now = g_get_monotonic_time ();
+  gint64 now = heartbeat_now (self);
 
   /* A callback may remove other sessions, or this one: take each head
    * off its queue before calling out. */
@@ -122,6 +155,14 @@ heartbeat_dispatch (GSource     *source,
     }
 
   heartbeat_update_source (self);
+}
+
+static gboolean
+heartbeat_dispatch (GSource     *source,
+                    GSourceFunc  callback,
+                    gpointer     user_data)
+{
+  orderly_eio_heartbeat_run (user_data);
   return G_SOURCE_CONTINUE;
 }
 
@@ -161,6 +202,25 @@ orderly_eio_heartbeat_new (OrderlyEioBeatFunc ping_func,
   g_source_set_callback (self->source, NULL, self, NULL);
   g_source_attach (self->source, g_main_context_get_thread_default ());
   return self;
+}
+
+/**
+ * orderly_eio_heartbeat_set_clock:
+ * @clock: (nullable): the time now in microseconds, %NULL for
+ *   g_get_monotonic_time()
+ * @clock_data: for @clock
+ *
+ * Lets a test drive the heartbeat with a clock of its own, calling
+ * orderly_eio_heartbeat_run() when it has moved the clock on.
+ */
+void
+orderly_eio_heartbeat_set_clock (OrderlyEioHeartbeat *self,
+                                 OrderlyEioClockFunc  clock,
+                                 gpointer             clock_data)
+{
+  self->clock = clock;
+  self->clock_data = clock_data;
+  heartbeat_update_source (self);
 }
 
 void
@@ -204,7 +264,7 @@ orderly_eio_heartbeat_schedule (OrderlyEioHeartbeat *self,
 {
   heartbeat_unlink (self, beat);
   beat->link.data = session;
-  beat->deadline = g_get_monotonic_time () + self->interval_us;
+  beat->deadline = heartbeat_now (self) + self->interval_us;
   beat->state = BEAT_PING_DUE;
   heartbeat_enqueue (&self->ping_due, beat);
   heartbeat_update_source (self);

@@ -20,10 +20,15 @@ typedef struct
 typedef void (*OrderlyEioBeatFunc) (gpointer session,
                                     gpointer user_data);
 
+typedef gint64 (*OrderlyEioClockFunc) (gpointer user_data);
+
 OrderlyEioHeartbeat *orderly_eio_heartbeat_new         (OrderlyEioBeatFunc   ping_func,
                                                         OrderlyEioBeatFunc   timeout_func,
                                                         gpointer             user_data);
 void                 orderly_eio_heartbeat_free        (OrderlyEioHeartbeat *self);
+void                 orderly_eio_heartbeat_set_clock   (OrderlyEioHeartbeat *self,
+                                                        OrderlyEioClockFunc  clock,
+                                                        gpointer             clock_data);
 void                 orderly_eio_heartbeat_set_timing  (OrderlyEioHeartbeat *self,
                                                         guint                interval_ms,
                                                         guint                timeout_ms);
@@ -32,5 +37,8 @@ void                 orderly_eio_heartbeat_schedule    (OrderlyEioHeartbeat *sel
                                                         gpointer             session);
 void                 orderly_eio_heartbeat_remove      (OrderlyEioHeartbeat *self,
                                                         OrderlyEioBeat      *beat);
+gint64               orderly_eio_heartbeat_get_next_deadline
+                                                       (OrderlyEioHeartbeat *self);
+void                 orderly_eio_heartbeat_run         (OrderlyEioHeartbeat *self);
 
 G_END_DECLS
