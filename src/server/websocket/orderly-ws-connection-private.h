@@ -13,6 +13,9 @@ struct _OrderlyWsConnection
   GObject                parent_instance;
 
   GIOStream             *stream;
+  /* the stream's socket, when known: a failed connection shuts its
+   * sending side down before it closes */
+  GSocket               *socket;
   GPollableInputStream  *input;
   GPollableOutputStream *output;
   GSource               *input_source;
@@ -38,6 +41,8 @@ struct _OrderlyWsConnection
   gboolean               close_received;
   /* close the stream once everything queued is written */
   gboolean               close_when_flushed;
+  /* and, before closing, take what the peer still sends until it stops */
+  gboolean               linger;
   gboolean               stream_closing;
   gushort                peer_close_code;
 };
@@ -63,6 +68,7 @@ void     _orderly_ws_connection_fail           (OrderlyWsConnection *self,
 
 /* orderly-ws-reader.c */
 void     _orderly_ws_connection_start_input    (OrderlyWsConnection *self);
+void     _orderly_ws_connection_start_discard  (OrderlyWsConnection *self);
 
 /* Bytes queued that the kernel has not taken yet. */
 static inline gsize

@@ -27,6 +27,7 @@ orderly_ws_connection_finalize (GObject *object)
 
   g_assert (self->input_source == NULL && self->output_source == NULL);
   g_clear_object (&self->stream);
+  g_clear_object (&self->socket);
   g_clear_pointer (&self->incoming, g_byte_array_unref);
   g_byte_array_unref (self->outgoing);
   g_clear_pointer (&self->message, g_byte_array_unref);
@@ -108,6 +109,8 @@ orderly_ws_connection_new (GIOStream *stream)
   self->stream = g_object_ref (stream);
   self->input = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (stream));
   self->output = G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (stream));
+  if (G_IS_SOCKET_CONNECTION (stream))
+    self->socket = g_object_ref (g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream)));
   /* Dropped once the stream is closed. */
   g_object_ref (self);
   _orderly_ws_connection_start_input (self);
@@ -150,6 +153,8 @@ accept_wrote_informational_cb (SoupServerMessage *msg,
   if (stream == NULL)
     return;
   connection = orderly_ws_connection_new (stream);
+  if (socket != NULL)
+    g_set_object (&connection->socket, socket);
   accept->func (msg, connection, accept->user_data);
 }
 

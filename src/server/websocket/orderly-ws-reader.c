@@ -221,6 +221,44 @@ input_ready_cb (GObject  *stream,
   return self->input_source != NULL ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
+static gboolean
+discard_ready_cb (GObject  *stream,
+                  gpointer  user_data)
+{
+  OrderlyWsConnection *self = user_data;
+  guint8 buffer[READ_SIZE];
+  gssize got;
+
+  do
+    {
+      g_autoptr(GError) error = NULL;
+
+      got = g_pollable_input_stream_read_nonblocking (self->input, buffer, sizeof buffer, NULL, &error);
+      if (got < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        return G_SOURCE_CONTINUE;
+    }
+  while (got > 0);
+
+  /* The peer has stopped too. */
+  g_clear_pointer (&self->input_source, g_source_unref);
+  _orderly_ws_connection_close_stream (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Reads what the peer still sends after a failure, without looking at
+ * it, until it closes. */
+void
+_orderly_ws_connection_start_discard (OrderlyWsConnection *self)
+{
+  g_assert (self->input_source == NULL);
+
+  g_clear_pointer (&self->incoming, g_byte_array_unref);
+  g_clear_pointer (&self->message, g_byte_array_unref);
+  self->input_source = g_pollable_input_stream_create_source (self->input, NULL);
+  g_source_set_callback (self->input_source, G_SOURCE_FUNC (discard_ready_cb), self, NULL);
+  g_source_attach (self->input_source, g_main_context_get_thread_default ());
+}
+
 void
 _orderly_ws_connection_start_input (OrderlyWsConnection *self)
 {

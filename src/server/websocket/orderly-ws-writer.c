@@ -110,10 +110,15 @@ _orderly_ws_connection_send_close (OrderlyWsConnection *self,
     self->close_timeout = g_timeout_add (CLOSE_TIMEOUT_MS, close_timeout_cb, self);
 }
 
-/* A peer that broke the protocol: tell it why, and do not wait for it. */
+/* A peer that broke the protocol: tell it why, and do not wait for its
+ * close frame. It may still be sending (a message over the limit, say):
+ * closing a socket with unread data resets the connection, and the peer
+ * could lose the close frame and its code. So the connection lingers:
+ * once the close frame is out, it shuts its sending side and drops what
+ * comes in until the peer closes too, or the close timeout. */
 void
 _orderly_ws_connection_fail (OrderlyWsConnection *self,
-                 gushort              code)
+                             gushort              code)
 {
   if (self->input_source != NULL)
     {
@@ -122,7 +127,17 @@ _orderly_ws_connection_fail (OrderlyWsConnection *self,
     }
   _orderly_ws_connection_send_close (self, code, NULL);
   self->close_when_flushed = TRUE;
+  self->linger = TRUE;
   _orderly_ws_connection_schedule_write (self);
+}
+
+static void
+connection_finish (OrderlyWsConnection *self)
+{
+  if (self->linger && self->socket != NULL && g_socket_shutdown (self->socket, FALSE, TRUE, NULL))
+    _orderly_ws_connection_start_discard (self);
+  else
+    _orderly_ws_connection_close_stream (self);
 }
 
 /* Writing */
@@ -162,7 +177,7 @@ connection_write (OrderlyWsConnection *self)
   g_byte_array_set_size (self->outgoing, 0);
   self->sent = 0;
   if (self->close_when_flushed)
-    _orderly_ws_connection_close_stream (self);
+    connection_finish (self);
 }
 
 static gboolean

@@ -1487,9 +1487,18 @@ static const ErrorCase error_cases[] = {
   { "oversize-header", build_oversize_header, 1000, 1009 },
 };
 
+/* The client stops sending. */
+static void
+client_shutdown (Fixture *f)
+{
+  g_assert_cmpint (shutdown (f->fd, SHUT_WR), ==, 0);
+}
+
 /* Whatever the client does wrong, the server says why in a close frame,
- * closes the stream without waiting, and delivers no part of the bad
- * message. A good message before it is delivered. */
+ * sends nothing more, and delivers no part of the bad message. A good
+ * message before it is delivered. The server does not wait for the
+ * client's close frame, only for the client to stop sending, so that
+ * nothing it sent is left unread to reset the connection. */
 static void
 test_connection_error (Fixture       *f,
                        gconstpointer  data)
@@ -1505,9 +1514,32 @@ test_connection_error (Fixture       *f,
   error_case->build (frames);
   client_write (f, frames->data, frames->len);
   expect_close_frame (f, error_case->code);
-  wait_closed (f);
   expect_eof (f);
+  g_assert_cmpint (orderly_ws_connection_get_state (f->ws), ==, ORDERLY_WS_STATE_CLOSING);
+  /* whatever else the client sends is dropped */
+  client_send_frame (f, FIN | ORDERLY_WS_OPCODE_TEXT, "ignored", 7);
+  client_shutdown (f);
+  wait_closed (f);
   g_assert_cmpuint (f->messages->len, ==, 1);
+}
+
+/* A client that sends a message far over the limit is still sending when
+ * the server has read the header and refused it. It gets the close frame
+ * with 1009 all the same, and the whole message can be written: the
+ * connection is not reset under it. */
+static void
+test_connection_oversize_while_sending (Fixture       *f,
+                                        gconstpointer  data)
+{
+  g_autoptr(GBytes) big = make_payload (3, 4 * 1024 * 1024, FALSE);
+
+  orderly_ws_connection_set_max_incoming_payload_size (f->ws, 1000);
+  client_send_frame (f, FIN | ORDERLY_WS_OPCODE_BINARY, g_bytes_get_data (big, NULL), g_bytes_get_size (big));
+  expect_close_frame (f, SOUP_WEBSOCKET_CLOSE_TOO_BIG);
+  expect_eof (f);
+  client_shutdown (f);
+  wait_closed (f);
+  g_assert_cmpuint (f->messages->len, ==, 0);
 }
 
 /* A message exactly at the limit, whole or in fragments, is fine. */
@@ -1684,6 +1716,8 @@ main (int   argc,
   ADD ("peer-eof", test_connection_peer_eof);
   ADD ("self-owned", test_connection_self_owned);
   ADD ("max-payload", test_connection_max_payload);
+  g_test_add ("/ws/connection/oversize-while-sending-tcp", Fixture, NULL,
+              fixture_setup_tcp, test_connection_oversize_while_sending, fixture_teardown);
   ADD ("soup-client", test_connection_soup_client);
   ADD ("soup-client-server-closes", test_connection_soup_client_server_closes);
 #undef ADD
