@@ -48,6 +48,15 @@ session_unwatch_get (OrderlyEioSession *self)
     }
 }
 
+/* Stops watching @msg, the GET that was held; it is still paused. */
+void
+_orderly_eio_session_unhold_get (OrderlyEioSession *self,
+                                 SoupServerMessage *msg)
+{
+  session_unwatch_get (self);
+  g_clear_signal_handler (&self->pending_disconnected_id, msg);
+}
+
 /* Completes the held GET with @body and lets libsoup send it. */
 void
 _orderly_eio_session_release_get (OrderlyEioSession *self,
@@ -59,8 +68,7 @@ _orderly_eio_session_release_get (OrderlyEioSession *self,
   if (msg == NULL)
     return;
 
-  session_unwatch_get (self);
-  g_clear_signal_handler (&self->pending_disconnected_id, msg);
+  _orderly_eio_session_unhold_get (self, msg);
   _orderly_eio_respond_payload (msg, body, length);
   soup_server_message_unpause (msg);
 }
@@ -213,12 +221,6 @@ _orderly_eio_session_handle_get (OrderlyEioSession *self,
 
       _orderly_eio_respond_payload (msg, payload->str, payload->len);
       session_drained (self);
-      return;
-    }
-
-  if (self->probe_answered)
-    {
-      _orderly_eio_respond_payload (msg, "6", 1);
       return;
     }
 

@@ -10,6 +10,17 @@ G_BEGIN_DECLS
 /* How long a probe WebSocket may wait for the client's upgrade packet. */
 #define ORDERLY_EIO_UPGRADE_TIMEOUT_MS 10000
 
+/* The codes of Engine.IO's HTTP errors. */
+typedef enum
+{
+  ORDERLY_EIO_CODE_UNKNOWN_TRANSPORT = 0,
+  ORDERLY_EIO_CODE_UNKNOWN_SID = 1,
+  ORDERLY_EIO_CODE_BAD_HANDSHAKE_METHOD = 2,
+  ORDERLY_EIO_CODE_BAD_REQUEST = 3,
+  ORDERLY_EIO_CODE_FORBIDDEN = 4,
+  ORDERLY_EIO_CODE_UNSUPPORTED_PROTOCOL_VERSION = 5,
+} OrderlyEioErrorCode;
+
 struct _OrderlyEioServer
 {
   GObject                parent_instance;
@@ -30,5 +41,9 @@ struct _OrderlyEioServer
   gpointer               request_data;
   GDestroyNotify         request_destroy;
 };
+
+void _orderly_eio_respond_error (SoupServerMessage   *msg,
+                                 OrderlyEioErrorCode  code,
+                                 gboolean             upgrade);
 
 G_END_DECLS

@@ -31,15 +31,6 @@ static const char * const error_messages[] = {
   "Unsupported protocol version",
 };
 
-enum {
-  ERROR_UNKNOWN_TRANSPORT = 0,
-  ERROR_UNKNOWN_SID = 1,
-  ERROR_BAD_HANDSHAKE_METHOD = 2,
-  ERROR_BAD_REQUEST = 3,
-  ERROR_FORBIDDEN = 4,
-  ERROR_UNSUPPORTED_PROTOCOL_VERSION = 5,
-};
-
 static void
 orderly_eio_server_dispose (GObject *object)
 {
@@ -277,10 +268,19 @@ respond_preflight (SoupServerMessage *msg)
   _orderly_eio_respond_empty (msg, SOUP_STATUS_NO_CONTENT);
 }
 
-static void
-respond_error (SoupServerMessage *msg,
-               int                code,
-               gboolean           upgrade)
+/**
+ * _orderly_eio_respond_error:
+ * @msg: a request
+ * @code: one of the Engine.IO error codes
+ * @upgrade: whether @msg asked for a WebSocket
+ *
+ * Refuses @msg as the reference server does: JSON with the code for a
+ * polling request, the message as text for an upgrade.
+ */
+void
+_orderly_eio_respond_error (SoupServerMessage   *msg,
+                            OrderlyEioErrorCode  code,
+                            gboolean             upgrade)
 {
   if (upgrade)
     {
@@ -294,7 +294,7 @@ respond_error (SoupServerMessage *msg,
     {
       g_autofree char *body = g_strdup_printf ("{\"code\":%d,\"message\":\"%s\"}", code, error_messages[code]);
 
-      soup_server_message_set_status (msg, code == ERROR_FORBIDDEN ? SOUP_STATUS_FORBIDDEN : SOUP_STATUS_BAD_REQUEST, NULL);
+      soup_server_message_set_status (msg, code == ORDERLY_EIO_CODE_FORBIDDEN ? SOUP_STATUS_FORBIDDEN : SOUP_STATUS_BAD_REQUEST, NULL);
       soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, body, strlen (body));
     }
 }
@@ -465,13 +465,13 @@ server_handle_sid (OrderlyEioServer  *self,
   const char *transport = g_hash_table_lookup (query, "transport");
 
   if (session == NULL)
-    respond_error (msg, ERROR_UNKNOWN_SID, upgrade);
+    _orderly_eio_respond_error (msg, ORDERLY_EIO_CODE_UNKNOWN_SID, upgrade);
   else if (upgrade)
     server_accept_upgrade (self, msg, query);
   else if (g_strcmp0 (transport, "polling") != 0 || session->transport != ORDERLY_EIO_TRANSPORT_POLLING)
-    respond_error (msg, ERROR_BAD_REQUEST, FALSE);
+    _orderly_eio_respond_error (msg, ORDERLY_EIO_CODE_BAD_REQUEST, FALSE);
   else if (session->state == ORDERLY_EIO_SESSION_CLOSING && g_strcmp0 (method, "GET") != 0)
-    respond_error (msg, ERROR_UNKNOWN_SID, FALSE);
+    _orderly_eio_respond_error (msg, ORDERLY_EIO_CODE_UNKNOWN_SID, FALSE);
   else if (g_strcmp0 (method, "GET") == 0)
     _orderly_eio_session_handle_get (session, msg);
   else if (g_strcmp0 (method, "POST") == 0)
@@ -509,22 +509,22 @@ server_http_cb (SoupServer        *server,
       !self->request_func (self, msg, query, upgrade, self->request_data))
     {
       if (soup_server_message_get_status (msg) == 0)
-        respond_error (msg, ERROR_FORBIDDEN, upgrade);
+        _orderly_eio_respond_error (msg, ORDERLY_EIO_CODE_FORBIDDEN, upgrade);
       return;
     }
 
   if (!upgrade && cors_allowed && g_strcmp0 (method, "OPTIONS") == 0)
     respond_preflight (msg);
   else if (g_strcmp0 (transport, "polling") != 0 && g_strcmp0 (transport, "websocket") != 0)
-    respond_error (msg, ERROR_UNKNOWN_TRANSPORT, upgrade);
+    _orderly_eio_respond_error (msg, ORDERLY_EIO_CODE_UNKNOWN_TRANSPORT, upgrade);
   else if (sid != NULL)
     server_handle_sid (self, msg, query, sid, upgrade);
   else if (g_strcmp0 (method, "GET") != 0)
-    respond_error (msg, ERROR_BAD_HANDSHAKE_METHOD, upgrade);
+    _orderly_eio_respond_error (msg, ORDERLY_EIO_CODE_BAD_HANDSHAKE_METHOD, upgrade);
   else if (!upgrade && g_strcmp0 (transport, "websocket") == 0)
-    respond_error (msg, ERROR_BAD_REQUEST, FALSE);
+    _orderly_eio_respond_error (msg, ORDERLY_EIO_CODE_BAD_REQUEST, FALSE);
   else if (g_strcmp0 (eio, "4") != 0)
-    respond_error (msg, ERROR_UNSUPPORTED_PROTOCOL_VERSION, upgrade);
+    _orderly_eio_respond_error (msg, ORDERLY_EIO_CODE_UNSUPPORTED_PROTOCOL_VERSION, upgrade);
   else if (upgrade)
     server_accept_upgrade (self, msg, query);
   else

@@ -93,7 +93,7 @@ OrderlyEioSession *_orderly_eio_session_new            (OrderlyEioServer    *ser
                                                         OrderlyEioTransport  transport,
                                                         GError             **error);
 void               _orderly_eio_session_out_item_free  (OrderlyEioOutItem   *item);
-void               _orderly_eio_session_flush          (OrderlyEioSession   *self);
+void               _orderly_eio_session_send_queue     (OrderlyEioSession   *self);
 void               _orderly_eio_session_schedule_ping  (OrderlyEioSession   *self);
 void               _orderly_eio_session_ping           (gpointer             session,
                                                         gpointer             user_data);
@@ -110,6 +110,8 @@ void               _orderly_eio_session_forget         (OrderlyEioSession   *sel
 void               _orderly_eio_session_handle_get     (OrderlyEioSession   *self,
                                                         SoupServerMessage   *msg);
 void               _orderly_eio_session_handle_post    (OrderlyEioSession   *self,
+                                                        SoupServerMessage   *msg);
+void               _orderly_eio_session_unhold_get     (OrderlyEioSession   *self,
                                                         SoupServerMessage   *msg);
 void               _orderly_eio_session_release_get    (OrderlyEioSession   *self,
                                                         const char          *body,

@@ -12,8 +12,8 @@
  * requests are handled in orderly-eio-polling.c, the WebSocket and the
  * upgrade to it in orderly-eio-websocket.c. */
 
-/* How long a polling session that the server closed waits for the GET that
- * carries its close packet. */
+/* How long a polling session that was closed waits for the GET that
+ * carries its last packets. */
 #define CLOSE_TIMEOUT_MS 30000
 
 G_DEFINE_FINAL_TYPE (OrderlyEioSession, orderly_eio_session, G_TYPE_OBJECT)
@@ -251,7 +251,7 @@ orderly_eio_session_can_write (OrderlyEioSession *self,
 
 /* Sends what is queued, over whichever transport can carry it now. */
 void
-_orderly_eio_session_flush (OrderlyEioSession *self)
+_orderly_eio_session_send_queue (OrderlyEioSession *self)
 {
   OrderlyEioOutItem *item;
 
@@ -315,7 +315,7 @@ session_enqueue (OrderlyEioSession *self,
   item->slot = slot;
   g_queue_push_tail (&self->queue, item);
 
-  _orderly_eio_session_flush (self);
+  _orderly_eio_session_send_queue (self);
 }
 
 /**
@@ -523,29 +523,41 @@ _orderly_eio_session_close (OrderlyEioSession   *self,
   if (self->transport == ORDERLY_EIO_TRANSPORT_WEBSOCKET)
     {
       /* Anything queued during the switch goes out before the close frame. */
-      _orderly_eio_session_flush (self);
+      _orderly_eio_session_send_queue (self);
       _orderly_eio_session_close_websockets (self);
       _orderly_eio_session_forget (self);
     }
-  else if (kind == ORDERLY_EIO_CLOSE_BY_SERVER)
+  else if (kind == ORDERLY_EIO_CLOSE_ERROR)
     {
       _orderly_eio_session_close_websockets (self);
-      /* No GET held: the close waits for the next one, after a noop. */
-      if (self->pending_get == NULL)
-        session_queue_packet (self, ORDERLY_EIO_PACKET_NOOP);
-      session_queue_packet (self, ORDERLY_EIO_PACKET_CLOSE);
+      _orderly_eio_session_release_get (self, "1", 1);
+      _orderly_eio_session_forget (self);
+    }
+  else
+    {
+      /* What is left for the client goes in the held GET, or in the next
+       * one: the application's close after what it had queued, a noop for
+       * a client that said goodbye itself (it wants nothing more, but a
+       * GET it sent before its close may still be on its way, on another
+       * connection). */
+      _orderly_eio_session_close_websockets (self);
+      if (kind == ORDERLY_EIO_CLOSE_BY_CLIENT)
+        {
+          g_queue_clear_full (&self->queue, (GDestroyNotify) _orderly_eio_session_out_item_free);
+          session_queue_packet (self, ORDERLY_EIO_PACKET_NOOP);
+        }
+      else
+        {
+          if (self->pending_get == NULL)
+            session_queue_packet (self, ORDERLY_EIO_PACKET_NOOP);
+          session_queue_packet (self, ORDERLY_EIO_PACKET_CLOSE);
+        }
       self->state = ORDERLY_EIO_SESSION_CLOSING;
 
       if (self->pending_get != NULL)
         _orderly_eio_session_answer_get (self);
       else
         self->close_source = g_timeout_add (CLOSE_TIMEOUT_MS, close_timeout_cb, self);
-    }
-  else
-    {
-      _orderly_eio_session_close_websockets (self);
-      _orderly_eio_session_release_get (self, kind == ORDERLY_EIO_CLOSE_BY_CLIENT ? "6" : "1", 1);
-      _orderly_eio_session_forget (self);
     }
 
   g_signal_emit (self, _orderly_eio_session_signals[ORDERLY_EIO_SESSION_SIGNAL_CLOSED], 0, reason);

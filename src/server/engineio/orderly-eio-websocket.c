@@ -46,6 +46,7 @@ ws_close_and_release (OrderlyWsConnection **ws_location,
 static void
 session_drop_probe (OrderlyEioSession *self)
 {
+  self->probe_answered = FALSE;
   ws_close_and_release (&self->probe, self);
   g_clear_handle_id (&self->noop_source, g_source_remove);
   g_clear_handle_id (&self->upgrade_source, g_source_remove);
@@ -70,15 +71,37 @@ ws_drained_cb (OrderlyWsConnection *ws,
 static void
 session_upgrade (OrderlyEioSession *self)
 {
+  g_autoptr(SoupServerMessage) late_get = g_steal_pointer (&self->pending_get);
+
   g_clear_handle_id (&self->noop_source, g_source_remove);
   g_clear_handle_id (&self->upgrade_source, g_source_remove);
-  if (self->pending_get != NULL)
-    _orderly_eio_session_release_get (self, "6", 1);
   self->transport = ORDERLY_EIO_TRANSPORT_WEBSOCKET;
   self->ws = g_steal_pointer (&self->probe);
+  self->probe_answered = FALSE;
   g_signal_connect (self->ws, "drained", G_CALLBACK (ws_drained_cb), self);
-  _orderly_eio_session_flush (self);
+  _orderly_eio_session_send_queue (self);
+
+  /* A client that upgrades has no GET of its own in flight any more; one
+   * held now came after the probe was answered, and is treated as any
+   * poll after the upgrade is. */
+  if (late_get != NULL)
+    {
+      _orderly_eio_session_unhold_get (self, late_get);
+      _orderly_eio_respond_error (late_get, ORDERLY_EIO_CODE_BAD_REQUEST, FALSE);
+      soup_server_message_unpause (late_get);
+    }
+
   g_signal_emit (self, _orderly_eio_session_signals[ORDERLY_EIO_SESSION_SIGNAL_UPGRADED], 0);
+}
+
+static gboolean
+probe_noop_cb (gpointer user_data)
+{
+  OrderlyEioSession *self = user_data;
+
+  if (self->pending_get != NULL && self->queue.length == 0)
+    _orderly_eio_session_release_get (self, "6", 1);
+  return G_SOURCE_CONTINUE;
 }
 
 static gboolean
@@ -98,9 +121,14 @@ probe_message (OrderlyEioSession   *self,
     {
       orderly_ws_connection_send_text (ws, "3probe");
       self->probe_answered = TRUE;
-      /* Release the GET the client is waiting on before it sends upgrade. */
-      if (self->pending_get != NULL && self->queue.length == 0)
-        _orderly_eio_session_release_get (self, "6", 1);
+      /* The client waits for its GET to come back before it sends upgrade;
+       * the GET held now, or the next one, is released with a noop. As the
+       * reference server does, this is a check every 100 ms rather than an
+       * answer at once: a GET that comes in at the same time as the probe
+       * may be one the client sent after its upgrade, which must not get
+       * the noop. */
+      if (self->noop_source == 0)
+        self->noop_source = g_timeout_add (PROBE_NOOP_INTERVAL_MS, probe_noop_cb, self);
       return;
     }
 
@@ -167,16 +195,6 @@ session_watch_ws (OrderlyEioSession   *self,
 }
 
 static gboolean
-probe_noop_cb (gpointer user_data)
-{
-  OrderlyEioSession *self = user_data;
-
-  if (self->probe_answered && self->pending_get != NULL && self->queue.length == 0)
-    _orderly_eio_session_release_get (self, "6", 1);
-  return G_SOURCE_CONTINUE;
-}
-
-static gboolean
 upgrade_timeout_cb (gpointer user_data)
 {
   OrderlyEioSession *self = user_data;
@@ -223,5 +241,4 @@ _orderly_eio_session_start_probe (OrderlyEioSession   *self,
   self->probe_answered = FALSE;
   session_watch_ws (self, ws);
   self->upgrade_source = g_timeout_add (ORDERLY_EIO_UPGRADE_TIMEOUT_MS, upgrade_timeout_cb, self);
-  self->noop_source = g_timeout_add (PROBE_NOOP_INTERVAL_MS, probe_noop_cb, self);
 }

@@ -19,6 +19,8 @@ typedef struct
   GPtrArray        *events;
   gboolean          refuse;
   char             *seen_token;
+  /* requests the server has read, its handlers about to run */
+  guint             requests_read;
 } Fixture;
 
 typedef struct
@@ -82,6 +84,14 @@ event_cb (OrderlySioServer *server,
 }
 
 static void
+request_read_cb (SoupServer        *server,
+                 SoupServerMessage *msg,
+                 Fixture           *fixture)
+{
+  fixture->requests_read++;
+}
+
+static void
 fixture_setup (Fixture       *fixture,
                gconstpointer  data)
 {
@@ -96,6 +106,7 @@ fixture_setup (Fixture       *fixture,
   g_signal_connect (fixture->sio, "connection", G_CALLBACK (connection_cb), fixture);
   g_signal_connect (fixture->sio, "event", G_CALLBACK (event_cb), fixture);
   orderly_sio_server_attach (fixture->sio, fixture->server);
+  g_signal_connect (fixture->server, "request-read", G_CALLBACK (request_read_cb), fixture);
 
   soup_server_listen_local (fixture->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
   g_assert_no_error (error);
@@ -170,6 +181,24 @@ request_start_cancellable (Fixture      *fixture,
       soup_message_set_request_body_from_bytes (msg, "text/plain;charset=UTF-8", bytes);
     }
   soup_session_send_and_read_async (fixture->session, msg, G_PRIORITY_DEFAULT, cancellable, reply_done_cb, reply);
+  return reply;
+}
+
+/* Starts a request and returns once the server has handled it: a GET is
+ * then held, if it is to be. */
+static Reply *
+request_start_handled (Fixture      *fixture,
+                       const char   *method,
+                       const char   *query,
+                       const char   *body,
+                       GCancellable *cancellable)
+{
+  guint read = fixture->requests_read;
+  Reply *reply = request_start_cancellable (fixture, method, query, body, cancellable);
+
+  /* "request-read" comes just before the handlers, in the same dispatch. */
+  while (fixture->requests_read == read)
+    g_main_context_iteration (NULL, TRUE);
   return reply;
 }
 
@@ -374,9 +403,7 @@ test_server_held_get (Fixture       *fixture,
   reply_free (request (fixture, "GET", query, NULL));
   socket = g_ptr_array_index (fixture->sockets, 0);
 
-  held = request_start (fixture, "GET", query, NULL);
-  for (int i = 0; i < 20; i++)
-    g_main_context_iteration (NULL, FALSE);
+  held = request_start_handled (fixture, "GET", query, NULL, NULL);
   g_assert_false (held->done);
 
   orderly_sio_socket_emit (socket, "status", NULL);
@@ -414,9 +441,8 @@ test_server_held_get_abandoned (Fixture       *fixture,
   session = orderly_sio_socket_get_session (socket);
   g_signal_connect (session, "closed", G_CALLBACK (closed_reason_cb), &reason);
 
-  held = request_start_cancellable (fixture, "GET", query, NULL, cancellable);
-  for (int i = 0; i < 20; i++)
-    g_main_context_iteration (NULL, FALSE);
+  held = request_start_handled (fixture, "GET", query, NULL, cancellable);
+  g_assert_false (held->done);
   g_cancellable_cancel (cancellable);
   reply_wait (held);
   while (reason == NULL)
@@ -511,6 +537,153 @@ ws_next (WsClient *client)
   if (client->frames->len == 0)
     return NULL;
   return g_ptr_array_steal_index (client->frames, 0);
+}
+
+static WsClient *
+ws_open (Fixture    *fixture,
+         const char *query)
+{
+  g_autofree char *url = g_strdup_printf ("%s?%s", fixture->base, query);
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+  WsClient *client = g_new0 (WsClient, 1);
+
+  client->frames = g_ptr_array_new_with_free_func (g_free);
+  soup_session_websocket_connect_async (fixture->session, msg, NULL, NULL, G_PRIORITY_DEFAULT, NULL,
+                                        ws_connected_cb, client);
+  while (client->ws == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_signal_connect (client->ws, "message", G_CALLBACK (ws_message_cb), client);
+  g_signal_connect (client->ws, "closed", G_CALLBACK (ws_closed_cb), client);
+  return client;
+}
+
+static void
+ws_client_free (WsClient *client)
+{
+  if (client->ws != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (client->ws, client);
+      if (soup_websocket_connection_get_state (client->ws) == SOUP_WEBSOCKET_STATE_OPEN)
+        soup_websocket_connection_close (client->ws, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+      g_object_unref (client->ws);
+    }
+  g_ptr_array_unref (client->frames);
+  g_free (client);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (WsClient, ws_client_free)
+
+/* A polling session with its namespace joined and its first GET done. */
+static char *
+open_connected_polling (Fixture *fixture)
+{
+  char *sid = open_polling (fixture);
+  g_autofree char *query = poll_query (sid);
+
+  reply_free (request (fixture, "POST", query, "40"));
+  reply_free (request (fixture, "GET", query, NULL));
+  return sid;
+}
+
+/* A GET held when the probe is answered may be one the client sent after
+ * its upgrade packet, on another connection: it is not released with a
+ * noop at once, and once the upgrade is done it gets what any poll after
+ * the upgrade gets. */
+static void
+test_server_upgrade_late_get (Fixture       *fixture,
+                              gconstpointer  data)
+{
+  g_autofree char *sid = open_connected_polling (fixture);
+  g_autofree char *query = poll_query (sid);
+  g_autofree char *ws_query = g_strdup_printf ("EIO=4&transport=websocket&sid=%s", sid);
+  g_autoptr(WsClient) client = ws_open (fixture, ws_query);
+  g_autoptr(Reply) held = NULL;
+  g_autofree char *probe = NULL;
+  g_autofree char *event = NULL;
+  OrderlySioSocket *socket = g_ptr_array_index (fixture->sockets, 0);
+
+  held = request_start_handled (fixture, "GET", query, NULL, NULL);
+  soup_websocket_connection_send_text (client->ws, "2probe");
+  probe = ws_next (client);
+  g_assert_cmpstr (probe, ==, "3probe");
+  g_assert_false (held->done);
+  soup_websocket_connection_send_text (client->ws, "5");
+  reply_wait (held);
+  g_assert_cmpuint (held->status, ==, 400);
+  g_assert_cmpstr (held->body, ==, "{\"code\":3,\"message\":\"Bad request\"}");
+
+  /* and the session carries on over the WebSocket */
+  g_assert_cmpstr (orderly_sio_socket_get_transport_name (socket), ==, "websocket");
+  orderly_sio_socket_emit (socket, "status", NULL);
+  event = ws_next (client);
+  g_assert_cmpstr (event, ==, "42[\"status\"]");
+}
+
+/* The GET a client waits on during an upgrade, held when the probe comes
+ * or made after it, is released with a noop. */
+static void
+test_server_upgrade_noop (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autofree char *sid = open_connected_polling (fixture);
+  g_autofree char *query = poll_query (sid);
+  g_autofree char *ws_query = g_strdup_printf ("EIO=4&transport=websocket&sid=%s", sid);
+  g_autoptr(WsClient) client = ws_open (fixture, ws_query);
+  g_autoptr(Reply) held = NULL;
+  g_autoptr(Reply) after = NULL;
+  g_autoptr(Reply) upgraded = NULL;
+  g_autofree char *probe = NULL;
+
+  held = request_start_handled (fixture, "GET", query, NULL, NULL);
+  soup_websocket_connection_send_text (client->ws, "2probe");
+  probe = ws_next (client);
+  g_assert_cmpstr (probe, ==, "3probe");
+  reply_wait (held);
+  g_assert_cmpuint (held->status, ==, 200);
+  g_assert_cmpstr (held->body, ==, "6");
+
+  after = request (fixture, "GET", query, NULL);
+  g_assert_cmpuint (after->status, ==, 200);
+  g_assert_cmpstr (after->body, ==, "6");
+
+  soup_websocket_connection_send_text (client->ws, "5");
+  while (g_strcmp0 (orderly_sio_socket_get_transport_name (g_ptr_array_index (fixture->sockets, 0)), "websocket") != 0)
+    g_main_context_iteration (NULL, TRUE);
+  upgraded = request (fixture, "GET", query, NULL);
+  g_assert_cmpuint (upgraded->status, ==, 400);
+}
+
+/* A client's close that comes before its GET, on another connection: the
+ * GET still gets the noop a held one would have, and the session is gone
+ * after it. */
+static void
+test_server_close_before_get (Fixture       *fixture,
+                              gconstpointer  data)
+{
+  g_autofree char *sid = open_connected_polling (fixture);
+  g_autofree char *query = poll_query (sid);
+  g_autoptr(Reply) closing = NULL;
+  g_autoptr(Reply) post = NULL;
+  g_autoptr(Reply) got = NULL;
+  g_autoptr(Reply) after = NULL;
+  OrderlySioSocket *socket = g_ptr_array_index (fixture->sockets, 0);
+
+  closing = request (fixture, "POST", query, "1");
+  g_assert_cmpuint (closing->status, ==, 200);
+  g_assert_false (orderly_sio_socket_is_connected (socket));
+  /* Pings and events queued now are not for a client that left. */
+  orderly_sio_socket_emit (socket, "status", NULL);
+  post = request (fixture, "POST", query, "3");
+  g_assert_cmpuint (post->status, ==, 400);
+  g_assert_cmpstr (post->body, ==, "{\"code\":1,\"message\":\"Session ID unknown\"}");
+
+  got = request (fixture, "GET", query, NULL);
+  g_assert_cmpuint (got->status, ==, 200);
+  g_assert_cmpstr (got->body, ==, "6");
+  after = request (fixture, "GET", query, NULL);
+  g_assert_cmpuint (after->status, ==, 400);
+  g_assert_cmpstr (after->body, ==, "{\"code\":1,\"message\":\"Session ID unknown\"}");
+  g_assert_cmpuint (orderly_eio_server_get_n_sessions (orderly_sio_server_get_engine (fixture->sio)), ==, 0);
 }
 
 static void
@@ -671,6 +844,12 @@ main (int   argc,
               fixture_setup, test_server_websocket, fixture_teardown);
   g_test_add ("/orderly/socketio/server/websocket-backpressure", Fixture, NULL,
               fixture_setup, test_server_websocket_backpressure, fixture_teardown);
+  g_test_add ("/orderly/socketio/server/upgrade-late-get", Fixture, NULL,
+              fixture_setup, test_server_upgrade_late_get, fixture_teardown);
+  g_test_add ("/orderly/socketio/server/upgrade-noop", Fixture, NULL,
+              fixture_setup, test_server_upgrade_noop, fixture_teardown);
+  g_test_add ("/orderly/socketio/server/close-before-get", Fixture, NULL,
+              fixture_setup, test_server_close_before_get, fixture_teardown);
 
   return g_test_run ();
 }
