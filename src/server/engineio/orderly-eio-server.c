@@ -7,6 +7,7 @@
 
 #include "orderly-eio-server-private.h"
 #include "orderly-eio-session-private.h"
+#include "orderly-json-writer.h"
 
 /* The server checks every request as the reference server does, in the
  * same order and with the same error codes, then hands it to its session:
@@ -292,10 +293,19 @@ _orderly_eio_respond_error (SoupServerMessage   *msg,
     }
   else
     {
-      g_autofree char *body = g_strdup_printf ("{\"code\":%d,\"message\":\"%s\"}", code, error_messages[code]);
+      g_autoptr(GString) body = g_string_new (NULL);
+      OrderlyJsonWriter writer;
+
+      orderly_json_writer_init (&writer, body);
+      orderly_json_writer_begin_object (&writer);
+      orderly_json_writer_member (&writer, "code");
+      orderly_json_writer_int (&writer, code);
+      orderly_json_writer_member (&writer, "message");
+      orderly_json_writer_string (&writer, error_messages[code]);
+      orderly_json_writer_end_object (&writer);
 
       soup_server_message_set_status (msg, code == ORDERLY_EIO_CODE_FORBIDDEN ? SOUP_STATUS_FORBIDDEN : SOUP_STATUS_BAD_REQUEST, NULL);
-      soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, body, strlen (body));
+      soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, body->str, body->len);
     }
 }
 
@@ -309,15 +319,32 @@ is_upgrade_request (SoupServerMessage *msg)
 
 /* Handshakes */
 
+/* The open packet: "0" and the handshake, exactly these five keys. */
 static char *
 server_open_packet (OrderlyEioServer *self,
                     const char       *sid,
                     gboolean          can_upgrade)
 {
-  return g_strdup_printf ("0{\"sid\":\"%s\",\"upgrades\":[%s],\"pingInterval\":%u,"
-                          "\"pingTimeout\":%u,\"maxPayload\":%" G_GSIZE_FORMAT "}",
-                          sid, can_upgrade ? "\"websocket\"" : "",
-                          self->ping_interval, self->ping_timeout, self->max_payload);
+  GString *packet = g_string_new ("0");
+  OrderlyJsonWriter writer;
+
+  orderly_json_writer_init (&writer, packet);
+  orderly_json_writer_begin_object (&writer);
+  orderly_json_writer_member (&writer, "sid");
+  orderly_json_writer_string (&writer, sid);
+  orderly_json_writer_member (&writer, "upgrades");
+  orderly_json_writer_begin_array (&writer);
+  if (can_upgrade)
+    orderly_json_writer_string (&writer, "websocket");
+  orderly_json_writer_end_array (&writer);
+  orderly_json_writer_member (&writer, "pingInterval");
+  orderly_json_writer_int (&writer, self->ping_interval);
+  orderly_json_writer_member (&writer, "pingTimeout");
+  orderly_json_writer_int (&writer, self->ping_timeout);
+  orderly_json_writer_member (&writer, "maxPayload");
+  orderly_json_writer_int (&writer, self->max_payload);
+  orderly_json_writer_end_object (&writer);
+  return g_string_free (packet, FALSE);
 }
 
 /* Returns: (transfer none) (nullable): the new session; %NULL when none

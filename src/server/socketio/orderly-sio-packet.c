@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "orderly-json-writer.h"
 #include "orderly-sio-packet.h"
 
 G_DEFINE_QUARK (orderly-sio-error-quark, orderly_sio_error)
@@ -258,55 +259,6 @@ orderly_sio_packet_decode (const char  *text,
   return g_steal_pointer (&packet);
 }
 
-/**
- * orderly_sio_json_to_string:
- * @node: a JSON node
- *
- * Serializes @node compactly. Control characters, U+001E included, come out
- * escaped, so the result is safe inside a polling payload.
- *
- * Returns: (transfer full): the JSON text
- */
-char *
-orderly_sio_json_to_string (JsonNode *node)
-{
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
-  g_autofree char *json = NULL;
-  GString *escaped;
-
-  json_generator_set_root (generator, node);
-  json = json_generator_to_data (generator, NULL);
-
-  /* json-glib's parser lets some malformed escapes through as raw bytes; what
-   * goes out on the wire must stay valid UTF-8. */
-  if (!g_utf8_validate (json, -1, NULL))
-    {
-      char *valid = g_utf8_make_valid (json, -1);
-
-      g_free (json);
-      json = valid;
-    }
-
-  /* json-glib 1.6 leaves U+001F raw, which JSON forbids and JavaScript's
-   * JSON.parse() rejects. Compact output has no whitespace of its own, so any
-   * control byte left is inside a string and gets escaped here. */
-  for (const char *p = json; *p != '\0'; p++)
-    if ((guchar) *p < 0x20)
-      goto escape;
-  return g_steal_pointer (&json);
-
-escape:
-  escaped = g_string_sized_new (strlen (json) + 16);
-  for (const char *p = json; *p != '\0'; p++)
-    {
-      if ((guchar) *p < 0x20)
-        g_string_append_printf (escaped, "\\u%04x", (guchar) *p);
-      else
-        g_string_append_c (escaped, *p);
-    }
-  return g_string_free (escaped, FALSE);
-}
-
 static void
 packet_encode_into (const OrderlySioPacket *packet,
                     GString                *out)
@@ -332,10 +284,14 @@ packet_encode_into (const OrderlySioPacket *packet,
   if (packet->id >= 0)
     g_string_append_printf (out, "%" G_GINT64_FORMAT, packet->id);
 
+  /* The writer escapes every control character: no record separator
+   * ends up raw inside a polling payload. */
   if (packet->data != NULL)
     {
-      g_autofree char *json = orderly_sio_json_to_string (packet->data);
-      g_string_append (out, json);
+      OrderlyJsonWriter writer;
+
+      orderly_json_writer_init (&writer, out);
+      orderly_json_writer_node (&writer, packet->data);
     }
 }
 

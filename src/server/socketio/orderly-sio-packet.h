@@ -66,7 +66,6 @@ gboolean           orderly_sio_event_name_is_reserved (const char              *
 GBytes            *orderly_sio_encode_event           (const char              *nsp,
                                                        const char              *event,
                                                        JsonNode                *argument);
-char              *orderly_sio_json_to_string         (JsonNode                *node);
 
 OrderlySioDecoder *orderly_sio_decoder_new            (void);
 void               orderly_sio_decoder_free           (OrderlySioDecoder       *decoder);

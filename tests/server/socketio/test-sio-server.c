@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "orderly-json-writer.h"
 #include "orderly-sio-packet.h"
 #include "orderly-sio-server.h"
 
@@ -77,7 +78,7 @@ event_cb (OrderlySioServer *server,
   g_autofree char *json = NULL;
 
   json_node_set_array (node, args);
-  json = orderly_sio_json_to_string (node);
+  json = orderly_json_to_string (node);
   g_ptr_array_add (fixture->events, g_strdup_printf ("%s %s %" G_GINT64_FORMAT, name, json, ack_id));
   if (ack_id >= 0)
     orderly_sio_socket_ack (socket, ack_id, args, attachments);
