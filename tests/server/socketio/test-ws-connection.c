@@ -6,7 +6,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -563,6 +562,8 @@ fixture_setup_tcp (Fixture       *f,
   fixture_start (f, server, g_socket_connection_factory_create_connection (client));
 }
 
+static void spin (gint64 deadline);
+
 static void
 fixture_teardown (Fixture       *f,
                   gconstpointer  data)
@@ -571,9 +572,8 @@ fixture_teardown (Fixture       *f,
 
   /* Whatever the test left open, the peer going away closes it. */
   g_io_stream_close (G_IO_STREAM (f->client_connection), NULL, NULL);
-  while (f->closed == 0 && g_get_monotonic_time () < deadline)
-    if (!g_main_context_iteration (NULL, FALSE))
-      g_usleep (500);
+  while (f->closed == 0)
+    spin (deadline);
   g_assert_cmpuint (f->closed, ==, 1);
 
   /* (self-owned lets go of it itself) */
@@ -630,39 +630,70 @@ read_some (Fixture *f,
   return got;
 }
 
-/* Lets the server run and takes what it wrote. Fails the test past
- * @deadline; never blocks for more than a millisecond. */
+static gboolean
+keep_source_cb (gpointer user_data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+/* Runs one main-loop iteration, blocking until a source of the server (or
+ * of a client in this process) is ready, or the socket's end of the test
+ * client is ready for @condition, if not 0. Fails the test past @deadline
+ * instead of hanging. */
+static void
+iterate (Fixture      *f,
+         gint64        deadline,
+         GIOCondition  condition)
+{
+  gint64 left = deadline - g_get_monotonic_time ();
+  g_autoptr(GSource) timer = NULL;
+  g_autoptr(GSource) client = NULL;
+
+  g_assert_cmpint (left, >, 0);
+  timer = g_timeout_source_new (left / G_TIME_SPAN_MILLISECOND + 1);
+  g_source_set_callback (timer, keep_source_cb, NULL, NULL);
+  g_source_attach (timer, NULL);
+  if (f != NULL && condition != 0)
+    {
+      client = g_unix_fd_source_new (f->fd, condition);
+      g_source_set_callback (client, keep_source_cb, NULL, NULL);
+      g_source_attach (client, NULL);
+    }
+  g_main_context_iteration (NULL, TRUE);
+  g_source_destroy (timer);
+  if (client != NULL)
+    g_source_destroy (client);
+}
+
+/* Takes what the server wrote, or, when it has written nothing new, waits
+ * for it or for the server to have something to do. */
 static void
 pump (Fixture *f,
       gint64   deadline)
 {
-  struct pollfd pfd = { f->fd, POLLIN, 0 };
-  gboolean busy = FALSE;
+  gboolean was_eof = f->eof;
 
   g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-  for (guint i = 0; i < 20 && g_main_context_iteration (NULL, FALSE); i++)
-    busy = TRUE;
-  if (read_some (f, G_MAXSIZE) > 0 || busy)
+  if (read_some (f, G_MAXSIZE) > 0 || f->eof != was_eof)
     return;
-  poll (&pfd, 1, 1);
+  iterate (f, deadline, f->eof ? 0 : G_IO_IN);
 }
 
-/* Lets the server run without reading what it writes. */
+/* Lets the server run without reading what it writes: waits for one of
+ * its sources. */
 static void
 spin (gint64 deadline)
 {
-  g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-  if (!g_main_context_iteration (NULL, FALSE))
-    g_usleep (500);
+  iterate (NULL, deadline, 0);
 }
 
+/* Runs what the main loop has ready now, until nothing is: the server has
+ * done all it can without anything new from the client. */
 static void
-spin_for (guint ms)
+settle (void)
 {
-  gint64 until = g_get_monotonic_time () + ms * G_TIME_SPAN_MILLISECOND;
-
-  while (g_get_monotonic_time () < until)
-    spin (until + TIMEOUT);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
 }
 
 static void
@@ -684,7 +715,12 @@ client_write (Fixture      *f,
       else if (n < 0 && errno == EINTR)
         continue;
       else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-        pump (f, deadline);
+        {
+          /* The server reads, so there is room again; meanwhile what it
+           * writes is taken, so that it never waits for us. */
+          if (read_some (f, G_MAXSIZE) == 0)
+            iterate (f, deadline, G_IO_IN | G_IO_OUT);
+        }
       else
         g_error ("send: %s", g_strerror (errno));
     }
@@ -903,8 +939,8 @@ test_connection_server_ping (Fixture       *f,
 
   client_send_frame (f, FIN | ORDERLY_WS_OPCODE_PONG, "", 0);
   deadline = g_get_monotonic_time () + TIMEOUT;
-  while (pongs == 0 && g_get_monotonic_time () < deadline)
-    spin_for (10);
+  while (pongs == 0)
+    pump (f, deadline);
   g_assert_cmpuint (pongs, ==, 1);
   g_signal_handlers_disconnect_by_data (f->ws, &pongs);
 }
@@ -934,7 +970,11 @@ test_connection_close_reason (Fixture       *f,
   g_assert_true (orderly_ws_utf8_validate (bytes + 2, length - 2));
   g_assert_cmpmem (bytes + 2, 122, reason->str, 122);
 
-  client_send_frame (f, FIN | ORDERLY_WS_OPCODE_CLOSE, bytes, 2);
+  {
+    g_autoptr(GByteArray) answer = close_payload (1000, NULL);
+
+    client_send_frame (f, FIN | ORDERLY_WS_OPCODE_CLOSE, answer->data, answer->len);
+  }
   expect_eof (f);
   wait_closed (f);
 }
@@ -1071,7 +1111,10 @@ test_connection_fragmented (Fixture       *f,
   /* and the next message starts afresh */
   client_send_frame (f, FIN | ORDERLY_WS_OPCODE_TEXT, "next", 4);
   assert_message (wait_message (f, 2), SOUP_WEBSOCKET_DATA_TEXT, "next", 4);
-  spin_for (20);
+  /* Frames are handled in order: once a later ping is answered, nothing
+   * more came of the ones before. */
+  client_send_frame (f, FIN | ORDERLY_WS_OPCODE_PING, "sync", 4);
+  expect_message (f, ORDERLY_WS_OPCODE_PONG, "sync", 4);
   g_assert_cmpuint (f->messages->len, ==, 3);
 }
 
@@ -1094,9 +1137,10 @@ test_connection_ping (Fixture       *f,
   client_send_frame (f, FIN | ORDERLY_WS_OPCODE_PONG, "beat", 4);
   client_send_frame (f, FIN | ORDERLY_WS_OPCODE_TEXT, "after", 5);
   assert_message (wait_message (f, 0), SOUP_WEBSOCKET_DATA_TEXT, "after", 5);
-  spin_for (20);
-  read_some (f, G_MAXSIZE);
-  g_assert_cmpuint (f->in->len - f->in_pos, ==, 0);
+  /* The next thing from the server is the answer to a later ping: the
+   * unasked pong got none. */
+  client_send_frame (f, FIN | ORDERLY_WS_OPCODE_PING, "sync", 4);
+  expect_message (f, ORDERLY_WS_OPCODE_PONG, "sync", 4);
   g_assert_cmpuint (f->messages->len, ==, 1);
   g_assert_cmpint (orderly_ws_connection_get_state (f->ws), ==, ORDERLY_WS_STATE_OPEN);
 }
@@ -1141,7 +1185,7 @@ test_connection_ping_while_blocked (Fixture       *f,
   deadline = g_get_monotonic_time () + TIMEOUT;
   while (!orderly_ws_connection_is_blocked (f->ws))
     spin (deadline);
-  spin_for (20);
+  settle ();
   pending = orderly_ws_connection_get_pending (f->ws);
   g_test_message ("blocked with %" G_GSIZE_FORMAT " bytes pending", pending);
   g_assert_true (orderly_ws_connection_is_blocked (f->ws));
@@ -1151,18 +1195,24 @@ test_connection_ping_while_blocked (Fixture       *f,
 
   /* A ping while blocked, then another with a megabyte read in between,
    * so that the kernel took a different cut of a frame each time. */
+  /* A frame sent on a local socket is there to read when send() returns:
+   * settling lets the server read the ping and queue its pong, behind the
+   * data. */
   client_send_frame (f, FIN | ORDERLY_WS_OPCODE_PING, "ping-1", 6);
-  spin_for (30);
+  settle ();
+  g_assert_true (orderly_ws_connection_is_blocked (f->ws));
   deadline = g_get_monotonic_time () + TIMEOUT;
   for (gsize got = 0; got < 1024 * 1024;)
     {
-      got += read_some (f, 1024 * 1024 - got);
-      spin (deadline);
+      got = read_some (f, 1024 * 1024 - got) + got;
+      if (got < 1024 * 1024)
+        iterate (f, deadline, G_IO_IN);
     }
-  spin_for (30);
+  /* the server writes what the kernel takes again */
+  settle ();
   g_assert_true (orderly_ws_connection_is_blocked (f->ws));
   client_send_frame (f, FIN | ORDERLY_WS_OPCODE_PING, "ping-2", 6);
-  spin_for (30);
+  settle ();
 
   /* Every frame from the first byte on must be well formed (read_frame
    * fails on any that is not) and every data frame the one queued. */
@@ -1228,8 +1278,9 @@ test_connection_close_by_server (Fixture       *f,
   expect_message (f, ORDERLY_WS_OPCODE_TEXT, "last", 4);
   expect_close_frame (f, 1001);
 
-  /* Waiting for the client's answer. */
-  spin_for (50);
+  /* Waiting for the client's answer: nothing the server can do now
+   * closes the stream. */
+  settle ();
   g_assert_cmpuint (f->closed, ==, 0);
   g_assert_cmpint (orderly_ws_connection_get_state (f->ws), ==, ORDERLY_WS_STATE_CLOSING);
 
@@ -1257,6 +1308,7 @@ test_connection_close_by_server_unanswered (Fixture       *f,
   expect_message (f, ORDERLY_WS_OPCODE_TEXT, "bye", 3);
   expect_close_frame (f, 1000);
 
+  /* The close timeout is 2 s; the deadline is only a liveness bound. */
   start = g_get_monotonic_time ();
   deadline = start + 2 * TIMEOUT;
   while (f->closed == 0)
@@ -1306,7 +1358,8 @@ test_connection_close_by_client_while_sending (Fixture       *f,
   g_autoptr(GBytes) big = make_payload (6, 1000000, FALSE);
 
   orderly_ws_connection_send (f->ws, TRUE, big);
-  spin_for (20);
+  /* the server writes what the kernel takes */
+  settle ();
   client_send_frame (f, FIN | ORDERLY_WS_OPCODE_CLOSE, payload->data, payload->len);
   for (;;)
     {
