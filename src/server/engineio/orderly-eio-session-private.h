@@ -12,12 +12,6 @@ G_BEGIN_DECLS
 
 typedef enum
 {
-  ORDERLY_EIO_TRANSPORT_POLLING,
-  ORDERLY_EIO_TRANSPORT_WEBSOCKET,
-} OrderlyEioTransport;
-
-typedef enum
-{
   ORDERLY_EIO_SESSION_OPEN,
   /* Closed while polling with no GET held: what is left in the queue
    * waits for the next GET. */

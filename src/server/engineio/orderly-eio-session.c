@@ -157,6 +157,19 @@ _orderly_eio_session_new (OrderlyEioServer     *server,
 }
 
 /**
+ * orderly_eio_session_get_transport:
+ * @self: a session
+ *
+ * Returns: the transport the session is on now (it changes on upgrade)
+ */
+OrderlyEioTransport
+orderly_eio_session_get_transport (OrderlyEioSession *self)
+{
+  g_return_val_if_fail (ORDERLY_IS_EIO_SESSION (self), ORDERLY_EIO_TRANSPORT_POLLING);
+  return self->transport;
+}
+
+/**
  * orderly_eio_session_get_transport_name:
  * @self: a session
  *
