@@ -8,7 +8,7 @@ import { io } from 'socket.io-client';
 import { conformanceCommand, startServer } from './support/socketio-harness.mjs';
 
 const command = conformanceCommand();
-const skip = command ? false : 'no conformance server built (set ORDERLY_SIO_CONFORMANCE_BIN)';
+const skip = command ? false : 'Orderly is not built (set ORDERLY_BIN)';
 
 const modes = {
   websocket: { transports: ['websocket', 'polling'] },

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Every case the official Engine.IO and Socket.IO conformance suites check
-// (PROTOCOL.md §9.4), run against Orderly's conformance mode, plus the
+// (PROTOCOL.md §9.4), run against Orderly itself in conformance mode
+// (ORDERLY_SOCKETIO_CONFORMANCE=1 orderly --headless --no-auth), plus the
 // reference behaviours PROTOCOL.md §1.2, §2 and §7 describe.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +10,7 @@ import { conformanceCommand, startServer, FrameReader, sleep } from './support/s
 const PING_INTERVAL = 300;
 const PING_TIMEOUT = 200;
 const command = conformanceCommand();
-const skip = command ? false : 'no conformance server built (set ORDERLY_SIO_CONFORMANCE_BIN)';
+const skip = command ? false : 'Orderly is not built (set ORDERLY_BIN)';
 
 let server;
 let base;

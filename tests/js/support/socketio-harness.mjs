@@ -12,16 +12,12 @@ export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// The standalone conformance server, or Orderly itself in conformance mode.
+// Orderly itself in conformance mode, as the official suites run against it.
 export function conformanceCommand() {
-  const harness = process.env.ORDERLY_SIO_CONFORMANCE_BIN ||
-    join(repoRoot, '_build', 'tests', 'server', 'socketio', 'sio-conformance-server');
-  if (existsSync(harness))
-    return { command: harness, args: [], env: {} };
   const orderly = process.env.ORDERLY_BIN || join(repoRoot, '_build', 'src', 'orderly');
-  if (process.env.ORDERLY_SIO_CONFORMANCE_USE_ORDERLY === '1' && existsSync(orderly))
-    return { command: orderly, args: ['--headless', '--port', '0', '--no-auth'], env: { ORDERLY_SOCKETIO_CONFORMANCE: '1' }, dataDir: true };
-  return null;
+  if (!existsSync(orderly))
+    return null;
+  return { command: orderly, args: ['--headless', '--port', '0', '--no-auth'], env: { ORDERLY_SOCKETIO_CONFORMANCE: '1' }, dataDir: true };
 }
 
 // Starts COMMAND and resolves once it prints "Orderly listening on URL".
