@@ -132,7 +132,7 @@ release_get_cb (gpointer user_data)
 
 /* Everything sent during this main-loop iteration goes in one response. */
 void
-_orderly_eio_session_schedule_answer (OrderlyEioSession *self)
+_orderly_eio_session_answer_soon (OrderlyEioSession *self)
 {
   if (self->pending_get != NULL && self->release_source == 0)
     self->release_source = g_idle_add_full (G_PRIORITY_DEFAULT, release_get_cb, self, NULL);

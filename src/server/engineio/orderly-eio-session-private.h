@@ -111,7 +111,7 @@ void               _orderly_eio_session_release_get    (OrderlyEioSession   *sel
                                                         const char          *body,
                                                         gsize                length);
 void               _orderly_eio_session_answer_get     (OrderlyEioSession   *self);
-void               _orderly_eio_session_schedule_answer (OrderlyEioSession  *self);
+void               _orderly_eio_session_answer_soon    (OrderlyEioSession   *self);
 void               _orderly_eio_respond_payload        (SoupServerMessage   *msg,
                                                         const char          *body,
                                                         gsize                length);
@@ -125,6 +125,6 @@ void               _orderly_eio_session_start_probe    (OrderlyEioSession   *sel
                                                         OrderlyWsConnection *ws);
 void               _orderly_eio_session_send_ws        (OrderlyEioSession   *self,
                                                         OrderlyEioOutItem   *item);
-void               _orderly_eio_session_close_websockets (OrderlyEioSession *self);
+void               _orderly_eio_session_close_ws       (OrderlyEioSession   *self);
 
 G_END_DECLS

@@ -273,7 +273,7 @@ _orderly_eio_session_send_queue (OrderlyEioSession *self)
 
   if (self->transport == ORDERLY_EIO_TRANSPORT_POLLING)
     {
-      _orderly_eio_session_schedule_answer (self);
+      _orderly_eio_session_answer_soon (self);
       return;
     }
 
@@ -535,14 +535,16 @@ _orderly_eio_session_close (OrderlyEioSession   *self,
 
   if (self->transport == ORDERLY_EIO_TRANSPORT_WEBSOCKET)
     {
-      /* Anything queued during the switch goes out before the close frame. */
+      /* Anything queued during the switch goes out before the close frame;
+       * a writer that fails meanwhile finds the session closing already. */
+      self->state = ORDERLY_EIO_SESSION_CLOSING;
       _orderly_eio_session_send_queue (self);
-      _orderly_eio_session_close_websockets (self);
+      _orderly_eio_session_close_ws (self);
       _orderly_eio_session_forget (self);
     }
   else if (kind == ORDERLY_EIO_CLOSE_ERROR)
     {
-      _orderly_eio_session_close_websockets (self);
+      _orderly_eio_session_close_ws (self);
       _orderly_eio_session_release_get (self, "1", 1);
       _orderly_eio_session_forget (self);
     }
@@ -553,7 +555,7 @@ _orderly_eio_session_close (OrderlyEioSession   *self,
        * a client that said goodbye itself (it wants nothing more, but a
        * GET it sent before its close may still be on its way, on another
        * connection). */
-      _orderly_eio_session_close_websockets (self);
+      _orderly_eio_session_close_ws (self);
       if (kind == ORDERLY_EIO_CLOSE_BY_CLIENT)
         {
           g_queue_clear_full (&self->queue, (GDestroyNotify) _orderly_eio_session_out_item_free);

@@ -53,7 +53,7 @@ session_drop_probe (OrderlyEioSession *self)
 }
 
 void
-_orderly_eio_session_close_websockets (OrderlyEioSession *self)
+_orderly_eio_session_close_ws (OrderlyEioSession *self)
 {
   session_drop_probe (self);
   ws_close_and_release (&self->ws, self);
