@@ -5,6 +5,7 @@
 // reference behaviours PROTOCOL.md §1.2, §2 and §7 describe.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { conformanceCommand, startServer, FrameReader, sleep } from './support/socketio-harness.mjs';
 
 const PING_INTERVAL = 300;
@@ -312,6 +313,51 @@ for (const path of ['/engine.io/', '/socket.io/']) {
     });
   });
 }
+
+// The official suites' client (node-fetch 3) says Connection: close on
+// every request, through Node's keep-alive agent. The server closes such a
+// connection after its answer, so the answer must say so: otherwise the
+// agent keeps the socket and writes the next request onto a closed one.
+describe('Connection: close, as the official suites send it', { skip }, () => {
+  function send(agent, method, path, body) {
+    return new Promise((resolve, reject) => {
+      const req = http.request(`${base}${path}`, {
+        agent, method, headers: { Connection: 'close', 'Content-Type': 'text/plain;charset=UTF-8' },
+      }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => { text += chunk; });
+        res.on('end', () => resolve({ status: res.statusCode, connection: res.headers.connection, text }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  for (const path of ['/engine.io/', '/socket.io/']) {
+    it(`every answer at ${path} says Connection: close, and the agent's next request works`, async () => {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        const open = await send(agent, 'GET', `${path}?EIO=4&transport=polling`);
+        assert.equal(open.status, 200);
+        const sid = JSON.parse(open.text.slice(1)).sid;
+        const answers = [
+          open,
+          await send(agent, 'POST', `${path}?EIO=4&transport=polling&sid=${sid}`, path === '/engine.io/' ? '4hello' : '40'),
+          await send(agent, 'GET', `${path}?EIO=4&transport=polling&sid=${sid}`),
+          await send(agent, 'GET', `${path}?EIO=abc&transport=polling`),
+          await send(agent, 'POST', `${path}?EIO=4&transport=polling`, ''),
+          await send(agent, 'GET', `${path}?EIO=4&transport=polling&sid=nope`),
+        ];
+        assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 400, 400, 400]);
+        for (const answer of answers)
+          assert.equal(answer.connection, 'close', JSON.stringify(answer));
+      } finally {
+        agent.destroy();
+      }
+    });
+  }
+});
 
 describe('Engine.IO messaging at /engine.io/', { skip }, () => {
   const path = '/engine.io/';
