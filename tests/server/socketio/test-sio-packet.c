@@ -129,6 +129,28 @@ test_sio_encode (void)
     }
 }
 
+/* Numbers json-glib reads as doubles are written back as JSON that reads
+ * again: json-glib's own generator wrote 4e+41 as "4e+41.0". */
+static void
+test_sio_encode_doubles (void)
+{
+  static const struct { const char *in, *out; } cases[] = {
+    { "2[400000000000000000000000000000000000000000.]", "2[4e+41]" },
+    { "2[1.5e-300]", "2[1.5e-300]" },
+    { "2[\"n\",0.25]", "2[\"n\",0.25]" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(OrderlySioPacket) packet = decode_ok (cases[i].in);
+      g_autofree char *encoded = orderly_sio_packet_encode (packet);
+      g_autoptr(OrderlySioPacket) again = decode_ok (encoded);
+
+      g_assert_cmpstr (encoded, ==, cases[i].out);
+      g_assert_cmpint (again->type, ==, packet->type);
+    }
+}
+
 static void
 test_sio_encode_binary (void)
 {
@@ -314,6 +336,7 @@ main (int   argc,
   g_test_add_func ("/orderly/socketio/sio-packet/decode-valid", test_sio_decode_valid);
   g_test_add_func ("/orderly/socketio/sio-packet/decode-invalid", test_sio_decode_invalid);
   g_test_add_func ("/orderly/socketio/sio-packet/encode", test_sio_encode);
+  g_test_add_func ("/orderly/socketio/sio-packet/encode-doubles", test_sio_encode_doubles);
   g_test_add_func ("/orderly/socketio/sio-packet/encode-binary", test_sio_encode_binary);
   g_test_add_func ("/orderly/socketio/sio-packet/encode-event", test_sio_encode_event);
   g_test_add_func ("/orderly/socketio/sio-packet/json-escapes-controls", test_sio_json_escapes_controls);
