@@ -45,15 +45,45 @@ echo_connection_cb (OrderlyEioServer  *engine,
   g_signal_connect (session, "message", G_CALLBACK (echo_message_cb), NULL);
 }
 
+/* The suites wait for the CONNECT reply, then re-arm a one-shot listener
+ * for the `auth` event after an await. Their WebSocket client delivers every
+ * frame of one read before that await resumes, so an `auth` that arrives in
+ * the same read as the reply is never seen, and the test fails (the
+ * reference server loses this race now and then). The scripted handler
+ * therefore emits `auth` over WebSocket a little after the reply has gone
+ * out, so that the two arrive in separate reads. Over polling both
+ * leave in one GET, as they would anyway. */
+#define CONFORMANCE_AUTH_DELAY_MS 10
+
+static gboolean
+emit_auth_cb (gpointer user_data)
+{
+  OrderlySioSocket *socket = user_data;
+  g_autoptr(JsonNode) auth = NULL;
+
+  if (!orderly_sio_socket_is_connected (socket))
+    return G_SOURCE_REMOVE;
+
+  auth = json_node_new (JSON_NODE_OBJECT);
+  json_node_set_object (auth, orderly_sio_socket_get_auth (socket));
+  orderly_sio_socket_emit (socket, "auth", auth);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 sio_connection_cb (OrderlySioServer *server,
                    OrderlySioSocket *socket,
                    gpointer          user_data)
 {
-  g_autoptr(JsonNode) auth = json_node_new (JSON_NODE_OBJECT);
+  OrderlyEioSession *session = orderly_sio_socket_get_session (socket);
 
-  json_node_set_object (auth, orderly_sio_socket_get_auth (socket));
-  orderly_sio_socket_emit (socket, "auth", auth);
+  if (orderly_eio_session_get_transport (session) != ORDERLY_EIO_TRANSPORT_WEBSOCKET)
+    {
+      emit_auth_cb (socket);
+      return;
+    }
+  g_timeout_add_full (G_PRIORITY_DEFAULT, CONFORMANCE_AUTH_DELAY_MS, emit_auth_cb,
+                      g_object_ref (socket), g_object_unref);
 }
 
 static void
