@@ -99,6 +99,14 @@ async function waitIdle() {
   }
 }
 
+// The status that connecting brings may be the DONE of the run before: wait
+// for this run's DONE, its last progress and its log line.
+async function waitWholeRun(recorder, quantity) {
+  await recorder.waitFor((name, data) => isDone(name, data) && data.progress.processedTotal === quantity);
+  await recorder.waitFor((name, data) => name === 'progress' && data.phase === 'DONE' && data.progress === 100);
+  await recorder.waitFor((name, data) => name === 'log' && data.message.includes(String(quantity)));
+}
+
 function checkWholeRun(recorder, quantity) {
   const names = recorder.events.map((e) => e.name);
   assert.equal(names[0], 'connected', `first event: ${names[0]}`);
@@ -147,8 +155,7 @@ for (const [mode, options] of Object.entries(modes)) {
       const answer = await socket.timeout(5000).emitWithAck('start-generation', { quantity, force: false });
       assert.equal(typeof answer.message, 'string');
       assert.equal(answer.forced, false);
-      await recorder.waitFor(isDone);
-      await sleep(300);
+      await waitWholeRun(recorder, quantity);
       checkWholeRun(recorder, quantity);
       if (mode === 'default')
         assert.equal(socket.io.engine.transport.name, 'websocket', 'upgraded');
@@ -168,8 +175,7 @@ for (const [mode, options] of Object.entries(modes)) {
         body: JSON.stringify({ quantity, force: false }),
       });
       assert.equal(res.status, 202);
-      await recorder.waitFor(isDone);
-      await sleep(300);
+      await waitWholeRun(recorder, quantity);
       checkWholeRun(recorder, quantity);
       socket.disconnect();
     });
