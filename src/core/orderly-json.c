@@ -4,8 +4,10 @@
 #include "config.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "orderly-json.h"
+#include "orderly-json-reader.h"
 
 /*
  * The JSON shapes of the compatibility contract. The server sends them and the
@@ -247,7 +249,7 @@ orderly_json_log_entry (OrderlyLogEntry *entry)
   g_autoptr(JsonNode) data_node = NULL;
 
   if (data != NULL)
-    data_node = json_from_string (data, NULL);
+    data_node = orderly_json_parse (data, strlen (data), NULL);
 
   json_builder_begin_object (builder);
   add_int (builder, "timestamp", orderly_log_entry_get_timestamp (entry));

@@ -3,6 +3,7 @@
 
 #include "config.h"
 
+#include "orderly-json-reader.h"
 #include "orderly-login.h"
 #include "orderly-response.h"
 #include "orderly-rest.h"
@@ -240,7 +241,6 @@ parse_body_or_query (SoupServerMessage  *msg,
   if (route->flags & ROUTE_JSON_BODY)
     {
       g_autoptr(GBytes) body = NULL;
-      g_autoptr(JsonParser) parser = NULL;
       g_autoptr(GError) error = NULL;
       const char *data;
       gsize size;
@@ -250,15 +250,12 @@ parse_body_or_query (SoupServerMessage  *msg,
       data = g_bytes_get_data (body, &size);
       if (size == 0)
         return TRUE;
-      parser = json_parser_new_immutable ();
-      if (!json_parser_load_from_data (parser, data, size, &error))
+      *arguments = orderly_json_parse (data, size, &error);
+      if (*arguments == NULL)
         {
-          g_autofree char *message = g_strdup_printf ("Malformed JSON: %s", error->message);
-
-          orderly_response_error (msg, 400, message);
+          orderly_response_error (msg, 400, error->message);
           return FALSE;
         }
-      *arguments = json_node_ref (json_parser_get_root (parser));
     }
   else if (route->params != NULL)
     {

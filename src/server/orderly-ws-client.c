@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "orderly-json-reader.h"
 #include "orderly-json-writer.h"
 #include "orderly-server-limits.h"
 #include "orderly-ws-client.h"
@@ -336,7 +337,7 @@ message_cb (OrderlyWsClient         *self,
             GBytes                  *message,
             OrderlyWsConnection     *connection)
 {
-  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(JsonNode) root = NULL;
   g_autoptr(GError) error = NULL;
   JsonObject *object;
   JsonNode *event, *id;
@@ -358,20 +359,18 @@ message_cb (OrderlyWsClient         *self,
       return;
     }
 
-  parser = json_parser_new_immutable ();
-  if (!json_parser_load_from_data (parser, data, size, &error))
+  root = orderly_json_parse (data, size, &error);
+  if (root == NULL)
     {
-      g_autofree char *text = g_strdup_printf ("Malformed JSON: %s", error->message);
-
-      refuse (self, NULL, 400, text);
+      refuse (self, NULL, 400, error->message);
       return;
     }
-  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  if (!JSON_NODE_HOLDS_OBJECT (root))
     {
       refuse (self, NULL, 400, "A message must be a JSON object {\"event\", \"data\", \"id\"}");
       return;
     }
-  object = json_node_get_object (json_parser_get_root (parser));
+  object = json_node_get_object (root);
   id = json_object_get_member (object, "id");
   if (id != NULL && !(JSON_NODE_HOLDS_VALUE (id) &&
                       (json_node_get_value_type (id) == G_TYPE_INT64 ||

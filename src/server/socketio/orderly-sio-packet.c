@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "orderly-json-reader.h"
 #include "orderly-json-writer.h"
 #include "orderly-sio-packet.h"
 
@@ -233,21 +234,15 @@ orderly_sio_packet_decode (const char  *text,
 
   if (i < length)
     {
-      g_autoptr(JsonParser) parser = json_parser_new_immutable ();
-      JsonNode *root;
+      g_autoptr(GError) json_error = NULL;
 
-      if (!json_parser_load_from_data (parser, text + i, length - i, NULL))
+      packet->data = orderly_json_parse (text + i, length - i, &json_error);
+      if (packet->data == NULL)
         {
-          parse_error (error, "Invalid payload");
+          g_set_error (error, ORDERLY_SIO_ERROR, ORDERLY_SIO_ERROR_PARSE,
+                       "Invalid payload: %s", json_error->message);
           return NULL;
         }
-      root = json_parser_get_root (parser);
-      if (root == NULL)
-        {
-          parse_error (error, "Invalid payload");
-          return NULL;
-        }
-      packet->data = json_node_ref (root);
     }
 
   if (!payload_is_valid (packet->type, packet->data))

@@ -88,6 +88,9 @@ test_sio_decode_invalid (void)
     "2[\"newListener\"]", "2[\"removeListener\"]", "51-[\"disconnect\",{\"_placeholder\":true,\"num\":0}]",
     /* Not JSON, trailing garbage, whitespace only. */
     "2[\"a\"", "2[\"a\"]]", "2[\"a\"]x", "0 ", "2/admin,[\"a\"",
+    /* What json-glib takes and JSON does not. */
+    "2['a']", "2[\"a\",0x10]", "2[\"a\",1.]", "2[\"a\"]//", "2[\"a\",/*c*/1]", "2[\"a\",010]",
+    "2[\"a\",18446744073709551616]",
     /* Ack id overflow. */
     "299999999999999999999[\"a\"]",
     /* NUL and invalid UTF-8. */
@@ -135,7 +138,8 @@ static void
 test_sio_encode_doubles (void)
 {
   static const struct { const char *in, *out; } cases[] = {
-    { "2[400000000000000000000000000000000000000000.]", "2[4e+41]" },
+    { "2[400000000000000000000000000000000000000000.0]", "2[4e+41]" },
+    { "2[4E41]", "2[4e+41]" },
     { "2[1.5e-300]", "2[1.5e-300]" },
     { "2[\"n\",0.25]", "2[\"n\",0.25]" },
   };

@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <string.h>
+
+#include "orderly-json-reader.h"
+#include "orderly-server-test-util.h"
+#include "orderly-test-util.h"
+
+/* Hostile clients of the live transports and of the JSON they send: each
+ * is refused with a clear error, nothing crashes, and the others are still
+ * served. */
+
+#define ADD(path, func) \
+  g_test_add (path, ServerFixture, NULL, server_fixture_setup, func, server_fixture_teardown)
+
+/* 100,000 levels overflow json-glib's recursion on the main thread. */
+#define CRASH_DEPTH 100000
+
+/* `prefix`, then `depth` opened arrays, never closed. */
+static char *
+deep_text (const char *prefix,
+           guint       depth)
+{
+  GString *text = g_string_new (prefix);
+
+  for (guint i = 0; i < depth; i++)
+    g_string_append_c (text, '[');
+  return g_string_free (text, FALSE);
+}
+
+/* `{"quantity":0,"x":` and `depth` nested arrays, closed. */
+static char *
+nested_body (guint depth)
+{
+  GString *text = g_string_new ("{\"quantity\":0,\"x\":");
+
+  for (guint i = 0; i < depth; i++)
+    g_string_append_c (text, '[');
+  for (guint i = 0; i < depth; i++)
+    g_string_append_c (text, ']');
+  g_string_append_c (text, '}');
+  return g_string_free (text, FALSE);
+}
+
+static void
+assert_invalid_json (JsonNode *answer,
+                     guint     status)
+{
+  JsonObject *object;
+
+  g_assert_nonnull (answer);
+  object = json_node_get_object (answer);
+  g_assert_cmpuint (status, ==, 400);
+  g_assert_cmpint (json_object_get_int_member (object, "statusCode"), ==, 400);
+  g_test_message ("refused: %s", json_object_get_string_member (object, "message"));
+  g_assert_true (g_str_has_prefix (json_object_get_string_member (object, "message"), "Invalid JSON"));
+}
+
+/* REST bodies: too deep, or not strict JSON, is a 400 that says so, and no
+ * run starts. The body limit keeps REST below a crashing depth, so the
+ * point here is the limit and the strictness. */
+static void
+test_hostile_rest_json (ServerFixture *fixture,
+                        gconstpointer  data)
+{
+  g_autofree char *deep = nested_body (ORDERLY_JSON_READER_MAX_DEPTH);
+  g_autofree char *fits = nested_body (ORDERLY_JSON_READER_MAX_DEPTH - 1);
+  static const char *not_json[] = {
+    "{'quantity':5}", "{\"quantity\":5}/* more */", "{\"quantity\":5} {}", "{\"quantity\":0x10}",
+    "{\"quantity\":5,}", "{\"quantity\":18446744073709551621}",
+  };
+  guint status;
+
+  for (guint i = 0; i < G_N_ELEMENTS (not_json); i++)
+    {
+      g_autoptr(JsonNode) answer = server_fixture_request (fixture, "POST", "/generate", TEST_OPERATOR_TOKEN,
+                                                           not_json[i], &status);
+
+      g_test_message ("body %s", not_json[i]);
+      assert_invalid_json (answer, status);
+    }
+
+  {
+    g_autoptr(JsonNode) answer = server_fixture_request (fixture, "POST", "/generate", TEST_OPERATOR_TOKEN,
+                                                         deep, &status);
+
+    assert_invalid_json (answer, status);
+  }
+  {
+    /* One level less is JSON; the route refuses the quantity instead. */
+    g_autoptr(JsonNode) answer = server_fixture_request (fixture, "POST", "/generate", TEST_OPERATOR_TOKEN,
+                                                         fits, &status);
+    JsonObject *object = json_node_get_object (answer);
+
+    g_assert_cmpuint (status, ==, 400);
+    g_assert_false (g_str_has_prefix (json_object_get_string_member (object, "message"), "Invalid JSON"));
+  }
+  g_assert_cmpint (orderly_status_get_phase (orderly_engine_get_status (fixture->engine)), ==,
+                   ORDERLY_PHASE_IDLE);
+}
+
+/* /ws: the same rules, as an error event; the client stays connected. */
+static void
+test_hostile_ws_json (ServerFixture *fixture,
+                      gconstpointer  data)
+{
+  g_autoptr(TestWs) ws = test_ws_connect (fixture, "/ws", TEST_OPERATOR_TOKEN, NULL);
+  g_autofree char *deep = NULL;
+  g_autofree char *too_deep = NULL;
+  static const char *not_json[] = {
+    "{'event':'get-status','id':1}", "{\"event\":\"get-status\",\"id\":1}// c",
+    "{\"event\":\"get-status\",\"id\":0x1}",
+  };
+
+  {
+    g_autofree char *inner = deep_text ("", ORDERLY_JSON_READER_MAX_DEPTH);
+    GString *text = g_string_new ("{\"event\":\"get-status\",\"id\":1,\"data\":");
+
+    g_string_append (text, inner);
+    for (guint i = 0; i < ORDERLY_JSON_READER_MAX_DEPTH; i++)
+      g_string_append_c (text, ']');
+    g_string_append_c (text, '}');
+    too_deep = g_string_free (text, FALSE);
+  }
+  /* Below 64 KiB, and deep enough for json-glib to take a while. */
+  deep = deep_text ("{\"event\":\"get-status\",\"data\":", 60000);
+
+  for (guint i = 0; i < G_N_ELEMENTS (not_json) + 2; i++)
+    {
+      const char *text = i < G_N_ELEMENTS (not_json) ? not_json[i] : i == G_N_ELEMENTS (not_json) ? too_deep : deep;
+      g_autoptr(JsonNode) error = NULL;
+      JsonObject *object;
+
+      test_ws_send (ws, text);
+      error = test_ws_wait_event (ws, "error", 5000);
+      g_assert_nonnull (error);
+      object = test_event_data_object (error);
+      g_assert_cmpint (json_object_get_int_member (object, "statusCode"), ==, 400);
+      g_assert_true (g_str_has_prefix (json_object_get_string_member (object, "message"), "Invalid JSON"));
+    }
+  g_assert_false (ws->closed);
+
+  test_ws_send (ws, "{\"event\":\"get-status\",\"id\":2}");
+  {
+    g_autoptr(JsonNode) ack = test_ws_wait_event (ws, "ack", 5000);
+
+    g_assert_nonnull (ack);
+  }
+}
+
+/* Socket.IO over WebSocket: a packet nested 100,000 deep closes that
+ * connection as a parse error, and the server goes on serving. */
+static void
+test_hostile_sio_websocket_json (ServerFixture *fixture,
+                                 gconstpointer  data)
+{
+  g_autoptr(TestSio) sio = test_sio_connect (fixture, TEST_VIEWER_TOKEN);
+  g_autoptr(TestSio) other = test_sio_connect (fixture, TEST_VIEWER_TOKEN);
+  g_autofree char *deep = deep_text ("42[\"get-status\",", CRASH_DEPTH);
+
+  soup_websocket_connection_send_text (sio->connection, deep);
+  g_assert_true (test_sio_wait_closed (sio, 10000));
+
+  /* Single quotes are not JSON either. */
+  soup_websocket_connection_send_text (other->connection, "42['get-status']");
+  g_assert_true (test_sio_wait_closed (other, 10000));
+
+  {
+    g_autoptr(TestSio) again = test_sio_connect (fixture, TEST_VIEWER_TOKEN);
+
+    g_assert_false (again->closed);
+  }
+}
+
+static char *
+polling_handshake (ServerFixture *fixture)
+{
+  g_autofree char *response = test_raw_http (fixture->port,
+                                             "GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\n"
+                                             "Host: 127.0.0.1\r\nConnection: close\r\n\r\n",
+                                             TRUE, NULL);
+  const char *body = strstr (response, "\r\n\r\n");
+  g_autoptr(JsonNode) open = NULL;
+
+  g_assert_nonnull (body);
+  g_assert_true (g_str_has_prefix (body + 4, "0{"));
+  open = orderly_json_parse (body + 5, strlen (body + 5), NULL);
+  g_assert_nonnull (open);
+  return g_strdup (json_object_get_string_member (json_node_get_object (open), "sid"));
+}
+
+/* Socket.IO over polling, with no token at all: the same packet in a POST
+ * ends that session and nothing else. */
+static void
+test_hostile_sio_polling_json (ServerFixture *fixture,
+                               gconstpointer  data)
+{
+  g_autofree char *sid = polling_handshake (fixture);
+  g_autofree char *deep = deep_text ("42[\"get-status\",", CRASH_DEPTH);
+  g_autofree char *post = g_strdup_printf ("POST /socket.io/?EIO=4&transport=polling&sid=%s HTTP/1.1\r\n"
+                                           "Host: 127.0.0.1\r\nConnection: close\r\n"
+                                           "Content-Type: text/plain;charset=UTF-8\r\n"
+                                           "Content-Length: %" G_GSIZE_FORMAT "\r\n\r\n%s",
+                                           sid, strlen (deep), deep);
+  g_autofree char *get = g_strdup_printf ("GET /socket.io/?EIO=4&transport=polling&sid=%s HTTP/1.1\r\n"
+                                          "Host: 127.0.0.1\r\nConnection: close\r\n\r\n", sid);
+  g_autofree char *posted = test_raw_http (fixture->port, post, TRUE, NULL);
+  g_autofree char *closing = test_raw_http (fixture->port, get, TRUE, NULL);
+  g_autofree char *after = test_raw_http (fixture->port, get, TRUE, NULL);
+
+  g_test_message ("POST: %.40s", posted);
+  g_assert_true (g_str_has_prefix (posted, "HTTP/1.1 "));
+  /* The GET after the close is told so (noop, close); then the sid is gone. */
+  g_assert_true (g_str_has_prefix (closing, "HTTP/1.1 200"));
+  g_assert_true (g_str_has_suffix (closing, "\r\n\r\n6\x1e" "1"));
+  g_assert_true (g_str_has_prefix (after, "HTTP/1.1 400"));
+  g_assert_nonnull (strstr (after, "Session ID unknown"));
+
+  /* A new session still opens. */
+  g_clear_pointer (&sid, g_free);
+  sid = polling_handshake (fixture);
+  g_assert_nonnull (sid);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  ADD ("/orderly/server/hostile/rest-json", test_hostile_rest_json);
+  ADD ("/orderly/server/hostile/ws-json", test_hostile_ws_json);
+  ADD ("/orderly/server/hostile/sio-websocket-json", test_hostile_sio_websocket_json);
+  ADD ("/orderly/server/hostile/sio-polling-json", test_hostile_sio_polling_json);
+
+  return g_test_run ();
+}
