@@ -13,9 +13,6 @@
 
 /* How often a GET held during an upgrade probe is released with a noop. */
 #define PROBE_NOOP_INTERVAL_MS 100
-/* A client that has this much unread is too slow to keep. */
-#define WRITER_MAX_PENDING (16 * 1024 * 1024)
-
 void
 _orderly_eio_session_send_ws (OrderlyEioSession *self,
                               OrderlyEioOutItem *item)
@@ -23,9 +20,9 @@ _orderly_eio_session_send_ws (OrderlyEioSession *self,
   if (self->ws == NULL || orderly_ws_connection_get_state (self->ws) != ORDERLY_WS_STATE_OPEN)
     return;
 
+  /* A client that leaves too much unread is dropped by the connection
+   * itself, which ends the session ("transport close"). */
   orderly_ws_connection_send (self->ws, item->binary, item->bytes);
-  if (orderly_ws_connection_get_pending (self->ws) > WRITER_MAX_PENDING)
-    _orderly_eio_session_close (self, ORDERLY_EIO_CLOSE_ERROR, "transport error");
 }
 
 /* The close frame follows whatever is still queued; the connection keeps
@@ -189,7 +186,12 @@ session_watch_ws (OrderlyEioSession   *self,
                   OrderlyWsConnection *ws)
 {
   if (self->server != NULL)
-    orderly_ws_connection_set_max_incoming_payload_size (ws, self->server->max_payload);
+    {
+      orderly_ws_connection_set_max_incoming_payload_size (ws, self->server->max_payload);
+      /* Room for a reply to the largest message, and a little more. */
+      orderly_ws_connection_set_max_outgoing_size (ws, MAX (ORDERLY_WS_DEFAULT_MAX_OUTGOING,
+                                                            2 * self->server->max_payload));
+    }
   g_signal_connect (ws, "message", G_CALLBACK (ws_message_cb), self);
   g_signal_connect (ws, "closed", G_CALLBACK (ws_closed_cb), self);
 }

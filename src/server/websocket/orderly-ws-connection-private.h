@@ -33,6 +33,12 @@ struct _OrderlyWsConnection
 
   GByteArray            *outgoing;
   gsize                  sent;
+  /* what may wait for the kernel; past it the peer is not reading */
+  gsize                  max_outgoing;
+  /* the answer to the latest ping, queued once the kernel takes data */
+  gboolean               pong_due;
+  guint8                 pong_length;
+  guint8                 pong_payload[125];
   /* in the list of connections to write at the end of this iteration */
   gboolean               queued;
   /* the kernel took no more at the last write */

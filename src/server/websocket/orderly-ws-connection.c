@@ -87,6 +87,7 @@ orderly_ws_connection_init (OrderlyWsConnection *self)
 {
   self->outgoing = g_byte_array_new ();
   self->max_payload = 128 * 1024;
+  self->max_outgoing = ORDERLY_WS_DEFAULT_MAX_OUTGOING;
 }
 
 /**
@@ -209,6 +210,23 @@ orderly_ws_connection_set_max_incoming_payload_size (OrderlyWsConnection *self,
 {
   g_return_if_fail (ORDERLY_IS_WS_CONNECTION (self));
   self->max_payload = max_payload;
+}
+
+/**
+ * orderly_ws_connection_set_max_outgoing_size:
+ * @max_outgoing: bytes
+ *
+ * How much may wait for the kernel to take it: data, pongs and the close
+ * frame together. A peer that leaves more unread is dropped at once, without
+ * a close frame it would not read. The default is
+ * %ORDERLY_WS_DEFAULT_MAX_OUTGOING.
+ */
+void
+orderly_ws_connection_set_max_outgoing_size (OrderlyWsConnection *self,
+                                             gsize                max_outgoing)
+{
+  g_return_if_fail (ORDERLY_IS_WS_CONNECTION (self));
+  self->max_outgoing = max_outgoing;
 }
 
 OrderlyWsState

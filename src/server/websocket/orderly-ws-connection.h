@@ -5,6 +5,10 @@
 
 G_BEGIN_DECLS
 
+/* Bytes a connection may leave unwritten before its peer counts as not
+ * reading. */
+#define ORDERLY_WS_DEFAULT_MAX_OUTGOING (1024 * 1024)
+
 typedef enum
 {
   ORDERLY_WS_STATE_OPEN,
@@ -33,6 +37,9 @@ OrderlyWsConnection *orderly_ws_connection_new                  (GIOStream      
 void                 orderly_ws_connection_set_max_incoming_payload_size
                                                                 (OrderlyWsConnection *self,
                                                                  guint64              max_payload);
+void                 orderly_ws_connection_set_max_outgoing_size
+                                                                (OrderlyWsConnection *self,
+                                                                 gsize                max_outgoing);
 OrderlyWsState       orderly_ws_connection_get_state            (OrderlyWsConnection *self);
 gushort              orderly_ws_connection_get_close_code       (OrderlyWsConnection *self);
 void                 orderly_ws_connection_send                 (OrderlyWsConnection *self,

@@ -3,6 +3,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include "orderly-ws-connection-private.h"
 
 /* The connection's reader: client frames are checked as RFC 6455 says,
@@ -114,9 +116,14 @@ connection_handle_frame (OrderlyWsConnection *self,
       return TRUE;
 
     case ORDERLY_WS_OPCODE_PING:
+      /* Only the latest ping needs its pong (RFC 6455, 5.5.3), and it is
+       * queued only when the kernel takes data: a peer that pings and
+       * never reads costs one pong, not one per ping. */
       if (!self->close_sent)
         {
-          orderly_ws_frame_append (self->outgoing, ORDERLY_WS_OPCODE_PONG, frame->payload, frame->length);
+          memcpy (self->pong_payload, frame->payload, frame->length);
+          self->pong_length = frame->length;
+          self->pong_due = TRUE;
           _orderly_ws_connection_schedule_write (self);
         }
       return TRUE;

@@ -9,7 +9,9 @@
 
 /* The connection's one writer. Data frames, pongs and close frames are
  * appended to one buffer at frame boundaries, so a pong can never land
- * inside a half-written frame, however full the socket is. Frames queued
+ * inside a half-written frame, however full the socket is. The buffer has a
+ * bound, for every kind of frame alike: a peer that leaves more than that
+ * unread is dropped. Frames queued
  * during one main-loop iteration leave in one write when the next iteration
  * prepares, before it polls: a broadcast costs one system call per client,
  * not one per event. */
@@ -18,6 +20,17 @@
 #define COMPACT_SIZE (64 * 1024)
 /* How long a close frame waits for the peer's answer. */
 #define CLOSE_TIMEOUT_MS 2000
+
+/* The pong owed to the latest ping, after whatever is queued: the buffer
+ * only ever ends at a frame boundary. */
+static void
+connection_queue_pong (OrderlyWsConnection *self)
+{
+  if (!self->pong_due)
+    return;
+  self->pong_due = FALSE;
+  orderly_ws_frame_append (self->outgoing, ORDERLY_WS_OPCODE_PONG, self->pong_payload, self->pong_length);
+}
 
 /* Closing */
 
@@ -103,6 +116,7 @@ _orderly_ws_connection_send_close (OrderlyWsConnection *self,
 
   self->close_sent = TRUE;
   self->state = ORDERLY_WS_STATE_CLOSING;
+  connection_queue_pong (self);
   orderly_ws_frame_append (self->outgoing, ORDERLY_WS_OPCODE_CLOSE, payload, length);
   _orderly_ws_connection_schedule_write (self);
   /* However the peer behaves, a closing connection ends soon. */
@@ -146,6 +160,7 @@ connection_finish (OrderlyWsConnection *self)
 static void
 connection_write (OrderlyWsConnection *self)
 {
+  connection_queue_pong (self);
   while (_orderly_ws_connection_pending (self) > 0 && !self->stream_closing)
     {
       g_autoptr(GError) error = NULL;
@@ -243,7 +258,19 @@ static GSourceFuncs write_funcs = {
 void
 _orderly_ws_connection_schedule_write (OrderlyWsConnection *self)
 {
-  if (self->stream_closing || self->queued || self->output_source != NULL)
+  if (self->stream_closing)
+    return;
+
+  /* Whatever was queued, data or control frames, it all counts. */
+  if (_orderly_ws_connection_pending (self) > self->max_outgoing)
+    {
+      g_debug ("WebSocket peer not reading: %" G_GSIZE_FORMAT " bytes waiting; dropping it",
+               _orderly_ws_connection_pending (self));
+      _orderly_ws_connection_close_stream (self);
+      return;
+    }
+
+  if (self->queued || self->output_source != NULL)
     return;
 
   if (self->blocked)

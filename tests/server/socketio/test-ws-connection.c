@@ -1165,6 +1165,8 @@ test_connection_ping_while_blocked (Fixture       *f,
   guint pong_at[2] = { 0 };
   gint64 deadline;
 
+  /* More than the default bound is queued on purpose here. */
+  orderly_ws_connection_set_max_outgoing_size (f->ws, 16 * 1024 * 1024);
   for (guint i = 0; total < 8 * 1024 * 1024; i++)
     {
       gsize size = sizes[i % G_N_ELEMENTS (sizes)];
@@ -1257,6 +1259,133 @@ test_connection_ping_while_blocked (Fixture       *f,
   orderly_ws_connection_send_text (f->ws, "still here");
   expect_message (f, ORDERLY_WS_OPCODE_TEXT, "still here", 10);
   g_assert_cmpuint (f->closed, ==, 0);
+}
+
+/* Writes @data without ever reading what the server sends; the server
+ * runs whenever the socket is full. */
+static void
+client_write_never_reading (Fixture      *f,
+                            const guint8 *data,
+                            gsize         length)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * TIMEOUT;
+
+  while (length > 0)
+    {
+      gssize n = send (f->fd, data, length, MSG_NOSIGNAL);
+
+      if (n > 0)
+        {
+          data += n;
+          length -= n;
+        }
+      else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        iterate (f, deadline, G_IO_OUT);
+      else
+        g_error ("send: %s", g_strerror (errno));
+    }
+}
+
+/* A peer that pings and never reads: the kernel fills with pongs, then
+ * the server owes only the latest one, however many more pings come.
+ * Once the peer reads, it gets that pong, and the connection works. */
+static void
+test_connection_ping_flood (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autoptr(GByteArray) flood = g_byte_array_new ();
+  g_autoptr(GBytes) payload = make_payload (1, 125, FALSE);
+  g_autoptr(GByteArray) last = g_byte_array_new ();
+  gsize most_pending = 0;
+  guint sent = 0;
+  guint8 *tag;
+
+  g_byte_array_append (last, g_bytes_get_data (payload, NULL), 125);
+  tag = last->data;
+  for (guint round = 0; round < 20; round++)
+    {
+      g_byte_array_set_size (flood, 0);
+      for (guint i = 0; i < 1000; i++, sent++)
+        {
+          memcpy (tag, &sent, sizeof sent);
+          append_client_frame (flood, FIN | ORDERLY_WS_OPCODE_PING, TRUE, last->data, 125);
+        }
+      client_write_never_reading (f, flood->data, flood->len);
+      settle ();
+      most_pending = MAX (most_pending, orderly_ws_connection_get_pending (f->ws));
+    }
+  g_test_message ("%u pings of 125 bytes; at most %" G_GSIZE_FORMAT " bytes pending", sent, most_pending);
+  /* Before each pong the kernel refused: at most the one being written
+   * and the one owed. */
+  g_assert_cmpuint (most_pending, <=, 2 * (2 + 125));
+  g_assert_cmpint (orderly_ws_connection_get_state (f->ws), ==, ORDERLY_WS_STATE_OPEN);
+
+  /* Reading, the peer gets pongs, the last one for the last ping. */
+  {
+    gint64 deadline = g_get_monotonic_time () + TIMEOUT;
+    guint pongs = 0;
+
+    client_send_frame (f, FIN | ORDERLY_WS_OPCODE_TEXT, "sync", 4);
+    while (f->messages->len == 0)
+      pump (f, deadline);
+    for (;;)
+      {
+        ServerFrame frame = { 0 };
+        g_autoptr(GBytes) want = g_bytes_new (last->data, 125);
+        gboolean is_last;
+
+        read_frame (f, &frame);
+        g_assert_cmpuint (frame.opcode, ==, ORDERLY_WS_OPCODE_PONG);
+        pongs++;
+        is_last = g_bytes_equal (frame.payload, want);
+        g_bytes_unref (frame.payload);
+        if (is_last)
+          break;
+      }
+    g_test_message ("%u pongs for %u pings", pongs, sent);
+    g_assert_cmpuint (pongs, <, sent);
+  }
+  orderly_ws_connection_send_text (f->ws, "still here");
+  expect_message (f, ORDERLY_WS_OPCODE_TEXT, "still here", 10);
+}
+
+/* A peer that never reads is dropped once more than the bound waits for
+ * it, data and control frames alike; without a close frame, which it
+ * would not read. */
+static void
+test_connection_outgoing_bound (Fixture       *f,
+                                gconstpointer  data)
+{
+  g_autoptr(GBytes) chunk = make_payload (2, 16 * 1024, FALSE);
+  gint64 deadline = g_get_monotonic_time () + TIMEOUT;
+  gsize queued = 0;
+
+  orderly_ws_connection_set_max_outgoing_size (f->ws, 256 * 1024);
+  while (f->closed == 0)
+    {
+      g_assert_cmpint (orderly_ws_connection_get_state (f->ws), ==, ORDERLY_WS_STATE_OPEN);
+      orderly_ws_connection_send (f->ws, TRUE, chunk);
+      queued += g_bytes_get_size (chunk);
+      g_assert_cmpuint (orderly_ws_connection_get_pending (f->ws), <=, 256 * 1024 + 16 * 1024 + 14);
+      settle ();
+      if (orderly_ws_connection_get_state (f->ws) != ORDERLY_WS_STATE_OPEN)
+        wait_closed (f);
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+    }
+  g_test_message ("dropped after %" G_GSIZE_FORMAT " bytes queued", queued);
+  g_assert_cmpuint (orderly_ws_connection_get_pending (f->ws), ==, 0);
+  /* What the kernel took, then the end, and no close frame. */
+  while (!f->eof)
+    pump (f, deadline);
+  for (;;)
+    {
+      ServerFrame frame = { 0 };
+
+      if (!take_frame (f, &frame))
+        break;
+      g_assert_cmpuint (frame.opcode, ==, ORDERLY_WS_OPCODE_BINARY);
+      g_bytes_unref (frame.payload);
+    }
 }
 
 /* The server closes: its close frame comes after everything queued
@@ -1761,6 +1890,10 @@ main (int   argc,
   ADD ("ping-while-blocked", test_connection_ping_while_blocked);
   g_test_add ("/ws/connection/ping-while-blocked-tcp", Fixture, NULL,
               fixture_setup_tcp, test_connection_ping_while_blocked, fixture_teardown);
+  ADD ("ping-flood", test_connection_ping_flood);
+  g_test_add ("/ws/connection/ping-flood-tcp", Fixture, NULL,
+              fixture_setup_tcp, test_connection_ping_flood, fixture_teardown);
+  ADD ("outgoing-bound", test_connection_outgoing_bound);
   ADD ("close-by-server", test_connection_close_by_server);
   ADD ("close-by-server-unanswered", test_connection_close_by_server_unanswered);
   ADD ("close-by-client", test_connection_close_by_client);
