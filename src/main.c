@@ -10,6 +10,7 @@
 
 #include "orderly-config.h"
 #include "orderly-engine.h"
+#include "orderly-log-writer.h"
 #include "orderly-remote.h"
 #include "orderly-server.h"
 #include "orderly-sqlite-store.h"
@@ -322,6 +323,7 @@ main (int   argc,
   gboolean service = FALSE;
 #endif
 
+  orderly_log_writer_install ();
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, localedir != NULL ? localedir : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");

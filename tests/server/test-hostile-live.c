@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "orderly-json-reader.h"
+#include "orderly-log-writer.h"
 #include "orderly-server-test-util.h"
 #include "orderly-test-util.h"
 
@@ -223,6 +224,33 @@ test_hostile_sio_polling_json (ServerFixture *fixture,
   g_assert_nonnull (sid);
 }
 
+/* Client text in a log message cannot forge a line: the event name's
+ * line break is written as an escape. Run in a child, whose stderr the
+ * test reads. */
+static void
+test_hostile_log_forgery (ServerFixture *fixture,
+                          gconstpointer  data)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr(TestWs) ws = NULL;
+      g_autoptr(JsonNode) error = NULL;
+
+      orderly_log_writer_install ();
+      ws = test_ws_connect (fixture, "/ws", TEST_VIEWER_TOKEN, NULL);
+      test_ws_send (ws, "{\"event\":\"make\\nFORGED line\\r\\u001b[2K\"}");
+      error = test_ws_wait_event (ws, "error", 5000);
+      g_assert_nonnull (error);
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 30 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  /* (the quotes may come out as ? in a C locale) */
+  g_test_trap_assert_stderr ("*Refused ?make\\nFORGED line\\r\\x1b[2K? from WebSocket client*");
+  g_test_trap_assert_stderr_unmatched ("*\nFORGED*");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -233,6 +261,7 @@ main (int   argc,
   ADD ("/orderly/server/hostile/ws-json", test_hostile_ws_json);
   ADD ("/orderly/server/hostile/sio-websocket-json", test_hostile_sio_websocket_json);
   ADD ("/orderly/server/hostile/sio-polling-json", test_hostile_sio_polling_json);
+  ADD ("/orderly/server/hostile/log-forgery", test_hostile_log_forgery);
 
   return g_test_run ();
 }
