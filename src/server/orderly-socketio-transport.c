@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "orderly-command-budget.h"
 #include "orderly-json-writer.h"
 #include "orderly-sio-conformance.h"
 #include "orderly-sio-server.h"
@@ -36,6 +37,7 @@ typedef struct
   OrderlyClient            *client;
   OrderlySubscriber        *subscriber;
   OrderlyRole               role;
+  OrderlyCommandBudget      budget;
 } Peer;
 
 static GQuark
@@ -288,6 +290,7 @@ sio_connection_cb (OrderlySioServer *server,
   peer->transport = self;
   peer->socket = socket;
   peer->role = orderly_sio_socket_get_role (socket);
+  orderly_command_budget_init (&peer->budget, g_get_monotonic_time ());
   peer->client = orderly_client_new (orderly_sio_socket_get_id (socket),
                                      orderly_sio_socket_get_remote_address (socket),
                                      client_transport_name (socket),
@@ -391,6 +394,18 @@ sio_event_cb (OrderlySioServer *server,
 
   if (peer == NULL)
     return;
+
+  if (!orderly_command_budget_take (&peer->budget, g_get_monotonic_time ()))
+    {
+      g_autoptr(JsonArray) reply = json_array_new ();
+
+      json_array_add_element (reply, orderly_dispatcher_error_body (429, orderly_command_budget_refusal ()));
+      if (ack_id >= 0)
+        orderly_sio_socket_ack (socket, ack_id, reply, NULL);
+      else
+        orderly_sio_socket_emit_args (socket, "error", reply, NULL);
+      return;
+    }
 
   if (json_array_get_length (args) > 0 && JSON_NODE_HOLDS_OBJECT (json_array_get_element (args, 0)))
     arguments = json_array_get_element (args, 0);

@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "orderly-command-budget.h"
 #include "orderly-json-reader.h"
 #include "orderly-json-writer.h"
 #include "orderly-server-limits.h"
@@ -28,6 +29,7 @@ struct _OrderlyWsClient
 
   gint64                   last_activity_us;
   gint64                   last_ping_us;
+  OrderlyCommandBudget     budget;
   gboolean                 refusal_logged;
   gboolean                 closed;
 };
@@ -92,6 +94,7 @@ orderly_ws_client_init (OrderlyWsClient *self)
 {
   self->last_activity_us = g_get_monotonic_time ();
   self->last_ping_us = self->last_activity_us;
+  orderly_command_budget_init (&self->budget, self->last_activity_us);
 }
 
 static gboolean
@@ -358,6 +361,12 @@ message_cb (OrderlyWsClient         *self,
       orderly_ws_client_close (self, SOUP_WEBSOCKET_CLOSE_TOO_BIG, "Message larger than 64 KiB");
       return;
     }
+  /* Counted before it is read: a flood of anything costs no more than this. */
+  if (!orderly_command_budget_take (&self->budget, self->last_activity_us))
+    {
+      refuse (self, NULL, 429, orderly_command_budget_refusal ());
+      return;
+    }
 
   root = orderly_json_parse (data, size, &error);
   if (root == NULL)
@@ -443,6 +452,9 @@ orderly_ws_client_new (OrderlyWsConnection     *connection,
   self->dispatcher = g_object_ref (dispatcher);
 
   orderly_ws_connection_set_max_incoming_payload_size (connection, MAX_INCOMING_PAYLOAD);
+  /* Events are only handed over while the kernel takes data; command
+   * replies and pongs go out as they come. This bound covers them all. */
+  orderly_ws_connection_set_max_outgoing_size (connection, ORDERLY_SERVER_MAX_OUTGOING);
   g_signal_connect_swapped (connection, "message", G_CALLBACK (message_cb), self);
   g_signal_connect_swapped (connection, "pong", G_CALLBACK (pong_cb), self);
   g_signal_connect_swapped (connection, "drained", G_CALLBACK (drained_cb), self);

@@ -5,6 +5,7 @@
 
 #include "orderly-json-reader.h"
 #include "orderly-log-writer.h"
+#include "orderly-server-limits.h"
 #include "orderly-server-test-util.h"
 #include "orderly-test-util.h"
 
@@ -224,6 +225,83 @@ test_hostile_sio_polling_json (ServerFixture *fixture,
   g_assert_nonnull (sid);
 }
 
+/* More than a burst of commands, faster than the budget refills. */
+#define FLOOD (3 * ORDERLY_SERVER_COMMAND_BURST)
+
+/* /ws: a client that floods commands is told 429 for those over its
+ * budget; what it was allowed is answered, and it stays connected. */
+static void
+test_hostile_ws_command_flood (ServerFixture *fixture,
+                               gconstpointer  data)
+{
+  g_autoptr(TestWs) ws = test_ws_connect (fixture, "/ws", TEST_VIEWER_TOKEN, NULL);
+  guint acks = 0, refused = 0;
+
+  for (guint i = 0; i < FLOOD; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("{\"event\":\"get-status\",\"id\":%u}", i);
+
+      test_ws_send (ws, text);
+    }
+  while (acks + refused < FLOOD)
+    {
+      g_autoptr(JsonNode) event = test_ws_next (ws, 10000);
+      const char *name;
+
+      g_assert_nonnull (event);
+      name = test_event_name (event);
+      if (g_strcmp0 (name, "ack") == 0)
+        acks++;
+      else if (g_strcmp0 (name, "error") == 0)
+        {
+          JsonObject *object = test_event_data_object (event);
+
+          g_assert_cmpint (json_object_get_int_member (object, "statusCode"), ==, 429);
+          g_assert_true (g_str_has_prefix (json_object_get_string_member (object, "message"), "Too many messages"));
+          refused++;
+        }
+    }
+  g_test_message ("%u answered, %u refused", acks, refused);
+  g_assert_cmpuint (acks, >=, ORDERLY_SERVER_COMMAND_BURST);
+  g_assert_cmpuint (refused, >, 0);
+  g_assert_false (ws->closed);
+}
+
+/* Socket.IO: the same budget, the refusal in the ack. */
+static void
+test_hostile_sio_command_flood (ServerFixture *fixture,
+                                gconstpointer  data)
+{
+  g_autoptr(TestSio) sio = test_sio_connect (fixture, TEST_VIEWER_TOKEN);
+  guint acks = 0, refused = 0;
+
+  for (guint i = 0; i < FLOOD; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("42%u[\"get-status\"]", i);
+
+      soup_websocket_connection_send_text (sio->connection, text);
+    }
+  while (acks + refused < FLOOD)
+    {
+      g_autofree char *packet = test_sio_next (sio, 10000);
+
+      g_assert_nonnull (packet);
+      if (!g_str_has_prefix (packet, "43"))
+        continue;
+      if (strstr (packet, "\"statusCode\":429") != NULL)
+        {
+          g_assert_nonnull (strstr (packet, "Too many messages"));
+          refused++;
+        }
+      else
+        acks++;
+    }
+  g_test_message ("%u answered, %u refused", acks, refused);
+  g_assert_cmpuint (acks, >=, ORDERLY_SERVER_COMMAND_BURST);
+  g_assert_cmpuint (refused, >, 0);
+  g_assert_false (sio->closed);
+}
+
 /* Client text in a log message cannot forge a line: the event name's
  * line break is written as an escape. Run in a child, whose stderr the
  * test reads. */
@@ -262,6 +340,8 @@ main (int   argc,
   ADD ("/orderly/server/hostile/sio-websocket-json", test_hostile_sio_websocket_json);
   ADD ("/orderly/server/hostile/sio-polling-json", test_hostile_sio_polling_json);
   ADD ("/orderly/server/hostile/log-forgery", test_hostile_log_forgery);
+  ADD ("/orderly/server/hostile/ws-command-flood", test_hostile_ws_command_flood);
+  ADD ("/orderly/server/hostile/sio-command-flood", test_hostile_sio_command_flood);
 
   return g_test_run ();
 }
