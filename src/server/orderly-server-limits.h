@@ -15,5 +15,10 @@
  * ORDERLY_SERVER_COMMAND_BURST. */
 #define ORDERLY_SERVER_COMMAND_RATE    50
 #define ORDERLY_SERVER_COMMAND_BURST   100
+/* Socket.IO sessions that have not shown a valid token yet: at most this
+ * many at once (a new one closes the oldest), each for this long. They do
+ * not count among the live connections. */
+#define ORDERLY_SERVER_MAX_PENDING_SESSIONS 1024
+#define ORDERLY_SERVER_PENDING_TIMEOUT_MS   10000
 /* Live connections, every transport together. */
 #define ORDERLY_SERVER_MAX_CONNECTIONS 10000

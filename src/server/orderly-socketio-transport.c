@@ -7,6 +7,8 @@
 
 #include "orderly-command-budget.h"
 #include "orderly-json-writer.h"
+#include "orderly-pending-sessions.h"
+#include "orderly-server-limits.h"
 #include "orderly-sio-conformance.h"
 #include "orderly-sio-server.h"
 #include "orderly-socketio-transport.h"
@@ -24,8 +26,13 @@ struct _OrderlySocketioTransport
   OrderlyHub        *hub;
   OrderlyDispatcher *dispatcher;
   OrderlySioServer  *sio;
+  /* sessions that have not shown a valid token yet */
+  OrderlyPendingSessions *pending;
   gboolean           conformance;
 };
+
+/* Set on a session once its token passed and it took a live connection. */
+#define ADMITTED_KEY "orderly-admitted"
 
 G_DEFINE_FINAL_TYPE (OrderlySocketioTransport, orderly_socketio_transport, G_TYPE_OBJECT)
 
@@ -218,6 +225,7 @@ authorize_cb (OrderlySioServer  *server,
 {
   OrderlySocketioTransport *self = user_data;
   g_autofree char *token = dup_token (socket);
+  OrderlyEioSession *session;
   OrderlyRole granted = ORDERLY_ROLE_NONE;
   OrderlyGateVerdict verdict;
 
@@ -232,6 +240,22 @@ authorize_cb (OrderlySioServer  *server,
     {
       *message = g_strdup ("Authentication required: connect with auth.token");
       return FALSE;
+    }
+
+  /* A valid token: the session leaves the pending ones for one of the
+   * server's live connections. */
+  session = orderly_sio_socket_get_session (socket);
+  if (g_object_get_data (G_OBJECT (session), ADMITTED_KEY) == NULL)
+    {
+      if (!orderly_gate_reserve_connection (self->gate))
+        {
+          g_message ("Refused Socket.IO connection from %s: too many connections",
+                     orderly_sio_socket_get_remote_address (socket));
+          *message = g_strdup ("Too many connections; try again later");
+          return FALSE;
+        }
+      orderly_pending_sessions_remove (self->pending, session);
+      g_object_set_data (G_OBJECT (session), ADMITTED_KEY, GINT_TO_POINTER (TRUE));
     }
   *role = granted;
   return TRUE;
@@ -438,22 +462,25 @@ engine_session_closed_cb (OrderlyEioSession        *session,
                           const char               *reason,
                           OrderlySocketioTransport *self)
 {
-  orderly_gate_release_connection (self->gate);
+  /* (after dispose, nothing is counted any more) */
+  if (self->pending == NULL)
+    return;
+  if (!orderly_pending_sessions_remove (self->pending, session) &&
+      g_object_get_data (G_OBJECT (session), ADMITTED_KEY) != NULL)
+    orderly_gate_release_connection (self->gate);
 }
 
+/* Anyone may open a session, and most are opened before a token is
+ * shown: until then a session takes a place among the pending ones, with
+ * a budget and a deadline of their own, not one of the live connections
+ * that the operator's clients need. */
 static void
 engine_connection_cb (OrderlyEioServer         *engine,
                       OrderlyEioSession        *session,
                       OrderlySocketioTransport *self)
 {
-  if (!orderly_gate_reserve_connection (self->gate))
-    {
-      g_message ("Refused Socket.IO connection from %s: too many connections",
-                 orderly_eio_session_get_remote_address (session));
-      orderly_eio_session_close (session);
-      return;
-    }
   g_signal_connect_object (session, "closed", G_CALLBACK (engine_session_closed_cb), self, 0);
+  orderly_pending_sessions_add (self->pending, session);
 }
 
 static void
@@ -466,6 +493,7 @@ orderly_socketio_transport_dispose (GObject *object)
       g_signal_handlers_disconnect_by_data (self->sio, self);
       orderly_eio_server_close_all (orderly_sio_server_get_engine (self->sio));
     }
+  g_clear_pointer (&self->pending, orderly_pending_sessions_free);
   g_clear_object (&self->sio);
   g_clear_object (&self->hub);
   g_clear_object (&self->dispatcher);
@@ -542,6 +570,8 @@ orderly_socketio_transport_new (SoupServer        *server,
   g_signal_connect_object (gate, "notify::cors-origins", G_CALLBACK (update_cors_origins), self,
                            G_CONNECT_SWAPPED);
 
+  self->pending = orderly_pending_sessions_new (ORDERLY_SERVER_MAX_PENDING_SESSIONS);
+  orderly_sio_server_set_connect_timeout (self->sio, ORDERLY_SERVER_PENDING_TIMEOUT_MS);
   orderly_eio_server_set_max_payload (engine, ORDERLY_EIO_DEFAULT_MAX_PAYLOAD);
   orderly_eio_server_set_request_func (engine, check_request_cb, self, NULL);
   orderly_sio_server_set_authorize_func (self->sio, authorize_cb, self, NULL);

@@ -225,6 +225,54 @@ test_hostile_sio_polling_json (ServerFixture *fixture,
   g_assert_nonnull (sid);
 }
 
+/* Engine.IO sessions that never show a token have places of their own:
+ * however many are opened, the operator's /ws and a Socket.IO client with
+ * a token still connect, and the oldest of them are closed. */
+static void
+test_hostile_pending_flood (ServerFixture *fixture,
+                            gconstpointer  data)
+{
+  g_autofree char *oldest = NULL;
+  g_autofree char *get = NULL;
+
+  orderly_server_set_max_connections (fixture->server, 4);
+  oldest = polling_handshake (fixture);
+  for (guint i = 0; i < ORDERLY_SERVER_MAX_PENDING_SESSIONS + 8; i++)
+    {
+      g_autofree char *sid = polling_handshake (fixture);
+
+      g_assert_nonnull (sid);
+    }
+
+  {
+    g_autoptr(TestWs) ws = test_ws_connect (fixture, "/ws", TEST_OPERATOR_TOKEN, NULL);
+    g_autoptr(TestSio) sio = test_sio_connect (fixture, TEST_VIEWER_TOKEN);
+    g_autoptr(JsonNode) status = test_ws_wait_event (ws, "status", 5000);
+
+    g_assert_no_error (ws->error);
+    g_assert_nonnull (ws->connection);
+    g_assert_nonnull (status);
+    g_assert_false (sio->closed);
+  }
+
+  /* The oldest session made room: it is told it is closed, then gone. */
+  get = g_strdup_printf ("GET /socket.io/?EIO=4&transport=polling&sid=%s HTTP/1.1\r\n"
+                         "Host: 127.0.0.1\r\nConnection: close\r\n\r\n", oldest);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *answer = test_raw_http (fixture->port, get, TRUE, NULL);
+
+      if (g_str_has_prefix (answer, "HTTP/1.1 400"))
+        {
+          g_assert_nonnull (strstr (answer, "Session ID unknown"));
+          return;
+        }
+      g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 200"));
+      g_assert_true (g_str_has_suffix (answer, "1"));
+    }
+  g_assert_not_reached ();
+}
+
 /* More than a burst of commands, faster than the budget refills. */
 #define FLOOD (3 * ORDERLY_SERVER_COMMAND_BURST)
 
@@ -340,6 +388,7 @@ main (int   argc,
   ADD ("/orderly/server/hostile/sio-websocket-json", test_hostile_sio_websocket_json);
   ADD ("/orderly/server/hostile/sio-polling-json", test_hostile_sio_polling_json);
   ADD ("/orderly/server/hostile/log-forgery", test_hostile_log_forgery);
+  ADD ("/orderly/server/hostile/pending-flood", test_hostile_pending_flood);
   ADD ("/orderly/server/hostile/ws-command-flood", test_hostile_ws_command_flood);
   ADD ("/orderly/server/hostile/sio-command-flood", test_hostile_sio_command_flood);
 
