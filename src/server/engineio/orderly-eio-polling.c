@@ -77,9 +77,10 @@ static GString *
 session_take_payload (OrderlyEioSession *self)
 {
   GString *payload = g_string_new (NULL);
+  GQueue *queue = _orderly_eio_session_steal_queue (self);
   OrderlyEioOutItem *item;
 
-  while ((item = g_queue_pop_head (&self->queue)) != NULL)
+  while ((item = g_queue_pop_head (queue)) != NULL)
     {
       if (item->binary)
         orderly_eio_payload_append_binary (payload, item->bytes);
@@ -92,6 +93,7 @@ session_take_payload (OrderlyEioSession *self)
         }
       _orderly_eio_session_out_item_free (item);
     }
+  g_queue_free (queue);
 
   return payload;
 }

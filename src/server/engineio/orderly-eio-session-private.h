@@ -52,6 +52,8 @@ struct _OrderlyEioSession
   GSource                 *pending_watch;
   /* (element-type OrderlyEioOutItem) */
   GQueue                   queue;
+  /* the size of what is in the queue */
+  gsize                    queued_bytes;
 
   OrderlyWsConnection     *ws;
   OrderlyWsConnection     *probe;
@@ -87,6 +89,8 @@ OrderlyEioSession *_orderly_eio_session_new            (OrderlyEioServer    *ser
                                                         OrderlyEioTransport  transport,
                                                         GError             **error);
 void               _orderly_eio_session_out_item_free  (OrderlyEioOutItem   *item);
+GQueue            *_orderly_eio_session_steal_queue    (OrderlyEioSession   *self);
+gsize              _orderly_eio_session_max_outgoing   (OrderlyEioSession   *self);
 void               _orderly_eio_session_send_queue     (OrderlyEioSession   *self);
 void               _orderly_eio_session_schedule_ping  (OrderlyEioSession   *self);
 void               _orderly_eio_session_ping           (gpointer             session,

@@ -27,6 +27,28 @@ _orderly_eio_session_out_item_free (OrderlyEioOutItem *item)
   g_free (item);
 }
 
+/* Empties the queue, for whoever sends what was in it. */
+GQueue *
+_orderly_eio_session_steal_queue (OrderlyEioSession *self)
+{
+  GQueue *taken = g_queue_new ();
+
+  *taken = self->queue;
+  g_queue_init (&self->queue);
+  self->queued_bytes = 0;
+  return taken;
+}
+
+/* What may wait for a client, on either transport: room for a reply to
+ * the largest message, and a little more. */
+gsize
+_orderly_eio_session_max_outgoing (OrderlyEioSession *self)
+{
+  gsize max_payload = self->server != NULL ? self->server->max_payload : ORDERLY_EIO_DEFAULT_MAX_PAYLOAD;
+
+  return MAX (ORDERLY_WS_DEFAULT_MAX_OUTGOING, 2 * max_payload);
+}
+
 static void
 orderly_eio_session_finalize (GObject *object)
 {
@@ -279,9 +301,19 @@ _orderly_eio_session_send_queue (OrderlyEioSession *self)
 
   while ((item = g_queue_pop_head (&self->queue)) != NULL)
     {
+      self->queued_bytes -= g_bytes_get_size (item->bytes);
       _orderly_eio_session_send_ws (self, item);
       _orderly_eio_session_out_item_free (item);
     }
+}
+
+static void
+session_drop_oldest (OrderlyEioSession *self)
+{
+  OrderlyEioOutItem *oldest = g_queue_pop_head (&self->queue);
+
+  self->queued_bytes -= g_bytes_get_size (oldest->bytes);
+  _orderly_eio_session_out_item_free (oldest);
 }
 
 static void
@@ -311,6 +343,7 @@ session_enqueue (OrderlyEioSession *self,
 
           if (queued->slot == slot)
             {
+              self->queued_bytes += g_bytes_get_size (bytes) - g_bytes_get_size (queued->bytes);
               g_bytes_unref (queued->bytes);
               queued->bytes = g_bytes_ref (bytes);
               return;
@@ -318,15 +351,20 @@ session_enqueue (OrderlyEioSession *self,
         }
     }
 
-  /* A client that does not poll loses the oldest packets, not memory. */
+  /* A client that does not poll loses the oldest packets, not memory:
+   * past a count, and past the bytes a WebSocket would hold for it. */
   if (self->server != NULL && self->queue.length >= self->server->max_queue)
-    _orderly_eio_session_out_item_free (g_queue_pop_head (&self->queue));
+    session_drop_oldest (self);
+  while (self->queue.length > 0 &&
+         self->queued_bytes + g_bytes_get_size (bytes) > _orderly_eio_session_max_outgoing (self))
+    session_drop_oldest (self);
 
   item = g_new0 (OrderlyEioOutItem, 1);
   item->bytes = g_bytes_ref (bytes);
   item->binary = binary;
   item->slot = slot;
   g_queue_push_tail (&self->queue, item);
+  self->queued_bytes += g_bytes_get_size (bytes);
 
   _orderly_eio_session_send_queue (self);
 }
@@ -518,6 +556,7 @@ session_queue_packet (OrderlyEioSession    *self,
 
   item->bytes = orderly_eio_packet_encode (type, NULL, 0);
   g_queue_push_tail (&self->queue, item);
+  self->queued_bytes += g_bytes_get_size (item->bytes);
 }
 
 void
@@ -559,6 +598,7 @@ _orderly_eio_session_close (OrderlyEioSession   *self,
       if (kind == ORDERLY_EIO_CLOSE_BY_CLIENT)
         {
           g_queue_clear_full (&self->queue, (GDestroyNotify) _orderly_eio_session_out_item_free);
+          self->queued_bytes = 0;
           session_queue_packet (self, ORDERLY_EIO_PACKET_NOOP);
         }
       else

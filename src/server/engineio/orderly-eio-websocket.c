@@ -188,9 +188,7 @@ session_watch_ws (OrderlyEioSession   *self,
   if (self->server != NULL)
     {
       orderly_ws_connection_set_max_incoming_payload_size (ws, self->server->max_payload);
-      /* Room for a reply to the largest message, and a little more. */
-      orderly_ws_connection_set_max_outgoing_size (ws, MAX (ORDERLY_WS_DEFAULT_MAX_OUTGOING,
-                                                            2 * self->server->max_payload));
+      orderly_ws_connection_set_max_outgoing_size (ws, _orderly_eio_session_max_outgoing (self));
     }
   g_signal_connect (ws, "message", G_CALLBACK (ws_message_cb), self);
   g_signal_connect (ws, "closed", G_CALLBACK (ws_closed_cb), self);

@@ -391,6 +391,45 @@ test_server_broadcast_and_queue (Fixture       *fixture,
   }
 }
 
+/* A polling client that does not poll holds no more than a WebSocket
+ * would leave unread for it: past that the oldest packets go, whatever
+ * their count. */
+static void
+test_server_polling_bytes (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  g_autofree char *sid = open_polling (fixture);
+  g_autofree char *query = poll_query (sid);
+  g_autofree char *filler = g_strnfill (100 * 1000, 'x');
+  OrderlyEioSession *session;
+  guint n = 0;
+
+  reply_free (request (fixture, "POST", query, "40"));
+  reply_free (request (fixture, "GET", query, NULL));
+  session = orderly_sio_socket_get_session (g_ptr_array_index (fixture->sockets, 0));
+
+  /* 50 packets of 100 kB: 5 MB, far fewer than the count bound */
+  for (; n < 50; n++)
+    {
+      g_autofree char *text = g_strdup_printf ("42[\"n\",%u,\"%s\"]", n, filler);
+      g_autoptr(GBytes) bytes = g_bytes_new (text, strlen (text));
+
+      orderly_eio_session_send_encoded (session, bytes);
+    }
+  {
+    g_autoptr(Reply) reply = request (fixture, "GET", query, NULL);
+    g_autofree char *last = g_strdup_printf ("42[\"n\",%u,", n - 1);
+
+    g_test_message ("%" G_GSIZE_FORMAT " bytes in the GET", strlen (reply->body));
+    g_assert_cmpuint (reply->status, ==, 200);
+    g_assert_cmpuint (strlen (reply->body), <=, 2 * ORDERLY_EIO_DEFAULT_MAX_PAYLOAD + 1000);
+    g_assert_cmpuint (strlen (reply->body), >=, ORDERLY_EIO_DEFAULT_MAX_PAYLOAD);
+    /* the newest are kept */
+    g_assert_nonnull (strstr (reply->body, last));
+    g_assert_null (strstr (reply->body, "42[\"n\",0,"));
+  }
+}
+
 static void
 test_server_held_get (Fixture       *fixture,
                       gconstpointer  data)
@@ -836,6 +875,8 @@ main (int   argc,
               fixture_setup, test_server_refused, fixture_teardown);
   g_test_add ("/orderly/socketio/server/broadcast-and-queue", Fixture, NULL,
               fixture_setup, test_server_broadcast_and_queue, fixture_teardown);
+  g_test_add ("/orderly/socketio/server/polling-bytes", Fixture, NULL,
+              fixture_setup, test_server_polling_bytes, fixture_teardown);
   g_test_add ("/orderly/socketio/server/held-get", Fixture, NULL,
               fixture_setup, test_server_held_get, fixture_teardown);
   g_test_add ("/orderly/socketio/server/held-get-abandoned", Fixture, NULL,
