@@ -10,6 +10,7 @@
 #include "orderly-response.h"
 #include "orderly-rest.h"
 #include "orderly-server.h"
+#include "orderly-sio-conformance.h"
 #include "orderly-socketio-transport.h"
 #include "orderly-ws-transport.h"
 
@@ -118,8 +119,11 @@ orderly_server_new (OrderlyEngine  *engine,
   self->listener = orderly_listener_new (self->soup, remote);
   self->gate = orderly_gate_new (remote);
   self->guard = orderly_request_guard_new (self->soup, self->gate);
-  /* Engine.IO's polling carries packets up to its own limit. */
+  /* Engine.IO's polling carries packets up to its own limit; so does the
+   * echo endpoint of the conformance mode. */
   orderly_request_guard_set_body_limit (self->guard, "/socket.io", ORDERLY_EIO_DEFAULT_MAX_PAYLOAD);
+  if (orderly_sio_conformance_requested ())
+    orderly_request_guard_set_body_limit (self->guard, "/engine.io", ORDERLY_EIO_DEFAULT_MAX_PAYLOAD);
   self->dispatcher = orderly_dispatcher_new (engine, remote, self->instance_id);
   self->hub = orderly_hub_new (engine, remote, self->instance_id);
   self->metrics = orderly_metrics_new (self->soup, engine, remote, self->hub);
