@@ -55,19 +55,121 @@
  * gone.
  */
 
-G_DEFINE_ABSTRACT_TYPE (OrderlyStore, orderly_store, G_TYPE_OBJECT)
+typedef struct
+{
+  GMutex  lock;
+  gint    failing;        /* atomic: write_error is set */
+  GError *write_error;    /* how the last write failed, until one goes through */
+} OrderlyStorePrivate;
+
+G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (OrderlyStore, orderly_store, G_TYPE_OBJECT)
+
+static void
+orderly_store_finalize (GObject *object)
+{
+  OrderlyStorePrivate *priv = orderly_store_get_instance_private (ORDERLY_STORE (object));
+
+  g_clear_error (&priv->write_error);
+  g_mutex_clear (&priv->lock);
+
+  G_OBJECT_CLASS (orderly_store_parent_class)->finalize (object);
+}
 
 static void
 orderly_store_class_init (OrderlyStoreClass *klass)
 {
+  G_OBJECT_CLASS (klass)->finalize = orderly_store_finalize;
 }
 
 static void
 orderly_store_init (OrderlyStore *self)
 {
+  OrderlyStorePrivate *priv = orderly_store_get_instance_private (self);
+
+  g_mutex_init (&priv->lock);
 }
 
 #define STORE_CLASS(self) ORDERLY_STORE_GET_CLASS (self)
+
+/* The store itself failed, rather than refused a request. */
+static gboolean
+is_store_failure (const GError *error)
+{
+  if (error == NULL)
+    return FALSE;
+  if (error->domain != ORDERLY_ERROR)
+    return TRUE;
+  switch (error->code)
+    {
+    case ORDERLY_ERROR_STORAGE:
+    case ORDERLY_ERROR_NO_SPACE:
+    case ORDERLY_ERROR_READ_ONLY:
+    case ORDERLY_ERROR_CORRUPT:
+    case ORDERLY_ERROR_UNAVAILABLE:
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+/* Every write goes through here: keeps how it went for
+ * orderly_store_get_write_error(), and hands its error on. Only a write of
+ * orders or their outcomes, or one that frees room (@bulk), says the store
+ * takes writes again: a run's row, a claim, a log line or a sample is small
+ * and may fit where orders no longer do. */
+static gboolean
+note_write (OrderlyStore  *self,
+            gboolean       bulk,
+            gboolean       ok,
+            GError       **local,
+            GError       **error)
+{
+  OrderlyStorePrivate *priv = orderly_store_get_instance_private (self);
+
+  if (ok ? bulk && g_atomic_int_get (&priv->failing) : is_store_failure (*local))
+    {
+      g_mutex_lock (&priv->lock);
+      g_clear_error (&priv->write_error);
+      if (!ok)
+        priv->write_error = g_error_copy (*local);
+      g_atomic_int_set (&priv->failing, !ok);
+      g_mutex_unlock (&priv->lock);
+    }
+  if (*local != NULL)
+    g_propagate_error (error, g_steal_pointer (local));
+  return ok;
+}
+
+/**
+ * orderly_store_get_write_error:
+ *
+ * How the store's writes fare: the error of the last write that failed for
+ * the store's sake (a full disk, a read-only or damaged database, a server
+ * out of reach or failing), until a later write of orders or outcomes, or
+ * one that frees room (a reset, a clean), goes through. A
+ * request the store refused (a lease that ran out, a run elsewhere) is not
+ * a failure of the store.
+ *
+ * Returns: (transfer full) (nullable): a copy of that error, or %NULL when
+ *   the last write went through (or none was made yet)
+ */
+GError *
+orderly_store_get_write_error (OrderlyStore *self)
+{
+  OrderlyStorePrivate *priv;
+  GError *copy = NULL;
+
+  g_return_val_if_fail (ORDERLY_IS_STORE (self), NULL);
+
+  priv = orderly_store_get_instance_private (self);
+  if (!g_atomic_int_get (&priv->failing))
+    return NULL;
+  g_mutex_lock (&priv->lock);
+  if (priv->write_error != NULL)
+    copy = g_error_copy (priv->write_error);
+  g_mutex_unlock (&priv->lock);
+  return copy;
+}
 
 /**
  * orderly_store_ref:
@@ -118,9 +220,11 @@ orderly_store_begin_run (OrderlyStore      *self,
                          OrderlyRunRecord  *run,
                          GError           **error)
 {
+  GError *local = NULL;
+
   g_return_val_if_fail (ORDERLY_IS_STORE (self), FALSE);
   g_return_val_if_fail (run != NULL, FALSE);
-  return STORE_CLASS (self)->begin_run (self, run, error);
+  return note_write (self, TRUE, STORE_CLASS (self)->begin_run (self, run, &local), &local, error);
 }
 
 /**
@@ -134,9 +238,11 @@ orderly_store_save_run (OrderlyStore            *self,
                         const OrderlyRunRecord  *run,
                         GError                 **error)
 {
+  GError *local = NULL;
+
   g_return_val_if_fail (ORDERLY_IS_STORE (self), FALSE);
   g_return_val_if_fail (run != NULL, FALSE);
-  return STORE_CLASS (self)->save_run (self, run, error);
+  return note_write (self, FALSE, STORE_CLASS (self)->save_run (self, run, &local), &local, error);
 }
 
 /**
@@ -166,8 +272,11 @@ orderly_store_reset (OrderlyStore  *self,
                      gint64        *deleted_runs,
                      GError       **error)
 {
+  GError *local = NULL;
+
   g_return_val_if_fail (ORDERLY_IS_STORE (self), FALSE);
-  return STORE_CLASS (self)->reset (self, deleted_orders, deleted_runs, error);
+  return note_write (self, TRUE, STORE_CLASS (self)->reset (self, deleted_orders, deleted_runs, &local),
+                     &local, error);
 }
 
 /**
@@ -185,8 +294,10 @@ orderly_store_clear_orders (OrderlyStore  *self,
                             gint64        *deleted,
                             GError       **error)
 {
+  GError *local = NULL;
+
   g_return_val_if_fail (ORDERLY_IS_STORE (self), FALSE);
-  return STORE_CLASS (self)->clear_orders (self, deleted, error);
+  return note_write (self, TRUE, STORE_CLASS (self)->clear_orders (self, deleted, &local), &local, error);
 }
 
 /**
@@ -200,11 +311,14 @@ orderly_store_insert_orders (OrderlyStore        *self,
                              guint                n_orders,
                              GError             **error)
 {
+  GError *local = NULL;
+
   g_return_val_if_fail (ORDERLY_IS_STORE (self), FALSE);
   g_return_val_if_fail (orders != NULL || n_orders == 0, FALSE);
   if (n_orders == 0)
     return TRUE;
-  return STORE_CLASS (self)->insert_orders (self, orders, n_orders, error);
+  return note_write (self, TRUE, STORE_CLASS (self)->insert_orders (self, orders, n_orders, &local), &local,
+                     error);
 }
 
 /**
@@ -242,6 +356,7 @@ orderly_store_claim (OrderlyStore               *self,
                      OrderlyClaimAnswer         *answer,
                      GError                    **error)
 {
+  GError *local = NULL;
   gboolean ok;
 
   g_return_val_if_fail (ORDERLY_IS_STORE (self), FALSE);
@@ -250,9 +365,9 @@ orderly_store_claim (OrderlyStore               *self,
   g_return_val_if_fail (answer != NULL, FALSE);
 
   memset (answer, 0, sizeof *answer);
-  ok = STORE_CLASS (self)->claim (self, request, answer, error);
+  ok = STORE_CLASS (self)->claim (self, request, answer, &local);
   g_assert (!ok || (answer->result == ORDERLY_CLAIM_TAKEN) == (answer->claim != NULL));
-  return ok;
+  return note_write (self, FALSE, ok, &local, error);
 }
 
 void
@@ -298,9 +413,12 @@ orderly_store_renew_claim (OrderlyStore  *self,
                            gint64         lease_ms,
                            GError       **error)
 {
+  GError *local = NULL;
+
   g_return_val_if_fail (ORDERLY_IS_STORE (self), FALSE);
   g_return_val_if_fail (claim != NULL, FALSE);
-  return STORE_CLASS (self)->renew_claim (self, claim, lease_ms, error);
+  return note_write (self, FALSE, STORE_CLASS (self)->renew_claim (self, claim, lease_ms, &local), &local,
+                     error);
 }
 
 /**
@@ -329,6 +447,7 @@ orderly_store_complete_claim (OrderlyStore               *self,
                               OrderlyClaimAnswer         *next_answer,
                               GError                    **error)
 {
+  GError *local = NULL;
   OrderlyClaimAnswer answer = { 0 };
   gboolean ok;
 
@@ -339,13 +458,13 @@ orderly_store_complete_claim (OrderlyStore               *self,
   g_return_val_if_fail (next == NULL || (next->max_orders > 0 && next->owner != NULL), FALSE);
 
   ok = STORE_CLASS (self)->complete_claim (self, claim, outcomes, n_outcomes, next,
-                                           next != NULL ? &answer : NULL, error);
+                                           next != NULL ? &answer : NULL, &local);
   g_assert (!ok || next == NULL || (answer.result == ORDERLY_CLAIM_TAKEN) == (answer.claim != NULL));
   if (next_answer != NULL)
     *next_answer = answer;
   else
     orderly_claim_answer_clear (&answer);
-  return ok;
+  return note_write (self, TRUE, ok, &local, error);
 }
 
 /**
@@ -366,11 +485,13 @@ orderly_store_release_claims (OrderlyStore  *self,
                               gint64        *released,
                               GError       **error)
 {
+  GError *local = NULL;
   gint64 count = 0;
 
   g_return_val_if_fail (ORDERLY_IS_STORE (self), FALSE);
   g_return_val_if_fail (max_orders >= 0, FALSE);
-  if (!STORE_CLASS (self)->release_claims (self, run_id, expired_only, max_orders, &count, error))
+  if (!note_write (self, FALSE, STORE_CLASS (self)->release_claims (self, run_id, expired_only, max_orders,
+                                                             &count, &local), &local, error))
     return FALSE;
   if (released != NULL)
     *released = count;
@@ -392,11 +513,13 @@ orderly_store_retry_failed (OrderlyStore  *self,
                             gint64        *requeued,
                             GError       **error)
 {
+  GError *local = NULL;
   gint64 count = 0;
 
   g_return_val_if_fail (ORDERLY_IS_STORE (self), FALSE);
   g_return_val_if_fail (max_orders >= 0, FALSE);
-  if (!STORE_CLASS (self)->retry_failed (self, run_id, max_orders, &count, error))
+  if (!note_write (self, FALSE, STORE_CLASS (self)->retry_failed (self, run_id, max_orders, &count, &local),
+                   &local, error))
     return FALSE;
   if (requeued != NULL)
     *requeued = count;
@@ -422,13 +545,15 @@ orderly_store_clean (OrderlyStore     *self,
                      gint64           *removed,
                      GError          **error)
 {
+  GError *local = NULL;
   gint64 count = 0;
 
   g_return_val_if_fail (ORDERLY_IS_STORE (self), FALSE);
   g_return_val_if_fail (state == ORDERLY_JOB_STATE_COMPLETED || state == ORDERLY_JOB_STATE_FAILED,
                         FALSE);
   g_return_val_if_fail (limit > 0, FALSE);
-  if (!STORE_CLASS (self)->clean (self, run_id, state, finished_before_us, limit, &count, error))
+  if (!note_write (self, TRUE, STORE_CLASS (self)->clean (self, run_id, state, finished_before_us, limit,
+                                                    &count, &local), &local, error))
     return FALSE;
   if (removed != NULL)
     *removed = count;
@@ -513,11 +638,14 @@ orderly_store_append_samples (OrderlyStore            *self,
                               guint                    n_samples,
                               GError                 **error)
 {
+  GError *local = NULL;
+
   g_return_val_if_fail (ORDERLY_IS_STORE (self), FALSE);
   g_return_val_if_fail (samples != NULL || n_samples == 0, FALSE);
   if (n_samples == 0)
     return TRUE;
-  return STORE_CLASS (self)->append_samples (self, run_id, samples, n_samples, error);
+  return note_write (self, FALSE, STORE_CLASS (self)->append_samples (self, run_id, samples, n_samples, &local),
+                     &local, error);
 }
 
 /**
@@ -549,10 +677,13 @@ orderly_store_append_logs (OrderlyStore      *self,
                            guint              keep,
                            GError           **error)
 {
+  GError *local = NULL;
+
   g_return_val_if_fail (ORDERLY_IS_STORE (self), FALSE);
   if (n_records == 0)
     return TRUE;
-  return STORE_CLASS (self)->append_logs (self, records, n_records, keep, error);
+  return note_write (self, FALSE, STORE_CLASS (self)->append_logs (self, records, n_records, keep, &local),
+                     &local, error);
 }
 
 /**

@@ -506,6 +506,7 @@ GPtrArray        *orderly_store_recent_logs        (OrderlyStore               *
                                                     GError                    **error);
 gboolean          orderly_store_check              (OrderlyStore               *self,
                                                     GError                    **error);
+GError           *orderly_store_get_write_error    (OrderlyStore               *self);
 
 OrderlyClaim     *orderly_claim_new                (guint                       n_orders);
 void              orderly_claim_free               (OrderlyClaim               *claim);

@@ -160,22 +160,45 @@ command_get_liveness (OrderlyDispatcher  *self,
   return _orderly_dispatcher_take_object (liveness_object ("alive"));
 }
 
+/* What /health/ready says of a store whose last write failed: a word,
+ * never the message (the route is open to anyone). */
+static const char *
+describe_write_error (const GError *failure)
+{
+  if (failure->domain == ORDERLY_ERROR)
+    switch (failure->code)
+      {
+      case ORDERLY_ERROR_NO_SPACE: return "disk full";
+      case ORDERLY_ERROR_READ_ONLY: return "read-only";
+      case ORDERLY_ERROR_CORRUPT: return "damaged";
+      case ORDERLY_ERROR_UNAVAILABLE: return "unreachable";
+      default: break;
+      }
+  return "failing";
+}
+
 /* The Node system's code answers `{status: "ready", ts}`, its API.md
  * `{status: "ok", timestamp, uptime, services}`: both, with the code's
- * status. */
+ * status. Ready means the store takes writes: after a write failed for the
+ * store's sake (a full disk, a lost server), 503 and `"unavailable"` until
+ * one goes through again. */
 static JsonNode *
 command_get_health (OrderlyDispatcher  *self,
                     JsonObject         *arguments,
                     guint              *status_code,
                     GError            **error)
 {
-  JsonObject *object = liveness_object ("ready");
+  g_autoptr(GError) failure = orderly_store_get_write_error (orderly_engine_get_store (self->engine));
+  JsonObject *object = liveness_object (failure == NULL ? "ready" : "unavailable");
   JsonObject *services = json_object_new ();
   double uptime = (g_get_monotonic_time () - self->started_us) / (double) G_USEC_PER_SEC;
 
+  if (failure != NULL)
+    *status_code = 503;
   _orderly_dispatcher_set_time (object, "timestamp", g_get_real_time ());
   _orderly_dispatcher_set_number (object, "uptime", uptime);
-  json_object_set_string_member (services, "database", "connected");
+  json_object_set_string_member (services, "database",
+                                 failure == NULL ? "connected" : describe_write_error (failure));
   json_object_set_object_member (object, "services", services);
   return _orderly_dispatcher_take_object (object);
 }
@@ -194,6 +217,7 @@ command_get_queue_health (OrderlyDispatcher  *self,
   gboolean paused = json_object_get_boolean_member (counts, "paused");
   gint64 failed = json_object_get_int_member (counts, "failed");
   gint64 active = json_object_get_int_member (counts, "active");
+  g_autoptr(GError) failure = orderly_store_get_write_error (orderly_engine_get_store (self->engine));
   const char *verdict = "healthy";
   JsonObject *object, *queue, *processor, *checks;
 
@@ -203,11 +227,12 @@ command_get_queue_health (OrderlyDispatcher  *self,
     verdict = "paused";
   if (d->phase == ORDERLY_PHASE_ABORTED)
     verdict = "aborted";
-  if (d->phase == ORDERLY_PHASE_ERROR)
+  if (d->phase == ORDERLY_PHASE_ERROR || failure != NULL)
     verdict = "error";
 
+  /* The queue is the store: connected while its writes go through. */
   queue = json_object_new ();
-  json_object_set_boolean_member (queue, "connected", TRUE);
+  json_object_set_boolean_member (queue, "connected", failure == NULL);
   json_object_set_boolean_member (queue, "paused", paused);
   json_object_set_int_member (queue, "waiting", json_object_get_int_member (counts, "waiting"));
   json_object_set_int_member (queue, "active", active);

@@ -140,6 +140,15 @@ sqlite_query_int (const char *data_dir,
   return orderly_test_query_int (path, sql);
 }
 
+/* Past its size at the moment, the file cannot grow. */
+static void
+sqlite_set_full (const char   *data_dir,
+                 OrderlyStore *store,
+                 gboolean      full)
+{
+  orderly_sqlite_store_set_size_limit (store, full ? 1 : 0);
+}
+
 #if ORDERLY_HAVE_POSTGRESQL
 /* A database of its own on the throwaway server, named in the data
  * directory, created on the first open there and opened again after; the
@@ -170,6 +179,28 @@ pg_query_int (const char *data_dir,
   return orderly_test_pg_query_int (uri, sql);
 }
 
+/* Orders are refused with the error the server gives when its disk is
+ * full (SQLSTATE 53100). */
+static void
+pg_set_full (const char   *data_dir,
+             OrderlyStore *store,
+             gboolean      full)
+{
+  g_autofree char *path = g_build_filename (data_dir, "pg-uri", NULL);
+  g_autofree char *uri = NULL;
+
+  g_assert_true (g_file_get_contents (path, &uri, NULL, NULL));
+  orderly_test_pg_exec (uri, full
+    ? "CREATE FUNCTION orderly_test_full () RETURNS trigger LANGUAGE plpgsql AS "
+      "$$ BEGIN RAISE EXCEPTION 'could not extend file: No space left on device' "
+      "USING ERRCODE = 'disk_full'; END $$;"
+      "CREATE TRIGGER full_vip BEFORE INSERT ON vip_orders FOR EACH STATEMENT "
+      "EXECUTE FUNCTION orderly_test_full ();"
+      "CREATE TRIGGER full_normal BEFORE INSERT ON normal_orders FOR EACH STATEMENT "
+      "EXECUTE FUNCTION orderly_test_full ()"
+    : "DROP FUNCTION orderly_test_full () CASCADE");
+}
+
 static const char *
 pg_unavailable (void)
 {
@@ -178,9 +209,9 @@ pg_unavailable (void)
 #endif
 
 const OrderlyTestBackend orderly_test_backends[] = {
-  { "sqlite", sqlite_open, sqlite_query_int, NULL },
+  { "sqlite", sqlite_open, sqlite_query_int, NULL, sqlite_set_full },
 #if ORDERLY_HAVE_POSTGRESQL
-  { "pg", pg_open, pg_query_int, pg_unavailable },
+  { "pg", pg_open, pg_query_int, pg_unavailable, pg_set_full },
 #endif
 };
 

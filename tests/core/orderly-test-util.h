@@ -21,7 +21,8 @@ gboolean       orderly_test_integrity_ok    (const char    *db_path);
  * The store backends the queue and engine tests run on, each test once per
  * backend. A backend opens a store in a test's data directory (the same
  * store again when opened there again), and answers
- * a query (one integer) on what it stored there. A backend that needs a
+ * a query (one integer) on what it stored there, and makes its writes fail
+ * as on a full disk (set_full), until told otherwise. A backend that needs a
  * server the test run does not have says why (unavailable), and its cases
  * are skipped with that message.
  */
@@ -33,6 +34,9 @@ typedef struct
   gint64        (*query_int)   (const char  *data_dir,
                                 const char  *sql);
   const char   *(*unavailable) (void);
+  void          (*set_full)    (const char    *data_dir,
+                                OrderlyStore  *store,
+                                gboolean       full);
 } OrderlyTestBackend;
 
 extern const OrderlyTestBackend orderly_test_backends[];

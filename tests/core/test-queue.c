@@ -884,6 +884,51 @@ test_check_finds_violation (Fixture       *fixture,
   orderly_run_check_clear (&check);
 }
 
+/* A write that failed for the store's sake (a full disk) is the store's
+ * write health until a write of orders goes through; reads, and small
+ * writes that fit where orders did not, leave it. */
+static void
+test_write_health (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) health = NULL;
+  g_autofree OrderlyOrder *orders = g_new0 (OrderlyOrder, 20000);
+  OrderlyRunRecord run = { .seed = 3, .quantity = 10, .phase = ORDERLY_PHASE_WAITING_NORMAL_DRAIN,
+                           .workers = 1, .started_at_us = 1, .max_attempts = 3 };
+  gint64 run_id = make_run (fixture, 10, 0);
+
+  g_assert_null (orderly_store_get_write_error (fixture->store));
+  for (guint i = 0; i < 20000; i++)
+    orderly_generate_order (3, run_id, 10 + i, 0.1, g_get_real_time (), &orders[i]);
+
+  fixture->backend->set_full (fixture->data_dir, fixture->store, TRUE);
+  g_assert_false (orderly_store_insert_orders (fixture->store, orders, 20000, &error));
+  g_assert_error (error, ORDERLY_ERROR, ORDERLY_ERROR_NO_SPACE);
+  g_clear_error (&error);
+  health = orderly_store_get_write_error (fixture->store);
+  g_assert_error (health, ORDERLY_ERROR, ORDERLY_ERROR_NO_SPACE);
+  g_clear_error (&health);
+
+  /* A read, or a run's row, says nothing of the room for orders. */
+  g_assert_cmpint (counts_of (fixture, run_id).priority[ORDERLY_PRIORITY_NORMAL].generated +
+                   counts_of (fixture, run_id).priority[ORDERLY_PRIORITY_VIP].generated, ==, 10);
+  run.id = run_id;
+  g_assert_true (orderly_store_save_run (fixture->store, &run, &error));
+  g_assert_no_error (error);
+  health = orderly_store_get_write_error (fixture->store);
+  g_assert_nonnull (health);
+  g_clear_error (&health);
+
+  /* With room again, the next write clears it. */
+  fixture->backend->set_full (fixture->data_dir, fixture->store, FALSE);
+  g_assert_true (orderly_store_insert_orders (fixture->store, orders, 20000, &error));
+  g_assert_no_error (error);
+  g_assert_null (orderly_store_get_write_error (fixture->store));
+  g_assert_cmpint (counts_of (fixture, run_id).priority[ORDERLY_PRIORITY_NORMAL].generated +
+                   counts_of (fixture, run_id).priority[ORDERLY_PRIORITY_VIP].generated, ==, 20010);
+}
+
 static void
 skip_backend (gconstpointer data)
 {
@@ -920,6 +965,7 @@ main (int   argc,
         { "listings", test_listings },
         { "clean", test_clean },
         { "clear-orders", test_clear_orders },
+        { "write-health", test_write_health },
         { "proof", test_proof },
         { "check", test_check_finds_violation },
       };

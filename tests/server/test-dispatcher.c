@@ -379,6 +379,59 @@ test_dispatcher_notices (Fixture       *fixture,
   g_assert_cmpint (json_object_get_int_member (json_node_get_object (answer), "deletedRuns"), ==, 1);
 }
 
+static const char *
+services_database (JsonNode *health)
+{
+  return json_object_get_string_member (json_object_get_object_member (json_node_get_object (health),
+                                                                       "services"), "database");
+}
+
+/* /health/ready follows the store's writes: 503 once one failed for want
+ * of room, ready again once one went through; /pedidos/health/queue says
+ * the queue is not connected meanwhile. */
+static void
+test_dispatcher_health (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  OrderlyRunRequest request = { .quantity = 200000, .vip_share = -1 };
+  guint status = 0;
+  g_autoptr(JsonNode) ready = dispatch (fixture, "get-health", NULL, ORDERLY_ROLE_NONE, &status);
+  g_autoptr(JsonNode) full = NULL;
+  g_autoptr(JsonNode) queue = NULL;
+  g_autoptr(JsonNode) again = NULL;
+
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (ready), "status"), ==, "ready");
+  g_assert_cmpstr (services_database (ready), ==, "connected");
+
+  orderly_sqlite_store_set_size_limit (fixture->store, 1);
+  /* The run fails, or cannot even begin. */
+  orderly_engine_start_run (fixture->engine, &request, NULL, NULL);
+  while (orderly_engine_is_running (fixture->engine))
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpint (orderly_status_get_phase (orderly_engine_get_status (fixture->engine)), !=,
+                   ORDERLY_PHASE_DONE);
+  full = dispatch (fixture, "get-health", NULL, ORDERLY_ROLE_NONE, &status);
+  g_assert_cmpuint (status, ==, 503);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (full), "status"), ==, "unavailable");
+  g_assert_cmpstr (services_database (full), ==, "disk full");
+  queue = dispatch (fixture, "get-queue-health", NULL, ORDERLY_ROLE_VIEWER, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (queue), "status"), ==, "error");
+  g_assert_false (json_object_get_boolean_member (json_object_get_object_member (json_node_get_object (queue),
+                                                                                "queue"), "connected"));
+
+  orderly_sqlite_store_set_size_limit (fixture->store, 0);
+  request.quantity = 100;
+  g_assert_true (orderly_engine_start_run (fixture->engine, &request, NULL, NULL));
+  g_assert_true (orderly_test_wait_for_phase (fixture->engine, orderly_test_phase_finished, 60000));
+  g_assert_cmpint (orderly_status_get_phase (orderly_engine_get_status (fixture->engine)), ==,
+                   ORDERLY_PHASE_DONE);
+  again = dispatch (fixture, "get-health", NULL, ORDERLY_ROLE_NONE, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_cmpstr (services_database (again), ==, "connected");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -387,6 +440,7 @@ main (int   argc,
 
   g_test_add ("/orderly/dispatcher/status", Fixture, NULL, fixture_setup, test_dispatcher_status, fixture_teardown);
   g_test_add ("/orderly/dispatcher/roles", Fixture, NULL, fixture_setup, test_dispatcher_roles, fixture_teardown);
+  g_test_add ("/orderly/dispatcher/health", Fixture, NULL, fixture_setup, test_dispatcher_health, fixture_teardown);
   g_test_add ("/orderly/dispatcher/bad-input", Fixture, NULL, fixture_setup, test_dispatcher_bad_input, fixture_teardown);
   g_test_add ("/orderly/dispatcher/replies", Fixture, NULL, fixture_setup, test_dispatcher_replies, fixture_teardown);
   g_test_add ("/orderly/dispatcher/run", Fixture, NULL, fixture_setup, test_dispatcher_run, fixture_teardown);
