@@ -84,7 +84,9 @@ static gboolean
 wait_until (Fixture   *fixture,
             Condition  condition)
 {
-  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  /* Generous: the machine may be shared, and a condition that holds
+   * returns at once. */
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
 
   while (!condition (fixture))
     {
@@ -347,6 +349,24 @@ count_lines (OrderlyEngine *engine,
   return n;
 }
 
+/* What each instance shows, and what is stored, for a failure's report. */
+static void
+describe_instances (Fixture *fixture)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (fixture->instances); i++)
+    {
+      OrderlyEngine *engine = fixture->instances[i].engine;
+      const OrderlyStatusData *d = orderly_status_get_data (orderly_engine_get_status (engine));
+
+      g_test_message ("instance %u: %s, run %" G_GINT64_FORMAT " %s, %" G_GINT64_FORMAT " waiting, %"
+                      G_GINT64_FORMAT " active", i, orderly_engine_is_running (engine) ? "running" : "idle",
+                      d->run_id, orderly_phase_to_string (d->phase), d->queue_waiting, d->queue_active);
+    }
+  g_test_message ("%" G_GINT64_FORMAT " results stored, %" G_GINT64_FORMAT " claims held",
+                  results_stored (fixture),
+                  orderly_test_pg_query_int (fixture->uri, "SELECT count(*) FROM claims WHERE owner IS NOT NULL"));
+}
+
 /* Instances help with a run that a live instance elsewhere runs. Once
  * nothing is left to claim, their part is over, not the run: they show it
  * as stored, not done, and do not join it again, until its instance ends
@@ -363,7 +383,11 @@ test_pg_cluster_help (Fixture       *fixture,
     return;
   g_assert_true (wait_until (fixture, both_see_each_other));
   run_id = begin_run_elsewhere (fixture);
-  g_assert_true (wait_until (fixture, both_helped_to_the_end));
+  if (!wait_until (fixture, both_helped_to_the_end))
+    {
+      describe_instances (fixture);
+      g_assert_not_reached ();
+    }
 
   for (guint i = 0; i < G_N_ELEMENTS (fixture->instances); i++)
     {
