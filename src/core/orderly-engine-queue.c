@@ -5,6 +5,7 @@
 
 #include "orderly-engine-private.h"
 #include "orderly-generator.h"
+#include "orderly-text.h"
 
 /*
  * The engine's queue controls and listings: a job of a job queue is an
@@ -135,7 +136,8 @@ orderly_engine_resume_queue (OrderlyEngine *self)
       self->last_run.paused = FALSE;
       _orderly_engine_save_run_later (self, &self->last_run);
     }
-  orderly_engine_log (self, ORDERLY_LOG_LEVEL_LOG, "queue", NULL, "Queue resumed");
+  orderly_engine_log (self, ORDERLY_LOG_LEVEL_LOG, "queue", NULL,
+                      "Queue resumed: orders are claimed again");
   _orderly_engine_notify_paused (self);
   orderly_engine_flush (self);
   return TRUE;
@@ -388,10 +390,14 @@ clean_done_cb (GObject      *object,
   if (answer == NULL)
     return;
   if (answer->count > 0)
-    orderly_engine_log (self, ORDERLY_LOG_LEVEL_LOG, "queue", NULL,
-                        "Clean: %" G_GINT64_FORMAT " %s orders of run %" G_GINT64_FORMAT
-                        " removed from the store", answer->count,
-                        orderly_job_state_to_string (work->state), work->run_id);
+    {
+      g_autofree char *count = orderly_text_count (answer->count);
+
+      orderly_engine_log (self, ORDERLY_LOG_LEVEL_LOG, "queue", NULL,
+                          "Clean removed %s %s orders of run %" G_GINT64_FORMAT " from the store",
+                          count, work->state == ORDERLY_JOB_STATE_FAILED ? "failed" : "processed",
+                          work->run_id);
+    }
   g_task_return_int (task, answer->count);
 }
 
@@ -476,12 +482,14 @@ purge_done_cb (GObject      *object,
   g_autoptr(GTask) task = user_data;
   OrderlyPurgeInfo *info = g_task_get_task_data (task);
   g_autofree QueueResult *answer = finish_count (self, result, task);
+  g_autofree char *count = NULL;
 
   if (answer == NULL)
     return;
   info->deleted_orders = answer->count;
+  count = orderly_text_count (answer->count);
   orderly_engine_log (self, ORDERLY_LOG_LEVEL_WARN, "queue", NULL,
-                      "Purge: %" G_GINT64_FORMAT " stored orders deleted", answer->count);
+                      "Purge deleted the %s stored orders", count);
   g_task_return_pointer (task, g_memdup2 (info, sizeof *info), g_free);
 }
 
@@ -514,9 +522,13 @@ purge_stopped (OrderlyEngine *self,
       orderly_engine_flush (self);
     }
   if (info->dropped > 0)
-    orderly_engine_log (self, ORDERLY_LOG_LEVEL_WARN, "queue", NULL,
-                        "Purge: %" G_GINT64_FORMAT " orders of run %" G_GINT64_FORMAT
-                        " that were still to do will not be processed", info->dropped, info->run_id);
+    {
+      g_autofree char *count = orderly_text_count (info->dropped);
+
+      orderly_engine_log (self, ORDERLY_LOG_LEVEL_WARN, "queue", NULL,
+                          "Purge dropped the %s orders run %" G_GINT64_FORMAT " still had to do: "
+                          "they will not be processed", count, info->run_id);
+    }
   if (obliterate)
     {
       run_count (self, task, queue_work_new (self), clear_orders_op, purge_done_cb);
@@ -556,7 +568,7 @@ orderly_engine_purge_async (OrderlyEngine       *self,
                      GINT_TO_POINTER (orderly_engine_is_running (self) || self->interrupted));
   if (orderly_engine_is_running (self))
     orderly_engine_log (self, ORDERLY_LOG_LEVEL_WARN, "queue", NULL,
-                        "Purge: cancelling run %" G_GINT64_FORMAT, info->run_id);
+                        "Purge is cancelling run %" G_GINT64_FORMAT, info->run_id);
   _orderly_engine_when_stopped (self, FALSE, task, purge_stopped);
 }
 
@@ -608,7 +620,8 @@ orderly_engine_close_async (OrderlyEngine       *self,
   g_task_set_task_data (task, GSIZE_TO_POINTER (run_id), NULL);
   if (run_id > 0)
     orderly_engine_log (self, ORDERLY_LOG_LEVEL_WARN, "queue", NULL,
-                        "Close: letting go of run %" G_GINT64_FORMAT "; resume it to go on", run_id);
+                        "Closing the queue: run %" G_GINT64_FORMAT " stops here; resume it to go on",
+                        run_id);
   _orderly_engine_when_stopped (self, TRUE, task, close_stopped);
 }
 
@@ -652,9 +665,10 @@ retry_failed_done_cb (GObject      *object,
     return;
   if (answer->count > 0)
     {
+      g_autofree char *count = orderly_text_count (answer->count);
+
       orderly_engine_log (self, ORDERLY_LOG_LEVEL_LOG, "queue", NULL,
-                          "Retry: %" G_GINT64_FORMAT " failed orders are back in the queue",
-                          answer->count);
+                          "%s failed orders are back in the queue for another try", count);
       /* A run that was done goes on until they are settled too. */
       if (self->runner == NULL && self->has_last_run && self->last_run.phase == ORDERLY_PHASE_DONE &&
           self->busy == NULL)
@@ -748,9 +762,12 @@ recover_stuck_done_cb (GObject      *object,
   if (answer == NULL)
     return;
   if (answer->count > 0)
-    orderly_engine_log (self, ORDERLY_LOG_LEVEL_WARN, "queue", NULL,
-                        "Recovered %" G_GINT64_FORMAT " claimed orders whose lease had run out",
-                        answer->count);
+    {
+      g_autofree char *count = orderly_text_count (answer->count);
+
+      orderly_engine_log (self, ORDERLY_LOG_LEVEL_WARN, "queue", NULL,
+                          "Recovered %s claimed orders whose lease had run out", count);
+    }
   g_task_return_int (task, answer->count);
 }
 

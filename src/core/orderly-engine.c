@@ -6,6 +6,7 @@
 #include "orderly-engine-private.h"
 #include "orderly-enums.h"
 #include "orderly-periodic.h"
+#include "orderly-text.h"
 
 /**
  * OrderlyEngine:
@@ -819,6 +820,9 @@ recover (OrderlyEngine  *self,
       OrderlyOrderCounts *counts = &self->last_counts;
       const OrderlyPriorityCounts *vip = &counts->priority[ORDERLY_PRIORITY_VIP];
       const OrderlyPriorityCounts *normal = &counts->priority[ORDERLY_PRIORITY_NORMAL];
+      g_autofree char *generated = NULL;
+      g_autofree char *quantity = NULL;
+      g_autofree char *processed = NULL;
 
       /* Alone on the store, the claims the crashed process held are free. */
       if (!orderly_store_is_shared (self->store) &&
@@ -837,14 +841,15 @@ recover (OrderlyEngine  *self,
       self->last_run.normal_failed = ORDERLY_COUNTS_FAILED (normal);
       self->interrupted = TRUE;
       self->paused = self->last_run.paused;
+      generated = orderly_text_count (self->last_run.generated);
+      quantity = orderly_text_count (self->last_run.quantity);
+      processed = orderly_text_count (self->last_run.vip_count + self->last_run.normal_count);
       orderly_engine_log (self, ORDERLY_LOG_LEVEL_WARN, "engine", NULL,
-                          "Run %" G_GINT64_FORMAT " was interrupted in %s: %" G_GINT64_FORMAT
-                          " of %" G_GINT64_FORMAT " orders generated, %" G_GINT64_FORMAT
-                          " processed%s. Resume it or start a new run.",
-                          self->last_run.id, orderly_phase_to_string (self->last_run.phase),
-                          self->last_run.generated, self->last_run.quantity,
-                          self->last_run.vip_count + self->last_run.normal_count,
-                          self->paused ? ", queue paused" : "");
+                          "Run %" G_GINT64_FORMAT " was interrupted while %s: %s of %s orders "
+                          "generated, %s processed%s. Resume it or start a new run.",
+                          self->last_run.id, orderly_text_phase (self->last_run.phase),
+                          generated, quantity, processed,
+                          self->paused ? ", the queue paused" : "");
     }
   return TRUE;
 }
@@ -1182,7 +1187,8 @@ begun_idle_cb (gpointer data)
       self->interrupted = FALSE;
       orderly_run_list_update (self->run_list, &self->last_run);
       orderly_engine_log (self, ORDERLY_LOG_LEVEL_WARN, "engine", NULL,
-                          "Interrupted run %" G_GINT64_FORMAT " closed as aborted", self->last_run.id);
+                          "Interrupted run %" G_GINT64_FORMAT " was closed as cancelled",
+                          self->last_run.id);
     }
   if (state != NULL && state->resume)
     self->interrupted = FALSE;
@@ -1378,7 +1384,7 @@ orderly_engine_start_run_async (OrderlyEngine            *self,
           return;
         }
       orderly_engine_log (self, ORDERLY_LOG_LEVEL_WARN, "engine", NULL,
-                          "Force start: cancelling the run in progress");
+                          "Cancelling the run in progress to start a new one");
       state->forced = TRUE;
       _orderly_engine_when_stopped (self, FALSE, task, start_after_stop);
       return;
@@ -1479,7 +1485,8 @@ orderly_engine_cancel_async (OrderlyEngine       *self,
   g_task_set_task_data (task, state, g_free);
   g_signal_emit (self, signals[CANCEL_REQUESTED], 0);
   if (state->was_running)
-    orderly_engine_log (self, ORDERLY_LOG_LEVEL_WARN, "engine", NULL, "Cancel requested");
+    orderly_engine_log (self, ORDERLY_LOG_LEVEL_WARN, "engine", NULL,
+                        "Cancelling run %" G_GINT64_FORMAT, _orderly_engine_current_run_id (self));
   _orderly_engine_when_stopped (self, FALSE, task, cancel_stopped);
 }
 
@@ -1568,6 +1575,8 @@ reset_done_cb (GObject      *object,
 {
   OrderlyEngine *self = ORDERLY_ENGINE (object);
   g_autoptr(GTask) task = user_data;
+  g_autofree char *orders = NULL;
+  g_autofree char *runs = NULL;
   ResetResult *done;
   GError *error = NULL;
 
@@ -1584,9 +1593,10 @@ reset_done_cb (GObject      *object,
   self->has_last_run = FALSE;
   self->interrupted = FALSE;
   orderly_run_list_set_records (self->run_list, done->runs);
+  orders = orderly_text_count (done->info.deleted_orders);
+  runs = orderly_text_count (done->info.deleted_runs);
   orderly_engine_log (self, ORDERLY_LOG_LEVEL_WARN, "engine", NULL,
-                      "Reset: %" G_GINT64_FORMAT " orders and %" G_GINT64_FORMAT " runs deleted",
-                      done->info.deleted_orders, done->info.deleted_runs);
+                      "Reset deleted %s orders and %s runs", orders, runs);
   orderly_engine_flush (self);
   g_task_return_pointer (task, g_memdup2 (&done->info, sizeof done->info), g_free);
   reset_result_free (done);

@@ -12,6 +12,7 @@
 #include "orderly-generator.h"
 #include "orderly-json-writer.h"
 #include "orderly-runner.h"
+#include "orderly-text.h"
 
 #define GENERATE_BATCH 16384
 /* Orders claimed and stored per transaction: large enough to keep commits
@@ -320,6 +321,7 @@ enter_phase (OrderlyRunner  *self,
              GError        **error)
 {
   g_autofree char *data = NULL;
+  const char *text;
 
   g_mutex_lock (&self->lock);
   /* A helper joins a run in one of its processing phases and goes through
@@ -333,9 +335,11 @@ enter_phase (OrderlyRunner  *self,
 
   if (self->options.helper)
     return TRUE;
+  /* The data names the phase; the message says it as the window does. */
   data = run_data (self, orderly_phase_to_string (phase));
+  text = orderly_text_phase (phase);
   orderly_log_queue_printf (self->logs, ORDERLY_LOG_LEVEL_LOG, "phase", data,
-                            "Phase %s", orderly_phase_to_string (phase));
+                            "%c%s", g_ascii_toupper (text[0]), text + 1);
   return save_record (self, error);
 }
 
@@ -397,9 +401,11 @@ generate (OrderlyRunner  *self,
 
       if (index * 10 / quantity > next_log && index < quantity)
         {
+          g_autofree char *done = orderly_text_count (index);
+          g_autofree char *all = orderly_text_count (quantity);
+
           next_log = index * 10 / quantity;
-          log_line (self, ORDERLY_LOG_LEVEL_LOG, "Generated %" G_GINT64_FORMAT " of %"
-                    G_GINT64_FORMAT " orders", index, quantity);
+          log_line (self, ORDERLY_LOG_LEVEL_LOG, "Generated %s of %s orders", done, all);
         }
     }
   return TRUE;
@@ -666,7 +672,7 @@ lost_claim (OrderlyRunner *self,
   g_mutex_lock (&self->lock);
   self->claims_lost++;
   g_mutex_unlock (&self->lock);
-  log_line (self, ORDERLY_LOG_LEVEL_WARN, "Worker %u: %s", worker_id, error->message);
+  log_line (self, ORDERLY_LOG_LEVEL_WARN, "Worker %u lost its claim: %s", worker_id, error->message);
 }
 
 /*
@@ -847,6 +853,8 @@ process_priority (OrderlyRunner    *self,
   gboolean vip = priority == ORDERLY_PRIORITY_VIP;
   const OrderlyPriorityCounts *counts = &self->counts.priority[priority];
   gint64 enqueue_start;
+  g_autofree char *count_text = NULL;
+  g_autofree char *time_text = NULL;
   double enqueue_ms, done_ms;
   gint64 waiting;
 
@@ -864,8 +872,10 @@ process_priority (OrderlyRunner    *self,
     self->record.enqueue_normal_ms += enqueue_ms;
   waiting = counts->waiting + counts->delayed;
   g_mutex_unlock (&self->lock);
-  log_line (self, ORDERLY_LOG_LEVEL_LOG, "Enqueued %" G_GINT64_FORMAT " %s orders in %.1f ms",
-            waiting, orderly_priority_to_string (priority), enqueue_ms);
+  count_text = orderly_text_count (waiting);
+  time_text = orderly_text_duration_ms (enqueue_ms);
+  log_line (self, ORDERLY_LOG_LEVEL_LOG, "Queued %s %s orders in %s", count_text,
+            orderly_text_priority (priority), time_text);
 
   if (!enter_phase (self, vip ? ORDERLY_PHASE_WAITING_VIP_DRAIN : ORDERLY_PHASE_WAITING_NORMAL_DRAIN,
                     error))
@@ -904,11 +914,19 @@ process_priority (OrderlyRunner    *self,
     }
   if (!is_cancelled (self))
     {
-      log_line (self, ORDERLY_LOG_LEVEL_LOG, "Processed %" G_GINT64_FORMAT " %s orders in %.1f ms",
-                ORDERLY_COUNTS_PROCESSED (counts), orderly_priority_to_string (priority), done_ms);
+      g_free (count_text);
+      g_free (time_text);
+      count_text = orderly_text_count (ORDERLY_COUNTS_PROCESSED (counts));
+      time_text = orderly_text_duration_ms (done_ms);
+      log_line (self, ORDERLY_LOG_LEVEL_LOG, "Processed %s %s orders in %s", count_text,
+                orderly_text_priority (priority), time_text);
       if (ORDERLY_COUNTS_FAILED (counts) > 0)
-        log_line (self, ORDERLY_LOG_LEVEL_WARN, "%" G_GINT64_FORMAT " %s orders failed for good",
-                  ORDERLY_COUNTS_FAILED (counts), orderly_priority_to_string (priority));
+        {
+          g_autofree char *failed = orderly_text_count (ORDERLY_COUNTS_FAILED (counts));
+
+          log_line (self, ORDERLY_LOG_LEVEL_WARN, "%s %s orders failed after their last attempt",
+                    failed, orderly_text_priority (priority));
+        }
     }
   return TRUE;
 }
@@ -919,6 +937,8 @@ finish (OrderlyRunner *self,
         const GError  *error)
 {
   g_autoptr(GError) save_error = NULL;
+  g_autofree char *processed_text = NULL;
+  g_autofree char *time_text = NULL;
   gint64 processed, here;
   /* A helper's part ends, not the run: the run's instance ends it, and
    * stores how. */
@@ -951,26 +971,29 @@ finish (OrderlyRunner *self,
 
   if (part_done)
     {
-      log_line (self, ORDERLY_LOG_LEVEL_LOG,
-                "Run %" G_GINT64_FORMAT ": %s; %" G_GINT64_FORMAT " orders processed here",
+      g_autofree char *here_text = orderly_text_count (here);
+
+      log_line (self, ORDERLY_LOG_LEVEL_LOG, "Run %" G_GINT64_FORMAT ": %s; %s orders processed here",
                 self->record.id, phase == ORDERLY_PHASE_DONE ? "nothing left to claim"
                                  : phase == ORDERLY_PHASE_ABORTED ? "cancelled" : "stopped helping",
-                here);
+                here_text);
       g_atomic_int_set (&self->finished, 1);
       return;
     }
 
+  processed_text = orderly_text_count (processed);
   switch (phase)
     {
     case ORDERLY_PHASE_DONE:
+      time_text = orderly_text_duration_ms (self->record.total_ms);
       log_line (self, ORDERLY_LOG_LEVEL_LOG,
-                "Run %" G_GINT64_FORMAT " done: %" G_GINT64_FORMAT " orders in %.1f ms",
-                self->record.id, processed, self->record.total_ms);
+                "Run %" G_GINT64_FORMAT " is done: %s orders processed in %s",
+                self->record.id, processed_text, time_text);
       break;
     case ORDERLY_PHASE_ABORTED:
       log_line (self, ORDERLY_LOG_LEVEL_WARN,
-                "Run %" G_GINT64_FORMAT " cancelled after %" G_GINT64_FORMAT " processed orders",
-                self->record.id, processed);
+                "Run %" G_GINT64_FORMAT " was cancelled with %s orders processed",
+                self->record.id, processed_text);
       break;
     case ORDERLY_PHASE_ERROR:
       if (g_atomic_int_get (&self->begun))
@@ -982,9 +1005,9 @@ finish (OrderlyRunner *self,
       break;
     default:
       log_line (self, ORDERLY_LOG_LEVEL_WARN,
-                "Run %" G_GINT64_FORMAT " suspended at %s with %" G_GINT64_FORMAT
-                " processed orders; resume it after the restart", self->record.id,
-                orderly_phase_to_string (phase), processed);
+                "Run %" G_GINT64_FORMAT " stopped while %s, with %s orders processed; "
+                "resume it after the restart", self->record.id, orderly_text_phase (phase),
+                processed_text);
       break;
     }
   g_atomic_int_set (&self->finished, 1);
@@ -1023,8 +1046,12 @@ begin (OrderlyRunner  *self,
       if (!orderly_store_release_claims (self->store, self->record.id, FALSE, 0, &released, error))
         return FALSE;
       if (released > 0)
-        log_line (self, ORDERLY_LOG_LEVEL_LOG, "%" G_GINT64_FORMAT " orders claimed before the "
-                  "interruption went back to the queue", released);
+        {
+          g_autofree char *text = orderly_text_count (released);
+
+          log_line (self, ORDERLY_LOG_LEVEL_LOG, "%s orders claimed before the interruption "
+                    "went back to the queue", text);
+        }
     }
   return TRUE;
 }
@@ -1034,6 +1061,9 @@ runner_main (gpointer data)
 {
   OrderlyRunner *self = data;
   g_autoptr(GError) error = NULL;
+  g_autofree char *generated_text = NULL;
+  g_autofree char *quantity_text = NULL;
+  g_autofree char *processed_text = NULL;
   gboolean begun_ok;
   double generation_start;
 
@@ -1057,27 +1087,26 @@ runner_main (gpointer data)
       self->normal_generated = self->counts.priority[1].generated;
       g_mutex_unlock (&self->lock);
     }
+  processed_text = orderly_text_count (ORDERLY_COUNTS_PROCESSED (&self->counts.priority[0]) +
+                                       ORDERLY_COUNTS_PROCESSED (&self->counts.priority[1]));
+  quantity_text = orderly_text_count (self->record.quantity);
   if (self->options.helper)
-    log_line (self, ORDERLY_LOG_LEVEL_LOG, "Helping with run %" G_GINT64_FORMAT " in %s: %"
-              G_GINT64_FORMAT " of %" G_GINT64_FORMAT " orders processed, %u workers here",
-              self->record.id, orderly_phase_to_string (self->record.phase),
-              ORDERLY_COUNTS_PROCESSED (&self->counts.priority[0]) +
-              ORDERLY_COUNTS_PROCESSED (&self->counts.priority[1]),
-              self->record.quantity, self->record.workers);
+    log_line (self, ORDERLY_LOG_LEVEL_LOG, "Helping with run %" G_GINT64_FORMAT " while %s: %s of %s "
+              "orders processed, %u workers here", self->record.id,
+              orderly_text_phase (self->record.phase), processed_text, quantity_text,
+              self->record.workers);
   else if (self->resume)
     {
-      log_line (self, ORDERLY_LOG_LEVEL_LOG, "Resuming run %" G_GINT64_FORMAT ": %" G_GINT64_FORMAT
-                " of %" G_GINT64_FORMAT " orders generated, %" G_GINT64_FORMAT " processed%s",
-                self->record.id, self->generated, self->record.quantity,
-                ORDERLY_COUNTS_PROCESSED (&self->counts.priority[0]) +
-                ORDERLY_COUNTS_PROCESSED (&self->counts.priority[1]),
-                self->paused ? "; the queue stays paused" : "");
+      generated_text = orderly_text_count (self->generated);
+      log_line (self, ORDERLY_LOG_LEVEL_LOG, "Resuming run %" G_GINT64_FORMAT ": %s of %s orders "
+                "generated, %s processed%s", self->record.id, generated_text, quantity_text,
+                processed_text, self->paused ? "; the queue stays paused" : "");
     }
   else
-    log_line (self, ORDERLY_LOG_LEVEL_LOG, "Run %" G_GINT64_FORMAT ": generating %" G_GINT64_FORMAT
-              " orders (%.1f%% VIP, seed %" G_GUINT64_FORMAT ", %u workers)",
-              self->record.id, self->record.quantity, self->record.vip_share * 100,
-              self->record.seed, self->record.workers);
+    log_line (self, ORDERLY_LOG_LEVEL_LOG, "Run %" G_GINT64_FORMAT " started: %s orders, "
+              "%.1f%% of them VIP, %u workers, seed %" G_GUINT64_FORMAT, self->record.id,
+              quantity_text, self->record.vip_share * 100, self->record.workers,
+              self->record.seed);
 
   if (!enter_phase (self, ORDERLY_PHASE_GENERATING, &error))
     goto failed;
@@ -1093,9 +1122,16 @@ runner_main (gpointer data)
   if (is_cancelled (self))
     goto cancelled;
   if (self->record.generation_ms > generation_start)
-    log_line (self, ORDERLY_LOG_LEVEL_LOG, "Generated %" G_GINT64_FORMAT " orders (%" G_GINT64_FORMAT
-              " VIP, %" G_GINT64_FORMAT " NORMAL) in %.1f ms", self->generated, self->vip_generated,
-              self->normal_generated, self->record.generation_ms);
+    {
+      g_autofree char *vip_text = orderly_text_count (self->vip_generated);
+      g_autofree char *normal_text = orderly_text_count (self->normal_generated);
+      g_autofree char *time_text = orderly_text_duration_ms (self->record.generation_ms);
+
+      g_free (generated_text);
+      generated_text = orderly_text_count (self->generated);
+      log_line (self, ORDERLY_LOG_LEVEL_LOG, "Generated %s orders (%s VIP, %s normal) in %s",
+                generated_text, vip_text, normal_text, time_text);
+    }
 
   if (!process_priority (self, ORDERLY_PRIORITY_VIP, &error))
     goto failed;

@@ -8,6 +8,7 @@
 #include "orderly-dispatcher-private.h"
 #include "orderly-integer.h"
 #include "orderly-json.h"
+#include "orderly-text.h"
 
 /* The commands themselves: what each one reads from its arguments, asks of
  * the engine and answers. */
@@ -152,6 +153,7 @@ started_cb (GObject      *object,
   gint64 quantity = GPOINTER_TO_SIZE (g_task_get_task_data (task));
   OrderlyStartInfo info = { 0 };
   g_autofree char *message = NULL;
+  g_autofree char *count = NULL;
   JsonObject *answer;
   JsonNode *node;
   GError *error = NULL;
@@ -161,8 +163,9 @@ started_cb (GObject      *object,
       _orderly_dispatcher_return_error (task, error);
       return;
     }
-  message = g_strdup_printf ("Started run %" G_GINT64_FORMAT ": generating %" G_GINT64_FORMAT " orders",
-                             info.run_id, quantity);
+  count = orderly_text_count (quantity);
+  message = g_strdup_printf ("Started run %" G_GINT64_FORMAT ": generating %s orders", info.run_id,
+                             count);
   answer = json_object_new ();
   json_object_set_string_member (answer, "message", message);
   json_object_set_string_member (answer, "phase", orderly_phase_to_string (info.phase));
@@ -254,8 +257,12 @@ answer_cancel (Cancelling *cancelling,
     message = g_strdup_printf ("Run %" G_GINT64_FORMAT " is being cancelled; its workers had not "
                                "stopped yet", cancelling->run_id);
   else
-    message = g_strdup_printf ("Run %" G_GINT64_FORMAT " cancelled: %" G_GINT64_FORMAT
-                               " orders not yet processed will not be", cancelling->run_id, left);
+    {
+      g_autofree char *count = orderly_text_count (left);
+
+      message = g_strdup_printf ("Run %" G_GINT64_FORMAT " was cancelled: the %s orders not yet "
+                                 "processed will not be", cancelling->run_id, count);
+    }
   json_object_set_string_member (object, "message", message);
   json_object_set_string_member (object, "phase", orderly_phase_to_string (d->phase));
   json_object_set_boolean_member (object, "aborted", TRUE);

@@ -5,6 +5,7 @@
 
 #include "orderly-dispatcher-private.h"
 #include "orderly-json.h"
+#include "orderly-text.h"
 
 /* The queue's controls and listings, as the Node system's /pedidos/queue/…
  * routes name them. A job of its job queue is an order here; what each
@@ -248,6 +249,7 @@ recovered_cb (GObject      *object,
 {
   GTask *task = user_data;
   g_autofree char *message = NULL;
+  g_autofree char *count = NULL;
   JsonObject *answer;
   GError *error = NULL;
   gint64 recovered;
@@ -258,7 +260,8 @@ recovered_cb (GObject      *object,
       _orderly_dispatcher_return_error (task, error);
       return;
     }
-  message = g_strdup_printf ("Recovered %" G_GINT64_FORMAT " orders whose claims had expired", recovered);
+  count = orderly_text_count (recovered);
+  message = g_strdup_printf ("Recovered %s orders whose claims had expired", count);
   answer = json_object_new ();
   json_object_set_int_member (answer, "recovered", recovered);
   json_object_set_string_member (answer, "message", message);

@@ -5,6 +5,8 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
+#include <json-glib/json-glib.h>
+
 #include "orderly-engine.h"
 #include "orderly-log-entry.h"
 #include "orderly-sqlite-store.h"
@@ -130,9 +132,20 @@ test_engine_phases (Fixture       *fixture,
 {
   GListModel *logs = G_LIST_MODEL (orderly_engine_get_log_store (fixture->engine));
   g_autoptr(GPtrArray) seen = g_ptr_array_new ();
+  g_autoptr(GPtrArray) seen_data = g_ptr_array_new_with_free_func (g_free);
   static const char * const expected[] = {
+    "Generating orders", "Queueing VIP orders", "Processing VIP orders", "Queueing normal orders",
+    "Processing normal orders",
+  };
+  static const char * const expected_data[] = {
     "GENERATING", "ENQUEUE_VIP", "WAITING_VIP_DRAIN", "ENQUEUE_NORMAL", "WAITING_NORMAL_DRAIN",
   };
+  /* Words for people: no internal names (WAITING_VIP_DRAIN, NORMAL), no
+   * count of four digits or more left ungrouped (a seed is a name, not a
+   * count). */
+  g_autoptr(GRegex) internal = g_regex_new ("[A-Z]+_[A-Z_]+|NORMAL", 0, 0, NULL);
+  g_autoptr(GRegex) ungrouped = g_regex_new ("(?<!seed )(?<![0-9,])[0-9]{4,}", 0, 0, NULL);
+  gboolean grouped_seen = FALSE;
   const OrderlyStatusData *d;
 
   g_assert_cmpint (orderly_status_get_phase (orderly_engine_get_status (fixture->engine)), ==,
@@ -147,12 +160,28 @@ test_engine_phases (Fixture       *fixture,
     {
       g_autoptr(OrderlyLogEntry) entry = g_list_model_get_item (logs, i);
 
+      const char *message = orderly_log_entry_get_message (entry);
+
       if (g_str_equal (orderly_log_entry_get_category (entry), "phase"))
-        g_ptr_array_add (seen, (gpointer) (orderly_log_entry_get_message (entry) + strlen ("Phase ")));
+        {
+          g_autoptr(JsonNode) data = json_from_string (orderly_log_entry_get_data (entry), NULL);
+
+          g_ptr_array_add (seen, (gpointer) message);
+          g_ptr_array_add (seen_data, g_strdup (json_object_get_string_member (json_node_get_object (data),
+                                                                              "phase")));
+        }
+      if (g_regex_match (internal, message, 0, NULL) || g_regex_match (ungrouped, message, 0, NULL))
+        g_error ("A log line for people reads “%s”", message);
+      if (strstr (message, "3,000") != NULL)
+        grouped_seen = TRUE;
     }
+  g_assert_true (grouped_seen);
   g_assert_cmpuint (seen->len, ==, G_N_ELEMENTS (expected));
   for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
-    g_assert_cmpstr (seen->pdata[i], ==, expected[i]);
+    {
+      g_assert_cmpstr (seen->pdata[i], ==, expected[i]);
+      g_assert_cmpstr (seen_data->pdata[i], ==, expected_data[i]);
+    }
 }
 
 static void
