@@ -8,15 +8,20 @@
 /**
  * OrderlyLogStore:
  *
- * A #GListModel of the newest #OrderlyLogEntry lines, oldest first, holding at
- * most #OrderlyLogStore:capacity of them in a ring. Appending a batch emits
- * one removal at the front (if the ring was full) and one addition at the end.
+ * A #GListModel of the newest #OrderlyLogEntry lines, oldest first, in a
+ * ring. It keeps the newest #OrderlyLogStore:capacity lines and up to a
+ * quarter more: once that slack is full, the oldest lines go in one chunk,
+ * down to the capacity. A view over the store thus sees a removal at its top
+ * once per chunk of lines rather than with every batch, and each such
+ * removal moves every row below it. Appending a batch emits at most one
+ * removal at the front and one addition at the end.
  */
 
 struct _OrderlyLogStore
 {
   GObject           parent_instance;
   OrderlyLogEntry **ring;
+  guint             ring_size;      /* the capacity and its slack */
   guint             capacity;
   guint             head;
   guint             n_items;
@@ -51,7 +56,7 @@ orderly_log_store_get_item (GListModel *model,
 
   if (position >= self->n_items)
     return NULL;
-  return g_object_ref (self->ring[(self->head + position) % self->capacity]);
+  return g_object_ref (self->ring[(self->head + position) % self->ring_size]);
 }
 
 static void
@@ -60,6 +65,13 @@ list_model_iface_init (GListModelInterface *iface)
   iface->get_item_type = orderly_log_store_get_item_type;
   iface->get_n_items = orderly_log_store_get_n_items;
   iface->get_item = orderly_log_store_get_item;
+}
+
+/* Lines held beyond the capacity before the oldest are dropped. */
+static guint
+slack_for (guint capacity)
+{
+  return capacity / 4;
 }
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (OrderlyLogStore, orderly_log_store, G_TYPE_OBJECT,
@@ -71,10 +83,10 @@ drop_front (OrderlyLogStore *self,
 {
   for (guint i = 0; i < n; i++)
     {
-      guint slot = (self->head + i) % self->capacity;
+      guint slot = (self->head + i) % self->ring_size;
       g_clear_object (&self->ring[slot]);
     }
-  self->head = self->capacity ? (self->head + n) % self->capacity : 0;
+  self->head = self->ring_size ? (self->head + n) % self->ring_size : 0;
   self->n_items -= n;
 }
 
@@ -168,13 +180,15 @@ orderly_log_store_get_capacity (OrderlyLogStore *self)
 /**
  * orderly_log_store_set_capacity:
  *
- * Changes how many lines are kept; shrinking drops the oldest.
+ * Changes how many lines are kept; shrinking drops the oldest beyond the
+ * new capacity.
  */
 void
 orderly_log_store_set_capacity (OrderlyLogStore *self,
                                 guint            capacity)
 {
   OrderlyLogEntry **ring;
+  guint ring_size = capacity + slack_for (capacity);
   guint removed = 0;
 
   g_return_if_fail (ORDERLY_IS_LOG_STORE (self));
@@ -188,11 +202,12 @@ orderly_log_store_set_capacity (OrderlyLogStore *self,
       removed = self->n_items - capacity;
       drop_front (self, removed);
     }
-  ring = g_new0 (OrderlyLogEntry *, capacity);
+  ring = g_new0 (OrderlyLogEntry *, ring_size);
   for (guint i = 0; i < self->n_items; i++)
-    ring[i] = self->ring[(self->head + i) % self->capacity];
+    ring[i] = self->ring[(self->head + i) % self->ring_size];
   g_free (self->ring);
   self->ring = ring;
+  self->ring_size = ring_size;
   self->head = 0;
   self->capacity = capacity;
 
@@ -208,7 +223,8 @@ orderly_log_store_set_capacity (OrderlyLogStore *self,
  * orderly_log_store_append:
  * @entries: (array length=n_entries) (transfer none): lines, oldest first
  *
- * Adds a batch of lines at the end, dropping the oldest beyond the capacity.
+ * Adds a batch of lines at the end. When they do not fit in the capacity and
+ * its slack, the oldest lines are dropped down to the capacity.
  */
 void
 orderly_log_store_append (OrderlyLogStore  *self,
@@ -223,7 +239,7 @@ orderly_log_store_append (OrderlyLogStore  *self,
   if (n_entries == 0)
     return;
 
-  /* Of a batch larger than the ring only its newest lines can stay. */
+  /* Of a batch larger than the capacity only its newest lines can stay. */
   if (n_entries > self->capacity)
     {
       entries += n_entries - self->capacity;
@@ -231,14 +247,14 @@ orderly_log_store_append (OrderlyLogStore  *self,
     }
   added = n_entries;
 
-  if (self->n_items + n_entries > self->capacity)
+  if (self->n_items + n_entries > self->ring_size)
     {
       removed = self->n_items + n_entries - self->capacity;
       drop_front (self, removed);
     }
   for (guint i = 0; i < n_entries; i++)
     {
-      guint slot = (self->head + self->n_items) % self->capacity;
+      guint slot = (self->head + self->n_items) % self->ring_size;
 
       self->ring[slot] = g_object_ref (entries[i]);
       self->n_items++;

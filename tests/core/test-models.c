@@ -87,6 +87,27 @@ test_log_store_capacity (void)
   g_assert_cmpstr (message_at (model, 9), ==, "line 12");
   g_assert_null (g_list_model_get_item (model, 10));
 
+  /* Past the capacity, a quarter more fits before anything goes: the
+   * oldest then go in one chunk, back down to the capacity. */
+  g_array_set_size (changes, 0);
+  append_lines (store, 13, 1);
+  append_lines (store, 14, 1);
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, 12);
+  g_assert_cmpuint (changes->len, ==, 2);
+  for (guint i = 0; i < changes->len; i++)
+    g_assert_cmpuint (g_array_index (changes, Change, i).removed, ==, 0);
+  append_lines (store, 15, 1);
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, 10);
+  g_assert_cmpuint (changes->len, ==, 4);
+  change = &g_array_index (changes, Change, 2);
+  g_assert_cmpuint (change->position, ==, 0);
+  g_assert_cmpuint (change->removed, ==, 3);
+  change = &g_array_index (changes, Change, 3);
+  g_assert_cmpuint (change->position, ==, 9);
+  g_assert_cmpuint (change->added, ==, 1);
+  g_assert_cmpstr (message_at (model, 0), ==, "line 6");
+  g_assert_cmpstr (message_at (model, 9), ==, "line 15");
+
   /* A batch larger than the ring keeps its newest lines. */
   append_lines (store, 100, 25);
   g_assert_cmpuint (g_list_model_get_n_items (model), ==, 10);
