@@ -872,8 +872,19 @@ test_check_finds_violation (Fixture       *fixture,
   complete_all (fixture, vip);
 
   g_assert_true (orderly_store_verify_run (fixture->store, run_id, &check, &error));
+  g_assert_cmpint (check.orders, ==, 100);
+  g_assert_cmpint (check.processed, ==, 100);
+  g_assert_cmpint (check.failed + check.conflicts + check.unsettled, ==, 0);
+  g_assert_cmpint (check.vip_last_settled_us, >, 0);
+  g_assert_cmpint (check.normal_first_attempt_us, >, 0);
   orderly_run_check_judge (&check, TRUE);
   g_assert_cmpint (check.state, ==, ORDERLY_RUN_CHECK_PASSED);
+  orderly_run_check_clear (&check);
+
+  /* Another run's stored orders are neither this one's nor orphans. */
+  g_assert_true (orderly_store_verify_run (fixture->store, run_id + 1000, &check, &error));
+  g_assert_cmpint (check.orders + check.processed + check.failed + check.conflicts, ==, 0);
+  g_assert_cmpint (check.vip_last_settled_us + check.normal_first_attempt_us, ==, 0);
   orderly_run_check_clear (&check);
 
   /* An order left to do fails the check of a run that says it is done. */
