@@ -56,19 +56,26 @@ typedef struct
 
 typedef struct _OrderlySqliteCheckpointer OrderlySqliteCheckpointer;
 
+/* Reading connections: a listing, a count and a worker's claim at once. */
+#define ORDERLY_SQLITE_READERS 3
+
 struct _OrderlySqliteStore
 {
   OrderlyStore       parent_instance;
 
   /* Every write goes through one connection, guarded by lock, so writers
-   * never spin in SQLite's busy handler. Listings, counts and checks read
-   * through a second one, guarded by reader_lock: in WAL mode they see the
-   * last commit without waiting for the write under way, and a long read
-   * (a run's check) holds up no writer. */
+   * never spin in SQLite's busy handler. Listings, counts and the workers'
+   * loads of their claims read through a few others, each used by one
+   * caller at a time (idle_readers, guarded by readers_lock): in WAL mode
+   * they see the last commit without waiting for the write under way, a
+   * long read holds up no writer, and a listing does not queue behind a
+   * worker reading its claim. */
   GMutex             lock;
   OrderlySqliteConn  writer;
-  GMutex             reader_lock;
-  OrderlySqliteConn  reader;
+  GMutex             readers_lock;
+  GCond              readers_cond;
+  OrderlySqliteConn  readers[ORDERLY_SQLITE_READERS];
+  GPtrArray         *idle_readers;
   /* The writer's checkpoints, on a thread of their own. */
   OrderlySqliteCheckpointer *checkpointer;
   char              *path;

@@ -603,11 +603,44 @@ static void     close_connection (OrderlySqliteConn        *conn);
   G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&owner->lock); \
   OrderlySqliteConn *self = &owner->writer
 
-/* ... and one that only reads: the reader connection. */
+/* ... and one that only reads: an idle reading connection, given back at
+ * the end of the scope. */
+typedef struct
+{
+  OrderlySqliteStore *store;
+  OrderlySqliteConn  *conn;
+} ReaderHold;
+
+static ReaderHold
+reader_acquire (OrderlySqliteStore *self)
+{
+  ReaderHold hold = { self, NULL };
+
+  g_mutex_lock (&self->readers_lock);
+  while (self->idle_readers->len == 0)
+    g_cond_wait (&self->readers_cond, &self->readers_lock);
+  hold.conn = g_ptr_array_steal_index_fast (self->idle_readers, self->idle_readers->len - 1);
+  g_mutex_unlock (&self->readers_lock);
+  return hold;
+}
+
+static void
+reader_release (ReaderHold *hold)
+{
+  OrderlySqliteStore *self = hold->store;
+
+  g_mutex_lock (&self->readers_lock);
+  g_ptr_array_add (self->idle_readers, hold->conn);
+  g_cond_signal (&self->readers_cond);
+  g_mutex_unlock (&self->readers_lock);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ReaderHold, reader_release)
+
 #define READER(store) \
   OrderlySqliteStore *owner = ORDERLY_SQLITE_STORE (store); \
-  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&owner->reader_lock); \
-  OrderlySqliteConn *self = &owner->reader
+  G_GNUC_UNUSED g_auto(ReaderHold) reader_hold = reader_acquire (owner); \
+  OrderlySqliteConn *self = reader_hold.conn
 
 static void
 bind_phase (sqlite3_stmt *s,
@@ -1216,9 +1249,12 @@ orderly_sqlite_store_finalize (GObject *object)
   OrderlySqliteStore *self = (OrderlySqliteStore *) object;
 
   g_clear_pointer (&self->checkpointer, _orderly_sqlite_checkpointer_stop);
-  close_connection (&self->reader);
+  for (guint i = 0; i < ORDERLY_SQLITE_READERS; i++)
+    close_connection (&self->readers[i]);
   close_connection (&self->writer);
-  g_mutex_clear (&self->reader_lock);
+  g_clear_pointer (&self->idle_readers, g_ptr_array_unref);
+  g_cond_clear (&self->readers_cond);
+  g_mutex_clear (&self->readers_lock);
   g_mutex_clear (&self->lock);
   g_free (self->path);
 
@@ -1262,7 +1298,9 @@ static void
 orderly_sqlite_store_init (OrderlySqliteStore *self)
 {
   g_mutex_init (&self->lock);
-  g_mutex_init (&self->reader_lock);
+  g_mutex_init (&self->readers_lock);
+  g_cond_init (&self->readers_cond);
+  self->idle_readers = g_ptr_array_sized_new (ORDERLY_SQLITE_READERS);
 }
 
 /* Opens the writer (@reader FALSE), which checks and migrates the schema,
@@ -1357,10 +1395,15 @@ open_database (OrderlySqliteStore       *self,
                GError                  **error)
 {
   self->writer.path = self->path;
-  self->reader.path = self->path;
-  if (!open_connection (&self->writer, flags, FALSE, error) ||
-      !open_connection (&self->reader, flags, TRUE, error))
+  if (!open_connection (&self->writer, flags, FALSE, error))
     return FALSE;
+  for (guint i = 0; i < ORDERLY_SQLITE_READERS; i++)
+    {
+      self->readers[i].path = self->path;
+      if (!open_connection (&self->readers[i], flags, TRUE, error))
+        return FALSE;
+      g_ptr_array_add (self->idle_readers, &self->readers[i]);
+    }
   if (!(flags & ORDERLY_SQLITE_STORE_READ_ONLY))
     {
       self->checkpointer = _orderly_sqlite_checkpointer_start (self->writer.db, self->path, error);
