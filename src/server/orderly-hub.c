@@ -328,8 +328,14 @@ build_metrics_json (OrderlyHub *self)
   orderly_json_writer_int (&writer, d->processed_total);
   orderly_json_writer_member (&writer, "throughput");
   orderly_json_writer_double (&writer, d->throughput_overall);
+  orderly_json_writer_member (&writer, "failedTotal");
+  orderly_json_writer_int (&writer, d->failed_total);
   orderly_json_writer_member (&writer, "queueWaiting");
   orderly_json_writer_int (&writer, d->queue_waiting);
+  orderly_json_writer_member (&writer, "queueActive");
+  orderly_json_writer_int (&writer, d->queue_active);
+  orderly_json_writer_member (&writer, "queueDelayed");
+  orderly_json_writer_int (&writer, d->queue_delayed);
   orderly_json_writer_member (&writer, "activeWorkers");
   orderly_json_writer_int (&writer, d->active_workers);
   orderly_json_writer_member (&writer, "clients");

@@ -127,18 +127,46 @@ render_orders (OrderlyMetrics *self,
                GString        *out)
 {
   const OrderlyStatusData *d = orderly_status_get_data (orderly_engine_get_status (self->engine));
+  const struct
+  {
+    const char *name;
+    gint64      generated, processed, failed;
+  } priorities[] = {
+    { "vip", d->vip_total, d->vip_processed, d->vip_failed },
+    { "normal", d->normal_total, d->normal_processed, d->normal_failed },
+  };
   char number[G_ASCII_DTOSTR_BUF_SIZE];
+  OrderlyQueueCounts queue;
 
+  /* Pending: generated, neither processed nor failed for good. */
   g_string_append (out, "# HELP orderly_orders Orders of the current run by priority and state.\n"
                         "# TYPE orderly_orders gauge\n");
-  g_string_append_printf (out, "orderly_orders{priority=\"vip\",state=\"processed\"} %" G_GINT64_FORMAT "\n",
-                          d->vip_processed);
-  g_string_append_printf (out, "orderly_orders{priority=\"vip\",state=\"pending\"} %" G_GINT64_FORMAT "\n",
-                          MAX (d->vip_total - d->vip_processed, 0));
-  g_string_append_printf (out, "orderly_orders{priority=\"normal\",state=\"processed\"} %" G_GINT64_FORMAT "\n",
-                          d->normal_processed);
-  g_string_append_printf (out, "orderly_orders{priority=\"normal\",state=\"pending\"} %" G_GINT64_FORMAT "\n",
-                          MAX (d->normal_total - d->normal_processed, 0));
+  for (guint i = 0; i < G_N_ELEMENTS (priorities); i++)
+    g_string_append_printf (out,
+                            "orderly_orders{priority=\"%s\",state=\"processed\"} %" G_GINT64_FORMAT "\n"
+                            "orderly_orders{priority=\"%s\",state=\"failed\"} %" G_GINT64_FORMAT "\n"
+                            "orderly_orders{priority=\"%s\",state=\"pending\"} %" G_GINT64_FORMAT "\n",
+                            priorities[i].name, priorities[i].processed,
+                            priorities[i].name, priorities[i].failed,
+                            priorities[i].name,
+                            MAX (priorities[i].generated - priorities[i].processed - priorities[i].failed, 0));
+
+  /* The same numbers as GET /pedidos/queue/status. */
+  orderly_engine_get_queue_counts (self->engine, &queue);
+  g_string_append (out, "# HELP orderly_queue_jobs The current run's orders as a job queue's jobs, by state.\n"
+                        "# TYPE orderly_queue_jobs gauge\n");
+  g_string_append_printf (out,
+                          "orderly_queue_jobs{state=\"waiting\"} %" G_GINT64_FORMAT "\n"
+                          "orderly_queue_jobs{state=\"active\"} %" G_GINT64_FORMAT "\n"
+                          "orderly_queue_jobs{state=\"completed\"} %" G_GINT64_FORMAT "\n"
+                          "orderly_queue_jobs{state=\"failed\"} %" G_GINT64_FORMAT "\n"
+                          "orderly_queue_jobs{state=\"delayed\"} %" G_GINT64_FORMAT "\n"
+                          "orderly_queue_jobs{state=\"paused\"} %" G_GINT64_FORMAT "\n",
+                          queue.waiting, queue.active, queue.completed, queue.failed, queue.delayed,
+                          queue.paused);
+  g_string_append (out, "# HELP orderly_queue_paused Whether the queue is paused (1) or not (0).\n"
+                        "# TYPE orderly_queue_paused gauge\n");
+  g_string_append_printf (out, "orderly_queue_paused %d\n", queue.queue_paused ? 1 : 0);
 
   g_string_append (out, "# HELP orderly_run_target Orders the current run generates.\n"
                         "# TYPE orderly_run_target gauge\n");

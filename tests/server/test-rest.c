@@ -383,6 +383,67 @@ test_rest_clients_and_metrics (ServerFixture *fixture,
   }
 }
 
+/* The value of one sample line of a Prometheus exposition. */
+static gint64
+metric_value (const char *exposition,
+              const char *sample)
+{
+  g_autofree char *line = g_strconcat ("\n", sample, " ", NULL);
+  const char *found = strstr (exposition, line);
+
+  if (found == NULL)
+    g_error ("/metrics lacks %s:\n%s", sample, exposition);
+  return g_ascii_strtoll (found + strlen (line), NULL, 10);
+}
+
+/* Orders failed for good are failed in /metrics, not pending; the queue's
+ * jobs there are the ones /pedidos/queue/status counts. */
+static void
+test_rest_metrics_failures (ServerFixture *fixture,
+                            gconstpointer  data)
+{
+  g_autoptr(SoupMessage) metrics = NULL;
+  g_autoptr(GBytes) text = NULL;
+  g_autoptr(JsonNode) queue = NULL;
+  g_autoptr(JsonNode) started = NULL;
+  g_autofree char *exposition = NULL;
+  const OrderlyStatusData *d;
+  JsonObject *counts;
+  guint status = 0;
+
+  orderly_engine_set_failure_rate (fixture->engine, 1.0);
+  orderly_engine_set_max_attempts (fixture->engine, 1);
+  started = server_fixture_request (fixture, "POST", "/generate", TEST_OPERATOR_TOKEN,
+                                    "{\"quantity\": 300}", &status);
+  g_assert_cmpuint (status, ==, 202);
+  server_fixture_wait_phase (fixture, orderly_test_phase_finished, 20000);
+  orderly_engine_flush (fixture->engine);
+  d = orderly_status_get_data (orderly_engine_get_status (fixture->engine));
+  g_assert_cmpint (d->failed_total, ==, 300);
+
+  metrics = server_fixture_message (fixture, "GET", "/metrics", TEST_VIEWER_TOKEN, NULL);
+  text = server_fixture_send (fixture, metrics);
+  g_assert_cmpuint (soup_message_get_status (metrics), ==, 200);
+  exposition = g_strndup (g_bytes_get_data (text, NULL), g_bytes_get_size (text));
+  g_assert_cmpint (metric_value (exposition, "orderly_orders{priority=\"vip\",state=\"failed\"}") +
+                   metric_value (exposition, "orderly_orders{priority=\"normal\",state=\"failed\"}"), ==, 300);
+  g_assert_cmpint (metric_value (exposition, "orderly_orders{priority=\"vip\",state=\"failed\"}"), ==,
+                   d->vip_failed);
+  g_assert_cmpint (metric_value (exposition, "orderly_orders{priority=\"vip\",state=\"pending\"}") +
+                   metric_value (exposition, "orderly_orders{priority=\"normal\",state=\"pending\"}") +
+                   metric_value (exposition, "orderly_orders{priority=\"normal\",state=\"processed\"}"), ==, 0);
+
+  queue = server_fixture_request (fixture, "GET", "/pedidos/queue/status", TEST_VIEWER_TOKEN, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  counts = object_of (queue);
+  g_assert_cmpint (metric_value (exposition, "orderly_queue_jobs{state=\"failed\"}"), ==, 300);
+  g_assert_cmpint (json_object_get_int_member (counts, "failed"), ==, 300);
+  g_assert_cmpint (metric_value (exposition, "orderly_queue_jobs{state=\"waiting\"}"), ==,
+                   json_object_get_int_member (counts, "waiting"));
+  g_assert_cmpint (metric_value (exposition, "orderly_queue_jobs{state=\"completed\"}"), ==, 0);
+  g_assert_cmpint (metric_value (exposition, "orderly_queue_paused"), ==, 0);
+}
+
 static void
 test_rest_auth (ServerFixture *fixture,
                 gconstpointer  data)
@@ -810,6 +871,7 @@ main (int   argc,
   ADD ("/orderly/server/rest/bad-requests", test_rest_bad_requests, FIXTURE_DEFAULT);
   ADD ("/orderly/server/rest/open-routes", test_rest_open_routes, FIXTURE_DEFAULT);
   ADD ("/orderly/server/rest/clients-and-metrics", test_rest_clients_and_metrics, FIXTURE_DEFAULT);
+  ADD ("/orderly/server/rest/metrics-failures", test_rest_metrics_failures, FIXTURE_DEFAULT);
   ADD ("/orderly/server/security/auth", test_rest_auth, FIXTURE_DEFAULT);
   ADD ("/orderly/server/security/login-cookie", test_rest_login_cookie, FIXTURE_DEFAULT);
   ADD ("/orderly/server/security/origin-and-host", test_rest_origin_and_host, FIXTURE_DEFAULT);
