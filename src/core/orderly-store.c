@@ -5,6 +5,8 @@
 
 #include "orderly-store.h"
 
+#include "orderly-text.h"
+
 /**
  * OrderlyStore:
  *
@@ -772,18 +774,19 @@ orderly_run_check_judge (OrderlyRunCheck *check,
                          gboolean         run_complete)
 {
   g_autoptr(GString) problems = g_string_new (NULL);
+  g_autofree char *conflicts = orderly_text_count (check->conflicts);
+  g_autofree char *unsettled = orderly_text_count (check->unsettled);
+  g_autofree char *processed = orderly_text_count (check->processed);
 
   g_clear_pointer (&check->message, g_free);
   if (check->conflicts > 0)
-    g_string_append_printf (problems, "%" G_GINT64_FORMAT " orders have conflicting results. ",
-                            check->conflicts);
+    g_string_append_printf (problems, "%s orders have conflicting results. ", conflicts);
   if (run_complete && check->unsettled > 0)
-    g_string_append_printf (problems, "%" G_GINT64_FORMAT " orders were never processed. ",
-                            check->unsettled);
+    g_string_append_printf (problems, "%s orders were never processed. ", unsettled);
   if (check->vip_last_settled_us > 0 && check->normal_first_attempt_us > 0 &&
       check->normal_first_attempt_us < check->vip_last_settled_us)
     g_string_append_printf (problems,
-                            "A NORMAL order was processed %.3f ms before the last VIP order settled. ",
+                            "A normal order was processed %.3f ms before the last VIP order settled. ",
                             (check->vip_last_settled_us - check->normal_first_attempt_us) / 1000.0);
 
   if (problems->len > 0)
@@ -795,10 +798,9 @@ orderly_run_check_judge (OrderlyRunCheck *check,
   else
     {
       check->state = ORDERLY_RUN_CHECK_PASSED;
-      check->message = g_strdup_printf ("%" G_GINT64_FORMAT " orders each processed once%s; "
-                                        "no NORMAL order before the last VIP one",
-                                        check->processed,
-                                        check->failed > 0 ? " or failed for good" : "");
+      check->message = g_strdup_printf ("%s orders each processed once%s; "
+                                        "no normal order before the last VIP one",
+                                        processed, check->failed > 0 ? " or failed for good" : "");
     }
 }
 

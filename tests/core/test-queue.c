@@ -887,11 +887,13 @@ test_check_finds_violation (Fixture       *fixture,
   g_assert_cmpint (check.vip_last_settled_us + check.normal_first_attempt_us, ==, 0);
   orderly_run_check_clear (&check);
 
-  /* An order left to do fails the check of a run that says it is done. */
+  /* An order left to do fails the check of a run that says it is done;
+   * the message reads for people. */
   g_assert_true (orderly_store_verify_run (fixture->store, run_id, &check, &error));
-  check.unsettled = 1;
+  check.unsettled = 1234;
   orderly_run_check_judge (&check, TRUE);
   g_assert_cmpint (check.state, ==, ORDERLY_RUN_CHECK_FAILED);
+  g_assert_cmpstr (check.message, ==, "1,234 orders were never processed.");
   orderly_run_check_clear (&check);
 }
 
