@@ -1632,20 +1632,25 @@ _orderly_pg_verify_run (OrderlyPgStore   *self,
   _orderly_pg_params_int (&params, run_id);
   result = _orderly_pg_store_exec (
     self, "verify_run",
-    "SELECT"
-    " (SELECT count(*) FROM vip_orders WHERE run_id = $1) + (SELECT count(*) FROM normal_orders WHERE run_id = $1),"
-    " (SELECT count(*) FROM vip_results r JOIN vip_orders o ON o.id = r.id WHERE o.run_id = $1) +"
-    " (SELECT count(*) FROM normal_results r JOIN normal_orders o ON o.id = r.id WHERE o.run_id = $1),"
+    /* One pass over each orders table joined to its results, as on
+     * SQLite; orphans are the results no order reached. */
+    "SELECT v.orders + n.orders, v.processed + n.processed,"
     " (SELECT count(*) FROM failures WHERE run_id = $1 AND state = " G_STRINGIFY (PG_FAILURE_FAILED_VALUE) "),"
-    " (SELECT count(*) FROM vip_results r WHERE NOT EXISTS (SELECT 1 FROM vip_orders o WHERE o.id = r.id)) +"
-    " (SELECT count(*) FROM normal_results r WHERE NOT EXISTS (SELECT 1 FROM normal_orders o WHERE o.id = r.id)) +"
+    " (SELECT count(*) FROM vip_results) - v.owned + (SELECT count(*) FROM normal_results) - n.owned +"
     " (SELECT count(*) FROM failures f WHERE f.run_id = $1 AND (EXISTS (SELECT 1 FROM vip_results r WHERE r.id = f.id)"
     "   OR EXISTS (SELECT 1 FROM normal_results r WHERE r.id = f.id))) +"
     " (SELECT count(*) FROM vip_orders v JOIN normal_orders n ON n.id = v.id),"
-    " greatest (coalesce ((SELECT max (coalesce (settled_at, processed_at)) FROM vip_results), 0),"
+    " greatest (coalesce (v.last_settled, 0),"
     "           coalesce ((SELECT max (settled_at) FROM failures WHERE run_id = $1 AND priority = 0), 0)),"
-    " coalesce (least ((SELECT min (coalesce (first_attempt_at, processed_at)) FROM normal_results),"
-    "                  (SELECT min (first_attempt_at) FROM failures WHERE run_id = $1 AND priority = 1)), 0)",
+    " coalesce (least (n.first_attempt,"
+    "                  (SELECT min (first_attempt_at) FROM failures WHERE run_id = $1 AND priority = 1)), 0)"
+    " FROM"
+    " (SELECT count(*) FILTER (WHERE o.run_id = $1) AS orders, count(r.id) FILTER (WHERE o.run_id = $1) AS processed,"
+    "   count(r.id) AS owned, max (coalesce (r.settled_at, r.processed_at)) FILTER (WHERE o.run_id = $1) AS last_settled"
+    "  FROM vip_orders o LEFT JOIN vip_results r ON r.id = o.id) v,"
+    " (SELECT count(*) FILTER (WHERE o.run_id = $1) AS orders, count(r.id) FILTER (WHERE o.run_id = $1) AS processed,"
+    "   count(r.id) AS owned, min (coalesce (r.first_attempt_at, r.processed_at)) FILTER (WHERE o.run_id = $1) AS first_attempt"
+    "  FROM normal_orders o LEFT JOIN normal_results r ON r.id = o.id) n",
     &params, error);
   if (result == NULL)
     return FALSE;
