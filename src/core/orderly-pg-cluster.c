@@ -209,7 +209,10 @@ apply_run (OrderlyPgCluster *self,
                             "Could not carry on run %" G_GINT64_FORMAT ": %s", record->id, error->message);
       return;
     }
-  if (orderly_engine_is_running (self->engine))
+  /* A part of a run under way here, or one whose runner has finished but
+   * that the engine has not collected yet (run_finished_cb() has not run):
+   * joining now would join the same run a second time. */
+  if (orderly_engine_is_running (self->engine) || self->helped_run_id > 0)
     return;
   /* A run its instance saw fail (the server went away) is not joined, even
    * if its row says otherwise until that instance can write it. */
