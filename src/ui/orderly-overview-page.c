@@ -756,6 +756,10 @@ orderly_overview_page_class_init (OrderlyOverviewPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, OrderlyOverviewPage, report_peak_label);
   gtk_widget_class_bind_template_child (widget_class, OrderlyOverviewPage, report_change_row);
   gtk_widget_class_bind_template_child (widget_class, OrderlyOverviewPage, report_change_label);
+  gtk_widget_class_bind_template_child_full (widget_class, "report_orders_row", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "report_time_row", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "report_average_row", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "report_peak_row", FALSE, 0);
   gtk_widget_class_bind_template_child (widget_class, OrderlyOverviewPage, report_priority_row);
   gtk_widget_class_bind_template_child (widget_class, OrderlyOverviewPage, report_priority_label);
   gtk_widget_class_bind_template_child (widget_class, OrderlyOverviewPage, report_vip_wait_row);

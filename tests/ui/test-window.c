@@ -143,6 +143,11 @@ test_window_run_to_done (OrderlyUiFixture *fixture,
   GtkLabel *normal_wait_label = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE,
                                                       "report_normal_wait_label");
   GtkLabel *once_label = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE, "report_once_label");
+  static const char * const report_rows[] = {
+    "report_orders_row", "report_time_row", "report_average_row", "report_peak_row",
+    "report_priority_row", "report_vip_wait_row", "report_normal_wait_row", "report_once_row",
+    "report_change_row",
+  };
 
   g_assert_true (action_enabled (window, "win.start"));
   g_assert_false (action_enabled (window, "win.cancel"));
@@ -174,6 +179,17 @@ test_window_run_to_done (OrderlyUiFixture *fixture,
    * and once the stored rows are checked, that each order went once. */
   g_assert_true (orderly_ui_wait_until (label_reads_checked, once_label, 20000));
   g_assert_cmpstr (gtk_label_get_label (priority_label), ==, "Kept");
+  /* Each figure is a row of the report, not a part of another row. */
+  for (guint i = 0; i < G_N_ELEMENTS (report_rows); i++)
+    {
+      GtkWidget *row = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE, report_rows[i]);
+
+      /* The comparison needs an earlier run. */
+      g_assert_true (gtk_widget_get_visible (row) == (i != G_N_ELEMENTS (report_rows) - 1));
+      for (guint j = 0; j < G_N_ELEMENTS (report_rows); j++)
+        g_assert_false (gtk_widget_is_ancestor (row, orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE,
+                                                                          report_rows[j])));
+    }
   g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (priority_label), "success"));
   g_assert_nonnull (strstr (gtk_label_get_label (vip_wait_label), " median · "));
   g_assert_nonnull (strstr (gtk_label_get_label (normal_wait_label), " p95"));
