@@ -329,6 +329,9 @@ format_eta (gpointer     this,
     case ORDERLY_PHASE_ABORTED:
     case ORDERLY_PHASE_ERROR:
     case ORDERLY_PHASE_INTERRUPTED:
+      /* A run stopped while generating has no time of its own yet. */
+      if (!(total_ms > 0))
+        return g_strdup (_("Stopped before processing began"));
       /* Translators: a run that stopped early, “Stopped after 2.4 s” */
       return g_strdup_printf (_("Stopped after %s"), duration);
     default:

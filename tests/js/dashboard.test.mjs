@@ -587,6 +587,11 @@ describe('web dashboard', { timeout: 600000 }, () => {
     assert.deepEqual(await duplicatedLogRows(page), []);
 
     await waitFor(async () => (await phaseOf(page)) === 'INTERRUPTED', { timeoutMs: 15000, what: 'the interrupted run' });
+    // What it did before it stopped, never a dash for a time it has not had.
+    const interrupted = (await rest(server, 'pedidos')).data;
+    assert.equal(await page.locator('#eta-line').textContent(), interrupted.totalTimeMs > 0
+      ? `Stopped after ${(await page.locator('#time-total').textContent())}`
+      : 'Stopped before processing began');
     assert.equal(await page.locator('#resume-button').isVisible(), true, 'an interrupted run offers Resume');
     assert.deepEqual(await suggestedButtons(page), ['Resume Run'], 'Resume is the one suggested action');
     await page.click('#resume-button');

@@ -263,6 +263,7 @@ test_window_resume (OrderlyUiFixture *fixture,
   OrderlyOverviewPage *overview = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "overview_page");
   GtkWidget *resume = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE, "resume_button");
   GtkLabel *phase_label = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE, "phase_label");
+  GtkLabel *eta_label = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE, "eta_label");
   GtkAdjustment *quantity = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "quantity_adjustment");
 
   orderly_engine_set_work_us (fixture->engine, 2000);
@@ -276,6 +277,9 @@ test_window_resume (OrderlyUiFixture *fixture,
   g_assert_cmpint (orderly_status_get_phase (orderly_engine_get_status (fixture->engine)), ==,
                    ORDERLY_PHASE_INTERRUPTED);
   g_assert_cmpstr (gtk_label_get_label (phase_label), ==, "Interrupted");
+  /* What it did before it stopped, never a dash for a time it has not had. */
+  g_assert_null (strstr (gtk_label_get_label (eta_label), "—"));
+  g_assert_true (g_str_has_prefix (gtk_label_get_label (eta_label), "Stopped "));
   g_assert_true (gtk_widget_get_visible (resume));
   g_assert_true (gtk_widget_get_sensitive (resume));
 

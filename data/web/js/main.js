@@ -117,7 +117,8 @@ function etaLine (view)
   case 'DONE':
     return `${format.number(view.processed)} orders in ${format.duration(view.totalMs)}`;
   case 'ABORTED': case 'ERROR': case 'INTERRUPTED':
-    return `Stopped after ${format.duration(view.totalMs)}`;
+    // A run stopped while generating has no time of its own yet.
+    return view.totalMs > 0 ? `Stopped after ${format.duration(view.totalMs)}` : 'Stopped before processing began';
   default:
     return '';
   }
