@@ -4,6 +4,7 @@
 #include <libsoup/soup.h>
 #include <string.h>
 
+#include "orderly-cluster-view.h"
 #include "orderly-history-page.h"
 #include "orderly-logs-page.h"
 #include "orderly-overview-page.h"
@@ -1307,6 +1308,88 @@ test_window_background (OrderlyUiFixture *fixture,
   }
 }
 
+static gboolean
+cluster_shown (gpointer view)
+{
+  return gtk_widget_get_mapped (view) && gtk_list_box_get_row_at_index (orderly_cluster_view_get_list (view), 2);
+}
+
+/* The instances that share the database: hidden while this one is alone,
+ * then each with its host, workers, rate and heartbeat, this one marked,
+ * a quiet one marked as such; a log line from another instance is tagged
+ * with it. */
+static void
+test_window_cluster (OrderlyUiFixture *fixture,
+                     gconstpointer     user_data)
+{
+  GtkWidget *window = GTK_WIDGET (fixture->window);
+  OrderlyOverviewPage *overview = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "overview_page");
+  OrderlyClusterView *view = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE, "cluster_view");
+  GtkAdjustment *quantity = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "quantity_adjustment");
+  OrderlyCluster *cluster = orderly_status_get_cluster (orderly_engine_get_status (fixture->engine));
+  gint64 now = g_get_real_time ();
+  const OrderlyInstanceInfo peers[] = {
+    { "b0b0b0b0-busy", "node-b", 4, 12345.0, 1000, now, FALSE },
+    { "c0c0c0c0-quiet", "node-c", 2, 0, 10, now - 30 * G_USEC_PER_SEC, TRUE },
+  };
+  CountWait wait = { NULL, 1 };
+  GtkListBox *list;
+  AdwActionRow *busy, *quiet;
+
+  g_assert_nonnull (cluster);
+  gtk_adjustment_set_value (quantity, 1000);
+  g_assert_true (gtk_widget_activate_action (window, "win.start", NULL));
+  g_assert_true (orderly_ui_wait_until (orderly_ui_phase_finished, fixture->engine, 60000));
+  g_assert_true (orderly_ui_wait_for_frames (window, 2, 5000));
+  g_assert_true (orderly_cluster_view_get_cluster (view) == cluster);
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (view)));
+
+  orderly_cluster_set_peers (cluster, peers, G_N_ELEMENTS (peers));
+  orderly_cluster_set_shared (cluster, TRUE);
+  g_assert_true (orderly_ui_wait_until (cluster_shown, view, 5000));
+  list = orderly_cluster_view_get_list (view);
+  g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (gtk_list_box_get_row_at_index (list, 0)), "this-instance"));
+  busy = ADW_ACTION_ROW (gtk_list_box_get_row_at_index (list, 1));
+  quiet = ADW_ACTION_ROW (gtk_list_box_get_row_at_index (list, 2));
+  g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (busy)), ==, "node-b");
+  g_assert_true (g_str_has_prefix (adw_action_row_get_subtitle (busy), "b0b0b0b0 · 4 workers · heartbeat "));
+  g_assert_false (gtk_widget_has_css_class (GTK_WIDGET (busy), "quiet"));
+  g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (quiet), "quiet"));
+  g_assert_true (g_str_has_prefix (adw_action_row_get_subtitle (quiet), "c0c0c0c0 · quiet since "));
+
+  /* The busy one goes quiet too: its row says so. */
+  {
+    OrderlyInstanceInfo later[] = { peers[0], peers[1] };
+
+    later[0].quiet = TRUE;
+    orderly_cluster_set_peers (cluster, later, G_N_ELEMENTS (later));
+  }
+  g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (busy), "quiet"));
+
+  /* A line from another instance is found by its id. */
+  {
+    OrderlyLogsPage *logs = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "logs_page");
+    g_autoptr(OrderlyLogRecord) record = orderly_log_record_new (ORDERLY_LOG_LEVEL_LOG, "engine",
+                                                                 "Processed 10 orders elsewhere", NULL);
+    g_autoptr(OrderlyLogEntry) entry = NULL;
+
+    record->instance = g_strdup ("c0c0c0c0-quiet");
+    entry = orderly_log_entry_new_from_record (record);
+    record = NULL;
+    orderly_log_store_append (orderly_engine_get_log_store (fixture->engine), &entry, 1);
+    /* A flood reaches the table at most twice a second. */
+    g_assert_true (gtk_widget_activate_action (window, "win.show-page", "s", "logs"));
+    orderly_logs_page_set_search (logs, "c0c0c0c0");
+    wait.model = orderly_logs_page_get_shown (logs);
+    g_assert_true (orderly_ui_wait_until (count_is, &wait, 5000));
+    orderly_logs_page_set_search (logs, NULL);
+    g_assert_true (gtk_widget_activate_action (window, "win.show-page", "s", "overview"));
+  }
+
+  orderly_cluster_set_shared (cluster, FALSE);
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (view)));
+}
+
 /* A window that ran a run, showed every page and closed leaves nothing
  * behind: the fixture's teardown checks that it and the application are
  * finalized, and so are the engine and the remote-access model. */
@@ -1353,6 +1436,7 @@ main (int   argc,
   ADD ("narrow", test_window_narrow);
   g_test_add ("/orderly/window/preferences-in-effect", OrderlyUiFixture, in_effect_command_line,
               orderly_ui_fixture_set_up, test_window_preferences_in_effect, orderly_ui_fixture_tear_down);
+  ADD ("cluster", test_window_cluster);
   ADD ("notification", test_window_notification);
   ADD ("background", test_window_background);
   ADD ("no-leaks", test_window_no_leaks);

@@ -6,6 +6,7 @@
 import { ApiError, getClients, getRunProof, getRunSamples, getRuns, getSession, getStatus, request } from './api.js';
 import { ThroughputChart } from './chart.js';
 import { renderClients } from './clients.js';
+import { hostsOf, renderCluster } from './cluster.js';
 import * as format from './format.js';
 import { HistoryView } from './history.js';
 import { LiveConnection } from './live.js';
@@ -186,6 +187,9 @@ function renderStatus ()
     failedCount.hidden = !(figures.failed > 0);
     setValue(`${priority}-failed`, figures.failed, ` · ${format.number(figures.failed)} failed`);
   }
+  renderCluster($('cluster-section'), $('cluster-list'), view.cluster);
+  if (logView)
+    logView.hosts = hostsOf(view.cluster);
   $('failed-row').hidden = !(view.failedTotal > 0 || view.delayed > 0);
   setValue('failed-text', view.failedTotal, format.failures(view.failedTotal, view.delayed));
 
