@@ -137,7 +137,23 @@ filter_func (gpointer item,
   if (self->search == NULL)
     return TRUE;
   return contains_ascii_nocase (orderly_log_entry_get_message (entry), self->search) ||
-         contains_ascii_nocase (orderly_log_entry_get_category (entry), self->search);
+         contains_ascii_nocase (orderly_log_entry_get_category (entry), self->search) ||
+         (orderly_log_entry_get_instance (entry) != NULL &&
+          contains_ascii_nocase (orderly_log_entry_get_instance (entry), self->search));
+}
+
+/* The category, and for a line from another instance of the cluster the
+ * start of its id: “engine · ab12cd34”. */
+static char *
+dup_category_text (OrderlyLogEntry *entry)
+{
+  g_autofree char *short_id = NULL;
+
+  if (orderly_log_entry_get_instance (entry) == NULL)
+    return g_strdup (orderly_log_entry_get_category (entry));
+  short_id = g_strndup (orderly_log_entry_get_instance (entry), 8);
+  /* Translators: a log line's category and the instance it came from, e.g. “engine · ab12cd34” */
+  return g_strdup_printf (_("%s · %s"), orderly_log_entry_get_category (entry), short_id);
 }
 
 /*
@@ -228,7 +244,11 @@ bind_cell_cb (GtkSignalListItemFactory *factory,
       set_level_style (GTK_WIDGET (inscription), orderly_log_entry_get_level (entry));
       break;
     case CELL_CATEGORY:
-      gtk_inscription_set_text (inscription, orderly_log_entry_get_category (entry));
+      {
+        g_autofree char *text = dup_category_text (entry);
+
+        gtk_inscription_set_text (inscription, text);
+      }
       break;
     case CELL_MESSAGE:
     default:
@@ -925,14 +945,16 @@ orderly_logs_page_dup_selected_text (OrderlyLogsPage *self)
     {
       g_autoptr(OrderlyLogEntry) entry = g_list_model_get_item (G_LIST_MODEL (self->filter_model), position);
       g_autofree char *time = NULL;
+      g_autofree char *category = NULL;
 
       if (entry == NULL)
         continue;
       time = orderly_format_log_time_ms (orderly_log_entry_get_timestamp (entry));
+      category = dup_category_text (entry);
       g_string_append_printf (text, "%s\t%s\t%s\t%s\n",
                               time,
                               orderly_log_level_to_string (orderly_log_entry_get_level (entry)),
-                              orderly_log_entry_get_category (entry),
+                              category,
                               orderly_log_entry_get_message (entry));
     }
   return g_string_free (text, FALSE);

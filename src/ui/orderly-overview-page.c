@@ -7,6 +7,7 @@
 
 #include <glib/gi18n.h>
 
+#include "orderly-cluster-view.h"
 #include "orderly-engine.h"
 #include "orderly-enums.h"
 #include "orderly-format.h"
@@ -51,6 +52,7 @@ struct _OrderlyOverviewPage
   AdwActionRow  *report_once_row;
   GtkLabel      *report_once_label;
   OrderlyThroughputChart *chart;
+  OrderlyClusterView *cluster_view;
 
   /* Owned */
   OrderlyStatus *status;
@@ -329,6 +331,9 @@ format_eta (gpointer     this,
     case ORDERLY_PHASE_ABORTED:
     case ORDERLY_PHASE_ERROR:
     case ORDERLY_PHASE_INTERRUPTED:
+      /* A run stopped while generating has no time of its own yet. */
+      if (!(total_ms > 0))
+        return g_strdup (_("Stopped before processing began"));
       /* Translators: a run that stopped early, “Stopped after 2.4 s” */
       return g_strdup_printf (_("Stopped after %s"), duration);
     default:
@@ -629,6 +634,7 @@ update_phase (OrderlyOverviewPage *self)
 
   data = orderly_status_get_data (self->status);
   load_ended_series (self, data);
+  orderly_cluster_view_set_cluster (self->cluster_view, orderly_status_get_cluster (self->status));
   empty = data->phase == ORDERLY_PHASE_IDLE && data->run_id == 0;
   gtk_stack_set_visible_child_name (self->stack, empty ? "empty" : "status");
 
@@ -746,6 +752,7 @@ orderly_overview_page_class_init (OrderlyOverviewPageClass *klass)
   g_type_ensure (ORDERLY_TYPE_THROUGHPUT_CHART);
   g_type_ensure (ORDERLY_TYPE_PHASE_RIBBON);
 
+  g_type_ensure (ORDERLY_TYPE_CLUSTER_VIEW);
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/orderly/Orderly/orderly-overview-page.ui");
   gtk_widget_class_bind_template_child (widget_class, OrderlyOverviewPage, stack);
   gtk_widget_class_bind_template_child (widget_class, OrderlyOverviewPage, phase_label);
@@ -756,6 +763,11 @@ orderly_overview_page_class_init (OrderlyOverviewPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, OrderlyOverviewPage, report_peak_label);
   gtk_widget_class_bind_template_child (widget_class, OrderlyOverviewPage, report_change_row);
   gtk_widget_class_bind_template_child (widget_class, OrderlyOverviewPage, report_change_label);
+  gtk_widget_class_bind_template_child_full (widget_class, "report_orders_row", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "report_time_row", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "report_average_row", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "report_peak_row", FALSE, 0);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyOverviewPage, cluster_view);
   gtk_widget_class_bind_template_child (widget_class, OrderlyOverviewPage, report_priority_row);
   gtk_widget_class_bind_template_child (widget_class, OrderlyOverviewPage, report_priority_label);
   gtk_widget_class_bind_template_child (widget_class, OrderlyOverviewPage, report_vip_wait_row);

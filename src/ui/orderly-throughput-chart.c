@@ -247,12 +247,17 @@ orderly_throughput_chart_load_samples (OrderlyThroughputChart *self,
                                        gint64                  run_id,
                                        GArray                 *samples)
 {
+  const OrderlyRunSample *last;
   gint64 wall_offset_us;
 
   g_return_if_fail (ORDERLY_IS_THROUGHPUT_CHART (self));
   g_return_if_fail (samples != NULL);
 
   if ((self->run_id == run_id && self->samples->len >= 2) || samples->len < 2)
+    return;
+  /* A run stopped before processing has no curve to draw. */
+  last = &g_array_index (samples, OrderlyRunSample, samples->len - 1);
+  if (last->vip_processed + last->normal_processed == 0)
     return;
   forget_run (self, run_id);
   wall_offset_us = g_get_real_time () - g_get_monotonic_time ();

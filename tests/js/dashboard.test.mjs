@@ -296,6 +296,41 @@ describe('web dashboard', { timeout: 600000 }, () => {
     await charted.context.close();
   });
 
+  test('a cluster shows its instances with rates and health, a quiet one marked, and tags other instances\' lines', async () => {
+    const clustered = await openPage(browser, { viewport: DESKTOP });
+    const { page } = clustered;
+    const now = Date.now();
+    const cluster = [
+      { id: 'a0a0a0a0-local', host: 'node-a', local: true, workers: 2, rate: 8100, processed: 500, lastHeartbeat: now, quiet: false },
+      { id: 'b0b0b0b0-busy', host: 'node-b', local: false, workers: 4, rate: 12345, processed: 900, lastHeartbeat: now, quiet: false },
+      { id: 'c0c0c0c0-quiet', host: 'node-c', local: false, workers: 2, rate: 0, processed: 10, lastHeartbeat: now - 30000, quiet: true },
+    ];
+    await page.routeWebSocket(/\/ws(\?.*)?$/, (socket) => {
+      const frame = (event, data, seq) => JSON.stringify({ event, data, seq, instanceId: 'cluster-test' });
+      socket.send(frame('connected', { message: 'connected', timestamp: now, clientId: 'test' }, 1));
+      socket.send(frame('status', {
+        phase: 'WAITING_NORMAL_DRAIN', runId: 1, workers: 2, monoMs: 1000, cluster,
+        progress: { target: 10000, generated: 10000, processedTotal: 1410 },
+        processing: { vip: { count: 500, timeMs: 100 }, normal: { count: 910, timeMs: 100 } },
+        generated: { vip: 500, normal: 9500 }, eta: { estimatedMs: 5000, progressPercent: 14.1 },
+      }, 2));
+      socket.send(frame('log', { timestamp: now, level: 'log', category: 'engine', message: 'Processed 900 orders', instance: 'b0b0b0b0-busy' }, 3));
+    });
+    await signIn(page, server, OPERATOR_TOKEN);
+    await page.locator('#cluster-section').waitFor({ state: 'visible' });
+    const rows = page.locator('#cluster-list li');
+    assert.equal(await rows.count(), 3);
+    assert.match(await rows.nth(0).textContent(), /^node-a This Instance/);
+    assert.match(await rows.nth(1).textContent(), /node-b.*12,345 orders\/s.*b0b0b0b0 · 4 workers · heartbeat \d\d:\d\d:\d\d/);
+    assert.equal(await rows.nth(2).getAttribute('class'), 'quiet');
+    assert.match(await rows.nth(2).textContent(), /Quiet.*c0c0c0c0 · quiet since \d\d:\d\d:\d\d/);
+    const line = page.locator('#log-list > li', { hasText: 'Processed 900 orders' });
+    await line.waitFor();
+    assert.equal(await line.locator('.log-instance').textContent(), 'node-b', 'a line from another instance names it');
+    await screenshot(page, 'dashboard-desktop-cluster.png', { fullPage: false });
+    await clustered.context.close();
+  });
+
   test('log lines appear and can be filtered by level and searched', async () => {
     const { page } = operator;
     await waitFor(async () => (await page.locator('#log-list > li').count()) > 0, { what: 'log lines' });
@@ -587,6 +622,11 @@ describe('web dashboard', { timeout: 600000 }, () => {
     assert.deepEqual(await duplicatedLogRows(page), []);
 
     await waitFor(async () => (await phaseOf(page)) === 'INTERRUPTED', { timeoutMs: 15000, what: 'the interrupted run' });
+    // What it did before it stopped, never a dash for a time it has not had.
+    const interrupted = (await rest(server, 'pedidos')).data;
+    assert.equal(await page.locator('#eta-line').textContent(), interrupted.totalTimeMs > 0
+      ? `Stopped after ${(await page.locator('#time-total').textContent())}`
+      : 'Stopped before processing began');
     assert.equal(await page.locator('#resume-button').isVisible(), true, 'an interrupted run offers Resume');
     assert.deepEqual(await suggestedButtons(page), ['Resume Run'], 'Resume is the one suggested action');
     await page.click('#resume-button');

@@ -7,7 +7,7 @@
 /*
  * A tool, not a test: renders every page of the window to PNG files so that
  * people can look at them, in light and dark style, wide and at 360 px, on
- * the first visit, during a run, paused, once a run is done and once one
+ * the first visit, during a run, on a cluster, paused, once a run is done and once one
  * ended with failed orders, with the banner of a server that could not
  * listen, and the preferences.
  *
@@ -202,6 +202,22 @@ take_screenshots (OrderlyUiFixture *fixture,
   gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.start", NULL);
   g_assert_true (orderly_ui_wait_until (run_half_done, fixture->engine, 120000));
   shoot_all (fixture, "running");
+  /* The same run on a cluster of three, one of them quiet. */
+  {
+    OrderlyCluster *cluster = orderly_status_get_cluster (orderly_engine_get_status (fixture->engine));
+    gint64 now = g_get_real_time ();
+    const OrderlyInstanceInfo peers[] = {
+      { "b0b0b0b0-4d1c-4c59-9a57-0f0e5b2c8a11", "node-b", 4, 8120.0, 90000, now, FALSE },
+      { "c0c0c0c0-7e2a-4b0e-8a2d-5b7f0a9e1c22", "node-c", 4, 0, 12000, now - 30 * G_USEC_PER_SEC, TRUE },
+    };
+
+    orderly_cluster_set_peers (cluster, peers, G_N_ELEMENTS (peers));
+    orderly_cluster_set_shared (cluster, TRUE);
+    shoot (fixture, "cluster", "light", &shots[0]);
+    shoot (fixture, "cluster", "light", &shots[4]);
+    orderly_cluster_set_peers (cluster, NULL, 0);
+    orderly_cluster_set_shared (cluster, FALSE);
+  }
   /* Paused: the headline, the time line and the one suggested action. */
   orderly_engine_pause_queue (fixture->engine);
   g_assert_true (orderly_ui_wait_for_frames (GTK_WIDGET (fixture->window), 4, 10000));

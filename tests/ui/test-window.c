@@ -4,6 +4,7 @@
 #include <libsoup/soup.h>
 #include <string.h>
 
+#include "orderly-cluster-view.h"
 #include "orderly-history-page.h"
 #include "orderly-logs-page.h"
 #include "orderly-overview-page.h"
@@ -143,6 +144,11 @@ test_window_run_to_done (OrderlyUiFixture *fixture,
   GtkLabel *normal_wait_label = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE,
                                                       "report_normal_wait_label");
   GtkLabel *once_label = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE, "report_once_label");
+  static const char * const report_rows[] = {
+    "report_orders_row", "report_time_row", "report_average_row", "report_peak_row",
+    "report_priority_row", "report_vip_wait_row", "report_normal_wait_row", "report_once_row",
+    "report_change_row",
+  };
 
   g_assert_true (action_enabled (window, "win.start"));
   g_assert_false (action_enabled (window, "win.cancel"));
@@ -174,6 +180,17 @@ test_window_run_to_done (OrderlyUiFixture *fixture,
    * and once the stored rows are checked, that each order went once. */
   g_assert_true (orderly_ui_wait_until (label_reads_checked, once_label, 20000));
   g_assert_cmpstr (gtk_label_get_label (priority_label), ==, "Kept");
+  /* Each figure is a row of the report, not a part of another row. */
+  for (guint i = 0; i < G_N_ELEMENTS (report_rows); i++)
+    {
+      GtkWidget *row = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE, report_rows[i]);
+
+      /* The comparison needs an earlier run. */
+      g_assert_true (gtk_widget_get_visible (row) == (i != G_N_ELEMENTS (report_rows) - 1));
+      for (guint j = 0; j < G_N_ELEMENTS (report_rows); j++)
+        g_assert_false (gtk_widget_is_ancestor (row, orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE,
+                                                                          report_rows[j])));
+    }
   g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (priority_label), "success"));
   g_assert_nonnull (strstr (gtk_label_get_label (vip_wait_label), " median · "));
   g_assert_nonnull (strstr (gtk_label_get_label (normal_wait_label), " p95"));
@@ -247,6 +264,7 @@ test_window_resume (OrderlyUiFixture *fixture,
   OrderlyOverviewPage *overview = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "overview_page");
   GtkWidget *resume = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE, "resume_button");
   GtkLabel *phase_label = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE, "phase_label");
+  GtkLabel *eta_label = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE, "eta_label");
   GtkAdjustment *quantity = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "quantity_adjustment");
 
   orderly_engine_set_work_us (fixture->engine, 2000);
@@ -260,6 +278,9 @@ test_window_resume (OrderlyUiFixture *fixture,
   g_assert_cmpint (orderly_status_get_phase (orderly_engine_get_status (fixture->engine)), ==,
                    ORDERLY_PHASE_INTERRUPTED);
   g_assert_cmpstr (gtk_label_get_label (phase_label), ==, "Interrupted");
+  /* What it did before it stopped, never a dash for a time it has not had. */
+  g_assert_null (strstr (gtk_label_get_label (eta_label), "—"));
+  g_assert_true (g_str_has_prefix (gtk_label_get_label (eta_label), "Stopped "));
   g_assert_true (gtk_widget_get_visible (resume));
   g_assert_true (gtk_widget_get_sensitive (resume));
 
@@ -1287,6 +1308,88 @@ test_window_background (OrderlyUiFixture *fixture,
   }
 }
 
+static gboolean
+cluster_shown (gpointer view)
+{
+  return gtk_widget_get_mapped (view) && gtk_list_box_get_row_at_index (orderly_cluster_view_get_list (view), 2);
+}
+
+/* The instances that share the database: hidden while this one is alone,
+ * then each with its host, workers, rate and heartbeat, this one marked,
+ * a quiet one marked as such; a log line from another instance is tagged
+ * with it. */
+static void
+test_window_cluster (OrderlyUiFixture *fixture,
+                     gconstpointer     user_data)
+{
+  GtkWidget *window = GTK_WIDGET (fixture->window);
+  OrderlyOverviewPage *overview = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "overview_page");
+  OrderlyClusterView *view = orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE, "cluster_view");
+  GtkAdjustment *quantity = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "quantity_adjustment");
+  OrderlyCluster *cluster = orderly_status_get_cluster (orderly_engine_get_status (fixture->engine));
+  gint64 now = g_get_real_time ();
+  const OrderlyInstanceInfo peers[] = {
+    { "b0b0b0b0-busy", "node-b", 4, 12345.0, 1000, now, FALSE },
+    { "c0c0c0c0-quiet", "node-c", 2, 0, 10, now - 30 * G_USEC_PER_SEC, TRUE },
+  };
+  CountWait wait = { NULL, 1 };
+  GtkListBox *list;
+  AdwActionRow *busy, *quiet;
+
+  g_assert_nonnull (cluster);
+  gtk_adjustment_set_value (quantity, 1000);
+  g_assert_true (gtk_widget_activate_action (window, "win.start", NULL));
+  g_assert_true (orderly_ui_wait_until (orderly_ui_phase_finished, fixture->engine, 60000));
+  g_assert_true (orderly_ui_wait_for_frames (window, 2, 5000));
+  g_assert_true (orderly_cluster_view_get_cluster (view) == cluster);
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (view)));
+
+  orderly_cluster_set_peers (cluster, peers, G_N_ELEMENTS (peers));
+  orderly_cluster_set_shared (cluster, TRUE);
+  g_assert_true (orderly_ui_wait_until (cluster_shown, view, 5000));
+  list = orderly_cluster_view_get_list (view);
+  g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (gtk_list_box_get_row_at_index (list, 0)), "this-instance"));
+  busy = ADW_ACTION_ROW (gtk_list_box_get_row_at_index (list, 1));
+  quiet = ADW_ACTION_ROW (gtk_list_box_get_row_at_index (list, 2));
+  g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (busy)), ==, "node-b");
+  g_assert_true (g_str_has_prefix (adw_action_row_get_subtitle (busy), "b0b0b0b0 · 4 workers · heartbeat "));
+  g_assert_false (gtk_widget_has_css_class (GTK_WIDGET (busy), "quiet"));
+  g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (quiet), "quiet"));
+  g_assert_true (g_str_has_prefix (adw_action_row_get_subtitle (quiet), "c0c0c0c0 · quiet since "));
+
+  /* The busy one goes quiet too: its row says so. */
+  {
+    OrderlyInstanceInfo later[] = { peers[0], peers[1] };
+
+    later[0].quiet = TRUE;
+    orderly_cluster_set_peers (cluster, later, G_N_ELEMENTS (later));
+  }
+  g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (busy), "quiet"));
+
+  /* A line from another instance is found by its id. */
+  {
+    OrderlyLogsPage *logs = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "logs_page");
+    g_autoptr(OrderlyLogRecord) record = orderly_log_record_new (ORDERLY_LOG_LEVEL_LOG, "engine",
+                                                                 "Processed 10 orders elsewhere", NULL);
+    g_autoptr(OrderlyLogEntry) entry = NULL;
+
+    record->instance = g_strdup ("c0c0c0c0-quiet");
+    entry = orderly_log_entry_new_from_record (record);
+    record = NULL;
+    orderly_log_store_append (orderly_engine_get_log_store (fixture->engine), &entry, 1);
+    /* A flood reaches the table at most twice a second. */
+    g_assert_true (gtk_widget_activate_action (window, "win.show-page", "s", "logs"));
+    orderly_logs_page_set_search (logs, "c0c0c0c0");
+    wait.model = orderly_logs_page_get_shown (logs);
+    g_assert_true (orderly_ui_wait_until (count_is, &wait, 5000));
+    orderly_logs_page_set_search (logs, NULL);
+    g_assert_true (gtk_widget_activate_action (window, "win.show-page", "s", "overview"));
+  }
+
+  orderly_cluster_set_shared (cluster, FALSE);
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (view)));
+}
+
 /* A window that ran a run, showed every page and closed leaves nothing
  * behind: the fixture's teardown checks that it and the application are
  * finalized, and so are the engine and the remote-access model. */
@@ -1333,6 +1436,7 @@ main (int   argc,
   ADD ("narrow", test_window_narrow);
   g_test_add ("/orderly/window/preferences-in-effect", OrderlyUiFixture, in_effect_command_line,
               orderly_ui_fixture_set_up, test_window_preferences_in_effect, orderly_ui_fixture_tear_down);
+  ADD ("cluster", test_window_cluster);
   ADD ("notification", test_window_notification);
   ADD ("background", test_window_background);
   ADD ("no-leaks", test_window_no_leaks);

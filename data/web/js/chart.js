@@ -135,6 +135,9 @@ export class ThroughputChart
   {
     if (!Array.isArray(samples) || samples.length < 2 || (this.#runId === runId && this.hasCurve))
       return false;
+    // A run stopped before processing has no curve to draw.
+    if (!samples.some((stored) => Number(stored.vipProcessed) > 0 || Number(stored.normalProcessed) > 0))
+      return false;
     this.reset(runId);
     this.#stored = true;
     this.#active = false;

@@ -34,6 +34,7 @@ export function normalizeLog (raw, fallbackLevel = 'log')
       level: normalizeLevel(raw.level, fallbackLevel),
       message,
       category: typeof raw.category === 'string' ? raw.category : '',
+      instance: typeof raw.instance === 'string' ? raw.instance : '',
     };
   }
   let message = String(raw ?? '');
@@ -111,16 +112,20 @@ export class LogView
 
   get size () { return this.#entries.length; }
 
+  // Instance id → host, for the tag of a line from another instance of the cluster.
+  hosts = new Map();
+
   // Adds normalized lines; lines already shown (same time, level and text) are skipped,
   // which lets polled tails overlap what the socket already delivered.
   add (lines)
   {
     const fragment = document.createDocumentFragment();
     for (const line of lines) {
-      const key = `${line.time}|${line.level}|${line.message}`;
+      const key = `${line.time}|${line.level}|${line.instance ?? ''}|${line.message}`;
       if (line.level !== 'note' && this.#keys.has(key))
         continue;
-      const entry = { ...line, key, search: `${line.category} ${line.message}`.toLowerCase(), node: null };
+      const host = line.instance ? (this.hosts.get(line.instance) ?? line.instance.slice(0, 8)) : '';
+      const entry = { ...line, host, key, search: `${line.category} ${host} ${line.message}`.toLowerCase(), node: null };
       this.#entries.push(entry);
       this.#keys.set(key, (this.#keys.get(key) ?? 0) + 1);
       if (this.#matches(entry))
@@ -178,6 +183,13 @@ export class LogView
     const category = document.createElement('span');
     category.className = 'log-category';
     this.#highlight(category, entry.category);
+    if (entry.host) {
+      const tag = document.createElement('span');
+      tag.className = 'log-instance';
+      tag.title = `From the instance ${entry.instance}`;
+      this.#highlight(tag, entry.host);
+      category.append(tag);
+    }
 
     const message = document.createElement('span');
     message.className = 'log-message';

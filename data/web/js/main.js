@@ -6,6 +6,7 @@
 import { ApiError, getClients, getRunProof, getRunSamples, getRuns, getSession, getStatus, request } from './api.js';
 import { ThroughputChart } from './chart.js';
 import { renderClients } from './clients.js';
+import { hostsOf, renderCluster } from './cluster.js';
 import * as format from './format.js';
 import { HistoryView } from './history.js';
 import { LiveConnection } from './live.js';
@@ -117,7 +118,8 @@ function etaLine (view)
   case 'DONE':
     return `${format.number(view.processed)} orders in ${format.duration(view.totalMs)}`;
   case 'ABORTED': case 'ERROR': case 'INTERRUPTED':
-    return `Stopped after ${format.duration(view.totalMs)}`;
+    // A run stopped while generating has no time of its own yet.
+    return view.totalMs > 0 ? `Stopped after ${format.duration(view.totalMs)}` : 'Stopped before processing began';
   default:
     return '';
   }
@@ -185,6 +187,9 @@ function renderStatus ()
     failedCount.hidden = !(figures.failed > 0);
     setValue(`${priority}-failed`, figures.failed, ` · ${format.number(figures.failed)} failed`);
   }
+  renderCluster($('cluster-section'), $('cluster-list'), view.cluster);
+  if (logView)
+    logView.hosts = hostsOf(view.cluster);
   $('failed-row').hidden = !(view.failedTotal > 0 || view.delayed > 0);
   setValue('failed-text', view.failedTotal, format.failures(view.failedTotal, view.delayed));
 

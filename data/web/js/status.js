@@ -55,6 +55,7 @@ export function readStatus (raw)
     etaMs: etaMs === null || etaMs === undefined || !Number.isFinite(Number(etaMs)) ? null : Number(etaMs),
     finishAt: raw?.eta?.finishAt ?? null,
     paused: raw?.paused === true || raw?.queueStatus?.paused === true,
+    cluster: Array.isArray(raw?.cluster) ? raw.cluster : [],
     failedTotal: num(progress.failedTotal ?? num(failed.vip) + num(failed.normal)),
     delayed: num(raw?.queue?.delayed),
     error: typeof raw?.error === 'string' && raw.error ? raw.error : '',
