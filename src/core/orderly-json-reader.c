@@ -3,6 +3,7 @@
 
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "orderly-json-reader.h"
@@ -132,6 +133,7 @@ static gboolean
 read_number (Reader  *reader,
              GError **error)
 {
+  gsize start = reader->pos;
   gboolean negative = FALSE;
   gboolean integer = TRUE;
   guint64 magnitude = 0;
@@ -190,6 +192,19 @@ read_number (Reader  *reader,
       g_set_error (error, ORDERLY_JSON_ERROR, ORDERLY_JSON_ERROR_RANGE,
                    "Invalid JSON at byte %" G_GSIZE_FORMAT ": integer out of range", reader->pos);
       return FALSE;
+    }
+  /* Nor may any other number become an infinity, which JSON cannot write
+   * back. */
+  if (!integer)
+    {
+      g_autofree char *number = g_strndup (reader->text + start, reader->pos - start);
+
+      if (!isfinite (g_ascii_strtod (number, NULL)))
+        {
+          g_set_error (error, ORDERLY_JSON_ERROR, ORDERLY_JSON_ERROR_RANGE,
+                       "Invalid JSON at byte %" G_GSIZE_FORMAT ": number out of range", reader->pos);
+          return FALSE;
+        }
     }
   return TRUE;
 }

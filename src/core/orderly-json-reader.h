@@ -15,7 +15,8 @@ G_BEGIN_DECLS
  * @ORDERLY_JSON_ERROR_SYNTAX: the text is not strict JSON (RFC 8259)
  * @ORDERLY_JSON_ERROR_DEPTH: objects and arrays nest deeper than
  *   %ORDERLY_JSON_READER_MAX_DEPTH
- * @ORDERLY_JSON_ERROR_RANGE: an integer does not fit in 64 bits
+ * @ORDERLY_JSON_ERROR_RANGE: an integer does not fit in 64 bits, or a number
+ *   is too large for a double
  */
 typedef enum
 {

@@ -4,10 +4,12 @@
 #include "config.h"
 
 #include <poll.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "orderly-json.h"
+#include "orderly-json-reader.h"
 #include "orderly-pg-cluster.h"
 #include "orderly-pg-connection.h"
 #include "orderly-pg-store.h"
@@ -495,16 +497,17 @@ static Note *
 parse_note (OrderlyPgCluster *self,
             const char       *payload)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  /* Anyone who can reach the database can send one: read it as strictly
+   * as anything from the network. */
+  g_autoptr(JsonNode) root = orderly_json_parse (payload, strlen (payload), NULL);
   JsonObject *object;
   JsonArray *logs;
   Note *note;
   const char *id;
 
-  if (!json_parser_load_from_data (parser, payload, -1, NULL) ||
-      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     return NULL;
-  object = json_node_get_object (json_parser_get_root (parser));
+  object = json_node_get_object (root);
   id = json_object_get_string_member_with_default (object, "id", NULL);
   if (id == NULL || g_str_equal (id, self->instance_id))
     return NULL;
