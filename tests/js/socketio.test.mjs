@@ -101,10 +101,13 @@ async function waitIdle() {
 
 // The status that connecting brings may be the DONE of the run before: wait
 // for this run's DONE, its last progress and its log line.
+// Counts are grouped by three in the locale's way (a comma where it has none).
+const ungrouped = (text) => text.replace(/(\d)[^\d\s-](?=\d{3}\b)/gu, '$1');
+
 async function waitWholeRun(recorder, quantity) {
   await recorder.waitFor((name, data) => isDone(name, data) && data.progress.processedTotal === quantity);
   await recorder.waitFor((name, data) => name === 'progress' && data.phase === 'DONE' && data.progress === 100);
-  await recorder.waitFor((name, data) => name === 'log' && data.message.includes(String(quantity)));
+  await recorder.waitFor((name, data) => name === 'log' && ungrouped(data.message).includes(String(quantity)));
 }
 
 function checkWholeRun(recorder, quantity) {
@@ -123,8 +126,6 @@ function checkWholeRun(recorder, quantity) {
     assert.ok(['log', 'warn', 'error'].includes(log.level));
     assert.equal(typeof log.timestamp, 'number');
   }
-  // Counts are grouped by three in the locale's way (a comma where it has none).
-  const ungrouped = (text) => text.replace(/(\d)[^\d\s-](?=\d{3}\b)/gu, '$1');
   assert.ok(logs.some((l) => ungrouped(l.message).includes(String(quantity))), 'a log line about this run');
   const done = recorder.events.filter((e) => isDone(e.name, e.data)).pop().data;
   assert.equal(done.progress.processedTotal, quantity);
