@@ -81,6 +81,30 @@ run_work (OrderlyEngine       *self,
   g_task_run_in_thread (inner, thread_func);
 }
 
+/* Pauses or resumes the live run's workers, or the interrupted run's stored
+ * state, and says so once. Returns whether anything changed. */
+static gboolean
+set_queue_paused (OrderlyEngine   *self,
+                  gboolean         paused,
+                  OrderlyLogLevel  level,
+                  const char      *message)
+{
+  if (self->paused == paused)
+    return FALSE;
+  self->paused = paused;
+  if (self->runner != NULL)
+    orderly_runner_set_paused (self->runner, paused);
+  else if (self->interrupted)
+    {
+      self->last_run.paused = paused;
+      _orderly_engine_save_run_later (self, &self->last_run);
+    }
+  orderly_engine_log (self, level, "queue", NULL, "%s", message);
+  _orderly_engine_notify_paused (self);
+  orderly_engine_flush (self);
+  return TRUE;
+}
+
 /**
  * orderly_engine_pause_queue:
  *
@@ -97,21 +121,8 @@ orderly_engine_pause_queue (OrderlyEngine *self)
 {
   g_return_val_if_fail (ORDERLY_IS_ENGINE (self), FALSE);
 
-  if (self->paused)
-    return FALSE;
-  self->paused = TRUE;
-  if (self->runner != NULL)
-    orderly_runner_set_paused (self->runner, TRUE);
-  else if (self->interrupted)
-    {
-      self->last_run.paused = TRUE;
-      _orderly_engine_save_run_later (self, &self->last_run);
-    }
-  orderly_engine_log (self, ORDERLY_LOG_LEVEL_WARN, "queue", NULL,
-                      "Queue paused: no order is claimed until it is resumed");
-  _orderly_engine_notify_paused (self);
-  orderly_engine_flush (self);
-  return TRUE;
+  return set_queue_paused (self, TRUE, ORDERLY_LOG_LEVEL_WARN,
+                           "Queue paused: no order is claimed until it is resumed");
 }
 
 /**
@@ -126,21 +137,8 @@ orderly_engine_resume_queue (OrderlyEngine *self)
 {
   g_return_val_if_fail (ORDERLY_IS_ENGINE (self), FALSE);
 
-  if (!self->paused)
-    return FALSE;
-  self->paused = FALSE;
-  if (self->runner != NULL)
-    orderly_runner_set_paused (self->runner, FALSE);
-  else if (self->interrupted)
-    {
-      self->last_run.paused = FALSE;
-      _orderly_engine_save_run_later (self, &self->last_run);
-    }
-  orderly_engine_log (self, ORDERLY_LOG_LEVEL_LOG, "queue", NULL,
-                      "Queue resumed: orders are claimed again");
-  _orderly_engine_notify_paused (self);
-  orderly_engine_flush (self);
-  return TRUE;
+  return set_queue_paused (self, FALSE, ORDERLY_LOG_LEVEL_LOG,
+                           "Queue resumed: orders are claimed again");
 }
 
 void
