@@ -23,9 +23,6 @@ G_STATIC_ASSERT (PG_FAILURE_DELAYED_VALUE == PG_FAILURE_DELAYED);
  * written by its first owner.
  */
 
-/* A claim taken over or split never holds more than this. */
-#define MAX_CLAIM 10000
-
 #define NOW_US "(extract (epoch FROM clock_timestamp ()) * 1000000)::bigint"
 
 static const char * const orders_table[] = { "vip_orders", "normal_orders" };
@@ -233,8 +230,7 @@ read_counts (OrderlyPgConnection  *connection,
       c->first_attempt_us = orderly_pg_result_get_int64 (result, row, 7);
       c->last_settled_us = orderly_pg_result_get_int64 (result, row, 8);
       c->active = orderly_pg_result_get_int64 (result, row, 9);
-      c->waiting = MAX (c->generated - c->active - c->delayed - c->completed - c->failed -
-                        c->completed_removed - c->failed_removed, 0);
+      c->waiting = _orderly_priority_counts_waiting (c);
       *found = TRUE;
     }
   return TRUE;
@@ -253,23 +249,6 @@ _orderly_pg_count_orders (OrderlyPgStore       *self,
 }
 
 /* Claims --------------------------------------------------------------- */
-
-static OrderlyClaim *
-new_claim (gint64           run_id,
-           OrderlyPriority  priority,
-           const char      *owner,
-           gint64           now,
-           gint64           lease_ms)
-{
-  OrderlyClaim *claim = orderly_claim_new (0);
-
-  claim->run_id = run_id;
-  claim->priority = priority;
-  claim->owner = g_strdup (owner);
-  claim->claimed_at_us = now;
-  claim->lease_until_us = now + lease_ms * 1000;
-  return claim;
-}
 
 /* Members from a result whose columns are (id, created_at[, attempts]). */
 static void
@@ -480,22 +459,6 @@ claim_row (Tx            *tx,
   return TRUE;
 }
 
-typedef struct
-{
-  gint64 id;
-  gint64 created_at;
-  guint  attempts;
-} Member;
-
-static int
-compare_members (gconstpointer a,
-                 gconstpointer b)
-{
-  const Member *x = a, *y = b;
-
-  return (x->id > y->id) - (x->id < y->id);
-}
-
 /* Failed orders due again: requeued ones first, then delayed ones whose
  * time has come, soonest first. The claim keeps them in id order. */
 static gboolean
@@ -511,9 +474,7 @@ claim_retries (Tx            *tx,
   g_autoptr(GString) ids = g_string_new ("{");
   g_autofree char *name = stmt_name ("due_retries", claim->priority);
   g_autofree char *sql = NULL;
-  g_autofree Member *members = NULL;
   gint64 from_delayed = 0;
-  int n;
 
   *taken = FALSE;
   sql = g_strdup_printf ("SELECT f.id, o.created_at, f.attempts, f.state FROM failures f "
@@ -528,33 +489,15 @@ claim_retries (Tx            *tx,
   result = tx_exec (tx, name, sql, &params, error);
   if (result == NULL)
     return FALSE;
-  n = PQntuples (result);
-  if (n == 0)
+  if (PQntuples (result) == 0)
     return TRUE;
-  members = g_new (Member, n);
-  for (int row = 0; row < n; row++)
-    {
-      members[row] = (Member) { orderly_pg_result_get_int64 (result, row, 0),
-                                orderly_pg_result_get_int64 (result, row, 1),
-                                (guint) orderly_pg_result_get_int64 (result, row, 2) };
-      if (orderly_pg_result_get_int64 (result, row, 3) == PG_FAILURE_DELAYED)
-        from_delayed++;
-    }
-  qsort (members, n, sizeof (Member), compare_members);
-  g_free (claim->order_ids);
-  g_free (claim->created_at_us);
-  g_free (claim->attempts_made);
-  claim->n_orders = (guint) n;
-  claim->order_ids = g_new (gint64, n);
-  claim->created_at_us = g_new (gint64, n);
-  claim->attempts_made = g_new (guint, n);
-  for (int i = 0; i < n; i++)
-    {
-      claim->order_ids[i] = members[i].id;
-      claim->created_at_us[i] = members[i].created_at;
-      claim->attempts_made[i] = members[i].attempts;
-      _orderly_pg_array_int (ids, members[i].id);
-    }
+  claim_take_rows (claim, result);
+  for (int row = 0; row < PQntuples (result); row++)
+    if (orderly_pg_result_get_int64 (result, row, 3) == PG_FAILURE_DELAYED)
+      from_delayed++;
+  _orderly_claim_sort_members (claim);
+  for (guint i = 0; i < claim->n_orders; i++)
+    _orderly_pg_array_int (ids, claim->order_ids[i]);
   _orderly_pg_array_end (ids);
 
   claim->retry = TRUE;
@@ -613,7 +556,7 @@ claim_in (Tx                         *tx,
 {
   g_autoptr(OrderlyClaim) claim = NULL;
   OrderlyOrderCounts counts;
-  guint max_orders = CLAMP (request->max_orders, 1, MAX_CLAIM);
+  guint max_orders = CLAMP (request->max_orders, 1, ORDERLY_MAX_CLAIM);
   gboolean found, taken = FALSE;
   gint64 now;
 
@@ -633,7 +576,7 @@ claim_in (Tx                         *tx,
         }
     }
 
-  claim = new_claim (request->run_id, request->priority, request->owner, now, request->lease_ms);
+  claim = _orderly_claim_new_for (request, now);
   if (!claim_row (tx, claim, TRUE, max_orders, &taken, error))
     return FALSE;
   if (!taken && !claim_retries (tx, claim, max_orders, &taken, error))
@@ -696,16 +639,6 @@ _orderly_pg_claim (OrderlyPgStore             *self,
   return TRUE;
 }
 
-static void
-set_lease_error (const OrderlyClaim  *claim,
-                 GError             **error)
-{
-  g_set_error (error, ORDERLY_ERROR, ORDERLY_ERROR_LEASE_EXPIRED,
-               "The lease on claim %" G_GINT64_FORMAT " (%u %s orders) ran out before its "
-               "results were written; they were not written", claim->id, claim->n_orders,
-               orderly_priority_to_string (claim->priority));
-}
-
 gboolean
 _orderly_pg_renew_claim (OrderlyPgStore  *self,
                          OrderlyClaim    *claim,
@@ -726,7 +659,7 @@ _orderly_pg_renew_claim (OrderlyPgStore  *self,
     return FALSE;
   if (PQntuples (result) != 1)
     {
-      set_lease_error (claim, error);
+      _orderly_claim_set_lease_error (claim, error);
       return FALSE;
     }
   claim->lease_until_us = orderly_pg_result_get_int64 (result, 0, 0);
@@ -753,7 +686,7 @@ lease_holds (Tx                  *tx,
     return FALSE;
   if (PQntuples (result) != 1 || PQgetvalue (result, 0, 0)[0] != 't')
     {
-      set_lease_error (claim, error);
+      _orderly_claim_set_lease_error (claim, error);
       return FALSE;
     }
   return TRUE;
@@ -773,12 +706,10 @@ _orderly_pg_complete_claim (OrderlyPgStore             *self,
                             OrderlyClaimAnswer         *next_answer,
                             GError                    **error)
 {
-  guint32 buckets[ORDERLY_WAIT_BUCKETS] = { 0 };
+  OrderlyOutcomeTally tally = { 0 };
   g_autoptr(GHashTable) earlier = NULL;   /* retried id → (first_attempt_at, settled_at) */
   g_autoptr(GString) success_ids = g_string_new ("{");
   g_autoptr(GString) failure_ids = g_string_new ("{");
-  gint64 completed = 0, delayed = 0, failed = 0;
-  gint64 first_attempt = 0, last_settled = 0;
   guint rest = claim->n_orders - n_outcomes;
   int priority = claim->priority == ORDERLY_PRIORITY_VIP ? 0 : 1;
   int shard = shard_of (claim->id);
@@ -792,14 +723,8 @@ _orderly_pg_complete_claim (OrderlyPgStore             *self,
     goto failed;
 
   for (guint i = 0; i < n_outcomes; i++)
-    {
-      gint64 finished = outcomes[i].finished_at_us;
-
-      if (first_attempt == 0 || finished < first_attempt)
-        first_attempt = finished;
-      _orderly_pg_array_int (outcomes[i].failure == NULL ? success_ids : failure_ids,
-                             claim->order_ids[i]);
-    }
+    _orderly_pg_array_int (outcomes[i].failure == NULL ? success_ids : failure_ids,
+                           claim->order_ids[i]);
   _orderly_pg_array_end (success_ids);
   _orderly_pg_array_end (failure_ids);
 
@@ -858,10 +783,7 @@ _orderly_pg_complete_claim (OrderlyPgStore             *self,
             _orderly_pg_array_int (columns[6], times[1]);
           else
             _orderly_pg_array_text (columns[6], NULL);
-          buckets[orderly_wait_histogram_bucket (outcome->finished_at_us - claim->created_at_us[i])]++;
-          completed++;
-          if (times == NULL || times[1] == 0)
-            last_settled = MAX (last_settled, outcome->finished_at_us);
+          _orderly_outcome_tally_success (&tally, claim, i, outcome, times != NULL ? times[1] : 0);
         }
       for (guint c = 0; c < G_N_ELEMENTS (columns); c++)
         {
@@ -898,10 +820,7 @@ _orderly_pg_complete_claim (OrderlyPgStore             *self,
           _orderly_pg_array_int (columns[3], claim->attempts_made[i] + 1);
           _orderly_pg_array_int (columns[4], outcome->finished_at_us);
           _orderly_pg_array_text (columns[5], outcome->failure);
-          if (is_delayed)
-            delayed++;
-          else
-            failed++;
+          _orderly_outcome_tally_failure (&tally, outcome);
         }
       for (guint c = 0; c < G_N_ELEMENTS (columns); c++)
         {
@@ -942,7 +861,7 @@ _orderly_pg_complete_claim (OrderlyPgStore             *self,
         goto failed;
       for (int row = 0; row < PQntuples (written); row++)
         if (PQgetvalue (written, row, 0)[0] == 't')
-          last_settled = MAX (last_settled, orderly_pg_result_get_int64 (written, row, 1));
+          _orderly_outcome_tally_settled (&tally, orderly_pg_result_get_int64 (written, row, 1));
     }
 
   /* What was not attempted goes back to the queue. */
@@ -955,7 +874,7 @@ _orderly_pg_complete_claim (OrderlyPgStore             *self,
                    "UPDATE failures SET state = " G_STRINGIFY (PG_FAILURE_DELAYED_VALUE) ", "
                    "state_at = " NOW_US ", claim_id = NULL WHERE claim_id = $1", &params, error))
         goto failed;
-      delayed += rest;
+      tally.delayed += rest;
     }
   if (!claim->retry && rest > 0)
     {
@@ -965,18 +884,18 @@ _orderly_pg_complete_claim (OrderlyPgStore             *self,
   else if (!delete_claim_row (&tx, claim->id, error))
     goto failed;
 
-  if (completed + delayed + failed > 0)
+  if (tally.completed + tally.delayed + tally.failed > 0)
     {
       g_auto(OrderlyPgParams) params = { 0 };
 
       _orderly_pg_params_int (&params, claim->run_id);
       _orderly_pg_params_int (&params, priority);
       _orderly_pg_params_int (&params, shard);
-      _orderly_pg_params_int (&params, completed);
-      _orderly_pg_params_int (&params, delayed);
-      _orderly_pg_params_int (&params, failed);
-      _orderly_pg_params_int (&params, first_attempt);
-      _orderly_pg_params_int (&params, last_settled);
+      _orderly_pg_params_int (&params, tally.completed);
+      _orderly_pg_params_int (&params, tally.delayed);
+      _orderly_pg_params_int (&params, tally.failed);
+      _orderly_pg_params_int (&params, tally.first_attempt_us);
+      _orderly_pg_params_int (&params, tally.last_settled_us);
       if (!tx_run (&tx, "count_outcomes",
                    "UPDATE queue_counts SET completed = completed + $4::bigint, delayed = delayed + $5::bigint, "
                    "failed = failed + $6::bigint, first_attempt_at = CASE WHEN $7::bigint > 0 AND "
@@ -985,17 +904,17 @@ _orderly_pg_complete_claim (OrderlyPgStore             *self,
                    "WHERE run_id = $1 AND priority = $2 AND shard = $3", &params, error))
         goto failed;
     }
-  if (completed > 0)
+  if (tally.completed > 0)
     {
       g_autoptr(GString) bucket_ids = g_string_new ("{");
       g_autoptr(GString) bucket_counts = g_string_new ("{");
       g_auto(OrderlyPgParams) params = { 0 };
 
       for (guint b = 0; b < ORDERLY_WAIT_BUCKETS; b++)
-        if (buckets[b] > 0)
+        if (tally.waits[b] > 0)
           {
             _orderly_pg_array_int (bucket_ids, b);
-            _orderly_pg_array_int (bucket_counts, buckets[b]);
+            _orderly_pg_array_int (bucket_counts, tally.waits[b]);
           }
       _orderly_pg_array_end (bucket_ids);
       _orderly_pg_array_end (bucket_counts);
@@ -1248,31 +1167,8 @@ failed:
 
 /* Listings ------------------------------------------------------------- */
 
-typedef struct
-{
-  Tx              *tx;
-  gint64           run_id;
-  OrderlyPriority  priority;
-  OrderlyJobState  state;
-  gboolean         with_data;
-  gint64           offset;   /* still to skip */
-  guint            limit;    /* still to fill */
-  GPtrArray       *jobs;
-} Page;
-
-static OrderlyJob *
-page_add (Page   *page,
-          gint64  id)
-{
-  OrderlyJob *job = g_new0 (OrderlyJob, 1);
-
-  job->id = id;
-  job->priority = page->priority;
-  job->state = page->state;
-  g_ptr_array_add (page->jobs, job);
-  page->limit--;
-  return job;
-}
+/* A page's backend is its transaction, on one snapshot. */
+typedef OrderlyJobPage Page;
 
 static void
 read_order_data (Page           *page,
@@ -1309,12 +1205,12 @@ page_range (Page    *page,
   _orderly_pg_params_int (&params, page->run_id);
   _orderly_pg_params_int (&params, page->limit);
   _orderly_pg_params_int (&params, page->offset);
-  result = tx_exec (page->tx, name, sql, &params, error);
+  result = tx_exec (page->backend, name, sql, &params, error);
   if (result == NULL)
     return FALSE;
   for (int row = 0; row < PQntuples (result); row++)
     {
-      OrderlyJob *job = page_add (page, orderly_pg_result_get_int64 (result, row, 0));
+      OrderlyJob *job = _orderly_job_page_add (page, orderly_pg_result_get_int64 (result, row, 0));
 
       read_order_data (page, job, result, row, 1);
       job->processed_on_us = claimed_at;
@@ -1351,35 +1247,18 @@ page_failures (Page        *page,
       _orderly_pg_params_int (&params, page->priority);
       _orderly_pg_params_int (&params, state);
     }
-  result = tx_exec (page->tx, name, sql, &params, error);
+  result = tx_exec (page->backend, name, sql, &params, error);
   if (result == NULL)
     return FALSE;
   for (int row = 0; row < PQntuples (result); row++)
     {
-      OrderlyJob *job = page_add (page, orderly_pg_result_get_int64 (result, row, 0));
+      OrderlyJob *job = _orderly_job_page_add (page, orderly_pg_result_get_int64 (result, row, 0));
       gint64 state_at = orderly_pg_result_get_int64 (result, row, 2);
 
       job->attempts_made = (guint) orderly_pg_result_get_int64 (result, row, 1);
       job->failed_reason = g_strdup (PQgetvalue (result, row, 4));
       read_order_data (page, job, result, row, 5);
-      switch (page->state)
-        {
-        case ORDERLY_JOB_STATE_DELAYED:
-          job->retry_at_us = state_at;
-          job->processed_on_us = job->finished_on_us = orderly_pg_result_get_int64 (result, row, 3);
-          break;
-        case ORDERLY_JOB_STATE_FAILED:
-          job->processed_on_us = job->finished_on_us = state_at;
-          break;
-        case ORDERLY_JOB_STATE_ACTIVE:
-          job->processed_on_us = state_at;
-          break;
-        case ORDERLY_JOB_STATE_WAITING:
-        case ORDERLY_JOB_STATE_COMPLETED:
-        case ORDERLY_JOB_STATE_PAUSED:
-        default:
-          break;
-        }
+      _orderly_job_set_failure_times (job, state_at, orderly_pg_result_get_int64 (result, row, 3));
     }
   page->offset = 0;
   return TRUE;
@@ -1401,7 +1280,7 @@ page_claims (Page      *page,
   _orderly_pg_params_int (&params, page->run_id);
   _orderly_pg_params_int (&params, page->priority);
   _orderly_pg_params_int (&params, page->offset);
-  result = tx_exec (page->tx, held ? "page_held" : "page_given_back",
+  result = tx_exec (page->backend, held ? "page_held" : "page_given_back",
                     held
                     ? "SELECT id, retry, first_id, last_id, n_orders, claimed_at, before FROM ("
                       "SELECT *, coalesce (sum (n_orders) OVER (ORDER BY id ROWS BETWEEN UNBOUNDED "
@@ -1441,7 +1320,7 @@ page_claims (Page      *page,
 
       _orderly_pg_params_int (&total_params, page->run_id);
       _orderly_pg_params_int (&total_params, page->priority);
-      total = tx_exec (page->tx, held ? "count_held" : "count_given_back",
+      total = tx_exec (page->backend, held ? "count_held" : "count_given_back",
                        held ? "SELECT coalesce (sum (n_orders), 0) FROM claims WHERE run_id = $1 "
                               "AND priority = $2 AND owner IS NOT NULL"
                             : "SELECT coalesce (sum (n_orders), 0) FROM claims WHERE run_id = $1 "
@@ -1454,8 +1333,9 @@ page_claims (Page      *page,
 }
 
 static gboolean
-page_waiting (Page     *page,
-              GError  **error)
+page_waiting (Page      *page,
+              gpointer   user_data,
+              GError   **error)
 {
   g_auto(OrderlyPgParams) params = { 0 };
   g_autoptr(PGresult) requeued = NULL;
@@ -1465,7 +1345,7 @@ page_waiting (Page     *page,
    * back (fresh ones among them). */
   _orderly_pg_params_int (&params, page->run_id);
   _orderly_pg_params_int (&params, page->priority);
-  requeued = tx_exec (page->tx, "page_count_requeued",
+  requeued = tx_exec (page->backend, "page_count_requeued",
                       "SELECT count(*) FROM failures WHERE run_id = $1 AND priority = $2 "
                       "AND state = " G_STRINGIFY (PG_FAILURE_WAITING_VALUE), &params, error);
   if (requeued == NULL)
@@ -1481,8 +1361,17 @@ page_waiting (Page     *page,
 }
 
 static gboolean
-page_completed (Page    *page,
-                GError **error)
+page_active (Page      *page,
+             gpointer   user_data,
+             GError   **error)
+{
+  return page_claims (page, TRUE, error);
+}
+
+static gboolean
+page_completed (Page      *page,
+                gpointer   user_data,
+                GError   **error)
 {
   g_auto(OrderlyPgParams) params = { 0 };
   g_autoptr(PGresult) result = NULL;
@@ -1495,12 +1384,12 @@ page_completed (Page    *page,
   _orderly_pg_params_int (&params, page->run_id);
   _orderly_pg_params_int (&params, page->limit);
   _orderly_pg_params_int (&params, page->offset);
-  result = tx_exec (page->tx, name, sql, &params, error);
+  result = tx_exec (page->backend, name, sql, &params, error);
   if (result == NULL)
     return FALSE;
   for (int row = 0; row < PQntuples (result); row++)
     {
-      OrderlyJob *job = page_add (page, orderly_pg_result_get_int64 (result, row, 0));
+      OrderlyJob *job = _orderly_job_page_add (page, orderly_pg_result_get_int64 (result, row, 0));
 
       job->processed_on_us = job->finished_on_us = orderly_pg_result_get_int64 (result, row, 1);
       job->attempts_made = (guint) orderly_pg_result_get_int64 (result, row, 2);
@@ -1513,6 +1402,24 @@ page_completed (Page    *page,
   return TRUE;
 }
 
+/* Failed orders, latest first, or delayed ones, soonest due first. */
+static gboolean
+page_settled (Page      *page,
+              gpointer   user_data,
+              GError   **error)
+{
+  return page_failures (page, page->state, 0, page->state == ORDERLY_JOB_STATE_FAILED
+                                              ? "f.state_at DESC, f.id DESC" : "f.state_at, f.id", error);
+}
+
+static const OrderlyJobPageFuncs page_funcs = {
+  .waiting = page_waiting,
+  .active = page_active,
+  .completed = page_completed,
+  .failed = page_settled,
+  .delayed = page_settled,
+};
+
 GPtrArray *
 _orderly_pg_list_jobs (OrderlyPgStore   *self,
                        gint64            run_id,
@@ -1524,7 +1431,7 @@ _orderly_pg_list_jobs (OrderlyPgStore   *self,
 {
   g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func ((GDestroyNotify) orderly_job_free);
   OrderlyOrderCounts counts;
-  gboolean found, ok = TRUE;
+  gboolean found;
   Tx tx;
   Page page = { &tx, run_id, ORDERLY_PRIORITY_VIP, state, with_data, offset, limit, jobs };
 
@@ -1535,51 +1442,7 @@ _orderly_pg_list_jobs (OrderlyPgStore   *self,
                                   "READ ONLY", error) ||
       !read_counts (tx.connection, run_id, &counts, &found, error))
     goto failed;
-  for (guint p = 0; found && p < 2 && page.limit > 0 && ok; p++)
-    {
-      const OrderlyPriorityCounts *c = &counts.priority[p];
-      gint64 in_state = 0;
-
-      switch (state)
-        {
-        case ORDERLY_JOB_STATE_WAITING: in_state = c->waiting; break;
-        case ORDERLY_JOB_STATE_ACTIVE: in_state = c->active; break;
-        case ORDERLY_JOB_STATE_COMPLETED: in_state = c->completed; break;
-        case ORDERLY_JOB_STATE_FAILED: in_state = c->failed; break;
-        case ORDERLY_JOB_STATE_DELAYED: in_state = c->delayed; break;
-        case ORDERLY_JOB_STATE_PAUSED:
-        default:
-          g_assert_not_reached ();
-        }
-      if (page.offset >= in_state)
-        {
-          page.offset -= in_state;
-          continue;
-        }
-      page.priority = p;
-      switch (state)
-        {
-        case ORDERLY_JOB_STATE_WAITING:
-          ok = page_waiting (&page, error);
-          break;
-        case ORDERLY_JOB_STATE_ACTIVE:
-          ok = page_claims (&page, TRUE, error);
-          break;
-        case ORDERLY_JOB_STATE_COMPLETED:
-          ok = page_completed (&page, error);
-          break;
-        case ORDERLY_JOB_STATE_FAILED:
-          ok = page_failures (&page, PG_FAILURE_FAILED, 0, "f.state_at DESC, f.id DESC", error);
-          break;
-        case ORDERLY_JOB_STATE_DELAYED:
-          ok = page_failures (&page, PG_FAILURE_DELAYED, 0, "f.state_at, f.id", error);
-          break;
-        case ORDERLY_JOB_STATE_PAUSED:
-        default:
-          g_assert_not_reached ();
-        }
-    }
-  if (!ok)
+  if (found && !_orderly_job_page_fill (&page, &counts, &page_funcs, NULL, error))
     goto failed;
   tx_end (&tx);
   return g_steal_pointer (&jobs);

@@ -3,6 +3,7 @@
 
 #include "orderly-pg-pool.h"
 #include "orderly-pg-store.h"
+#include "orderly-store-private.h"
 
 G_BEGIN_DECLS
 

@@ -14,9 +14,6 @@
  * orderly-sqlite-store.c) and is one transaction.
  */
 
-/* A claim taken over, split or given back never holds more than this. */
-#define MAX_CLAIM 10000
-
 static const char * const orders_table[] = { "vip_orders", "normal_orders" };
 static const char * const results_table[] = { "vip_results", "normal_results" };
 
@@ -152,12 +149,7 @@ read_counts (OrderlySqliteConn   *self,
     }
 
   for (guint p = 0; p < 2; p++)
-    {
-      OrderlyPriorityCounts *c = &counts->priority[p];
-
-      c->waiting = MAX (c->generated - c->active - c->delayed - c->completed - c->failed -
-                        c->completed_removed - c->failed_removed, 0);
-    }
+    counts->priority[p].waiting = _orderly_priority_counts_waiting (&counts->priority[p]);
   return TRUE;
 }
 
@@ -172,45 +164,6 @@ _orderly_sqlite_count_orders (OrderlySqliteConn   *self,
   return read_counts (self, run_id, counts, NULL, &found, error);
 }
 
-static OrderlyClaim *
-new_claim (gint64           run_id,
-           OrderlyPriority  priority,
-           gboolean         retry,
-           const char      *owner,
-           gint64           now,
-           gint64           lease_ms)
-{
-  OrderlyClaim *claim = orderly_claim_new (0);
-
-  claim->run_id = run_id;
-  claim->priority = priority;
-  claim->retry = retry;
-  claim->owner = g_strdup (owner);
-  claim->claimed_at_us = now;
-  claim->lease_until_us = now + lease_ms * 1000;
-  return claim;
-}
-
-static void
-claim_append (OrderlyClaim *claim,
-              gint64        id,
-              gint64        created_at,
-              guint         attempts,
-              guint        *allocated)
-{
-  if (claim->n_orders == *allocated)
-    {
-      *allocated = MAX (*allocated * 2, 64);
-      claim->order_ids = g_renew (gint64, claim->order_ids, *allocated);
-      claim->created_at_us = g_renew (gint64, claim->created_at_us, *allocated);
-      claim->attempts_made = g_renew (guint, claim->attempts_made, *allocated);
-    }
-  claim->order_ids[claim->n_orders] = id;
-  claim->created_at_us[claim->n_orders] = created_at;
-  claim->attempts_made[claim->n_orders] = attempts;
-  claim->n_orders++;
-}
-
 /* Reads fresh orders into @claim from a statement whose columns are
  * (id, created_at). */
 static gboolean
@@ -223,7 +176,7 @@ read_fresh (OrderlySqliteConn   *self,
   int rc;
 
   while ((rc = sqlite3_step (s)) == SQLITE_ROW)
-    claim_append (claim, sqlite3_column_int64 (s, 0), sqlite3_column_int64 (s, 1), 0, &allocated);
+    _orderly_claim_append (claim, sqlite3_column_int64 (s, 0), sqlite3_column_int64 (s, 1), 0, &allocated);
   sqlite3_reset (s);
   if (rc != SQLITE_DONE)
     {
@@ -347,7 +300,7 @@ read_retry_members (OrderlySqliteConn   *self,
     return FALSE;
   sqlite3_bind_int64 (s, 1, claim_id);
   while ((rc = sqlite3_step (s)) == SQLITE_ROW)
-    claim_append (claim, sqlite3_column_int64 (s, 0), sqlite3_column_int64 (s, 1),
+    _orderly_claim_append (claim, sqlite3_column_int64 (s, 0), sqlite3_column_int64 (s, 1),
                   (guint) sqlite3_column_int (s, 2), &allocated);
   return _orderly_sqlite_finish_rows (self, s, rc, error);
 }
@@ -485,39 +438,6 @@ claim_given_back (OrderlySqliteConn   *self,
   return TRUE;
 }
 
-typedef struct
-{
-  gint64 id;
-  gint64 created_at;
-  guint  attempts;
-} Member;
-
-static int
-compare_members (gconstpointer a,
-                 gconstpointer b)
-{
-  const Member *x = a, *y = b;
-
-  return (x->id > y->id) - (x->id < y->id);
-}
-
-/* Members in id order, as every claim keeps them. */
-static void
-sort_members (OrderlyClaim *claim)
-{
-  g_autofree Member *members = g_new (Member, claim->n_orders);
-
-  for (guint i = 0; i < claim->n_orders; i++)
-    members[i] = (Member) { claim->order_ids[i], claim->created_at_us[i], claim->attempts_made[i] };
-  qsort (members, claim->n_orders, sizeof (Member), compare_members);
-  for (guint i = 0; i < claim->n_orders; i++)
-    {
-      claim->order_ids[i] = members[i].id;
-      claim->created_at_us[i] = members[i].created_at;
-      claim->attempts_made[i] = members[i].attempts;
-    }
-}
-
 /* Failed orders due again: requeued ones first, then delayed ones whose
  * time has come, soonest first. */
 static gboolean
@@ -545,7 +465,7 @@ claim_retries (OrderlySqliteConn   *self,
       sqlite3_bind_int64 (s, 3, states[i] == FAILURE_WAITING ? G_MAXINT64 : claim->claimed_at_us);
       sqlite3_bind_int64 (s, 4, max_orders - claim->n_orders);
       while ((rc = sqlite3_step (s)) == SQLITE_ROW)
-        claim_append (claim, sqlite3_column_int64 (s, 0), sqlite3_column_int64 (s, 1),
+        _orderly_claim_append (claim, sqlite3_column_int64 (s, 0), sqlite3_column_int64 (s, 1),
                       (guint) sqlite3_column_int (s, 2), &allocated);
       sqlite3_reset (s);
       if (rc != SQLITE_DONE)
@@ -559,7 +479,7 @@ claim_retries (OrderlySqliteConn   *self,
   if (claim->n_orders == 0)
     return TRUE;
 
-  sort_members (claim);
+  _orderly_claim_sort_members (claim);
   if (!insert_claim_row (self, claim, error))
     return FALSE;
   for (guint i = 0; i < claim->n_orders; i++)
@@ -654,7 +574,7 @@ claim_in_transaction (OrderlySqliteConn          *self,
   g_autoptr(OrderlyClaim) claim = NULL;
   OrderlyOrderCounts counts;
   gint64 next_id[2] = { 0, 0 };
-  guint max_orders = MIN (request->max_orders, MAX_CLAIM);
+  guint max_orders = MIN (request->max_orders, ORDERLY_MAX_CLAIM);
   gboolean found, taken = FALSE;
   int p = request->priority == ORDERLY_PRIORITY_VIP ? 0 : 1;
 
@@ -668,7 +588,7 @@ claim_in_transaction (OrderlySqliteConn          *self,
       return TRUE;
     }
 
-  claim = new_claim (request->run_id, request->priority, FALSE, request->owner, now, request->lease_ms);
+  claim = _orderly_claim_new_for (request, now);
   if (found)
     {
       if (!claim_given_back (self, claim, max_orders, request->load_later, &taken, error))
@@ -728,16 +648,6 @@ _orderly_sqlite_claim (OrderlySqliteConn          *self,
   return TRUE;
 }
 
-static void
-set_lease_error (const OrderlyClaim  *claim,
-                 GError             **error)
-{
-  g_set_error (error, ORDERLY_ERROR, ORDERLY_ERROR_LEASE_EXPIRED,
-               "The lease on claim %" G_GINT64_FORMAT " (%u %s orders) ran out before its "
-               "results were written; they were not written", claim->id, claim->n_orders,
-               orderly_priority_to_string (claim->priority));
-}
-
 gboolean
 _orderly_sqlite_renew_claim (OrderlySqliteConn   *self,
                              OrderlyClaim        *claim,
@@ -764,7 +674,7 @@ _orderly_sqlite_renew_claim (OrderlySqliteConn   *self,
   sqlite3_finalize (s);
   if (sqlite3_changes (self->db) != 1)
     {
-      set_lease_error (claim, error);
+      _orderly_claim_set_lease_error (claim, error);
       return FALSE;
     }
   claim->lease_until_us = now + lease_ms * 1000;
@@ -803,7 +713,7 @@ end_claim_row (OrderlySqliteConn   *self,
     return FALSE;
   if (sqlite3_changes (self->db) != 1)
     {
-      set_lease_error (claim, error);
+      _orderly_claim_set_lease_error (claim, error);
       return FALSE;
     }
   return TRUE;
@@ -946,9 +856,7 @@ _orderly_sqlite_complete_claim (OrderlySqliteConn          *self,
   sqlite3_stmt *first_insert = self->stmts[vip ? STMT_INSERT_VIP_RESULT : STMT_INSERT_NORMAL_RESULT];
   sqlite3_stmt *retried_insert = self->stmts[vip ? STMT_INSERT_VIP_RETRIED : STMT_INSERT_NORMAL_RETRIED];
   sqlite3_stmt *insert;
-  guint32 buckets[ORDERLY_WAIT_BUCKETS] = { 0 };
-  gint64 completed = 0, delayed = 0, failed = 0;
-  gint64 first_attempt = 0, last_settled = 0;
+  OrderlyOutcomeTally tally = { 0 };
   gint64 now = g_get_real_time ();
   guint rest = claim->n_orders - n_outcomes;
   sqlite3_stmt *s;
@@ -966,8 +874,6 @@ _orderly_sqlite_complete_claim (OrderlySqliteConn          *self,
       const OrderlyOrderOutcome *outcome = &outcomes[i];
       gint64 finished = outcome->finished_at_us;
 
-      if (first_attempt == 0 || finished < first_attempt)
-        first_attempt = finished;
       if (outcome->failure == NULL)
         {
           gint64 first_at = 0, settled_at = 0;
@@ -1001,10 +907,7 @@ _orderly_sqlite_complete_claim (OrderlySqliteConn          *self,
             }
           if (!_orderly_sqlite_step_done (self, insert, error))
             goto failed;
-          buckets[orderly_wait_histogram_bucket (finished - claim->created_at_us[i])]++;
-          completed++;
-          if (settled_at == 0)
-            last_settled = MAX (last_settled, finished);
+          _orderly_outcome_tally_success (&tally, claim, i, outcome, settled_at);
         }
       else
         {
@@ -1012,12 +915,9 @@ _orderly_sqlite_complete_claim (OrderlySqliteConn          *self,
 
           if (!write_failure (self, claim, i, outcome, &first_settlement, error))
             goto failed;
-          if (outcome->retry_at_us > 0)
-            delayed++;
-          else
-            failed++;
+          _orderly_outcome_tally_failure (&tally, outcome);
           if (first_settlement)
-            last_settled = MAX (last_settled, finished);
+            _orderly_outcome_tally_settled (&tally, finished);
         }
     }
 
@@ -1029,21 +929,21 @@ _orderly_sqlite_complete_claim (OrderlySqliteConn          *self,
                         ", claim_id = NULL WHERE claim_id = %" G_GINT64_FORMAT,
                         FAILURE_DELAYED, now, claim->id))
         goto failed;
-      delayed += rest;
+      tally.delayed += rest;
     }
 
-  if (completed > 0 && (waits = add_waits (self, claim, buckets, error)) == NULL)
+  if (tally.completed > 0 && (waits = add_waits (self, claim, tally.waits, error)) == NULL)
     goto failed;
-  if (completed + delayed + failed > 0)
+  if (tally.completed + tally.delayed + tally.failed > 0)
     {
       s = _orderly_sqlite_stmt (self, STMT_COUNT_OUTCOMES);
       sqlite3_bind_int64 (s, 1, claim->run_id);
       sqlite3_bind_int (s, 2, claim->priority);
-      sqlite3_bind_int64 (s, 3, completed);
-      sqlite3_bind_int64 (s, 4, delayed);
-      sqlite3_bind_int64 (s, 5, failed);
-      sqlite3_bind_int64 (s, 6, first_attempt);
-      sqlite3_bind_int64 (s, 7, last_settled);
+      sqlite3_bind_int64 (s, 3, tally.completed);
+      sqlite3_bind_int64 (s, 4, tally.delayed);
+      sqlite3_bind_int64 (s, 5, tally.failed);
+      sqlite3_bind_int64 (s, 6, tally.first_attempt_us);
+      sqlite3_bind_int64 (s, 7, tally.last_settled_us);
       if (waits != NULL)
         sqlite3_bind_blob (s, 8, g_bytes_get_data (waits, NULL), (int) g_bytes_get_size (waits),
                            SQLITE_STATIC);
@@ -1286,31 +1186,8 @@ failed:
 
 /* Listings ------------------------------------------------------------- */
 
-typedef struct
-{
-  OrderlySqliteConn  *self;
-  gint64              run_id;
-  OrderlyPriority     priority;
-  OrderlyJobState     state;
-  gboolean            with_data;
-  gint64              offset;   /* still to skip */
-  guint               limit;    /* still to fill */
-  GPtrArray          *jobs;
-} Page;
-
-static OrderlyJob *
-page_add (Page   *page,
-          gint64  id)
-{
-  OrderlyJob *job = g_new0 (OrderlyJob, 1);
-
-  job->id = id;
-  job->priority = page->priority;
-  job->state = page->state;
-  g_ptr_array_add (page->jobs, job);
-  page->limit--;
-  return job;
-}
+/* A page's backend is the reading connection. */
+typedef OrderlyJobPage Page;
 
 static void
 read_order_data (OrderlyJob   *job,
@@ -1337,7 +1214,7 @@ page_range (Page    *page,
   sqlite3_stmt *s;
   int rc;
 
-  s = prepare_printf (page->self, error,
+  s = prepare_printf (page->backend, error,
                       "SELECT id, created_at, customer, amount FROM %s WHERE id BETWEEN ?1 AND ?2 "
                       "AND run_id = ?3 ORDER BY id LIMIT ?4 OFFSET ?5", orders_table[page->priority]);
   if (s == NULL)
@@ -1349,13 +1226,13 @@ page_range (Page    *page,
   sqlite3_bind_int64 (s, 5, page->offset);
   while ((rc = sqlite3_step (s)) == SQLITE_ROW)
     {
-      OrderlyJob *job = page_add (page, sqlite3_column_int64 (s, 0));
+      OrderlyJob *job = _orderly_job_page_add (page, sqlite3_column_int64 (s, 0));
 
       read_order_data (job, s, 1, page->with_data);
       job->processed_on_us = claimed_at;
     }
   page->offset = 0;
-  return _orderly_sqlite_finish_rows (page->self, s, rc, error);
+  return _orderly_sqlite_finish_rows (page->backend, s, rc, error);
 }
 
 /* Failures rows in @state (or of claim @claim_id), with their order. */
@@ -1369,7 +1246,7 @@ page_failures (Page        *page,
   sqlite3_stmt *s;
   int rc;
 
-  s = prepare_printf (page->self, error,
+  s = prepare_printf (page->backend, error,
                       "SELECT f.id, f.attempts, f.state_at, f.last_attempt_at, f.reason, "
                       "o.created_at, o.customer, o.amount FROM failures f JOIN %s o ON o.id = f.id "
                       "WHERE %s ORDER BY %s LIMIT ?4 OFFSET ?5", orders_table[page->priority],
@@ -1388,47 +1265,33 @@ page_failures (Page        *page,
   sqlite3_bind_int64 (s, 5, page->offset);
   while ((rc = sqlite3_step (s)) == SQLITE_ROW)
     {
-      OrderlyJob *job = page_add (page, sqlite3_column_int64 (s, 0));
+      OrderlyJob *job = _orderly_job_page_add (page, sqlite3_column_int64 (s, 0));
       gint64 state_at = sqlite3_column_int64 (s, 2);
 
       job->attempts_made = sqlite3_column_int (s, 1);
       job->failed_reason = g_strdup ((const char *) sqlite3_column_text (s, 4));
       read_order_data (job, s, 5, page->with_data);
-      switch (page->state)
-        {
-        case ORDERLY_JOB_STATE_DELAYED:
-          job->retry_at_us = state_at;
-          job->processed_on_us = job->finished_on_us = sqlite3_column_int64 (s, 3);
-          break;
-        case ORDERLY_JOB_STATE_FAILED:
-          job->processed_on_us = job->finished_on_us = state_at;
-          break;
-        case ORDERLY_JOB_STATE_ACTIVE:
-          job->processed_on_us = state_at;
-          break;
-        case ORDERLY_JOB_STATE_WAITING:
-        case ORDERLY_JOB_STATE_COMPLETED:
-        case ORDERLY_JOB_STATE_PAUSED:
-        default:
-          break;
-        }
+      _orderly_job_set_failure_times (job, state_at, sqlite3_column_int64 (s, 3));
     }
   page->offset = 0;
-  return _orderly_sqlite_finish_rows (page->self, s, rc, error);
+  return _orderly_sqlite_finish_rows (page->backend, s, rc, error);
 }
 
+/* Waiting orders in the order claims take them; @user_data holds the
+ * cursor of fresh orders of each priority. */
 static gboolean
-page_waiting (Page     *page,
-              gint64    next_id,
-              GError  **error)
+page_waiting (Page      *page,
+              gpointer   user_data,
+              GError   **error)
 {
+  const gint64 *next_id = user_data;
   g_autofree char *sql = NULL;
   sqlite3_stmt *s;
   gint64 requeued;
   int rc;
 
   /* Claims given back, in id order. */
-  s = _orderly_sqlite_prepare (page->self,
+  s = _orderly_sqlite_prepare (page->backend,
                                "SELECT first_id, last_id, n_orders FROM claims WHERE run_id = ?1 "
                                "AND priority = ?2 AND owner IS NULL ORDER BY first_id", error);
   if (s == NULL)
@@ -1452,7 +1315,7 @@ page_waiting (Page     *page,
     }
   if (page->limit == 0 || rc == SQLITE_ROW)
     rc = SQLITE_DONE;
-  if (!_orderly_sqlite_finish_rows (page->self, s, rc, error))
+  if (!_orderly_sqlite_finish_rows (page->backend, s, rc, error))
     return FALSE;
 
   /* Requeued failed orders. */
@@ -1460,7 +1323,7 @@ page_waiting (Page     *page,
     return TRUE;
   sql = g_strdup_printf ("SELECT count(*) FROM failures WHERE run_id = %" G_GINT64_FORMAT
                          " AND priority = %d AND state = %d", page->run_id, page->priority, FAILURE_WAITING);
-  requeued = _orderly_sqlite_query_int (page->self, sql, error);
+  requeued = _orderly_sqlite_query_int (page->backend, sql, error);
   if (requeued < 0)
     return FALSE;
   if (page->offset >= requeued)
@@ -1471,17 +1334,18 @@ page_waiting (Page     *page,
   /* Fresh orders. */
   if (page->limit == 0)
     return TRUE;
-  return page_range (page, next_id, G_MAXINT64, 0, error);
+  return page_range (page, next_id[page->priority], G_MAXINT64, 0, error);
 }
 
 static gboolean
-page_active (Page    *page,
-             GError **error)
+page_active (Page      *page,
+             gpointer   user_data,
+             GError   **error)
 {
   sqlite3_stmt *s;
   int rc;
 
-  s = _orderly_sqlite_prepare (page->self,
+  s = _orderly_sqlite_prepare (page->backend,
                                "SELECT id, retry, first_id, last_id, n_orders, claimed_at FROM claims "
                                "WHERE run_id = ?1 AND priority = ?2 AND owner IS NOT NULL ORDER BY id", error);
   if (s == NULL)
@@ -1511,17 +1375,18 @@ page_active (Page    *page,
     }
   if (page->limit == 0 || rc == SQLITE_ROW)
     rc = SQLITE_DONE;
-  return _orderly_sqlite_finish_rows (page->self, s, rc, error);
+  return _orderly_sqlite_finish_rows (page->backend, s, rc, error);
 }
 
 static gboolean
-page_completed (Page    *page,
-                GError **error)
+page_completed (Page      *page,
+                gpointer   user_data,
+                GError   **error)
 {
   sqlite3_stmt *s;
   int rc;
 
-  s = prepare_printf (page->self, error,
+  s = prepare_printf (page->backend, error,
                       "SELECT r.id, r.processed_at, r.attempts, r.worker, r.observations, "
                       "o.created_at, o.customer, o.amount FROM %s r JOIN %s o ON o.id = r.id "
                       "WHERE o.run_id = ?1 ORDER BY r.id DESC LIMIT ?2 OFFSET ?3",
@@ -1533,7 +1398,7 @@ page_completed (Page    *page,
   sqlite3_bind_int64 (s, 3, page->offset);
   while ((rc = sqlite3_step (s)) == SQLITE_ROW)
     {
-      OrderlyJob *job = page_add (page, sqlite3_column_int64 (s, 0));
+      OrderlyJob *job = _orderly_job_page_add (page, sqlite3_column_int64 (s, 0));
 
       job->processed_on_us = job->finished_on_us = sqlite3_column_int64 (s, 1);
       job->attempts_made = sqlite3_column_int (s, 2);
@@ -1543,8 +1408,26 @@ page_completed (Page    *page,
         job->observations = g_strdup ((const char *) sqlite3_column_text (s, 4));
     }
   page->offset = 0;
-  return _orderly_sqlite_finish_rows (page->self, s, rc, error);
+  return _orderly_sqlite_finish_rows (page->backend, s, rc, error);
 }
+
+/* Failed orders, latest first, or delayed ones, soonest due first. */
+static gboolean
+page_settled (Page      *page,
+              gpointer   user_data,
+              GError   **error)
+{
+  return page_failures (page, page->state, 0, page->state == ORDERLY_JOB_STATE_FAILED
+                                              ? "f.state_at DESC, f.id DESC" : "f.state_at, f.id", error);
+}
+
+static const OrderlyJobPageFuncs page_funcs = {
+  .waiting = page_waiting,
+  .active = page_active,
+  .completed = page_completed,
+  .failed = page_settled,
+  .delayed = page_settled,
+};
 
 GPtrArray *
 _orderly_sqlite_list_jobs (OrderlySqliteConn   *self,
@@ -1559,59 +1442,14 @@ _orderly_sqlite_list_jobs (OrderlySqliteConn   *self,
   Page page = { self, run_id, ORDERLY_PRIORITY_VIP, state, with_data, offset, limit, jobs };
   OrderlyOrderCounts counts;
   gint64 next_id[2] = { 0, 0 };
-  gboolean found, ok = TRUE;
+  gboolean found;
 
   /* One read transaction, so the counts and the rows agree. */
   if (!_orderly_sqlite_exec (self, "BEGIN", error))
     return NULL;
   if (!read_counts (self, run_id, &counts, next_id, &found, error))
     goto failed;
-
-  for (guint p = 0; found && p < 2 && page.limit > 0 && ok; p++)
-    {
-      const OrderlyPriorityCounts *c = &counts.priority[p];
-      gint64 in_state = 0;
-
-      switch (state)
-        {
-        case ORDERLY_JOB_STATE_WAITING: in_state = c->waiting; break;
-        case ORDERLY_JOB_STATE_ACTIVE: in_state = c->active; break;
-        case ORDERLY_JOB_STATE_COMPLETED: in_state = c->completed; break;
-        case ORDERLY_JOB_STATE_FAILED: in_state = c->failed; break;
-        case ORDERLY_JOB_STATE_DELAYED: in_state = c->delayed; break;
-        case ORDERLY_JOB_STATE_PAUSED:
-        default:
-          g_assert_not_reached ();
-        }
-      if (page.offset >= in_state)
-        {
-          page.offset -= in_state;
-          continue;
-        }
-      page.priority = p;
-      switch (state)
-        {
-        case ORDERLY_JOB_STATE_WAITING:
-          ok = page_waiting (&page, next_id[p], error);
-          break;
-        case ORDERLY_JOB_STATE_ACTIVE:
-          ok = page_active (&page, error);
-          break;
-        case ORDERLY_JOB_STATE_COMPLETED:
-          ok = page_completed (&page, error);
-          break;
-        case ORDERLY_JOB_STATE_FAILED:
-          ok = page_failures (&page, FAILURE_FAILED, 0, "f.state_at DESC, f.id DESC", error);
-          break;
-        case ORDERLY_JOB_STATE_DELAYED:
-          ok = page_failures (&page, FAILURE_DELAYED, 0, "f.state_at, f.id", error);
-          break;
-        case ORDERLY_JOB_STATE_PAUSED:
-        default:
-          g_assert_not_reached ();
-        }
-    }
-  if (!ok)
+  if (found && !_orderly_job_page_fill (&page, &counts, &page_funcs, next_id, error))
     goto failed;
   _orderly_sqlite_rollback (self);
   return g_steal_pointer (&jobs);

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include "orderly-sqlite-store.h"
+#include "orderly-store-private.h"
 
 G_BEGIN_DECLS
 
