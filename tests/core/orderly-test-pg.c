@@ -95,6 +95,39 @@ orderly_test_pg_drop_database (const char *uri)
   orderly_test_pg_exec (orderly_test_pg_uri (), sql);
 }
 
+/**
+ * orderly_test_pg_set_up:
+ *
+ * The start of every PostgreSQL test: a database of its own, or the test
+ * skipped when there is no server.
+ *
+ * Returns: (transfer full) (nullable): the new database's URI, or %NULL
+ *   when the test is skipped
+ */
+char *
+orderly_test_pg_set_up (void)
+{
+  if (orderly_test_pg_uri () == NULL)
+    {
+      g_test_skip (ORDERLY_TEST_PG_MISSING);
+      return NULL;
+    }
+  return orderly_test_pg_create_database ();
+}
+
+/**
+ * orderly_test_pg_tear_down:
+ * @uri: (transfer full) (nullable): from orderly_test_pg_set_up()
+ *
+ * Drops the test's database.
+ */
+void
+orderly_test_pg_tear_down (char *uri)
+{
+  orderly_test_pg_drop_database (uri);
+  g_free (uri);
+}
+
 /* Stops the server at once, as a crash would, and starts it again. */
 void
 orderly_test_pg_restart_server (void)

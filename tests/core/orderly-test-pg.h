@@ -12,6 +12,8 @@ G_BEGIN_DECLS
 const char *orderly_test_pg_uri             (void);
 char       *orderly_test_pg_create_database (void);
 void        orderly_test_pg_drop_database   (const char *uri);
+char       *orderly_test_pg_set_up          (void);
+void        orderly_test_pg_tear_down       (char       *uri);
 gint64      orderly_test_pg_query_int       (const char *uri,
                                              const char *sql);
 void        orderly_test_pg_exec            (const char *uri,

@@ -151,20 +151,31 @@ sqlite_set_full (const char   *data_dir,
 
 #if ORDERLY_HAVE_POSTGRESQL
 /* A database of its own on the throwaway server, named in the data
- * directory, created on the first open there and opened again after; the
- * server goes, with every database, when the tests end. */
+ * directory, created on the first open there (and only by an open) and
+ * opened again after; the server goes, with every database, when the tests
+ * end. */
+static char *
+pg_database_of (const char *data_dir,
+                gboolean    create)
+{
+  g_autofree char *path = g_build_filename (data_dir, "pg-uri", NULL);
+  char *uri = NULL;
+
+  if (!g_file_get_contents (path, &uri, NULL, NULL))
+    {
+      g_assert_true (create);
+      uri = orderly_test_pg_create_database ();
+      g_assert_true (g_file_set_contents (path, uri, -1, NULL));
+    }
+  return uri;
+}
+
 static OrderlyStore *
 pg_open (const char  *data_dir,
          GError     **error)
 {
-  g_autofree char *path = g_build_filename (data_dir, "pg-uri", NULL);
-  g_autofree char *uri = NULL;
+  g_autofree char *uri = pg_database_of (data_dir, TRUE);
 
-  if (!g_file_get_contents (path, &uri, NULL, NULL))
-    {
-      uri = orderly_test_pg_create_database ();
-      g_assert_true (g_file_set_contents (path, uri, -1, NULL));
-    }
   return orderly_pg_store_new (uri, error);
 }
 
@@ -172,10 +183,8 @@ static gint64
 pg_query_int (const char *data_dir,
               const char *sql)
 {
-  g_autofree char *path = g_build_filename (data_dir, "pg-uri", NULL);
-  g_autofree char *uri = NULL;
+  g_autofree char *uri = pg_database_of (data_dir, FALSE);
 
-  g_assert_true (g_file_get_contents (path, &uri, NULL, NULL));
   return orderly_test_pg_query_int (uri, sql);
 }
 
@@ -186,10 +195,8 @@ pg_set_full (const char   *data_dir,
              OrderlyStore *store,
              gboolean      full)
 {
-  g_autofree char *path = g_build_filename (data_dir, "pg-uri", NULL);
-  g_autofree char *uri = NULL;
+  g_autofree char *uri = pg_database_of (data_dir, FALSE);
 
-  g_assert_true (g_file_get_contents (path, &uri, NULL, NULL));
   orderly_test_pg_exec (uri, full
     ? "CREATE FUNCTION orderly_test_full () RETURNS trigger LANGUAGE plpgsql AS "
       "$$ BEGIN RAISE EXCEPTION 'could not extend file: No space left on device' "

@@ -58,12 +58,9 @@ static void
 fixture_set_up (Fixture       *fixture,
                 gconstpointer  data)
 {
-  if (orderly_test_pg_uri () == NULL)
-    {
-      g_test_skip (ORDERLY_TEST_PG_MISSING);
-      return;
-    }
-  fixture->uri = orderly_test_pg_create_database ();
+  fixture->uri = orderly_test_pg_set_up ();
+  if (fixture->uri == NULL)
+    return;
   for (guint i = 0; i < G_N_ELEMENTS (fixture->instances); i++)
     instance_open (&fixture->instances[i], fixture->uri);
 }
@@ -74,8 +71,7 @@ fixture_tear_down (Fixture       *fixture,
 {
   for (guint i = 0; i < G_N_ELEMENTS (fixture->instances); i++)
     instance_close (&fixture->instances[i]);
-  orderly_test_pg_drop_database (fixture->uri);
-  g_free (fixture->uri);
+  orderly_test_pg_tear_down (g_steal_pointer (&fixture->uri));
 }
 
 typedef gboolean (*Condition) (Fixture *fixture);

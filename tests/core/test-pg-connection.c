@@ -17,12 +17,9 @@ fixture_set_up (Fixture       *fixture,
 {
   g_autoptr(GError) error = NULL;
 
-  if (orderly_test_pg_uri () == NULL)
-    {
-      g_test_skip (ORDERLY_TEST_PG_MISSING);
-      return;
-    }
-  fixture->uri = orderly_test_pg_create_database ();
+  fixture->uri = orderly_test_pg_set_up ();
+  if (fixture->uri == NULL)
+    return;
   fixture->connection = orderly_pg_connection_new (fixture->uri, &error);
   g_assert_no_error (error);
 }
@@ -32,8 +29,7 @@ fixture_tear_down (Fixture       *fixture,
                    gconstpointer  data)
 {
   g_clear_pointer (&fixture->connection, orderly_pg_connection_free);
-  orderly_test_pg_drop_database (fixture->uri);
-  g_free (fixture->uri);
+  orderly_test_pg_tear_down (g_steal_pointer (&fixture->uri));
 }
 
 static gint64

@@ -22,12 +22,9 @@ fixture_set_up (Fixture       *fixture,
 {
   g_autoptr(GError) error = NULL;
 
-  if (orderly_test_pg_uri () == NULL)
-    {
-      g_test_skip (ORDERLY_TEST_PG_MISSING);
-      return;
-    }
-  fixture->uri = orderly_test_pg_create_database ();
+  fixture->uri = orderly_test_pg_set_up ();
+  if (fixture->uri == NULL)
+    return;
   fixture->store = orderly_pg_store_new (fixture->uri, &error);
   g_assert_no_error (error);
 }
@@ -37,8 +34,7 @@ fixture_tear_down (Fixture       *fixture,
                    gconstpointer  data)
 {
   g_clear_pointer (&fixture->store, orderly_store_unref);
-  orderly_test_pg_drop_database (fixture->uri);
-  g_free (fixture->uri);
+  orderly_test_pg_tear_down (g_steal_pointer (&fixture->uri));
 }
 
 static gint64
@@ -105,16 +101,12 @@ open_thread (gpointer data)
 static void
 test_pg_store_schema_race (void)
 {
-  g_autofree char *uri = NULL;
+  char *uri = orderly_test_pg_set_up ();
   OpenData opens[4];
   GThread *threads[G_N_ELEMENTS (opens)];
 
-  if (orderly_test_pg_uri () == NULL)
-    {
-      g_test_skip (ORDERLY_TEST_PG_MISSING);
-      return;
-    }
-  uri = orderly_test_pg_create_database ();
+  if (uri == NULL)
+    return;
   for (guint i = 0; i < G_N_ELEMENTS (opens); i++)
     {
       opens[i] = (OpenData) { uri, NULL };
@@ -128,7 +120,7 @@ test_pg_store_schema_race (void)
   g_assert_cmpint (orderly_test_pg_query_int (uri, "SELECT count(*) FROM schema_version"), ==, 1);
   g_assert_cmpint (orderly_test_pg_query_int (uri, "SELECT version FROM schema_version"), ==,
                    ORDERLY_PG_SCHEMA_VERSION);
-  orderly_test_pg_drop_database (uri);
+  orderly_test_pg_tear_down (uri);
 }
 
 static void
