@@ -1221,12 +1221,12 @@ page_range (Page    *page,
 
 /* Failures rows in @state (or of claim @claim_id), with their order. */
 static gboolean
-page_failures (Page        *page,
-               int          state,
-               gint64       claim_id,
-               const char  *order_by,
-               GError     **error)
+page_failures (Page             *page,
+               OrderlyJobState   state,
+               gint64            claim_id,
+               GError          **error)
 {
+  const char *order_by = _orderly_job_failures_order_by (state);
   g_auto(OrderlyPgParams) params = { 0 };
   g_autoptr(PGresult) result = NULL;
   g_autofree char *name = g_strdup_printf ("page_failures_%d_%d_%d_%s", page->priority, state,
@@ -1303,8 +1303,7 @@ page_claims (Page      *page,
       if (row == 0)
         page->offset = MAX (page->offset - before, 0);
       if (PQgetvalue (result, row, 1)[0] == 't')
-        ok = page_failures (page, PG_FAILURE_ACTIVE, orderly_pg_result_get_int64 (result, row, 0),
-                            "f.id", error);
+        ok = page_failures (page, PG_FAILURE_ACTIVE, orderly_pg_result_get_int64 (result, row, 0), error);
       else
         ok = page_range (page, orderly_pg_result_get_int64 (result, row, 2),
                          orderly_pg_result_get_int64 (result, row, 3),
@@ -1353,7 +1352,7 @@ page_waiting (Page      *page,
   n = orderly_pg_result_get_int64 (requeued, 0, 0);
   if (page->offset >= n)
     page->offset -= n;
-  else if (!page_failures (page, PG_FAILURE_WAITING, 0, "f.state_at, f.id", error))
+  else if (!page_failures (page, PG_FAILURE_WAITING, 0, error))
     return FALSE;
   if (page->limit == 0)
     return TRUE;
@@ -1402,22 +1401,11 @@ page_completed (Page      *page,
   return TRUE;
 }
 
-/* Failed orders, latest first, or delayed ones, soonest due first. */
-static gboolean
-page_settled (Page      *page,
-              gpointer   user_data,
-              GError   **error)
-{
-  return page_failures (page, page->state, 0, page->state == ORDERLY_JOB_STATE_FAILED
-                                              ? "f.state_at DESC, f.id DESC" : "f.state_at, f.id", error);
-}
-
 static const OrderlyJobPageFuncs page_funcs = {
   .waiting = page_waiting,
   .active = page_active,
   .completed = page_completed,
-  .failed = page_settled,
-  .delayed = page_settled,
+  .failures = page_failures,
 };
 
 GPtrArray *

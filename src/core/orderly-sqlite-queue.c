@@ -129,24 +129,16 @@ read_counts (OrderlySqliteConn   *self,
         next_id[p] = sqlite3_column_int64 (s, 9);
       *found = TRUE;
     }
-  sqlite3_reset (s);
-  if (rc != SQLITE_DONE)
-    {
-      _orderly_sqlite_set_error (self, rc, error);
-      return FALSE;
-    }
+  if (!_orderly_sqlite_reset_rows (self, s, rc, error))
+    return FALSE;
 
   s = _orderly_sqlite_stmt (self, STMT_ACTIVE_COUNTS);
   sqlite3_bind_int64 (s, 1, run_id);
   while ((rc = sqlite3_step (s)) == SQLITE_ROW)
     counts->priority[sqlite3_column_int (s, 0) == ORDERLY_PRIORITY_VIP ? 0 : 1].active =
       sqlite3_column_int64 (s, 1);
-  sqlite3_reset (s);
-  if (rc != SQLITE_DONE)
-    {
-      _orderly_sqlite_set_error (self, rc, error);
-      return FALSE;
-    }
+  if (!_orderly_sqlite_reset_rows (self, s, rc, error))
+    return FALSE;
 
   for (guint p = 0; p < 2; p++)
     counts->priority[p].waiting = _orderly_priority_counts_waiting (&counts->priority[p]);
@@ -177,12 +169,8 @@ read_fresh (OrderlySqliteConn   *self,
 
   while ((rc = sqlite3_step (s)) == SQLITE_ROW)
     _orderly_claim_append (claim, sqlite3_column_int64 (s, 0), sqlite3_column_int64 (s, 1), 0, &allocated);
-  sqlite3_reset (s);
-  if (rc != SQLITE_DONE)
-    {
-      _orderly_sqlite_set_error (self, rc, error);
-      return FALSE;
-    }
+  if (!_orderly_sqlite_reset_rows (self, s, rc, error))
+    return FALSE;
   return TRUE;
 }
 
@@ -241,12 +229,8 @@ reserve_range (OrderlySqliteConn   *self,
           rc = SQLITE_DONE;
         }
     }
-  sqlite3_reset (s);
-  if (rc != SQLITE_DONE)
-    {
-      _orderly_sqlite_set_error (self, rc, error);
-      return FALSE;
-    }
+  if (!_orderly_sqlite_reset_rows (self, s, rc, error))
+    return FALSE;
   if (n_orders > 0)
     {
       claim->n_orders = (guint) n_orders;
@@ -424,12 +408,8 @@ claim_given_back (OrderlySqliteConn   *self,
       n_orders = sqlite3_column_int64 (s, 4);
       rc = SQLITE_DONE;
     }
-  sqlite3_reset (s);
-  if (rc != SQLITE_DONE)
-    {
-      _orderly_sqlite_set_error (self, rc, error);
-      return FALSE;
-    }
+  if (!_orderly_sqlite_reset_rows (self, s, rc, error))
+    return FALSE;
   if (old_id == 0)
     return TRUE;
   if (!take_over (self, claim, old_id, first_id, last_id, n_orders, max_orders, load_later, error))
@@ -467,12 +447,8 @@ claim_retries (OrderlySqliteConn   *self,
       while ((rc = sqlite3_step (s)) == SQLITE_ROW)
         _orderly_claim_append (claim, sqlite3_column_int64 (s, 0), sqlite3_column_int64 (s, 1),
                       (guint) sqlite3_column_int (s, 2), &allocated);
-      sqlite3_reset (s);
-      if (rc != SQLITE_DONE)
-        {
-          _orderly_sqlite_set_error (self, rc, error);
-          return FALSE;
-        }
+      if (!_orderly_sqlite_reset_rows (self, s, rc, error))
+        return FALSE;
       if (states[i] == FAILURE_DELAYED)
         from_delayed = claim->n_orders - before;
     }
@@ -741,12 +717,8 @@ remove_failure (OrderlySqliteConn   *self,
       *settled_at = sqlite3_column_int64 (s, 1);
       rc = sqlite3_step (s);
     }
-  sqlite3_reset (s);
-  if (rc != SQLITE_DONE)
-    {
-      _orderly_sqlite_set_error (self, rc, error);
-      return FALSE;
-    }
+  if (!_orderly_sqlite_reset_rows (self, s, rc, error))
+    return FALSE;
   return TRUE;
 }
 
@@ -799,12 +771,8 @@ write_failure (OrderlySqliteConn          *self,
         *first_settlement = sqlite3_column_int64 (s, 0) == outcome->finished_at_us;
       rc = sqlite3_step (s);
     }
-  sqlite3_reset (s);
-  if (rc != SQLITE_DONE)
-    {
-      _orderly_sqlite_set_error (self, rc, error);
-      return FALSE;
-    }
+  if (!_orderly_sqlite_reset_rows (self, s, rc, error))
+    return FALSE;
   return TRUE;
 }
 
@@ -831,12 +799,8 @@ add_waits (OrderlySqliteConn   *self,
         counts[b] = GUINT64_FROM_LE (stored[b]);
       rc = SQLITE_DONE;
     }
-  sqlite3_reset (s);
-  if (rc != SQLITE_DONE)
-    {
-      _orderly_sqlite_set_error (self, rc, error);
-      return NULL;
-    }
+  if (!_orderly_sqlite_reset_rows (self, s, rc, error))
+    return NULL;
   for (guint b = 0; b < ORDERLY_WAIT_BUCKETS; b++)
     counts[b] = GUINT64_TO_LE (GUINT64_FROM_LE (counts[b]) + buckets[b]);
   return g_bytes_new_take (g_steal_pointer (&counts), ORDERLY_WAIT_BUCKETS * sizeof (guint64));
@@ -1237,12 +1201,12 @@ page_range (Page    *page,
 
 /* Failures rows in @state (or of claim @claim_id), with their order. */
 static gboolean
-page_failures (Page        *page,
-               int          state,
-               gint64       claim_id,
-               const char  *order_by,
-               GError     **error)
+page_failures (Page             *page,
+               OrderlyJobState   state,
+               gint64            claim_id,
+               GError          **error)
 {
+  const char *order_by = _orderly_job_failures_order_by (state);
   sqlite3_stmt *s;
   int rc;
 
@@ -1277,77 +1241,22 @@ page_failures (Page        *page,
   return _orderly_sqlite_finish_rows (page->backend, s, rc, error);
 }
 
-/* Waiting orders in the order claims take them; @user_data holds the
- * cursor of fresh orders of each priority. */
+/* Claims rows, given back (@held FALSE, by first id) or held (by id): the
+ * members of each, past those still to skip. */
 static gboolean
-page_waiting (Page      *page,
-              gpointer   user_data,
-              GError   **error)
-{
-  const gint64 *next_id = user_data;
-  g_autofree char *sql = NULL;
-  sqlite3_stmt *s;
-  gint64 requeued;
-  int rc;
-
-  /* Claims given back, in id order. */
-  s = _orderly_sqlite_prepare (page->backend,
-                               "SELECT first_id, last_id, n_orders FROM claims WHERE run_id = ?1 "
-                               "AND priority = ?2 AND owner IS NULL ORDER BY first_id", error);
-  if (s == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (s, 1, page->run_id);
-  sqlite3_bind_int (s, 2, page->priority);
-  while (page->limit > 0 && (rc = sqlite3_step (s)) == SQLITE_ROW)
-    {
-      gint64 n = sqlite3_column_int64 (s, 2);
-
-      if (page->offset >= n)
-        {
-          page->offset -= n;
-          continue;
-        }
-      if (!page_range (page, sqlite3_column_int64 (s, 0), sqlite3_column_int64 (s, 1), 0, error))
-        {
-          sqlite3_finalize (s);
-          return FALSE;
-        }
-    }
-  if (page->limit == 0 || rc == SQLITE_ROW)
-    rc = SQLITE_DONE;
-  if (!_orderly_sqlite_finish_rows (page->backend, s, rc, error))
-    return FALSE;
-
-  /* Requeued failed orders. */
-  if (page->limit == 0)
-    return TRUE;
-  sql = g_strdup_printf ("SELECT count(*) FROM failures WHERE run_id = %" G_GINT64_FORMAT
-                         " AND priority = %d AND state = %d", page->run_id, page->priority, FAILURE_WAITING);
-  requeued = _orderly_sqlite_query_int (page->backend, sql, error);
-  if (requeued < 0)
-    return FALSE;
-  if (page->offset >= requeued)
-    page->offset -= requeued;
-  else if (!page_failures (page, FAILURE_WAITING, 0, "f.state_at, f.id", error))
-    return FALSE;
-
-  /* Fresh orders. */
-  if (page->limit == 0)
-    return TRUE;
-  return page_range (page, next_id[page->priority], G_MAXINT64, 0, error);
-}
-
-static gboolean
-page_active (Page      *page,
-             gpointer   user_data,
+page_claims (Page      *page,
+             gboolean   held,
              GError   **error)
 {
   sqlite3_stmt *s;
   int rc;
 
-  s = _orderly_sqlite_prepare (page->backend,
-                               "SELECT id, retry, first_id, last_id, n_orders, claimed_at FROM claims "
-                               "WHERE run_id = ?1 AND priority = ?2 AND owner IS NOT NULL ORDER BY id", error);
+  s = _orderly_sqlite_prepare (page->backend, held
+                               ? "SELECT id, retry, first_id, last_id, n_orders, claimed_at FROM claims "
+                                 "WHERE run_id = ?1 AND priority = ?2 AND owner IS NOT NULL ORDER BY id"
+                               : "SELECT id, retry, first_id, last_id, n_orders, claimed_at FROM claims "
+                                 "WHERE run_id = ?1 AND priority = ?2 AND owner IS NULL ORDER BY first_id",
+                               error);
   if (s == NULL)
     return FALSE;
   sqlite3_bind_int64 (s, 1, page->run_id);
@@ -1362,11 +1271,11 @@ page_active (Page      *page,
           page->offset -= n;
           continue;
         }
-      if (sqlite3_column_int (s, 1))
-        ok = page_failures (page, FAILURE_ACTIVE, sqlite3_column_int64 (s, 0), "f.id", error);
+      if (held && sqlite3_column_int (s, 1))
+        ok = page_failures (page, FAILURE_ACTIVE, sqlite3_column_int64 (s, 0), error);
       else
         ok = page_range (page, sqlite3_column_int64 (s, 2), sqlite3_column_int64 (s, 3),
-                         sqlite3_column_int64 (s, 5), error);
+                         held ? sqlite3_column_int64 (s, 5) : 0, error);
       if (!ok)
         {
           sqlite3_finalize (s);
@@ -1376,6 +1285,48 @@ page_active (Page      *page,
   if (page->limit == 0 || rc == SQLITE_ROW)
     rc = SQLITE_DONE;
   return _orderly_sqlite_finish_rows (page->backend, s, rc, error);
+}
+
+/* Waiting orders in the order claims take them; @user_data holds the
+ * cursor of fresh orders of each priority. */
+static gboolean
+page_waiting (Page      *page,
+              gpointer   user_data,
+              GError   **error)
+{
+  const gint64 *next_id = user_data;
+  g_autofree char *sql = NULL;
+  gint64 requeued;
+
+  /* Claims given back, in id order. */
+  if (!page_claims (page, FALSE, error))
+    return FALSE;
+
+  /* Requeued failed orders. */
+  if (page->limit == 0)
+    return TRUE;
+  sql = g_strdup_printf ("SELECT count(*) FROM failures WHERE run_id = %" G_GINT64_FORMAT
+                         " AND priority = %d AND state = %d", page->run_id, page->priority, FAILURE_WAITING);
+  requeued = _orderly_sqlite_query_int (page->backend, sql, error);
+  if (requeued < 0)
+    return FALSE;
+  if (page->offset >= requeued)
+    page->offset -= requeued;
+  else if (!page_failures (page, FAILURE_WAITING, 0, error))
+    return FALSE;
+
+  /* Fresh orders. */
+  if (page->limit == 0)
+    return TRUE;
+  return page_range (page, next_id[page->priority], G_MAXINT64, 0, error);
+}
+
+static gboolean
+page_active (Page      *page,
+             gpointer   user_data,
+             GError   **error)
+{
+  return page_claims (page, TRUE, error);
 }
 
 static gboolean
@@ -1411,22 +1362,11 @@ page_completed (Page      *page,
   return _orderly_sqlite_finish_rows (page->backend, s, rc, error);
 }
 
-/* Failed orders, latest first, or delayed ones, soonest due first. */
-static gboolean
-page_settled (Page      *page,
-              gpointer   user_data,
-              GError   **error)
-{
-  return page_failures (page, page->state, 0, page->state == ORDERLY_JOB_STATE_FAILED
-                                              ? "f.state_at DESC, f.id DESC" : "f.state_at, f.id", error);
-}
-
 static const OrderlyJobPageFuncs page_funcs = {
   .waiting = page_waiting,
   .active = page_active,
   .completed = page_completed,
-  .failed = page_settled,
-  .delayed = page_settled,
+  .failures = page_failures,
 };
 
 GPtrArray *
@@ -1484,12 +1424,8 @@ _orderly_sqlite_get_wait_histogram (OrderlySqliteConn     *self,
         }
       rc = SQLITE_DONE;
     }
-  sqlite3_reset (s);
-  if (rc != SQLITE_DONE)
-    {
-      _orderly_sqlite_set_error (self, rc, error);
-      return FALSE;
-    }
+  if (!_orderly_sqlite_reset_rows (self, s, rc, error))
+    return FALSE;
   return TRUE;
 }
 

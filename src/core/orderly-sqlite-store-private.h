@@ -107,6 +107,10 @@ sqlite3_stmt  *_orderly_sqlite_prepare     (OrderlySqliteConn   *self,
 gboolean       _orderly_sqlite_step_done   (OrderlySqliteConn   *self,
                                             sqlite3_stmt        *statement,
                                             GError             **error);
+gboolean       _orderly_sqlite_reset_rows  (OrderlySqliteConn   *self,
+                                            sqlite3_stmt        *statement,
+                                            int                  rc,
+                                            GError             **error);
 gboolean       _orderly_sqlite_finish_rows (OrderlySqliteConn   *self,
                                             sqlite3_stmt        *statement,
                                             int                  rc,

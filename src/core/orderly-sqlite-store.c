@@ -442,6 +442,17 @@ _orderly_sqlite_step_done (OrderlySqliteConn   *self,
 
   while (rc == SQLITE_ROW)
     rc = sqlite3_step (statement);
+  return _orderly_sqlite_reset_rows (self, statement, rc, error);
+}
+
+/* Ends a read loop over a statement prepared once: resets it for the next
+ * use; %TRUE if it stopped at the last row. */
+gboolean
+_orderly_sqlite_reset_rows (OrderlySqliteConn   *self,
+                            sqlite3_stmt        *statement,
+                            int                  rc,
+                            GError             **error)
+{
   sqlite3_reset (statement);
   if (rc != SQLITE_DONE)
     {

@@ -67,14 +67,19 @@ typedef gboolean (*OrderlyJobPageFunc) (OrderlyJobPage  *page,
                                         gpointer         user_data,
                                         GError         **error);
 
-/* How a backend reads each state, indexed by OrderlyJobState. */
+/* How a backend reads each state. Failed and delayed orders are failures
+ * rows in that state (@claim_id 0); the backend's own listings also read
+ * the failures rows of one claim (@claim_id, active) or requeued ones
+ * (waiting) with it. */
 typedef struct
 {
   OrderlyJobPageFunc waiting;
   OrderlyJobPageFunc active;
   OrderlyJobPageFunc completed;
-  OrderlyJobPageFunc failed;
-  OrderlyJobPageFunc delayed;
+  gboolean (*failures) (OrderlyJobPage   *page,
+                        OrderlyJobState   state,
+                        gint64            claim_id,
+                        GError          **error);
 } OrderlyJobPageFuncs;
 
 OrderlyJob   *_orderly_job_page_add           (OrderlyJobPage             *page,
@@ -84,6 +89,7 @@ gboolean      _orderly_job_page_fill          (OrderlyJobPage             *page,
                                                const OrderlyJobPageFuncs  *funcs,
                                                gpointer                    user_data,
                                                GError                    **error);
+const char   *_orderly_job_failures_order_by  (OrderlyJobState             state);
 void          _orderly_job_set_failure_times  (OrderlyJob                 *job,
                                                gint64                      state_at_us,
                                                gint64                      last_attempt_at_us);

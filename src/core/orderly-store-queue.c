@@ -208,23 +208,44 @@ count_in_state (const OrderlyPriorityCounts *c,
   return 0;
 }
 
-static OrderlyJobPageFunc
-page_func (const OrderlyJobPageFuncs *funcs,
-           OrderlyJobState            state)
+/* The order of a listing's failures rows in @state, as SQL over the
+ * failures table named f: failed ones latest first, requeued and delayed
+ * ones in the order claims take them, a claim's own in id order. */
+const char *
+_orderly_job_failures_order_by (OrderlyJobState state)
 {
   switch (state)
     {
-    case ORDERLY_JOB_STATE_WAITING: return funcs->waiting;
-    case ORDERLY_JOB_STATE_ACTIVE: return funcs->active;
-    case ORDERLY_JOB_STATE_COMPLETED: return funcs->completed;
-    case ORDERLY_JOB_STATE_FAILED: return funcs->failed;
-    case ORDERLY_JOB_STATE_DELAYED: return funcs->delayed;
+    case ORDERLY_JOB_STATE_FAILED: return "f.state_at DESC, f.id DESC";
+    case ORDERLY_JOB_STATE_ACTIVE: return "f.id";
+    case ORDERLY_JOB_STATE_WAITING:
+    case ORDERLY_JOB_STATE_DELAYED:
+    case ORDERLY_JOB_STATE_COMPLETED:
+    case ORDERLY_JOB_STATE_PAUSED:
+    default:
+      return "f.state_at, f.id";
+    }
+}
+
+static gboolean
+fill_one (OrderlyJobPage             *page,
+          const OrderlyJobPageFuncs  *funcs,
+          gpointer                    user_data,
+          GError                    **error)
+{
+  switch (page->state)
+    {
+    case ORDERLY_JOB_STATE_WAITING: return funcs->waiting (page, user_data, error);
+    case ORDERLY_JOB_STATE_ACTIVE: return funcs->active (page, user_data, error);
+    case ORDERLY_JOB_STATE_COMPLETED: return funcs->completed (page, user_data, error);
+    case ORDERLY_JOB_STATE_FAILED:
+    case ORDERLY_JOB_STATE_DELAYED: return funcs->failures (page, page->state, 0, error);
     case ORDERLY_JOB_STATE_PAUSED:
     default:
       break;
     }
   g_assert_not_reached ();
-  return NULL;
+  return FALSE;
 }
 
 /*
@@ -248,7 +269,7 @@ _orderly_job_page_fill (OrderlyJobPage             *page,
           continue;
         }
       page->priority = p;
-      if (!page_func (funcs, page->state) (page, user_data, error))
+      if (!fill_one (page, funcs, user_data, error))
         return FALSE;
     }
   return TRUE;
