@@ -761,8 +761,7 @@ _orderly_pg_complete_claim (OrderlyPgStore             *self,
       g_autofree char *name = stmt_name ("insert_results", claim->priority);
       g_autofree char *sql = NULL;
 
-      for (guint c = 0; c < G_N_ELEMENTS (columns); c++)
-        columns[c] = g_string_new ("{");
+      _orderly_pg_columns_begin (columns, G_N_ELEMENTS (columns));
       for (guint i = 0; i < n_outcomes; i++)
         {
           const OrderlyOrderOutcome *outcome = &outcomes[i];
@@ -785,11 +784,7 @@ _orderly_pg_complete_claim (OrderlyPgStore             *self,
             _orderly_pg_array_text (columns[6], NULL);
           _orderly_outcome_tally_success (&tally, claim, i, outcome, times != NULL ? times[1] : 0);
         }
-      for (guint c = 0; c < G_N_ELEMENTS (columns); c++)
-        {
-          _orderly_pg_array_end (columns[c]);
-          _orderly_pg_params_take (&params, columns[c]);
-        }
+      _orderly_pg_params_take_columns (&params, columns, G_N_ELEMENTS (columns));
       _orderly_pg_params_text (&params, self->instance_id);
       sql = g_strdup_printf ("INSERT INTO %s (id, observations, processed_at, worker, attempts, "
                              "first_attempt_at, settled_at, instance) SELECT r.*, $8 FROM unnest "
@@ -805,8 +800,7 @@ _orderly_pg_complete_claim (OrderlyPgStore             *self,
       g_auto(OrderlyPgParams) params = { 0 };
       g_autoptr(PGresult) written = NULL;
 
-      for (guint c = 0; c < G_N_ELEMENTS (columns); c++)
-        columns[c] = g_string_new ("{");
+      _orderly_pg_columns_begin (columns, G_N_ELEMENTS (columns));
       for (guint i = 0; i < n_outcomes; i++)
         {
           const OrderlyOrderOutcome *outcome = &outcomes[i];
@@ -822,11 +816,7 @@ _orderly_pg_complete_claim (OrderlyPgStore             *self,
           _orderly_pg_array_text (columns[5], outcome->failure);
           _orderly_outcome_tally_failure (&tally, outcome);
         }
-      for (guint c = 0; c < G_N_ELEMENTS (columns); c++)
-        {
-          _orderly_pg_array_end (columns[c]);
-          _orderly_pg_params_take (&params, columns[c]);
-        }
+      _orderly_pg_params_take_columns (&params, columns, G_N_ELEMENTS (columns));
       if (!claim->retry)
         {
           _orderly_pg_params_int (&params, claim->run_id);

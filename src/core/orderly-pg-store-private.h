@@ -62,6 +62,11 @@ void      _orderly_pg_array_int     (GString         *array,
 void      _orderly_pg_array_text    (GString         *array,
                                      const char      *text);
 void      _orderly_pg_array_end     (GString         *array);
+void      _orderly_pg_columns_begin (GString        **columns,
+                                     guint            n_columns);
+void      _orderly_pg_params_take_columns (OrderlyPgParams  *params,
+                                           GString         **columns,
+                                           guint             n_columns);
 
 PGresult *_orderly_pg_exec          (OrderlyPgConnection    *connection,
                                      const char             *name,

@@ -306,6 +306,29 @@ _orderly_pg_array_end (GString *array)
   g_string_append_c (array, '}');
 }
 
+/* Columns of rows to unnest: @n_columns array literals, begun here and
+ * filled with _orderly_pg_array_int() and _orderly_pg_array_text(). */
+void
+_orderly_pg_columns_begin (GString **columns,
+                           guint     n_columns)
+{
+  for (guint c = 0; c < n_columns; c++)
+    columns[c] = g_string_new ("{");
+}
+
+/* Ends @columns and takes them as the next parameters. */
+void
+_orderly_pg_params_take_columns (OrderlyPgParams  *params,
+                                 GString         **columns,
+                                 guint             n_columns)
+{
+  for (guint c = 0; c < n_columns; c++)
+    {
+      _orderly_pg_array_end (columns[c]);
+      _orderly_pg_params_take (params, columns[c]);
+    }
+}
+
 /* Statements ------------------------------------------------------- */
 
 /**
@@ -710,8 +733,7 @@ orderly_pg_store_append_samples (OrderlyStore            *store,
 
   if (n_samples == 0)
     return TRUE;
-  for (guint c = 0; c < G_N_ELEMENTS (columns); c++)
-    columns[c] = g_string_new ("{");
+  _orderly_pg_columns_begin (columns, G_N_ELEMENTS (columns));
   for (guint i = 0; i < n_samples; i++)
     {
       _orderly_pg_array_int (columns[0], samples[i].time_us);
@@ -721,11 +743,7 @@ orderly_pg_store_append_samples (OrderlyStore            *store,
       _orderly_pg_array_int (columns[4], samples[i].failed);
     }
   _orderly_pg_params_int (&params, run_id);
-  for (guint c = 0; c < G_N_ELEMENTS (columns); c++)
-    {
-      _orderly_pg_array_end (columns[c]);
-      _orderly_pg_params_take (&params, columns[c]);
-    }
+  _orderly_pg_params_take_columns (&params, columns, G_N_ELEMENTS (columns));
   result = _orderly_pg_store_exec (self, "append_samples",
                                    "INSERT INTO run_samples (run_id, time, generated, vip_processed, "
                                    "normal_processed, failed) SELECT $1::bigint, s.* FROM unnest ($2::bigint[], "
@@ -786,8 +804,7 @@ orderly_pg_store_append_logs (OrderlyStore      *store,
 
   if (n_records == 0)
     return TRUE;
-  for (guint c = 0; c < G_N_ELEMENTS (columns); c++)
-    columns[c] = g_string_new ("{");
+  _orderly_pg_columns_begin (columns, G_N_ELEMENTS (columns));
   for (guint i = 0; i < n_records; i++)
     {
       _orderly_pg_array_int (columns[0], records[i]->timestamp_ms);
@@ -796,11 +813,7 @@ orderly_pg_store_append_logs (OrderlyStore      *store,
       _orderly_pg_array_text (columns[3], records[i]->message);
       _orderly_pg_array_text (columns[4], records[i]->data_json);
     }
-  for (guint c = 0; c < G_N_ELEMENTS (columns); c++)
-    {
-      _orderly_pg_array_end (columns[c]);
-      _orderly_pg_params_take (&params, columns[c]);
-    }
+  _orderly_pg_params_take_columns (&params, columns, G_N_ELEMENTS (columns));
   _orderly_pg_params_text (&params, self->instance_id);
   _orderly_pg_params_int (&params, keep);
   /* One statement: the lines go in whole, and the oldest beyond @keep go. */
