@@ -1158,7 +1158,7 @@ failed:
 /* Listings ------------------------------------------------------------- */
 
 /* A page's backend is its transaction, on one snapshot. */
-typedef OrderlyJobPage Page;
+typedef OrderlyStorePage Page;
 
 static void
 read_order_data (Page           *page,
@@ -1200,7 +1200,7 @@ page_range (Page    *page,
     return FALSE;
   for (int row = 0; row < PQntuples (result); row++)
     {
-      OrderlyJob *job = _orderly_job_page_add (page, orderly_pg_result_get_int64 (result, row, 0));
+      OrderlyJob *job = _orderly_store_page_add (page, orderly_pg_result_get_int64 (result, row, 0));
 
       read_order_data (page, job, result, row, 1);
       job->processed_on_us = claimed_at;
@@ -1242,7 +1242,7 @@ page_failures (Page             *page,
     return FALSE;
   for (int row = 0; row < PQntuples (result); row++)
     {
-      OrderlyJob *job = _orderly_job_page_add (page, orderly_pg_result_get_int64 (result, row, 0));
+      OrderlyJob *job = _orderly_store_page_add (page, orderly_pg_result_get_int64 (result, row, 0));
       gint64 state_at = orderly_pg_result_get_int64 (result, row, 2);
 
       job->attempts_made = (guint) orderly_pg_result_get_int64 (result, row, 1);
@@ -1378,7 +1378,7 @@ page_completed (Page      *page,
     return FALSE;
   for (int row = 0; row < PQntuples (result); row++)
     {
-      OrderlyJob *job = _orderly_job_page_add (page, orderly_pg_result_get_int64 (result, row, 0));
+      OrderlyJob *job = _orderly_store_page_add (page, orderly_pg_result_get_int64 (result, row, 0));
 
       job->processed_on_us = job->finished_on_us = orderly_pg_result_get_int64 (result, row, 1);
       job->attempts_made = (guint) orderly_pg_result_get_int64 (result, row, 2);
@@ -1391,7 +1391,7 @@ page_completed (Page      *page,
   return TRUE;
 }
 
-static const OrderlyJobPageFuncs page_funcs = {
+static const OrderlyStorePageFuncs page_funcs = {
   .waiting = page_waiting,
   .active = page_active,
   .completed = page_completed,
@@ -1420,7 +1420,7 @@ _orderly_pg_list_jobs (OrderlyPgStore   *self,
                                   "READ ONLY", error) ||
       !read_counts (tx.connection, run_id, &counts, &found, error))
     goto failed;
-  if (found && !_orderly_job_page_fill (&page, &counts, &page_funcs, NULL, error))
+  if (found && !_orderly_store_page_fill (&page, &counts, &page_funcs, NULL, error))
     goto failed;
   tx_end (&tx);
   return g_steal_pointer (&jobs);

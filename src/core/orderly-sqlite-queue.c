@@ -1151,7 +1151,7 @@ failed:
 /* Listings ------------------------------------------------------------- */
 
 /* A page's backend is the reading connection. */
-typedef OrderlyJobPage Page;
+typedef OrderlyStorePage Page;
 
 static void
 read_order_data (OrderlyJob   *job,
@@ -1190,7 +1190,7 @@ page_range (Page    *page,
   sqlite3_bind_int64 (s, 5, page->offset);
   while ((rc = sqlite3_step (s)) == SQLITE_ROW)
     {
-      OrderlyJob *job = _orderly_job_page_add (page, sqlite3_column_int64 (s, 0));
+      OrderlyJob *job = _orderly_store_page_add (page, sqlite3_column_int64 (s, 0));
 
       read_order_data (job, s, 1, page->with_data);
       job->processed_on_us = claimed_at;
@@ -1229,7 +1229,7 @@ page_failures (Page             *page,
   sqlite3_bind_int64 (s, 5, page->offset);
   while ((rc = sqlite3_step (s)) == SQLITE_ROW)
     {
-      OrderlyJob *job = _orderly_job_page_add (page, sqlite3_column_int64 (s, 0));
+      OrderlyJob *job = _orderly_store_page_add (page, sqlite3_column_int64 (s, 0));
       gint64 state_at = sqlite3_column_int64 (s, 2);
 
       job->attempts_made = sqlite3_column_int (s, 1);
@@ -1349,7 +1349,7 @@ page_completed (Page      *page,
   sqlite3_bind_int64 (s, 3, page->offset);
   while ((rc = sqlite3_step (s)) == SQLITE_ROW)
     {
-      OrderlyJob *job = _orderly_job_page_add (page, sqlite3_column_int64 (s, 0));
+      OrderlyJob *job = _orderly_store_page_add (page, sqlite3_column_int64 (s, 0));
 
       job->processed_on_us = job->finished_on_us = sqlite3_column_int64 (s, 1);
       job->attempts_made = sqlite3_column_int (s, 2);
@@ -1362,7 +1362,7 @@ page_completed (Page      *page,
   return _orderly_sqlite_finish_rows (page->backend, s, rc, error);
 }
 
-static const OrderlyJobPageFuncs page_funcs = {
+static const OrderlyStorePageFuncs page_funcs = {
   .waiting = page_waiting,
   .active = page_active,
   .completed = page_completed,
@@ -1389,7 +1389,7 @@ _orderly_sqlite_list_jobs (OrderlySqliteConn   *self,
     return NULL;
   if (!read_counts (self, run_id, &counts, next_id, &found, error))
     goto failed;
-  if (found && !_orderly_job_page_fill (&page, &counts, &page_funcs, next_id, error))
+  if (found && !_orderly_store_page_fill (&page, &counts, &page_funcs, next_id, error))
     goto failed;
   _orderly_sqlite_rollback (self);
   return g_steal_pointer (&jobs);

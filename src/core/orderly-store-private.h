@@ -60,12 +60,12 @@ typedef struct
   gint64           offset;     /* still to skip */
   guint            limit;      /* still to fill */
   GPtrArray       *jobs;
-} OrderlyJobPage;
+} OrderlyStorePage;
 
 /* Fills @page with jobs of page->priority in page->state, from page->offset on. */
-typedef gboolean (*OrderlyJobPageFunc) (OrderlyJobPage  *page,
-                                        gpointer         user_data,
-                                        GError         **error);
+typedef gboolean (*OrderlyStorePageFunc) (OrderlyStorePage  *page,
+                                          gpointer           user_data,
+                                          GError           **error);
 
 /* How a backend reads each state. Failed and delayed orders are failures
  * rows in that state (@claim_id 0); the backend's own listings also read
@@ -73,20 +73,20 @@ typedef gboolean (*OrderlyJobPageFunc) (OrderlyJobPage  *page,
  * (waiting) with it. */
 typedef struct
 {
-  OrderlyJobPageFunc waiting;
-  OrderlyJobPageFunc active;
-  OrderlyJobPageFunc completed;
-  gboolean (*failures) (OrderlyJobPage   *page,
-                        OrderlyJobState   state,
-                        gint64            claim_id,
-                        GError          **error);
-} OrderlyJobPageFuncs;
+  OrderlyStorePageFunc waiting;
+  OrderlyStorePageFunc active;
+  OrderlyStorePageFunc completed;
+  gboolean (*failures) (OrderlyStorePage  *page,
+                        OrderlyJobState    state,
+                        gint64             claim_id,
+                        GError           **error);
+} OrderlyStorePageFuncs;
 
-OrderlyJob   *_orderly_job_page_add           (OrderlyJobPage             *page,
+OrderlyJob   *_orderly_store_page_add         (OrderlyStorePage           *page,
                                                gint64                      id);
-gboolean      _orderly_job_page_fill          (OrderlyJobPage             *page,
+gboolean      _orderly_store_page_fill        (OrderlyStorePage           *page,
                                                const OrderlyOrderCounts   *counts,
-                                               const OrderlyJobPageFuncs  *funcs,
+                                               const OrderlyStorePageFuncs *funcs,
                                                gpointer                    user_data,
                                                GError                    **error);
 const char   *_orderly_job_failures_order_by  (OrderlyJobState             state);

@@ -148,8 +148,8 @@ _orderly_outcome_tally_settled (OrderlyOutcomeTally *tally,
 /* Listings ------------------------------------------------------------- */
 
 OrderlyJob *
-_orderly_job_page_add (OrderlyJobPage *page,
-                       gint64          id)
+_orderly_store_page_add (OrderlyStorePage *page,
+                         gint64            id)
 {
   OrderlyJob *job = g_new0 (OrderlyJob, 1);
 
@@ -228,10 +228,10 @@ _orderly_job_failures_order_by (OrderlyJobState state)
 }
 
 static gboolean
-fill_one (OrderlyJobPage             *page,
-          const OrderlyJobPageFuncs  *funcs,
-          gpointer                    user_data,
-          GError                    **error)
+fill_one (OrderlyStorePage             *page,
+          const OrderlyStorePageFuncs  *funcs,
+          gpointer                      user_data,
+          GError                      **error)
 {
   switch (page->state)
     {
@@ -253,11 +253,11 @@ fill_one (OrderlyJobPage             *page,
  * than are still to skip is skipped by its count alone, without a read.
  */
 gboolean
-_orderly_job_page_fill (OrderlyJobPage             *page,
-                        const OrderlyOrderCounts   *counts,
-                        const OrderlyJobPageFuncs  *funcs,
-                        gpointer                    user_data,
-                        GError                    **error)
+_orderly_store_page_fill (OrderlyStorePage             *page,
+                          const OrderlyOrderCounts     *counts,
+                          const OrderlyStorePageFuncs  *funcs,
+                          gpointer                      user_data,
+                          GError                      **error)
 {
   for (guint p = 0; p < 2 && page->limit > 0; p++)
     {
