@@ -97,6 +97,8 @@ gboolean _orderly_engine_propagate_struct  (GAsyncResult              *result,
                                             gpointer                   out,
                                             gsize                      size,
                                             GError                   **error);
+gpointer _orderly_engine_propagate_inner   (GAsyncResult              *inner,
+                                            GTask                     *task);
 void     _orderly_engine_current_record    (OrderlyEngine             *self,
                                             OrderlyRunRecord          *record);
 

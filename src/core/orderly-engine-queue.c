@@ -60,6 +60,18 @@ queue_work_new (OrderlyEngine *self)
   return work;
 }
 
+/* Work on @run_id, or on the current run for 0. */
+static QueueWork *
+queue_work_for_run (OrderlyEngine *self,
+                    gint64         run_id)
+{
+  QueueWork *work = queue_work_new (self);
+
+  if (run_id > 0)
+    work->run_id = run_id;
+  return work;
+}
+
 /* A store operation's answer: a count and the queue's counts after it. */
 typedef struct
 {
@@ -336,14 +348,10 @@ finish_count (OrderlyEngine  *self,
               GAsyncResult   *result,
               GTask          *task)
 {
-  GError *error = NULL;
-  QueueResult *answer = g_task_propagate_pointer (G_TASK (result), &error);
+  QueueResult *answer = _orderly_engine_propagate_inner (result, task);
 
   if (answer == NULL)
-    {
-      g_task_return_error (task, error);
-      return NULL;
-    }
+    return NULL;
   _orderly_engine_set_counts (self, &answer->counts);
   return answer;
 }
@@ -874,16 +882,11 @@ proof_done_cb (GObject      *object,
 {
   OrderlyEngine *self = ORDERLY_ENGINE (object);
   g_autoptr(GTask) task = user_data;
-  OrderlyPriorityProof *proof;
-  GError *error = NULL;
+  OrderlyPriorityProof *proof = _orderly_engine_propagate_inner (result, task);
   OrderlyRun *run;
 
-  proof = g_task_propagate_pointer (G_TASK (result), &error);
   if (proof == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
+    return;
   run = orderly_run_list_find (self->run_list, proof->run_id);
   if (run != NULL)
     {
@@ -918,9 +921,7 @@ orderly_engine_get_priority_proof_async (OrderlyEngine       *self,
 
   task = _orderly_engine_task_new (self, cancellable, callback, user_data,
                                    orderly_engine_get_priority_proof_async);
-  work = queue_work_new (self);
-  if (run_id > 0)
-    work->run_id = run_id;
+  work = queue_work_for_run (self, run_id);
   run_work (self, task, work, proof_thread, proof_done_cb);
 }
 
@@ -984,16 +985,11 @@ check_done_cb (GObject      *object,
   OrderlyEngine *self = ORDERLY_ENGINE (object);
   g_autoptr(GTask) task = user_data;
   QueueWork *work = g_task_get_task_data (G_TASK (result));
-  OrderlyRunCheck *check;
-  GError *error = NULL;
+  OrderlyRunCheck *check = _orderly_engine_propagate_inner (result, task);
   OrderlyRun *run;
 
-  check = g_task_propagate_pointer (G_TASK (result), &error);
   if (check == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
+    return;
   run = orderly_run_list_find (self->run_list, work->run_id);
   if (run != NULL && !work->paused)
     {
@@ -1041,9 +1037,7 @@ orderly_engine_check_run_async (OrderlyEngine       *self,
 
   task = _orderly_engine_task_new (self, cancellable, callback, user_data,
                                    orderly_engine_check_run_async);
-  work = queue_work_new (self);
-  if (run_id > 0)
-    work->run_id = run_id;
+  work = queue_work_for_run (self, run_id);
   run = orderly_run_list_find (self->run_list, work->run_id);
   if (run == NULL)
     {
@@ -1122,9 +1116,7 @@ orderly_engine_list_samples_async (OrderlyEngine       *self,
 
   task = _orderly_engine_task_new (self, cancellable, callback, user_data,
                                    orderly_engine_list_samples_async);
-  work = queue_work_new (self);
-  if (run_id > 0)
-    work->run_id = run_id;
+  work = queue_work_for_run (self, run_id);
   g_task_set_task_data (task, work, queue_work_free);
   g_task_run_in_thread (task, samples_thread);
 }

@@ -1104,6 +1104,25 @@ _orderly_engine_propagate_struct (GAsyncResult  *result,
   return TRUE;
 }
 
+/**
+ * _orderly_engine_propagate_inner:
+ * @inner: the result of a worker thread's task, run on behalf of @task
+ *
+ * Returns: (transfer full) (nullable): what @inner answered, or %NULL once
+ *   its error is @task's answer
+ */
+gpointer
+_orderly_engine_propagate_inner (GAsyncResult *inner,
+                                 GTask        *task)
+{
+  GError *error = NULL;
+  gpointer answer = g_task_propagate_pointer (G_TASK (inner), &error);
+
+  if (answer == NULL)
+    g_task_return_error (task, error);
+  return answer;
+}
+
 static void
 save_run_thread (GTask        *task,
                  gpointer      source_object,
@@ -1578,15 +1597,11 @@ reset_done_cb (GObject      *object,
   g_autofree char *orders = NULL;
   g_autofree char *runs = NULL;
   ResetResult *done;
-  GError *error = NULL;
 
   self->busy = NULL;
-  done = g_task_propagate_pointer (G_TASK (result), &error);
+  done = _orderly_engine_propagate_inner (result, task);
   if (done == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
+    return;
   orderly_run_record_clear (&self->last_run);
   memset (&self->last_run, 0, sizeof self->last_run);
   memset (&self->last_counts, 0, sizeof self->last_counts);

@@ -37,17 +37,43 @@ orderly_json_iso8601 (gint64 time_us)
 }
 
 static void
+add_string (JsonBuilder *builder,
+            const char  *name,
+            const char  *value)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_string_value (builder, value);
+}
+
+static void
+add_string_or_null (JsonBuilder *builder,
+                    const char  *name,
+                    const char  *value)
+{
+  json_builder_set_member_name (builder, name);
+  if (value != NULL)
+    json_builder_add_string_value (builder, value);
+  else
+    json_builder_add_null_value (builder);
+}
+
+static void
+add_boolean (JsonBuilder *builder,
+             const char  *name,
+             gboolean     value)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_boolean_value (builder, value);
+}
+
+static void
 add_time (JsonBuilder *builder,
           const char  *name,
           gint64       time_us)
 {
   g_autofree char *iso = orderly_json_iso8601 (time_us);
 
-  json_builder_set_member_name (builder, name);
-  if (iso != NULL)
-    json_builder_add_string_value (builder, iso);
-  else
-    json_builder_add_null_value (builder);
+  add_string_or_null (builder, name, iso);
 }
 
 static double
@@ -73,6 +99,20 @@ add_int (JsonBuilder *builder,
 {
   json_builder_set_member_name (builder, name);
   json_builder_add_int_value (builder, value);
+}
+
+/* @value, or null when it is not @present. */
+static void
+add_int_or_null (JsonBuilder *builder,
+                 const char  *name,
+                 gint64       value,
+                 gboolean     present)
+{
+  json_builder_set_member_name (builder, name);
+  if (present)
+    json_builder_add_int_value (builder, value);
+  else
+    json_builder_add_null_value (builder);
 }
 
 /* {"vip": @vip, "normal": @normal} */
@@ -118,8 +158,7 @@ orderly_json_status (OrderlyStatus *status)
   g_autoptr(JsonBuilder) builder = json_builder_new ();
 
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "phase");
-  json_builder_add_string_value (builder, orderly_phase_to_string (d->phase));
+  add_string (builder, "phase", orderly_phase_to_string (d->phase));
   add_double (builder, "generationTimeMs", d->generation_ms);
   add_double (builder, "enqueueVipTimeMs", d->enqueue_vip_ms);
   add_double (builder, "enqueueNormalTimeMs", d->enqueue_normal_ms);
@@ -147,11 +186,7 @@ orderly_json_status (OrderlyStatus *status)
    * progressPercent is processed orders against the target. */
   json_builder_set_member_name (builder, "eta");
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "estimatedMs");
-  if (d->eta_ms >= 0)
-    json_builder_add_int_value (builder, d->eta_ms);
-  else
-    json_builder_add_null_value (builder);
+  add_int_or_null (builder, "estimatedMs", d->eta_ms, d->eta_ms >= 0);
   add_double (builder, "progressPercent", d->progress_percent);
   add_time (builder, "finishAt", d->eta_ms >= 0 ? d->finish_at_us : 0);
   json_builder_end_object (builder);
@@ -175,8 +210,7 @@ orderly_json_status (OrderlyStatus *status)
   add_int (builder, "active", d->queue_active);
   add_int (builder, "delayed", d->queue_delayed);
   json_builder_end_object (builder);
-  json_builder_set_member_name (builder, "paused");
-  json_builder_add_boolean_value (builder, d->paused);
+  add_boolean (builder, "paused", d->paused);
   add_double (builder, "pausedMs", d->paused_ms);
 
   /* Beyond the contract: what the window shows too. */
@@ -185,19 +219,11 @@ orderly_json_status (OrderlyStatus *status)
       json_builder_set_member_name (builder, "cluster");
       json_builder_add_value (builder, orderly_json_cluster (orderly_status_get_cluster (status)));
     }
-  json_builder_set_member_name (builder, "runId");
-  if (d->run_id > 0)
-    json_builder_add_int_value (builder, d->run_id);
-  else
-    json_builder_add_null_value (builder);
+  add_int_or_null (builder, "runId", d->run_id, d->run_id > 0);
   add_int (builder, "workers", d->workers);
   add_time (builder, "startedAt", d->started_at_us);
   add_time (builder, "finishedAt", d->finished_at_us);
-  json_builder_set_member_name (builder, "error");
-  if (d->error_message != NULL)
-    json_builder_add_string_value (builder, d->error_message);
-  else
-    json_builder_add_null_value (builder);
+  add_string_or_null (builder, "error", d->error_message);
   json_builder_end_object (builder);
 
   return json_builder_get_root (builder);
@@ -216,15 +242,13 @@ orderly_json_progress (OrderlyStatus *status)
   gint64 current = d->phase == ORDERLY_PHASE_GENERATING ? d->generated : d->processed_total;
 
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "phase");
-  json_builder_add_string_value (builder, orderly_phase_to_string (d->phase));
+  add_string (builder, "phase", orderly_phase_to_string (d->phase));
   /* While generating, how far generation is; afterwards, processing. */
   add_double (builder, "progress", d->phase == ORDERLY_PHASE_GENERATING ? d->generation_percent
                                                                          : d->progress_percent);
   add_int (builder, "total", d->target);
   add_int (builder, "current", current);
-  json_builder_set_member_name (builder, "message");
-  json_builder_add_string_value (builder, orderly_status_describe (status));
+  add_string (builder, "message", orderly_status_describe (status));
   add_int (builder, "vipProcessed", d->vip_processed);
   add_int (builder, "normalProcessed", d->normal_processed);
   add_double (builder, "generationTime", d->generation_ms);
@@ -253,13 +277,9 @@ orderly_json_log_entry (OrderlyLogEntry *entry)
 
   json_builder_begin_object (builder);
   add_int (builder, "timestamp", orderly_log_entry_get_timestamp (entry));
-  json_builder_set_member_name (builder, "level");
-  json_builder_add_string_value (builder,
-                                 orderly_log_level_to_string (orderly_log_entry_get_level (entry)));
-  json_builder_set_member_name (builder, "message");
-  json_builder_add_string_value (builder, orderly_log_entry_get_message (entry));
-  json_builder_set_member_name (builder, "category");
-  json_builder_add_string_value (builder, orderly_log_entry_get_category (entry));
+  add_string (builder, "level", orderly_log_level_to_string (orderly_log_entry_get_level (entry)));
+  add_string (builder, "message", orderly_log_entry_get_message (entry));
+  add_string (builder, "category", orderly_log_entry_get_category (entry));
   json_builder_set_member_name (builder, "data");
   if (data_node != NULL)
     json_builder_add_value (builder, g_steal_pointer (&data_node));
@@ -267,8 +287,7 @@ orderly_json_log_entry (OrderlyLogEntry *entry)
     json_builder_add_null_value (builder);
   if (orderly_log_entry_get_instance (entry) != NULL)
     {
-      json_builder_set_member_name (builder, "instance");
-      json_builder_add_string_value (builder, orderly_log_entry_get_instance (entry));
+      add_string (builder, "instance", orderly_log_entry_get_instance (entry));
     }
   json_builder_end_object (builder);
 
@@ -293,18 +312,14 @@ orderly_json_cluster (OrderlyCluster *cluster)
       g_autoptr(OrderlyInstance) instance = g_list_model_get_item (G_LIST_MODEL (cluster), i);
 
       json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "id");
-      json_builder_add_string_value (builder, orderly_instance_get_id (instance));
-      json_builder_set_member_name (builder, "host");
-      json_builder_add_string_value (builder, orderly_instance_get_host (instance));
-      json_builder_set_member_name (builder, "local");
-      json_builder_add_boolean_value (builder, orderly_instance_get_local (instance));
+      add_string (builder, "id", orderly_instance_get_id (instance));
+      add_string (builder, "host", orderly_instance_get_host (instance));
+      add_boolean (builder, "local", orderly_instance_get_local (instance));
       add_int (builder, "workers", orderly_instance_get_workers (instance));
       add_double (builder, "rate", orderly_instance_get_rate (instance));
       add_int (builder, "processed", orderly_instance_get_processed (instance));
       add_time (builder, "lastHeartbeat", orderly_instance_get_heartbeat_us (instance));
-      json_builder_set_member_name (builder, "quiet");
-      json_builder_add_boolean_value (builder, orderly_instance_get_quiet (instance));
+      add_boolean (builder, "quiet", orderly_instance_get_quiet (instance));
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
@@ -325,12 +340,10 @@ orderly_json_run (const OrderlyRunRecord *run)
 
   json_builder_begin_object (builder);
   add_int (builder, "id", run->id);
-  json_builder_set_member_name (builder, "phase");
-  json_builder_add_string_value (builder, orderly_phase_to_string (run->phase));
+  add_string (builder, "phase", orderly_phase_to_string (run->phase));
   add_int (builder, "quantity", run->quantity);
   add_double (builder, "vipShare", run->vip_share);
-  json_builder_set_member_name (builder, "seed");
-  json_builder_add_string_value (builder, seed);
+  add_string (builder, "seed", seed);
   add_int (builder, "workers", run->workers);
   add_time (builder, "startedAt", run->started_at_us);
   add_time (builder, "finishedAt", run->finished_at_us);
@@ -354,15 +367,10 @@ orderly_json_run (const OrderlyRunRecord *run)
   add_double (builder, "pausedMs", run->paused_ms);
   json_builder_set_member_name (builder, "check");
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "state");
-  json_builder_add_string_value (builder, run->check_state == ORDERLY_RUN_CHECK_PASSED ? "passed"
-                                          : run->check_state == ORDERLY_RUN_CHECK_FAILED ? "failed"
-                                          : "none");
-  json_builder_set_member_name (builder, "message");
-  if (run->check_message != NULL)
-    json_builder_add_string_value (builder, run->check_message);
-  else
-    json_builder_add_null_value (builder);
+  add_string (builder, "state", run->check_state == ORDERLY_RUN_CHECK_PASSED ? "passed"
+                                : run->check_state == ORDERLY_RUN_CHECK_FAILED ? "failed"
+                                : "none");
+  add_string_or_null (builder, "message", run->check_message);
   json_builder_end_object (builder);
   json_builder_set_member_name (builder, "throughput");
   json_builder_begin_object (builder);
@@ -372,11 +380,7 @@ orderly_json_run (const OrderlyRunRecord *run)
   add_double (builder, "overall",
               processing_s > 0 ? (run->vip_count + run->normal_count) / processing_s : 0);
   json_builder_end_object (builder);
-  json_builder_set_member_name (builder, "error");
-  if (run->error_message != NULL)
-    json_builder_add_string_value (builder, run->error_message);
-  else
-    json_builder_add_null_value (builder);
+  add_string_or_null (builder, "error", run->error_message);
   json_builder_end_object (builder);
 
   return json_builder_get_root (builder);
@@ -387,11 +391,7 @@ add_ms_or_null (JsonBuilder *builder,
                 const char  *name,
                 gint64       time_us)
 {
-  json_builder_set_member_name (builder, name);
-  if (time_us > 0)
-    json_builder_add_int_value (builder, time_us / 1000);
-  else
-    json_builder_add_null_value (builder);
+  add_int_or_null (builder, name, time_us / 1000, time_us > 0);
 }
 
 /**
@@ -412,8 +412,7 @@ orderly_json_queue_counts (const OrderlyQueueCounts *counts)
   add_int (builder, "completed", counts->completed);
   add_int (builder, "failed", counts->failed);
   add_int (builder, "delayed", counts->delayed);
-  json_builder_set_member_name (builder, "paused");
-  json_builder_add_boolean_value (builder, counts->queue_paused);
+  add_boolean (builder, "paused", counts->queue_paused);
   add_int (builder, "pausedOrders", counts->paused);
   json_builder_end_object (builder);
   return json_builder_get_root (builder);
@@ -436,20 +435,16 @@ orderly_json_job (const OrderlyJob *job)
   g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, job->id);
 
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "id");
-  json_builder_add_string_value (builder, id);
-  json_builder_set_member_name (builder, "name");
-  json_builder_add_string_value (builder, "processOrder");
-  json_builder_set_member_name (builder, "state");
-  json_builder_add_string_value (builder, orderly_job_state_to_string (job->state));
+  add_string (builder, "id", id);
+  add_string (builder, "name", "processOrder");
+  add_string (builder, "state", orderly_job_state_to_string (job->state));
   add_int (builder, "timestamp", job->created_at_us / 1000);
   add_ms_or_null (builder, "processedOn", job->processed_on_us);
   add_ms_or_null (builder, "finishedOn", job->finished_on_us);
   add_int (builder, "attemptsMade", job->attempts_made);
   if (job->failed_reason != NULL)
     {
-      json_builder_set_member_name (builder, "failedReason");
-      json_builder_add_string_value (builder, job->failed_reason);
+      add_string (builder, "failedReason", job->failed_reason);
     }
   if (job->retry_at_us > 0)
     add_ms_or_null (builder, "retryAt", job->retry_at_us);
@@ -457,27 +452,15 @@ orderly_json_job (const OrderlyJob *job)
     {
       json_builder_set_member_name (builder, "data");
       json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "id");
-      json_builder_add_string_value (builder, id);
-      json_builder_set_member_name (builder, "cliente");
-      json_builder_add_string_value (builder, job->customer != NULL ? job->customer : "");
+      add_string (builder, "id", id);
+      add_string (builder, "cliente", job->customer != NULL ? job->customer : "");
       json_builder_set_member_name (builder, "valor");
       json_builder_add_double_value (builder, job->amount_cents / 100.0);
-      json_builder_set_member_name (builder, "tier");
-      if (job->tier != NULL)
-        json_builder_add_string_value (builder, job->tier);
-      else
-        json_builder_add_null_value (builder);
-      json_builder_set_member_name (builder, "observacoes");
-      if (job->observations != NULL)
-        json_builder_add_string_value (builder, job->observations);
-      else
-        json_builder_add_null_value (builder);
-      json_builder_set_member_name (builder, "priority");
-      json_builder_add_string_value (builder, orderly_priority_to_string (job->priority));
-      json_builder_set_member_name (builder, "status");
-      json_builder_add_string_value (builder, job->state == ORDERLY_JOB_STATE_COMPLETED ? "processado"
-                                                                                       : "pendente");
+      add_string_or_null (builder, "tier", job->tier);
+      add_string_or_null (builder, "observacoes", job->observations);
+      add_string (builder, "priority", orderly_priority_to_string (job->priority));
+      add_string (builder, "status", job->state == ORDERLY_JOB_STATE_COMPLETED ? "processado"
+                                     : "pendente");
       add_time (builder, "createdAt", job->created_at_us);
       json_builder_end_object (builder);
     }
@@ -522,6 +505,21 @@ orderly_json_job_page (const OrderlyJobPage  *page,
   return json_builder_get_root (builder);
 }
 
+/* A wait in milliseconds, or null when it is not known (negative). */
+static void
+add_wait_ms (JsonBuilder *builder,
+             const char  *name,
+             gint64       wait_us)
+{
+  if (wait_us >= 0)
+    {
+      add_double (builder, name, wait_us / 1000.0);
+      return;
+    }
+  json_builder_set_member_name (builder, name);
+  json_builder_add_null_value (builder);
+}
+
 static void
 add_wait (JsonBuilder *builder,
           const char  *name,
@@ -531,16 +529,8 @@ add_wait (JsonBuilder *builder,
 {
   json_builder_set_member_name (builder, name);
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "medianMs");
-  if (p50_us >= 0)
-    json_builder_add_double_value (builder, round_to (p50_us / 1000.0, 0.001));
-  else
-    json_builder_add_null_value (builder);
-  json_builder_set_member_name (builder, "p95Ms");
-  if (p95_us >= 0)
-    json_builder_add_double_value (builder, round_to (p95_us / 1000.0, 0.001));
-  else
-    json_builder_add_null_value (builder);
+  add_wait_ms (builder, "medianMs", p50_us);
+  add_wait_ms (builder, "p95Ms", p95_us);
   add_int (builder, "orders", (gint64) samples);
   json_builder_end_object (builder);
 }
@@ -565,8 +555,7 @@ orderly_json_priority_proof (const OrderlyPriorityProof *proof)
   add_wait (builder, "vip", proof->vip_wait_p50_us, proof->vip_wait_p95_us, proof->vip_waits);
   add_wait (builder, "normal", proof->normal_wait_p50_us, proof->normal_wait_p95_us, proof->normal_waits);
   json_builder_end_object (builder);
-  json_builder_set_member_name (builder, "vipBeforeNormal");
-  json_builder_add_boolean_value (builder, proof->vip_before_normal);
+  add_boolean (builder, "vipBeforeNormal", proof->vip_before_normal);
   add_time (builder, "vipLastSettledAt", proof->vip_last_settled_us);
   add_time (builder, "normalFirstAttemptAt", proof->normal_first_attempt_us);
   json_builder_set_member_name (builder, "orders");
@@ -578,15 +567,10 @@ orderly_json_priority_proof (const OrderlyPriorityProof *proof)
   json_builder_end_object (builder);
   json_builder_set_member_name (builder, "check");
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "state");
-  json_builder_add_string_value (builder, proof->check_state == ORDERLY_RUN_CHECK_PASSED ? "passed"
-                                          : proof->check_state == ORDERLY_RUN_CHECK_FAILED ? "failed"
-                                          : "none");
-  json_builder_set_member_name (builder, "message");
-  if (proof->check_message != NULL)
-    json_builder_add_string_value (builder, proof->check_message);
-  else
-    json_builder_add_null_value (builder);
+  add_string (builder, "state", proof->check_state == ORDERLY_RUN_CHECK_PASSED ? "passed"
+                                : proof->check_state == ORDERLY_RUN_CHECK_FAILED ? "failed"
+                                : "none");
+  add_string_or_null (builder, "message", proof->check_message);
   json_builder_end_object (builder);
   json_builder_end_object (builder);
   return json_builder_get_root (builder);
