@@ -9,55 +9,76 @@
 #include "orderly-test-util.h"
 #include "orderly-tokens.h"
 
-static void
-test_store_schema (void)
+/* A data directory of its own, and where the store's database goes in it. */
+typedef struct
 {
-  g_autofree char *dir = orderly_test_make_data_dir ();
-  g_autofree char *path = g_build_filename (dir, "orderly.db", NULL);
+  char *dir;
+  char *path;
+} Fixture;
+
+static void
+fixture_set_up (Fixture       *fixture,
+                gconstpointer  data)
+{
+  fixture->dir = orderly_test_make_data_dir ();
+  fixture->path = g_build_filename (fixture->dir, "orderly.db", NULL);
+}
+
+static void
+fixture_tear_down (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  orderly_test_remove_dir (fixture->dir);
+  g_free (fixture->path);
+  g_free (fixture->dir);
+}
+
+static void
+test_store_schema (Fixture       *fixture,
+                   gconstpointer  data)
+{
   g_autoptr(GError) error = NULL;
-  g_autoptr(OrderlyStore) store = orderly_sqlite_store_new (path, &error);
+  g_autoptr(OrderlyStore) store = orderly_sqlite_store_new (fixture->path, &error);
 
   g_assert_no_error (error);
   g_assert_true (orderly_store_check (store, &error));
-  g_assert_cmpint (orderly_test_query_int (path, "PRAGMA user_version"), ==,
+  g_assert_cmpint (orderly_test_query_int (fixture->path, "PRAGMA user_version"), ==,
                    ORDERLY_SQLITE_SCHEMA_VERSION);
   g_clear_pointer (&store, orderly_store_unref);
 
   /* Opening again leaves a current schema alone. */
-  store = orderly_sqlite_store_new (path, &error);
+  store = orderly_sqlite_store_new (fixture->path, &error);
   g_assert_no_error (error);
   g_clear_pointer (&store, orderly_store_unref);
-  orderly_test_remove_dir (dir);
 }
 
 /* The log of writes is copied back into the database once it holds 1,024
  * pages, by the store's checkpointing thread: the database file grows
  * while nothing more is written. */
 static void
-test_store_checkpoints (void)
+test_store_checkpoints (Fixture       *fixture,
+                        gconstpointer  data)
 {
-  g_autofree char *dir = orderly_test_make_data_dir ();
-  g_autofree char *path = g_build_filename (dir, "orderly.db", NULL);
   g_autoptr(GError) error = NULL;
-  g_autoptr(OrderlyStore) store = orderly_sqlite_store_new (path, &error);
-  g_autofree char *data = NULL;
+  g_autoptr(OrderlyStore) store = orderly_sqlite_store_new (fixture->path, &error);
+  g_autofree char *line = NULL;
   gint64 deadline;
   GStatBuf st;
 
   g_assert_no_error (error);
-  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  g_assert_cmpint (g_stat (fixture->path, &st), ==, 0);
   g_assert_cmpint (st.st_size, <, 1024 * 1024);
 
   /* 80 MiB of log lines: more than 1,024 pages of 64 KiB in the log. */
-  data = g_strnfill (64 * 1024, 'x');
-  data[0] = '"';
-  data[64 * 1024 - 1] = '"';
+  line = g_strnfill (64 * 1024, 'x');
+  line[0] = '"';
+  line[64 * 1024 - 1] = '"';
   for (guint batch = 0; batch < 40; batch++)
     {
       OrderlyLogRecord *records[32];
 
       for (guint i = 0; i < G_N_ELEMENTS (records); i++)
-        records[i] = orderly_log_record_new (ORDERLY_LOG_LEVEL_LOG, "test", "padding", data);
+        records[i] = orderly_log_record_new (ORDERLY_LOG_LEVEL_LOG, "test", "padding", line);
       g_assert_true (orderly_store_append_logs (store, records, G_N_ELEMENTS (records), 0, &error));
       g_assert_no_error (error);
       for (guint i = 0; i < G_N_ELEMENTS (records); i++)
@@ -67,20 +88,18 @@ test_store_checkpoints (void)
   /* Each write went to the log; the database file grows only as the log
    * is copied into it. */
   deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
-  while (g_stat (path, &st) == 0 && st.st_size < 32 * 1024 * 1024)
+  while (g_stat (fixture->path, &st) == 0 && st.st_size < 32 * 1024 * 1024)
     {
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       g_usleep (10 * 1000);
     }
   g_clear_pointer (&store, orderly_store_unref);
-  orderly_test_remove_dir (dir);
 }
 
 static void
-test_store_migrate_v1 (void)
+test_store_migrate_v1 (Fixture       *fixture,
+                       gconstpointer  data)
 {
-  g_autofree char *dir = orderly_test_make_data_dir ();
-  g_autofree char *path = g_build_filename (dir, "orderly.db", NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(OrderlyStore) store = NULL;
   g_autofree char *command = NULL;
@@ -110,12 +129,12 @@ test_store_migrate_v1 (void)
     "INSERT INTO orders VALUES (1, 1, 'A', 0, 100, 1, 1, 'done', 5, 2);"
     "INSERT INTO orders VALUES (2, 1, 'B', 1, 200, 1, 1, 'done', 6, 1);"
     "INSERT INTO orders VALUES (3, 1, 'C', 1, 300, 1, 0, NULL, NULL, NULL);"
-    "PRAGMA user_version = 1;\"", path);
+    "PRAGMA user_version = 1;\"", fixture->path);
   g_assert_true (g_spawn_command_line_sync (command, NULL, NULL, NULL, NULL));
 
-  store = orderly_sqlite_store_new (path, &error);
+  store = orderly_sqlite_store_new (fixture->path, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (orderly_test_query_int (path, "PRAGMA user_version"), ==, ORDERLY_SQLITE_SCHEMA_VERSION);
+  g_assert_cmpint (orderly_test_query_int (fixture->path, "PRAGMA user_version"), ==, ORDERLY_SQLITE_SCHEMA_VERSION);
   g_assert_true (orderly_store_count_orders (store, 1, &counts, &error));
   g_assert_cmpint (counts.priority[ORDERLY_PRIORITY_VIP].generated, ==, 1);
   g_assert_cmpint (counts.priority[ORDERLY_PRIORITY_VIP].completed, ==, 1);
@@ -126,70 +145,63 @@ test_store_migrate_v1 (void)
   g_assert_cmpuint (pending->len, ==, 1);
   g_assert_cmpint (((OrderlyJob *) pending->pdata[0])->id, ==, 3);
   g_clear_pointer (&store, orderly_store_unref);
-  g_assert_cmpint (orderly_test_query_int (path, "SELECT worker FROM orders_view WHERE id = 1"), ==, 2);
-  g_assert_true (orderly_test_integrity_ok (path));
-  orderly_test_remove_dir (dir);
+  g_assert_cmpint (orderly_test_query_int (fixture->path, "SELECT worker FROM orders_view WHERE id = 1"), ==, 2);
+  g_assert_true (orderly_test_integrity_ok (fixture->path));
 }
 
 static void
-test_store_corrupt (void)
+test_store_corrupt (Fixture       *fixture,
+                    gconstpointer  data)
 {
-  g_autofree char *dir = orderly_test_make_data_dir ();
-  g_autofree char *path = g_build_filename (dir, "orderly.db", NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(OrderlyStore) store = NULL;
   g_autofree char *garbage = g_strnfill (8192, 'x');
 
-  g_assert_true (g_file_set_contents (path, garbage, -1, NULL));
-  store = orderly_sqlite_store_new (path, &error);
+  g_assert_true (g_file_set_contents (fixture->path, garbage, -1, NULL));
+  store = orderly_sqlite_store_new (fixture->path, &error);
   g_assert_null (store);
   g_assert_error (error, ORDERLY_ERROR, ORDERLY_ERROR_CORRUPT);
-  g_assert_nonnull (strstr (error->message, path));
+  g_assert_nonnull (strstr (error->message, fixture->path));
   g_test_message ("%s", error->message);
-  orderly_test_remove_dir (dir);
 }
 
 static void
-test_store_newer_schema (void)
+test_store_newer_schema (Fixture       *fixture,
+                         gconstpointer  data)
 {
-  g_autofree char *dir = orderly_test_make_data_dir ();
-  g_autofree char *path = g_build_filename (dir, "orderly.db", NULL);
   g_autoptr(GError) error = NULL;
-  g_autoptr(OrderlyStore) store = orderly_sqlite_store_new (path, &error);
+  g_autoptr(OrderlyStore) store = orderly_sqlite_store_new (fixture->path, &error);
   g_autofree char *command = NULL;
 
   g_assert_no_error (error);
   g_clear_pointer (&store, orderly_store_unref);
-  command = g_strdup_printf ("sqlite3 '%s' 'PRAGMA user_version = 99'", path);
+  command = g_strdup_printf ("sqlite3 '%s' 'PRAGMA user_version = 99'", fixture->path);
   g_assert_true (g_spawn_command_line_sync (command, NULL, NULL, NULL, NULL));
 
-  store = orderly_sqlite_store_new (path, &error);
+  store = orderly_sqlite_store_new (fixture->path, &error);
   g_assert_null (store);
   g_assert_error (error, ORDERLY_ERROR, ORDERLY_ERROR_STORAGE);
   g_assert_nonnull (strstr (error->message, "newer"));
-  orderly_test_remove_dir (dir);
 }
 
 static void
-test_store_read_only (void)
+test_store_read_only (Fixture       *fixture,
+                      gconstpointer  data)
 {
-  g_autofree char *dir = orderly_test_make_data_dir ();
-  g_autofree char *path = g_build_filename (dir, "orderly.db", NULL);
   g_autoptr(GError) error = NULL;
-  g_autoptr(OrderlyStore) store = orderly_sqlite_store_new (path, &error);
+  g_autoptr(OrderlyStore) store = orderly_sqlite_store_new (fixture->path, &error);
   OrderlyRunRecord run = { .quantity = 1, .phase = ORDERLY_PHASE_GENERATING };
 
   g_assert_no_error (error);
   g_clear_pointer (&store, orderly_store_unref);
 
-  store = orderly_sqlite_store_new_full (path, ORDERLY_SQLITE_STORE_READ_ONLY, &error);
+  store = orderly_sqlite_store_new_full (fixture->path, ORDERLY_SQLITE_STORE_READ_ONLY, &error);
   g_assert_no_error (error);
   g_assert_false (orderly_store_begin_run (store, &run, &error));
   g_assert_error (error, ORDERLY_ERROR, ORDERLY_ERROR_READ_ONLY);
   g_assert_nonnull (strstr (error->message, "read-only"));
   g_clear_pointer (&store, orderly_store_unref);
-  g_assert_cmpint (orderly_test_query_int (path, "SELECT count(*) FROM runs"), ==, 0);
-  orderly_test_remove_dir (dir);
+  g_assert_cmpint (orderly_test_query_int (fixture->path, "SELECT count(*) FROM runs"), ==, 0);
 }
 
 static void
@@ -365,12 +377,18 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-  g_test_add_func ("/orderly/store/schema", test_store_schema);
-  g_test_add_func ("/orderly/store/checkpoints", test_store_checkpoints);
-  g_test_add_func ("/orderly/store/migrate-v1", test_store_migrate_v1);
-  g_test_add_func ("/orderly/store/corrupt", test_store_corrupt);
-  g_test_add_func ("/orderly/store/newer-schema", test_store_newer_schema);
-  g_test_add_func ("/orderly/store/read-only", test_store_read_only);
+  g_test_add ("/orderly/store/schema", Fixture, NULL, fixture_set_up, test_store_schema,
+              fixture_tear_down);
+  g_test_add ("/orderly/store/checkpoints", Fixture, NULL, fixture_set_up, test_store_checkpoints,
+              fixture_tear_down);
+  g_test_add ("/orderly/store/migrate-v1", Fixture, NULL, fixture_set_up, test_store_migrate_v1,
+              fixture_tear_down);
+  g_test_add ("/orderly/store/corrupt", Fixture, NULL, fixture_set_up, test_store_corrupt,
+              fixture_tear_down);
+  g_test_add ("/orderly/store/newer-schema", Fixture, NULL, fixture_set_up, test_store_newer_schema,
+              fixture_tear_down);
+  g_test_add ("/orderly/store/read-only", Fixture, NULL, fixture_set_up, test_store_read_only,
+              fixture_tear_down);
   g_test_add_func ("/orderly/store/missing-dir", test_store_missing_dir);
   g_test_add_func ("/orderly/tokens/file", test_tokens_file);
   g_test_add_func ("/orderly/tokens/equal", test_tokens_equal);
