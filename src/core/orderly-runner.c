@@ -470,8 +470,22 @@ orderly_runner_attempt_fails (guint64 seed,
 
   if (failure_rate <= 0)
     return FALSE;
-  h = splitmix64 (~seed ^ splitmix64 ((guint64) order_id * 64 + attempt));
+  /* Attempt numbers go on across retries: no two (order, attempt) pairs
+   * may share an input. */
+  h = splitmix64 (~seed ^ splitmix64 (splitmix64 ((guint64) order_id) + attempt));
   return (double) (h >> 11) / (double) (G_GUINT64_CONSTANT (1) << 53) < failure_rate;
+}
+
+/* The last attempt of the set that @attempt belongs to. Attempt numbers
+ * go on when failed orders are retried, and each retry gives a fresh set
+ * of @max_attempts: an order fails for good on attempt @max_attempts,
+ * 2 × @max_attempts, and so on. Were the numbers to start again, a retry
+ * would fail exactly as the attempts before it did. */
+static guint
+last_attempt_of_set (guint attempt,
+                     guint max_attempts)
+{
+  return ((attempt - 1) / max_attempts + 1) * max_attempts;
 }
 
 /* Waits until every chunk claimed before @turn is stored; on success the
@@ -626,13 +640,16 @@ work_on (OrderlyRunner        *self,
       outcome->worker_id = worker_id;
       if (orderly_runner_attempt_fails (self->record.seed, id, attempt, options->failure_rate))
         {
+          guint last = last_attempt_of_set (attempt, options->max_attempts);
+          guint retries_before = attempt - (last - options->max_attempts) - 1;
+
           g_snprintf (texts[i], sizeof texts[i], "Simulated failure on attempt %u of %u",
-                      attempt, options->max_attempts);
+                      attempt, last);
           outcome->failure = texts[i];
           outcome->observations = NULL;
-          outcome->retry_at_us = attempt < options->max_attempts
+          outcome->retry_at_us = attempt < last
                                  ? outcome->finished_at_us +
-                                   (options->retry_backoff_ms << MIN (attempt - 1, 20)) * 1000
+                                   (options->retry_backoff_ms << MIN (retries_before, 20)) * 1000
                                  : 0;
         }
       else
