@@ -1023,6 +1023,48 @@ test_engine_pause_resume (Fixture       *fixture,
   g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM runs"), ==, 1);
 }
 
+static gboolean
+holding_claims (Fixture *fixture)
+{
+  return is_processing (orderly_status_get_phase (orderly_engine_get_status (fixture->engine))) &&
+         live_claims (fixture) > 0;
+}
+
+static gboolean
+claims_given_back (Fixture *fixture)
+{
+  return claiming_stopped (fixture) && live_claims (fixture) == 0;
+}
+
+/* Orders that take the longest cost the app allows: a pause does not wait
+ * for the ones under way, they go back to the queue unprocessed. */
+static void
+test_engine_pause_long_work (Fixture       *fixture,
+                             gconstpointer  user_data)
+{
+  const OrderlyStatusData *d;
+
+  orderly_engine_set_workers (fixture->engine, 2);
+  orderly_engine_set_work_us (fixture->engine, 10 * G_USEC_PER_SEC);
+  start (fixture, 1000, 0.1, 5);
+  g_assert_true (wait_until (fixture, holding_claims, 30000));
+
+  g_assert_true (orderly_engine_pause_queue (fixture->engine));
+  /* Well under the cost of one order. */
+  g_assert_true (wait_until (fixture, claims_given_back, 5000));
+  g_assert_cmpint (stored_processed (fixture), ==, 0);
+
+  /* They are claimed again; a cancel does not wait for them either. */
+  g_assert_true (orderly_engine_resume_queue (fixture->engine));
+  g_assert_true (wait_until (fixture, holding_claims, 5000));
+  orderly_engine_cancel (fixture->engine);
+  g_assert_true (orderly_test_wait_for_phase (fixture->engine, orderly_test_phase_finished, 5000));
+  d = orderly_status_get_data (orderly_engine_get_status (fixture->engine));
+  g_assert_cmpint (d->phase, ==, ORDERLY_PHASE_ABORTED);
+  g_assert_cmpint (stored_processed (fixture), ==, 0);
+  g_assert_cmpint (live_claims (fixture), ==, 0);
+}
+
 /* The priority rule on the stored times: every VIP order settled
  * (processed, or failed for good the first time) before any attempt on a
  * NORMAL order ended. */
@@ -1666,6 +1708,7 @@ for (guint i = 0; i < orderly_test_n_backends; i++)
         { "disk-full", test_engine_disk_full, TRUE },
         { "atomic-start", test_engine_atomic_start, FALSE },
         { "pause-resume", test_engine_pause_resume, FALSE },
+        { "pause-long-work", test_engine_pause_long_work, FALSE },
         { "failures", test_engine_failures, FALSE },
         { "retry-failed-rounds", test_engine_retry_failed_rounds, FALSE },
         { "kill-paused", test_engine_kill_paused, FALSE },
