@@ -23,7 +23,8 @@
 //    listing), and until no worker holds a claim (GET
 //    /pedidos/queue/jobs?types=active, a query on the store, polled until
 //    it is empty); beside them POST /pedidos/cancel's waitedForStopMs at
-//    the same point of a run. With --baseline-bin, the same for another
+//    the same point of a run. During each pause, the paused listing's
+//    page (types=paused, the waiting orders while the queue is paused). With --baseline-bin, the same for another
 //    build (say, the main branch's), alternating with this one.
 //
 //   node tests/bench/bench-node-routes.mjs [--orders 1000000,10000000]
@@ -209,6 +210,7 @@ async function benchPause (orders, bin, workUs)
   const answered = [];
   const processed = [];
   const stopped = [];
+  const pausedPages = [];
   let cancel;
   try {
     await call(server, `/pedidos/generate?quantity=${orders}`, 'POST');
@@ -232,6 +234,9 @@ async function benchPause (orders, bin, workUs)
       const from = now.phase === 'WAITING_NORMAL_DRAIN' ? now.counts.vip : 0;
       const newest = (await call(server, `/pedidos/queue/jobs?types=completed&start=${from}&end=${from + 99}&includeData=false`)).body.jobs;
       processed.push(Math.max(0, ...newest.map((job) => job.finishedOn - sentAt)));
+      // While paused, the waiting orders are listed as paused ones.
+      for (let j = 0; j < 20; j++)
+        pausedPages.push((await call(server, '/pedidos/queue/jobs?types=paused&start=0&end=99&includeData=true')).ms);
       await call(server, '/pedidos/queue/resume', 'POST');
       // Let it work a while between pauses.
       const before = (await status(server)).progress.processedTotal;
@@ -248,7 +253,7 @@ async function benchPause (orders, bin, workUs)
     await stop(server);
     rmSync(dataDir, { recursive: true, force: true });
   }
-  return { answered, processed, stopped, cancel };
+  return { answered, processed, stopped, cancel, pausedPages };
 }
 
 const median = (values) => percentile(values, 0.5);
@@ -259,6 +264,7 @@ async function benchPauses (orders)
   console.log(`\n== ${orders.toLocaleString('en')} orders: ${pauses} pauses per run, ms from the request (median / max); target 200`);
   console.log(`${'work-us'.padEnd(9)}${'build'.padEnd(11)}${'answered'.padEnd(21)}${'last processed'.padEnd(21)}` +
               `${'claims given back'.padEnd(23)}cancel waitedForStopMs`);
+  const pausedPages = [];
   for (const workUs of pauseWorkUs) {
     // With a cost per order, a run of about half a minute on two workers.
     const size = workUs > 0 ? Math.min(orders, Math.ceil(60e6 / workUs)) : orders;
@@ -267,8 +273,12 @@ async function benchPauses (orders)
       const cell = (values) => `${fmt(median(values)).padStart(8)} / ${fmt(Math.max(...values)).padStart(8)}`.padEnd(21);
       console.log(`${String(workUs).padEnd(9)}${name.padEnd(11)}${cell(r.answered)}${cell(r.processed)}` +
                   `${cell(r.stopped)}  ${r.cancel ?? '-'}`);
+      pausedPages.push([`${workUs} us, ${name}`, r.pausedPages]);
     }
   }
+  console.log('paused pages during those pauses (types=paused, 0-99 with data), ms p50 / p99 (requests):');
+  for (const [what, values] of pausedPages)
+    console.log(`  ${what.padEnd(24)}${fmt(percentile(values, 0.5))} / ${fmt(percentile(values, 0.99))} (${values.length})`);
 }
 
 if (!existsSync(orderlyBin)) {
