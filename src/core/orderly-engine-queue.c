@@ -121,8 +121,8 @@ set_queue_paused (OrderlyEngine   *self,
  * orderly_engine_pause_queue:
  *
  * Pauses the queue: no worker claims orders any more (a worker holding some
- * finishes the order under way, stores what it did and gives the rest
- * back), generation stops between batches, the ETA stands still and the
+ * stores what it did and gives the rest back, the order under way too
+ * while its simulated cost is being paid), generation stops between batches, the ETA stands still and the
  * phase stays. The pause is stored with the run: after a crash, the run
  * resumes paused. With no run going, the next one starts paused.
  *

@@ -230,13 +230,14 @@ void             orderly_engine_log              (OrderlyEngine            *self
  * here; its states are those of #OrderlyJobState.
  *
  * - pause / resume: no worker claims orders while the queue is paused (one
- *   holding some finishes the order under way, stores it and gives the rest
- *   back), generation stops between batches, the phase stays and the ETA
- *   stands still; resume goes on where it was. The pause is stored with the
- *   run, so a paused run that crashes resumes paused.
+ *   holding some stores what it did and gives the rest back, the order
+ *   under way too while its simulated cost is being paid), generation
+ *   stops between batches, the phase stays and the ETA stands still;
+ *   resume goes on where it was. The pause is stored with the run, so a
+ *   paused run that crashes resumes paused.
  * - retry-failed: orders that failed for good go back to the queue, VIP ones
- *   first, with a fresh set of attempts, and are processed by the run (which
- *   goes on again if it was done).
+ *   first, with a fresh set of attempts (their attempt counts go on), and
+ *   are processed by the run (which goes on again if it was done).
  * - recover-stuck: orders held under leases that ran out go back to the
  *   queue; a late result from their old worker is refused.
  * - clean: settled orders (completed or failed) are deleted from the store,

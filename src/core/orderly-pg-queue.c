@@ -1045,7 +1045,7 @@ _orderly_pg_retry_failed (OrderlyPgStore  *self,
       _orderly_pg_params_int (&params, max_orders > 0 ? max_orders - total : G_MAXINT64);
       result = tx_exec (&tx, "requeue_failed",
                         "UPDATE failures SET state = " G_STRINGIFY (PG_FAILURE_WAITING_VALUE) ", "
-                        "state_at = " NOW_US ", attempts = 0 WHERE id IN (SELECT id FROM failures "
+                        "state_at = " NOW_US " WHERE id IN (SELECT id FROM failures "
                         "WHERE run_id = $1 AND priority = $2 AND state = " G_STRINGIFY (PG_FAILURE_FAILED_VALUE)
                         " ORDER BY state_at LIMIT $3 FOR UPDATE SKIP LOCKED)", &params, error);
       if (result == NULL)

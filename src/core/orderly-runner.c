@@ -345,20 +345,27 @@ enter_phase (OrderlyRunner  *self,
   return save_record (self, error);
 }
 
-static void
+/* The simulated cost of one order. A long one is a wait that a pause or a
+ * cancel cuts short, so that either takes hold at once whatever the cost;
+ * %FALSE then, and the order is not attempted. */
+static gboolean
 simulate_work (OrderlyRunner *self)
 {
-  if (self->options.work_us >= SPIN_LIMIT_US)
-    {
-      g_usleep (self->options.work_us);
-    }
-  else
-    {
-      gint64 until = now_mono () + self->options.work_us;
+  gint64 until = now_mono () + self->options.work_us;
+  gboolean stopped;
 
+  if (self->options.work_us < SPIN_LIMIT_US)
+    {
       while (now_mono () < until)
         ;
+      return TRUE;
     }
+  g_mutex_lock (&self->lock);
+  while (!(stopped = self->paused || is_cancelled (self)) &&
+         g_cond_wait_until (&self->wake_cond, &self->lock, until))
+    ;
+  g_mutex_unlock (&self->lock);
+  return !stopped;
 }
 
 static gboolean
@@ -470,8 +477,22 @@ orderly_runner_attempt_fails (guint64 seed,
 
   if (failure_rate <= 0)
     return FALSE;
-  h = splitmix64 (~seed ^ splitmix64 ((guint64) order_id * 64 + attempt));
+  /* Attempt numbers go on across retries: no two (order, attempt) pairs
+   * may share an input. */
+  h = splitmix64 (~seed ^ splitmix64 (splitmix64 ((guint64) order_id) + attempt));
   return (double) (h >> 11) / (double) (G_GUINT64_CONSTANT (1) << 53) < failure_rate;
+}
+
+/* The last attempt of the set that @attempt belongs to. Attempt numbers
+ * go on when failed orders are retried, and each retry gives a fresh set
+ * of @max_attempts: an order fails for good on attempt @max_attempts,
+ * 2 × @max_attempts, and so on. Were the numbers to start again, a retry
+ * would fail exactly as the attempts before it did. */
+static guint
+last_attempt_of_set (guint attempt,
+                     guint max_attempts)
+{
+  return ((attempt - 1) / max_attempts + 1) * max_attempts;
 }
 
 /* Waits until every chunk claimed before @turn is stored; on success the
@@ -610,12 +631,12 @@ work_on (OrderlyRunner        *self,
       guint attempt = claim->attempts_made[i] + 1;
       gint64 id = claim->order_ids[i];
 
-      /* A pause or a cancel takes hold within an order of work, or within
-       * a few hundred orders at full speed: the rest goes back. */
+      /* A pause or a cancel takes hold at once with a simulated cost, or
+       * within a few hundred orders at full speed: the rest goes back. */
       if ((options->work_us > 0 || i % STOP_CHECK_ORDERS == 0) && (is_paused (self) || is_cancelled (self)))
         break;
-      if (options->work_us > 0)
-        simulate_work (self);
+      if (options->work_us > 0 && !simulate_work (self))
+        break;
       outcome->finished_at_us = g_get_real_time ();
       if (options->lease_ms > 0 && outcome->finished_at_us - renewed_at > options->lease_ms * 1000 / 3)
         {
@@ -626,13 +647,16 @@ work_on (OrderlyRunner        *self,
       outcome->worker_id = worker_id;
       if (orderly_runner_attempt_fails (self->record.seed, id, attempt, options->failure_rate))
         {
+          guint last = last_attempt_of_set (attempt, options->max_attempts);
+          guint retries_before = attempt - (last - options->max_attempts) - 1;
+
           g_snprintf (texts[i], sizeof texts[i], "Simulated failure on attempt %u of %u",
-                      attempt, options->max_attempts);
+                      attempt, last);
           outcome->failure = texts[i];
           outcome->observations = NULL;
-          outcome->retry_at_us = attempt < options->max_attempts
+          outcome->retry_at_us = attempt < last
                                  ? outcome->finished_at_us +
-                                   (options->retry_backoff_ms << MIN (attempt - 1, 20)) * 1000
+                                   (options->retry_backoff_ms << MIN (retries_before, 20)) * 1000
                                  : 0;
         }
       else
@@ -699,7 +723,7 @@ worker_main (gpointer data)
       g_autoptr(GError) error = NULL;
       OrderlyClaimAnswer next = { 0 };
       OrderlyClaimRequest request;
-      gboolean going_on;
+      gboolean going_on, given_back;
       guint64 seq;
       gint n;
 
@@ -738,6 +762,12 @@ worker_main (gpointer data)
         n = -1;
       else
         n = work_on (self, held.claim, worker->worker_id, outcomes, texts, &error);
+      /* A claim that a pause or a cancel left untouched goes back at once:
+       * it adds no outcome, so it need not wait for the claims before it
+       * to be stored. */
+      given_back = n == 0 && (is_paused (self) || is_cancelled (self));
+      if (given_back)
+        orderly_store_complete_claim (self->store, held.claim, outcomes, 0, NULL, NULL, &error);
       if (!wait_for_turn (self, turn))
         {
           orderly_claim_answer_clear (&held);
@@ -746,7 +776,7 @@ worker_main (gpointer data)
         }
       going_on = !is_cancelled (self) && !is_paused (self);
       fill_request (self, self->phase_priority, chunk, &request);
-      if (n >= 0 &&
+      if (n >= 0 && !given_back &&
           orderly_store_complete_claim (self->store, held.claim, outcomes, (guint) n,
                                         going_on ? &request : NULL, &next, &error))
         {
@@ -1268,8 +1298,9 @@ orderly_runner_suspend (OrderlyRunner *self)
  * orderly_runner_set_paused:
  *
  * Pauses or resumes the queue: while paused, no worker claims orders (one
- * holding some finishes the order under way, stores what it did and gives
- * the rest back), generation stops between batches, and the phase stays.
+ * holding some stores what it did and gives the rest back, the order under
+ * way too if its simulated cost is still being paid), generation stops
+ * between batches, and the phase stays.
  * The flag is stored with the run.
  */
 void

@@ -19,7 +19,8 @@ typedef struct _OrderlyRunner OrderlyRunner;
  * @owner: the instance id the claims are taken in the name of
  * @work_us: simulated cost of one order
  * @failure_rate: the share of attempts that fail, from 0 to 1
- * @max_attempts: attempts an order gets before it fails for good
+ * @max_attempts: attempts an order gets before it fails for good, and again
+ *   each time it is retried after that
  * @retry_backoff_ms: the wait before the first retry; it doubles each time
  * @lease_ms: how long a claim stays valid without renewal
  * @paused: start with the queue paused

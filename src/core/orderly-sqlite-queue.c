@@ -1023,7 +1023,7 @@ _orderly_sqlite_retry_failed (OrderlySqliteConn   *self,
       gint64 changed;
 
       if (!exec_printf (self, error,
-                        "UPDATE failures SET state = %d, state_at = %" G_GINT64_FORMAT ", attempts = 0 "
+                        "UPDATE failures SET state = %d, state_at = %" G_GINT64_FORMAT " "
                         "WHERE id IN (SELECT id FROM failures WHERE run_id = %" G_GINT64_FORMAT
                         " AND priority = %u AND state = %d ORDER BY state_at LIMIT %" G_GINT64_FORMAT ")",
                         FAILURE_WAITING, now, run_id, p, FAILURE_FAILED,

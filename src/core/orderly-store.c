@@ -506,7 +506,9 @@ orderly_store_release_claims (OrderlyStore  *self,
  * @requeued: (out) (optional): how many failed orders went back to waiting
  *
  * Puts orders that failed for good back in the queue, VIP ones first,
- * each with a fresh set of attempts.
+ * each with a fresh set of attempts. Their attempt counts go on from where
+ * they were, so that the next attempts are new ones, not the failed ones
+ * again.
  */
 gboolean
 orderly_store_retry_failed (OrderlyStore  *self,

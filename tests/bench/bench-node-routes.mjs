@@ -15,17 +15,24 @@
 //    invocation: the same pages once the run is over (nothing writing), and
 //    the run's throughput without any listing against its throughput under
 //    them.
-// 2. Pause: POST /pedidos/queue/pause deep in a run, several times. Printed:
-//    the time until the answer, and the time until no worker holds a claim
-//    (GET /pedidos/queue/jobs?types=active, a query on the store, polled
-//    until it is empty); the baseline is POST /pedidos/cancel's
-//    waitedForStopMs in the same run.
+// 2. Pause: POST /pedidos/queue/pause deep in a run, several times, for each
+//    simulated cost per order in --work-us (default 0, full speed; with a
+//    cost, in a run of about half a minute's work on two workers, once
+//    orders are being processed). Printed, median and max: the time until the answer, until
+//    the last order processed (the newest finishedOn of the completed
+//    listing), and until no worker holds a claim (GET
+//    /pedidos/queue/jobs?types=active, a query on the store, polled until
+//    it is empty); beside them POST /pedidos/cancel's waitedForStopMs at
+//    the same point of a run. During each pause, the paused listing's
+//    page (types=paused, the waiting orders while the queue is paused). With --baseline-bin, the same for another
+//    build (say, the main branch's), alternating with this one.
 //
 //   node tests/bench/bench-node-routes.mjs [--orders 1000000,10000000]
 //        [--workers W] [--failure-rate F] [--pauses P] [--interval-ms MS] [--runs R]
-//        [--no-baseline-run]
+//        [--no-baseline-run] [--work-us US,US...] [--baseline-bin PATH]
 //
-// ORDERLY_BIN names the binary (default _build/src/orderly).
+// --runs 0 times the pauses alone. ORDERLY_BIN names the binary (default
+// _build/src/orderly).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,18 +55,20 @@ const pauses = Number(option('pauses', '10'));
 const baselineRun = !process.argv.includes('--no-baseline-run');
 const intervalMs = Number(option('interval-ms', '10'));
 const runs = Number(option('runs', '3'));
+const pauseWorkUs = option('work-us', '0').split(',').map(Number);
+const baselineBin = option('baseline-bin', null);
 
 const STATES = ['waiting', 'active', 'completed', 'failed', 'delayed'];
 const PAGES = [...STATES.map((state) => ({ name: state, path: `/pedidos/queue/jobs?types=${state}&start=0&end=99&includeData=true` })),
   { name: 'front end', path: '/pedidos/queue/jobs?types=waiting,active,failed&start=0&end=100&includeData=true' }];
 const PARTS = ['generating', 'early', 'deep', 'idle (baseline)'];
 
-function start (dataDir)
+function start (dataDir, bin = orderlyBin, extraArgs = [])
 {
-  const args = ['--headless', '--no-auth', '--port', '0', '--data-dir', dataDir, '--failure-rate', failureRate];
+  const args = ['--headless', '--no-auth', '--port', '0', '--data-dir', dataDir, '--failure-rate', failureRate, ...extraArgs];
   if (workers)
     args.push('--workers', workers);
-  const child = spawn(orderlyBin, args, { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, GSETTINGS_BACKEND: 'memory' } });
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, GSETTINGS_BACKEND: 'memory' } });
   return new Promise((resolveStart, reject) => {
     let out = '';
     child.stdout.on('data', (chunk) => {
@@ -182,21 +191,34 @@ async function benchListings (orders)
   }
 }
 
-async function benchPause (orders)
+// Waits until the run is far enough for a pause: deep in it at full speed,
+// or with a simulated cost, once its NORMAL orders are being processed.
+async function waitForPausePoint (server, workUs)
+{
+  let s;
+  do
+    s = await status(server);
+  while (isRunning(s) && (workUs > 0 ? !(s.phase.endsWith('_DRAIN') && s.progress.processedTotal > 0)
+    : partOf(s) !== 'deep'));
+  return s;
+}
+
+async function benchPause (orders, bin, workUs)
 {
   const dataDir = mkdtempSync(join(tmpdir(), 'orderly-bench-http-'));
-  const server = await start(dataDir);
+  const server = await start(dataDir, bin, ['--work-us', String(workUs)]);
   const answered = [];
+  const processed = [];
   const stopped = [];
+  const pausedPages = [];
+  let cancel;
   try {
     await call(server, `/pedidos/generate?quantity=${orders}`, 'POST');
-    let s;
-    do
-      s = await status(server);
-    while (isRunning(s) && partOf(s) !== 'deep');
+    let s = await waitForPausePoint(server, workUs);
 
     for (let i = 0; i < pauses && isRunning(s); i++) {
-      const sentAt = performance.now();
+      const sentAt = Date.now();
+      const sentAtMono = performance.now();
       const pause = await call(server, '/pedidos/queue/pause', 'POST');
       answered.push(pause.ms);
       // The active listing is a query on the store: empty once no worker
@@ -205,29 +227,58 @@ async function benchPause (orders)
       do
         active = (await call(server, '/pedidos/queue/jobs?types=active&start=0&end=0&includeData=false')).body.jobs;
       while (active.length > 0);
-      stopped.push(performance.now() - sentAt);
+      stopped.push(performance.now() - sentAtMono);
+      // The last order processed: the completed listing holds the VIP
+      // orders, then the NORMAL ones, each newest first.
+      const now = await status(server);
+      const from = now.phase === 'WAITING_NORMAL_DRAIN' ? now.counts.vip : 0;
+      const newest = (await call(server, `/pedidos/queue/jobs?types=completed&start=${from}&end=${from + 99}&includeData=false`)).body.jobs;
+      processed.push(Math.max(0, ...newest.map((job) => job.finishedOn - sentAt)));
+      // While paused, the waiting orders are listed as paused ones.
+      for (let j = 0; j < 20; j++)
+        pausedPages.push((await call(server, '/pedidos/queue/jobs?types=paused&start=0&end=99&includeData=true')).ms);
       await call(server, '/pedidos/queue/resume', 'POST');
       // Let it work a while between pauses.
       const before = (await status(server)).progress.processedTotal;
+      const until = performance.now() + 300;
       do
         s = await status(server);
-      while (isRunning(s) && s.progress.processedTotal < before + 5000);
+      while (isRunning(s) && (workUs > 0 ? performance.now() < until : s.progress.processedTotal < before + 5000));
     }
-    // The baseline: a cancel, deep in a run of its own.
+    // The baseline: a cancel, at the same point of a run of its own.
     await call(server, `/pedidos/generate?quantity=${orders}&force=true`, 'POST');
-    do
-      s = await status(server);
-    while (isRunning(s) && partOf(s) !== 'deep');
-    const cancel = await call(server, '/pedidos/cancel', 'POST');
-
-    console.log(`\n== ${orders.toLocaleString('en')} orders: pause deep in the run, ${answered.length} pauses, ms (p50 / max)`);
-    console.log(`pause answered:        ${fmt(percentile(answered, 0.5))} / ${fmt(Math.max(...answered))}`);
-    console.log(`claims all given back: ${fmt(percentile(stopped, 0.5))} / ${fmt(Math.max(...stopped))}  (target 200)`);
-    console.log(`cancel (baseline):     waitedForStopMs ${cancel.body.waitedForStopMs ?? '-'}`);
+    await waitForPausePoint(server, workUs);
+    cancel = (await call(server, '/pedidos/cancel', 'POST')).body.waitedForStopMs;
   } finally {
     await stop(server);
     rmSync(dataDir, { recursive: true, force: true });
   }
+  return { answered, processed, stopped, cancel, pausedPages };
+}
+
+const median = (values) => percentile(values, 0.5);
+
+async function benchPauses (orders)
+{
+  const builds = baselineBin ? [['baseline', baselineBin], ['this tree', orderlyBin]] : [['this tree', orderlyBin]];
+  console.log(`\n== ${orders.toLocaleString('en')} orders: ${pauses} pauses per run, ms from the request (median / max); target 200`);
+  console.log(`${'work-us'.padEnd(9)}${'build'.padEnd(11)}${'answered'.padEnd(21)}${'last processed'.padEnd(21)}` +
+              `${'claims given back'.padEnd(23)}cancel waitedForStopMs`);
+  const pausedPages = [];
+  for (const workUs of pauseWorkUs) {
+    // With a cost per order, a run of about half a minute on two workers.
+    const size = workUs > 0 ? Math.min(orders, Math.ceil(60e6 / workUs)) : orders;
+    for (const [name, bin] of builds) {
+      const r = await benchPause(size, bin, workUs);
+      const cell = (values) => `${fmt(median(values)).padStart(8)} / ${fmt(Math.max(...values)).padStart(8)}`.padEnd(21);
+      console.log(`${String(workUs).padEnd(9)}${name.padEnd(11)}${cell(r.answered)}${cell(r.processed)}` +
+                  `${cell(r.stopped)}  ${r.cancel ?? '-'}`);
+      pausedPages.push([`${workUs} us, ${name}`, r.pausedPages]);
+    }
+  }
+  console.log('paused pages during those pauses (types=paused, 0-99 with data), ms p50 / p99 (requests):');
+  for (const [what, values] of pausedPages)
+    console.log(`  ${what.padEnd(24)}${fmt(percentile(values, 0.5))} / ${fmt(percentile(values, 0.99))} (${values.length})`);
 }
 
 if (!existsSync(orderlyBin)) {
@@ -236,6 +287,7 @@ if (!existsSync(orderlyBin)) {
 }
 console.log(`bench-node-routes: ${orderlyBin}, failure rate ${failureRate}, workers ${workers ?? 'one per processor'}`);
 for (const orders of sizes) {
-  await benchListings(orders);
-  await benchPause(orders);
+  if (runs > 0)
+    await benchListings(orders);
+  await benchPauses(orders);
 }

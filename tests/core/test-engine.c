@@ -1023,6 +1023,48 @@ test_engine_pause_resume (Fixture       *fixture,
   g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM runs"), ==, 1);
 }
 
+static gboolean
+holding_claims (Fixture *fixture)
+{
+  return is_processing (orderly_status_get_phase (orderly_engine_get_status (fixture->engine))) &&
+         live_claims (fixture) > 0;
+}
+
+static gboolean
+claims_given_back (Fixture *fixture)
+{
+  return claiming_stopped (fixture) && live_claims (fixture) == 0;
+}
+
+/* Orders that take the longest cost the app allows: a pause does not wait
+ * for the ones under way, they go back to the queue unprocessed. */
+static void
+test_engine_pause_long_work (Fixture       *fixture,
+                             gconstpointer  user_data)
+{
+  const OrderlyStatusData *d;
+
+  orderly_engine_set_workers (fixture->engine, 2);
+  orderly_engine_set_work_us (fixture->engine, 10 * G_USEC_PER_SEC);
+  start (fixture, 1000, 0.1, 5);
+  g_assert_true (wait_until (fixture, holding_claims, 30000));
+
+  g_assert_true (orderly_engine_pause_queue (fixture->engine));
+  /* Well under the cost of one order. */
+  g_assert_true (wait_until (fixture, claims_given_back, 5000));
+  g_assert_cmpint (stored_processed (fixture), ==, 0);
+
+  /* They are claimed again; a cancel does not wait for them either. */
+  g_assert_true (orderly_engine_resume_queue (fixture->engine));
+  g_assert_true (wait_until (fixture, holding_claims, 5000));
+  orderly_engine_cancel (fixture->engine);
+  g_assert_true (orderly_test_wait_for_phase (fixture->engine, orderly_test_phase_finished, 5000));
+  d = orderly_status_get_data (orderly_engine_get_status (fixture->engine));
+  g_assert_cmpint (d->phase, ==, ORDERLY_PHASE_ABORTED);
+  g_assert_cmpint (stored_processed (fixture), ==, 0);
+  g_assert_cmpint (live_claims (fixture), ==, 0);
+}
+
 /* The priority rule on the stored times: every VIP order settled
  * (processed, or failed for good the first time) before any attempt on a
  * NORMAL order ended. */
@@ -1105,6 +1147,75 @@ test_engine_failures (Fixture       *fixture,
   g_assert_cmpint (d->failed_total, ==, 0);
   assert_exactly_once (fixture, 20000);
   assert_vip_settled_first (fixture);
+}
+
+/* Within the round of attempts that ended after @since_us, the last VIP
+ * order settled before any NORMAL attempt of the round ended. */
+static void
+assert_vip_settled_first_since (Fixture *fixture,
+                                gint64   since_us)
+{
+  g_autofree char *vip_sql = g_strdup_printf (
+    "SELECT coalesce (max (t), 0) FROM (SELECT max (processed_at) AS t FROM vip_results "
+    "WHERE processed_at > %" G_GINT64_FORMAT " UNION ALL SELECT max (last_attempt_at) FROM failures "
+    "WHERE priority = 0 AND last_attempt_at > %" G_GINT64_FORMAT ") AS settled", since_us, since_us);
+  g_autofree char *normal_sql = g_strdup_printf (
+    "SELECT coalesce (min (t), 1000000000000000000) FROM (SELECT min (processed_at) AS t FROM normal_results "
+    "WHERE processed_at > %" G_GINT64_FORMAT " UNION ALL SELECT min (last_attempt_at) FROM failures "
+    "WHERE priority = 1 AND last_attempt_at > %" G_GINT64_FORMAT ") AS tried", since_us, since_us);
+
+  g_assert_cmpint (query_int (fixture, vip_sql), <=, query_int (fixture, normal_sql));
+}
+
+static void
+test_engine_retry_failed_rounds (Fixture       *fixture,
+                                 gconstpointer  user_data)
+{
+  const gint64 quantity = 8000;
+  const OrderlyStatusData *d;
+  gint64 failed, rounds = 0;
+
+  orderly_engine_set_workers (fixture->engine, 2);
+  orderly_engine_set_failure_rate (fixture->engine, 0.5);
+  orderly_engine_set_max_attempts (fixture->engine, 3);
+  orderly_engine_set_retry_backoff_ms (fixture->engine, 1);
+  start (fixture, quantity, 0.2, 21);
+  d = run_to_end (fixture);
+  g_assert_cmpint (d->phase, ==, ORDERLY_PHASE_DONE);
+  failed = d->failed_total;
+  /* 0.5 ** 3 of them: about 1,000. */
+  g_assert_cmpint (failed, >, 700);
+  g_assert_cmpint (failed, <, 1300);
+
+  /* At the same failure rate, each retry is a fresh set of attempts that
+   * fails again as rarely as the first did: about an eighth each time. */
+  while (failed > 0)
+    {
+      gint64 since_us = g_get_real_time ();
+      gint64 retried = retry_failed (fixture);
+      gint64 before = failed;
+
+      g_assert_cmpint (retried, ==, before);
+      d = run_to_end (fixture);
+      g_assert_cmpint (d->phase, ==, ORDERLY_PHASE_DONE);
+      failed = d->failed_total;
+      g_assert_cmpint (d->processed_total + failed, ==, quantity);
+      g_assert_cmpint (d->vip_failed + d->normal_failed, ==, failed);
+      g_assert_true (failed <= before / 3 || failed < 3);
+      g_assert_cmpint (stored_processed (fixture), ==, d->processed_total);
+      /* The attempt numbers go on: a retried order's count is never reset. */
+      g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM failures WHERE attempts % 3 <> 0"), ==, 0);
+      g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM failures WHERE attempts <= 3"), ==, 0);
+      assert_vip_settled_first_since (fixture, since_us);
+      g_assert_cmpint (++rounds, <=, 8);
+    }
+
+  assert_exactly_once (fixture, quantity);
+  g_assert_cmpint (query_int (fixture,
+                              "SELECT count(*) FROM orders_view WHERE status = 'processed' AND attempts > 3"),
+                   >, 700);
+  g_assert_cmpint (query_int (fixture, "SELECT max (attempts) FROM orders_view"), >, 3 * rounds);
+  g_assert_cmpint (query_int (fixture, "SELECT max (attempts) FROM orders_view"), <=, 3 * (rounds + 1));
 }
 
 static void
@@ -1597,7 +1708,9 @@ for (guint i = 0; i < orderly_test_n_backends; i++)
         { "disk-full", test_engine_disk_full, TRUE },
         { "atomic-start", test_engine_atomic_start, FALSE },
         { "pause-resume", test_engine_pause_resume, FALSE },
+        { "pause-long-work", test_engine_pause_long_work, FALSE },
         { "failures", test_engine_failures, FALSE },
+        { "retry-failed-rounds", test_engine_retry_failed_rounds, FALSE },
         { "kill-paused", test_engine_kill_paused, FALSE },
         { "kill-retrying", test_engine_kill_retrying, FALSE },
         { "job-listings", test_engine_job_listings, FALSE },
