@@ -1207,6 +1207,9 @@ assert_page_fits (OrderlyUiFixture *fixture,
   gtk_widget_measure (stack, GTK_ORIENTATION_HORIZONTAL, -1, &minimum, NULL, NULL, NULL);
   g_test_message ("%s: the pages need %d px", page, minimum);
   g_assert_cmpint (minimum, <=, 360);
+  gtk_widget_measure (window, GTK_ORIENTATION_HORIZONTAL, -1, &minimum, NULL, NULL, NULL);
+  g_test_message ("%s: the window needs %d px", page, minimum);
+  g_assert_cmpint (minimum, <=, 360);
   cut = orderly_ui_find_cut_text (stack);
   bar_cut = orderly_ui_find_cut_text (bar);
   for (guint i = 0; i < cut->len; i++)
@@ -1244,6 +1247,13 @@ test_window_narrow_fits (OrderlyUiFixture *fixture,
                                                       "node-XMLHttpRequest, socket.io-client/4.8");
   g_autoptr(GPtrArray) cells = NULL;
   guint checked = 0;
+  GtkSettings *settings = gtk_settings_get_default ();
+  g_autofree char *layout = NULL;
+
+  /* The title bar as GNOME lays it out, a close button alone: with three
+   * window buttons as well, the header of a run needs a few pixels more. */
+  g_object_get (settings, "gtk-decoration-layout", &layout, NULL);
+  g_object_set (settings, "gtk-decoration-layout", ":close", NULL);
 
   orderly_client_set_counters (browser, 1234, 0);
   orderly_client_set_counters (node, 880, 17);
@@ -1312,6 +1322,7 @@ test_window_narrow_fits (OrderlyUiFixture *fixture,
 
   orderly_remote_remove_client (fixture->remote, browser);
   orderly_remote_remove_client (fixture->remote, node);
+  g_object_set (settings, "gtk-decoration-layout", layout, NULL);
 }
 
 /* Closing during a run asks first; keeping it running keeps the window. */
