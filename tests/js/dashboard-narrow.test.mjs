@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The web dashboard on a 360 px phone, light and dark: signing in, the first visit, a run
 // going, its report once done, the history, the log and the page offline. On every screen
-// nothing is wider than the phone and no text is cut off; each is kept as screenshots, one
-// a screenful, for people to look at.
+// nothing is wider than the phone, no text is cut off and none is in the engine's words;
+// each is kept as screenshots, one a screenful, for people to look at.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -53,9 +53,22 @@ async function screenfuls (page, name)
   await page.evaluate(() => window.scrollTo(0, 0));
 }
 
+// Text in the engine's words: a name like WAITING_VIP_DRAIN, or a count of thousands
+// without its groups. The log's lines are left out: a run's seed is a raw number.
+async function engineWords (page)
+{
+  const text = await page.evaluate(() => {
+    const copy = document.body.cloneNode(true);
+    copy.querySelectorAll('#log-list, script, style, [hidden]').forEach((node) => node.remove());
+    return copy.innerText ?? copy.textContent;
+  });
+  return [...text.matchAll(/\b[A-Z]{2,}_[A-Z_]{2,}\b|(?<![\d,.:/])\d{5,}(?![\d,])/g)].map((match) => match[0]);
+}
+
 async function assertFits (page, what)
 {
   assert.deepEqual(await cutOff(page), [], `${what}: everything fits 360 px`);
+  assert.deepEqual(await engineWords(page), [], `${what}: nothing said in the engine's words`);
 }
 
 describe('web dashboard at 360 px', { timeout: 300000 }, () => {
