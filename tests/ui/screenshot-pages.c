@@ -246,6 +246,8 @@ shoot_preferences (OrderlyUiFixture *fixture)
   g_assert_true (orderly_ui_wait_for_frames (GTK_WIDGET (preferences), 6, 10000));
   save (GTK_WIDGET (preferences), "preferences-engine-dark.png");
   gtk_window_set_default_size (preferences, 360, 640);
+  /* Let the header's switcher finish its change to the narrow one. */
+  orderly_ui_spin (800);
   g_assert_true (orderly_ui_wait_for_frames (GTK_WIDGET (preferences), 6, 10000));
   save (GTK_WIDGET (preferences), "preferences-engine-dark-360.png");
   adw_preferences_window_set_visible_page_name (ADW_PREFERENCES_WINDOW (preferences), "remote");
