@@ -32,6 +32,7 @@ struct _OrderlyHistoryPage
   GtkStack            *stack;
   GtkColumnView       *column_view;
   GtkColumnViewColumn *started_column;
+  GtkColumnViewColumn *result_column;
   GtkColumnViewColumn *steps_column;
   GtkColumnViewColumn *rate_column;
   GtkColumnViewColumn *series_column;
@@ -440,6 +441,7 @@ orderly_history_page_class_init (OrderlyHistoryPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, OrderlyHistoryPage, stack);
   gtk_widget_class_bind_template_child (widget_class, OrderlyHistoryPage, column_view);
   gtk_widget_class_bind_template_child (widget_class, OrderlyHistoryPage, started_column);
+  gtk_widget_class_bind_template_child (widget_class, OrderlyHistoryPage, result_column);
   gtk_widget_class_bind_template_child (widget_class, OrderlyHistoryPage, steps_column);
   gtk_widget_class_bind_template_child (widget_class, OrderlyHistoryPage, rate_column);
   gtk_widget_class_bind_template_child (widget_class, OrderlyHistoryPage, series_column);
@@ -531,12 +533,30 @@ orderly_history_page_get_runs (OrderlyHistoryPage *self)
   return self->runs;
 }
 
+/* A narrow table's result column: room for about a dozen characters, the
+ * longest word of a result, and the rest of a running run's “Processing
+ * Normal Orders” on more lines. Left to its text, that column alone would
+ * take a third of a phone's width. */
+#define COMPACT_RESULT_CHARS 12
+
+static int
+compact_result_width (OrderlyHistoryPage *self)
+{
+  PangoContext *context = gtk_widget_get_pango_context (GTK_WIDGET (self));
+  PangoFontMetrics *metrics = pango_context_get_metrics (context, NULL, NULL);
+  int char_width = pango_font_metrics_get_approximate_char_width (metrics);
+
+  pango_font_metrics_unref (metrics);
+  /* And the cell's padding, about a character on each side. */
+  return PANGO_PIXELS_CEIL (char_width * (COMPACT_RESULT_CHARS + 2));
+}
+
 /**
  * orderly_history_page_set_compact:
  * @compact: whether the window is narrow
  *
  * A narrow table keeps the run, its result, what it processed and its total
- * time, so that nothing is cut off.
+ * time, so that nothing is cut off: a long result goes on two lines.
  */
 void
 orderly_history_page_set_compact (OrderlyHistoryPage *self,
@@ -552,5 +572,6 @@ orderly_history_page_set_compact (OrderlyHistoryPage *self,
   gtk_column_view_column_set_visible (self->steps_column, !compact);
   gtk_column_view_column_set_visible (self->rate_column, !compact);
   gtk_column_view_column_set_visible (self->series_column, !compact);
+  gtk_column_view_column_set_fixed_width (self->result_column, compact ? compact_result_width (self) : -1);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_COMPACT]);
 }

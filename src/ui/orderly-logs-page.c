@@ -26,7 +26,7 @@
  * come, and a quiet log still shows each line at once. The rows are
  * recycled by the column view, so 100,000 lines cost no more to show than a
  * screenful. In a narrow window the level and the category leave their
- * columns: the message takes the level's colour.
+ * columns: the message takes the level's colour, and two lines.
  */
 
 #define REFRESH_INTERVAL_US (500 * G_TIME_SPAN_MILLISECOND)
@@ -167,7 +167,12 @@ typedef enum
   CELL_LEVEL,
   CELL_CATEGORY,
   CELL_MESSAGE,
+  CELL_MESSAGE_WRAPPED,
 } Cell;
+
+/* In a narrow window the message has about half a phone's width: two lines
+ * of it hold what most lines say. */
+#define WRAPPED_MESSAGE_LINES 2
 
 static void
 setup_cell_cb (GtkSignalListItemFactory *factory,
@@ -195,6 +200,11 @@ setup_cell_cb (GtkSignalListItemFactory *factory,
       gtk_inscription_set_text_overflow (GTK_INSCRIPTION (inscription),
                                          GTK_INSCRIPTION_OVERFLOW_ELLIPSIZE_END);
       break;
+    case CELL_MESSAGE_WRAPPED:
+      gtk_inscription_set_min_lines (GTK_INSCRIPTION (inscription), WRAPPED_MESSAGE_LINES);
+      gtk_inscription_set_nat_lines (GTK_INSCRIPTION (inscription), WRAPPED_MESSAGE_LINES);
+      gtk_inscription_set_wrap_mode (GTK_INSCRIPTION (inscription), PANGO_WRAP_WORD_CHAR);
+      G_GNUC_FALLTHROUGH;
     case CELL_MESSAGE:
     default:
       gtk_inscription_set_min_chars (GTK_INSCRIPTION (inscription), 20);
@@ -251,6 +261,7 @@ bind_cell_cb (GtkSignalListItemFactory *factory,
       }
       break;
     case CELL_MESSAGE:
+    case CELL_MESSAGE_WRAPPED:
     default:
       gtk_inscription_set_text (inscription, orderly_log_entry_get_message (entry));
       /* The level's colour, which stays when its column goes in a narrow window. */
@@ -964,8 +975,8 @@ orderly_logs_page_dup_selected_text (OrderlyLogsPage *self)
  * orderly_logs_page_set_compact:
  * @compact: whether the window is narrow
  *
- * A narrow table shows the time and the message only; the message keeps the
- * level's colour, and searches still match the category.
+ * A narrow table shows the time and the message only, the message on two
+ * lines; it keeps the level's colour, and searches still match the category.
  */
 void
 orderly_logs_page_set_compact (OrderlyLogsPage *self,
@@ -979,5 +990,6 @@ orderly_logs_page_set_compact (OrderlyLogsPage *self,
   self->compact = compact;
   gtk_column_view_column_set_visible (self->level_column, !compact);
   gtk_column_view_column_set_visible (self->category_column, !compact);
+  set_cell_factory (self->message_column, compact ? CELL_MESSAGE_WRAPPED : CELL_MESSAGE);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_COMPACT]);
 }

@@ -810,10 +810,24 @@ orderly_overview_page_class_init (OrderlyOverviewPageClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, format_eta);
 }
 
+/* An action row wraps its title anywhere, and asks for no more width than
+ * that: beside a long value, as the report's, “Orders” would break into
+ * letters. Its natural width is the title's longest word instead. */
+static void
+keep_titles_whole (GtkWidget *widget)
+{
+  if (GTK_IS_LABEL (widget) && gtk_widget_has_css_class (widget, "title"))
+    gtk_label_set_natural_wrap_mode (GTK_LABEL (widget), GTK_NATURAL_WRAP_WORD);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    keep_titles_whole (child);
+}
+
 static void
 orderly_overview_page_init (OrderlyOverviewPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  keep_titles_whole (GTK_WIDGET (self->report_group));
   update_phase (self);
 }
 

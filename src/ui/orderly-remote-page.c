@@ -170,7 +170,6 @@ create_client_row (gpointer item,
   gtk_widget_add_css_class (row, "client");
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), name);
   gtk_widget_set_tooltip_text (row, orderly_client_get_user_agent (client));
-  adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 2);
   g_object_bind_property_full (client, "transport", row, "subtitle", G_BINDING_SYNC_CREATE,
                                transform_details, NULL, NULL, NULL);
 

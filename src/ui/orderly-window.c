@@ -51,6 +51,18 @@ format_server_off (gpointer    this,
   return g_strdup_printf (_("The server is off, so browsers cannot connect. %s."), error_message);
 }
 
+/* A quarter of a narrow window, in the bottom bar, has no room for the page's
+ * full name. */
+static char *
+format_remote_title (gpointer this,
+                     gboolean narrow)
+{
+  if (narrow)
+    /* Translators: the Remote Access page's short name, in the bottom bar of a narrow window */
+    return g_strdup (C_("page", "Remote"));
+  return g_strdup (_("Remote Access"));
+}
+
 /* The VIP share reads “5%” and is read back with or without the sign. */
 static int
 spin_input_cb (GtkSpinButton *spin,
@@ -347,6 +359,7 @@ orderly_window_class_init (OrderlyWindowClass *klass)
   gtk_widget_class_bind_template_child_full (widget_class, "server_banner_label", FALSE, 0);
   gtk_widget_class_bind_template_callback (widget_class, server_is_off);
   gtk_widget_class_bind_template_callback (widget_class, format_server_off);
+  gtk_widget_class_bind_template_callback (widget_class, format_remote_title);
   gtk_widget_class_bind_template_callback (widget_class, spin_input_cb);
   gtk_widget_class_bind_template_callback (widget_class, percent_output_cb);
 

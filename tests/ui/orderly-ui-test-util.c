@@ -224,6 +224,83 @@ orderly_ui_save_png (GtkWidget  *widget,
   return gdk_texture_save_to_png (texture, path);
 }
 
+/* A line of @layout that begins inside a word: a label squeezed narrower
+ * than its longest word, “O-r-d-e-rs”. */
+static gboolean
+breaks_inside_word (PangoLayout *layout)
+{
+  const char *text = pango_layout_get_text (layout);
+  int n_attrs;
+  const PangoLogAttr *attrs = pango_layout_get_log_attrs_readonly (layout, &n_attrs);
+  gboolean inside = FALSE;
+
+  for (GSList *l = pango_layout_get_lines_readonly (layout); l != NULL && !inside; l = l->next)
+    {
+      PangoLayoutLine *line = l->data;
+      glong offset = g_utf8_pointer_to_offset (text, text + pango_layout_line_get_start_index (line));
+
+      inside = offset > 0 && offset < n_attrs && !attrs[offset].is_line_break;
+    }
+  return inside;
+}
+
+static void
+collect_shown (GtkWidget *widget,
+               GType      type,
+               GPtrArray *found)
+{
+  if (!gtk_widget_is_drawable (widget))
+    return;
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    g_ptr_array_add (found, widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect_shown (child, type, found);
+}
+
+/**
+ * orderly_ui_find_shown:
+ *
+ * Every widget of @type inside @widget, @widget too, that is on screen.
+ *
+ * Returns: (transfer container) (element-type GtkWidget): the widgets
+ */
+GPtrArray *
+orderly_ui_find_shown (GtkWidget *widget,
+                       GType      type)
+{
+  GPtrArray *found = g_ptr_array_new ();
+
+  collect_shown (widget, type, found);
+  return found;
+}
+
+/**
+ * orderly_ui_find_cut_text:
+ *
+ * The text of every label shown inside @widget that does not show all of
+ * it: ellipsized, or broken inside a word because it had less room than
+ * its longest word.
+ *
+ * Returns: (transfer full) (element-type utf8): the labels' texts
+ */
+GPtrArray *
+orderly_ui_find_cut_text (GtkWidget *widget)
+{
+  g_autoptr(GPtrArray) labels = orderly_ui_find_shown (widget, GTK_TYPE_LABEL);
+  GPtrArray *texts = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < labels->len; i++)
+    {
+      GtkLabel *label = g_ptr_array_index (labels, i);
+      PangoLayout *layout = gtk_label_get_layout (label);
+
+      if (pango_layout_is_ellipsized (layout) || breaks_inside_word (layout))
+        g_ptr_array_add (texts, g_strdup (gtk_label_get_text (label)));
+    }
+  return texts;
+}
+
 /* $ORDERLY_TEST_OUTPUT, or test-output/ at the top of the source tree. */
 char *
 orderly_ui_output_dir (void)

@@ -39,6 +39,9 @@ gpointer    orderly_ui_get_child              (gpointer          widget,
 gboolean    orderly_ui_phase_finished         (gpointer          engine);
 gboolean    orderly_ui_save_png               (GtkWidget        *widget,
                                                const char       *path);
+GPtrArray  *orderly_ui_find_shown             (GtkWidget        *widget,
+                                               GType             type);
+GPtrArray  *orderly_ui_find_cut_text          (GtkWidget        *widget);
 char       *orderly_ui_output_dir             (void);
 guint       orderly_ui_notifications_start    (void);
 guint       orderly_ui_notifications_count    (void);

@@ -7,9 +7,11 @@
 /*
  * A tool, not a test: renders every page of the window to PNG files so that
  * people can look at them, in light and dark style, wide and at 360 px, on
- * the first visit, during a run, on a cluster, paused, once a run is done and once one
- * ended with failed orders, with the banner of a server that could not
- * listen, and the preferences.
+ * the first visit, during a run, on a cluster, paused, cancelled, once a run is done,
+ * once one ended with failed orders and once one was interrupted, with the
+ * banner of a server that could not listen; the preferences, the New Run
+ * popover, About and the keyboard shortcuts. It lists the text of every label
+ * that does not fit.
  *
  * Usage: screenshot-pages [DIRECTORY]   (default: ./screenshots)
  * `meson compile -C _build screenshots` runs it into _build/screenshots
@@ -74,8 +76,13 @@ save (GtkWidget  *widget,
 {
   g_autofree char *path = g_build_filename (output_dir, name, NULL);
 
+  g_autoptr(GPtrArray) cut = orderly_ui_find_cut_text (widget);
+
   g_assert_true (orderly_ui_save_png (widget, path));
   g_print ("%s\n", path);
+  /* What a person would look for first: text that does not fit. */
+  for (guint i = 0; i < cut->len; i++)
+    g_print ("  cut off: %s\n", (const char *) g_ptr_array_index (cut, i));
 }
 
 static void
@@ -128,6 +135,93 @@ shoot_all (OrderlyUiFixture *fixture,
   adw_style_manager_set_color_scheme (style_manager, ADW_COLOR_SCHEME_FORCE_LIGHT);
 }
 
+static GtkWindow *
+find_window (GType type)
+{
+  GList *windows = gtk_window_list_toplevels ();
+  GtkWindow *found = NULL;
+
+  for (GList *l = windows; l != NULL; l = l->next)
+    if (G_TYPE_CHECK_INSTANCE_TYPE (l->data, type) && gtk_widget_get_visible (l->data))
+      found = l->data;
+  g_list_free (windows);
+  g_assert_nonnull (found);
+  return found;
+}
+
+static void
+set_style (const char *style)
+{
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (),
+                                      g_str_equal (style, "dark") ? ADW_COLOR_SCHEME_FORCE_DARK
+                                                                  : ADW_COLOR_SCHEME_FORCE_LIGHT);
+}
+
+static gboolean
+is_mapped (gpointer widget)
+{
+  return gtk_widget_get_mapped (widget);
+}
+
+/* The New Run popover, over the window at each width, in each style. */
+static void
+shoot_new_run (OrderlyUiFixture *fixture)
+{
+  static const char * const styles[] = { "light", "dark" };
+  static const int widths[] = { 1100, 360 };
+  GtkWidget *window = GTK_WIDGET (fixture->window);
+  GtkWidget *popover = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "start_popover");
+
+  for (guint i = 0; i < G_N_ELEMENTS (styles); i++)
+    for (guint j = 0; j < G_N_ELEMENTS (widths); j++)
+      {
+        g_autofree char *name = g_strdup_printf ("new-run-popover-%s-%d.png", styles[i], widths[j]);
+
+        set_style (styles[i]);
+        gtk_window_set_default_size (GTK_WINDOW (window), widths[j], 760);
+        g_assert_true (orderly_ui_wait_for_frames (window, 4, 10000));
+        gtk_widget_activate_action (window, "win.new-run", NULL);
+        g_assert_true (orderly_ui_wait_until (is_mapped, popover, 5000));
+        orderly_ui_spin (300);
+        g_assert_true (orderly_ui_wait_for_frames (popover, 2, 10000));
+        save (popover, name);
+        gtk_popover_popdown (GTK_POPOVER (popover));
+        orderly_ui_spin (200);
+      }
+  set_style ("light");
+}
+
+/* About and the keyboard shortcuts, from the main menu. */
+/* A window the main menu opens: shot once it has drawn, then closed. */
+static void
+shoot_window (GType       type,
+              const char *name)
+{
+  GtkWindow *window = find_window (type);
+
+  g_assert_true (orderly_ui_wait_for_frames (GTK_WIDGET (window), 6, 10000));
+  orderly_ui_spin (300);
+  save (GTK_WIDGET (window), name);
+  gtk_window_close (window);
+  orderly_ui_spin (100);
+}
+
+/* About and the keyboard shortcuts, from the main menu. */
+static void
+shoot_help (OrderlyUiFixture *fixture,
+            const char       *style)
+{
+  g_autofree char *about_name = g_strdup_printf ("about-%s.png", style);
+  g_autofree char *shortcuts_name = g_strdup_printf ("shortcuts-%s.png", style);
+
+  set_style (style);
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "about", NULL);
+  shoot_window (ADW_TYPE_ABOUT_WINDOW, about_name);
+  gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.show-help-overlay", NULL);
+  shoot_window (GTK_TYPE_SHORTCUTS_WINDOW, shortcuts_name);
+  set_style ("light");
+}
+
 static void
 shoot_preferences (OrderlyUiFixture *fixture)
 {
@@ -151,6 +245,14 @@ shoot_preferences (OrderlyUiFixture *fixture)
   adw_style_manager_set_color_scheme (style_manager, ADW_COLOR_SCHEME_FORCE_DARK);
   g_assert_true (orderly_ui_wait_for_frames (GTK_WIDGET (preferences), 6, 10000));
   save (GTK_WIDGET (preferences), "preferences-engine-dark.png");
+  gtk_window_set_default_size (preferences, 360, 640);
+  /* Let the header's switcher finish its change to the narrow one. */
+  orderly_ui_spin (800);
+  g_assert_true (orderly_ui_wait_for_frames (GTK_WIDGET (preferences), 6, 10000));
+  save (GTK_WIDGET (preferences), "preferences-engine-dark-360.png");
+  adw_preferences_window_set_visible_page_name (ADW_PREFERENCES_WINDOW (preferences), "remote");
+  g_assert_true (orderly_ui_wait_for_frames (GTK_WIDGET (preferences), 6, 10000));
+  save (GTK_WIDGET (preferences), "preferences-remote-dark-360.png");
   adw_style_manager_set_color_scheme (style_manager, ADW_COLOR_SCHEME_FORCE_LIGHT);
   adw_combo_row_set_selected (orderly_ui_get_child (preferences, G_OBJECT_TYPE (preferences), "bind_row"), 0);
   gtk_window_destroy (preferences);
@@ -226,12 +328,19 @@ take_screenshots (OrderlyUiFixture *fixture,
   orderly_engine_resume_queue (fixture->engine);
   orderly_engine_cancel (fixture->engine);
   g_assert_true (orderly_ui_wait_until (orderly_ui_phase_finished, fixture->engine, 30000));
+  orderly_engine_flush (fixture->engine);
+  shoot (fixture, "cancelled", "light", &shots[0]);
+  shoot (fixture, "cancelled", "light", &shots[4]);
+  shoot (fixture, "cancelled", "light", &shots[7]);
 
   /* Done: the report compares with the first run. */
   orderly_engine_set_work_us (fixture->engine, 20);
   run_to_end (fixture, 60000);
   shoot_all (fixture, "done");
   shoot_preferences (fixture);
+  shoot_new_run (fixture);
+  shoot_help (fixture, "light");
+  shoot_help (fixture, "dark");
 
   /* A run whose downstream failed now and then: the Failed row and Retry Failed. */
   orderly_engine_set_failure_rate (fixture->engine, 0.1);
@@ -245,6 +354,19 @@ take_screenshots (OrderlyUiFixture *fixture,
   shoot (fixture, "failures", "dark", &shots[4]);
   adw_style_manager_set_color_scheme (style_manager, ADW_COLOR_SCHEME_FORCE_LIGHT);
   orderly_engine_set_failure_rate (fixture->engine, 0);
+
+  /* Interrupted: the engine stopped under a run, as at a shutdown. */
+  orderly_engine_set_work_us (fixture->engine, 300);
+  gtk_adjustment_set_value (quantity, 400000);
+  gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.start", NULL);
+  g_assert_true (orderly_ui_wait_until (run_half_done, fixture->engine, 120000));
+  orderly_engine_shutdown (fixture->engine);
+  shoot (fixture, "interrupted", "light", &shots[0]);
+  shoot (fixture, "interrupted", "light", &shots[4]);
+  shoot (fixture, "interrupted", "light", &shots[3]);
+  adw_style_manager_set_color_scheme (style_manager, ADW_COLOR_SCHEME_FORCE_DARK);
+  shoot (fixture, "interrupted", "dark", &shots[7]);
+  adw_style_manager_set_color_scheme (style_manager, ADW_COLOR_SCHEME_FORCE_LIGHT);
 
   while (g_list_model_get_n_items (orderly_remote_get_clients (fixture->remote)) > 0)
     {

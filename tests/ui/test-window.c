@@ -1167,6 +1167,186 @@ test_window_narrow (OrderlyUiFixture *fixture,
   g_assert_true (gtk_column_view_column_get_visible (steps));
 }
 
+static gboolean
+normal_orders_flow (gpointer engine)
+{
+  const OrderlyStatusData *data = orderly_status_get_data (orderly_engine_get_status (engine));
+
+  return data->phase == ORDERLY_PHASE_WAITING_NORMAL_DRAIN && data->normal_processed > 0;
+}
+
+/* How many lines @cell needs for all of its text at its width. */
+static int
+lines_needed (GtkInscription *cell)
+{
+  g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout (GTK_WIDGET (cell),
+                                                                  gtk_inscription_get_text (cell));
+
+  pango_layout_set_width (layout, gtk_widget_get_width (GTK_WIDGET (cell)) * PANGO_SCALE);
+  pango_layout_set_wrap (layout, PANGO_WRAP_WORD_CHAR);
+  return pango_layout_get_line_count (layout);
+}
+
+/* No label says an engine's name for a thing (“WAITING_VIP_DRAIN”), or a
+ * count of thousands without its groups (“1000000”); a port or an address
+ * keeps its digits as they are. */
+static void
+assert_speaks_plainly (GtkWidget *widget)
+{
+  g_autoptr(GPtrArray) labels = orderly_ui_find_shown (widget, GTK_TYPE_LABEL);
+  g_autoptr(GRegex) internal = g_regex_new ("\\b[A-Z]{2,}_[A-Z_]{2,}\\b", 0, 0, NULL);
+  g_autoptr(GRegex) ungrouped = g_regex_new ("(?<![\\d,.:/])\\d{5,}(?![\\d,])", 0, 0, NULL);
+
+  for (guint i = 0; i < labels->len; i++)
+    {
+      const char *text = gtk_label_get_text (g_ptr_array_index (labels, i));
+
+      if (g_regex_match (internal, text, 0, NULL) || g_regex_match (ungrouped, text, 0, NULL))
+        g_test_message ("said in the engine's words: %s", text);
+      g_assert_false (g_regex_match (internal, text, 0, NULL));
+      g_assert_false (g_regex_match (ungrouped, text, 0, NULL));
+    }
+}
+
+/* Every page of a narrow window shows its text whole, whatever the run
+ * shows: a long result in the history, the report of a run with failed
+ * orders, the details of remote clients, the New Run popover; and a log
+ * line of the length the wide table is made for reads whole. */
+static void
+assert_page_fits (OrderlyUiFixture *fixture,
+                  const char       *page)
+{
+  GtkWidget *window = GTK_WIDGET (fixture->window);
+  GtkWidget *stack = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "view_stack");
+  GtkWidget *bar = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "switcher_bar");
+  g_autoptr(GPtrArray) cut = NULL;
+  g_autoptr(GPtrArray) bar_cut = NULL;
+  int minimum;
+
+  gtk_widget_activate_action (window, "win.show-page", "s", page);
+  g_assert_true (orderly_ui_wait_for_frames (window, 3, 5000));
+  gtk_widget_measure (stack, GTK_ORIENTATION_HORIZONTAL, -1, &minimum, NULL, NULL, NULL);
+  g_test_message ("%s: the pages need %d px", page, minimum);
+  g_assert_cmpint (minimum, <=, 360);
+  gtk_widget_measure (window, GTK_ORIENTATION_HORIZONTAL, -1, &minimum, NULL, NULL, NULL);
+  g_test_message ("%s: the window needs %d px", page, minimum);
+  g_assert_cmpint (minimum, <=, 360);
+  cut = orderly_ui_find_cut_text (stack);
+  bar_cut = orderly_ui_find_cut_text (bar);
+  for (guint i = 0; i < cut->len; i++)
+    g_test_message ("%s: cut off: %s", page, (const char *) g_ptr_array_index (cut, i));
+  for (guint i = 0; i < bar_cut->len; i++)
+    g_test_message ("bottom bar: cut off: %s", (const char *) g_ptr_array_index (bar_cut, i));
+  g_assert_cmpuint (cut->len, ==, 0);
+  g_assert_cmpuint (bar_cut->len, ==, 0);
+  assert_speaks_plainly (stack);
+  /* Nor is the history wider than the window, to be scrolled sideways. */
+  if (g_str_equal (page, "history"))
+    {
+      OrderlyHistoryPage *history = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "history_page");
+      GtkScrolledWindow *scroller = orderly_ui_get_child (history, ORDERLY_TYPE_HISTORY_PAGE, "scroller");
+      GtkAdjustment *sideways = gtk_scrolled_window_get_hadjustment (scroller);
+
+      g_test_message ("history: %.0f px wide in %.0f", gtk_adjustment_get_upper (sideways),
+                      gtk_adjustment_get_page_size (sideways));
+      g_assert_cmpfloat (gtk_adjustment_get_upper (sideways), <=, gtk_adjustment_get_page_size (sideways) + 1);
+    }
+}
+
+static void
+test_window_narrow_fits (OrderlyUiFixture *fixture,
+                         gconstpointer     user_data)
+{
+  GtkWidget *window = GTK_WIDGET (fixture->window);
+  GtkAdjustment *quantity = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "quantity_adjustment");
+  OrderlyLogsPage *logs = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "logs_page");
+  GtkWidget *popover = orderly_ui_get_child (window, ORDERLY_TYPE_WINDOW, "start_popover");
+  static const char *pages[] = { "overview", "logs", "remote", "history" };
+  g_autoptr(OrderlyClient) browser = orderly_client_new ("a1", "127.0.0.1", "websocket", "operator",
+                                                         "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) "
+                                                         "Gecko/20100101 Firefox/128.0");
+  g_autoptr(OrderlyClient) node = orderly_client_new ("b2", "192.168.1.20", "socket.io/websocket", "viewer",
+                                                      "node-XMLHttpRequest, socket.io-client/4.8");
+  g_autoptr(GPtrArray) cells = NULL;
+  guint checked = 0;
+  GtkSettings *settings = gtk_settings_get_default ();
+  g_autofree char *layout = NULL;
+
+  /* The title bar as GNOME lays it out, a close button alone: with three
+   * window buttons as well, the header of a run needs a few pixels more. */
+  g_object_get (settings, "gtk-decoration-layout", &layout, NULL);
+  g_object_set (settings, "gtk-decoration-layout", ":close", NULL);
+
+  orderly_client_set_counters (browser, 1234, 0);
+  orderly_client_set_counters (node, 880, 17);
+  orderly_remote_add_client (fixture->remote, browser);
+  orderly_remote_add_client (fixture->remote, node);
+  gtk_window_set_default_size (GTK_WINDOW (window), 360, 720);
+  g_assert_true (orderly_ui_wait_until (is_narrow, window, 5000));
+
+  /* During a run. */
+  orderly_engine_set_work_us (fixture->engine, 300);
+  orderly_engine_set_workers (fixture->engine, 4);
+  gtk_adjustment_set_value (quantity, 400000);
+  g_assert_true (gtk_widget_activate_action (window, "win.start", NULL));
+  g_assert_true (orderly_ui_wait_until (normal_orders_flow, fixture->engine, 60000));
+  for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
+    assert_page_fits (fixture, pages[i]);
+
+  /* The log's lines, at most as long as the wide table shows whole. */
+  gtk_widget_activate_action (window, "win.show-page", "s", "logs");
+  g_assert_true (orderly_ui_wait_for_frames (window, 3, 5000));
+  cells = orderly_ui_find_shown (GTK_WIDGET (logs), GTK_TYPE_INSCRIPTION);
+  for (guint i = 0; i < cells->len; i++)
+    {
+      GtkInscription *cell = g_ptr_array_index (cells, i);
+      const char *text = gtk_inscription_get_text (cell);
+
+      if (text == NULL || g_utf8_strlen (text, -1) > 60)
+        continue;
+      if (lines_needed (cell) > (int) MAX (gtk_inscription_get_nat_lines (cell), 1))
+        g_test_message ("log line cut off: %s", text);
+      g_assert_cmpint (lines_needed (cell), <=, MAX (gtk_inscription_get_nat_lines (cell), 1));
+      checked++;
+    }
+  g_assert_cmpuint (checked, >, 10);
+
+  orderly_engine_cancel (fixture->engine);
+  g_assert_true (orderly_ui_wait_until (orderly_ui_phase_finished, fixture->engine, 30000));
+
+  /* A run that ended with failed orders: its report. */
+  orderly_engine_set_work_us (fixture->engine, 0);
+  orderly_engine_set_failure_rate (fixture->engine, 0.1);
+  orderly_engine_set_retry_backoff_ms (fixture->engine, 20);
+  gtk_adjustment_set_value (quantity, 5000);
+  g_assert_true (gtk_widget_activate_action (window, "win.start", NULL));
+  g_assert_true (orderly_ui_wait_until (orderly_ui_phase_finished, fixture->engine, 60000));
+  g_assert_true (orderly_ui_wait_until (failures_settled, fixture->engine, 60000));
+  orderly_engine_flush (fixture->engine);
+  g_assert_cmpint (orderly_status_get_data (orderly_engine_get_status (fixture->engine))->failed_total, >, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
+    assert_page_fits (fixture, pages[i]);
+
+  /* The New Run popover fits the window. */
+  g_assert_true (gtk_widget_activate_action (window, "win.new-run", NULL));
+  g_assert_true (orderly_ui_wait_until (popover_shown, popover, 5000));
+  g_assert_true (orderly_ui_wait_for_frames (popover, 2, 5000));
+  {
+    GtkWidget *content = gtk_popover_get_child (GTK_POPOVER (popover));
+    int minimum;
+
+    gtk_widget_measure (content, GTK_ORIENTATION_HORIZONTAL, -1, &minimum, NULL, NULL, NULL);
+    g_test_message ("the New Run popover needs %d px", minimum);
+    /* With the popover's own padding and the room GTK keeps at the edges. */
+    g_assert_cmpint (minimum, <=, 360 - 2 * 24);
+  }
+  gtk_popover_popdown (GTK_POPOVER (popover));
+
+  orderly_remote_remove_client (fixture->remote, browser);
+  orderly_remote_remove_client (fixture->remote, node);
+  g_object_set (settings, "gtk-decoration-layout", layout, NULL);
+}
+
 /* Closing during a run asks first; keeping it running keeps the window. */
 static void
 test_window_close_asks (OrderlyUiFixture *fixture,
@@ -1434,6 +1614,7 @@ main (int   argc,
   ADD ("failures", test_window_failures);
   ADD ("new-run-popover", test_window_new_run_popover);
   ADD ("narrow", test_window_narrow);
+  ADD ("narrow-fits", test_window_narrow_fits);
   g_test_add ("/orderly/window/preferences-in-effect", OrderlyUiFixture, in_effect_command_line,
               orderly_ui_fixture_set_up, test_window_preferences_in_effect, orderly_ui_fixture_tear_down);
   ADD ("cluster", test_window_cluster);
