@@ -145,6 +145,26 @@ orderly_format_average_rate (gint64 processed,
 }
 
 /**
+ * orderly_format_peak_rate:
+ * @window_peak: the highest rate the chart saw over its rate window
+ * @average: the run's average rate, from orderly_format_average_rate()
+ *
+ * The peak rate of a run: the highest rate over any stretch of its
+ * processing, the whole processing time being one of them. A run whose
+ * processing was fast at first, or took less than the chart's first
+ * second, has no window above its average; its peak is then the average,
+ * never below it, the same on every page.
+ *
+ * Returns: orders per second
+ */
+double
+orderly_format_peak_rate (double window_peak,
+                          double average)
+{
+  return MAX (window_peak, average);
+}
+
+/**
  * orderly_format_change:
  * @now: this run's average rate
  * @before: the previous run's

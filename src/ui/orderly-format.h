@@ -15,6 +15,8 @@ char       *orderly_format_duration_ms  (double       ms);
 char       *orderly_format_rate         (double       per_second);
 double      orderly_format_average_rate (gint64       processed,
                                          double       processing_ms);
+double      orderly_format_peak_rate    (double       window_peak,
+                                         double       average);
 char       *orderly_format_change       (double       now,
                                          double       before);
 char       *orderly_format_wait_us      (gint64       p50_us,

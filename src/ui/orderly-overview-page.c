@@ -560,7 +560,8 @@ update_report (OrderlyOverviewPage *self)
   gtk_label_set_label (self->report_average_label, text);
   g_clear_pointer (&text, g_free);
 
-  text = orderly_format_rate (orderly_throughput_chart_get_peak_rate (self->chart));
+  text = orderly_format_rate (orderly_format_peak_rate (orderly_throughput_chart_get_peak_rate (self->chart),
+                                                       average));
   gtk_label_set_label (self->report_peak_label, text);
   g_clear_pointer (&text, g_free);
 

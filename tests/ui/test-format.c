@@ -70,6 +70,10 @@ test_format_figures (void)
   check (orderly_format_change (100.5, 100), "About as fast");
   g_assert_cmpfloat (orderly_format_average_rate (1000, 500), ==, 2000);
   g_assert_cmpfloat (orderly_format_average_rate (0, 500), ==, 0);
+  /* The whole processing time is one of the stretches a peak is taken over. */
+  g_assert_cmpfloat (orderly_format_peak_rate (32750, 38103), ==, 38103);
+  g_assert_cmpfloat (orderly_format_peak_rate (0, 2000), ==, 2000);
+  g_assert_cmpfloat (orderly_format_peak_rate (45000, 38103), ==, 45000);
 }
 
 static void

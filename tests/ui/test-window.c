@@ -124,6 +124,20 @@ label_reads_checked (gpointer label)
   return g_strcmp0 (gtk_label_get_label (label), "Checked") == 0;
 }
 
+/* The orders per second a label shows, as in “38,103 orders/s”; 0 for “—”. */
+static double
+rate_shown (GtkLabel *label)
+{
+  g_autoptr(GString) digits = g_string_new (NULL);
+
+  for (const char *p = gtk_label_get_label (label); *p != '\0' && *p != ' '; p++)
+    if (g_ascii_isdigit (*p) || *p == '.')
+      g_string_append_c (digits, *p);
+  g_assert_true (g_str_has_suffix (gtk_label_get_label (label), " orders/s") ||
+                 g_str_equal (gtk_label_get_label (label), "—"));
+  return g_ascii_strtod (digits->str, NULL);
+}
+
 /* Starting a run through the window's action takes it, and what the
  * overview shows, to DONE. */
 static void
@@ -192,6 +206,16 @@ test_window_run_to_done (OrderlyUiFixture *fixture,
                                                                           report_rows[j])));
     }
   g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (priority_label), "success"));
+  /* A run processed within the chart's first second still has a peak, and
+   * no peak is below the run's average. */
+  {
+    double average = rate_shown (orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE,
+                                                       "report_average_label"));
+    double peak = rate_shown (orderly_ui_get_child (overview, ORDERLY_TYPE_OVERVIEW_PAGE, "report_peak_label"));
+
+    g_assert_cmpfloat (average, >, 0);
+    g_assert_cmpfloat (peak, >=, average);
+  }
   g_assert_nonnull (strstr (gtk_label_get_label (vip_wait_label), " median · "));
   g_assert_nonnull (strstr (gtk_label_get_label (normal_wait_label), " p95"));
 

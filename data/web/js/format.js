@@ -78,6 +78,14 @@ export function averageRate (processed, processingMs)
   return processingMs > 0 && processed > 0 ? processed / (processingMs / 1000) : 0;
 }
 
+// The peak rate of a run: the highest rate over any stretch of its processing,
+// the whole processing time being one of them, so never below the average,
+// even for a run that was fast at first or took less than the chart's first second.
+export function peakRate (windowPeak, average)
+{
+  return Math.max(windowPeak, average);
+}
+
 // "18% faster", "5% slower", "About as fast".
 export function change (now, before)
 {

@@ -225,7 +225,7 @@ function renderReport ()
     `${format.number(view.processed)} processed, ${format.number(view.vip.processed)} of them VIP${failed}`;
   $('report-time').textContent = format.duration(view.totalMs);
   $('report-average').textContent = format.rate(average);
-  $('report-peak').textContent = format.rate(chart?.peakRate ?? 0);
+  $('report-peak').textContent = format.rate(format.peakRate(chart?.peakRate ?? 0, average));
   const previous = history?.previousDone(view.runId);
   $('report-change-stat').hidden = !previous;
   if (previous) {
