@@ -263,6 +263,8 @@ setup_series_cb (GtkSignalListItemFactory *factory,
 
   gtk_widget_set_valign (sparkline, GTK_ALIGN_CENTER);
   gtk_widget_set_size_request (sparkline, 100, 24);
+  /* The last column: clear of the window's edge, as the first is. */
+  gtk_widget_set_margin_end (sparkline, 12);
   gtk_list_item_set_child (list_item, sparkline);
 }
 

@@ -30,6 +30,7 @@ struct _OrderlySparkline
   GtkWidget  parent_instance;
 
   GArray    *points;
+  gint64     start_us;  /* the first sample's time: where the first rate's interval begins */
   double     peak;
 };
 
@@ -50,7 +51,7 @@ orderly_sparkline_snapshot (GtkWidget   *widget,
 
   if (self->points->len < 1 || width <= 0 || height <= 2)
     return;
-  span = MAX (1, points[self->points->len - 1].time_us - points[0].time_us);
+  span = MAX (1, points[self->points->len - 1].time_us - self->start_us);
   cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
   cairo_set_line_width (cr, 1.5);
   cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
@@ -63,7 +64,7 @@ orderly_sparkline_snapshot (GtkWidget   *widget,
       gdk_cairo_set_source_rgba (cr, &color);
       cairo_move_to (cr, 0, height - 1);
       for (guint i = 0; i < self->points->len; i++)
-        cairo_line_to (cr, (points[i].time_us - points[0].time_us) / span * width,
+        cairo_line_to (cr, (points[i].time_us - self->start_us) / span * width,
                        height - 1 - points[i].rates[series] / MAX (self->peak, 1) * (height - 2));
       cairo_stroke (cr);
     }
@@ -141,6 +142,7 @@ orderly_sparkline_set_samples (OrderlySparkline *self,
 
   g_array_set_size (self->points, 0);
   self->peak = 0;
+  self->start_us = samples != NULL && samples->len > 0 ? g_array_index (samples, OrderlyRunSample, 0).time_us : 0;
   for (guint i = 1; samples != NULL && i < samples->len; i++)
     {
       const OrderlyRunSample *before = &g_array_index (samples, OrderlyRunSample, i - 1);
