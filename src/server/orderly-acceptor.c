@@ -244,8 +244,11 @@ connection_for_message (SoupServerMessage *msg)
 /**
  * orderly_acceptor_get_socket:
  *
- * Returns: (transfer none) (nullable): the socket @msg came on, when an
- *   #OrderlyAcceptor accepted it
+ * libsoup knows the socket only of the connections it accepted itself:
+ * soup_server_message_get_socket() has none for ours.
+ *
+ * Returns: (transfer none) (nullable): the socket @msg came on, whether
+ *   an #OrderlyAcceptor or libsoup accepted it; %NULL once it is closed
  */
 GSocket *
 orderly_acceptor_get_socket (SoupServerMessage *msg)
@@ -255,7 +258,7 @@ orderly_acceptor_get_socket (SoupServerMessage *msg)
   g_return_val_if_fail (SOUP_IS_SERVER_MESSAGE (msg), NULL);
 
   connection = connection_for_message (msg);
-  return connection != NULL ? connection->socket : NULL;
+  return connection != NULL ? connection->socket : soup_server_message_get_socket (msg);
 }
 
 /* Closes the connection that has waited longest for a request, to make

@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "orderly-acceptor.h"
 #include "orderly-command-budget.h"
 #include "orderly-json-writer.h"
 #include "orderly-pending-sessions.h"
@@ -559,7 +560,7 @@ orderly_socketio_transport_new (SoupServer        *server,
     {
       g_message ("Socket.IO conformance mode: /engine.io/ and /socket.io/ serve the test suites only");
       self->conformance = TRUE;
-      self->sio = g_object_ref (orderly_sio_conformance_attach (server));
+      self->sio = g_object_ref (orderly_sio_conformance_attach (server, orderly_acceptor_get_socket));
       return self;
     }
 
@@ -573,6 +574,7 @@ orderly_socketio_transport_new (SoupServer        *server,
   self->pending = orderly_pending_sessions_new (ORDERLY_SERVER_MAX_PENDING_SESSIONS);
   orderly_sio_server_set_connect_timeout (self->sio, ORDERLY_SERVER_PENDING_TIMEOUT_MS);
   orderly_eio_server_set_max_payload (engine, ORDERLY_EIO_DEFAULT_MAX_PAYLOAD);
+  orderly_eio_server_set_socket_func (engine, orderly_acceptor_get_socket);
   orderly_eio_server_set_request_func (engine, check_request_cb, self, NULL);
   orderly_sio_server_set_authorize_func (self->sio, authorize_cb, self, NULL);
   g_signal_connect_object (engine, "connection", G_CALLBACK (engine_connection_cb), self, 0);

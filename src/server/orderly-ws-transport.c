@@ -3,6 +3,7 @@
 
 #include "config.h"
 
+#include "orderly-acceptor.h"
 #include "orderly-metrics.h"
 #include "orderly-response.h"
 #include "orderly-transport-names.h"
@@ -209,7 +210,7 @@ http_cb (SoupServer        *server,
   upgrade = g_new0 (Upgrade, 1);
   upgrade->transport = g_object_ref (self);
   upgrade->role = role;
-  orderly_ws_connection_accept (msg, accepted_cb, upgrade, upgrade_free);
+  orderly_ws_connection_accept (msg, orderly_acceptor_get_socket (msg), accepted_cb, upgrade, upgrade_free);
 }
 
 /**

@@ -22,8 +22,8 @@ let messages = 0;
 let latencies = [];
 
 // Latency from the emit time the event carries: sentAt (ms, sub-ms
-// precision) in the synthetic feeds, else the ISO timestamp of status,
-// progress and metrics (ms precision).
+// precision) in the synthetic feeds, else the timestamp of status,
+// progress and metrics (ms since the epoch, or an ISO date).
 function onEvent(data, name) {
   if (!counting)
     return;
@@ -32,6 +32,8 @@ function onEvent(data, name) {
     return;
   if (typeof data.sentAt === 'number')
     latencies.push(nowMs() - data.sentAt);
+  else if (typeof data.timestamp === 'number')
+    latencies.push(Date.now() - data.timestamp);
   else if (typeof data.timestamp === 'string')
     latencies.push(Date.now() - Date.parse(data.timestamp));
 }

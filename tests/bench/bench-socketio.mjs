@@ -10,6 +10,7 @@
 //        [--logs-per-tick 2] [--tick-ms 100] [--client raw|socket.io]
 //        [--transport websocket|polling] [--client-threads 2]
 //        [--quantity 200000] [--work-us 1000] [--runs 3]
+//        [--feed PATH] [--orderly PATH] [--baseline BUILD-DIR]
 //
 // Each measurement is made --runs times, the two servers taking turns, and
 // the comparison is of the medians.
@@ -35,9 +36,14 @@
 //            the server and the harness, as the reference server, which
 //            processes nothing, does; --work-us 0 --quantity 3000000 shows
 //            the server during a run at full speed instead.
-// ORDERLY_SIO_BENCH_SERVER names the feed binary (default
-// _build/tests/server/socketio/sio-bench-server), ORDERLY_BIN Orderly
-// (default _build/src/orderly); --target feed|orderly|both picks.
+// --feed names the feed binary (default ORDERLY_SIO_BENCH_SERVER, else
+// _build/tests/server/socketio/sio-bench-server), --orderly Orderly (default
+// ORDERLY_BIN, else _build/src/orderly); --target feed|orderly|both picks.
+//
+// --baseline names another build directory, say of an older checkout: each
+// comparison is then between the two builds' servers, the same feed binary
+// or the same `orderly --headless` taking turns, instead of against the
+// reference server, and prints the ratio of their CPU per message.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -63,9 +69,11 @@ const tickMs = option('tick-ms', '100');
 const transport = option('transport', 'websocket');
 const clockTicks = 100;
 
-const feedBin = process.env.ORDERLY_SIO_BENCH_SERVER ||
-  join(repoRoot, '_build', 'tests', 'server', 'socketio', 'sio-bench-server');
-const orderlyBin = process.env.ORDERLY_BIN || join(repoRoot, '_build', 'src', 'orderly');
+const feedPath = join('tests', 'server', 'socketio', 'sio-bench-server');
+const orderlyPath = join('src', 'orderly');
+const feedBin = resolve(option('feed', process.env.ORDERLY_SIO_BENCH_SERVER || join(repoRoot, '_build', feedPath)));
+const orderlyBin = resolve(option('orderly', process.env.ORDERLY_BIN || join(repoRoot, '_build', orderlyPath)));
+const baselineDir = option('baseline', null);
 const target = option('target', 'both');
 const quantity = Number(option('quantity', '200000'));
 const workUs = option('work-us', '1000');
@@ -73,22 +81,37 @@ const TOKEN = 'bench-operator-token-0123456789';
 const referenceScript = join(repoRoot, 'tests', 'bench', 'bench-socketio-reference-server.mjs');
 const clientScript = join(repoRoot, 'tests', 'bench', 'bench-socketio-clients.mjs');
 
+// Against the reference server, or with --baseline the same server from
+// the other build.
+function other(server, reference) {
+  if (baselineDir === null)
+    return reference;
+  const path = join(resolve(baselineDir), server.orderly ? orderlyPath : feedPath);
+  if (!existsSync(path)) {
+    console.error(`The baseline build has no ${path}`);
+    process.exit(1);
+  }
+  return { ...server, name: `${server.name} (baseline)`, command: path };
+}
+
 const comparisons = [];
 if (target !== 'orderly') {
+  const feed = { name: 'Orderly socket.io layer', command: feedBin, args: ['--tick-ms', tickMs, '--logs-per-tick', logsPerTick] };
   comparisons.push({
     title: `feed: one status + one progress + ${logsPerTick} log events every ${tickMs} ms`,
     servers: [
-      { name: 'Orderly socket.io layer', command: feedBin, args: ['--tick-ms', tickMs, '--logs-per-tick', logsPerTick] },
-      { name: 'socket.io 4.8 (Node)', command: process.execPath, args: [referenceScript, '--tick-ms', tickMs, '--logs-per-tick', logsPerTick] },
+      feed,
+      other(feed, { name: 'socket.io 4.8 (Node)', command: process.execPath, args: [referenceScript, '--tick-ms', tickMs, '--logs-per-tick', logsPerTick] }),
     ],
   });
 }
 if (target !== 'feed' && existsSync(orderlyBin)) {
+  const orderly = { name: 'orderly --headless', command: orderlyBin, orderly: true, mainThreadOnly: true };
   comparisons.push({
     title: `orderly: a run of ${quantity} orders at ${workUs} µs each; status + progress every 100 ms, metrics every second`,
     servers: [
-      { name: 'orderly --headless', command: orderlyBin, orderly: true, mainThreadOnly: true },
-      { name: 'socket.io 4.8 (Node)', command: process.execPath, args: [referenceScript, '--tick-ms', '100', '--logs-per-tick', '0', '--metrics-every', '10'] },
+      orderly,
+      other(orderly, { name: 'socket.io 4.8 (Node)', command: process.execPath, args: [referenceScript, '--tick-ms', '100', '--logs-per-tick', '0', '--metrics-every', '10'] }),
     ],
   });
 }
@@ -299,9 +322,13 @@ for (const comparison of comparisons) {
       for (const [index, server] of comparison.servers.entries())
         printResult(`${String(count).padStart(5)} clients  median`, index === 0 ? ours : reference, server.mainThreadOnly);
     }
-    console.log(`${String(count).padStart(5)} clients  => ${(reference.cpuPer100k / ours.cpuPer100k).toFixed(2)}x messages ` +
-                `per server CPU-second; p99 ${ours.p99.toFixed(1)} vs ${reference.p99.toFixed(1)} ms` +
-                (runs > 1 ? ` (medians of ${runs} runs)` : ''));
+    const of = runs > 1 ? ` (medians of ${runs} runs)` : '';
+    if (baselineDir !== null)
+      console.log(`${String(count).padStart(5)} clients  => CPU per message ${(ours.cpuPer100k / reference.cpuPer100k).toFixed(2)}x ` +
+                  `the baseline's; p99 ${ours.p99.toFixed(1)} vs ${reference.p99.toFixed(1)} ms${of}`);
+    else
+      console.log(`${String(count).padStart(5)} clients  => ${(reference.cpuPer100k / ours.cpuPer100k).toFixed(2)}x messages ` +
+                  `per server CPU-second; p99 ${ours.p99.toFixed(1)} vs ${reference.p99.toFixed(1)} ms${of}`);
   }
 }
 process.exit(0);

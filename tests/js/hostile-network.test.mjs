@@ -3,14 +3,19 @@
 // finishing a request: out of file descriptors, the server keeps a reserve
 // for a health check and accepts again once descriptors are free; a
 // slowloris's requests are cut off at the header deadline while others are
-// served.
+// served; a WebSocket client sending far more than a message may hold is
+// told why before the connection ends.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import {
   makeDataDir, orderlyBin, removeDataDir, startServer, waitFor, OPERATOR_TOKEN,
 } from './support/browser.mjs';
+
+const require = createRequire(new URL('./package.json', import.meta.url));
+const WebSocket = require('ws');
 
 const skip = existsSync(orderlyBin) ? false : `Orderly is not built: ${orderlyBin}`;
 const FD_LIMIT = 256;
@@ -71,13 +76,16 @@ function openWebSocket (port)
   });
 }
 
-describe('out of file descriptors', { skip }, () => {
+/** A server of its own for the enclosing describe(), started with OPTIONS;
+ * returns a function that gives it. */
+function freshServer (options = {})
+{
   let dataDir;
   let server;
 
   before(async () => {
     dataDir = makeDataDir();
-    server = await startServer({ dataDir, fdLimit: FD_LIMIT });
+    server = await startServer({ dataDir, ...options });
   });
 
   after(async () => {
@@ -85,7 +93,14 @@ describe('out of file descriptors', { skip }, () => {
     removeDataDir(dataDir);
   });
 
+  return () => server;
+}
+
+describe('out of file descriptors', { skip }, () => {
+  const current = freshServer({ fdLimit: FD_LIMIT });
+
   it('answers a health check at the limit and accepts again once descriptors are free', async () => {
+    const server = current();
     // Twice as many connections as the server may open descriptors.
     const silent = [];
     for (let i = 0; i < 2 * FD_LIMIT; i++)
@@ -115,20 +130,10 @@ describe('out of file descriptors', { skip }, () => {
 });
 
 describe('slowloris', { skip }, () => {
-  let dataDir;
-  let server;
-
-  before(async () => {
-    dataDir = makeDataDir();
-    server = await startServer({ dataDir });
-  });
-
-  after(async () => {
-    await server?.stop();
-    removeDataDir(dataDir);
-  });
+  const current = freshServer();
 
   it('closes requests whose headers never end, and serves others meanwhile', async () => {
+    const server = current();
     const slow = [];
     for (let i = 0; i < 1500; i++) {
       const socket = await openSilent(server.port);
@@ -152,4 +157,34 @@ describe('slowloris', { skip }, () => {
         socket.destroy();
     }
   });
+});
+
+describe('a WebSocket message far over the limit', { skip }, () => {
+  const current = freshServer();
+
+  /** Sends one message of SIZE bytes on a new WebSocket to PATH; resolves
+   * to the close code the client saw (1006: the connection was reset). */
+  function sendTooMuch (path, size)
+  {
+    return new Promise((resolve) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${current().port}${path}`, {
+        perMessageDeflate: false, headers: { Authorization: `Bearer ${OPERATOR_TOKEN}` },
+      });
+      ws.on('open', () => ws.send('x'.repeat(size)));
+      ws.on('close', (code) => resolve(code));
+      ws.on('error', () => {});
+    });
+  }
+
+  // The server refuses at the header, while the client is still sending:
+  // were it to close with the rest unread, the reset could overtake the
+  // close frame.
+  for (const path of ['/ws', '/socket.io/?EIO=4&transport=websocket']) {
+    it(`closes ${path.split('?')[0]} with 1009, every time`, async () => {
+      const codes = [];
+      for (let i = 0; i < 5; i++)
+        codes.push(await sendTooMuch(path, 8 * 1024 * 1024));
+      assert.deepEqual(codes, [1009, 1009, 1009, 1009, 1009]);
+    });
+  }
 });

@@ -7,6 +7,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import net from 'node:net';
 import { join } from 'node:path';
 import { io } from 'socket.io-client';
 import { repoRoot, startServer, sleep } from './support/socketio-harness.mjs';
@@ -312,6 +313,47 @@ describe('Socket.IO delivery to a slow polling client', { skip }, () => {
     }
     await post('41\x1e1');
     await waitIdle();
+  });
+});
+
+describe('Socket.IO polling client that hangs up', { skip }, () => {
+  it('its session ends as soon as it drops the connection of a long poll', async () => {
+    await waitIdle();
+    const base = `${server.url}/socket.io/?EIO=4&transport=polling`;
+    const open = await (await fetch(base)).text();
+    const { sid, pingInterval, pingTimeout } = JSON.parse(open.slice(1));
+    const url = `${base}&sid=${sid}`;
+    const post = (body) => fetch(url, { method: 'POST', body, headers: { 'Content-Type': 'text/plain;charset=UTF-8' } });
+    assert.equal(await (await post(`40{"token":"${VIEWER}"}`)).text(), 'ok');
+    assert.ok((await (await fetch(url)).text()).startsWith('40{"sid":'));
+
+    // The long poll, on a connection of its own that can be dropped.
+    const { hostname, port } = new URL(server.url);
+    const poll = net.connect(Number(port), hostname);
+    let answered = '';
+    poll.on('data', (d) => { answered += d; });
+    await once(poll, 'connect');
+    await new Promise((resolve) => poll.write(`GET /socket.io/?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\n` +
+                                             `Host: ${hostname}:${port}\r\n\r\n`, resolve));
+    // A request made after it is answered after the server has read it.
+    assert.equal(await (await post('6')).text(), 'ok');
+    assert.equal(answered, '', 'the long poll is held');
+    poll.destroy();
+
+    // Without a watch on its connection, the server would only notice at the
+    // next ping, pingInterval later; this bound is loose, for a loaded machine.
+    const started = Date.now();
+    const deadline = started + Math.min(5000, pingInterval / 2);
+    let status = 200;
+    while (status === 200 && Date.now() < deadline) {
+      const res = await post('6');
+      status = res.status;
+      await res.text();
+      if (status === 200)
+        await sleep(50);
+    }
+    assert.equal(status, 400, `the session was still open ${Date.now() - started} ms after the client left ` +
+                              `(pingInterval ${pingInterval} ms, pingTimeout ${pingTimeout} ms)`);
   });
 });
 

@@ -187,7 +187,7 @@ static void
 session_hold_get (OrderlyEioSession *self,
                   SoupServerMessage *msg)
 {
-  GSocket *socket = soup_server_message_get_socket (msg);
+  GSocket *socket = _orderly_eio_server_get_socket (self->server, msg);
 
   /* The status must be set before pausing, or libsoup's WebSocket code
    * writes its own error into the held response. */

@@ -40,7 +40,11 @@ struct _OrderlyEioServer
   OrderlyEioRequestFunc  request_func;
   gpointer               request_data;
   GDestroyNotify         request_destroy;
+  OrderlyEioSocketFunc   socket_func;
 };
+
+GSocket *_orderly_eio_server_get_socket (OrderlyEioServer  *self,
+                                         SoupServerMessage *msg);
 
 void _orderly_eio_respond_error (SoupServerMessage   *msg,
                                  OrderlyEioErrorCode  code,

@@ -189,6 +189,35 @@ orderly_eio_server_set_request_func (OrderlyEioServer      *self,
   self->request_destroy = destroy;
 }
 
+/**
+ * orderly_eio_server_set_socket_func:
+ * @self: a server
+ * @func: (nullable): finds the socket a request came on; %NULL asks libsoup
+ *
+ * A long poll is watched on its socket, so that a client that hangs up is
+ * let go at once, and a WebSocket's socket lets a failing connection shut
+ * its sending side first. libsoup knows the socket only of the
+ * connections it accepted itself: a server handed its connections with
+ * soup_server_accept_iostream() names who knows it.
+ */
+void
+orderly_eio_server_set_socket_func (OrderlyEioServer     *self,
+                                    OrderlyEioSocketFunc  func)
+{
+  g_return_if_fail (ORDERLY_IS_EIO_SERVER (self));
+  self->socket_func = func;
+}
+
+/* The socket @msg came on, when known. */
+GSocket *
+_orderly_eio_server_get_socket (OrderlyEioServer  *self,
+                                SoupServerMessage *msg)
+{
+  if (self != NULL && self->socket_func != NULL)
+    return self->socket_func (msg);
+  return soup_server_message_get_socket (msg);
+}
+
 guint
 orderly_eio_server_get_n_sessions (OrderlyEioServer *self)
 {
@@ -475,7 +504,8 @@ server_accept_upgrade (OrderlyEioServer  *self,
 
   upgrade->server = g_object_ref (self);
   upgrade->query = query != NULL ? g_hash_table_ref (query) : NULL;
-  orderly_ws_connection_accept (msg, upgrade_accepted_cb, upgrade, upgrade_free);
+  orderly_ws_connection_accept (msg, _orderly_eio_server_get_socket (self, msg),
+                                upgrade_accepted_cb, upgrade, upgrade_free);
 }
 
 /* Routing */

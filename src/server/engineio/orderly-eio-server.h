@@ -33,6 +33,14 @@ typedef gboolean (*OrderlyEioRequestFunc) (OrderlyEioServer  *server,
                                            gboolean           is_upgrade,
                                            gpointer           user_data);
 
+/**
+ * OrderlyEioSocketFunc:
+ * @msg: a request
+ *
+ * Returns: (transfer none) (nullable): the socket @msg came on
+ */
+typedef GSocket *(*OrderlyEioSocketFunc) (SoupServerMessage *msg);
+
 OrderlyEioServer *orderly_eio_server_new              (const char            *path);
 void              orderly_eio_server_set_heartbeat    (OrderlyEioServer      *self,
                                                        guint                  ping_interval_ms,
@@ -47,6 +55,8 @@ void              orderly_eio_server_set_request_func (OrderlyEioServer      *se
                                                        OrderlyEioRequestFunc  func,
                                                        gpointer               user_data,
                                                        GDestroyNotify         destroy);
+void              orderly_eio_server_set_socket_func  (OrderlyEioServer      *self,
+                                                       OrderlyEioSocketFunc   func);
 void              orderly_eio_server_attach           (OrderlyEioServer      *self,
                                                        SoupServer            *server);
 void              orderly_eio_server_detach           (OrderlyEioServer      *self);

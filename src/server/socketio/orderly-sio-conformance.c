@@ -102,9 +102,12 @@ sio_event_cb (OrderlySioServer *server,
 }
 
 static void
-configure_engine (OrderlyEioServer *engine)
+configure_engine (OrderlyEioServer     *engine,
+                  OrderlyEioSocketFunc  socket_func)
 {
   static const char * const any_origin[] = { "*", NULL };
+
+  orderly_eio_server_set_socket_func (engine, socket_func);
 
   orderly_eio_server_set_heartbeat (engine, CONFORMANCE_PING_INTERVAL, CONFORMANCE_PING_TIMEOUT);
   orderly_eio_server_set_max_payload (engine, ORDERLY_EIO_DEFAULT_MAX_PAYLOAD);
@@ -114,6 +117,8 @@ configure_engine (OrderlyEioServer *engine)
 /**
  * orderly_sio_conformance_attach:
  * @server: the SoupServer to serve from
+ * @socket_func: (nullable): finds the socket a request came on, as in
+ *   orderly_eio_server_set_socket_func()
  *
  * Serves /engine.io/ (echo) and /socket.io/ as the conformance suites
  * expect. Both live as long as @server.
@@ -121,7 +126,8 @@ configure_engine (OrderlyEioServer *engine)
  * Returns: (transfer none): the Socket.IO server at /socket.io/
  */
 OrderlySioServer *
-orderly_sio_conformance_attach (SoupServer *server)
+orderly_sio_conformance_attach (SoupServer           *server,
+                                OrderlyEioSocketFunc  socket_func)
 {
   g_autoptr(OrderlyEioServer) echo = orderly_eio_server_new ("/engine.io");
   g_autoptr(OrderlySioServer) sio = orderly_sio_server_new ("/socket.io");
@@ -129,11 +135,11 @@ orderly_sio_conformance_attach (SoupServer *server)
 
   g_return_val_if_fail (SOUP_IS_SERVER (server), NULL);
 
-  configure_engine (echo);
+  configure_engine (echo, socket_func);
   g_signal_connect (echo, "connection", G_CALLBACK (echo_connection_cb), NULL);
   orderly_eio_server_attach (echo, server);
 
-  configure_engine (orderly_sio_server_get_engine (sio));
+  configure_engine (orderly_sio_server_get_engine (sio), socket_func);
   orderly_sio_server_set_connect_timeout (sio, CONFORMANCE_CONNECT_TIMEOUT);
   orderly_sio_server_add_namespace (sio, "/custom");
   g_signal_connect (sio, "connection", G_CALLBACK (sio_connection_cb), NULL);

@@ -14,6 +14,7 @@ G_BEGIN_DECLS
 #define ORDERLY_SIO_CONFORMANCE_ENV "ORDERLY_SOCKETIO_CONFORMANCE"
 
 gboolean          orderly_sio_conformance_requested (void);
-OrderlySioServer *orderly_sio_conformance_attach    (SoupServer *server);
+OrderlySioServer *orderly_sio_conformance_attach    (SoupServer           *server,
+                                                     OrderlyEioSocketFunc  socket_func);
 
 G_END_DECLS

@@ -120,6 +120,7 @@ orderly_ws_connection_new (GIOStream *stream)
 
 typedef struct
 {
+  GSocket            *socket;  /* nullable */
   OrderlyWsAcceptFunc func;
   gpointer            user_data;
   GDestroyNotify      destroy;
@@ -133,6 +134,7 @@ accept_free (gpointer  data,
 
   if (accept->destroy != NULL)
     accept->destroy (accept->user_data);
+  g_clear_object (&accept->socket);
   g_free (accept);
 }
 
@@ -143,7 +145,7 @@ accept_wrote_informational_cb (SoupServerMessage *msg,
                                gpointer           user_data)
 {
   Accept *accept = user_data;
-  GSocket *socket = soup_server_message_get_socket (msg);
+  GSocket *socket = accept->socket;
   g_autoptr(GIOStream) stream = NULL;
   g_autoptr(OrderlyWsConnection) connection = NULL;
 
@@ -162,6 +164,8 @@ accept_wrote_informational_cb (SoupServerMessage *msg,
 /**
  * orderly_ws_connection_accept:
  * @msg: a WebSocket upgrade request, from a SoupServer handler
+ * @socket: (nullable): the socket @msg came on, or %NULL to ask libsoup,
+ *   which knows it only for the connections it accepted itself
  * @func: called with the connection once the 101 has gone out
  * @user_data: for @func
  * @destroy: (nullable): frees @user_data, whether @func ran or not
@@ -174,6 +178,7 @@ accept_wrote_informational_cb (SoupServerMessage *msg,
  */
 gboolean
 orderly_ws_connection_accept (SoupServerMessage   *msg,
+                              GSocket             *socket,
                               OrderlyWsAcceptFunc  func,
                               gpointer             user_data,
                               GDestroyNotify       destroy)
@@ -181,6 +186,7 @@ orderly_ws_connection_accept (SoupServerMessage   *msg,
   Accept *accept;
 
   g_return_val_if_fail (SOUP_IS_SERVER_MESSAGE (msg), FALSE);
+  g_return_val_if_fail (socket == NULL || G_IS_SOCKET (socket), FALSE);
   g_return_val_if_fail (func != NULL, FALSE);
 
   if (!soup_websocket_server_process_handshake (msg, NULL, NULL, NULL, NULL))
@@ -190,7 +196,10 @@ orderly_ws_connection_accept (SoupServerMessage   *msg,
       return FALSE;
     }
 
+  if (socket == NULL)
+    socket = soup_server_message_get_socket (msg);
   accept = g_new (Accept, 1);
+  accept->socket = socket != NULL ? g_object_ref (socket) : NULL;
   accept->func = func;
   accept->user_data = user_data;
   accept->destroy = destroy;

@@ -30,6 +30,7 @@ typedef void (*OrderlyWsAcceptFunc) (SoupServerMessage   *msg,
                                      gpointer             user_data);
 
 gboolean             orderly_ws_connection_accept               (SoupServerMessage   *msg,
+                                                                 GSocket             *socket,
                                                                  OrderlyWsAcceptFunc  func,
                                                                  gpointer             user_data,
                                                                  GDestroyNotify       destroy);
