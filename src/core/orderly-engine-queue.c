@@ -122,9 +122,10 @@ set_queue_paused (OrderlyEngine   *self,
  *
  * Pauses the queue: no worker claims orders any more (a worker holding some
  * stores what it did and gives the rest back, the order under way too
- * while its simulated cost is being paid), generation stops between batches, the ETA stands still and the
- * phase stays. The pause is stored with the run: after a crash, the run
- * resumes paused. With no run going, the next one starts paused.
+ * while its simulated cost is being paid), generation stops between
+ * batches, the ETA stands still and the phase stays. The pause is stored
+ * with the run: after a crash, the run resumes paused. With no run going,
+ * the next one starts paused.
  *
  * Returns: whether the queue was running until now
  */

@@ -169,9 +169,7 @@ read_fresh (OrderlySqliteConn   *self,
 
   while ((rc = sqlite3_step (s)) == SQLITE_ROW)
     _orderly_claim_append (claim, sqlite3_column_int64 (s, 0), sqlite3_column_int64 (s, 1), 0, &allocated);
-  if (!_orderly_sqlite_reset_rows (self, s, rc, error))
-    return FALSE;
-  return TRUE;
+  return _orderly_sqlite_reset_rows (self, s, rc, error);
 }
 
 static gboolean
@@ -285,7 +283,7 @@ read_retry_members (OrderlySqliteConn   *self,
   sqlite3_bind_int64 (s, 1, claim_id);
   while ((rc = sqlite3_step (s)) == SQLITE_ROW)
     _orderly_claim_append (claim, sqlite3_column_int64 (s, 0), sqlite3_column_int64 (s, 1),
-                  (guint) sqlite3_column_int (s, 2), &allocated);
+                           (guint) sqlite3_column_int (s, 2), &allocated);
   return _orderly_sqlite_finish_rows (self, s, rc, error);
 }
 
@@ -446,7 +444,7 @@ claim_retries (OrderlySqliteConn   *self,
       sqlite3_bind_int64 (s, 4, max_orders - claim->n_orders);
       while ((rc = sqlite3_step (s)) == SQLITE_ROW)
         _orderly_claim_append (claim, sqlite3_column_int64 (s, 0), sqlite3_column_int64 (s, 1),
-                      (guint) sqlite3_column_int (s, 2), &allocated);
+                               (guint) sqlite3_column_int (s, 2), &allocated);
       if (!_orderly_sqlite_reset_rows (self, s, rc, error))
         return FALSE;
       if (states[i] == FAILURE_DELAYED)
@@ -717,9 +715,7 @@ remove_failure (OrderlySqliteConn   *self,
       *settled_at = sqlite3_column_int64 (s, 1);
       rc = sqlite3_step (s);
     }
-  if (!_orderly_sqlite_reset_rows (self, s, rc, error))
-    return FALSE;
-  return TRUE;
+  return _orderly_sqlite_reset_rows (self, s, rc, error);
 }
 
 /* Stores a failed attempt; @first_settlement says whether it settled the
@@ -771,9 +767,7 @@ write_failure (OrderlySqliteConn          *self,
         *first_settlement = sqlite3_column_int64 (s, 0) == outcome->finished_at_us;
       rc = sqlite3_step (s);
     }
-  if (!_orderly_sqlite_reset_rows (self, s, rc, error))
-    return FALSE;
-  return TRUE;
+  return _orderly_sqlite_reset_rows (self, s, rc, error);
 }
 
 /* The run's histogram of waits with @buckets added, to store. */
@@ -1424,9 +1418,7 @@ _orderly_sqlite_get_wait_histogram (OrderlySqliteConn     *self,
         }
       rc = SQLITE_DONE;
     }
-  if (!_orderly_sqlite_reset_rows (self, s, rc, error))
-    return FALSE;
-  return TRUE;
+  return _orderly_sqlite_reset_rows (self, s, rc, error);
 }
 
 gboolean
